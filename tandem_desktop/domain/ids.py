@@ -1,0 +1,54 @@
+"""Time-ordered record ids (UUIDv7, RFC 9562) made on the device.
+
+Ids sort by creation time, so they index well and never collide across offline devices.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+class Uuid7Factory:
+    """Makes UUIDv7 strings, monotonic within one process even when many fall in one millisecond."""
+
+    def __init__(self, now_ms: Callable[[], int] | None = None) -> None:
+        self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        self._lock = threading.Lock()
+        self._last_ms = -1
+        self._seq = 0
+
+    def new(self) -> str:
+        with self._lock:
+            ms = self._now_ms()
+            if ms <= self._last_ms:
+                # Same (or earlier: clock stepped back) millisecond: keep order with a 12-bit counter.
+                self._seq += 1
+                if self._seq > 0xFFF:
+                    self._last_ms += 1
+                    self._seq = 0
+                ms = self._last_ms
+            else:
+                self._last_ms = ms
+                self._seq = int.from_bytes(os.urandom(2), "big") & 0x3FF
+            rand = int.from_bytes(os.urandom(8), "big")
+        value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | self._seq << 64 | (0b10 << 62) | (rand >> 2)
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_default = Uuid7Factory()
+
+
+def new_id() -> str:
+    """A fresh UUIDv7 string."""
+    return _default.new()
+
+
+def is_record_id(value: str) -> bool:
+    return bool(_UUID_RE.match(value or ""))

@@ -1,0 +1,90 @@
+"""Cleaning and checking a record before it is stored: the one validation layer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from . import lifecycle
+from .errors import ValidationError
+from .fields import KindSpec
+from .validation import MSG_REQUIRED, InvalidValue
+
+
+def clean(
+    spec: KindSpec,
+    raw: dict[str, Any],
+    *,
+    today: date,
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Parse and check `raw` (new record if `current` is None, else changes to it).
+
+    Returns the changes in stored form, with defaults and step dates filled in; raises
+    ValidationError holding every problem at once, so a form can show them all.
+    """
+    errors: dict[str, str] = {}
+    changes: dict[str, Any] = {} if current is not None else spec.defaults(today)
+    for name, value in raw.items():
+        field = spec.by_name.get(name)
+        if field is None:
+            errors[name] = f"Champ inconnu pour «\u00a0{spec.label}\u00a0»."
+            continue
+        try:
+            changes[name] = field.parse(value)
+        except InvalidValue as exc:
+            errors[name] = str(exc)
+    merged = {**(current or {}), **changes}
+    for field in spec.fields:
+        if field.required and merged.get(field.name) in (None, "", []) and field.name not in errors:
+            errors[field.name] = MSG_REQUIRED
+    if not errors:
+        _check_rules(spec, current, merged, changes, today, errors)
+    if errors:
+        raise ValidationError(errors)
+    if current is not None:
+        changes = {k: v for k, v in changes.items() if current.get(k) != v}
+    return changes
+
+
+def _check_rules(
+    spec: KindSpec,
+    current: dict[str, Any] | None,
+    merged: dict[str, Any],
+    changes: dict[str, Any],
+    today: date,
+    errors: dict[str, str],
+) -> None:
+    if merged.get("consent_given") and not merged.get("consent_date") and "consent_given" in changes:
+        changes["consent_date"] = merged["consent_date"] = today.isoformat()
+    if merged.get("birth_date") and merged["birth_date"] > today.isoformat():
+        errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
+    if spec.name == "tandem":
+        _check_tandem(current, merged, changes, today, errors)
+
+
+def _check_tandem(
+    current: dict[str, Any] | None,
+    merged: dict[str, Any],
+    changes: dict[str, Any],
+    today: date,
+    errors: dict[str, str],
+) -> None:
+    old = current.get("status") if current else None
+    new = merged["status"]
+    if old is not None and (message := lifecycle.transition_error(old, new)):
+        errors["status"] = message
+        return
+    lifecycle.stamp_step_date(old, merged, changes, today)
+    if new == "ended" and not merged.get("outcome"):
+        errors["outcome"] = "Indiquez l'issue du tandem pour le terminer."
+    if merged.get("outcome") and new != "ended":
+        errors["outcome"] = "L'issue ne se renseigne qu'à la fin du tandem."
+    if merged.get("mentor_id") and merged.get("mentor_id") == merged.get("mentee_id"):
+        errors["mentee_id"] = "Le mentor et le mentoré doivent être deux personnes différentes."
+    dated = [(lifecycle.STEP_DATE[s], merged.get(lifecycle.STEP_DATE[s])) for s in lifecycle.ORDER]
+    known = [(name, value) for name, value in dated if value]
+    for (_, earlier), (name, later) in zip(known, known[1:], strict=False):
+        if later < earlier:
+            errors[name] = "Cette date précède celle de l'étape précédente."
+            break

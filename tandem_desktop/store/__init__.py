@@ -1,0 +1,1 @@
+"""Encrypted local storage: SQLCipher engine, key management, schema, the one write path and its outbox."""

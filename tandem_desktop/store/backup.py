@@ -1,0 +1,75 @@
+"""Encrypted backups and restore. A backup is a SQLCipher copy under the profile's own key."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import sqlcipher3
+from sqlalchemy import Engine
+
+from .engine import _raw_key, open_raw, translated_errors
+from .errors import CorruptDatabase, NewerSchema, StoreError
+
+
+def export_copy(engine: Engine, key: bytes, dest: Path) -> Path:
+    """Write a consistent encrypted copy to `dest` via a temporary file, so a failure leaves no half file."""
+    dest = dest.resolve()
+    tmp = dest.with_name(dest.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    try:
+        with translated_errors(dest), engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            raw.execute(f"ATTACH DATABASE ? AS backup KEY \"{_raw_key(key)}\"", (str(tmp),))
+            try:
+                raw.execute("SELECT sqlcipher_export('backup')")
+            finally:
+                raw.execute("DETACH DATABASE backup")
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def check_backup(path: Path, key: bytes, known_revisions: set[str]) -> None:
+    """Refuse a file that is not a readable backup of this profile, before anything is replaced."""
+    if not path.is_file():
+        raise StoreError(f"Fichier de sauvegarde introuvable\u00a0: {path}.")
+    conn = open_raw(path, key)
+    try:
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            raise StoreError(
+                f"{path} n'est pas une sauvegarde lisible de ce profil (fichier endommagé ou clé différente). "
+                "Rien n'a été modifié."
+            ) from exc
+        ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if ok != "ok":
+            raise CorruptDatabase(path)
+        try:
+            revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            raise CorruptDatabase(path) from exc
+        if revision is None:
+            raise CorruptDatabase(path)
+        if revision[0] not in known_revisions:
+            raise NewerSchema(revision[0])
+    finally:
+        conn.close()
+
+
+def replace_database(database: Path, backup: Path, keep_dir: Path) -> Path:
+    """Swap the backup in; the previous database is kept in `keep_dir`, never deleted."""
+    keep_dir.mkdir(exist_ok=True, mode=0o700)
+    staged = database.with_name(database.name + ".restoring")
+    shutil.copyfile(backup, staged)
+    kept = keep_dir / f"avant-restauration-{time.strftime('%Y%m%d-%H%M%S')}.db"
+    shutil.copyfile(database, kept)
+    for suffix in ("-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    os.replace(staged, database)
+    return kept

@@ -1,0 +1,85 @@
+"""The SQLCipher engine: keyed connections, safe pragmas, and driver errors turned into French ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlcipher3
+from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+
+from .errors import CorruptDatabase, DiskFull, StoreError
+
+
+def _raw_key(key: bytes) -> str:
+    # SQLCipher's raw-key syntax skips its own PBKDF2: the key is already random or scrypt-derived.
+    return f"x'{key.hex()}'"
+
+
+def open_raw(path: Path, key: bytes) -> sqlcipher3.Connection:
+    """A plain sqlcipher3 connection, for checks, backups and benchmarks."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None)
+    conn.execute(f'PRAGMA key = "{_raw_key(key)}"')
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def verify_readable(path: Path, key: bytes) -> None:
+    """Raise CorruptDatabase if the file cannot be read with a key already known to be right."""
+    conn = open_raw(path, key)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        raise CorruptDatabase(path) from exc
+    finally:
+        conn.close()
+
+
+def make_engine(path: Path, key: bytes, *, max_page_count: int | None = None) -> Engine:
+    """An engine whose every connection is keyed, in WAL mode, with temp data kept in memory."""
+    url = URL.create("sqlite+pysqlcipher", password=_raw_key(key), database=str(path))
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _begin below)
+        dbapi_conn.execute("PRAGMA temp_store = MEMORY")
+        dbapi_conn.execute("PRAGMA journal_mode = WAL")
+        dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+        dbapi_conn.execute("PRAGMA busy_timeout = 5000")
+        dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        if max_page_count:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {int(max_page_count)}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front, so two writers never deadlock half-way.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextmanager
+def translated_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's disk-full and corruption codes into messages for the counsellor."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise _translate(exc.orig, path) from exc
+    except sqlcipher3.DatabaseError as exc:
+        raise _translate(exc, path) from exc
+
+
+def _translate(error: BaseException | None, path: Path) -> Exception:
+    text = str(error).lower()
+    if "full" in text:
+        return DiskFull()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return CorruptDatabase(path)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"Le dossier du profil {path.parent} est en lecture seule\u00a0: rien n'a été enregistré.")
+    if "locked" in text or "busy" in text:
+        return StoreError("La base est occupée par une autre opération\u00a0; réessayez dans un instant.")
+    return error if isinstance(error, Exception) else StoreError(text)

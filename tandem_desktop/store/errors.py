@@ -1,0 +1,89 @@
+"""Storage errors, each with a message a counsellor can act on."""
+
+from __future__ import annotations
+
+from ..domain.errors import DomainError
+
+
+class StoreError(DomainError):
+    """A storage problem; str(error) is the French message to show."""
+
+
+class ProfileMissing(StoreError):
+    def __init__(self, path: object):
+        super().__init__(f"Aucun profil dans {path}. Créez-le d'abord (tandem init).")
+
+
+class ProfileExists(StoreError):
+    def __init__(self, path: object):
+        super().__init__(f"Un profil existe déjà dans {path}\u00a0; il n'a pas été modifié.")
+
+
+class PassphraseRequired(StoreError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce profil est protégé par une phrase de passe. Saisissez-la (ou, pour un script, "
+            "définissez TANDEM_PASSPHRASE ou passez --passphrase-file)."
+        )
+
+
+class WeakPassphrase(StoreError):
+    def __init__(self, minimum: int):
+        super().__init__(f"Phrase de passe trop courte\u00a0: {minimum} caractères au moins.")
+
+
+class WrongKey(StoreError):
+    def __init__(self, source: str):
+        if source == "passphrase":
+            message = "Phrase de passe incorrecte. La base n'a pas été modifiée\u00a0; réessayez."
+        else:
+            message = (
+                "La clé de chiffrement du trousseau ne correspond pas à cette base. "
+                "La base n'a pas été modifiée."
+            )
+        super().__init__(message)
+
+
+class KeyUnavailable(StoreError):
+    def __init__(self) -> None:
+        super().__init__(
+            "La clé de chiffrement de ce profil est introuvable dans le trousseau du système. "
+            "Sans elle la base ne peut pas être ouverte\u00a0; elle n'a pas été modifiée."
+        )
+
+
+class CorruptDatabase(StoreError):
+    def __init__(self, path: object):
+        super().__init__(
+            f"Le fichier de données {path} est endommagé ou n'est pas une base Tandem. "
+            "Il n'a pas été modifié. Restaurez une sauvegarde (tandem restore FICHIER)."
+        )
+
+
+class NewerSchema(StoreError):
+    def __init__(self, revision: str):
+        super().__init__(
+            f"Cette base vient d'une version plus récente de Tandem Desktop (schéma «\u00a0{revision}\u00a0»). "
+            "Mettez l'application à jour\u00a0; la base n'a pas été modifiée."
+        )
+
+
+class ProfileLocked(StoreError):
+    def __init__(self, path: object):
+        super().__init__(
+            f"Ce profil ({path}) est déjà ouvert dans une autre fenêtre ou commande Tandem Desktop. "
+            "Fermez-la, puis réessayez."
+        )
+
+
+class DiskFull(StoreError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Le disque est plein\u00a0: la modification n'a pas été enregistrée et les données "
+            "précédentes sont intactes. Libérez de la place, puis réessayez."
+        )
+
+
+class NotFound(StoreError):
+    def __init__(self, label: str, record_id: str):
+        super().__init__(f"{label} introuvable\u00a0: {record_id}.")

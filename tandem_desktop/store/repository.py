@@ -1,0 +1,308 @@
+"""The one write path: every create, update and delete goes through Store, which appends the
+field-level operations to the outbox in the same transaction (DESIGN.md §3–4)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, text, update
+
+from ..domain.errors import ValidationError
+from ..domain.fields import FieldType, KindSpec
+from ..domain.hlc import HybridClock, Stamp
+from ..domain.ids import Uuid7Factory
+from ..domain.kinds import KINDS, kind_spec
+from ..domain.records import clean
+from . import queries
+from .engine import translated_errors
+from .errors import NotFound
+from .schema import FTS_KINDS, RECORD_TABLES, fts_table, meta_table, outbox
+from .search import search_body, sort_key
+
+# Who points at whom: deleting a record that live records still reference is refused.
+_REFERENCED_BY: dict[str, list[tuple[str, str]]] = {}
+for _spec in KINDS.values():
+    for _field in _spec.fields:
+        if _field.ref:
+            _REFERENCED_BY.setdefault(_field.ref, []).append((_spec.name, _field.name))
+_CASCADE = {"tandem": [("meeting", "tandem_id")]}
+
+
+def encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class Store:
+    """Records of every kind in the encrypted database. Thread-safe: one connection per thread."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        database_path: Path,
+        device_id: str,
+        clock: HybridClock,
+        today: Callable[[], date] = date.today,
+    ):
+        self.engine = engine
+        self.database_path = database_path
+        self.device_id = device_id
+        self.clock = clock
+        self.today = today
+        self._ids = Uuid7Factory()
+        self._local = threading.local()
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit: records, search index, outbox and clock commit together or not at all."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with translated_errors(self.database_path), self.engine.begin() as conn:
+            self._local.conn = conn
+            try:
+                yield conn
+                conn.execute(
+                    meta_table.insert().prefix_with("OR REPLACE"),
+                    {"key": "hlc_last", "value": str(self.clock.last)},
+                )
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with translated_errors(self.database_path), self.engine.connect() as conn:
+            yield conn
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def create(self, kind: str, raw: dict[str, Any]) -> str:
+        return self.create_many(kind, [raw])[0]
+
+    def create_many(self, kind: str, raws: Iterable[dict[str, Any]]) -> list[str]:
+        """Create records in one transaction; bulk paths (demo, imports) use it for speed."""
+        spec = kind_spec(kind)
+        today = self.today()
+        records = []
+        for index, raw in enumerate(raws):
+            try:
+                records.append(clean(spec, raw, today=today))
+            except ValidationError as exc:
+                if index == 0:
+                    raise
+                raise ValidationError({f"ligne {index + 1} — {k}": m for k, m in exc.errors.items()}) from exc
+        with self.transaction() as conn:
+            self._check_refs(conn, spec, records)
+            return self._insert(conn, spec, records)
+
+    def update(self, kind: str, record_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """Apply changes; returns what actually changed (empty if nothing did)."""
+        spec = kind_spec(kind)
+        with self.transaction() as conn:
+            current, versions, row_no = self._load_for_write(conn, spec, record_id)
+            changes = clean(spec, raw, today=self.today(), current=current)
+            if not changes:
+                return {}
+            self._check_refs(conn, spec, [changes])
+            stamp = str(self.clock.now())
+            merged = {**current, **changes}
+            row = {name: self._db_value(spec, name, value) for name, value in changes.items()}
+            versions_before = dict(versions)
+            versions.update(dict.fromkeys(changes, stamp))
+            row.update(versions=encode(versions), updated_hlc=stamp, sort_key=sort_key(spec, merged))
+            table = RECORD_TABLES[kind]
+            conn.execute(update(table).where(table.c.row_no == row_no).values(**row))
+            if kind in FTS_KINDS and any(name in spec.searchable for name in changes):
+                self._index(conn, kind, [(row_no, search_body(spec, merged))], replace=True)
+            self._append_ops(
+                conn,
+                [("update", kind, record_id, name, value, versions_before.get(name), stamp)
+                 for name, value in changes.items()],
+            )
+            return changes
+
+    def delete(self, kind: str, record_id: str) -> None:
+        """Tombstone the record (and a tandem's meetings); refused while live records point at it."""
+        spec = kind_spec(kind)
+        with self.transaction() as conn:
+            current, versions, row_no = self._load_for_write(conn, spec, record_id)
+            self._refuse_if_referenced(conn, spec, record_id)
+            for child_kind, child_field in _CASCADE.get(kind, []):
+                child = RECORD_TABLES[child_kind]
+                ids = conn.execute(
+                    select(child.c.id).where(child.c[child_field] == record_id, child.c.deleted.is_(False))
+                ).scalars()
+                for child_id in list(ids):
+                    self.delete(child_kind, child_id)
+            stamp = str(self.clock.now())
+            base = versions.get("deleted")
+            versions["deleted"] = stamp
+            table = RECORD_TABLES[kind]
+            conn.execute(
+                update(table)
+                .where(table.c.row_no == row_no)
+                .values(deleted=True, versions=encode(versions), updated_hlc=stamp)
+            )
+            if kind in FTS_KINDS:
+                conn.exec_driver_sql(f"DELETE FROM {fts_table(kind)} WHERE rowid = ?", (row_no,))
+            self._append_ops(conn, [("delete", kind, record_id, "deleted", True, base, stamp)])
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, kind: str, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
+        spec = kind_spec(kind)
+        table = RECORD_TABLES[kind]
+        with self.reading() as conn:
+            row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
+        if row is None or (row["deleted"] and not include_deleted):
+            raise NotFound(spec.label, record_id)
+        return queries.record_from_row(spec, row)
+
+    def find(self, kind: str, query: queries.ListQuery, offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+        with self.reading() as conn:
+            return queries.find(conn, kind_spec(kind), query, offset, limit)
+
+    def count(self, kind: str, query: queries.ListQuery | None = None) -> int:
+        with self.reading() as conn:
+            return queries.count(conn, kind_spec(kind), query or queries.ListQuery())
+
+    def distinct_values(self, kind: str, field: str) -> list[str]:
+        with self.reading() as conn:
+            return queries.distinct_values(conn, kind, field)
+
+    def outbox_ops(self, after_seq: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        stmt = select(outbox).where(outbox.c.seq > after_seq).order_by(outbox.c.seq)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.reading() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [{**row, "value": json.loads(row["value"])} for row in rows]
+
+    def outbox_size(self) -> int:
+        with self.reading() as conn:
+            return conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _insert(self, conn: Connection, spec: KindSpec, records: list[dict[str, Any]]) -> list[str]:
+        table = RECORD_TABLES[spec.name]
+        names = spec.field_names
+        start = (conn.execute(text(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}")).scalar_one()) + 1
+        ids, rows, fts_rows, ops = [], [], [], []
+        for offset, record in enumerate(records):
+            record_id = self._ids.new()
+            stamp = str(self.clock.now())
+            row_no = start + offset
+            present = [name for name in names if record.get(name) is not None]
+            rows.append((
+                row_no, record_id,
+                *(self._db_value(spec, name, record.get(name)) for name in names),
+                sort_key(spec, record), encode(dict.fromkeys(present, stamp)), stamp, stamp,
+            ))
+            fts_rows.append((row_no, search_body(spec, record)))
+            ops.extend(("create", spec.name, record_id, name, record[name], None, stamp) for name in present)
+            ids.append(record_id)
+        columns = ", ".join(("row_no", "id", *names, "sort_key", "versions", "created_hlc", "updated_hlc"))
+        marks = ", ".join("?" * (len(names) + 6))
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
+        if spec.name in FTS_KINDS:
+            self._index(conn, spec.name, fts_rows)
+        self._append_ops(conn, ops)
+        return ids
+
+    def _append_ops(self, conn: Connection, ops: list[tuple[str, str, str, str, Any, str | None, str]]) -> None:
+        """The only place that writes the change log."""
+        device = self.device_id
+        new_id = self._ids.new
+        conn.exec_driver_sql(
+            "INSERT INTO outbox (op_id, action, kind, record_id, field, value, base_version, device_id, hlc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(new_id(), action, kind, rid, field, encode(value), base, device, stamp)
+             for action, kind, rid, field, value, base, stamp in ops],
+        )
+
+    @staticmethod
+    def _index(conn: Connection, kind: str, rows: list[tuple[int, str]], replace: bool = False) -> None:
+        if replace:
+            conn.exec_driver_sql(f"DELETE FROM {fts_table(kind)} WHERE rowid = ?", [(r,) for r, _ in rows])
+        conn.exec_driver_sql(f"INSERT INTO {fts_table(kind)} (rowid, body) VALUES (?, ?)", rows)
+
+    @staticmethod
+    def _db_value(spec: KindSpec, name: str, value: Any) -> Any:
+        if value is None:
+            return None
+        field_type = spec.by_name[name].type
+        if field_type is FieldType.LIST:
+            return encode(value)
+        if field_type is FieldType.BOOL:
+            return int(value)
+        return value
+
+    def _load_for_write(
+        self, conn: Connection, spec: KindSpec, record_id: str
+    ) -> tuple[dict[str, Any], dict[str, str], int]:
+        table = RECORD_TABLES[spec.name]
+        row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
+        if row is None or row["deleted"]:
+            raise NotFound(spec.label, record_id)
+        record = queries.record_from_row(spec, row)
+        fields = {name: record[name] for name in spec.field_names}
+        return fields, json.loads(row["versions"]), row["row_no"]
+
+    def _check_refs(self, conn: Connection, spec: KindSpec, records: list[dict[str, Any]]) -> None:
+        errors: dict[str, str] = {}
+        for field in spec.fields:
+            if not field.ref:
+                continue
+            wanted = {r[field.name] for r in records if r.get(field.name)}
+            if not wanted:
+                continue
+            target = RECORD_TABLES[field.ref]
+            found: set[str] = set()
+            for chunk in _chunks(sorted(wanted), 500):
+                found.update(conn.execute(
+                    select(target.c.id).where(target.c.id.in_(chunk), target.c.deleted.is_(False))
+                ).scalars())
+            if missing := wanted - found:
+                label = KINDS[field.ref].label
+                errors[field.name] = f"{label} introuvable\u00a0: {sorted(missing)[0]}."
+        if errors:
+            raise ValidationError(errors)
+
+    def _refuse_if_referenced(self, conn: Connection, spec: KindSpec, record_id: str) -> None:
+        cascaded = {k for k, _ in _CASCADE.get(spec.name, [])}
+        for kind, field in _REFERENCED_BY.get(spec.name, []):
+            if kind in cascaded:
+                continue
+            table = RECORD_TABLES[kind]
+            n = conn.execute(
+                select(text("count(*)")).select_from(table)
+                .where(table.c[field] == record_id, table.c.deleted.is_(False))
+            ).scalar_one()
+            if n:
+                raise ValidationError({
+                    field: f"Suppression impossible\u00a0: {n} fiche(s) «\u00a0{KINDS[kind].label}\u00a0» "
+                           f"y font référence. Supprimez-les ou modifiez-les d'abord."
+                })
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def last_stamp(conn: Connection) -> Stamp | None:
+    value = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "hlc_last")).scalar()
+    return Stamp.parse(value) if value else None

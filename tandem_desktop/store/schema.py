@@ -1,0 +1,76 @@
+"""Tables of the local database, built from the domain's kind descriptions.
+
+Alembic migrations in db/ create the same tables; a test compares the two, so a field added to the
+domain without a migration fails the suite.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+
+from ..domain.fields import FieldType, KindSpec
+from ..domain.kinds import KINDS
+
+metadata = MetaData()
+
+# Kinds with their own full-text index (rowid = the record's row_no); tandems search through theirs.
+FTS_KINDS = ("structure", "counsellor", "mentor", "mentee")
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+
+def _column(field_type: FieldType, name: str) -> Column:
+    if field_type is FieldType.INT:
+        return Column(name, Integer)
+    if field_type is FieldType.BOOL:
+        return Column(name, Boolean(create_constraint=False))
+    if field_type is FieldType.REF:
+        return Column(name, String(36))
+    return Column(name, Text)  # text, dates (ISO), choices, lists (JSON)
+
+
+def _record_table(spec: KindSpec) -> Table:
+    columns = [
+        Column("row_no", Integer, primary_key=True),  # local only; stable rowid for the FTS index
+        Column("id", String(36), nullable=False, unique=True),  # the synced UUIDv7
+        *(_column(f.type, f.name) for f in spec.fields),
+        Column("sort_key", Text, nullable=False, server_default=""),
+        Column("deleted", Boolean(create_constraint=False), nullable=False, server_default="0"),
+        Column("versions", Text, nullable=False, server_default="{}"),  # field -> HLC stamp of last write
+        Column("created_hlc", Text, nullable=False),
+        Column("updated_hlc", Text, nullable=False),
+    ]
+    table = Table(spec.name, metadata, *columns)
+    Index(f"ix_{spec.name}_live_sort", table.c.deleted, table.c.sort_key)
+    for field in spec.fields:
+        if field.type is FieldType.REF or field.name in (spec.status_field, spec.commune_field):
+            Index(f"ix_{spec.name}_{field.name}", table.c[field.name])
+    return table
+
+
+RECORD_TABLES: dict[str, Table] = {name: _record_table(spec) for name, spec in KINDS.items()}
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("op_id", String(36), nullable=False),
+    Column("action", String(8), nullable=False),  # create, update, delete
+    Column("kind", String(20), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("value", Text),  # JSON
+    Column("base_version", Text),  # HLC stamp of the value this op replaces; NULL for a new field
+    Column("device_id", String(36), nullable=False),
+    Column("hlc", Text, nullable=False),
+)
+
+meta_table = Table(
+    "meta",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def fts_table(kind: str) -> str:
+    return f"{kind}_fts"
