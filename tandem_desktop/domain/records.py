@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
 
@@ -84,7 +85,7 @@ def _check_tandem(
         errors["mentee_id"] = "Le mentor et le mentoré doivent être deux personnes différentes."
     dated = [(lifecycle.STEP_DATE[s], merged.get(lifecycle.STEP_DATE[s])) for s in lifecycle.ORDER]
     known = [(name, value) for name, value in dated if value]
-    for (_, earlier), (name, later) in zip(known, known[1:], strict=False):
+    for (_, earlier), (name, later) in itertools.pairwise(known):
         if later < earlier:
             errors[name] = "Cette date précède celle de l'étape précédente."
             break

@@ -6,6 +6,7 @@ salt, KDF cost, a check value); no personal data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -113,7 +114,5 @@ def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
 
 def forget_key(meta: KeyMeta) -> None:
     if meta.key_source == "keyring":
-        try:
+        with contextlib.suppress(keyring.errors.KeyringError):
             keyring.delete_password(KEYRING_SERVICE, meta.profile_id)
-        except keyring.errors.KeyringError:
-            pass

@@ -49,20 +49,21 @@ def _ref_label(spec: KindSpec, name: str, outer) -> ColumnElement:  # type: igno
     return select(label).where(target.c.id == outer.c[name]).scalar_subquery().label(f"{name}__label")
 
 
-def _search_condition(spec: KindSpec, outer, match: str) -> ColumnElement:  # type: ignore[no-untyped-def]
+def _matching_rows(kind: str) -> Select:
+    fts = fts_table(kind)
+    return select(literal_column("rowid")).select_from(text(fts)).where(text(f"{fts} MATCH :q"))
+
+
+def _search_condition(spec: KindSpec, outer) -> ColumnElement:  # type: ignore[no-untyped-def]
     if spec.name in FTS_KINDS:
-        fts = fts_table(spec.name)
-        return outer.c.row_no.in_(select(literal_column("rowid")).select_from(text(fts)).where(text(f"{fts} MATCH :q")))
+        return outer.c.row_no.in_(_matching_rows(spec.name))
     # Tandems (and meetings) are found through the people in them.
     conditions = []
     for name in ("mentor_id", "mentee_id"):
         if name in spec.by_name:
             kind = spec.by_name[name].ref or ""
             people = RECORD_TABLES[kind]
-            fts = fts_table(kind)
-            matching = select(people.c.id).where(
-                people.c.row_no.in_(select(literal_column("rowid")).select_from(text(fts)).where(text(f"{fts} MATCH :q")))
-            )
+            matching = select(people.c.id).where(people.c.row_no.in_(_matching_rows(kind)))
             conditions.append(outer.c[name].in_(matching))
     if not conditions:
         return text("0")
@@ -82,7 +83,7 @@ def _filtered(spec: KindSpec, query: ListQuery, stmt: Select) -> Select:
         stmt = stmt.where(column.is_(None) if value == "__none__" else column == value)
     match = fts_query(query.search)
     if match:
-        stmt = stmt.where(_search_condition(spec, table, match)).params(q=match)
+        stmt = stmt.where(_search_condition(spec, table)).params(q=match)
     return stmt
 
 

@@ -137,7 +137,7 @@ class Store:
         """Tombstone the record (and a tandem's meetings); refused while live records point at it."""
         spec = kind_spec(kind)
         with self.transaction() as conn:
-            current, versions, row_no = self._load_for_write(conn, spec, record_id)
+            _current, versions, row_no = self._load_for_write(conn, spec, record_id)
             self._refuse_if_referenced(conn, spec, record_id)
             for child_kind, child_field in _CASCADE.get(kind, []):
                 child = RECORD_TABLES[child_kind]
