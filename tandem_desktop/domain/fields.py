@@ -118,7 +118,8 @@ class KindSpec:
             return self.by_name[name]
         except KeyError:
             known = ", ".join(self.field_names)
-            raise KeyError(f"Champ inconnu pour {self.label.lower()}\u00a0: « {name} ». Champs\u00a0: {known}.") from None
+            message = f"Champ inconnu pour {self.label.lower()}\u00a0: « {name} ». Champs\u00a0: {known}."
+            raise KeyError(message) from None
 
     def defaults(self, today: date) -> dict[str, Any]:
         values = {}
