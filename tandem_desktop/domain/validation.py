@@ -33,10 +33,11 @@ def normalize_email(text: str) -> str:
 def normalize_phone(text: str) -> str:
     """French numbers, written any usual way, become '06 12 34 56 78'."""
     digits = re.sub(r"[\s.\-()/]", "", text.strip())
-    if digits.startswith("+33"):
-        digits = "0" + digits[3:].removeprefix("(0)")
-    elif digits.startswith("0033"):
-        digits = "0" + digits[4:]
+    for prefix in ("+33", "0033"):
+        if digits.startswith(prefix):
+            rest = digits[len(prefix):]
+            digits = "0" + (rest[1:] if len(rest) == 10 and rest.startswith("0") else rest)  # "+33 (0)4…"
+            break
     if not re.fullmatch(r"0[1-9]\d{8}", digits):
         raise InvalidValue(MSG_PHONE)
     return " ".join(digits[i : i + 2] for i in range(0, 10, 2))

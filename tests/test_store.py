@@ -1,0 +1,183 @@
+"""The store: every write lands with its field operations in the outbox, atomically."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tandem_desktop.domain.errors import ValidationError
+from tandem_desktop.domain.ids import is_record_id
+from tandem_desktop.store.errors import NotFound
+from tandem_desktop.store.queries import ListQuery
+
+
+def _mentor(store, **extra) -> str:  # type: ignore[no-untyped-def]
+    values = {"first_name": "Hélène", "last_name": "Durand", "email": "helene.durand@exemple.fr",
+              "employer": "CMA CGM", "capacity": "2", **extra}
+    return store.create("mentor", values)
+
+
+def test_create_appends_one_operation_per_field_set(store) -> None:  # type: ignore[no-untyped-def]
+    mentor_id = _mentor(store, notes="Parle aussi arabe")
+    assert is_record_id(mentor_id)
+    ops = store.outbox_ops()
+    assert {op["action"] for op in ops} == {"create"}
+    assert {op["record_id"] for op in ops} == {mentor_id}
+    by_field = {op["field"]: op for op in ops}
+    assert by_field["first_name"]["value"] == "Hélène"
+    assert by_field["capacity"]["value"] == 2
+    assert by_field["languages"]["value"] == ["français"]  # defaults travel too
+    assert by_field["notes"]["value"] == "Parle aussi arabe"
+    assert "phone" not in by_field  # an empty field produces no operation
+    assert all(op["base_version"] is None for op in ops)
+    assert all(op["device_id"] == store.device_id for op in ops)
+    assert len({op["op_id"] for op in ops}) == len(ops)
+    stamp = ops[0]["hlc"]
+    assert all(op["hlc"] == stamp for op in ops) and stamp.endswith(store.device_id)
+
+
+def test_update_sends_only_changed_fields_with_their_previous_version(store) -> None:  # type: ignore[no-untyped-def]
+    mentor_id = _mentor(store)
+    created = {op["field"]: op["hlc"] for op in store.outbox_ops()}
+    before = store.outbox_size()
+    changes = store.update("mentor", mentor_id, {"employer": "Airbus Helicopters", "last_name": "Durand",
+                                                   "phone": "0612345678"})
+    assert changes == {"employer": "Airbus Helicopters", "phone": "06 12 34 56 78"}
+    ops = store.outbox_ops(after_seq=before)
+    assert [(op["action"], op["field"], op["value"]) for op in ops] == [
+        ("update", "employer", "Airbus Helicopters"), ("update", "phone", "06 12 34 56 78")]
+    assert ops[0]["base_version"] == created["employer"]
+    assert ops[1]["base_version"] is None  # the phone had never been set
+    assert ops[0]["hlc"] > created["employer"]
+    # A second edit of the same field is based on the first edit's version.
+    store.update("mentor", mentor_id, {"employer": "RTM"})
+    last = store.outbox_ops(after_seq=before + 2)
+    assert [(op["field"], op["base_version"]) for op in last] == [("employer", ops[0]["hlc"])]
+
+
+def test_update_with_no_real_change_writes_nothing(store) -> None:  # type: ignore[no-untyped-def]
+    mentor_id = _mentor(store)
+    before = store.outbox_size()
+    assert store.update("mentor", mentor_id, {"first_name": "Hélène", "email": "helene.durand@EXEMPLE.fr"}) == {}
+    assert store.outbox_size() == before
+
+
+def test_delete_is_a_tombstone_with_one_operation(store) -> None:  # type: ignore[no-untyped-def]
+    mentor_id = _mentor(store)
+    before = store.outbox_size()
+    store.delete("mentor", mentor_id)
+    ops = store.outbox_ops(after_seq=before)
+    assert [(op["action"], op["field"], op["value"], op["base_version"]) for op in ops] == [
+        ("delete", "deleted", True, None)]
+    with pytest.raises(NotFound):
+        store.get("mentor", mentor_id)
+    tombstone = store.get("mentor", mentor_id, include_deleted=True)
+    assert tombstone["deleted"] is True and tombstone["last_name"] == "Durand"
+    assert store.count("mentor") == 0
+    assert store.find("mentor", ListQuery(search="helene")) == []
+
+
+def test_deleting_a_tandem_tombstones_its_meetings(store) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.services.tandems import add_meeting, propose_tandem
+
+    mentee_id = store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
+    tandem_id = propose_tandem(store, {"mentor_id": _mentor(store), "mentee_id": mentee_id})
+    meeting_id = add_meeting(store, tandem_id, {"date": "20/11/2026", "summary": "Premier échange"})
+    with pytest.raises(ValidationError, match="Suppression impossible"):
+        store.delete("mentee", mentee_id)  # a live tandem still points at the mentee
+    before = store.outbox_size()
+    store.delete("tandem", tandem_id)
+    ops = store.outbox_ops(after_seq=before)
+    assert [(op["kind"], op["record_id"]) for op in ops] == [("meeting", meeting_id), ("tandem", tandem_id)]
+    store.delete("mentee", mentee_id)
+
+
+def test_a_failed_transaction_leaves_neither_record_nor_outbox_rows(store) -> None:  # type: ignore[no-untyped-def]
+    before_ops, before_mentors = store.outbox_size(), store.count("mentor")
+    with pytest.raises(RuntimeError), store.transaction():
+        _mentor(store)
+        store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
+        raise RuntimeError("coupure au milieu de l'enregistrement")
+    assert store.outbox_size() == before_ops
+    assert store.count("mentor") == before_mentors
+    assert store.find("mentor", ListQuery(search="helene")) == []
+    with store.reading() as conn:
+        assert conn.execute(text("SELECT count(*) FROM mentor")).scalar_one() == 0
+
+
+def test_an_invalid_record_in_a_batch_writes_nothing(store) -> None:  # type: ignore[no-untyped-def]
+    rows = [{"first_name": "A", "last_name": "B"}, {"first_name": "C", "last_name": "D", "email": "faux"}]
+    with pytest.raises(ValidationError) as info:
+        store.create_many("mentee", rows)
+    assert "ligne 2 — email" in info.value.errors
+    assert store.count("mentee") == 0 and store.outbox_size() == 0
+
+
+def test_references_must_point_at_live_records(store) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.domain.ids import new_id
+
+    with pytest.raises(ValidationError) as info:
+        store.create("tandem", {"mentor_id": new_id(), "mentee_id": new_id()})
+    assert set(info.value.errors) == {"mentor_id", "mentee_id"}
+    assert "Mentor introuvable" in info.value.errors["mentor_id"]
+
+
+def test_search_ignores_accents_and_case_and_matches_prefixes(store) -> None:  # type: ignore[no-untyped-def]
+    _mentor(store)
+    store.create("mentor", {"first_name": "Jérôme", "last_name": "Éluard", "employer": "La Poste"})
+    store.create("mentor", {"first_name": "Helena", "last_name": "Martin", "skills": "cuisine, pâtisserie"})
+    names = lambda q: sorted(m["first_name"] for m in store.find("mentor", ListQuery(search=q)))  # noqa: E731
+    assert names("helene") == ["Hélène"]
+    assert names("HEL") == ["Helena", "Hélène"]
+    assert names("eluard jer") == ["Jérôme"]
+    assert names("patisserie") == ["Helena"]
+    assert names("cma") == ["Hélène"]
+    assert names("introuvable") == []
+    assert store.count("mentor", ListQuery(search="hel")) == 2
+    store.update("mentor", store.find("mentor", ListQuery(search="helena"))[0]["id"], {"first_name": "Léa"})
+    assert names("helena") == [] and names("lea") == ["Léa"]  # the index follows edits
+
+
+def test_tandems_are_found_by_the_names_of_their_people(store) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.services.tandems import propose_tandem
+
+    mentee_id = store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
+    tandem_id = propose_tandem(store, {"mentor_id": _mentor(store), "mentee_id": mentee_id})
+    for query in ("helene", "benali"):
+        [row] = store.find("tandem", ListQuery(search=query))
+        assert row["id"] == tandem_id
+        assert row["mentor_id__label"] == "Hélène Durand" and row["mentee_id__label"] == "Karim Benali"
+    assert store.get("mentee", mentee_id)["status"] == "in_tandem"
+
+
+def test_filters_and_sorting(store) -> None:  # type: ignore[no-untyped-def]
+    store.create_many("mentee", [
+        {"first_name": "Zoé", "last_name": "Abadie", "commune": "Marseille", "status": "waiting"},
+        {"first_name": "Yanis", "last_name": "Élie", "commune": "Aubagne", "status": "waiting"},
+        {"first_name": "Xavier", "last_name": "Durand", "commune": "Marseille", "status": "exited"},
+    ])
+    natural = [m["last_name"] for m in store.find("mentee", ListQuery())]
+    assert natural == ["Abadie", "Durand", "Élie"]  # accents sort as letters, not after Z
+    waiting_marseille = store.find("mentee", ListQuery(filters={"status": "waiting", "commune": "Marseille"}))
+    assert [m["first_name"] for m in waiting_marseille] == ["Zoé"]
+    by_first = store.find("mentee", ListQuery(sort="first_name", descending=True))
+    assert [m["first_name"] for m in by_first] == ["Zoé", "Yanis", "Xavier"]
+    assert store.distinct_values("mentee", "commune") == ["Aubagne", "Marseille"]
+    page = store.find("mentee", ListQuery(), offset=1, limit=1)
+    assert [m["last_name"] for m in page] == ["Durand"]
+
+
+def test_clock_and_device_survive_a_restart(settings, profile) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.store.profile import open_profile
+
+    _mentor(profile.store)
+    last = profile.store.outbox_ops()[-1]["hlc"]
+    device = profile.device_id
+    profile.close()
+    reopened = open_profile(settings)
+    try:
+        assert reopened.device_id == device
+        reopened.store.create("mentee", {"first_name": "A", "last_name": "B"})
+        assert reopened.store.outbox_ops()[-1]["hlc"] > last
+    finally:
+        reopened.close()
