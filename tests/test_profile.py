@@ -61,7 +61,7 @@ def test_keyring_profile_keeps_a_random_key_in_the_keyring(settings: Settings, m
 def test_a_plaintext_keyring_counts_as_none(settings: Settings) -> None:
     class PlaintextKeyring(keyring.backend.KeyringBackend):
         priority = 5  # type: ignore[assignment]
-        get_password = set_password = delete_password = lambda *a: None  # noqa: E731
+        get_password = set_password = delete_password = lambda *a: None
 
     PlaintextKeyring.__module__ = "keyrings.alt.file"
     keyring.set_keyring(PlaintextKeyring())

@@ -31,7 +31,8 @@ def test_create_appends_one_operation_per_field_set(store) -> None:  # type: ign
     assert "phone" not in by_field  # an empty field produces no operation
     assert all(op["base_version"] is None for op in ops)
     assert all(op["device_id"] == store.device_id for op in ops)
-    assert len({op["op_id"] for op in ops}) == len(ops)
+    assert len({op["op_id"] for op in ops}) == 1  # one write, its operations named (op_id, field)
+    assert store.outbox_writes() == 1 and store.outbox_size() == len(ops)
     stamp = ops[0]["hlc"]
     assert all(op["hlc"] == stamp for op in ops) and stamp.endswith(store.device_id)
 
@@ -39,7 +40,7 @@ def test_create_appends_one_operation_per_field_set(store) -> None:  # type: ign
 def test_update_sends_only_changed_fields_with_their_previous_version(store) -> None:  # type: ignore[no-untyped-def]
     mentor_id = _mentor(store)
     created = {op["field"]: op["hlc"] for op in store.outbox_ops()}
-    before = store.outbox_size()
+    before = store.outbox_writes()
     changes = store.update("mentor", mentor_id, {"employer": "Airbus Helicopters", "last_name": "Durand",
                                                    "phone": "0612345678"})
     assert changes == {"employer": "Airbus Helicopters", "phone": "06 12 34 56 78"}
@@ -51,7 +52,7 @@ def test_update_sends_only_changed_fields_with_their_previous_version(store) -> 
     assert ops[0]["hlc"] > created["employer"]
     # A second edit of the same field is based on the first edit's version.
     store.update("mentor", mentor_id, {"employer": "RTM"})
-    last = store.outbox_ops(after_seq=before + 2)
+    last = store.outbox_ops(after_seq=before + 1)
     assert [(op["field"], op["base_version"]) for op in last] == [("employer", ops[0]["hlc"])]
 
 
@@ -64,7 +65,7 @@ def test_update_with_no_real_change_writes_nothing(store) -> None:  # type: igno
 
 def test_delete_is_a_tombstone_with_one_operation(store) -> None:  # type: ignore[no-untyped-def]
     mentor_id = _mentor(store)
-    before = store.outbox_size()
+    before = store.outbox_writes()
     store.delete("mentor", mentor_id)
     ops = store.outbox_ops(after_seq=before)
     assert [(op["action"], op["field"], op["value"], op["base_version"]) for op in ops] == [
@@ -85,7 +86,7 @@ def test_deleting_a_tandem_tombstones_its_meetings(store) -> None:  # type: igno
     meeting_id = add_meeting(store, tandem_id, {"date": "20/11/2026", "summary": "Premier échange"})
     with pytest.raises(ValidationError, match="Suppression impossible"):
         store.delete("mentee", mentee_id)  # a live tandem still points at the mentee
-    before = store.outbox_size()
+    before = store.outbox_writes()
     store.delete("tandem", tandem_id)
     ops = store.outbox_ops(after_seq=before)
     assert [(op["kind"], op["record_id"]) for op in ops] == [("meeting", meeting_id), ("tandem", tandem_id)]

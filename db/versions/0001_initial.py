@@ -141,9 +141,8 @@ def upgrade() -> None:
         sa.Column('action', sa.String(length=8), nullable=False),
         sa.Column('kind', sa.String(length=20), nullable=False),
         sa.Column('record_id', sa.String(length=36), nullable=False),
-        sa.Column('field', sa.String(length=40), nullable=False),
-        sa.Column('value', sa.Text(), nullable=True),
-        sa.Column('base_version', sa.Text(), nullable=True),
+        sa.Column('changes', sa.Text(), nullable=False),
+        sa.Column('base_versions', sa.Text(), nullable=False),
         sa.Column('device_id', sa.String(length=36), nullable=False),
         sa.Column('hlc', sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint('seq')
@@ -201,9 +200,10 @@ def upgrade() -> None:
     op.create_index('ix_tandem_structure_id', 'tandem', ['structure_id'], unique=False)
 
     # Accent-insensitive full-text indexes; rowid = the record's row_no (see store/search.py).
+    # Contentless: the text itself is already in the record table, the index keeps only tokens.
     for kind in ("structure", "counsellor", "mentor", "mentee"):
         op.execute(
-            f"CREATE VIRTUAL TABLE {kind}_fts USING fts5(body, "
+            f"CREATE VIRTUAL TABLE {kind}_fts USING fts5(body, content='', contentless_delete=1, "
             "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
         )
 

@@ -26,8 +26,9 @@ def clean(
     """
     errors: dict[str, str] = {}
     changes: dict[str, Any] = {} if current is not None else spec.defaults(today)
+    by_name = spec.by_name
     for name, value in raw.items():
-        field = spec.by_name.get(name)
+        field = by_name.get(name)
         if field is None:
             errors[name] = f"Champ inconnu pour «\u00a0{spec.label}\u00a0»."
             continue
@@ -35,10 +36,10 @@ def clean(
             changes[name] = field.parse(value)
         except InvalidValue as exc:
             errors[name] = str(exc)
-    merged = {**(current or {}), **changes}
-    for field in spec.fields:
-        if field.required and merged.get(field.name) in (None, "", []) and field.name not in errors:
-            errors[field.name] = MSG_REQUIRED
+    merged = {**current, **changes} if current else changes
+    for name in spec.required:
+        if merged.get(name) in (None, "", []) and name not in errors:
+            errors[name] = MSG_REQUIRED
     if not errors:
         _check_rules(spec, current, merged, changes, today, errors)
     if errors:

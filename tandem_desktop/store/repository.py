@@ -34,8 +34,14 @@ for _spec in KINDS.values():
 _CASCADE = {"tandem": [("meeting", "tandem_id")]}
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
+
+
+_TO_DB: dict[FieldType, Callable[[Any], Any]] = {FieldType.LIST: lambda v: encode(v), FieldType.BOOL: int}
 
 
 class Store:
@@ -126,11 +132,8 @@ class Store:
             conn.execute(update(table).where(table.c.row_no == row_no).values(**row))
             if kind in FTS_KINDS and any(name in spec.searchable for name in changes):
                 self._index(conn, kind, [(row_no, search_body(spec, merged))], replace=True)
-            self._append_ops(
-                conn,
-                [("update", kind, record_id, name, value, versions_before.get(name), stamp)
-                 for name, value in changes.items()],
-            )
+            bases = {name: versions_before[name] for name in changes if name in versions_before}
+            self._append_writes(conn, [("update", kind, record_id, changes, bases, stamp)])
             return changes
 
     def delete(self, kind: str, record_id: str) -> None:
@@ -157,7 +160,8 @@ class Store:
             )
             if kind in FTS_KINDS:
                 conn.exec_driver_sql(f"DELETE FROM {fts_table(kind)} WHERE rowid = ?", (row_no,))
-            self._append_ops(conn, [("delete", kind, record_id, "deleted", True, base, stamp)])
+            bases = {"deleted": base} if base else {}
+            self._append_writes(conn, [("delete", kind, record_id, {"deleted": True}, bases, stamp)])
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -183,16 +187,30 @@ class Store:
             return queries.distinct_values(conn, kind, field)
 
     def outbox_ops(self, after_seq: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """The pending field-level operations, in write order: one dict per field changed."""
         stmt = select(outbox).where(outbox.c.seq > after_seq).order_by(outbox.c.seq)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.reading() as conn:
             rows = conn.execute(stmt).mappings().all()
-        return [{**row, "value": json.loads(row["value"])} for row in rows]
+        ops = []
+        for row in rows:
+            bases = json.loads(row["base_versions"])
+            common = {k: row[k] for k in ("seq", "op_id", "action", "kind", "record_id", "device_id", "hlc")}
+            for name, value in json.loads(row["changes"]).items():
+                ops.append({**common, "field": name, "value": value, "base_version": bases.get(name)})
+        return ops
 
-    def outbox_size(self) -> int:
+    def outbox_writes(self) -> int:
+        """How many writes wait to be pushed (each holds one or more field operations)."""
         with self.reading() as conn:
             return conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+
+    def outbox_size(self) -> int:
+        """How many field operations wait to be pushed."""
+        with self.reading() as conn:
+            return conn.execute(text("SELECT coalesce(sum((SELECT count(*) FROM json_each(changes))), 0) "
+                                     "FROM outbox")).scalar_one()
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -200,37 +218,40 @@ class Store:
         table = RECORD_TABLES[spec.name]
         names = spec.field_names
         start = (conn.execute(text(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}")).scalar_one()) + 1
-        ids, rows, fts_rows, ops = [], [], [], []
-        for offset, record in enumerate(records):
+        convert = [(i, to_db) for i, name in enumerate(names) if (to_db := _TO_DB.get(spec.by_name[name].type))]
+        ids, rows, fts_rows, writes = [], [], [], []
+        for row_no, record in enumerate(records, start):
             record_id = self._ids.new()
             stamp = str(self.clock.now())
-            row_no = start + offset
-            present = [name for name in names if record.get(name) is not None]
-            rows.append((
-                row_no, record_id,
-                *(self._db_value(spec, name, record.get(name)) for name in names),
-                sort_key(spec, record), encode(dict.fromkeys(present, stamp)), stamp, stamp,
-            ))
+            values = [record.get(name) for name in names]
+            for i, to_db in convert:
+                if values[i] is not None:
+                    values[i] = to_db(values[i])
+            # versions stay "{}" on create: see _load_for_write
+            rows.append((row_no, record_id, *values, sort_key(spec, record), "{}", stamp, stamp))
             fts_rows.append((row_no, search_body(spec, record)))
-            ops.extend(("create", spec.name, record_id, name, record[name], None, stamp) for name in present)
+            present = {name: value for name, value in record.items() if value is not None}
+            writes.append(("create", spec.name, record_id, present, {}, stamp))
             ids.append(record_id)
         columns = ", ".join(("row_no", "id", *names, "sort_key", "versions", "created_hlc", "updated_hlc"))
         marks = ", ".join("?" * (len(names) + 6))
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
         if spec.name in FTS_KINDS:
             self._index(conn, spec.name, fts_rows)
-        self._append_ops(conn, ops)
+        self._append_writes(conn, writes)
         return ids
 
-    def _append_ops(self, conn: Connection, ops: list[tuple[str, str, str, str, Any, str | None, str]]) -> None:
-        """The only place that writes the change log."""
+    def _append_writes(
+        self, conn: Connection, writes: list[tuple[str, str, str, dict[str, Any], dict[str, str], str]]
+    ) -> None:
+        """The only place that writes the change log: (action, kind, record id, changes, bases, stamp)."""
         device = self.device_id
         new_id = self._ids.new
         conn.exec_driver_sql(
-            "INSERT INTO outbox (op_id, action, kind, record_id, field, value, base_version, device_id, hlc)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(new_id(), action, kind, rid, field, encode(value), base, device, stamp)
-             for action, kind, rid, field, value, base, stamp in ops],
+            "INSERT INTO outbox (op_id, action, kind, record_id, changes, base_versions, device_id, hlc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(new_id(), action, kind, rid, encode(changes), encode(bases), device, stamp)
+             for action, kind, rid, changes, bases, stamp in writes],
         )
 
     @staticmethod
@@ -241,14 +262,8 @@ class Store:
 
     @staticmethod
     def _db_value(spec: KindSpec, name: str, value: Any) -> Any:
-        if value is None:
-            return None
-        field_type = spec.by_name[name].type
-        if field_type is FieldType.LIST:
-            return encode(value)
-        if field_type is FieldType.BOOL:
-            return int(value)
-        return value
+        to_db = _TO_DB.get(spec.by_name[name].type)
+        return to_db(value) if to_db and value is not None else value
 
     def _load_for_write(
         self, conn: Connection, spec: KindSpec, record_id: str
@@ -259,7 +274,13 @@ class Store:
             raise NotFound(spec.label, record_id)
         record = queries.record_from_row(spec, row)
         fields = {name: record[name] for name in spec.field_names}
-        return fields, json.loads(row["versions"]), row["row_no"]
+        # A field never written since the create still carries the create's version; the create
+        # stores none (it would repeat one stamp per field on every row).
+        versions = json.loads(row["versions"])
+        for name, value in fields.items():
+            if value is not None and name not in versions:
+                versions[name] = row["created_hlc"]
+        return fields, versions, row["row_no"]
 
     def _check_refs(self, conn: Connection, spec: KindSpec, records: list[dict[str, Any]]) -> None:
         errors: dict[str, str] = {}

@@ -49,17 +49,20 @@ def _record_table(spec: KindSpec) -> Table:
 
 RECORD_TABLES: dict[str, Table] = {name: _record_table(spec) for name, spec in KINDS.items()}
 
+# One row per write of one record; each entry of `changes` is one field-level operation
+# (field -> new value) and `base_versions` gives, per field, the HLC stamp of the value it replaces
+# (absent for a field that had none). Grouping the operations of one write keeps the log compact
+# (a 20-field create is one row, not twenty) while merges still work field by field.
 outbox = Table(
     "outbox",
     metadata,
     Column("seq", Integer, primary_key=True),
-    Column("op_id", String(36), nullable=False),
+    Column("op_id", String(36), nullable=False),  # UUIDv7 of the write; (op_id, field) names one operation
     Column("action", String(8), nullable=False),  # create, update, delete
     Column("kind", String(20), nullable=False),
     Column("record_id", String(36), nullable=False),
-    Column("field", String(40), nullable=False),
-    Column("value", Text),  # JSON
-    Column("base_version", Text),  # HLC stamp of the value this op replaces; NULL for a new field
+    Column("changes", Text, nullable=False),  # JSON object field -> new value
+    Column("base_versions", Text, nullable=False),  # JSON object field -> previous version
     Column("device_id", String(36), nullable=False),
     Column("hlc", Text, nullable=False),
 )
