@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from . import validation as v

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlcipher3
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 
 from .errors import CorruptDatabase, DiskFull, StoreError
 
@@ -40,7 +41,10 @@ def verify_readable(path: Path, key: bytes) -> None:
 def make_engine(path: Path, key: bytes, *, max_page_count: int | None = None) -> Engine:
     """An engine whose every connection is keyed, in WAL mode, with temp data kept in memory."""
     url = URL.create("sqlite+pysqlcipher", password=_raw_key(key), database=str(path))
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    # QueuePool, not the dialect's default SingletonThreadPool: that one keys connections on Python
+    # thread-local state and, past 5 threads, closes connections other threads still use. Worker
+    # threads (Qt's thread pool gets a fresh Python thread state per job) would hit exactly that.
+    engine = create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn, _record):  # type: ignore[no-untyped-def]

@@ -1,0 +1,127 @@
+"""Start-up of the desktop application: settings, Qt, the profile (created or unlocked), the window.
+
+Everything is built here and passed down; nothing lives in module-level state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from .gui.main_window import MainWindow
+from .gui.passphrase import PassphraseDialog
+from .gui.tasks import TaskRunner
+from .settings import Settings, default_data_dir, load_settings
+from .store.errors import StoreError, WrongKey
+from .store.keys import usable_keyring
+from .store.profile import Profile, init_profile, open_profile, profile_exists, read_meta
+
+APP_TITLE = "Tandem Desktop"
+
+
+class _FrenchHelp(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, prefix="Utilisation\u00a0: ")
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """Our options; anything else (e.g. Qt's -platform) is left for QApplication."""
+    parser = argparse.ArgumentParser(
+        prog="tandem-desktop", description="Tandem Desktop\u00a0: les fiches des mentors, mentorés et tandems.",
+        formatter_class=_FrenchHelp, add_help=False,
+    )
+    parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    parser.add_argument("--data-dir", metavar="DOSSIER",
+                        help="dossier du profil (par défaut celui de l'utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
+    parser.add_argument("--passphrase-file", metavar="FICHIER",
+                        help="fichier contenant la phrase de passe (aussi TANDEM_PASSPHRASE)")
+    return parser.parse_known_args(argv)
+
+
+def make_application(qt_args: Sequence[str] = ()) -> QApplication:
+    """The QApplication, in French: locale, and Qt's own strings (Oui/Non, Annuler…) translated."""
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tandem-desktop", *qt_args])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("TandemDesktop")
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setOrganizationName("Tandem")
+    french = QLocale(QLocale.Language.French, QLocale.Country.France)
+    QLocale.setDefault(french)
+    if app.findChild(QTranslator, "qtbase_fr") is None:
+        translator = QTranslator(app)
+        translator.setObjectName("qtbase_fr")
+        if translator.load(french, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            app.installTranslator(translator)
+    return app
+
+
+def open_or_create(settings: Settings, runner: TaskRunner) -> Profile | None:
+    """The profile to work on; None if the counsellor closed the passphrase dialog.
+
+    Raises StoreError (locked, damaged, newer schema…) for the caller to report.
+    """
+    location = str(settings.data_dir)
+    if not profile_exists(settings):
+        if settings.passphrase is not None or (settings.use_keyring and usable_keyring() is not None):
+            return init_profile(settings)  # keyring: silent; passphrase from the environment or a file
+        dialog = PassphraseDialog(lambda p: init_profile(settings.with_passphrase(p)), runner, create=True,
+                                  location=location)
+        return _run(dialog)
+    meta = read_meta(settings)
+    wrong: str | None = None
+    if meta.key_source != "passphrase" or settings.passphrase is not None:
+        try:
+            return open_profile(settings)
+        except WrongKey as exc:
+            if meta.key_source != "passphrase":
+                raise
+            wrong = str(exc)  # a wrong TANDEM_PASSPHRASE: let the counsellor type the right one
+    dialog = PassphraseDialog(lambda p: open_profile(settings.with_passphrase(p)), runner, create=False,
+                              location=location)
+    if wrong:
+        dialog.show_error(wrong)
+    return _run(dialog)
+
+
+def _run(dialog: PassphraseDialog) -> Profile | None:
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        return dialog.profile
+    if dialog.failure is not None:
+        raise dialog.failure
+    return None
+
+
+def report_fatal(message: str) -> None:
+    QMessageBox.critical(None, APP_TITLE, message)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = make_application(qt_args)
+    try:
+        settings = load_settings(args.data_dir, args.passphrase_file)
+    except OSError as exc:
+        report_fatal(f"Fichier de phrase de passe illisible\u00a0: {exc}")
+        return 2
+    runner = TaskRunner()
+    try:
+        profile = open_or_create(settings, runner)
+    except StoreError as exc:
+        report_fatal(str(exc))
+        runner.shutdown()
+        return 1
+    if profile is None:
+        runner.shutdown()
+        return 0
+    try:
+        custom = settings.data_dir != default_data_dir()  # say which profile when it is not the usual one
+        window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "")
+        window.show()
+        return app.exec()
+    finally:
+        runner.shutdown()
+        profile.close()

@@ -1,0 +1,281 @@
+"""One section's list: search as you type, filters, a sortable lazy table, and its buttons."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain.fields import FieldType
+from ..domain.kinds import KINDS
+from ..store.queries import ListQuery
+from ..store.repository import Store
+from .display import kind_count, number, record_title
+from .table_model import RecordTableModel
+from .tasks import TaskRunner
+
+SEARCH_DELAY_MS = 150
+SEARCH_HINTS = {
+    "mentor": "Rechercher un mentor (nom, employeur, métier, compétence…)",
+    "mentee": "Rechercher un·e mentoré·e (nom, projet, métier, compétence…)",
+    "tandem": "Rechercher un tandem par le nom du mentor ou du mentoré",
+    "structure": "Rechercher une structure",
+}
+ALL_TEXTS = {"Statut": "Tous les statuts", "Étape": "Toutes les étapes", "Actif·ve": "Actifs et inactifs"}
+BOOL_CHOICES = ((True, "Actifs"), (False, "Inactifs"))
+
+
+class ListPage(QWidget):
+    """The list of one kind; the section decides what « Nouveau », « Modifier »… open."""
+
+    new_requested = Signal()
+    open_requested = Signal(str)
+    edit_requested = Signal(str)
+    delete_requested = Signal(str)
+    count_changed = Signal(str)
+
+    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.runner = runner
+        self.spec = KINDS[kind]
+        self.setObjectName(f"{kind}_list")
+        self.count_text = ""
+        self._count_generation = 0
+
+        self.search = QLineEdit(self)
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(SEARCH_HINTS.get(kind, "Rechercher"))
+        self.search.setClearButtonEnabled(True)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DELAY_MS)
+        self._debounce.timeout.connect(self.apply_query)
+        self.search.textChanged.connect(self._debounce.start)
+
+        self.filters: dict[str, QComboBox] = {}
+        for name in (self.spec.status_field, self.spec.structure_field, self.spec.commune_field):
+            if name:
+                combo = QComboBox(self)
+                combo.setObjectName(f"filter_{name}")
+                combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+                combo.setMaximumWidth(260)
+                combo.currentIndexChanged.connect(self.apply_query)
+                self.filters[name] = combo
+        self.reload_filters()
+
+        self.model = RecordTableModel(store, kind, parent=self)
+        self.table = QTableView(self)
+        self.table.setObjectName("table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # natural order until a header is clicked
+        self.table.setSortingEnabled(True)
+        self.table.activated.connect(self._activated)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        self._size_columns()
+
+        self.new_button = self._button("new_button", "Nouveau", "Créer une fiche (Ctrl+N)")
+        self.open_button = self._button("open_button", "Ouvrir", "Ouvrir le suivi du tandem (Entrée)")
+        self.edit_button = self._button("edit_button", "Modifier", "Modifier la fiche sélectionnée (Entrée)")
+        self.delete_button = self._button("delete_button", "Supprimer", "Supprimer la fiche sélectionnée")
+        self.open_button.setVisible(kind == "tandem")
+        self.new_button.clicked.connect(self.new_requested)
+        self.open_button.clicked.connect(lambda: self._emit_selected(self.open_requested))
+        self.edit_button.clicked.connect(lambda: self._emit_selected(self.edit_requested))
+        self.delete_button.clicked.connect(lambda: self._emit_selected(self.delete_requested))
+        self.empty_label = QLabel(self)
+        self.empty_label.setObjectName("empty_label")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        for combo in self.filters.values():
+            top.addWidget(combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty_label)
+        layout.addLayout(buttons)
+        self._update_buttons()
+        self.request_count()
+
+    def _button(self, name: str, text: str, tip: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        return button
+
+    def _size_columns(self) -> None:
+        """Short values get a fixed width; names and texts share the rest (no sideways scrolling)."""
+        widths = {FieldType.INT: 90, FieldType.BOOL: 80, FieldType.DATE: 110, FieldType.CHOICE: 170}
+        header = self.table.horizontalHeader()
+        for column, spec in enumerate(self.model.columns):
+            if spec.type in widths:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+                self.table.setColumnWidth(column, widths[spec.type])
+            else:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+
+    # -- filters and search -------------------------------------------------------------------
+
+    def reload_filters(self) -> None:
+        """Fill the filter combos from the choices and the data, keeping what is selected."""
+        for name, combo in self.filters.items():
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(self._all_text(name), None)
+            for value, label in self._filter_choices(name):
+                combo.addItem(label, value)
+            index = combo.findData(current) if current is not None else 0
+            combo.setCurrentIndex(max(index, 0))
+            combo.blockSignals(False)
+
+    def _all_text(self, name: str) -> str:
+        field = self.spec.by_name[name]
+        if field.ref:
+            return "Toutes les structures"
+        if name == self.spec.commune_field:
+            return "Toutes les communes"
+        return ALL_TEXTS.get(field.label, "Tous")
+
+    def _filter_choices(self, name: str) -> list[tuple[Any, str]]:
+        field = self.spec.by_name[name]
+        if field.type is FieldType.BOOL:
+            return list(BOOL_CHOICES)
+        if field.choices:
+            return list(field.choices)
+        if field.ref:
+            rows = self.store.find(field.ref, ListQuery(), 0, 1000)
+            choices = [(row["id"], record_title(self.store, field.ref, row)) for row in rows]
+            return [*choices, ("__none__", "Sans structure")]
+        return [(value, value) for value in self.store.distinct_values(self.spec.name, name)]
+
+    def current_query(self) -> ListQuery:
+        filters = {name: combo.currentData() for name, combo in self.filters.items()
+                   if combo.currentData() is not None}
+        return replace(self.model.query, search=self.search.text().strip(), filters=filters)
+
+    def apply_query(self) -> None:
+        """Search and filters changed: reload the first page now, count in the background."""
+        self._debounce.stop()
+        query = self.current_query()
+        if query != self.model.query:
+            self.model.set_query(query)
+            self.request_count()
+
+    def set_filter(self, name: str, value: Any) -> None:
+        combo = self.filters[name]
+        combo.setCurrentIndex(max(combo.findData(value), 0))
+
+    def clear_search(self) -> None:
+        self.search.clear()
+        self.apply_query()
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def refresh(self, select_id: str | None = None) -> None:
+        """Data changed somewhere: reload rows, filter choices and the count."""
+        keep = select_id or self.selected_id()
+        self.reload_filters()
+        query = self.current_query()  # a filter value may have vanished with the data
+        if query != self.model.query:
+            self.model.set_query(query)
+        else:
+            self.model.refresh()
+        if keep:
+            self.select(keep)
+        self.request_count()
+
+    # -- counting (off the GUI thread) ----------------------------------------------------------
+
+    def request_count(self) -> None:
+        """Counting a big filtered list can take a moment: done by the worker, latest answer wins."""
+        self._count_generation += 1
+        generation = self._count_generation
+        query, kind, store = self.model.query, self.spec.name, self.store
+        self.runner.submit(
+            lambda: (store.count(kind, query), store.count(kind)),
+            on_done=lambda result: self._counted(generation, result),
+        )
+
+    def _counted(self, generation: int, result: tuple[int, int]) -> None:
+        if generation != self._count_generation:
+            return  # an older search answered late
+        shown, total = result
+        text = kind_count(self.spec, total) if shown == total else f"{kind_count(self.spec, shown)} sur {number(total)}"
+        self.count_text = text
+        self.empty_label.setText("" if shown else self._empty_text(total))
+        self.empty_label.setVisible(not shown)
+        self.count_changed.emit(text)
+
+    def _empty_text(self, total: int) -> str:
+        if total == 0:
+            return "Aucune fiche pour l'instant. Cliquez sur «\u00a0Nouveau\u00a0» (Ctrl+N) pour en créer une."
+        return "Aucune fiche ne correspond à la recherche ou aux filtres. Échap efface la recherche."
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.record_at(rows[0].row())["id"] if rows else None
+
+    def select(self, record_id: str) -> bool:
+        row = self.model.row_of(record_id)
+        if row is None:
+            return False
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.scrollTo(index)
+        return True
+
+    def _emit_selected(self, signal: Any) -> None:
+        record_id = self.selected_id()
+        if record_id:
+            signal.emit(record_id)
+
+    def _activated(self, index: QModelIndex) -> None:
+        record_id = self.model.record_at(index.row())["id"]
+        (self.open_requested if self.spec.name == "tandem" else self.edit_requested).emit(record_id)
+
+    def _update_buttons(self) -> None:
+        has = self.selected_id() is not None
+        for button in (self.open_button, self.edit_button, self.delete_button):
+            button.setEnabled(has)

@@ -1,0 +1,118 @@
+"""The passphrase dialogs: unlock an existing profile, or choose one for a new profile.
+
+The key derivation is deliberately slow (memory-hard), so the attempt runs on the task runner and
+the dialog stays responsive; a wrong passphrase shows an inline message and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from ..store.errors import StoreError, WeakPassphrase, WrongKey
+from ..store.keys import MIN_PASSPHRASE
+from ..store.profile import Profile
+from .display import NBSP
+from .tasks import TaskRunner
+from .uiload import child, load_ui
+
+Attempt = Callable[[str], Profile]
+MSG_MISMATCH = "Les deux saisies ne correspondent pas."
+MSG_TOO_SHORT = f"Phrase de passe trop courte{NBSP}: {MIN_PASSPHRASE}{NBSP}caractères au moins."
+
+
+class PassphraseDialog(QDialog):
+    """Asks for the passphrase and opens (or creates) the profile with it.
+
+    After exec(): `profile` is set on success; `failure` holds an error the dialog cannot fix
+    (profile locked, damaged file…) for the start-up code to report.
+    """
+
+    def __init__(self, attempt: Attempt, runner: TaskRunner, *, create: bool, location: str = "",
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.attempt = attempt
+        self.runner = runner
+        self.create = create
+        self.profile: Profile | None = None
+        self.failure: BaseException | None = None
+        self.setObjectName("passphrase_dialog")
+        self.ui = load_ui("passphrase_dialog.ui", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.ui)
+        self.passphrase = child(self.ui, QLineEdit, "passphrase")
+        self.confirm = child(self.ui, QLineEdit, "confirm")
+        self.error = child(self.ui, QLabel, "error_passphrase")
+        self.progress = child(self.ui, QLabel, "progress_label")
+        self.ok_button = child(self.ui, QPushButton, "ok_button")
+        self.cancel_button = child(self.ui, QPushButton, "cancel_button")
+        intro = child(self.ui, QLabel, "intro_label")
+        where = f" ({location})" if location else ""
+        if create:
+            self.setWindowTitle("Créer le profil chiffré")
+            intro.setText(
+                f"Bienvenue{NBSP}! Les fiches de ce poste{where} seront chiffrées. Aucun trousseau sécurisé "
+                f"n'est disponible sur cet ordinateur{NBSP}: choisissez une phrase de passe d'au moins "
+                f"{MIN_PASSPHRASE}{NBSP}caractères. Elle sera demandée à chaque ouverture et ne peut pas "
+                "être récupérée si elle est perdue."
+            )
+            self.ok_button.setText("Créer le profil")
+            self.progress.setText("Création du profil chiffré en cours…")
+        else:
+            self.setWindowTitle("Déverrouiller Tandem Desktop")
+            intro.setText(f"Ce profil{where} est chiffré. Saisissez sa phrase de passe pour l'ouvrir.")
+            self.confirm.hide()
+            child(self.ui, QLabel, "label_confirm").hide()
+        self.progress.hide()
+        self.error.hide()
+        self.ok_button.clicked.connect(self.submit)
+        self.cancel_button.clicked.connect(self.reject)
+        self.passphrase.returnPressed.connect(self.submit)
+        self.confirm.returnPressed.connect(self.submit)
+        self.setMinimumWidth(460)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        self.adjustSize()  # room for the wrapped message
+
+    def submit(self) -> None:
+        text = self.passphrase.text()
+        if self.create and len(text) < MIN_PASSPHRASE:
+            self.show_error(MSG_TOO_SHORT)
+            return
+        if self.create and text != self.confirm.text():
+            self.show_error(MSG_MISMATCH)
+            return
+        if not text:
+            return
+        self._busy(True)
+        attempt = self.attempt
+        self.runner.submit(lambda: attempt(text), on_done=self._opened, on_error=self._failed)
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.passphrase, self.confirm, self.ok_button, self.cancel_button):
+            widget.setEnabled(not busy)
+        self.progress.setVisible(busy)
+        if busy:
+            self.show_error("")
+
+    def _opened(self, profile: Profile) -> None:
+        self.profile = profile
+        self._busy(False)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        if isinstance(exc, WrongKey | WeakPassphrase):
+            self.show_error(str(exc))
+            self.passphrase.selectAll()
+            self.passphrase.setFocus()
+            return
+        self.failure = exc if isinstance(exc, StoreError) else StoreError(f"Ouverture impossible{NBSP}: {exc}")
+        self.reject()
+
+    def reject(self) -> None:
+        if self.ok_button.isEnabled() or self.failure is not None:  # never close mid-attempt
+            super().reject()

@@ -1,0 +1,172 @@
+"""A section of the window (Mentors, Mentorés, Tandems, Structures): its list, and on top of it
+the open form or tandem page. Delete confirmations and refused deletes are handled here."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
+
+from ..domain.errors import ValidationError
+from ..domain.kinds import KINDS
+from ..store.errors import StoreError
+from ..store.repository import Store
+from .display import NBSP, record_title
+from .forms import RecordForm
+from .list_page import ListPage
+from .tandem_detail import TandemDetail
+from .tasks import TaskRunner
+
+
+class SectionView(QStackedWidget):
+    """Index 0 is the list; a form or a tandem page is pushed on top and closed with Échap."""
+
+    data_changed = Signal(str)  # the kind written (this list is already fresh; the window refreshes the others)
+    message = Signal(str)  # last action, for the status bar
+
+    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.kind = kind
+        self.spec = KINDS[kind]
+        self.setObjectName(f"section_{kind}")
+        self.list_page = ListPage(store, runner, kind, self)
+        self.addWidget(self.list_page)
+        self.overlay: QWidget | None = None
+        page = self.list_page
+        page.new_requested.connect(self.new_record)
+        page.edit_requested.connect(self.edit_record)
+        page.open_requested.connect(self.open_record)
+        page.delete_requested.connect(self.delete_record)
+
+    # -- what is open -------------------------------------------------------------------------
+
+    def form(self) -> RecordForm | None:
+        return self.overlay if isinstance(self.overlay, RecordForm) else None
+
+    def detail(self) -> TandemDetail | None:
+        return self.overlay if isinstance(self.overlay, TandemDetail) else None
+
+    def _push(self, widget: QWidget) -> None:
+        self._drop_overlay()
+        self.overlay = widget
+        self.addWidget(widget)
+        self.setCurrentWidget(widget)
+
+    def _drop_overlay(self) -> None:
+        if self.overlay is not None:
+            self.removeWidget(self.overlay)
+            self.overlay.deleteLater()
+            self.overlay = None
+        self.setCurrentWidget(self.list_page)
+
+    def close_overlay(self, ask: bool = True) -> bool:
+        """Back to the list; asks first if a form holds unsaved changes. False if the user stays."""
+        if self.overlay is None:
+            return True
+        dirty = (self.form() is not None and self.form().is_dirty()) or (
+            self.detail() is not None and self.detail().quick_add_dirty())
+        if ask and dirty:
+            answer = QMessageBox.question(
+                self, "Modifications non enregistrées",
+                f"Les modifications en cours ne sont pas enregistrées. Les abandonner{NBSP}?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        back_to = self.detail().tandem_id if self.detail() is not None else None
+        self._drop_overlay()
+        if back_to:
+            self.list_page.select(back_to)
+        self.list_page.table.setFocus()
+        return True
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def new_record(self) -> None:
+        if self.close_overlay():
+            self._open_form(None)
+
+    def edit_record(self, record_id: str) -> None:
+        if self.close_overlay():
+            self._open_form(record_id)
+
+    def open_record(self, record_id: str) -> None:
+        """Tandems open on their follow-up page; other records open in their form."""
+        if self.kind != "tandem":
+            self.edit_record(record_id)
+            return
+        if not self.close_overlay():
+            return
+        detail = TandemDetail(self.store, record_id, self)
+        detail.back_requested.connect(self.close_overlay)
+        detail.edit_requested.connect(self.edit_record)
+        detail.changed.connect(self._detail_changed)
+        self._push(detail)
+
+    def _open_form(self, record_id: str | None) -> None:
+        form = RecordForm(self.store, self.kind, record_id, self)
+        form.saved.connect(self._saved)
+        form.cancel_requested.connect(self.close_overlay)
+        self._push(form)
+        form.focus_first_field()
+
+    def save(self) -> bool:
+        form = self.form()
+        return form.save() if form is not None else False
+
+    def _saved(self, record_id: str) -> None:
+        record = self.store.get(self.kind, record_id)
+        self.message.emit(f"Fiche «{NBSP}{record_title(self.store, self.kind, record)}{NBSP}» enregistrée.")
+        self._drop_overlay()
+        self.list_page.refresh(select_id=record_id)
+        self.data_changed.emit(self.kind)
+        if self.kind == "tandem":  # a new or edited tandem opens on its follow-up page
+            self.open_record(record_id)
+        else:
+            self.list_page.table.setFocus()
+
+    def _detail_changed(self, message: str) -> None:
+        self.message.emit(message)
+        detail = self.detail()
+        self.list_page.refresh(select_id=detail.tandem_id if detail is not None else None)
+        self.data_changed.emit(self.kind)
+
+    def delete_record(self, record_id: str) -> bool:
+        """Ask, then delete; a delete the domain refuses shows its message and changes nothing."""
+        title = record_title(self.store, self.kind, self.store.get(self.kind, record_id))
+        answer = QMessageBox.question(
+            self, "Supprimer la fiche",
+            f"Supprimer la fiche «{NBSP}{title}{NBSP}»{NBSP}? Cette action ne peut pas être annulée.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            self.store.delete(self.kind, record_id)
+        except (ValidationError, StoreError) as exc:
+            message = "\n".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc)
+            QMessageBox.warning(self, "Suppression impossible", message)
+            self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» non supprimée.")
+            return False
+        self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» supprimée.")
+        self.list_page.refresh()
+        self.data_changed.emit(self.kind)
+        return True
+
+    # -- keyboard -----------------------------------------------------------------------------
+
+    def escape(self) -> None:
+        """Échap: close what is open, else clear the search."""
+        if self.overlay is not None:
+            self.close_overlay()
+        else:
+            self.list_page.clear_search()
+
+    def focus_search(self) -> None:
+        if self.close_overlay():
+            self.list_page.focus_search()
+
+    def refresh(self) -> None:
+        self.list_page.refresh()
+        if self.detail() is not None:
+            self.detail().reload()

@@ -1,0 +1,129 @@
+"""Small reusable widgets: a record picker that searches the store as you type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QWidget
+
+from ..domain.kinds import KINDS
+from ..store.queries import ListQuery
+from ..store.repository import Store
+from .display import display_value, record_title
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+LABEL_ROLE = Qt.ItemDataRole.UserRole + 1
+SUGGESTIONS = 20
+# What the suggestion list shows after the name, to tell two namesakes apart.
+PICK_HINTS = {"mentor": "Tapez un nom pour chercher un mentor…",
+              "mentee": "Tapez un nom pour chercher un·e mentoré·e…"}
+DETAILS = {"mentor": ("employer", "commune"), "mentee": ("status", "commune"), "tandem": ("status",)}
+
+
+class RecordPicker(QLineEdit):
+    """Choose one record by typing part of its name; the store searches (accents ignored).
+
+    Why not a combo box: a structure may hold 25,000 mentees, so suggestions come from a search,
+    never from a full list.
+    """
+
+    picked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._store: Store | None = None
+        self._kind = ""
+        self._id: str | None = None
+        self._label = ""
+        self._suggestions = QStandardItemModel(self)
+        self._completer = QCompleter(self._suggestions, self)
+        self._completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self._completer.setCompletionRole(LABEL_ROLE)
+        self._completer.setWidget(self)
+        self._completer.activated[QModelIndex].connect(self._on_activated)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self.suggest)
+        self.textEdited.connect(self._on_edited)
+        self.editingFinished.connect(self._resolve_unique)
+        self.setClearButtonEnabled(True)
+
+    def bind(self, store: Store, kind: str) -> None:
+        self._store = store
+        self._kind = kind
+        if not self.placeholderText():
+            self.setPlaceholderText(PICK_HINTS.get(kind, "Tapez quelques lettres du nom…"))
+
+    # -- value --------------------------------------------------------------------------------
+
+    def record_id(self) -> str | None:
+        return self._id
+
+    def set_record(self, record_id: str | None, label: str = "") -> None:
+        self._id = record_id
+        self._label = label if record_id else ""
+        self.setText(self._label)
+
+    def has_unresolved_text(self) -> bool:
+        """Something typed that matches no chosen record (the form says so instead of « obligatoire »)."""
+        return self._id is None and bool(self.text().strip())
+
+    def popup(self) -> QAbstractItemView:
+        """The suggestion list (tests click in it, as a counsellor would)."""
+        return self._completer.popup()
+
+    # -- searching ----------------------------------------------------------------------------
+
+    def _on_edited(self, text: str) -> None:
+        if self._id is not None and text != self._label:
+            self._id = None
+            self._label = ""
+        self._timer.start()
+
+    def _find(self, text: str, limit: int) -> list[dict[str, Any]]:
+        if self._store is None:
+            return []
+        return self._store.find(self._kind, ListQuery(search=text), 0, limit)
+
+    def suggest(self) -> None:
+        """Fill the suggestion list from the store and show it."""
+        self._timer.stop()
+        rows = self._find(self.text(), SUGGESTIONS)
+        self._suggestions.clear()
+        spec = KINDS.get(self._kind)
+        for row in rows:
+            label = record_title(self._store, self._kind, row) if self._store and spec else ""
+            details = [display_value(spec.by_name[name], row) for name in DETAILS.get(self._kind, ())] if spec else []
+            shown = " · ".join(d for d in details if d)
+            item = QStandardItem(f"{label} — {shown}" if shown else label)
+            item.setData(row["id"], ID_ROLE)
+            item.setData(label, LABEL_ROLE)
+            self._suggestions.appendRow(item)
+        if rows:
+            self._completer.complete()
+        else:
+            self._completer.popup().hide()
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        record_id = index.data(ID_ROLE)
+        if record_id:
+            self.set_record(str(record_id), str(index.data(LABEL_ROLE)))
+            self.picked.emit(str(record_id))
+
+    def _resolve_unique(self) -> None:
+        """Typed a name that matches exactly one record: take it, as if picked from the list."""
+        if self._completer.popup().isVisible() or not self.has_unresolved_text():
+            return
+        rows = self._find(self.text(), 2)
+        if len(rows) == 1 and self._store is not None:
+            self.set_record(rows[0]["id"], record_title(self._store, self._kind, rows[0]))
+            self.picked.emit(rows[0]["id"])
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Down and not self._completer.popup().isVisible():
+            self.suggest()
+            return
+        super().keyPressEvent(event)
