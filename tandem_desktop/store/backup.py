@@ -47,7 +47,10 @@ def check_backup(path: Path, key: bytes, known_revisions: set[str]) -> None:
                 f"{path} n'est pas une sauvegarde lisible de ce profil (fichier endommagé ou clé différente). "
                 "Rien n'a été modifié."
             ) from exc
-        ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+        try:
+            ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlcipher3.DatabaseError as exc:  # a damaged page further in the file
+            raise CorruptDatabase(path) from exc
         if ok != "ok":
             raise CorruptDatabase(path)
         try:
@@ -67,7 +70,12 @@ def replace_database(database: Path, backup: Path, keep_dir: Path) -> Path:
     keep_dir.mkdir(exist_ok=True, mode=0o700)
     staged = database.with_name(database.name + ".restoring")
     shutil.copyfile(backup, staged)
-    kept = keep_dir / f"avant-restauration-{time.strftime('%Y%m%d-%H%M%S')}.db"
+    stem = f"avant-restauration-{time.strftime('%Y%m%d-%H%M%S')}"
+    kept = keep_dir / f"{stem}.db"
+    n = 1
+    while kept.exists():  # two restores within one second keep both copies
+        n += 1
+        kept = keep_dir / f"{stem}-{n}.db"
     shutil.copyfile(database, kept)
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)

@@ -14,6 +14,15 @@ from sqlalchemy.pool import QueuePool
 from .errors import CorruptDatabase, DiskFull, StoreError
 
 
+def quiet_sqlcipher_logs() -> None:
+    """SQLCipher logs failed decryptions to stderr; our French messages say it better. Process-wide."""
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+    finally:
+        conn.close()
+
+
 def _raw_key(key: bytes) -> str:
     # SQLCipher's raw-key syntax skips its own PBKDF2: the key is already random or scrypt-derived.
     return f"x'{key.hex()}'"

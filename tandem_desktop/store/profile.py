@@ -14,7 +14,7 @@ from ..domain.hlc import HybridClock
 from ..domain.ids import new_id
 from ..settings import Settings
 from . import migrations
-from .engine import make_engine, translated_errors, verify_readable
+from .engine import make_engine, quiet_sqlcipher_logs, translated_errors, verify_readable
 from .errors import CorruptDatabase, ProfileExists, ProfileMissing, StoreError
 from .keys import KeyMeta, create_key, forget_key, load_key
 from .lock import ProfileLock
@@ -101,6 +101,7 @@ def read_meta(settings: Settings) -> KeyMeta:
 
 def open_profile(settings: Settings, today=date.today, *, max_page_count: int | None = None) -> Profile:  # type: ignore[no-untyped-def]
     """Open an existing profile: nothing on disk changes unless every check passed."""
+    quiet_sqlcipher_logs()
     meta = read_meta(settings)
     if not settings.database_path.exists():
         raise CorruptDatabase(settings.database_path)

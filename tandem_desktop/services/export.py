@@ -1,0 +1,207 @@
+"""Exports of a kind's live records to CSV or XLSX, as a counsellor reads them in a spreadsheet.
+
+French column headers (the field labels), choice labels rather than codes, dates as JJ/MM/AAAA,
+lists joined by ", ", references shown by the name of the record they point at. Files are written
+to a temporary file beside the destination, then renamed: a failed export never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..domain.fields import FieldSpec, FieldType, KindSpec
+from ..domain.kinds import kind_spec
+from ..store.errors import NotFound
+from ..store.queries import ListQuery
+from ..store.repository import Store
+
+FORMATS = ("csv", "xlsx")
+ID_HEADER = "Identifiant"
+_PAGE = 2000
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def format_date(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def display_value(field: FieldSpec, value: Any, titles: dict[str, str] | None = None) -> str:
+    """The text a counsellor reads for a stored value: labels, JJ/MM/AAAA, Oui/Non, "a, b"."""
+    if value is None or value == "" or value == []:
+        return ""
+    match field.type:
+        case FieldType.DATE:
+            return format_date(value)
+        case FieldType.BOOL:
+            return "Oui" if value else "Non"
+        case FieldType.CHOICE:
+            return field.choice_label(value)
+        case FieldType.LIST:
+            return ", ".join(field.choice_label(v) if field.choices else str(v) for v in value)
+        case FieldType.REF:
+            return (titles or {}).get(value, value)
+    return str(value)
+
+
+def iter_records(store: Store, kind: str, query: ListQuery | None = None) -> Iterator[dict[str, Any]]:
+    """Every live record of a kind, in the list's natural order, page by page."""
+    query = query or ListQuery()
+    offset = 0
+    while page := store.find(kind, query, offset, _PAGE):
+        yield from page
+        offset += len(page)
+
+
+def record_titles(store: Store, kind: str, cache: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    """id -> readable title for every live record of a kind ('Prénom Nom', a structure's name…)."""
+    cache = {} if cache is None else cache
+    if kind in cache:
+        return cache[kind]
+    spec = kind_spec(kind)
+    ref_titles = {name: record_titles(store, spec.by_name[name].ref or "", cache)
+                  for name in spec.title_fields if spec.by_name[name].ref}
+    titles = {}
+    for record in iter_records(store, kind):
+        parts = [ref_titles[name].get(record[name], record[name]) if name in ref_titles
+                 else display_value(spec.by_name[name], record[name]) for name in spec.title_fields]
+        titles[record["id"]] = " – ".join(p for p in parts if p) if ref_titles else " ".join(p for p in parts if p)
+    cache[kind] = titles
+    return titles
+
+
+def title_of(store: Store, kind: str, record: dict[str, Any]) -> str:
+    """One record's readable title; a tandem's is 'mentor – mentee'."""
+    spec = kind_spec(kind)
+    parts = []
+    for name in spec.title_fields:
+        field, value = spec.by_name[name], record.get(name)
+        if field.ref and value:
+            with contextlib.suppress(NotFound):
+                value = title_of(store, field.ref, store.get(field.ref, value))
+            parts.append(value)
+        else:
+            parts.append(display_value(field, value))
+    separator = " – " if any(spec.by_name[n].ref for n in spec.title_fields) else " "
+    return separator.join(p for p in parts if p)
+
+
+def describe(store: Store, kind: str, record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) for every field of one record, references shown by name (for `tandem show`)."""
+    spec = kind_spec(kind)
+    rows = [(ID_HEADER, record["id"])]
+    for field in spec.fields:
+        value = record.get(field.name)
+        text = display_value(field, value)
+        if field.ref and value:
+            try:
+                text = f"{title_of(store, field.ref, store.get(field.ref, value))} ({value})"
+            except NotFound:
+                text = f"{value} (introuvable)"
+        rows.append((field.label, text))
+    return rows
+
+
+def _ref_titles(store: Store, spec: KindSpec) -> dict[str, str]:
+    cache: dict[str, dict[str, str]] = {}
+    merged: dict[str, str] = {}
+    for field in spec.fields:
+        if field.ref:
+            merged.update(record_titles(store, field.ref, cache))
+    return merged
+
+
+def _atomic_write(dest: Path, write: Callable[[Path], None]) -> None:
+    dest = Path(dest).expanduser().resolve()
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    try:
+        write(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _safe_text(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_kind(store: Store, kind: str, fmt: str, dest: str | os.PathLike[str]) -> int:
+    """Write every live record of `kind` to `dest` as csv or xlsx; returns the number of records."""
+    spec = kind_spec(kind)
+    if fmt not in FORMATS:
+        raise ValueError(f"Format d'export inconnu\u00a0: « {fmt} ». Possibles\u00a0: {', '.join(FORMATS)}.")
+    titles = _ref_titles(store, spec)
+    headers = [ID_HEADER, *(f.label for f in spec.fields)]
+    count = 0
+
+    def rows() -> Iterator[list[Any]]:
+        nonlocal count
+        for record in iter_records(store, kind):
+            count += 1
+            yield [record["id"], *(_cell(f, record.get(f.name), titles, fmt) for f in spec.fields)]
+
+    if fmt == "csv":
+        _atomic_write(Path(dest), lambda tmp: _write_csv(tmp, headers, rows()))
+    else:
+        _atomic_write(Path(dest), lambda tmp: _write_xlsx(tmp, spec.plural, headers, rows()))
+    return count
+
+
+def _cell(field: FieldSpec, value: Any, titles: dict[str, str], fmt: str) -> Any:
+    if fmt == "xlsx" and value is not None:
+        if field.type is FieldType.DATE:
+            return date.fromisoformat(value)
+        if field.type is FieldType.INT:
+            return value
+    text = display_value(field, value, titles)
+    return _safe_text(text) if fmt == "csv" and field.type is not FieldType.INT else text
+
+
+def _write_csv(path: Path, headers: list[str], rows: Iterator[list[Any]]) -> None:
+    # UTF-8 with BOM and ";": what Excel in French opens correctly with a double click.
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+
+
+def _write_xlsx(path: Path, title: str, headers: list[str], rows: Iterator[list[Any]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(40, len(header) + 4))
+    bold = Font(bold=True)
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        cells: list[Any] = []
+        for value in row:
+            if isinstance(value, date):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "DD/MM/YYYY"
+                cells.append(cell)
+            elif isinstance(value, str) and value.startswith("="):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # text as typed, never a formula
+                cells.append(cell)
+            else:
+                cells.append(value if value != "" else None)
+        sheet.append(cells)
+    workbook.save(path)
