@@ -28,6 +28,11 @@ def test_create_appends_one_operation_per_field_set(store) -> None:  # type: ign
     assert by_field["capacity"]["value"] == 2
     assert by_field["languages"]["value"] == ["français"]  # defaults travel too
     assert by_field["notes"]["value"] == "Parle aussi arabe"
+    assert by_field["active"]["value"] is True and by_field["consent_given"]["value"] is False
+    # The operations carry exactly the stored record (non-empty fields, typed as JSON).
+    record = store.get("mentor", mentor_id)
+    assert {f: op["value"] for f, op in by_field.items()} == {
+        k: v for k, v in record.items() if v is not None and k not in ("id", "deleted", "updated_hlc", "created_hlc")}
     assert "phone" not in by_field  # an empty field produces no operation
     assert all(op["base_version"] is None for op in ops)
     assert all(op["device_id"] == store.device_id for op in ops)

@@ -204,7 +204,7 @@ def upgrade() -> None:
     for kind in ("structure", "counsellor", "mentor", "mentee"):
         op.execute(
             f"CREATE VIRTUAL TABLE {kind}_fts USING fts5(body, content='', contentless_delete=1, "
-            "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
+            "tokenize='unicode61 remove_diacritics 2')"
         )
 
 

@@ -25,6 +25,10 @@ class FieldType(StrEnum):
     POSTAL_CODE = "postal_code"
 
 
+_MISSING = object()
+_MEMO_SIZE = 4096
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
@@ -38,6 +42,9 @@ class FieldSpec:
     maximum: int | None = None
     max_length: int = 200
     searchable: bool = False
+    # Recent inputs and their parsed values: imports repeat the same communes, dates, lists and
+    # structure ids thousands of times, and parsing each anew dominated bulk writes.
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @property
     def codes(self) -> frozenset[str]:
@@ -57,7 +64,18 @@ class FieldSpec:
                     return text or None
             elif not raw or raw.isspace():
                 return None
-        return _PARSERS[self.type](self, raw)
+        kind = type(raw)
+        key = (kind, tuple(raw) if kind is list else raw)  # typed: True and 1 must not share an entry
+        try:
+            cached = self._memo.get(key, _MISSING)
+        except TypeError:  # unhashable (a list of lists…): no memo
+            return _PARSERS[self.type](self, raw)
+        if cached is _MISSING:
+            cached = _PARSERS[self.type](self, raw)  # errors are raised, never memoised
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = tuple(cached) if type(cached) is list else cached
+        return list(cached) if type(cached) is tuple else cached
 
     def _parse_text(self, raw: Any) -> str:
         if self.type is FieldType.LONG_TEXT:
