@@ -11,7 +11,8 @@ import pytest
 
 from tandem_desktop.domain.lifecycle import ORDER
 from tandem_desktop.domain.validation import EMAIL_RE, POSTAL_CODE_RE
-from tandem_desktop.services.demo import distance_km, generate_demo, load_reference
+from tandem_desktop.reference import distance_km, load_reference
+from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.services.export import iter_records
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import init_profile

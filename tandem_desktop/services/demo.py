@@ -10,9 +10,7 @@ Contact details are fictitious on purpose (.example e-mail domains, ARCEP fictio
 from __future__ import annotations
 
 import bisect
-import csv
 import itertools
-import math
 import random
 import re
 import time
@@ -20,100 +18,29 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from .. import paths
+from ..reference import Commune, Reference, Trade, distance_km, load_reference
 from ..store.queries import ListQuery
 from ..store.repository import Store
+from .demo_data import (
+    LANGUAGES,
+    LIVE_STATUSES,
+    MAIL_PROVIDERS,
+    MEETING_SUMMARIES,
+    MENTEE_NOTES,
+    MENTOR_NOTES,
+    MOBILITY,
+    NEXT_STEPS,
+    OBJECTIVES,
+    OUTCOMES,
+    PROJECT_TEXT,
+    PROJECTS,
+    STRUCTURE_TYPE_BY_PROJECT,
+    STRUCTURES,
+)
 
 T = TypeVar("T")
-
-
-# -- reference data -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Commune:
-    insee: str
-    name: str
-    postal_code: str
-    population: int
-    latitude: float
-    longitude: float
-
-
-@dataclass(frozen=True)
-class Trade:
-    domain: str
-    domain_label: str
-    family: str
-    family_label: str
-    code: str
-    label: str
-    mentor_weight: int
-    mentee_weight: int
-
-
-@dataclass(frozen=True)
-class Employer:
-    name: str
-    sector: str
-    size: str
-    commune: str
-    postal_code: str
-    domains: tuple[str, ...]
-    weight: int
-
-
-@dataclass(frozen=True)
-class Reference:
-    communes: tuple[Commune, ...]
-    trades: tuple[Trade, ...]
-    first_names: tuple[tuple[str, str, str, int], ...]  # name, sex, generation, weight
-    last_names: tuple[tuple[str, int], ...]
-    employers: tuple[Employer, ...]
-    slots: tuple[tuple[str, int, int], ...]  # slot, mentor weight, mentee weight
-    skills: dict[str, tuple[str, ...]]  # group (ROME domain letter or *name) -> skills
-
-
-def reference_dir() -> Path:
-    return paths.resources_dir() / "reference"
-
-
-def _rows(directory: Path, name: str) -> list[dict[str, str]]:
-    with (directory / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def load_reference(directory: Path | None = None) -> Reference:
-    d = directory or reference_dir()
-    skills: dict[str, list[str]] = {}
-    for row in _rows(d, "competences.csv"):
-        skills.setdefault(row["groupe"], []).append(row["competence"])
-    return Reference(
-        communes=tuple(
-            Commune(r["code_insee"], r["commune"], r["code_postal"], int(r["population"]),
-                    float(r["latitude"]), float(r["longitude"]))
-            for r in _rows(d, "communes_13.csv")
-        ),
-        trades=tuple(
-            Trade(r["domaine"], r["domaine_libelle"], r["famille"], r["famille_libelle"], r["code_rome"],
-                  r["metier"], int(r["poids_mentors"]), int(r["poids_mentores"]))
-            for r in _rows(d, "rome_metiers.csv")
-        ),
-        first_names=tuple((r["prenom"], r["genre"], r["generation"], int(r["poids"]))
-                          for r in _rows(d, "prenoms.csv")),
-        last_names=tuple((r["nom"], int(r["poids"])) for r in _rows(d, "noms.csv")),
-        employers=tuple(
-            Employer(r["employeur"], r["secteur"], r["taille"], r["commune"], r["code_postal"],
-                     tuple(r["domaines"].split()), int(r["poids"]))
-            for r in _rows(d, "employeurs.csv")
-        ),
-        slots=tuple((r["creneau"], int(r["poids_mentors"]), int(r["poids_mentores"]))
-                    for r in _rows(d, "disponibilites.csv")),
-        skills={k: tuple(v) for k, v in skills.items()},
-    )
 
 
 class Weighted(Generic[T]):
@@ -141,80 +68,6 @@ def _table(rng: random.Random, table: Sequence[tuple[T, float]]) -> T:
     return Weighted([v for v, _ in table], [w for _, w in table]).pick(rng)
 
 
-# -- the structures of the demo -----------------------------------------------------------------
-
-# name, type, commune, postal code, e-mail domain, counsellors
-STRUCTURES = (
-    ("Mission locale de Marseille", "mission_locale", "Marseille", "13001", "mission-locale-marseille", 8),
-    ("Mission locale du Pays d'Aix", "mission_locale", "Aix-en-Provence", "13100", "mission-locale-aix", 3),
-    ("Mission locale du Pays salonais", "mission_locale", "Salon-de-Provence", "13300", "ml-salon", 2),
-    ("Mission locale du Pays d'Arles", "mission_locale", "Arles", "13200", "ml-arles", 2),
-    ("CCI Aix-Marseille-Provence", "cci", "Marseille", "13001", "cci-amp", 3),
-    ("Adie Provence-Alpes-Côte d'Azur", "adie", "Marseille", "13003", "adie-paca", 3),
-    ("France Travail Marseille Canebière", "france_travail", "Marseille", "13001", "france-travail-canebiere", 3),
-    ("France Travail Aubagne", "france_travail", "Aubagne", "13400", "france-travail-aubagne", 2),
-)
-PROJECTS = (("job_search", 60), ("orientation", 25), ("business_creation", 15))
-STRUCTURE_TYPE_BY_PROJECT = {
-    "job_search": (("mission_locale", 65), ("france_travail", 35)),
-    "orientation": (("mission_locale", 90), ("france_travail", 10)),
-    "business_creation": (("adie", 60), ("cci", 30), ("mission_locale", 10)),
-}
-LANGUAGES = (("arabe", 40), ("anglais", 30), ("espagnol", 7), ("comorien", 8), ("italien", 4),
-             ("portugais", 3), ("arménien", 2), ("wolof", 3), ("turc", 2), ("vietnamien", 1))
-MOBILITY = {"walk": (2, 5), "bike": (5, 12), "public_transport": (8, 25), "car": (15, 50)}
-MAIL_PROVIDERS = (("courriel.example", 40), ("messagerie.example", 30), ("boite-mail.example", 20),
-                  ("webmail.example", 10))
-MENTEE_NOTES = (
-    "Suivi·e dans le cadre du Contrat d'engagement jeune.", "Disponible à partir de la rentrée.",
-    "Souhaite un mentor du même quartier.", "A besoin de reprendre confiance avant les entretiens.",
-    "Premier contact par le forum emploi de la Canebière.", "Cherche une alternance pour septembre.",
-    "Parle peu de son projet ; à approfondir lors du prochain rendez-vous.",
-)
-MENTOR_NOTES = (
-    "Ancien·ne mentoré·e devenu·e mentor.", "Peut accueillir en immersion dans son entreprise.",
-    "Préfère les rendez-vous en visio en semaine.", "Intervient aussi dans les ateliers CV de la CCI.",
-    "Disponible seulement hors vacances scolaires.",
-)
-PROJECT_TEXT = {
-    "job_search": ("Métier visé\u00a0: {trade} ({code}). Trouver un emploi stable près de {commune}.",
-                   "Trouver une alternance ou un premier emploi\u00a0: {trade}.",
-                   "Reprendre un emploi dans le secteur «\u00a0{family}\u00a0»."),
-    "orientation": ("Découvrir le métier «\u00a0{trade}\u00a0» avant de choisir une formation.",
-                    "Hésite entre plusieurs voies\u00a0; veut rencontrer des professionnels ({family})."),
-    "business_creation": ("Créer son activité\u00a0: {trade}, avec un micro-crédit.",
-                          "Reprendre un petit commerce à {commune}.",
-                          "Lancer une micro-entreprise ({family})."),
-}
-OBJECTIVES = {
-    "job_search": "Préparer les candidatures et les entretiens, élargir le réseau, trouver un emploi.",
-    "orientation": "Découvrir le métier visé, rencontrer des professionnels, choisir une formation.",
-    "business_creation": "Valider le projet, bâtir le prévisionnel, lancer l'activité.",
-}
-MEETING_SUMMARIES = {
-    "job_search": ("Travail sur le CV et la lettre de motivation.", "Simulation d'entretien d'embauche.",
-                   "Point sur les candidatures envoyées et les relances.",
-                   "Visite de l'entreprise du mentor et rencontre de l'équipe.",
-                   "Préparation d'un entretien prévu la semaine prochaine."),
-    "orientation": ("Échange sur le parcours du mentor et les métiers du secteur.",
-                    "Demi-journée d'immersion dans l'entreprise du mentor.",
-                    "Comparaison des formations possibles et des débouchés.",
-                    "Préparation des dossiers d'inscription."),
-    "business_creation": ("Relecture du business plan.", "Travail sur le prévisionnel financier.",
-                          "Préparation du rendez-vous avec la banque.",
-                          "Réflexion sur les prix et la prospection des premiers clients."),
-}
-NEXT_STEPS = ("Envoyer trois candidatures avant la prochaine rencontre.", "Mettre à jour le CV.",
-              "Prendre contact avec la personne recommandée par le mentor.", "Préparer les questions pour la visite.",
-              "Finaliser le document et l'envoyer au mentor.")
-OUTCOMES = {
-    "job_search": (("job", 55), ("training", 15), ("stopped_early", 18), ("other", 12)),
-    "orientation": (("training", 50), ("job", 20), ("stopped_early", 18), ("other", 12)),
-    "business_creation": (("business_created", 55), ("job", 15), ("stopped_early", 20), ("other", 10)),
-}
-LIVE_STATUSES = (("proposed", 25), ("accepted", 20), ("charter_signed", 15), ("active", 40))
-
-
 @dataclass
 class DemoSummary:
     structures: int = 0
@@ -236,14 +89,6 @@ def slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-
-
-def distance_km(a: Commune, b: Commune) -> float:
-    """Great-circle distance between two town centres."""
-    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
-    dlat, dlon = lat2 - lat1, math.radians(b.longitude - a.longitude)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
 
 
 # -- the generator ------------------------------------------------------------------------------
