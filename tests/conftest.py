@@ -12,36 +12,18 @@ from datetime import date
 from pathlib import Path
 
 import keyring
-import keyring.backend
 import pytest
 
 from tandem_desktop.settings import Settings, load_settings
 from tandem_desktop.store.profile import Profile, init_profile
+
+from .memory_keyring import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TANDEM_KDF_LOG2N", "14")  # tests only: 16 MiB scrypt instead of 128 MiB
 
 PASSPHRASE = "ceci est une phrase de passe"
 FIXED_TODAY = date(2026, 11, 26)
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """Stands in for the OS keyring (Secret Service, Keychain, Credential Locker)."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
 
 
 @pytest.fixture(autouse=True)

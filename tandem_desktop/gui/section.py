@@ -65,14 +65,9 @@ class SectionView(QStackedWidget):
             return True
         dirty = (self.form() is not None and self.form().is_dirty()) or (
             self.detail() is not None and self.detail().quick_add_dirty())
-        if ask and dirty:
-            answer = QMessageBox.question(
-                self, "Modifications non enregistrées",
-                f"Les modifications en cours ne sont pas enregistrées. Les abandonner{NBSP}?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
+        question = f"Les modifications en cours ne sont pas enregistrées. Les abandonner{NBSP}?"
+        if ask and dirty and not confirm(self, "Modifications non enregistrées", question):
+            return False
         back_to = self.detail().tandem_id if self.detail() is not None else None
         self._drop_overlay()
         if back_to:
@@ -134,12 +129,8 @@ class SectionView(QStackedWidget):
     def delete_record(self, record_id: str) -> bool:
         """Ask, then delete; a delete the domain refuses shows its message and changes nothing."""
         title = record_title(self.store, self.kind, self.store.get(self.kind, record_id))
-        answer = QMessageBox.question(
-            self, "Supprimer la fiche",
-            f"Supprimer la fiche «{NBSP}{title}{NBSP}»{NBSP}? Cette action ne peut pas être annulée.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        if not confirm(self, "Supprimer la fiche",
+                       f"Supprimer la fiche «{NBSP}{title}{NBSP}»{NBSP}? Cette action ne peut pas être annulée."):
             return False
         try:
             self.store.delete(self.kind, record_id)
@@ -170,3 +161,10 @@ class SectionView(QStackedWidget):
         self.list_page.refresh()
         if self.detail() is not None:
             self.detail().reload()
+
+
+def confirm(parent: QWidget, title: str, question: str) -> bool:
+    """A yes/no question whose safe answer (No) is the default."""
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    answer = QMessageBox.question(parent, title, question, buttons, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes

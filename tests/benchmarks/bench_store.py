@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
 
 import keyring
-import keyring.backend
 
 from tandem_desktop.domain.kinds import MENTEE
 from tandem_desktop.services.demo import generate_demo
@@ -31,25 +31,7 @@ from tandem_desktop.store.engine import make_engine, open_raw
 from tandem_desktop.store.keys import derive_key
 from tandem_desktop.store.profile import init_profile, open_profile
 from tandem_desktop.store.queries import ListQuery
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """The OS keyring is outside the program: an in-memory one stands in, so open_s uses a keyring key."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
+from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 
 def percentile(values: list[float], share: float) -> float:
