@@ -157,17 +157,14 @@ class KindSpec:
 
     required: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
+    field_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    searchable: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
         object.__setattr__(self, "required", tuple(f.name for f in self.fields if f.required))
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
-
-    @property
-    def searchable(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.searchable)
+        object.__setattr__(self, "field_names", tuple(f.name for f in self.fields))
+        object.__setattr__(self, "searchable", tuple(f.name for f in self.fields if f.searchable))
 
     def spec(self, name: str) -> FieldSpec:
         try:

@@ -22,6 +22,16 @@ class Uuid7Factory:
         self._lock = threading.Lock()
         self._last_ms = -1
         self._seq = 0
+        self._pool = b""
+        self._pos = 0
+
+    def _random64(self) -> int:
+        """64 random bits from a pooled os.urandom read (one system call per 512 ids, not two per id)."""
+        if self._pos + 8 > len(self._pool):
+            self._pool, self._pos = os.urandom(4096), 0
+        chunk = self._pool[self._pos : self._pos + 8]
+        self._pos += 8
+        return int.from_bytes(chunk, "big")
 
     def new(self) -> str:
         with self._lock:
@@ -35,9 +45,10 @@ class Uuid7Factory:
                 ms = self._last_ms
             else:
                 self._last_ms = ms
-                self._seq = int.from_bytes(os.urandom(2), "big") & 0x3FF
-            rand = int.from_bytes(os.urandom(8), "big")
-        value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | self._seq << 64 | (0b10 << 62) | (rand >> 2)
+                self._seq = self._random64() & 0x3FF
+            seq = self._seq
+            rand = self._random64()
+        value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | seq << 64 | (0b10 << 62) | (rand >> 2)
         h = f"{value:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 

@@ -32,6 +32,9 @@ def clean(
         if field is None:
             errors[name] = f"Champ inconnu pour «\u00a0{spec.label}\u00a0»."
             continue
+        if value is None:
+            changes[name] = None
+            continue
         try:
             changes[name] = field.parse(value)
         except InvalidValue as exc:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,14 @@ def encode(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-_TO_DB: dict[FieldType, Callable[[Any], Any]] = {FieldType.LIST: lambda v: encode(v), FieldType.BOOL: int}
+@lru_cache(maxsize=4096)
+def _encode_list(items: tuple[str, ...]) -> str:
+    return encode(list(items))
+
+
+# Python values -> column values; lists repeat a lot (languages, slots), so their JSON is memoised.
+_TO_DB: dict[FieldType, Callable[[Any], Any]] = {FieldType.LIST: lambda v: _encode_list(tuple(v)),
+                                                 FieldType.BOOL: int}
 
 
 class Store:
@@ -223,7 +231,7 @@ class Store:
         for row_no, record in enumerate(records, start):
             record_id = self._ids.new()
             stamp = str(self.clock.now())
-            values = [record.get(name) for name in names]
+            values = list(map(record.get, names))
             for i, to_db in convert:
                 if values[i] is not None:
                     values[i] = to_db(values[i])
@@ -250,7 +258,7 @@ class Store:
         conn.exec_driver_sql(
             "INSERT INTO outbox (op_id, action, kind, record_id, changes, base_versions, device_id, hlc)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(new_id(), action, kind, rid, encode(changes), encode(bases), device, stamp)
+            [(new_id(), action, kind, rid, encode(changes), encode(bases) if bases else "{}", device, stamp)
              for action, kind, rid, changes, bases, stamp in writes],
         )
 

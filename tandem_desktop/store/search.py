@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from ..domain.fields import KindSpec
 
 
+@lru_cache(maxsize=8192)  # names repeat a lot across thousands of records
 def fold(text: str) -> str:
     """Lower case without accents: 'Hélène' -> 'helene'. Used for sort keys."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
