@@ -65,7 +65,8 @@ class FieldSpec:
             elif not raw or raw.isspace():
                 return None
         kind = type(raw)
-        key = (kind, tuple(raw) if kind is list else raw)  # typed: True and 1 must not share an entry
+        # Strings key themselves; other types are tagged, since True, 1 and 1.0 are equal as keys.
+        key = raw if kind is str else (kind, tuple(raw) if kind is list else raw)
         try:
             cached = self._memo.get(key, _MISSING)
         except TypeError:  # unhashable (a list of lists…): no memo

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+MAX_COUNTER = 99_999  # five digits in the string form, so stamps sort as text
+
 
 @dataclass(frozen=True, order=True)
 class Stamp:
@@ -42,9 +44,25 @@ class HybridClock:
             physical = self._wall_ms()
             if physical > self._wall:
                 self._wall, self._counter = physical, 0
-            else:
+            elif self._counter < MAX_COUNTER:
                 self._counter += 1
+            else:  # keep the fixed-width counter: borrow the next millisecond
+                self._wall, self._counter = self._wall + 1, 0
             return Stamp(self._wall, self._counter, self.device)
+
+    def now_many(self, count: int) -> list[str]:
+        """`count` increasing stamps (as strings) for one bulk write, taken under one lock."""
+        with self._lock:
+            physical = self._wall_ms()
+            if physical > self._wall:
+                self._wall, self._counter = physical, -1
+            stamps = []
+            for _ in range(count):
+                self._counter += 1
+                if self._counter > MAX_COUNTER:  # keep the fixed-width counter: borrow the next millisecond
+                    self._wall, self._counter = self._wall + 1, 0
+                stamps.append(f"{self._wall:013d}-{self._counter:05d}-{self.device}")
+            return stamps
 
     def observe(self, remote: Stamp) -> Stamp:
         with self._lock:

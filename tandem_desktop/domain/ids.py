@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -22,16 +23,13 @@ class Uuid7Factory:
         self._lock = threading.Lock()
         self._last_ms = -1
         self._seq = 0
-        self._pool = b""
-        self._pos = 0
+        self._pool: list[int] = []
 
     def _random64(self) -> int:
         """64 random bits from a pooled os.urandom read (one system call per 512 ids, not two per id)."""
-        if self._pos + 8 > len(self._pool):
-            self._pool, self._pos = os.urandom(4096), 0
-        chunk = self._pool[self._pos : self._pos + 8]
-        self._pos += 8
-        return int.from_bytes(chunk, "big")
+        if not self._pool:
+            self._pool = list(struct.unpack(">512Q", os.urandom(4096)))
+        return self._pool.pop()
 
     def new(self) -> str:
         with self._lock:

@@ -21,24 +21,29 @@ def clean(
 ) -> dict[str, Any]:
     """Parse and check `raw` (new record if `current` is None, else changes to it).
 
-    Returns the changes in stored form, with defaults and step dates filled in; raises
+    Returns the changes in stored form, with defaults and step dates filled in (for a new record,
+    only its non-empty fields); raises
     ValidationError holding every problem at once, so a form can show them all.
     """
     errors: dict[str, str] = {}
-    changes: dict[str, Any] = {} if current is not None else spec.defaults(today)
+    creating = current is None
+    changes: dict[str, Any] = spec.defaults(today) if creating else {}
     by_name = spec.by_name
     for name, value in raw.items():
         field = by_name.get(name)
         if field is None:
             errors[name] = f"Champ inconnu pour «\u00a0{spec.label}\u00a0»."
             continue
-        if value is None:
-            changes[name] = None
-            continue
-        try:
-            changes[name] = field.parse(value)
-        except InvalidValue as exc:
-            errors[name] = str(exc)
+        if value is not None:
+            try:
+                value = field.parse(value)
+            except InvalidValue as exc:
+                errors[name] = str(exc)
+                continue
+        if value is not None or not creating:
+            changes[name] = value
+        else:  # a new record keeps only its non-empty fields; an explicit blank drops a default
+            changes.pop(name, None)
     merged = {**current, **changes} if current else changes
     for name in spec.required:
         if merged.get(name) in (None, "", []) and name not in errors:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+PHONE_RE = re.compile(r"0[1-9](?: \d\d){4}\Z")  # already in the stored form
 POSTAL_CODE_RE = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-5]|97|98)\d{3}$")
 
 MSG_REQUIRED = "Ce champ est obligatoire."
@@ -32,6 +33,8 @@ def normalize_email(text: str) -> str:
 
 def normalize_phone(text: str) -> str:
     """French numbers, written any usual way, become '06 12 34 56 78'."""
+    if PHONE_RE.match(text):
+        return text
     digits = re.sub(r"[\s.\-()/]", "", text.strip())
     for prefix in ("+33", "0033"):
         if digits.startswith(prefix):

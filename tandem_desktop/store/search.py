@@ -18,26 +18,22 @@ def fold(text: str) -> str:
 
 
 def sort_key(spec: KindSpec, record: dict[str, Any]) -> str:
+    """Accent- and case-free key of the natural order: people by name, meetings by date…"""
     if spec.name in ("mentor", "mentee", "counsellor"):
-        parts = [record.get("last_name"), record.get("first_name")]
+        parts = (record.get("last_name"), record.get("first_name"))
     elif spec.name == "meeting":
-        parts = [record.get("date")]
+        parts = (record.get("date"),)
     elif spec.name == "tandem":
-        parts = [record.get("proposed_on")]
+        parts = (record.get("proposed_on"),)
     else:
-        parts = [record.get(name) for name in spec.title_fields]
-    return fold(" ".join(str(p) for p in parts if p))
+        parts = tuple(record.get(name) for name in spec.title_fields)
+    return " ".join(fold(str(part)) for part in parts if part)
 
 
-def search_body(spec: KindSpec, record: dict[str, Any]) -> str:
-    parts: list[str] = []
-    for name in spec.searchable:
-        value = record.get(name)
-        if isinstance(value, list):
-            parts.extend(value)
-        elif value:
-            parts.append(str(value))
-    return " ".join(parts)
+def search_body_sql(spec: KindSpec) -> str:
+    """SQL for the indexed text of a row: its searchable columns. Lists are stored as JSON arrays; the
+    tokenizer drops the brackets and quotes, so their items are indexed word by word too."""
+    return "concat_ws(' ', " + ", ".join(spec.searchable) + ")"
 
 
 def fts_query(text: str) -> str | None:
