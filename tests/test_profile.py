@@ -73,6 +73,13 @@ def test_a_plaintext_keyring_counts_as_none(settings: Settings) -> None:
     profile.close()
 
 
+def test_profile_files_are_private_to_the_user(settings: Settings, profile) -> None:  # type: ignore[no-untyped-def]
+    _fill(profile)
+    assert settings.data_dir.stat().st_mode & 0o777 == 0o700
+    for name in ("tandem.db", "tandem.db-wal"):
+        assert (settings.data_dir / name).stat().st_mode & 0o077 == 0, name
+
+
 def test_passphrase_must_be_long_enough(settings: Settings) -> None:
     with pytest.raises(WeakPassphrase, match="8 caractères"):
         init_profile(settings.with_passphrase("court"))

@@ -68,6 +68,7 @@ def init_profile(settings: Settings, today=date.today) -> Profile:  # type: igno
         engine = make_engine(settings.database_path, key)
         with translated_errors(settings.database_path), engine.begin() as conn:
             migrations.upgrade(conn)
+        os.chmod(settings.database_path, 0o600)  # SQLite gives its -wal and -shm files the same mode
         with translated_errors(settings.database_path), engine.begin() as conn:
             conn.execute(meta_table.insert(), [
                 {"key": "device_id", "value": new_id()},
