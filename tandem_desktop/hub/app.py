@@ -1,0 +1,212 @@
+"""The hub's HTTP API (PROTOCOL.md), with its OpenAPI description at /openapi.json.
+
+Every refusal is a 4xx with `{"error", "message"}` (French), decided before anything is written.
+Bodies are read here with a size cap and parsed here, so hostile input gets 400/413 — never
+FastAPI's default 422 — and database work runs in the thread pool, off the event loop.
+"""
+
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import pull as pulling
+from .admin import connect
+from .auth import authenticate, enroll
+from .db import hub_id, schema_revision
+from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, HubError, bad_request
+from .merge import Actor
+from .push import MAX_OPS, push
+from .schemas import (
+    DeviceInfo,
+    EnrollAnswer,
+    EnrollBody,
+    ErrorBody,
+    Hello,
+    PullAnswer,
+    PushAnswer,
+    PushBody,
+    Summary,
+    component_schemas,
+    request_body,
+)
+
+PROTOCOL = 2
+MIN_PROTOCOL = 1
+MAX_BODY = 4 * 1024 * 1024
+MAX_ENROLL_BODY = 64 * 1024
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 413, 426)}
+DESCRIPTION = ("Hub central de Tandem Desktop\u00a0: inscription des appareils, envoi des opérations, "
+               "réception des changements. Voir tandem_desktop/sync/PROTOCOL.md.")
+
+bearer = HTTPBearer(auto_error=False, description="Jeton de l'appareil reçu à l'inscription.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    actor: Actor
+    protocol: int
+
+
+def protocol_version(
+    tandem_protocol: Annotated[str | None, Header(alias="Tandem-Protocol",
+                                                  description="Version du protocole parlée par l'appareil.")] = None,
+) -> int:
+    """Protocol 2 is current, 1 still served; below that the client must update (426)."""
+    if tandem_protocol is None:
+        raise bad_request("En-tête «\u00a0Tandem-Protocol\u00a0» manquant.")
+    text = tandem_protocol.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 4):
+        raise bad_request("En-tête «\u00a0Tandem-Protocol\u00a0» invalide.")
+    version = int(text)
+    if version < MIN_PROTOCOL:
+        raise HubError(426, "upgrade_required", MSG_UPGRADE)
+    if version > PROTOCOL:
+        raise HubError(400, "protocol_unsupported",
+                       f"Ce hub parle le protocole {PROTOCOL} au plus\u00a0: il doit être mis à jour.")
+    return version
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The parsed body, read at most `limit` bytes far (413 beyond, even without Content-Length)."""
+    length = request.headers.get("content-length")
+    if length is not None and not length.isdigit():
+        raise bad_request("En-tête Content-Length invalide.")
+    if length is not None and int(length) > limit:
+        raise HubError(413, "too_large", MSG_TOO_LARGE)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HubError(413, "too_large", MSG_TOO_LARGE)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise bad_request(MSG_BAD_JSON) from None
+
+
+def checked(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "corps"
+        raise bad_request(f"Requête mal formée\u00a0: «\u00a0{where}\u00a0» manquant ou de type inattendu.") from None
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def create_app(db_url: str) -> FastAPI:
+    """The hub on this database (migrated to head first)."""
+    engine = connect(db_url)
+    identity = {"protocol": PROTOCOL, "min_protocol": MIN_PROTOCOL, "schema": schema_revision(engine),
+                "hub_id": hub_id(engine)}
+    summaries = pulling.SummaryCache()
+    app = FastAPI(title="Tandem hub", version=str(PROTOCOL), description=DESCRIPTION, redoc_url=None)
+    app.state.engine = engine
+    _install_error_handlers(app)
+
+    def caller(
+        protocol: Annotated[int, Depends(protocol_version)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Caller:
+        return Caller(authenticate(engine, credentials.credentials if credentials else None), protocol)
+
+    Device = Annotated[Caller, Depends(caller)]
+
+    @app.get("/v1/hello", response_model=Hello, tags=["protocole"])
+    def hello() -> Response:
+        """Handshake: protocol versions served and the hub's schema; no authentication."""
+        return json_response(identity)
+
+    @app.post("/v1/enroll", response_model=EnrollAnswer, responses={**ERRORS, 409: {"model": ErrorBody}},
+              openapi_extra=request_body(EnrollBody), tags=["appareils"])
+    async def enroll_device(request: Request) -> Response:
+        """Trade a one-time code and a CSR for a device id, a token and a certificate."""
+        body = checked(EnrollBody, await read_json(request, MAX_ENROLL_BODY))
+        answer = await run_in_threadpool(enroll, engine, body.code, body.device_name, body.csr_pem)
+        return json_response(answer)
+
+    @app.get("/v1/device", response_model=DeviceInfo, responses=ERRORS, tags=["appareils"])
+    def device(who: Device) -> Response:
+        """This device as the hub knows it (a revoked device gets 403 `revoked`)."""
+        actor = who.actor
+        return json_response({"device_id": actor.device_id, "structure_id": actor.structure_id,
+                              "counsellor_id": actor.counsellor_id, "is_admin": actor.is_admin, "revoked": False})
+
+    @app.post("/v1/push", response_model=PushAnswer, responses=ERRORS, openapi_extra=request_body(PushBody),
+              tags=["synchronisation"])
+    async def push_ops(request: Request, who: Device) -> Response:
+        """Apply a batch of outbox operations (idempotent by op_id), with one result per operation."""
+        data = await read_json(request, MAX_BODY)
+        if not isinstance(data, dict) or not isinstance(data.get("ops"), list):
+            raise bad_request("Requête mal formée\u00a0: un objet {\"ops\": [...]} est attendu.")
+        if len(data["ops"]) > MAX_OPS:
+            raise HubError(413, "too_large", f"Lot trop grand\u00a0: {MAX_OPS} opérations au plus par envoi.")
+        ops = [op.model_dump() for op in checked(PushBody, data).ops]
+        return json_response(await run_in_threadpool(push, engine, who.actor, ops, who.protocol))
+
+    @app.get("/v1/pull", response_model=PullAnswer, responses=ERRORS, tags=["synchronisation"])
+    def pull_entries(
+        who: Device,
+        cursor: Annotated[str | None, Query(description="Dernier seq enregistré par l'appareil (0 au début).")] = None,
+        limit: Annotated[str | None, Query(description="Entrées par page, 1000 au plus.")] = None,
+    ) -> Response:
+        """Changes after `cursor`, in hub order, scoped to the device's structure."""
+        body = pulling.pull(engine, who.actor, pulling.parse_cursor(cursor), pulling.parse_limit(limit), who.protocol)
+        return Response(body, media_type="application/json")
+
+    @app.get("/v1/summary", response_model=Summary, responses=ERRORS, tags=["synchronisation"])
+    def summary(who: Device) -> Response:
+        """Per kind, live records and a digest of their field versions, in the device's scope."""
+        return json_response(summaries.summary(engine, who.actor))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):  # this hub answers 400, never 422
+                components.pop(name, None)
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            components.update(component_schemas())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubError)
+    async def hub_error(_request: Request, exc: HubError) -> Response:
+        return json_response(exc.body(), exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, _exc: RequestValidationError) -> Response:
+        return json_response({"error": "bad_request", "message": "Paramètres de la requête invalides."}, 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        known = {404: ("not_found", "Adresse inconnue sur ce hub."),
+                 405: ("method_not_allowed", "Méthode non permise pour cette adresse.")}
+        code, message = known.get(exc.status_code, ("http_error", "Requête refusée."))
+        return json_response({"error": code, "message": message}, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, _exc: Exception) -> Response:
+        return JSONResponse({"error": "internal", "message": "Erreur interne du hub\u00a0: réessayez plus tard."},
+                            status_code=500)

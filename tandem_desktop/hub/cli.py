@@ -1,0 +1,148 @@
+"""The `tandem-hub` command: serve the hub and administer it (structures, counsellors, devices).
+
+Commands that create something print its id (or the code) alone on stdout, so scripts can capture
+it; messages go to stderr, in French. Every command takes --db URL (or TANDEM_HUB_DB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import admin
+from .errors import AdminError
+
+ENV_DB = "TANDEM_HUB_DB"
+NBSP = "\u00a0"
+
+
+def default_db_url() -> str:
+    """A SQLite file in the user's data folder: enough for a one-machine trial."""
+    return f"sqlite:///{Path(user_data_dir('TandemHub', appauthor=False)) / 'hub.db'}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                        help=f"base du hub (postgresql+psycopg://… ou sqlite:///chemin){NBSP}; sinon ${ENV_DB}")
+    parser = argparse.ArgumentParser(prog="tandem-hub", parents=[common],
+                                     description="Hub central de Tandem Desktop.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+
+    serve = commands.add_parser("serve", parents=[common], help="servir le hub (HTTP)")
+    serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port d'écoute (défaut 8765)")
+
+    structure = commands.add_parser("structure", parents=[common], help="structures partenaires")
+    structure_cmds = structure.add_subparsers(dest="action", required=True, metavar="ACTION")
+    structure_add = structure_cmds.add_parser("add", parents=[common], help="ajouter une structure (affiche son id)")
+    structure_add.add_argument("name", metavar="NOM")
+    structure_list = structure_cmds.add_parser("list", parents=[common], help="lister les structures")
+    structure_list.add_argument("--json", action="store_true")
+
+    counsellor = commands.add_parser("counsellor", parents=[common], help="conseillers")
+    counsellor_cmds = counsellor.add_subparsers(dest="action", required=True, metavar="ACTION")
+    counsellor_add = counsellor_cmds.add_parser("add", parents=[common], help="ajouter un conseiller (affiche son id)")
+    counsellor_add.add_argument("--structure", required=True, metavar="STRUCTURE_ID")
+    counsellor_add.add_argument("--admin", action="store_true",
+                                help="administrateur du hub (voit toutes les structures)")
+    counsellor_add.add_argument("name", metavar="NOM")
+    counsellor_add.add_argument("email", metavar="EMAIL")
+    counsellor_list = counsellor_cmds.add_parser("list", parents=[common], help="lister les conseillers")
+    counsellor_list.add_argument("--json", action="store_true")
+
+    code = commands.add_parser("enroll-code", parents=[common], help="code d'inscription à usage unique")
+    code.add_argument("--counsellor", required=True, metavar="COUNSELLOR_ID")
+    code.add_argument("--hours", type=float, default=72, help="validité en heures (défaut 72)")
+
+    devices = commands.add_parser("devices", parents=[common], help="lister les appareils inscrits")
+    devices.add_argument("--json", action="store_true")
+
+    revoke = commands.add_parser("revoke", parents=[common], help="révoquer un appareil")
+    revoke.add_argument("device_id", metavar="DEVICE_ID")
+    return parser
+
+
+def _show(rows: list[dict], as_json: bool, columns: list[tuple[str, str]]) -> None:
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        print("(aucun)")
+        return
+    widths = [max(len(title), *(len(str(row.get(key) or "")) for row in rows)) for key, title in columns]
+    print("  ".join(title.ljust(width) for (_, title), width in zip(columns, widths, strict=True)).rstrip())
+    for row in rows:
+        print("  ".join(str(row.get(key) or "").ljust(width)
+                        for (key, _), width in zip(columns, widths, strict=True)).rstrip())
+
+
+def _serve(db_url: str, host: str, port: int) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(db_url)
+    shown = make_url(app.state.engine.url).render_as_string(hide_password=True)
+    print(f"Hub Tandem sur http://{host}:{port} (base{NBSP}: {shown}). Ctrl+C pour arrêter.", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _run(args: argparse.Namespace, db_url: str) -> None:
+    if args.command == "serve":
+        _serve(db_url, args.host, args.port)
+        return
+    engine = admin.connect(db_url)
+    try:
+        if args.command == "structure" and args.action == "add":
+            print(admin.add_structure(engine, args.name))
+        elif args.command == "structure":
+            _show(admin.list_structures(engine), args.json, [("id", "ID"), ("name", "NOM")])
+        elif args.command == "counsellor" and args.action == "add":
+            print(admin.add_counsellor(engine, args.structure, args.name, args.email, admin=args.admin))
+        elif args.command == "counsellor":
+            _show(admin.list_counsellors(engine), args.json, [("id", "ID"), ("name", "NOM"), ("email", "E-MAIL"),
+                                                               ("structure_id", "STRUCTURE"), ("is_admin", "ADMIN")])
+        elif args.command == "enroll-code":
+            print(admin.make_enroll_code(engine, args.counsellor, valid_hours=args.hours))
+        elif args.command == "devices":
+            rows = admin.list_devices(engine)
+            for row in rows:
+                row["state"] = "révoqué" if row["revoked"] else "actif"
+            _show(rows, args.json, [("id", "ID"), ("name", "APPAREIL"), ("structure_name", "STRUCTURE"),
+                                    ("counsellor_name", "CONSEILLER"), ("enrolled_at", "INSCRIT LE"),
+                                    ("last_seen_at", "DERNIER ENVOI"), ("state", "ÉTAT")])
+        elif args.command == "revoke":
+            admin.revoke_device(engine, args.device_id)
+            print(f"Appareil révoqué{NBSP}: {args.device_id}", file=sys.stderr)
+    finally:
+        engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    db_url = getattr(args, "db", None) or os.environ.get(ENV_DB) or default_db_url()
+    try:
+        _run(args, db_url)
+    except AdminError as exc:
+        print(f"Erreur{NBSP}: {exc}", file=sys.stderr)
+        return 1
+    except (SQLAlchemyError, ValueError, OSError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"Base du hub inaccessible ou invalide{NBSP}: {detail}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""Tables of the hub database, the engine, migrations, and the one serialised write transaction.
+
+The same tables run on PostgreSQL (production) and SQLite (a one-machine trial). JSON lives in Text
+columns written with orjson, so both back ends store and return exactly the same bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import make_url
+
+from .. import paths
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ID = 36  # a UUIDv7 string
+
+# One row (id = 1): the hub's identity and the last feed seq. Every write transaction locks it first,
+# so writes are serialised and seqs are handed out gap-free in commit order.
+hub_state = Table(
+    "hub_state", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("hub_id", String(ID), nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+# The hub's own certificate authority (one row, id = 1), made at the first enrollment.
+hub_ca = Table(
+    "hub_ca", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("key_pem", Text, nullable=False),
+    Column("cert_pem", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+structures = Table(
+    "structures", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+counsellors = Table(
+    "counsellors", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("structure_id", String(ID), ForeignKey("structures.id"), nullable=False, index=True),
+    Column("name", String(160), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("is_admin", Boolean(create_constraint=False), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+enroll_codes = Table(
+    "enroll_codes", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),  # SHA-256 hex of the normalised code
+    Column("counsellor_id", String(ID), ForeignKey("counsellors.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("used_at", DateTime),
+    Column("device_id", String(ID)),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("counsellor_id", String(ID), ForeignKey("counsellors.id"), nullable=False),
+    Column("structure_id", String(ID), ForeignKey("structures.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex of the bearer token
+    Column("certificate_pem", Text, nullable=False),
+    Column("cert_serial", String(40), nullable=False),
+    Column("enrolled_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime),  # last push (pulls write nothing)
+    Column("revoked_at", DateTime),
+)
+
+# Current state of every synced record; `deleted` and `mentor_id` repeat fields for the scope and
+# invariant queries, `digest_line` is the record's line of GET /v1/summary.
+records = Table(
+    "records", metadata,
+    Column("record_id", String(ID), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("owner_structure_id", String(ID), ForeignKey("structures.id")),  # NULL for shared kinds
+    Column("deleted", Boolean(create_constraint=False), nullable=False),
+    Column("mentor_id", String(ID), index=True),  # tandems only
+    Column("fields", Text, nullable=False),  # field -> value
+    Column("versions", Text, nullable=False),  # field -> HLC of the operation that last set it
+    Column("writers", Text, nullable=False),  # field -> device that last set it
+    Column("digest_line", Text, nullable=False),
+    Column("updated_seq", BigInteger, nullable=False),
+)
+Index("ix_records_scope", records.c.kind, records.c.owner_structure_id, records.c.deleted)
+
+# Every operation the hub applied (or kept as a conflict), so a batch sent twice is applied once.
+applied_ops = Table(
+    "applied_ops", metadata,
+    Column("op_id", String(64), primary_key=True),
+    Column("device_id", String(ID), nullable=False),
+    Column("result", Text, nullable=False),  # the answer given, repeated verbatim
+    Column("created_at", DateTime, nullable=False),
+)
+
+# The change feed devices pull. seq is assigned under the hub_state lock (no gaps, commit order).
+feed = Table(
+    "feed", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(16), nullable=False),  # field | conflict | flag
+    Column("owner_structure_id", String(ID)),  # NULL: every device sees it
+    Column("kind", String(20)),
+    Column("record_id", String(ID)),
+    Column("payload", Text, nullable=False),  # the entry without its seq, as JSON
+)
+Index("ix_feed_owner_seq", feed.c.owner_structure_id, feed.c.seq)
+
+conflicts = Table(
+    "conflicts", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("record_id", String(ID), nullable=False, index=True),
+    Column("field", String(40), nullable=False),
+    Column("conflict_type", String(40), nullable=False),
+    Column("kept_value", Text),
+    Column("kept_version", String(128)),
+    Column("kept_device", String(ID)),
+    Column("lost_value", Text),
+    Column("lost_version", String(128)),
+    Column("lost_device", String(ID)),
+    Column("owner_structure_id", String(ID)),
+    Column("op_id", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+flags = Table(
+    "flags", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # seq of its first feed entry
+    Column("type", String(40), nullable=False),
+    Column("mentor_id", String(ID), nullable=False, index=True),
+    Column("capacity", Integer, nullable=False),
+    Column("tandems", Integer, nullable=False),
+    Column("structures", Text, nullable=False),  # JSON list of the structures told
+    Column("created_at", DateTime, nullable=False),
+)
+
+HUB_TABLES = ("hub_state", "hub_ca", "structures", "counsellors", "enroll_codes", "devices", "records",
+              "applied_ops", "feed", "conflicts", "flags")
+
+
+def utcnow() -> datetime:
+    """Naive UTC: both back ends store it the same way."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    return orjson.loads(text)
+
+
+def normalize_url(db_url: str) -> str:
+    """A bare file path means a SQLite file; its folder is created."""
+    if "://" not in db_url:
+        db_url = f"sqlite:///{Path(db_url).expanduser().resolve()}"
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ValueError("Le hub a besoin d'un fichier SQLite (pas d'une base en mémoire).")
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return db_url
+
+
+def make_engine(db_url: str) -> Engine:
+    url = normalize_url(db_url)
+    engine = create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL for concurrent readers; transactions begun by us, so a write can take BEGIN IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver must not begin transactions on its own
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("hub_write") else "BEGIN")
+
+
+# Alembic keeps its running migration in module-level proxies: two engines migrating at once in one
+# process (a test starting a hub while another connects) would trample each other.
+_migrate_lock = threading.Lock()
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply the hub's Alembic migrations (db/hub/) up to head."""
+    from alembic import command
+    from alembic.config import Config
+
+    with _migrate_lock, engine.connect() as conn:
+        conn.execution_options(hub_write=True)
+        with conn.begin():
+            if engine.dialect.name == "postgresql":  # two hubs starting at once migrate one after the other
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7354221)")
+            config = Config()
+            config.set_main_option("script_location", str(paths.migrations_dir() / "hub"))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+
+def schema_revision(engine: Engine) -> str:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() or ""
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[tuple[Connection, int]]:
+    """One write transaction holding the hub lock; yields (connection, last seq committed so far).
+
+    PostgreSQL: SELECT … FOR UPDATE on the hub_state row; SQLite: BEGIN IMMEDIATE. Either way a
+    second writer waits, so feed seqs are strictly increasing and gap-free in commit order: a puller
+    never misses a seq that commits after a higher one.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(hub_write=True)
+        with conn.begin():
+            last_seq = conn.execute(
+                select(hub_state.c.last_seq).where(hub_state.c.id == 1).with_for_update()
+            ).scalar_one()
+            yield conn, last_seq
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (all with the same keys). PostgreSQL gets COPY, five times faster than
+    executemany for the thousands of feed entries of one push; elsewhere a plain executemany."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
+
+
+def last_seq(conn: Connection) -> int:
+    return conn.execute(select(hub_state.c.last_seq).where(hub_state.c.id == 1)).scalar_one()
+
+
+def hub_id(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(select(hub_state.c.hub_id).where(hub_state.c.id == 1)).scalar_one()

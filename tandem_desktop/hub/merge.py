@@ -1,0 +1,277 @@
+"""The hub-side merge of pushed operations (PROTOCOL.md, "Merge" and "Scope").
+
+Pure Python over records the caller loaded: the rules live in one place, testable without a
+database, and the hub's order of arrival — never a device clock — decides every outcome.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain.fields import FieldType, KindSpec
+from ..domain.ids import is_record_id, new_id
+from ..domain.kinds import KINDS, kind_spec
+from ..domain.validation import InvalidValue, parse_bool
+
+NBSP = "\u00a0"
+SHARED_KINDS = frozenset({"structure", "counsellor", "mentor"})
+OWNED_KINDS = frozenset(KINDS) - SHARED_KINDS
+DELETED = "deleted"
+ACTIONS = ("create", "update", "delete")
+HLC_RE = re.compile(r"\d{13}-\d{5}-\S{1,100}")
+CONCURRENT_EDIT = "concurrent_edit"
+EDIT_AFTER_DELETE = "edit_after_delete"
+FORBIDDEN = "forbidden"
+
+MSG_CONCURRENT = (f"Modifiée en même temps sur un autre appareil{NBSP}: la dernière modification arrivée au hub "
+                  "l'emporte, l'autre valeur est gardée dans la liste des conflits.")
+MSG_AFTER_DELETE = (f"Fiche supprimée entre-temps{NBSP}: la modification n'est pas appliquée, elle est gardée "
+                    "dans la liste des conflits.")
+MSG_FORBIDDEN = f"Cette fiche relève d'une autre structure{NBSP}: modification refusée."
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated device a push or pull comes from."""
+
+    device_id: str
+    structure_id: str
+    counsellor_id: str
+    is_admin: bool
+
+    def may_see(self, owner: str | None) -> bool:
+        return owner is None or self.is_admin or owner == self.structure_id
+
+
+@dataclass
+class RecordState:
+    """One record as the hub holds it; `deleted` is an ordinary field with its own version."""
+
+    record_id: str
+    kind: str
+    owner: str | None
+    fields: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    writers: dict[str, str] = field(default_factory=dict)
+    is_new: bool = False
+    dirty: bool = False
+
+    @property
+    def deleted(self) -> bool:
+        return bool(self.fields.get(DELETED))
+
+    def digest_line(self) -> str:
+        """This record's line in GET /v1/summary: `record_id|field=version|…`, fields sorted."""
+        return self.record_id + "".join(f"|{name}={self.versions[name]}" for name in sorted(self.versions))
+
+
+@dataclass
+class Outcome:
+    op_id: str
+    status: str  # applied | conflict | refused
+    code: str | None = None
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        answer: dict[str, Any] = {"op_id": self.op_id, "status": self.status}
+        if self.code:
+            answer["code"] = self.code
+        if self.message:
+            answer["message"] = self.message
+        return answer
+
+
+@dataclass
+class FieldEvent:
+    record: RecordState
+    field: str
+    value: Any
+    version: str
+
+
+@dataclass
+class ConflictEvent:
+    payload: dict[str, Any]  # the `conflict` object of the feed entry
+    owner: str | None
+    op_id: str
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _check_shape(raw: Any) -> None:
+    if isinstance(raw, dict) or (isinstance(raw, list) and not all(isinstance(item, str) for item in raw)):
+        raise InvalidValue("Valeur de type inattendu.")
+
+
+def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
+    """(kind spec, parsed changes) or Refused with a French message; values go through the domain."""
+    if op["action"] not in ACTIONS:
+        raise Refused("invalid_action", f"Action inconnue{NBSP}: « {op['action'][:20]} ».")
+    try:
+        spec = kind_spec(op["kind"])
+    except ValueError as exc:
+        raise Refused("unknown_kind", str(exc)) from None
+    if not is_record_id(op["record_id"]):
+        raise Refused("invalid_id", "Identifiant de fiche invalide.")
+    if not HLC_RE.fullmatch(op["hlc"]):
+        raise Refused("invalid_hlc", "Horodatage de l'opération (HLC) invalide.")
+    changes = op["changes"]
+    if op["action"] == "delete":
+        if set(changes) - {DELETED}:
+            raise Refused("invalid_value", f"Une suppression ne change que le champ «{NBSP}deleted{NBSP}».")
+        changes = {DELETED: True}
+    parsed: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, raw in changes.items():
+        if name == DELETED:
+            label = "Supprimée"
+            parse = parse_bool
+        else:
+            try:
+                field_spec = spec.spec(name)
+            except KeyError as exc:
+                raise Refused("unknown_field", exc.args[0]) from None
+            label, parse = field_spec.label, field_spec.parse
+        try:
+            _check_shape(raw)
+            if raw is None and name == DELETED:
+                raise InvalidValue("Répondez par oui ou non.")
+            parsed[name] = None if raw is None else parse(raw)
+        except InvalidValue as exc:
+            errors.append(f"{label}{NBSP}: {exc}")
+    if errors:
+        raise Refused("invalid_value", " ".join(errors))
+    return spec, parsed
+
+
+class Merger:
+    """Applies one batch, op after op, to the records it was given; collects feed events in order."""
+
+    def __init__(self, actor: Actor, records: dict[str, RecordState]):
+        self.actor = actor
+        self.records = records
+        self.events: list[FieldEvent | ConflictEvent] = []
+        self.touched_mentors: set[str] = set()
+
+    def apply(self, op: dict[str, Any]) -> Outcome:
+        try:
+            spec, changes = validate(op)
+            record = self._existing(op["record_id"], spec)
+            self._check_refs(spec, changes)
+        except Refused as refusal:
+            return Outcome(op["op_id"], "refused", refusal.code, refusal.message)
+        if not changes:
+            return Outcome(op["op_id"], "applied")
+        created = record is None
+        if record is None:
+            owner = self.actor.structure_id if spec.name in OWNED_KINDS else None
+            record = RecordState(op["record_id"], spec.name, owner, is_new=True)
+            self.records[record.record_id] = record
+        mentor_before = record.fields.get("mentor_id")
+        conflict_code = None
+        if DELETED in changes and self._field(op, record, DELETED, changes[DELETED], created):
+            conflict_code = CONCURRENT_EDIT
+        rest = {name: value for name, value in changes.items() if name != DELETED}
+        if rest and record.deleted:
+            for name, value in rest.items():
+                self._conflict(op, record, name, EDIT_AFTER_DELETE, kept=None, lost=value)
+            conflict_code = EDIT_AFTER_DELETE
+        else:
+            for name, value in rest.items():
+                if self._field(op, record, name, value, created):
+                    conflict_code = conflict_code or CONCURRENT_EDIT
+        self._note_mentors(record, mentor_before, changes)
+        if conflict_code:
+            message = MSG_AFTER_DELETE if conflict_code == EDIT_AFTER_DELETE else MSG_CONCURRENT
+            return Outcome(op["op_id"], "conflict", conflict_code, message)
+        return Outcome(op["op_id"], "applied")
+
+    # -- one field ---------------------------------------------------------------------------------
+
+    def _field(self, op: dict[str, Any], record: RecordState, name: str, value: Any, created: bool) -> bool:
+        """Apply one field-level operation; True if it replaced a concurrent value (a conflict)."""
+        hlc = op["hlc"]
+        current = record.versions.get(name)
+        if current == hlc:
+            return False  # this very write is already there (sent again under another op id)
+        base = op["base_versions"].get(name)
+        conflict = not created and base != current and record.fields.get(name) != value
+        if conflict:
+            self._conflict(op, record, name, CONCURRENT_EDIT, kept=value, lost=record.fields.get(name))
+        record.fields[name] = value
+        record.versions[name] = hlc
+        record.writers[name] = self.actor.device_id
+        record.dirty = True
+        self.events.append(FieldEvent(record, name, value, hlc))
+        return conflict
+
+    def _conflict(self, op: dict[str, Any], record: RecordState, name: str, conflict_type: str,
+                  kept: Any, lost: Any) -> None:
+        """Both values of one field. Concurrent edit: kept = the winner (this op), lost = the value it
+        replaced. Edit after delete: kept = the hub's value (unchanged), lost = the edit not applied."""
+        hub_side = (record.versions.get(name), record.writers.get(name))
+        op_side = (op["hlc"], self.actor.device_id)
+        if conflict_type == EDIT_AFTER_DELETE:
+            kept = record.fields.get(name)
+            (kept_version, kept_device), (lost_version, lost_device) = hub_side, op_side
+        else:
+            (kept_version, kept_device), (lost_version, lost_device) = op_side, hub_side
+        payload = {
+            "id": new_id(), "kind": record.kind, "record_id": record.record_id, "field": name,
+            "conflict_type": conflict_type, "kept_value": kept, "kept_version": kept_version,
+            "lost_value": lost, "lost_version": lost_version, "kept_device": kept_device, "lost_device": lost_device,
+        }
+        self.events.append(ConflictEvent(payload, record.owner, op["op_id"]))
+
+    # -- scope -------------------------------------------------------------------------------------
+
+    def _existing(self, record_id: str, spec: KindSpec) -> RecordState | None:
+        record = self.records.get(record_id)
+        if record is None:
+            return None
+        if not self.actor.may_see(record.owner):
+            raise Refused(FORBIDDEN, MSG_FORBIDDEN)
+        if record.kind != spec.name:
+            raise Refused("kind_mismatch", "Cet identifiant désigne déjà une fiche d'un autre type.")
+        return record
+
+    def _check_refs(self, spec: KindSpec, changes: dict[str, Any]) -> None:
+        """A reference may not point at another structure's record, nor at a record of another kind."""
+        for name, value in changes.items():
+            field_spec = spec.by_name.get(name)
+            if value is None or field_spec is None or field_spec.type is not FieldType.REF:
+                continue
+            target = self.records.get(value)
+            if target is None:
+                continue  # not (yet) known to the hub: the device may send it later
+            if not self.actor.may_see(target.owner):
+                raise Refused(FORBIDDEN, f"{field_spec.label}{NBSP}: cette fiche relève d'une autre structure.")
+            if target.kind != field_spec.ref:
+                raise Refused("invalid_ref", f"{field_spec.label}{NBSP}: la fiche désignée n'est pas du bon type.")
+
+    def _note_mentors(self, record: RecordState, mentor_before: Any, changes: dict[str, Any]) -> None:
+        """Mentors whose live tandem count or capacity this op may have changed (hub-wide invariant)."""
+        if record.kind == "tandem":
+            self.touched_mentors.update(m for m in (mentor_before, record.fields.get("mentor_id")) if m)
+        elif record.kind == "mentor" and ("capacity" in changes or DELETED in changes):
+            self.touched_mentors.add(record.record_id)
+
+
+def ref_targets(op: dict[str, Any]) -> list[str]:
+    """Record ids an op's references name (lower-cased, as the domain parses them), to load up front."""
+    spec = KINDS.get(op.get("kind") or "")
+    if spec is None or not isinstance(op.get("changes"), dict):
+        return []
+    ids = []
+    for name, value in op["changes"].items():
+        field_spec = spec.by_name.get(name)
+        if field_spec is not None and field_spec.type is FieldType.REF and isinstance(value, str):
+            ids.append(value.strip().lower())
+    return ids

@@ -1,0 +1,104 @@
+"""GET /v1/pull and GET /v1/summary: what a device may read, scoped to its structure.
+
+Pull answers are spliced from the stored JSON payloads (no parse, no re-encode), so a first sync of
+hundreds of thousands of entries costs the hub little more than reading them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import Engine, Select, select, union_all
+
+from ..domain.kinds import KINDS
+from .db import feed, last_seq, records
+from .errors import bad_request
+from .merge import OWNED_KINDS, Actor
+
+MAX_LIMIT = 1000
+MSG_CURSOR = ("Curseur de synchronisation invalide (négatif, non numérique ou au-delà du dernier changement "
+              "du hub).")
+
+
+def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int) -> bytes:
+    """The JSON answer: entries after `cursor` in seq order, the new cursor, and whether more wait.
+
+    The last seq is read first and bounds the page: every seq up to it is committed (seqs are handed
+    out under the write lock), so answering `cursor = last seq` when the page is not full skips
+    nothing, and a device with nothing in scope still moves on.
+    """
+    with engine.connect() as conn:
+        last = last_seq(conn)
+        if cursor > last:
+            raise bad_request(MSG_CURSOR)
+        rows = conn.execute(_page_query(actor, cursor, last, limit + 1, protocol)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    new_cursor = rows[-1].seq if more else last
+    entries = ",".join(f'{{"seq":{seq},{payload[1:]}' for seq, payload in rows)
+    return f'{{"entries":[{entries}],"cursor":{new_cursor},"more":{"true" if more else "false"}}}'.encode()
+
+
+def _page_query(actor: Actor, cursor: int, last: int, count: int, protocol: int) -> Select[Any]:
+    """The next `count` entries in scope. Shared and own entries are two index range scans merged
+    (UNION ALL): an OR of the two would make the database sort everything after the cursor."""
+    query = select(feed.c.seq, feed.c.payload).where(feed.c.seq > cursor, feed.c.seq <= last)
+    if protocol < 2:  # protocol 1 does not know flags
+        query = query.where(feed.c.type != "flag")
+    if actor.is_admin:
+        return query.order_by(feed.c.seq).limit(count)
+    parts = [query.where(owner).order_by(feed.c.seq).limit(count).subquery().select()
+             for owner in (feed.c.owner_structure_id.is_(None), feed.c.owner_structure_id == actor.structure_id)]
+    merged = union_all(*parts).subquery()
+    return select(merged.c.seq, merged.c.payload).order_by(merged.c.seq).limit(count)
+
+
+def parse_cursor(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise bad_request(MSG_CURSOR)
+    return int(raw)
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return MAX_LIMIT
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_LIMIT):
+        raise bad_request(f"Paramètre «\u00a0limit\u00a0» invalide\u00a0: un entier de 1 à {MAX_LIMIT}.")
+    return int(raw)
+
+
+class SummaryCache:
+    """Summaries by (scope, last seq): every change moves the seq, so an entry never goes stale."""
+
+    def __init__(self, size: int = 64):
+        self._size = size
+        self._items: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def summary(self, engine: Engine, actor: Actor) -> dict[str, Any]:
+        scope = "*" if actor.is_admin else actor.structure_id
+        with engine.connect() as conn:
+            last = last_seq(conn)
+            with self._lock:
+                if (scope, last) in self._items:
+                    return self._items[(scope, last)]
+            counts: dict[str, int] = {}
+            digests: dict[str, str] = {}
+            for kind in KINDS:
+                query = select(records.c.digest_line).where(records.c.kind == kind, records.c.deleted.is_(False))
+                if kind in OWNED_KINDS and not actor.is_admin:
+                    query = query.where(records.c.owner_structure_id == actor.structure_id)
+                lines = sorted(conn.execute(query).scalars())
+                counts[kind] = len(lines)
+                digests[kind] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        answer = {"counts": counts, "digests": digests}
+        with self._lock:
+            self._items[(scope, last)] = answer
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return answer

@@ -1,0 +1,98 @@
+"""POST /v1/push: one batch of outbox operations, merged and recorded in one locked transaction.
+
+Idempotent by op id: an operation the hub already applied (or kept as a conflict) is answered with
+the stored outcome and not applied again. Refused operations are not stored — they changed
+nothing, and the same operation sent again is refused again for the same reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from .db import applied_ops, conflicts, devices, dumps, insert_rows, loads, utcnow, writing
+from .errors import HubError
+from .invariants import check_mentors
+from .ledger import Ledger, chunks, load_records, save_records
+from .merge import FORBIDDEN, Actor, ConflictEvent, FieldEvent, Merger, ref_targets
+
+MAX_OPS = 500
+MSG_ALL_FORBIDDEN = ("Aucune de ces modifications n'est permise\u00a0: les fiches concernées relèvent d'une "
+                     "autre structure.")
+MSG_OP_ID_TAKEN = "Identifiant d'opération déjà utilisé par un autre appareil."
+
+
+def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int) -> dict[str, Any]:
+    """Apply `ops` in order; the answer of PROTOCOL.md (results per op, flags raised).
+
+    A batch whose every operation is refused for scope is a forbidden request: 403, nothing written.
+    """
+    if not ops:
+        return {"results": [], "flags": []}
+    with writing(engine) as (conn, last_seq):
+        known = _known_outcomes(conn, [op["op_id"] for op in ops])
+        wanted = {op["record_id"] for op in ops}
+        for op in ops:
+            wanted.update(ref_targets(op))
+        merger = Merger(actor, load_records(conn, wanted))
+        results: list[dict[str, Any]] = []
+        fresh: dict[str, dict[str, Any]] = {}
+        for op in ops:
+            op_id = op["op_id"]
+            if op_id in known:
+                device_id, outcome = known[op_id]
+                results.append(outcome if device_id == actor.device_id else
+                               {"op_id": op_id, "status": "refused", "code": "op_id_taken", "message": MSG_OP_ID_TAKEN})
+                continue
+            outcome = merger.apply(op).as_dict()
+            results.append(outcome)
+            if outcome["status"] != "refused":
+                known[op_id] = (actor.device_id, outcome)
+                fresh[op_id] = outcome
+        if all(r["status"] == "refused" for r in results) and any(r.get("code") == FORBIDDEN for r in results):
+            raise HubError(403, FORBIDDEN, MSG_ALL_FORBIDDEN, {"results": results})
+        if not fresh:
+            return {"results": results, "flags": []}
+        ledger = Ledger(conn, last_seq)
+        _record_events(conn, ledger, merger)
+        save_records(conn, merger.records.values(), ledger.seq)
+        raised = check_mentors(conn, ledger, merger.touched_mentors)
+        now = utcnow()
+        rows = [{"op_id": op_id, "device_id": actor.device_id, "result": dumps(outcome), "created_at": now}
+                for op_id, outcome in fresh.items()]
+        insert_rows(conn, applied_ops, rows)
+        conn.execute(update(devices).where(devices.c.id == actor.device_id).values(last_seen_at=now))
+        ledger.flush()
+    return {"results": results, "flags": raised if protocol >= 2 else []}
+
+
+def _known_outcomes(conn: Connection, op_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    known: dict[str, tuple[str, dict[str, Any]]] = {}
+    for chunk in chunks(sorted(set(op_ids))):
+        query = select(applied_ops.c.op_id, applied_ops.c.device_id, applied_ops.c.result).where(
+            applied_ops.c.op_id.in_(chunk))
+        for row in conn.execute(query):
+            known[row.op_id] = (row.device_id, loads(row.result))
+    return known
+
+
+def _record_events(conn: Connection, ledger: Ledger, merger: Merger) -> None:
+    """Feed entries in the order the merge made them; conflicts also kept in their own table."""
+    now = utcnow()
+    conflict_rows = []
+    for event in merger.events:
+        if isinstance(event, FieldEvent):
+            ledger.field(event.record, event.field, event.value, event.version)
+            continue
+        assert isinstance(event, ConflictEvent)
+        c = event.payload
+        seq = ledger.add("conflict", event.owner, c["kind"], c["record_id"], {"conflict": c})
+        conflict_rows.append({
+            "id": c["id"], "seq": seq, "kind": c["kind"], "record_id": c["record_id"], "field": c["field"],
+            "conflict_type": c["conflict_type"], "kept_value": dumps(c["kept_value"]),
+            "kept_version": c["kept_version"], "kept_device": c["kept_device"], "lost_value": dumps(c["lost_value"]),
+            "lost_version": c["lost_version"], "lost_device": c["lost_device"], "owner_structure_id": event.owner,
+            "op_id": event.op_id, "created_at": now,
+        })
+    insert_rows(conn, conflicts, conflict_rows)

@@ -1,0 +1,157 @@
+"""Test devices that speak the protocol with plain httpx and hand-written operations.
+
+Deliberately not the real client (tandem_desktop.sync): these tests pin the hub to PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlalchemy import Engine, text
+
+from tandem_desktop.domain.hlc import HybridClock
+from tandem_desktop.domain.ids import new_id
+from tandem_desktop.hub import admin
+from tandem_desktop.hub.db import HUB_TABLES
+
+MENTOR = {"first_name": "Hélène", "last_name": "Durand", "capacity": 1}
+MENTEE = {"first_name": "Sofiane", "last_name": "Benali", "project_type": "job_search"}
+
+
+def make_csr(name: str = "Portable") -> tuple[ec.EllipticCurvePrivateKey, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+           .sign(key, hashes.SHA256()))
+    return key, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows of every hub table, plus the last seq: a refused request must change none of them."""
+    with engine.connect() as conn:
+        counts = {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for table in HUB_TABLES}
+        counts["last_seq"] = conn.execute(text("SELECT last_seq FROM hub_state")).scalar_one()
+    return counts
+
+
+class Device:
+    """One enrolled device: its token, its clock (possibly wrong), and helpers to build operations."""
+
+    def __init__(self, url: str, enrollment: dict[str, Any], protocol: int = 2, skew_ms: int = 0):
+        self.url = url
+        self.enrollment = enrollment
+        self.id: str = enrollment["device_id"]
+        self.token: str = enrollment["token"]
+        self.structure_id: str = enrollment["structure_id"]
+        self.protocol = protocol
+        self.clock = HybridClock(self.id, wall_ms=lambda: time.time_ns() // 1_000_000 + skew_ms)
+        self.http = httpx.Client(base_url=url, timeout=60)
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Tandem-Protocol": str(self.protocol)}
+
+    # -- operations --------------------------------------------------------------------------------
+
+    def op(self, action: str, kind: str, record_id: str, changes: dict[str, Any],
+           bases: dict[str, str | None] | None = None) -> dict[str, Any]:
+        return {"op_id": new_id(), "action": action, "kind": kind, "record_id": record_id, "changes": changes,
+                "base_versions": {k: v for k, v in (bases or {}).items() if v is not None},
+                "hlc": str(self.clock.now())}
+
+    def create(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return self.op("create", kind, new_id(), dict(fields))
+
+    def update(self, of: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """An update of the record `of` wrote last: a field `of` set is based on of's hlc, another on
+        nothing (the field had no value), as a device that saw exactly `of` would send it."""
+        bases = {name: of["hlc"] for name in changes if name in of["changes"]}
+        return self.op("update", of["kind"], of["record_id"], changes, bases)
+
+    def delete(self, of: dict[str, Any], base: str | None = None) -> dict[str, Any]:
+        return self.op("delete", of["kind"], of["record_id"], {"deleted": True}, {"deleted": base})
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def push_raw(self, ops: list[dict[str, Any]]) -> httpx.Response:
+        return self.http.post("/v1/push", json={"ops": ops}, headers=self.headers())
+
+    def push(self, *ops: dict[str, Any]) -> dict[str, Any]:
+        response = self.push_raw(list(ops))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def pull(self, cursor: int = 0, limit: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"cursor": cursor}
+        if limit is not None:
+            params["limit"] = limit
+        response = self.http.get("/v1/pull", params=params, headers=self.headers())
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def pull_all(self, cursor: int = 0, limit: int = 1000) -> tuple[list[dict[str, Any]], int]:
+        entries: list[dict[str, Any]] = []
+        while True:
+            page = self.pull(cursor, limit)
+            entries += page["entries"]
+            assert page["cursor"] >= cursor
+            cursor = page["cursor"]
+            if not page["more"]:
+                return entries, cursor
+
+    def records(self) -> dict[str, dict[str, tuple[Any, str]]]:
+        """record id -> field -> (value, version), replaying the whole feed as a device would."""
+        state: dict[str, dict[str, tuple[Any, str]]] = {}
+        for entry in self.pull_all()[0]:
+            if entry["type"] == "field":
+                state.setdefault(entry["record_id"], {})[entry["field"]] = (entry["value"], entry["version"])
+        return state
+
+    def summary(self) -> dict[str, Any]:
+        response = self.http.get("/v1/summary", headers=self.headers())
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class World:
+    """Structures and enrolled devices on one running hub."""
+
+    def __init__(self, url: str, engine: Engine):
+        self.url = url
+        self.engine = engine
+        self.devices: list[Device] = []
+        self._n = 0
+
+    def structure(self, name: str = "Mission locale") -> str:
+        self._n += 1
+        return admin.add_structure(self.engine, f"{name} {self._n}")
+
+    def code(self, structure_id: str, is_admin: bool = False, valid_hours: float = 72) -> str:
+        self._n += 1
+        counsellor = admin.add_counsellor(self.engine, structure_id, f"Camille Martin{self._n}",
+                                          f"camille{self._n}@exemple.fr", admin=is_admin)
+        return admin.make_enroll_code(self.engine, counsellor, valid_hours=valid_hours)
+
+    def enroll_raw(self, code: str, name: str = "Portable", csr_pem: str | None = None) -> httpx.Response:
+        csr_pem = csr_pem if csr_pem is not None else make_csr(name)[1]
+        return httpx.post(f"{self.url}/v1/enroll", json={"code": code, "device_name": name, "csr_pem": csr_pem},
+                          timeout=30)
+
+    def device(self, structure_id: str, *, is_admin: bool = False, protocol: int = 2, skew_ms: int = 0) -> Device:
+        response = self.enroll_raw(self.code(structure_id, is_admin))
+        assert response.status_code == 200, response.text
+        device = Device(self.url, response.json(), protocol, skew_ms)
+        self.devices.append(device)
+        return device
+
+    def close(self) -> None:
+        for device in self.devices:
+            device.close()
