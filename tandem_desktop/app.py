@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from .gui.main_window import MainWindow
 from .gui.passphrase import PassphraseDialog
+from .gui.sync_controller import SyncController
+from .gui.sync_service import load_sync_service
 from .gui.tasks import TaskRunner
 from .settings import Settings, default_data_dir, load_settings
 from .store.errors import StoreError, WrongKey
@@ -119,8 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         custom = settings.data_dir != default_data_dir()  # say which profile when it is not the usual one
-        window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "")
+        service = load_sync_service()  # None in a build without sync: the window then has no sync parts
+        sync = SyncController(profile, runner, service) if service is not None else None
+        window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "", sync=sync)
         window.show()
+        if sync is not None:
+            sync.start()
         return app.exec()
     finally:
         runner.shutdown()

@@ -1,7 +1,8 @@
 """The `tandem` command, for scripts, administrators and tests. Thin: the work is done in services.
 
 Exit codes: 0 done; 1 refused (invalid value, unknown id, wrong passphrase, locked or damaged
-profile…), with the reason in French on stderr; 2 wrong usage of the command.
+profile…), with the reason in French on stderr; 2 wrong usage of the command; 3–5 sync failures
+(see cli_sync.py: revoked device, hub unreachable, update required).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("file", metavar="FICHIER")
     sub = command("restore", "remplacer la base du profil par une sauvegarde (l'actuelle est conservée)")
     sub.add_argument("file", metavar="FICHIER")
+    from . import cli_sync  # here, not at the top: cli_sync uses this module's helpers
+
+    cli_sync.add_commands(command)
     return parser
 
 
@@ -336,10 +340,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"Fichier de phrase de passe illisible{NBSP}: {exc.filename} ({exc.strerror}).", file=sys.stderr)
         return EXIT_REFUSED
+    from . import cli_sync
+
     try:
-        return COMMANDS[args.command](args, settings)
+        return (COMMANDS.get(args.command) or cli_sync.COMMANDS[args.command])(args, settings)
     except DomainError as exc:
         _report(exc, getattr(args, "kind", None))
+        if isinstance(exc, cli_sync.SyncError) and (code := cli_sync.exit_code(exc)) is not None:
+            return code
     except OSError as exc:
         where = f"{exc.filename}{NBSP}: " if exc.filename else ""
         print(f"Opération impossible{NBSP}: {where}{exc.strerror or exc}. Rien n'a été modifié.", file=sys.stderr)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -17,6 +18,7 @@ from ..domain.kinds import KINDS
 from ..store.repository import Store
 from .display import NBSP
 from .section import SectionView
+from .sync_controller import SyncController
 from .tasks import TaskRunner
 
 SECTIONS = ("mentor", "mentee", "tandem", "structure")
@@ -25,10 +27,12 @@ SECTIONS = ("mentor", "mentee", "tandem", "structure")
 class MainWindow(QMainWindow):
     """Sections on the left, the current list (or form, or tandem page) on the right."""
 
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = ""):
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
+                 sync: SyncController | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
+        self.sync = sync
         self.setObjectName("main_window")
         self.setWindowTitle("Tandem Desktop" + (f" — {subtitle}" if subtitle else ""))
         self.resize(1180, 740)
@@ -41,6 +45,7 @@ class MainWindow(QMainWindow):
                                       "QListWidget#navigation::item { padding: 6px 8px; }")
         self.stack = QStackedWidget(self)
         self.sections: dict[str, SectionView] = {}
+        self.pages: list[QWidget] = []  # in navigation order: the sections, then e.g. « Conflits »
         for kind in SECTIONS:
             section = SectionView(store, runner, kind, self.stack)
             section.message.connect(self.show_message)
@@ -48,6 +53,7 @@ class MainWindow(QMainWindow):
             section.list_page.count_changed.connect(self._update_count)
             self.sections[kind] = section
             self.stack.addWidget(section)
+            self.pages.append(section)
             self.navigation.addItem(KINDS[kind].plural)
         self.navigation.currentRowChanged.connect(self._navigate)
 
@@ -59,12 +65,20 @@ class MainWindow(QMainWindow):
 
         self.status_message = QLabel(self)
         self.status_message.setObjectName("status_message")
+        # A long message gives way (cut at the right) to the permanent sync and count parts.
+        self.status_message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status_count = QLabel(self)
         self.status_count.setObjectName("status_count")
         self.statusBar().addWidget(self.status_message, 1)
         self.statusBar().addPermanentWidget(self.status_count)
         self._build_actions()
         runner.error.connect(lambda exc: self.show_message(str(exc)))
+        self.sync_ui = None
+        if sync is not None:
+            from .sync_ui import SyncUi
+
+            sync.setParent(self)  # its timers end with the window, on the GUI thread
+            self.sync_ui = SyncUi(self, sync)
         self.navigation.setCurrentRow(0)
 
     # -- menus and shortcuts ------------------------------------------------------------------
@@ -85,38 +99,53 @@ class MainWindow(QMainWindow):
                                          QKeySequence(Qt.Key.Key_Escape), self.escape)
         self.find_action = self._action("action_find", "&Rechercher", QKeySequence.StandardKey.Find, self.focus_search)
         self.quit_action = self._action("action_quit", "&Quitter", "Ctrl+Q", self.close)
-        menu = self.menuBar().addMenu("&Fichier")
-        menu.addAction(self.quit_action)
+        self.file_menu = self.menuBar().addMenu("&Fichier")
+        self.file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("Fi&che")
         for action in (self.new_action, self.save_action, self.close_action):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.find_action)
-        menu = self.menuBar().addMenu("&Affichage")
+        self.view_menu = self.menuBar().addMenu("&Affichage")
         for number, kind in enumerate(SECTIONS, start=1):
             action = self._action(f"action_show_{kind}", KINDS[kind].plural, f"Ctrl+{number}",
                                   lambda _=False, k=kind: self.show_section(k))
-            menu.addAction(action)
+            self.view_menu.addAction(action)
+
+    def add_page(self, name: str, title: str, page: QWidget, shortcut: str) -> QAction:
+        """Another navigation entry after the sections (its own count text goes to the status bar)."""
+        self.stack.addWidget(page)
+        self.pages.append(page)
+        self.navigation.addItem(title)
+        action = self._action(f"action_show_{name}", title, shortcut, lambda _=False, p=page: self.show_page(p))
+        self.view_menu.addAction(action)
+        return action
+
+    def show_page(self, page: QWidget) -> None:
+        self.navigation.setCurrentRow(self.pages.index(page))
 
     # -- sections -----------------------------------------------------------------------------
 
     def section(self, kind: str) -> SectionView:
         return self.sections[kind]
 
-    def current_section(self) -> SectionView:
-        return self.stack.currentWidget()  # type: ignore[return-value]
+    def current_section(self) -> SectionView | None:
+        current = self.stack.currentWidget()
+        return current if isinstance(current, SectionView) else None
 
     def show_section(self, kind: str) -> None:
         self.navigation.setCurrentRow(SECTIONS.index(kind))
 
     def _navigate(self, row: int) -> None:
-        if 0 <= row < len(SECTIONS):
-            section = self.sections[SECTIONS[row]]
-            self.stack.setCurrentWidget(section)
-            self.status_count.setText(section.list_page.count_text)
+        if 0 <= row < len(self.pages):
+            page = self.pages[row]
+            self.stack.setCurrentWidget(page)
+            counted = page.list_page if isinstance(page, SectionView) else page
+            self.status_count.setText(getattr(counted, "count_text", ""))
 
     def _update_count(self, text: str) -> None:
-        if self.sender() is self.current_section().list_page:
+        current = self.stack.currentWidget()
+        if self.sender() in (current, getattr(current, "list_page", None)):
             self.status_count.setText(text)
 
     def _data_changed(self, kind: str) -> None:
@@ -128,24 +157,31 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.status_message.setText(text)
+        self.status_message.setToolTip(text)
 
     # -- shortcut targets ---------------------------------------------------------------------
 
     def new_record(self) -> None:
-        self.current_section().new_record()
+        section = self.current_section()
+        if section is not None:
+            section.new_record()
 
     def save(self) -> None:
         section = self.current_section()
-        if section.form() is None:
+        if section is None or section.form() is None:
             self.show_message("Aucune fiche ouverte à enregistrer.")
         elif not section.save():
             self.show_message(f"Fiche non enregistrée{NBSP}: corrigez les champs signalés en rouge.")
 
     def escape(self) -> None:
-        self.current_section().escape()
+        section = self.current_section()
+        if section is not None:
+            section.escape()
 
     def focus_search(self) -> None:
-        self.current_section().focus_search()
+        section = self.current_section()
+        if section is not None:
+            section.focus_search()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Unsaved forms ask first; then background work ends before the profile is closed."""
@@ -155,6 +191,8 @@ class MainWindow(QMainWindow):
                 if not section.close_overlay():
                     event.ignore()
                     return
+        if self.sync is not None:
+            self.sync.stop()  # a running sync stops at its next safe point
         self.runner.shutdown()
         event.accept()
 

@@ -25,6 +25,7 @@ from ..domain.records import clean
 from . import queries
 from .engine import translated_errors
 from .errors import NotFound
+from .remote import RemoteChanges
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table, meta_table, outbox
 from .search import search_body_sql, sort_key
 
@@ -70,6 +71,7 @@ class Store:
         self.today = today
         self._ids = Uuid7Factory()
         self._local = threading.local()
+        self.remote = RemoteChanges(self)  # the sync engine's writes: pulled pages, push answers
 
     # -- transactions -------------------------------------------------------------------------
 

@@ -77,3 +77,43 @@ meta_table = Table(
 
 def fts_table(kind: str) -> str:
     return f"{kind}_fts"
+
+# Sync bookkeeping (migration 0002_sync). Conflicts come from the hub's feed (id = the hub's conflict
+# id) or from a refused push (id = the refused operation's id, conflict_type "refused"); values are JSON.
+sync_conflicts = Table(
+    "sync_conflicts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("seq", Integer),  # hub seq of the feed entry; None for a refused push
+    Column("conflict_type", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("field", String(40)),
+    Column("kept_value", Text),
+    Column("kept_version", Text),
+    Column("lost_value", Text),
+    Column("lost_version", Text),
+    Column("kept_device", String(36)),
+    Column("lost_device", String(36)),
+    Column("message", Text),  # the hub's French reason for a refused operation
+    Column("received_at", Text, nullable=False),
+    Column("resolved", Boolean(create_constraint=False), nullable=False, server_default="0"),
+    Column("resolved_at", Text),
+)
+Index("ix_sync_conflicts_open", sync_conflicts.c.resolved, sync_conflicts.c.received_at)
+
+# Hub-wide invariant breaches (a mentor overbooked across structures), as the hub reported them.
+sync_flags = Table(
+    "sync_flags",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("seq", Integer),
+    Column("type", String(40), nullable=False),
+    Column("mentor_id", String(36)),
+    Column("capacity", Integer),
+    Column("tandems", Integer),
+    Column("data", Text, nullable=False),  # the whole flag as JSON
+    Column("received_at", Text, nullable=False),
+    Column("resolved", Boolean(create_constraint=False), nullable=False, server_default="0"),
+)
+Index("ix_sync_flags_mentor", sync_flags.c.mentor_id)

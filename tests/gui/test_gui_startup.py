@@ -69,8 +69,14 @@ def test_main_opens_the_window_and_releases_the_profile_on_close(qapp, settings,
             w.close()
 
     QTimer.singleShot(300, close_window)
-    QTimer.singleShot(10_000, lambda: QApplication.exit(99))  # safety net: never hang the suite
-    assert app.main(["--data-dir", str(settings.data_dir)]) == 0
+    safety_net = QTimer()  # never hang the suite; stopped afterwards, or its exit() would break later tests
+    safety_net.setSingleShot(True)
+    safety_net.timeout.connect(lambda: QApplication.exit(99))
+    safety_net.start(10_000)
+    try:
+        assert app.main(["--data-dir", str(settings.data_dir)]) == 0
+    finally:
+        safety_net.stop()
     assert seen == ["Tandem Desktop — profil"]
     assert critical == []
     open_profile(settings).close()  # the lock was released

@@ -1,0 +1,119 @@
+"""`tandem enroll`, `tandem sync`, `tandem conflicts`, `tandem device`: the hub side of the command.
+
+Registered by cli.py; the work is done in services/sync.py. Exit codes beyond cli.py's: 3 the hub
+revoked this device (wipe the local copy), 4 the hub is unreachable (try again later), 5 this
+release is too old for the hub. The outbox is kept in every failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .cli import EXIT_OK, NBSP, _opened, _print_json, _table
+from .services import sync as sync_service
+from .settings import Settings
+from .sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
+
+EXIT_REVOKED, EXIT_UNREACHABLE, EXIT_UPDATE = 3, 4, 5
+
+
+def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    sub = command("enroll", "relier ce poste au hub avec un code d'inscription")
+    sub.add_argument("--hub", required=True, metavar="URL", help="adresse du hub, par exemple https://hub.exemple.fr")
+    sub.add_argument("--code", required=True, metavar="CODE", help="code d'inscription à usage unique")
+    sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom de la machine)")
+    sub.add_argument("--json", action="store_true", help="sortie JSON")
+    sub = command("sync", "synchroniser maintenant avec le hub")
+    sub.add_argument("--json", action="store_true", help="sortie JSON")
+    sub = command("conflicts", "lister les conflits de synchronisation")
+    sub.add_argument("--all", action="store_true", help="inclure les conflits déjà traités")
+    sub.add_argument("--json", action="store_true", help="sortie JSON")
+    sub = command("device", "afficher l'identité de ce poste auprès du hub")
+    sub.add_argument("--json", action="store_true", help="sortie JSON")
+
+
+def exit_code(error: SyncError) -> int | None:
+    """The dedicated exit code of a sync failure, or None for the generic refusal (1)."""
+    if isinstance(error, DeviceRevoked):
+        return EXIT_REVOKED
+    if isinstance(error, HubUnreachable):
+        return EXIT_UNREACHABLE
+    if isinstance(error, UpdateRequired):
+        return EXIT_UPDATE
+    return None
+
+
+def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    with _opened(settings) as profile:
+        info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name)
+    if args.json:
+        _print_json(info)
+        return EXIT_OK
+    where = "le trousseau du système" if info["token_storage"] == "keyring" else "la base chiffrée"
+    role = " (administrateur du hub)" if info["is_admin"] else ""
+    print(f"Poste relié au hub {info['hub_url']}{role}.\nAppareil{NBSP}: {info['device_id']}\n"
+          f"Structure{NBSP}: {info['structure_id']}\nJeton rangé dans {where}.")
+    return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    with _opened(settings) as profile:
+        report = sync_service.sync_now(profile)
+        status = sync_service.sync_status(profile)
+    if args.json:
+        _print_json({**report.as_dict(), "pending_changes": status.pending_changes,
+                     "conflicts_open": status.conflicts_open, "flags_open": status.flags_open})
+        return EXIT_OK
+    print(f"Envoyées{NBSP}: {report.pushed}\nReçues{NBSP}: {report.pulled}\nNouveaux conflits{NBSP}: "
+          f"{report.conflicts_new}\nRefusées{NBSP}: {report.refused}\nAlertes{NBSP}: {report.flags}")
+    if status.conflicts_open:
+        print(f"{status.conflicts_open} conflit(s) à examiner (tandem conflicts).")
+    for kind, diff in report.mismatches.items():
+        print(f"Écart avec le hub pour «{NBSP}{kind}{NBSP}»{NBSP}: {diff['local']['count']} fiche(s) ici, "
+              f"{diff['hub']['count']} au hub.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
+    with _opened(settings) as profile:
+        items = sync_service.list_conflicts(profile, include_resolved=args.all)
+    if args.json:
+        _print_json(items)
+        return EXIT_OK
+    if items:
+        rows = [["Identifiant", "Type", "Fiche", "Champ", "Gardée", "Remplacée", "Traité"]]
+        rows += [[c["id"], c["type_label"], f"{c['kind_label']} {c['record_label']}", c["field_label"],
+                  c["kept_text"], c["lost_text"], "oui" if c["resolved"] else "non"] for c in items]
+        print(_table(rows))
+    print(f"{len(items)} conflit(s).", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
+    with _opened(settings) as profile:
+        info = sync_service.device_info(profile)
+    if args.json:
+        _print_json(info)
+        return EXIT_OK
+    if not info["enrolled"]:
+        print(f"Ce poste n'est relié à aucun hub (identifiant local{NBSP}: {info['local_device_id']}).")
+        return EXIT_OK
+    cert: dict[str, Any] = info["certificate"]
+    lines = [("Appareil", info["device_id"]), ("Nom", info["device_name"]), ("Hub", info["hub_url"]),
+             ("Structure", info["structure_id"]), ("Conseiller·ère", info["counsellor_id"]),
+             ("Administrateur", "oui" if info["is_admin"] else "non"), ("Inscrit le", info["enrolled_at"]),
+             ("Jeton", "trousseau du système" if info["token_storage"] == "keyring" else "base chiffrée"),
+             ("Certificat", cert.get("subject")), ("Émis par", cert.get("issuer")),
+             ("Valide jusqu'au", cert.get("not_after")), ("Dernière synchronisation", info["last_sync_at"]),
+             ("Révoqué", "oui" if info["revoked"] else "non")]
+    for label, value in lines:
+        print(f"{label}{NBSP}: {value or '—'}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "enroll": cmd_enroll, "sync": cmd_sync, "conflicts": cmd_conflicts, "device": cmd_device,
+}

@@ -1,0 +1,139 @@
+"""« Connexion au hub… »: enroll this device with the hub's address and a one-time code.
+
+The enrollment talks to the network, so it runs on the task runner; the dialog stays responsive,
+shows a clear French message when the hub cannot be reached or the code is refused, and then shows
+the device as enrolled.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from .display import NBSP
+from .sync_controller import SyncController
+from .sync_service import Failure, classify, failure_message
+from .uiload import child, load_ui
+
+MSG_URL = f"Adresse du hub invalide{NBSP}: elle commence par https:// (ou http://) suivi du nom du serveur."
+MSG_CODE = "Saisissez le code d'enrôlement remis par l'administrateur du hub."
+
+
+def unreachable_message(url: str) -> str:
+    return (f"Hub injoignable à l'adresse «{NBSP}{url}{NBSP}»{NBSP}: vérifiez l'adresse et la connexion "
+            "du poste, puis réessayez.")
+
+
+def valid_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def default_device_name() -> str:
+    try:
+        return socket.gethostname() or ""
+    except OSError:
+        return ""
+
+
+class EnrollDialog(QDialog):
+    """Modal; `result_info` holds the enrollment answer once the device is enrolled."""
+
+    def __init__(self, controller: SyncController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.result_info: dict[str, Any] | None = None
+        self.setObjectName("enroll_dialog")
+        self.setWindowTitle("Connexion au hub")
+        self.ui = load_ui("enroll_dialog.ui", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.ui)
+        self.hub_url = child(self.ui, QLineEdit, "hub_url")
+        self.code = child(self.ui, QLineEdit, "code")
+        self.device_name = child(self.ui, QLineEdit, "device_name")
+        self.error = child(self.ui, QLabel, "error_label")
+        self.progress = child(self.ui, QLabel, "progress_label")
+        self.current = child(self.ui, QLabel, "current_label")
+        self.enroll_button = child(self.ui, QPushButton, "enroll_button")
+        self.close_button = child(self.ui, QPushButton, "close_button")
+        self.device_name.setText(default_device_name())
+        self.hub_url.setText(controller.hub_url)
+        self.enroll_button.clicked.connect(self.submit)
+        self.close_button.clicked.connect(self.reject)
+        for field in (self.hub_url, self.code, self.device_name):
+            field.returnPressed.connect(self.submit)
+        self.progress.hide()
+        self.show_error("")
+        self._show_current()
+        self.setMinimumWidth(520)
+        (self.code if self.hub_url.text() else self.hub_url).setFocus()
+
+    def _show_current(self, info: dict[str, Any] | None = None) -> None:
+        status = self.controller.status
+        device = (info or {}).get("device_id") or getattr(status, "device_id", None)
+        url = self.controller.hub_url if info is None else (info.get("hub_url")
+                                                            or self.hub_url.text().strip().rstrip("/"))
+        if info is None and not self.controller.is_enrolled:
+            self.current.hide()
+            return
+        text = f"Ce poste est connecté au hub «{NBSP}{url}{NBSP}»."
+        if device:
+            text += f"\nIdentifiant de l'appareil{NBSP}: {device}"
+        if info is None:
+            text += "\nUn nouveau code d'enrôlement le reconnecte."
+        self.current.setText(text)
+        self.current.show()
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        self.adjustSize()
+
+    def submit(self) -> None:
+        url = self.hub_url.text().strip().rstrip("/")
+        code = self.code.text().strip()
+        if not valid_url(url):
+            self.show_error(MSG_URL)
+            self.hub_url.setFocus()
+            return
+        if not code:
+            self.show_error(MSG_CODE)
+            self.code.setFocus()
+            return
+        self._busy(True)
+        name = self.device_name.text().strip() or None
+        self.controller.enroll(url, code, name, on_done=self._enrolled, on_error=lambda exc: self._failed(url, exc))
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.hub_url, self.code, self.device_name, self.enroll_button, self.close_button):
+            widget.setEnabled(not busy)
+        self.progress.setVisible(busy)
+        if busy:
+            self.show_error("")
+
+    def _enrolled(self, info: dict[str, Any]) -> None:
+        self.result_info = dict(info)
+        self._busy(False)
+        self.code.clear()
+        self._show_current(self.result_info)
+        self.enroll_button.setDefault(False)
+        self.close_button.setDefault(True)
+        self.close_button.setFocus()
+        self.adjustSize()
+
+    def _failed(self, url: str, exc: BaseException) -> None:
+        self._busy(False)
+        if classify(exc) is Failure.UNREACHABLE:
+            self.show_error(unreachable_message(url))
+            self.hub_url.setFocus()
+            return
+        self.show_error(failure_message(exc, "Connexion impossible"))
+        self.code.selectAll()
+        self.code.setFocus()
+
+    def reject(self) -> None:
+        if self.close_button.isEnabled():  # never close while the enrollment is running
+            super().reject()

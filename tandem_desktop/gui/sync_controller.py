@@ -1,0 +1,355 @@
+"""When to sync, and what the window shows about it.
+
+Sync starts by itself when the hub becomes reachable (Qt's network information where a backend
+exists, plus a light probe while offline), a few seconds after local changes, periodically while
+online, and on demand. Failures are retried with exponential backoff (capped, reset by a success).
+Every call to the service runs on the task runner's worker, one sync at a time; progress comes back
+to the GUI thread by a queued signal, so the window never freezes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtNetwork import QNetworkInformation
+
+from .display import NBSP
+from .sync_service import Failure, SyncService, classify, failure_message
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 5_000
+PERIODIC_MS = 5 * 60_000
+PROBE_MS = 30_000
+BACKOFF_BASE_MS = 5_000
+BACKOFF_MAX_MS = 10 * 60_000
+PROBE_TIMEOUT_S = 2.0
+USER_REASONS = ("manual", "reverse", "enrolled")  # syncs the counsellor asked for: their outcome is told
+MSG_NOT_ENROLLED = f"Cet appareil n'est pas connecté à un hub{NBSP}: Fichier › Connexion au hub…"
+
+
+class _ProgressRelay(QObject):
+    """Lives in the GUI thread; `moved` is emitted from the worker and delivered queued."""
+
+    moved = Signal(str, int, object)
+
+
+class SyncController(QObject):
+    """Decides when to sync and keeps the state the status bar shows (read its attributes on `changed`)."""
+
+    changed = Signal()  # anything the status bar shows
+    progress = Signal(str, int, object)  # phase, done, total (None when unknown)
+    synced = Signal(object)  # the SyncReport
+    failed = Signal(str)  # a French message
+    revoked = Signal()
+    update_required = Signal(str)
+    enrolled = Signal(dict)
+    conflicts_changed = Signal()
+    flags_changed = Signal(list)  # open flags, each with a `mentor_name`
+    data_pulled = Signal(list)  # the sync wrote records of these kinds (empty: maybe any): lists reload
+
+    def __init__(self, profile: Any, runner: TaskRunner, service: SyncService, parent: QObject | None = None, *,
+                 debounce_ms: int = DEBOUNCE_MS, periodic_ms: int = PERIODIC_MS, probe_ms: int = PROBE_MS,
+                 backoff_base_ms: int = BACKOFF_BASE_MS, backoff_max_ms: int = BACKOFF_MAX_MS,
+                 probe_timeout_s: float = PROBE_TIMEOUT_S, network_information: bool = True):
+        super().__init__(parent)
+        self.profile = profile
+        self.runner = runner
+        self.service = service
+        self.backoff_base_ms = backoff_base_ms
+        self.backoff_max_ms = backoff_max_ms
+        self.probe_timeout_s = probe_timeout_s
+        self.status: Any = None  # the last SyncStatus
+        self.online: bool | None = None  # None until the first probe or sync answers
+        self.syncing = False
+        self.phase: tuple[str, int, int | None] | None = None
+        self.last_report: Any = None
+        self.last_error = ""
+        self.flags: list[dict[str, Any]] = []
+        self.failures = 0
+        self.next_retry_ms: int | None = None
+        self.stopped = False  # closing, revoked, or too old for the hub
+        self.fatal: Failure | None = None
+        self.reason = ""  # why the running (or last) sync started: manual, local, periodic, retry…
+        self._again: str | None = None  # a sync asked for while one runs: its reason
+        self._probing = False
+        self._cancel = threading.Event()
+        self._relay = _ProgressRelay(self)
+        self._relay.moved.connect(self._moved)
+        self.debounce_timer = self._timer(debounce_ms, True, lambda: self.sync_now(reason="local"))
+        self.periodic_timer = self._timer(periodic_ms, False, lambda: self.sync_now(reason="periodic"))
+        self.probe_timer = self._timer(probe_ms, False, self.probe_now)
+        self.retry_timer = self._timer(backoff_base_ms, True, lambda: self.sync_now(reason="retry"))
+        self.network: QNetworkInformation | None = self._watch_network() if network_information else None
+
+    def _timer(self, interval: int, single: bool, slot: Any) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(single)
+        timer.setInterval(interval)
+        timer.timeout.connect(slot)
+        return timer
+
+    def _watch_network(self) -> QNetworkInformation | None:
+        """The OS's own idea of connectivity, where Qt has a backend for it (not on every platform)."""
+        try:
+            if not QNetworkInformation.loadBackendByFeatures(QNetworkInformation.Feature.Reachability):
+                return None
+        except Exception:  # a missing plugin must never stop the window
+            log.info("no network information backend")
+            return None
+        info = QNetworkInformation.instance()
+        if info is not None:
+            info.reachabilityChanged.connect(self._reachability)
+        return info
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def is_enrolled(self) -> bool:
+        return bool(self.status is not None and getattr(self.status, "enrolled", False))
+
+    @property
+    def hub_url(self) -> str:
+        return str(getattr(self.status, "hub_url", "") or "") if self.status is not None else ""
+
+    @property
+    def can_sync(self) -> bool:
+        return self.is_enrolled and not self.stopped
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Read the local state, then look for the hub (which syncs if it answers)."""
+        self.refresh_status(then=self._started)
+
+    def _started(self) -> None:
+        if self.can_sync:
+            self.probe_now()
+
+    def stop(self) -> None:
+        """Closing: no more timers, and a running sync is asked to stop at its next safe point."""
+        self.stopped = True
+        self._cancel.set()
+        for timer in (self.debounce_timer, self.periodic_timer, self.probe_timer, self.retry_timer):
+            timer.stop()
+
+    def refresh_status(self, then: Any = None) -> None:
+        """Re-read pending changes, conflicts and flags (local reads, on the worker; the last answer wins)."""
+        service, profile = self.service, self.profile
+        self.runner.submit(lambda: service.sync_status(profile),
+                           on_done=lambda status: self._status_read(status, then),
+                           on_error=lambda exc: self._status_failed(exc, then))
+
+    def _status_read(self, status: Any, then: Any) -> None:
+        self.status = status
+        if getattr(status, "revoked", False) and self.fatal is not Failure.REVOKED:
+            self._enter_fatal(Failure.REVOKED, "")
+        self.changed.emit()
+        if int(getattr(status, "flags_open", 0) or 0) or self.flags:
+            self.refresh_flags()
+        if then is not None:
+            then()
+
+    def _status_failed(self, exc: BaseException, then: Any = None) -> None:
+        log.warning("sync status unreadable: %r", exc)
+        if then is not None:
+            then()
+
+    def refresh_flags(self) -> None:
+        """Open overbooking flags, with each mentor's name (read on the worker)."""
+        service, profile = self.service, self.profile
+        store = getattr(profile, "store", None)
+
+        def work() -> list[dict[str, Any]]:
+            from .display import ref_label
+
+            flags = [f for f in service.list_flags(profile) if not f.get("resolved")]
+            for flag in flags:
+                flag["mentor_name"] = ref_label(store, "mentor", flag.get("mentor_id")) if store else "—"
+            return flags
+
+        self.runner.submit(work, on_done=self._flags_read, on_error=self._status_failed)
+
+    def _flags_read(self, flags: list[dict[str, Any]]) -> None:
+        if flags != self.flags:
+            self.flags = flags
+            self.flags_changed.emit(flags)
+            self.changed.emit()
+
+    # -- triggers -----------------------------------------------------------------------------
+
+    def local_changed(self, *_: object) -> None:
+        """A local write: show the new pending count now, sync a few seconds after the last change
+        (offline, the probe syncs when the hub answers again)."""
+        self.refresh_status()
+        if self.can_sync and self.online is not False:
+            self.debounce_timer.start()
+
+    def sync_now(self, reason: str = "manual") -> bool:
+        """Start a sync (or queue one after the running one). False if this device cannot sync."""
+        if not self.can_sync:
+            if reason == "manual":
+                self.failed.emit(MSG_NOT_ENROLLED if not self.is_enrolled else self.last_error)
+            return False
+        if self.syncing:
+            if self._again is None or reason in USER_REASONS:
+                self._again = reason
+            return True
+        self._run(reason)
+        return True
+
+    def probe_now(self) -> None:
+        """A light « are you there? » to the hub; a hub that answers after being away gets a sync."""
+        if self._probing or self.syncing or not self.can_sync:
+            return
+        self._probing = True
+        service, url, timeout = self.service, self.hub_url, self.probe_timeout_s
+        self.runner.submit(lambda: bool(service.probe(url, timeout=timeout)),
+                           on_done=self._probed, on_error=lambda exc: self._probed(False))
+
+    def _probed(self, reachable: bool) -> None:
+        self._probing = False
+        if self.stopped:
+            return
+        was_online = self.online is True
+        self._set_online(reachable)
+        if reachable and not was_online and not self.syncing:
+            self.sync_now(reason="reachable")
+
+    def _reachability(self, reachability: QNetworkInformation.Reachability) -> None:
+        if reachability == QNetworkInformation.Reachability.Disconnected:
+            self._set_online(False)
+        elif reachability != QNetworkInformation.Reachability.Unknown:
+            self.probe_now()
+
+    def _set_online(self, online: bool) -> None:
+        self.online = online
+        if online:
+            self.probe_timer.stop()
+            if not self.periodic_timer.isActive():
+                self.periodic_timer.start()
+        else:
+            self.periodic_timer.stop()
+            if self.can_sync and not self.probe_timer.isActive():
+                self.probe_timer.start()
+        self.changed.emit()
+
+    # -- one sync -----------------------------------------------------------------------------
+
+    def _run(self, reason: str) -> None:
+        self.debounce_timer.stop()
+        self.retry_timer.stop()
+        self.syncing = True
+        self.reason = reason
+        self._again = None
+        self.phase = None
+        self._cancel = threading.Event()
+        service, profile, cancel, relay = self.service, self.profile, self._cancel, self._relay
+        self.runner.submit(lambda: service.sync_now(profile, progress=relay.moved.emit, cancel=cancel),
+                           on_done=self._done, on_error=self._failed)
+        self.changed.emit()
+
+    def _moved(self, phase: str, done: int, total: object) -> None:
+        if self.syncing:
+            self.phase = (phase, done, total if isinstance(total, int) else None)
+            self.progress.emit(phase, done, total)
+            self.changed.emit()
+
+    def _done(self, report: Any) -> None:
+        """Still « syncing » until the counts are re-read, so the status bar never shows stale ones."""
+        self.last_report = report
+        self.last_error = ""
+        self.failures = 0
+        self.next_retry_ms = None
+        self.refresh_status(then=lambda: self._finish(report))
+
+    def _finish(self, report: Any) -> None:
+        self.syncing = False
+        self.phase = None
+        if not self.stopped:
+            self._set_online(True)
+        self.refresh_flags()
+        kinds = list(getattr(report, "kinds_changed", None) or [])
+        if kinds or getattr(report, "pulled", 0):
+            self.data_pulled.emit(kinds)
+        if getattr(report, "conflicts_new", 0):
+            self.conflicts_changed.emit()
+        self.synced.emit(report)
+        self.changed.emit()
+        if self._again is not None and self.can_sync:
+            self._run(self._again)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.syncing = False
+        self.phase = None
+        kind = classify(exc)
+        message = failure_message(exc)
+        self.last_error = message
+        if kind in (Failure.REVOKED, Failure.UPDATE):
+            self._enter_fatal(kind, message)
+        elif not self.stopped:
+            if kind is Failure.UNREACHABLE:
+                self._set_online(False)
+            self._schedule_retry()
+        self.refresh_status()
+        self.failed.emit(message)
+        self.changed.emit()
+        if self._again is not None and self.can_sync and kind is not Failure.UNREACHABLE:
+            self._run(self._again)
+
+    def _schedule_retry(self) -> None:
+        delay = min(self.backoff_base_ms * 2 ** self.failures, self.backoff_max_ms)
+        self.failures += 1
+        self.next_retry_ms = delay
+        self.retry_timer.start(delay)
+
+    def _enter_fatal(self, kind: Failure, message: str) -> None:
+        """Revoked or too old: sync stops for this session (the outbox is kept either way)."""
+        self.stop()
+        self.stopped = True
+        self.fatal = kind
+        if kind is Failure.REVOKED:
+            self.revoked.emit()
+        else:
+            self.update_required.emit(message)
+        self.changed.emit()
+
+    # -- other service calls, all on the worker -----------------------------------------------
+
+    def enroll(self, hub_url: str, code: str, device_name: str | None, on_done: Any, on_error: Any) -> None:
+        """Enroll this device; afterwards the status is re-read and the first sync starts."""
+        service, profile = self.service, self.profile
+
+        def done(result: dict[str, Any]) -> None:
+            self.stopped = False
+            self.fatal = None
+            self.failures = 0
+            self.online = True
+            self._cancel = threading.Event()
+            on_done(result)
+            self.enrolled.emit(result)
+            self.refresh_status(then=lambda: self.sync_now(reason="enrolled"))
+
+        self.runner.submit(lambda: service.enroll(profile, hub_url, code, device_name=device_name),
+                           on_done=done, on_error=on_error)
+
+    def reverse(self, conflict_id: str, on_done: Any, on_error: Any) -> None:
+        """Write the lost value back (an ordinary local edit), then sync it."""
+        service, profile = self.service, self.profile
+
+        def done(result: Any) -> None:
+            on_done(result)
+            self.refresh_status()
+            self.conflicts_changed.emit()
+            self.sync_now(reason="reverse")
+
+        self.runner.submit(lambda: service.reverse_conflict(profile, conflict_id), on_done=done, on_error=on_error)
+
+    def wipe(self, on_done: Any, on_error: Any) -> None:
+        self.stop()
+        service, profile = self.service, self.profile
+        self.runner.submit(lambda: service.wipe_local_copy(profile), on_done=on_done, on_error=on_error)

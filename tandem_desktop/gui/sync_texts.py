@@ -1,0 +1,146 @@
+"""French wording of the sync state: plurals (0 and 1 take the singular), times, flags, mismatches.
+
+Plain functions without widgets, so the status bar, the dialogs and the tests read the same texts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ..domain.kinds import KINDS
+from .display import NBSP, number
+
+PHASES = {
+    "hello": "connexion", "handshake": "connexion", "connect": "connexion",
+    "push": "envoi", "pull": "réception", "apply": "réception",
+    "summary": "vérification", "verify": "vérification", "check": "vérification",
+}
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """« 1 conflit », « 0 conflit », « 3 conflits » (French: 0 and 1 are singular)."""
+    word = singular if abs(n) < 2 else (plural_form or singular + "s")
+    return f"{number(n)}{NBSP}{word}"
+
+
+def pending_text(n: int) -> str:
+    if n <= 0:
+        return "Aucune modification en attente"
+    return plural(n, "modification en attente", "modifications en attente")
+
+
+def conflicts_text(n: int) -> str:
+    return plural(n, "conflit") if n > 0 else "Aucun conflit"
+
+
+def to_local(value: Any) -> datetime | None:
+    """A datetime (or ISO 8601 text, or epoch seconds) in the computer's time zone; None if unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float):
+        moment = datetime.fromtimestamp(value, UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the protocol's times are UTC
+    return moment.astimezone()
+
+
+def last_sync_text(value: Any, today: date | None = None) -> str:
+    """« Dernière synchro : 14:32 » today, « … : 25/11 à 14:32 » before, « … : jamais » if never."""
+    moment = to_local(value)
+    label = f"Dernière synchro{NBSP}: "
+    if moment is None:
+        return label + "jamais"
+    if moment.date() == (today or date.today()):
+        return label + moment.strftime("%H:%M")
+    return label + moment.strftime("%d/%m/%Y") + " à " + moment.strftime("%H:%M")
+
+
+def moment_text(value: Any) -> str:
+    """« 26/11/2026 14:32 » for tables."""
+    moment = to_local(value)
+    return moment.strftime("%d/%m/%Y %H:%M") if moment is not None else ""
+
+
+def phase_text(phase: str, done: int, total: int | None) -> str:
+    """« Synchronisation… envoi 120/500 »."""
+    word = PHASES.get(phase, phase)
+    if total:
+        return f"Synchronisation… {word} {number(done)}/{number(total)}"
+    if done:
+        return f"Synchronisation… {word} ({number(done)})"
+    return f"Synchronisation… {word}" if word else "Synchronisation…"
+
+
+def flag_tandems(flag: dict[str, Any]) -> int:
+    tandems = flag.get("tandems")
+    if isinstance(tandems, list | tuple | set):
+        return len(tandems)
+    try:
+        return int(tandems or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def flag_detail(flag: dict[str, Any]) -> str:
+    """« 3 tandems en cours pour une capacité de 2 »."""
+    capacity = flag.get("capacity")
+    capacity_text = number(int(capacity)) if isinstance(capacity, int) else "?"
+    return (f"{plural(flag_tandems(flag), 'tandem en cours', 'tandems en cours')} "
+            f"pour une capacité de {capacity_text}")
+
+
+def flags_text(flags: list[dict[str, Any]]) -> str:
+    """The status bar's overbooking warning (short), or '' when no flag is open."""
+    if not flags:
+        return ""
+    if len(flags) == 1:
+        return f"Mentor en surréservation{NBSP}: {flags[0].get('mentor_name') or '—'}"
+    return f"{number(len(flags))}{NBSP}mentors en surréservation"
+
+
+def flags_detail(flags: list[dict[str, Any]]) -> str:
+    """One line per overbooked mentor, for the tooltip."""
+    return "\n".join(f"{f.get('mentor_name') or '—'}{NBSP}: {flag_detail(f)}" for f in flags)
+
+
+def mentor_warning(flag: dict[str, Any]) -> str:
+    """The line on the mentor's page."""
+    return (f"⚠ Mentor en surréservation{NBSP}: {flag_detail(flag)}, toutes structures confondues "
+            f"(signalé par le hub). Voyez avec les structures concernées quel tandem garder.")
+
+
+def kind_plural(kind: str) -> str:
+    spec = KINDS.get(kind)
+    return spec.plural.lower() if spec is not None else kind
+
+
+def _count(side: Any) -> Any:
+    return side.get("count") if isinstance(side, dict) else side
+
+
+def mismatch_text(mismatches: dict[str, Any] | None) -> str:
+    """« Écart avec le hub : mentors, tandems » (short, for the status bar)."""
+    if not mismatches:
+        return ""
+    return f"Écart avec le hub{NBSP}: {', '.join(kind_plural(kind) for kind in sorted(mismatches))}"
+
+
+def mismatch_detail(mismatches: dict[str, Any] | None) -> str:
+    """« Mentors : 12 ici, 13 au hub » per kind, for the tooltip."""
+    lines = ["Après la dernière synchronisation, ces fiches diffèrent entre ce poste et le hub" + NBSP + ":"]
+    for kind, detail in sorted((mismatches or {}).items()):
+        mine, theirs = (_count(detail.get("local")), _count(detail.get("hub"))) if isinstance(detail, dict) else (0, 0)
+        if isinstance(mine, int) and isinstance(theirs, int) and mine != theirs:
+            lines.append(f"– {kind_plural(kind)}{NBSP}: {number(mine)} ici, {number(theirs)} au hub")
+        else:
+            lines.append(f"– {kind_plural(kind)}{NBSP}: même nombre, contenu différent")
+    lines.append("La prochaine synchronisation devrait les réaligner.")
+    return "\n".join(lines)

@@ -1,0 +1,283 @@
+"""Sync use cases, shared by the window and the `tandem` command: enroll, sync now, status,
+conflicts (list, reverse), flags, probe, and wiping the local copy after a revocation.
+
+Errors are `SyncError` subclasses (DomainError) with French messages: `HubUnreachable`,
+`DeviceRevoked`, `UpdateRequired`, `NotEnrolled`… The outbox is never touched by a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from dataclasses import asdict, dataclass
+from threading import Event
+from typing import Any
+
+import orjson
+
+from ..domain.errors import DomainError
+from ..domain.kinds import KINDS
+from ..store import conflicts as conflict_store
+from ..store.errors import NotFound
+from ..store.keys import forget_key
+from ..store.profile import Profile, wipe_profile_files
+from ..store.remote import utc_now
+from ..sync import client as hub_client
+from ..sync.client import HubClient
+from ..sync.engine import Progress, SyncReport, sync_once
+from ..sync.enroll import certificate_info, enroll_device, forget_token, load_token
+from ..sync.errors import (
+    AuthenticationFailed,
+    DeviceRevoked,
+    HubUnreachable,
+    NotEnrolled,
+    SyncCancelled,
+    SyncError,
+    UpdateRequired,
+)
+from .export import display_value, title_of
+
+__all__ = [
+    "DeviceRevoked", "HubUnreachable", "NotEnrolled", "SyncCancelled", "SyncError", "SyncReport", "SyncStatus",
+    "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll", "list_conflicts", "list_flags",
+    "probe", "reverse_conflict", "sync_now", "sync_status", "wipe_local_copy",
+]
+
+NBSP = "\u00a0"
+CONFLICT_TYPES = {
+    "concurrent_edit": "Modification simultanée",
+    "edit_after_delete": "Modification d'une fiche supprimée",
+    "refused": "Refusée par le hub",
+}
+
+
+@dataclass
+class SyncStatus:
+    enrolled: bool
+    hub_url: str | None
+    device_id: str | None  # the hub's id of this device (what `tandem-hub revoke` takes)
+    pending_changes: int  # field operations waiting in the outbox
+    conflicts_open: int
+    flags_open: int
+    last_sync_at: str | None  # UTC ISO 8601 of the last successful sync
+    last_error: str | None
+    revoked: bool
+    structure_id: str | None = None
+    is_admin: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- enrollment and sync ------------------------------------------------------------------------
+
+
+def enroll(profile: Profile, hub_url: str, code: str, device_name: str | None = None) -> dict[str, Any]:
+    """Enroll this profile with the hub using a one-time code; returns the device's identity."""
+    return enroll_device(profile, hub_url, code, device_name)
+
+
+def _client(profile: Profile, state: dict[str, str]) -> HubClient:
+    if not state.get("device_id") or not state.get("hub_url"):
+        raise NotEnrolled()
+    token = load_token(profile, state)
+    if not token:
+        raise AuthenticationFailed()
+    return HubClient(state["hub_url"], token)
+
+
+def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event | None = None, *,
+             client: HubClient | None = None) -> SyncReport:
+    """One full sync (push, pull, check). Progress is called as (phase, done, total or None) with
+    phase in connect / push / pull / check; setting `cancel` stops between batches and pages."""
+    remote = profile.store.remote
+    own = client is None
+    try:
+        client = client or _client(profile, remote.state())
+        report = sync_once(remote, client, progress, cancel)
+    except SyncCancelled:
+        raise
+    except DeviceRevoked as exc:
+        remote.set_state(revoked=True, last_error=str(exc))
+        raise
+    except DomainError as exc:
+        with contextlib.suppress(DomainError):
+            remote.set_state(last_error=str(exc))
+        raise
+    finally:
+        if own and client is not None:
+            client.close()
+    remote.set_state(last_sync_at=utc_now(), last_error=None, revoked=None,
+                     last_report=orjson.dumps(report.as_dict()).decode())
+    return report
+
+
+def probe(hub_url: str, timeout: float = 2.0) -> bool:
+    """A light GET /v1/hello: True if a Tandem hub answers there now."""
+    return hub_client.probe(hub_url, timeout)
+
+
+def sync_status(profile: Profile) -> SyncStatus:
+    """Local reads only (no network): what the status bar shows."""
+    store = profile.store
+    state = store.remote.state()
+    n_conflicts, n_flags = conflict_store.open_counts(store)
+    return SyncStatus(
+        enrolled=bool(state.get("device_id")), hub_url=state.get("hub_url"), device_id=state.get("device_id"),
+        pending_changes=store.outbox_size(), conflicts_open=n_conflicts, flags_open=n_flags,
+        last_sync_at=state.get("last_sync_at"), last_error=state.get("last_error"),
+        revoked=state.get("revoked") == "1", structure_id=state.get("structure_id"),
+        is_admin=state.get("is_admin") == "1",
+    )
+
+
+def device_info(profile: Profile) -> dict[str, Any]:
+    """This device's enrollment, for `tandem device` and the settings dialog (no secrets)."""
+    state = profile.store.remote.state()
+    return {
+        "enrolled": bool(state.get("device_id")), "device_id": state.get("device_id"),
+        "local_device_id": profile.device_id, "device_name": state.get("device_name"),
+        "hub_url": state.get("hub_url"), "structure_id": state.get("structure_id"),
+        "counsellor_id": state.get("counsellor_id"), "is_admin": state.get("is_admin") == "1",
+        "enrolled_at": state.get("enrolled_at"), "token_storage": state.get("token_source"),
+        "certificate": certificate_info(state.get("certificate_pem")), "revoked": state.get("revoked") == "1",
+        "last_sync_at": state.get("last_sync_at"),
+    }
+
+
+# -- conflicts and flags ------------------------------------------------------------------------
+
+
+def _title(profile: Profile, kind: str, record_id: str) -> str:
+    if kind not in KINDS:
+        return record_id
+    try:
+        return title_of(profile.store, kind, profile.store.get(kind, record_id, include_deleted=True)) or record_id
+    except NotFound:
+        return record_id
+
+
+def _shown(kind: str, field: str | None, value: Any) -> str:
+    if field == "deleted":
+        return "fiche supprimée" if value else "fiche présente"
+    spec = KINDS.get(kind)
+    if spec is None or field not in (spec.by_name if spec else {}):
+        return "" if value is None else str(value)
+    try:
+        text = display_value(spec.by_name[field], value)
+    except (ValueError, TypeError):
+        text = str(value)
+    return f"«{NBSP}{text}{NBSP}»" if text else "(vide)"
+
+
+def _describe(item: dict[str, Any], me: str | None) -> str:
+    kind, field = item["kind"], item["field"]
+
+    def who(device: str | None) -> str:
+        return "cet appareil" if device and device == me else "un autre appareil"
+
+    head = f"{item['kind_label']} «{NBSP}{item['record_label']}{NBSP}»"
+    if item["conflict_type"] == "refused":
+        reason = (item.get("message") or "hors du périmètre de cet appareil").rstrip(". ")
+        return f"{head}{NBSP}: modification refusée par le hub ({reason})."
+    if item["conflict_type"] == "edit_after_delete":
+        return (f"{head}{NBSP}: modification ({item['field_label'] or 'plusieurs champs'}"
+                f"{NBSP}: {_shown(kind, field, item['lost_value'])}) faite sur {who(item.get('lost_device'))} "
+                "alors que la fiche avait été supprimée. Elle n'a pas été appliquée.")
+    return (f"{head}, {item['field_label']}{NBSP}: {_shown(kind, field, item['kept_value'])} "
+            f"({who(item.get('kept_device'))}) a remplacé {_shown(kind, field, item['lost_value'])} "
+            f"({who(item.get('lost_device'))}).")
+
+
+def list_conflicts(profile: Profile, include_resolved: bool = False) -> list[dict[str, Any]]:
+    """Conflicts, newest first, with French labels: kind_label, field_label, record_label,
+    type_label, kept_text, lost_text, description, reversible."""
+    me = profile.store.remote.state().get("device_id")
+    result = []
+    for item in conflict_store.conflicts(profile.store, include_resolved):
+        spec = KINDS.get(item["kind"])
+        field = item["field"]
+        item["kind_label"] = spec.label if spec else item["kind"]
+        item["field_label"] = ("Suppression" if field == "deleted" else
+                               spec.by_name[field].label if spec and field in spec.by_name else field or "")
+        item["record_label"] = _title(profile, item["kind"], item["record_id"])
+        item["type_label"] = CONFLICT_TYPES.get(item["conflict_type"], item["conflict_type"])
+        item["kept_text"] = _shown(item["kind"], field, item["kept_value"])
+        item["lost_text"] = _shown(item["kind"], field, item["lost_value"])
+        item["kept_by_me"] = bool(me and item.get("kept_device") == me)
+        item["lost_by_me"] = bool(me and item.get("lost_device") == me)
+        item["reversible"] = (item["conflict_type"] not in ("refused", "edit_after_delete") and not item["resolved"]
+                              and bool(spec) and field in (spec.by_name if spec else {}))
+        item["description"] = _describe(item, me)
+        result.append(item)
+    return result
+
+
+def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
+    """Write the lost value back as an ordinary local edit (pushed at the next sync), and mark the
+    conflict resolved here. Returns the changes made (empty if the value was already back)."""
+    store = profile.store
+    item = conflict_store.conflict(store, conflict_id)
+    if item is None:
+        raise SyncError(f"Conflit introuvable{NBSP}: {conflict_id}.")
+    spec = KINDS.get(item["kind"])
+    field = item["field"]
+    if item["conflict_type"] == "refused":
+        raise SyncError("Une modification refusée par le hub ne peut pas être rejouée telle quelle "
+                        f"{NBSP}: la fiche est hors du périmètre de cet appareil.")
+    if item["conflict_type"] == "edit_after_delete" or not spec or field not in spec.by_name:
+        raise SyncError(f"La fiche a été supprimée{NBSP}: cette modification ne peut pas être rétablie. "
+                        "Recréez la fiche si elle est encore utile.")
+    with store.transaction():
+        try:
+            changes = store.update(item["kind"], item["record_id"], {field: item["lost_value"]})
+        except NotFound as exc:
+            raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: la valeur ne peut pas être rétablie.") from exc
+        conflict_store.mark_resolved(store, conflict_id)
+    return changes
+
+
+def dismiss_conflict(profile: Profile, conflict_id: str) -> None:
+    """Mark a conflict as seen without changing any data."""
+    if not conflict_store.mark_resolved(profile.store, conflict_id):
+        raise SyncError(f"Conflit introuvable{NBSP}: {conflict_id}.")
+
+
+def list_flags(profile: Profile) -> list[dict[str, Any]]:
+    """Hub flags (mentor_overbooked…), newest first, each with `resolved` and a French `description`."""
+    result = []
+    for flag in conflict_store.flags(profile.store):
+        if flag["type"] == "mentor_overbooked":
+            name = _title(profile, "mentor", flag.get("mentor_id") or "")
+            flag["description"] = (f"Mentor «{NBSP}{name}{NBSP}» surchargé{NBSP}: {flag.get('tandems')} tandems "
+                                   f"en cours pour une capacité de {flag.get('capacity')}, toutes structures "
+                                   "confondues.")
+        else:
+            flag["description"] = f"Alerte du hub{NBSP}: {flag['type']}."
+        result.append(flag)
+    return result
+
+
+def dismiss_flag(profile: Profile, flag_id: str) -> None:
+    if not conflict_store.dismiss_flag(profile.store, flag_id):
+        raise SyncError(f"Alerte introuvable{NBSP}: {flag_id}.")
+
+
+# -- revocation -----------------------------------------------------------------------------------
+
+
+def wipe_local_copy(profile: Profile) -> list[str]:
+    """Close the profile and delete its database, profile file, backups, hub token and key.
+    Irreversible: the caller asks for confirmation first. Returns what was removed."""
+    settings, meta = profile.settings, profile.meta
+    forget_token(profile)
+    profile.close()
+    removed = [str(p) for p in settings.data_dir.iterdir()
+               if p.name.startswith("tandem.db") or p.name == "profile.json"]
+    wipe_profile_files(settings)
+    forget_key(meta)
+    if settings.backups_dir.exists():
+        shutil.rmtree(settings.backups_dir, ignore_errors=True)
+        removed.append(str(settings.backups_dir))
+    settings.lock_path.unlink(missing_ok=True)
+    return removed

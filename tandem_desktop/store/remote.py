@@ -1,0 +1,349 @@
+"""The sync engine's writes to the local database: pulled pages, push acknowledgements, sync state.
+
+These are the only writes that do not come from the counsellor, so they append nothing to the outbox;
+they still go through `Store.transaction()`, the one write path (records, search index, clock).
+See tandem_desktop/sync/PROTOCOL.md for what the hub sends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import Connection, delete, select, update
+
+from ..domain.fields import FieldType, KindSpec
+from ..domain.hlc import Stamp
+from ..domain.kinds import KINDS
+from . import queries
+from .schema import FTS_KINDS, RECORD_TABLES, fts_table, meta_table, outbox, sync_conflicts, sync_flags
+from .search import search_body_sql, sort_key
+
+if TYPE_CHECKING:
+    from .repository import Store
+
+STATE_PREFIX = "sync_"
+_DONE = ("applied", "conflict", "refused")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+@dataclass
+class PageStats:
+    """What one pulled page changed locally (kinds_changed tells the GUI which lists to reload)."""
+
+    fields_applied: int = 0
+    fields_kept_local: int = 0  # a pending local operation will be pushed with its base instead
+    conflicts_new: int = 0
+    flags_new: int = 0
+    kinds_changed: set[str] = field(default_factory=set)
+
+
+@dataclass
+class AckStats:
+    acknowledged: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    refused: int = 0
+    flags_new: int = 0
+
+
+def effective_versions(spec: KindSpec, row: Any) -> dict[str, str]:
+    """Field -> version; a field written by the local create and never since carries created_hlc
+    (Store keeps `versions` empty on create, see Store._load_for_write)."""
+    versions = json.loads(row["versions"])
+    for name in spec.field_names:
+        if name not in versions and row[name] is not None:
+            versions[name] = row["created_hlc"]
+    return versions
+
+
+def _coerce(spec: KindSpec, name: str, value: Any) -> Any:
+    """A pulled JSON value in the column's stored form; the hub is trusted for content, not for types."""
+    if value is None:
+        return None
+    kind = spec.by_name[name].type
+    if kind is FieldType.LIST:
+        return _json([str(v) for v in value]) if isinstance(value, list) else None
+    if kind is FieldType.BOOL:
+        return int(bool(value))
+    if kind is FieldType.INT:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+    return value if isinstance(value, str) else str(value)
+
+
+class RemoteChanges:
+    """Apply what the hub decided; never appends to the outbox."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    # -- sync state (meta table, keys prefixed sync_) -----------------------------------------------
+
+    def state(self) -> dict[str, str]:
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(meta_table.c.key, meta_table.c.value).where(meta_table.c.key.like(f"{STATE_PREFIX}%"))
+            ).all()
+        return {key[len(STATE_PREFIX):]: value for key, value in rows}
+
+    def set_state(self, **values: str | int | bool | None) -> None:
+        """Store values (None removes the key), all in one transaction."""
+        with self.store.transaction() as conn:
+            self._set_state(conn, values)
+
+    @staticmethod
+    def _set_state(conn: Connection, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            key = STATE_PREFIX + name
+            if value is None:
+                conn.execute(delete(meta_table).where(meta_table.c.key == key))
+            else:
+                text = str(int(value)) if isinstance(value, bool) else str(value)
+                conn.execute(meta_table.insert().prefix_with("OR REPLACE"), {"key": key, "value": text})
+
+    # -- push side ---------------------------------------------------------------------------------
+
+    def outbox_batch(self, after_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """(outbox seq, protocol op) for the next `limit` writes after `after_seq`, in write order."""
+        stmt = select(outbox).where(outbox.c.seq > after_seq).order_by(outbox.c.seq).limit(limit)
+        with self.store.reading() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [(row["seq"], {
+            "op_id": row["op_id"], "action": row["action"], "kind": row["kind"], "record_id": row["record_id"],
+            "changes": orjson.loads(row["changes"]), "base_versions": orjson.loads(row["base_versions"]),
+            "hlc": row["hlc"],
+        }) for row in rows]
+
+    def acknowledge(self, sent: list[tuple[int, dict[str, Any]]], results: list[dict[str, Any]],
+                    flags: Iterable[dict[str, Any]] = ()) -> AckStats:
+        """Drop the outbox rows the hub answered for (one transaction); refused ones become local
+        conflict entries so the counsellor sees what did not reach the hub. Unanswered rows stay."""
+        by_id = {op["op_id"]: (seq, op) for seq, op in sent}
+        stats = AckStats()
+        now = utc_now()
+        with self.store.transaction() as conn:
+            seqs = []
+            for result in results:
+                entry = by_id.get(result.get("op_id"))
+                status = result.get("status")
+                if entry is None or status not in _DONE:
+                    continue
+                seq, op = entry
+                seqs.append(seq)
+                stats.acknowledged += 1
+                if status == "applied":
+                    stats.applied += 1
+                elif status == "conflict":
+                    stats.conflicts += 1
+                else:
+                    stats.refused += 1
+                    changes = op["changes"]
+                    conn.execute(sync_conflicts.insert().prefix_with("OR IGNORE"), {
+                        "id": op["op_id"], "seq": None, "conflict_type": "refused", "kind": op["kind"],
+                        "record_id": op["record_id"], "field": next(iter(changes)) if len(changes) == 1 else None,
+                        "lost_value": _json(changes if len(changes) != 1 else next(iter(changes.values()))),
+                        "lost_version": op["hlc"], "message": str(result.get("message") or result.get("code") or ""),
+                        "received_at": now, "resolved": False,
+                    })
+            for start in range(0, len(seqs), 500):
+                conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
+            stats.flags_new = self._store_flags(conn, [(None, f) for f in flags], now)
+        return stats
+
+    # -- pull side ---------------------------------------------------------------------------------
+
+    def apply_page(self, entries: list[dict[str, Any]], cursor: int) -> PageStats:
+        """Apply one pulled page and store its cursor, in ONE transaction (a cut sync resumes here)."""
+        stats = PageStats()
+        by_record: dict[tuple[str, str], dict[str, tuple[Any, str]]] = {}
+        conflicts, flags = [], []
+        newest: str | None = None
+        for entry in entries:
+            kind_of = entry.get("type")
+            if kind_of == "field":
+                spec = KINDS.get(entry.get("kind", ""))
+                name, record_id = entry.get("field"), entry.get("record_id")
+                if spec is None or (name != "deleted" and name not in spec.by_name) or not isinstance(record_id, str):
+                    continue  # a kind or field this release does not know
+                version = str(entry.get("version") or "")
+                by_record.setdefault((spec.name, record_id), {})[name] = (entry.get("value"), version)
+                newest = max(newest or version, version)
+            elif kind_of == "conflict" and isinstance(entry.get("conflict"), dict):
+                conflicts.append((entry.get("seq"), entry["conflict"]))
+            elif kind_of == "flag" and isinstance(entry.get("flag"), dict):
+                flags.append((entry.get("seq"), entry["flag"]))
+        now = utc_now()
+        with self.store.transaction() as conn:
+            pending = self._pending_fields(conn) if by_record else set()
+            for kind in KINDS:
+                records = {rid: fields for (k, rid), fields in by_record.items() if k == kind}
+                if records:
+                    self._apply_kind(conn, KINDS[kind], records, pending, stats)
+            for seq, conflict in conflicts:
+                stats.conflicts_new += self._store_conflict(conn, seq, conflict, now)
+            stats.flags_new = self._store_flags(conn, flags, now)
+            self._set_state(conn, {"cursor": int(cursor)})
+            if newest:
+                with contextlib.suppress(ValueError):  # a version that is not an HLC stamp
+                    self.store.clock.observe(Stamp.parse(newest))
+        return stats
+
+    @staticmethod
+    def _pending_fields(conn: Connection) -> set[tuple[str, str, str]]:
+        rows = conn.exec_driver_sql(
+            "SELECT o.kind, o.record_id, j.key FROM outbox AS o, json_each(o.changes) AS j").all()
+        return {(kind, rid, name) for kind, rid, name in rows}
+
+    def _apply_kind(self, conn: Connection, spec: KindSpec, records: dict[str, dict[str, tuple[Any, str]]],
+                    pending: set[tuple[str, str, str]], stats: PageStats) -> None:
+        table = RECORD_TABLES[spec.name]
+        existing: dict[str, Any] = {}
+        ids = list(records)
+        for start in range(0, len(ids), 500):
+            for row in conn.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))).mappings():
+                existing[row["id"]] = row
+        names = spec.field_names
+        inserts: list[tuple[Any, ...]] = []
+        reindex: list[int] = []
+        unindex: list[int] = []
+        for rid, fields in records.items():
+            kept = {n: vv for n, vv in fields.items() if (spec.name, rid, n) not in pending}
+            stats.fields_kept_local += len(fields) - len(kept)
+            if not kept:
+                continue
+            row = existing.get(rid)
+            if row is None:
+                inserts.append(self._new_row(spec, rid, kept))
+            else:
+                changed = self._update_row(conn, spec, row, kept)
+                if not changed:
+                    continue
+                was_live, live = not row["deleted"], not kept.get("deleted", (row["deleted"], ""))[0]
+                if spec.name in FTS_KINDS:
+                    if was_live and not live:
+                        unindex.append(row["row_no"])
+                    elif live and (not was_live or any(n in spec.searchable for n in kept)):
+                        reindex.append(row["row_no"])
+            stats.fields_applied += len(kept)
+            stats.kinds_changed.add(spec.name)
+        if inserts:
+            start = (conn.exec_driver_sql(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}").scalar_one()) + 1
+            rows = [(start + i, *values) for i, values in enumerate(inserts)]
+            columns = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc",
+                                 "updated_hlc"))
+            marks = ", ".join("?" * (len(names) + 7))
+            conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns}) VALUES ({marks})", rows)
+            deleted_at = 2 + len(names) + 1
+            reindex.extend(row[0] for row in rows if not row[deleted_at])
+        if spec.name in FTS_KINDS:
+            fts = fts_table(spec.name)
+            for row_no in unindex + reindex:
+                conn.exec_driver_sql(f"DELETE FROM {fts} WHERE rowid = ?", (row_no,))
+            for start in range(0, len(reindex), 500):
+                chunk = reindex[start:start + 500]
+                conn.exec_driver_sql(
+                    f"INSERT INTO {fts} (rowid, body) SELECT row_no, {search_body_sql(spec)} FROM {spec.name} "
+                    f"WHERE row_no IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+
+    @staticmethod
+    def _new_row(spec: KindSpec, rid: str, fields: dict[str, tuple[Any, str]]) -> tuple[Any, ...]:
+        values = {n: _coerce(spec, n, v) for n, (v, _) in fields.items() if n != "deleted"}
+        record = {n: v for n, (v, _) in fields.items()}
+        versions = {n: version for n, (_, version) in fields.items()}
+        stamps = sorted(versions.values())
+        deleted = bool(fields.get("deleted", (False, ""))[0])
+        return (rid, *(values.get(n) for n in spec.field_names), sort_key(spec, record), int(deleted),
+                _json(versions), stamps[0], stamps[-1])
+
+    @staticmethod
+    def _update_row(conn: Connection, spec: KindSpec, row: Any, fields: dict[str, tuple[Any, str]]) -> bool:
+        versions = effective_versions(spec, row)
+        fresh = {n: vv for n, vv in fields.items() if versions.get(n) != vv[1]}
+        if not fresh:
+            return False  # our own operations coming back, or a page pulled twice
+        current = queries.record_from_row(spec, row)
+        values: dict[str, Any] = {}
+        for name, (value, version) in fresh.items():
+            versions[name] = version
+            if name == "deleted":
+                values["deleted"] = bool(value)
+            else:
+                values[name] = _coerce(spec, name, value)
+                current[name] = value
+        updated = max(row["updated_hlc"], *(version for _, version in fresh.values()))
+        table = RECORD_TABLES[spec.name]
+        conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(
+            **values, versions=_json(versions), updated_hlc=updated, sort_key=sort_key(spec, current)))
+        return True
+
+    def _store_conflict(self, conn: Connection, seq: int | None, conflict: dict[str, Any], now: str) -> int:
+        values = {
+            "id": str(conflict.get("id")), "seq": seq, "conflict_type": str(conflict.get("conflict_type") or "field"),
+            "kind": str(conflict.get("kind") or ""), "record_id": str(conflict.get("record_id") or ""),
+            "field": conflict.get("field"), "kept_value": _json(conflict.get("kept_value")),
+            "kept_version": conflict.get("kept_version"), "lost_value": _json(conflict.get("lost_value")),
+            "lost_version": conflict.get("lost_version"), "kept_device": conflict.get("kept_device"),
+            "lost_device": conflict.get("lost_device"), "received_at": now, "resolved": False,
+        }
+        return conn.execute(sync_conflicts.insert().prefix_with("OR IGNORE"), values).rowcount
+
+    @staticmethod
+    def _store_flags(conn: Connection, flags: list[tuple[int | None, dict[str, Any]]], now: str) -> int:
+        new = 0
+        for seq, flag in flags:
+            inserted = conn.execute(sync_flags.insert().prefix_with("OR IGNORE"), {
+                "id": str(flag.get("id")), "seq": seq, "type": str(flag.get("type") or ""),
+                "mentor_id": flag.get("mentor_id"), "capacity": flag.get("capacity"),
+                "tandems": flag.get("tandems"), "data": _json(flag), "received_at": now, "resolved": False,
+            }).rowcount
+            if inserted and flag.get("mentor_id"):
+                # The newest flag of a mentor tells the current state; older ones are superseded.
+                conn.execute(update(sync_flags).where(
+                    sync_flags.c.mentor_id == flag["mentor_id"], sync_flags.c.id != str(flag.get("id")),
+                    sync_flags.c.type == str(flag.get("type") or "")).values(resolved=True))
+            new += inserted
+        return new
+
+    # -- check -------------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per kind, the live records and a digest of their field versions, as GET /v1/summary does."""
+        counts: dict[str, int] = {}
+        digests: dict[str, str] = {}
+        with self.store.reading() as conn:
+            for kind, spec in KINDS.items():
+                names = spec.field_names
+                # One string of 0/1 per row tells which fields hold a value (those carry created_hlc
+                # when `versions` does not name them): far cheaper than fetching every column.
+                present = " || ".join(f"({n} IS NOT NULL)" for n in names)
+                rows = conn.exec_driver_sql(
+                    f"SELECT id, versions, created_hlc, {present} FROM {kind} WHERE deleted = 0").all()
+                lines = []
+                for record_id, raw, created, flags in rows:
+                    versions = orjson.loads(raw)
+                    for name, flag in zip(names, flags, strict=True):
+                        if flag == "1" and name not in versions:
+                            versions[name] = created
+                    lines.append(record_id + "".join(f"|{n}={versions[n]}" for n in sorted(versions)))
+                lines.sort()
+                counts[kind] = len(lines)
+                digests[kind] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        return {"counts": counts, "digests": digests}

@@ -1,0 +1,136 @@
+"""Enrollment: an EC P-256 key and CSR made here, a one-time code, and the hub's token and certificate.
+
+The token goes to the system keyring when a safe one exists, else into the encrypted database; the
+private key and certificate always stay in the encrypted database (`meta`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from typing import Any
+
+import keyring
+import keyring.errors
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ..store.keys import KEYRING_SERVICE, usable_keyring
+from ..store.profile import Profile
+from ..store.remote import utc_now
+from .client import HubClient, normalize_url
+from .errors import HubError, SyncError
+
+NBSP = "\u00a0"
+
+
+def make_key_and_csr(device_name: str) -> tuple[str, str]:
+    """(private key PEM, CSR PEM) for a fresh EC P-256 key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, device_name[:64] or "Tandem Desktop"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tandem Desktop"),
+    ])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    return key_pem, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _keyring_user(profile: Profile) -> str:
+    return f"hub-token-{profile.meta.profile_id}"
+
+
+def save_token(profile: Profile, token: str) -> str:
+    """Store the device token; returns where it went ("keyring" or "database")."""
+    if profile.settings.use_keyring and usable_keyring() is not None:
+        try:
+            keyring.set_password(KEYRING_SERVICE, _keyring_user(profile), token)
+        except keyring.errors.KeyringError:
+            pass
+        else:
+            profile.store.remote.set_state(token=None, token_source="keyring")
+            return "keyring"
+    profile.store.remote.set_state(token=token, token_source="database")
+    return "database"
+
+
+def load_token(profile: Profile, state: dict[str, str] | None = None) -> str | None:
+    state = profile.store.remote.state() if state is None else state
+    if state.get("token_source") == "keyring":
+        try:
+            return keyring.get_password(KEYRING_SERVICE, _keyring_user(profile))
+        except keyring.errors.KeyringError:
+            return None
+    return state.get("token")
+
+
+def forget_token(profile: Profile) -> None:
+    with contextlib.suppress(keyring.errors.KeyringError):
+        keyring.delete_password(KEYRING_SERVICE, _keyring_user(profile))
+
+
+def certificate_info(pem: str | None) -> dict[str, Any]:
+    """Subject, issuer, serial and validity of a PEM certificate, for `tandem device` and the GUI."""
+    if not pem:
+        return {}
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        return {"error": "certificat illisible"}
+    return {"subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
+            "serial": format(cert.serial_number, "x"), "not_before": cert.not_valid_before_utc.isoformat(),
+            "not_after": cert.not_valid_after_utc.isoformat()}
+
+
+def _check_certificate(cert_pem: str, key_pem: str) -> None:
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    except ValueError as exc:
+        raise HubError("certificat reçu illisible") from exc
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if cert.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
+        raise HubError("le certificat reçu ne correspond pas à la clé de cet appareil")
+
+
+def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | None = None,
+                  client: HubClient | None = None) -> dict[str, Any]:
+    """Enroll this profile with the hub; nothing is stored unless the hub accepted the code."""
+    url = normalize_url(hub_url)
+    remote = profile.store.remote
+    state = remote.state()
+    if state.get("device_id") and state.get("hub_url") != url and not state.get("revoked"):
+        raise SyncError(f"Cet appareil est déjà relié au hub {state.get('hub_url')}{NBSP}; "
+                        "utilisez un autre profil pour un autre hub.")
+    code = "".join(code.split())
+    if not code:
+        raise SyncError(f"Code d'inscription manquant{NBSP}: demandez-le à l'administrateur du hub.")
+    name = (device_name or socket.gethostname() or "Tandem Desktop").strip()[:100]
+    key_pem, csr_pem = make_key_and_csr(name)
+    own = client is None
+    client = client or HubClient(url)
+    try:
+        hello = client.negotiate()
+        answer = client.enroll(code, name, csr_pem)
+    finally:
+        if own:
+            client.close()
+    missing = [k for k in ("device_id", "token", "structure_id", "certificate_pem") if not answer.get(k)]
+    if missing:
+        raise HubError(f"réponse d'inscription incomplète ({', '.join(missing)})")
+    _check_certificate(answer["certificate_pem"], key_pem)
+    storage = save_token(profile, str(answer["token"]))
+    same_hub = state.get("hub_url") == url and state.get("structure_id") == answer["structure_id"]
+    remote.set_state(
+        hub_url=url, device_id=answer["device_id"], structure_id=answer["structure_id"],
+        counsellor_id=answer.get("counsellor_id"), is_admin=bool(answer.get("is_admin")),
+        certificate_pem=answer["certificate_pem"], ca_pem=answer.get("ca_pem"), private_key_pem=key_pem,
+        device_name=name, enrolled_at=utc_now(), hub_id=hello.get("hub_id"), hub_schema=hello.get("schema"),
+        revoked=None, last_error=None, cursor=state.get("cursor") if same_hub else 0,
+    )
+    return {"device_id": answer["device_id"], "hub_url": url, "structure_id": answer["structure_id"],
+            "counsellor_id": answer.get("counsellor_id"), "is_admin": bool(answer.get("is_admin")),
+            "device_name": name, "token_storage": storage, "certificate": certificate_info(answer["certificate_pem"])}

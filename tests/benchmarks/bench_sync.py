@@ -1,0 +1,242 @@
+"""Sync benchmark: a real hub on 127.0.0.1 filled with 1,000 mentors, 25,000 mentees and 5,000 tandems.
+
+A plain script (not a test); prints one JSON line. Targets (issue #3): initial_sync_s < 30,
+initial_sync_ratio <= 3 (against `raw_copy_s`, the same rows copied by a plain SELECT / HTTP / INSERT
+loop in the same run), noop_sync_ms < 100, push_1000_edits_s < 1.5, concurrent_errors == 0 with 20
+devices syncing at once. Uses PostgreSQL for the hub when TANDEM_TEST_POSTGRES_URL is set.
+
+    .venv/bin/python tests/benchmarks/bench_sync.py [--mentors N] [--mentees M] [--tandems T] [--devices D]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
+
+import httpx
+import keyring
+import orjson
+from sqlalchemy import create_engine, select, text
+
+from tandem_desktop.domain.kinds import KINDS
+from tandem_desktop.hub import admin
+from tandem_desktop.hub.db import records as hub_records
+from tandem_desktop.hub.server import run_in_thread
+from tandem_desktop.services import sync as sync_service
+from tandem_desktop.services.demo import generate_demo
+from tandem_desktop.settings import load_settings
+from tandem_desktop.store import migrations
+from tandem_desktop.store.engine import make_engine, open_raw
+from tandem_desktop.store.profile import Profile, init_profile
+from tandem_desktop.store.queries import ListQuery
+from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
+
+SYNCED_KINDS = ("structure", "counsellor", "mentor", "mentee", "tandem", "meeting")
+
+
+def new_device(folder: Path, name: str, hub_url: str, code: str) -> Profile:
+    settings = load_settings(folder / name, environ={})
+    profile = init_profile(settings)
+    sync_service.enroll(profile, hub_url, code, device_name=name)
+    return profile
+
+
+def fill(profile: Profile, mentors: int, mentees: int, tandems: int, seed: int) -> dict[str, int]:
+    """Demo data on the seeding device, topped up with proposed tandems to reach the wanted count."""
+    store = profile.store
+    generate_demo(store, mentors=mentors, mentees=mentees, seed=seed)
+    have = store.count("tandem")
+    if have < tandems:
+        rng = random.Random(seed)
+        mentor_ids = [m["id"] for m in store.find("mentor", ListQuery(), 0, mentors)]
+        mentee_ids = [m["id"] for m in store.find("mentee", ListQuery(), 0, mentees)]
+        extra = [{"mentor_id": rng.choice(mentor_ids), "mentee_id": rng.choice(mentee_ids), "status": "proposed"}
+                 for _ in range(tandems - have)]
+        store.create_many("tandem", extra)
+    return {kind: store.count(kind) for kind in SYNCED_KINDS}
+
+
+def serve_rows(hub_db_url: str) -> tuple[ThreadingHTTPServer, str]:
+    """The baseline's server: pages of hub rows by a plain SELECT, as JSON, no sync bookkeeping."""
+    engine = create_engine(hub_db_url)
+
+    class Rows(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = parse_qs(urlparse(self.path).query)
+            kind, after, limit = query["kind"][0], query.get("after", [""])[0], int(query["limit"][0])
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    select(hub_records.c.record_id, hub_records.c.fields)
+                    .where(hub_records.c.kind == kind, hub_records.c.record_id > after,
+                           hub_records.c.deleted.is_(False))
+                    .order_by(hub_records.c.record_id).limit(limit)
+                ).all()
+            body = orjson.dumps([[record_id, fields] for record_id, fields in rows])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Rows)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def raw_copy(url: str, folder: Path, key: bytes) -> tuple[float, int]:
+    """SELECT / HTTP / INSERT: the same records into an empty local database of the same schema."""
+    path = folder / "raw-copy.db"
+    engine = make_engine(path, key)
+    with engine.begin() as conn:
+        migrations.upgrade(conn)
+    engine.dispose()
+    conn = open_raw(path, key)
+    copied = 0
+    started = time.perf_counter()
+    with httpx.Client(base_url=url) as client:
+        for kind in SYNCED_KINDS:
+            names = KINDS[kind].field_names
+            insert = (f"INSERT INTO {kind} (id, {', '.join(names)}, created_hlc, updated_hlc) "
+                      f"VALUES ({', '.join('?' * (len(names) + 3))})")
+            after = ""
+            while True:
+                page = client.get("/rows", params={"kind": kind, "after": after, "limit": 1000}).json()
+                if not page:
+                    break
+                rows = []
+                for record_id, fields_json in page:
+                    fields = orjson.loads(fields_json)
+                    rows.append((record_id, *(_column(fields.get(n)) for n in names), "", ""))
+                conn.execute("BEGIN")
+                conn.executemany(insert, rows)
+                conn.execute("COMMIT")
+                copied += len(rows)
+                after = page[-1][0]
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed, copied
+
+
+def _column(value: object) -> object:
+    if isinstance(value, list):
+        return orjson.dumps(value).decode()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def timed_sync(profile: Profile) -> tuple[float, sync_service.SyncReport]:
+    started = time.perf_counter()
+    report = sync_service.sync_now(profile)
+    return time.perf_counter() - started, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mentors", type=int, default=1000)
+    parser.add_argument("--mentees", type=int, default=25_000)
+    parser.add_argument("--tandems", type=int, default=5000)
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    keyring.set_keyring(MemoryKeyring())
+    postgres = os.environ.get("TANDEM_TEST_POSTGRES_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        hub_db = postgres or f"sqlite:///{folder / 'hub.db'}"
+        if postgres:
+            reset = create_engine(postgres)
+            with reset.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            reset.dispose()
+        hub = run_in_thread(hub_db)
+        engine = admin.connect(hub_db)
+        marseille = admin.add_structure(engine, "Mission locale de Marseille")
+        aubagne = admin.add_structure(engine, "France Travail Aubagne")
+        counsellor = admin.add_counsellor(engine, marseille, "Nadia Ferhat", "nadia.ferhat@exemple.fr")
+        other = admin.add_counsellor(engine, aubagne, "Luc Martin", "luc.martin@exemple.fr")
+
+        seeder = new_device(folder, "seeder", hub.url, admin.make_enroll_code(engine, counsellor))
+        counts = fill(seeder, args.mentors, args.mentees, args.tandems, args.seed)
+        fill_s, _ = timed_sync(seeder)
+        seeder.close()
+
+        fresh = new_device(folder, "fresh", hub.url, admin.make_enroll_code(engine, counsellor))
+        initial_s, initial = timed_sync(fresh)
+        local = {kind: fresh.store.count(kind) for kind in SYNCED_KINDS}
+        noop_ms = statistics.median(timed_sync(fresh)[0] * 1000 for _ in range(5))
+        mentees = fresh.store.find("mentee", ListQuery(), 0, 1000)
+        with fresh.store.transaction():
+            for index, mentee in enumerate(mentees):
+                fresh.store.update("mentee", mentee["id"], {"notes": f"Point d'étape n° {index}"})
+        push_s, pushed = timed_sync(fresh)
+        key = fresh.key
+        fresh.close()
+
+        rows_server, rows_url = serve_rows(hub_db)
+        raw_s, copied = raw_copy(rows_url, folder, key)
+        rows_server.shutdown()
+
+        crowd = [new_device(folder, f"poste-{n}", hub.url, admin.make_enroll_code(engine, other))
+                 for n in range(args.devices)]
+        for n, device in enumerate(crowd):
+            device.store.create("mentee", {"first_name": f"Prénom{n}", "last_name": "Essai"})
+        errors: list[str] = []
+
+        def one(device: Profile) -> float:
+            try:
+                return timed_sync(device)[0]
+            except Exception as exc:  # counted, not raised: the figure is how many fail
+                errors.append(f"{type(exc).__name__}: {exc}")
+                return float("nan")
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.devices) as pool:
+            crowd_times = list(pool.map(one, crowd))
+        concurrent_s = time.perf_counter() - started
+        for device in crowd:
+            device.close()
+        hub.stop()
+        engine.dispose()
+
+    figures = {
+        "records": sum(counts[k] for k in ("mentor", "mentee", "tandem")),
+        "counts": counts,
+        "hub_db": "postgresql" if postgres else "sqlite",
+        "fill_push_s": round(fill_s, 2),
+        "initial_sync_s": round(initial_s, 2),
+        "initial_pulled": initial.pulled,
+        "initial_complete": all(local[k] == counts[k] for k in ("mentor", "mentee", "tandem", "meeting")),
+        "raw_copy_s": round(raw_s, 2),
+        "raw_copied": copied,
+        "initial_sync_ratio": round(initial_s / raw_s, 2),
+        "noop_sync_ms": round(noop_ms, 1),
+        "push_1000_edits_s": round(push_s, 3),
+        "push_1000_pushed": pushed.pushed,
+        "concurrent_devices": args.devices,
+        "concurrent_errors": len(errors),
+        "concurrent_s": round(concurrent_s, 2),
+        "concurrent_max_s": round(max(t for t in crowd_times if t == t), 2) if len(errors) < len(crowd_times) else None,
+        "errors_sample": errors[:3],
+    }
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

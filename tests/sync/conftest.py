@@ -1,0 +1,178 @@
+"""A real hub on 127.0.0.1 (SQLite, and PostgreSQL when TANDEM_TEST_POSTGRES_URL is set) and real
+encrypted device profiles enrolled with it; `world` makes structures and devices on demand."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from tandem_desktop.domain.hlc import HybridClock
+from tandem_desktop.domain.kinds import KINDS
+from tandem_desktop.services import sync as sync_service
+from tandem_desktop.settings import load_settings
+from tandem_desktop.store.profile import Profile, init_profile
+from tandem_desktop.store.schema import RECORD_TABLES
+
+from ..conftest import FIXED_TODAY, PASSPHRASE
+
+POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+DAY_MS = 86_400_000
+
+
+@pytest.fixture(params=BACKENDS)
+def hub_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh hub database per test: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    with fresh_postgres_database(POSTGRES_URL or "") as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database(base_url: str) -> Iterator[str]:
+    import psycopg
+
+    base = make_url(base_url)
+    name = f"tandem_sync_{uuid.uuid4().hex[:12]}"
+    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class World:
+    """One hub and the devices of a test. Devices are real profiles in their own folders."""
+
+    db_url: str
+    tmp_path: Path
+    hub: Any = None
+    engine: Any = None
+    profiles: list[Profile] = field(default_factory=list)
+    _n: int = 0
+
+    def start_hub(self) -> Any:
+        from tandem_desktop.hub.server import run_in_thread
+
+        self.hub = run_in_thread(self.db_url)
+        return self.hub
+
+    def stop_hub(self) -> None:
+        if self.hub is not None:
+            self.hub.stop()
+            self.hub = None
+
+    @property
+    def url(self) -> str:
+        return self.hub.url
+
+    def structure(self, name: str) -> str:
+        from tandem_desktop.hub import admin
+
+        return admin.add_structure(self.engine, name)
+
+    def code(self, structure_id: str, admin_role: bool = False, name: str = "Conseillère") -> str:
+        from tandem_desktop.hub import admin
+
+        self._n += 1
+        counsellor = admin.add_counsellor(self.engine, structure_id, name, f"c{self._n}@exemple.fr",
+                                          admin=admin_role)
+        return admin.make_enroll_code(self.engine, counsellor)
+
+    def new_profile(self, name: str | None = None) -> Profile:
+        self._n += 1
+        folder = self.tmp_path / (name or f"poste{self._n}")
+        settings = load_settings(folder, environ={"TANDEM_KDF_LOG2N": "14"}).with_passphrase(PASSPHRASE)
+        profile = init_profile(settings, today=lambda: FIXED_TODAY)
+        self.profiles.append(profile)
+        return profile
+
+    def device(self, structure_id: str, name: str | None = None, *, admin_role: bool = False,
+               skew_ms: int = 0, first_sync: bool = True) -> Profile:
+        """An enrolled device (its first sync done: it knows the structures and counsellors)."""
+        profile = self.new_profile(name)
+        if skew_ms:
+            skew(profile, skew_ms)
+        sync_service.enroll(profile, self.url, self.code(structure_id, admin_role), device_name=name)
+        if first_sync:
+            sync_service.sync_now(profile)
+        return profile
+
+    def close(self) -> None:
+        for profile in self.profiles:
+            if profile.lock.held:
+                profile.close()
+        self.stop_hub()
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+@pytest.fixture
+def world(hub_db_url: str, tmp_path: Path) -> Iterator[World]:
+    from tandem_desktop.hub import admin
+
+    w = World(hub_db_url, tmp_path)
+    w.start_hub()
+    w.engine = admin.connect(hub_db_url)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def skew(profile: Profile, offset_ms: int) -> None:
+    """Give a device a wrong wall clock (HLC and today's date) from now on."""
+    store = profile.store
+    store.clock = HybridClock(profile.device_id, wall_ms=lambda: time.time_ns() // 1_000_000 + offset_ms)
+    store.today = lambda: date.fromordinal(FIXED_TODAY.toordinal() + offset_ms // DAY_MS)
+
+
+def snapshot(profile: Profile, *, versions: bool = True, deleted: bool = False) -> dict[str, dict[str, Any]]:
+    """kind -> {record id: {field: value} (+ versions)} of the live (or all) records of a device."""
+    result: dict[str, dict[str, Any]] = {}
+    with profile.store.reading() as conn:
+        for kind, spec in KINDS.items():
+            table = RECORD_TABLES[kind]
+            stmt = select(table) if deleted else select(table).where(table.c.deleted.is_(False))
+            rows = {}
+            for row in conn.execute(stmt).mappings():
+                record = {name: row[name] for name in spec.field_names}
+                if deleted:
+                    record["deleted"] = bool(row["deleted"])
+                if versions:
+                    from tandem_desktop.store.remote import effective_versions
+
+                    record["versions"] = effective_versions(spec, row)
+                rows[row["id"]] = record
+            result[kind] = rows
+    return result
+
+
+def outbox_rows(profile: Profile) -> int:
+    with profile.store.reading() as conn:
+        return conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+
+
+def sync_all(profiles: list[Profile], rounds: int = 2) -> None:
+    for _ in range(rounds):
+        for profile in profiles:
+            report = sync_service.sync_now(profile)
+            assert report.refused == 0
+
