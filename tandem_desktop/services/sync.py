@@ -56,7 +56,7 @@ class SyncStatus:
     enrolled: bool
     hub_url: str | None
     device_id: str | None  # the hub's id of this device (what `tandem-hub revoke` takes)
-    pending_changes: int  # field operations waiting in the outbox
+    pending_changes: int  # record writes waiting in the outbox (the unit SyncReport.pushed counts)
     conflicts_open: int
     flags_open: int
     last_sync_at: str | None  # UTC ISO 8601 of the last successful sync
@@ -124,7 +124,7 @@ def sync_status(profile: Profile) -> SyncStatus:
     n_conflicts, n_flags = conflict_store.open_counts(store)
     return SyncStatus(
         enrolled=bool(state.get("device_id")), hub_url=state.get("hub_url"), device_id=state.get("device_id"),
-        pending_changes=store.outbox_size(), conflicts_open=n_conflicts, flags_open=n_flags,
+        pending_changes=store.outbox_writes(), conflicts_open=n_conflicts, flags_open=n_flags,
         last_sync_at=state.get("last_sync_at"), last_error=state.get("last_error"),
         revoked=state.get("revoked") == "1", structure_id=state.get("structure_id"),
         is_admin=state.get("is_admin") == "1",

@@ -104,10 +104,10 @@ def test_pending_changes_show_after_an_edit_and_clear_after_a_sync(qtbot, typist
         enroll(qtbot, typist, window, hub.url, hub.code())
         assert status_texts(window)["pending"] == "Aucune modification en attente"
         create_mentor(qtbot, typist, window, "Hélène", "Dupont")
-        waiting = profile.store.outbox_size()
+        waiting = profile.store.outbox_writes()
         assert waiting > 0
         qtbot.waitUntil(lambda: status_texts(window)["pending"] == pending_text(waiting), timeout=5000)
-        assert pending_text(waiting).endswith("modifications en attente")
+        assert waiting == 1 and pending_text(waiting) == "1 modification en attente"  # one saved record
         shot(window, "pending")
 
         reports: list[Any] = []
@@ -162,7 +162,7 @@ def test_sync_now_runs_in_the_worker_and_the_window_stays_responsive(qtbot, typi
                                             for i in range(3000)])
         window.sections["mentor"].refresh()
         controller.local_changed()  # what a save in the window does: the count of waiting changes
-        qtbot.waitUntil(lambda: status_texts(window)["pending"] == pending_text(profile.store.outbox_size()),
+        qtbot.waitUntil(lambda: status_texts(window)["pending"] == pending_text(profile.store.outbox_writes()),
                         timeout=5000)
         ticks_while_syncing = 0
         states: list[str] = []
