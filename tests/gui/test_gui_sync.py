@@ -107,7 +107,7 @@ def test_pending_changes_show_after_an_edit_and_clear_after_a_sync(qtbot, typist
         waiting = profile.store.outbox_writes()
         assert waiting > 0
         qtbot.waitUntil(lambda: status_texts(window)["pending"] == pending_text(waiting), timeout=5000)
-        assert waiting == 1 and pending_text(waiting) == "1 modification en attente"  # one saved record
+        assert waiting == 1 and pending_text(waiting) == "1\u00a0modification en attente"  # one saved record
         shot(window, "pending")
 
         reports: list[Any] = []
