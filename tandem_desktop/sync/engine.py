@@ -21,7 +21,7 @@ from .errors import AccessDenied, HubError, PayloadTooLarge, SyncCancelled
 
 Progress = Callable[[str, int, int | None], None]
 BATCH_OPS = 500
-PAGE_ENTRIES = 500
+PAGE_ENTRIES = 1000  # the hub's maximum: half the round trips and local commits of 500
 _BODY_BUDGET = MAX_BODY - 64 * 1024  # room for the envelope
 
 
