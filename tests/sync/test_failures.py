@@ -75,7 +75,7 @@ def test_a_client_too_old_is_told_to_update_and_keeps_its_outbox(world) -> None:
 
 def test_a_pull_cut_mid_page_resumes_and_downloads_at_most_that_page_again(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("CCI")
-    writer, reader = _entries_for(world, structure, 200)
+    writer, reader = _entries_for(world, structure, 400)
     calls = {"n": 0}
     original = RemoteChanges.apply_page
 
@@ -94,13 +94,13 @@ def test_a_pull_cut_mid_page_resumes_and_downloads_at_most_that_page_again(world
     resumed = sync_service.sync_now(reader)
     # Two pages were stored before the cut: only the cut page (and what follows) came again.
     assert resumed.pulled == _feed_size(reader) - 2 * engine.PAGE_ENTRIES
-    assert reader.store.count("mentor") == 200 and resumed.mismatches == {}
+    assert reader.store.count("mentor") == 400 and resumed.mismatches == {}
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
 
 
 def test_a_pull_cancelled_after_two_pages_resumes_without_downloading_them_again(world) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("Mission locale")
-    writer, reader = _entries_for(world, structure, 200)
+    writer, reader = _entries_for(world, structure, 400)
     cancel = threading.Event()
 
     def progress(phase: str, done: int, total: int | None) -> None:
@@ -110,7 +110,7 @@ def test_a_pull_cancelled_after_two_pages_resumes_without_downloading_them_again
     with pytest.raises(SyncCancelled):
         sync_service.sync_now(reader, progress=progress, cancel=cancel)
     first_count = reader.store.count("mentor")
-    assert 0 < first_count < 200
+    assert 0 < first_count < 400
     resumed = sync_service.sync_now(reader)
     assert resumed.pulled == _feed_size(reader) - 2 * engine.PAGE_ENTRIES
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
@@ -118,7 +118,7 @@ def test_a_pull_cancelled_after_two_pages_resumes_without_downloading_them_again
 
 def test_a_hub_stopped_mid_sync_then_restarted(world) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("France Travail")
-    writer, reader = _entries_for(world, structure, 200)
+    writer, reader = _entries_for(world, structure, 400)
 
     def stop_after_first_page(phase: str, done: int, total: int | None) -> None:
         if phase == "pull" and done and world.hub is not None:
@@ -126,12 +126,12 @@ def test_a_hub_stopped_mid_sync_then_restarted(world) -> None:  # type: ignore[n
 
     with pytest.raises(HubUnreachable):
         sync_service.sync_now(reader, progress=stop_after_first_page)
-    assert 0 < reader.store.count("mentor") < 200
+    assert 0 < reader.store.count("mentor") < 400
     hub = world.start_hub()  # same database, new port
     reader.store.remote.set_state(hub_url=hub.url)
     writer.store.remote.set_state(hub_url=hub.url)
     report = sync_service.sync_now(reader)
-    assert report.mismatches == {} and reader.store.count("mentor") == 200
+    assert report.mismatches == {} and reader.store.count("mentor") == 400
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
 
 
