@@ -39,7 +39,7 @@ def _clean_name(name: str, what: str, limit: int) -> str:
 
 
 def _publish(conn: Connection, last_seq: int, kind: str, record_id: str, fields: dict[str, Any]) -> None:
-    """Write a shared record made by the hub and its feed entries (one per field)."""
+    """Write a shared record made by the hub and its feed entry."""
     ledger = Ledger(conn, last_seq)
     version = hub_stamp()
     record = RecordState(record_id, kind, None, is_new=True)
@@ -50,6 +50,7 @@ def _publish(conn: Connection, last_seq: int, kind: str, record_id: str, fields:
         record.versions[name] = version
         record.writers[name] = HUB_DEVICE
         ledger.field(record, name, value, version)
+    ledger.records()
     save_records(conn, [record], ledger.seq)
     ledger.flush()
 

@@ -40,7 +40,7 @@ from .schemas import (
     request_body,
 )
 
-PROTOCOL = 2
+PROTOCOL = 3
 MIN_PROTOCOL = 1
 MAX_BODY = 4 * 1024 * 1024
 MAX_ENROLL_BODY = 64 * 1024

@@ -131,11 +131,12 @@ applied_ops = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
-# The change feed devices pull. seq is assigned under the hub_state lock (no gaps, commit order).
+# The change feed devices pull. seq is assigned under the hub_state lock (strictly increasing in commit
+# order). A record has one row, its current state: a change removes it and writes one with a new seq.
 feed = Table(
     "feed", metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("type", String(16), nullable=False),  # field | conflict | flag
+    Column("type", String(16), nullable=False),  # record | conflict | flag (field: older hubs)
     Column("owner_structure_id", String(ID)),  # NULL: every device sees it
     Column("kind", String(20)),
     Column("record_id", String(ID)),
@@ -260,8 +261,8 @@ def writing(engine: Engine) -> Iterator[tuple[Connection, int]]:
     """One write transaction holding the hub lock; yields (connection, last seq committed so far).
 
     PostgreSQL: SELECT … FOR UPDATE on the hub_state row; SQLite: BEGIN IMMEDIATE. Either way a
-    second writer waits, so feed seqs are strictly increasing and gap-free in commit order: a puller
-    never misses a seq that commits after a higher one.
+    second writer waits, so feed seqs are handed out strictly increasing in commit order (compaction
+    removes superseded rows later): a puller never misses a seq that commits after a higher one.
     """
     with engine.connect() as conn:
         conn.execution_options(hub_write=True)

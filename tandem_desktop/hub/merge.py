@@ -57,6 +57,7 @@ class RecordState:
     writers: dict[str, str] = field(default_factory=dict)
     is_new: bool = False
     dirty: bool = False
+    feed_seq: int = 0  # seq of the record's one feed entry (0: none yet)
 
     @property
     def deleted(self) -> bool:

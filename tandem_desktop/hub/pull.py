@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Engine, Select, select, union_all
 
 from ..domain.kinds import KINDS
-from .db import feed, last_seq, records
+from .db import dumps, feed, last_seq, loads, records
 from .errors import bad_request
-from .merge import OWNED_KINDS, Actor
+from .merge import DELETED, OWNED_KINDS, Actor
 
 MAX_LIMIT = 1000
 MSG_CURSOR = ("Curseur de synchronisation invalide (négatif, non numérique ou au-delà du dernier changement "
@@ -38,8 +38,22 @@ def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int) -
     more = len(rows) > limit
     rows = rows[:limit]
     new_cursor = rows[-1].seq if more else last
-    entries = ",".join(f'{{"seq":{seq},{payload[1:]}' for seq, payload in rows)
+    if protocol < 3:
+        entries = ",".join(_field_entries(seq, payload) for seq, payload in rows)
+    else:
+        entries = ",".join(f'{{"seq":{seq},{payload[1:]}' for seq, payload in rows)
     return f'{{"entries":[{entries}],"cursor":{new_cursor},"more":{"true" if more else "false"}}}'.encode()
+
+
+def _field_entries(seq: int, payload: str) -> str:
+    """Protocols 1 and 2 know one entry per field: a record entry becomes one per field, same seq."""
+    if not payload.startswith('{"type":"record"'):
+        return f'{{"seq":{seq},{payload[1:]}'
+    entry = loads(payload)
+    fields, deleted = entry["fields"], entry["deleted"]
+    return ",".join(dumps({"seq": seq, "type": "field", "kind": entry["kind"], "record_id": entry["record_id"],
+                           "field": name, "value": deleted if name == DELETED else fields.get(name),
+                           "version": version}) for name, version in entry["versions"].items())
 
 
 def _page_query(actor: Actor, cursor: int, last: int, count: int, protocol: int) -> Select[Any]:

@@ -56,6 +56,7 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
             return {"results": results, "flags": []}
         ledger = Ledger(conn, last_seq)
         _record_events(conn, ledger, merger)
+        ledger.records()
         save_records(conn, merger.records.values(), ledger.seq)
         raised = check_mentors(conn, ledger, merger.touched_mentors)
         now = utcnow()

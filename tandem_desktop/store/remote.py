@@ -186,6 +186,19 @@ class RemoteChanges:
                 version = str(entry.get("version") or "")
                 by_record.setdefault((spec.name, record_id), {})[name] = (entry.get("value"), version)
                 newest = max(newest or version, version)
+            elif kind_of == "record":
+                spec = KINDS.get(entry.get("kind", ""))
+                record_id, values, versions = entry.get("record_id"), entry.get("fields"), entry.get("versions")
+                if spec is None or not isinstance(record_id, str) or not isinstance(values, dict) \
+                        or not isinstance(versions, dict):
+                    continue  # a kind this release does not know
+                fields = by_record.setdefault((spec.name, record_id), {})
+                for name, raw_version in versions.items():
+                    if name != "deleted" and name not in spec.by_name:
+                        continue  # a field this release does not know
+                    version = str(raw_version or "")
+                    fields[name] = (bool(entry.get("deleted")) if name == "deleted" else values.get(name), version)
+                    newest = max(newest or version, version)
             elif kind_of == "conflict" and isinstance(entry.get("conflict"), dict):
                 conflicts.append((entry.get("seq"), entry["conflict"]))
             elif kind_of == "flag" and isinstance(entry.get("flag"), dict):

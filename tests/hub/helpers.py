@@ -43,7 +43,7 @@ def row_counts(engine: Engine) -> dict[str, int]:
 class Device:
     """One enrolled device: its token, its clock (possibly wrong), and helpers to build operations."""
 
-    def __init__(self, url: str, enrollment: dict[str, Any], protocol: int = 2, skew_ms: int = 0):
+    def __init__(self, url: str, enrollment: dict[str, Any], protocol: int = 3, skew_ms: int = 0):
         self.url = url
         self.enrollment = enrollment
         self.id: str = enrollment["device_id"]
@@ -108,7 +108,11 @@ class Device:
         """record id -> field -> (value, version), replaying the whole feed as a device would."""
         state: dict[str, dict[str, tuple[Any, str]]] = {}
         for entry in self.pull_all()[0]:
-            if entry["type"] == "field":
+            if entry["type"] == "record":
+                state[entry["record_id"]] = {
+                    name: (entry["deleted"] if name == "deleted" else entry["fields"].get(name), version)
+                    for name, version in entry["versions"].items()}
+            elif entry["type"] == "field":  # protocols 1 and 2
                 state.setdefault(entry["record_id"], {})[entry["field"]] = (entry["value"], entry["version"])
         return state
 
@@ -145,7 +149,7 @@ class World:
         return httpx.post(f"{self.url}/v1/enroll", json={"code": code, "device_name": name, "csr_pem": csr_pem},
                           timeout=30)
 
-    def device(self, structure_id: str, *, is_admin: bool = False, protocol: int = 2, skew_ms: int = 0) -> Device:
+    def device(self, structure_id: str, *, is_admin: bool = False, protocol: int = 3, skew_ms: int = 0) -> Device:
         response = self.enroll_raw(self.code(structure_id, is_admin))
         assert response.status_code == 200, response.text
         device = Device(self.url, response.json(), protocol, skew_ms)

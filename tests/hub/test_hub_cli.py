@@ -110,7 +110,7 @@ def test_serve_answers_over_http(db_url: str, engine: Engine) -> None:
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.1)
-        assert answer["protocol"] == 2 and answer["schema"] == "0001_initial"
+        assert answer["protocol"] == 3 and answer["schema"] == "0001_initial"
     finally:
         process.terminate()
         process.communicate(timeout=30)

@@ -19,7 +19,7 @@ from .helpers import World, make_csr, row_counts
 
 def test_hello_needs_no_credentials(hub: RunningHub) -> None:
     answer = httpx.get(f"{hub.url}/v1/hello").json()
-    assert answer["protocol"] == 2 and answer["min_protocol"] == 1
+    assert answer["protocol"] == 3 and answer["min_protocol"] == 1
     assert answer["schema"] == "0001_initial"
     assert len(answer["hub_id"]) == 36
 
@@ -101,7 +101,7 @@ def test_unknown_code_and_bad_csr_are_refused(world: World, engine: Engine) -> N
 
 def test_protocol_versions(world: World) -> None:
     device = world.device(world.structure())
-    for version, status in (("1", 200), ("2", 200), ("0", 426), ("3", 400), ("deux", 400)):
+    for version, status in (("1", 200), ("2", 200), ("3", 200), ("0", 426), ("4", 400), ("deux", 400)):
         response = device.http.get("/v1/device", headers={**device.headers(), "Tandem-Protocol": version})
         assert response.status_code == status, (version, response.text)
     old = device.http.get("/v1/pull", headers={**device.headers(), "Tandem-Protocol": "0"})

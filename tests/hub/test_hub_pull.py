@@ -41,7 +41,7 @@ def test_paging_misses_and_repeats_nothing(world: World, engine: Engine) -> None
             assert cursor == conn.execute(text("SELECT last_seq FROM hub_state")).scalar_one()
         assert device.pull(cursor) == {"entries": [], "cursor": cursor, "more": False}
     # Bruno's cursor passes over Alice's mentees without showing them.
-    assert {e["kind"] for e in bruno.pull_all()[0] if e["type"] == "field"} == {"structure", "counsellor", "mentor"}
+    assert {e["kind"] for e in bruno.pull_all()[0] if e["type"] == "record"} == {"structure", "counsellor", "mentor"}
 
 
 @pytest.mark.parametrize("limit", ["0", "1001", "dix", "-5"])
@@ -80,3 +80,30 @@ def test_pulling_while_others_push_never_misses_a_seq(world: World, engine: Engi
     assert errors == []
     assert seen == _scoped_seqs(engine, reader)
     assert seen == list(range(1, len(seen) + 1))  # one structure and shared kinds only: every seq
+
+
+def test_the_feed_keeps_one_entry_per_record_and_older_protocols_get_fields(world: World, engine: Engine) -> None:
+    structure = world.structure()
+    alice = world.device(structure)
+    create = alice.create("mentee", MENTEE)
+    rid = create["record_id"]
+    alice.push(create)
+    before = alice.pull_all()[0]
+    rename = alice.update(create, {"first_name": "Zoé"})
+    alice.push(rename)
+    alice.push(alice.update(rename, {"commune": "Aubagne"}))
+    entries = alice.pull_all()[0]
+    mine = [e for e in entries if e.get("record_id") == rid]
+    assert len(mine) == 1 and mine[0]["type"] == "record" and not mine[0]["deleted"]
+    assert mine[0]["fields"]["first_name"] == "Zoé" and mine[0]["fields"]["commune"] == "Aubagne"
+    assert mine[0]["seq"] > max(e["seq"] for e in before)  # a change moves the record past old cursors
+    assert set(mine[0]["versions"]) >= set(MENTEE)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM feed WHERE record_id = :r"), {"r": rid}).scalar_one()
+    assert rows == 1
+    # Protocol 2 gets the same record as one entry per field, all with the record's seq.
+    old = world.device(structure, protocol=2)
+    fields = [e for e in old.pull_all()[0] if e.get("record_id") == rid]
+    assert {e["type"] for e in fields} == {"field"} and {e["seq"] for e in fields} == {mine[0]["seq"]}
+    assert {e["field"]: (e["value"], e["version"]) for e in fields} == old.records()[rid] == alice.records()[rid]
+    assert old.pull_all()[1] == alice.pull_all()[1]

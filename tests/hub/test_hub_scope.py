@@ -13,7 +13,7 @@ from .helpers import MENTEE, MENTOR, Device, World, row_counts
 
 
 def _records_seen(device: Device) -> set[str]:
-    return {entry.get("record_id") for entry in device.pull_all()[0] if entry["type"] == "field"}
+    return {entry.get("record_id") for entry in device.pull_all()[0] if entry["type"] == "record"}
 
 
 def test_another_structures_mentee_never_reaches_a_device_and_cannot_be_written(world: World, engine: Engine) -> None:
@@ -86,7 +86,7 @@ def _expected_summary(device: Device) -> dict:
     """What GET /v1/summary must say, rebuilt from the device's own pull of the feed."""
     kinds: dict[str, str] = {}
     for entry in device.pull_all()[0]:
-        if entry["type"] == "field":
+        if entry["type"] == "record":
             kinds[entry["record_id"]] = entry["kind"]
     state = device.records()
     counts, digests = {}, {}

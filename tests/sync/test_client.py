@@ -24,7 +24,7 @@ from .conftest import outbox_rows
 
 def _client(status: int, body: bytes | dict, token: str | None = "jeton") -> HubClient:
     def handler(request: httpx.Request) -> httpx.Response:
-        assert request.headers["Tandem-Protocol"] == "2"
+        assert request.headers["Tandem-Protocol"] == "3"
         if token and not request.url.path.endswith(("/hello", "/enroll")):
             assert request.headers["Authorization"] == f"Bearer {token}"
         if isinstance(body, dict):

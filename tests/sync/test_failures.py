@@ -25,9 +25,12 @@ def _mentors(profile, n: int) -> list[str]:  # type: ignore[no-untyped-def]
                                                 for i in range(n)])
 
 
+MENTORS = 2600  # several pages of 1,000 feed entries (one entry per record)
+
+
 def _feed_size(profile) -> int:  # type: ignore[no-untyped-def]
-    """Feed entries of the device's scope when every field was written once: one per field version."""
-    return sum(len(record["versions"]) for records in snapshot(profile).values() for record in records.values())
+    """Feed entries of the device's scope: one per record (the hub's feed is compacted)."""
+    return sum(len(records) for records in snapshot(profile).values())
 
 
 def _entries_for(world, structure: str, n: int) -> tuple:  # type: ignore[no-untyped-def]
@@ -75,7 +78,7 @@ def test_a_client_too_old_is_told_to_update_and_keeps_its_outbox(world) -> None:
 
 def test_a_pull_cut_mid_page_resumes_and_downloads_at_most_that_page_again(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("CCI")
-    writer, reader = _entries_for(world, structure, 400)
+    writer, reader = _entries_for(world, structure, MENTORS)
     calls = {"n": 0}
     original = RemoteChanges.apply_page
 
@@ -94,13 +97,13 @@ def test_a_pull_cut_mid_page_resumes_and_downloads_at_most_that_page_again(world
     resumed = sync_service.sync_now(reader)
     # Two pages were stored before the cut: only the cut page (and what follows) came again.
     assert resumed.pulled == _feed_size(reader) - 2 * engine.PAGE_ENTRIES
-    assert reader.store.count("mentor") == 400 and resumed.mismatches == {}
+    assert reader.store.count("mentor") == MENTORS and resumed.mismatches == {}
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
 
 
 def test_a_pull_cancelled_after_two_pages_resumes_without_downloading_them_again(world) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("Mission locale")
-    writer, reader = _entries_for(world, structure, 400)
+    writer, reader = _entries_for(world, structure, MENTORS)
     cancel = threading.Event()
 
     def progress(phase: str, done: int, total: int | None) -> None:
@@ -110,7 +113,7 @@ def test_a_pull_cancelled_after_two_pages_resumes_without_downloading_them_again
     with pytest.raises(SyncCancelled):
         sync_service.sync_now(reader, progress=progress, cancel=cancel)
     first_count = reader.store.count("mentor")
-    assert 0 < first_count < 400
+    assert 0 < first_count < MENTORS
     resumed = sync_service.sync_now(reader)
     assert resumed.pulled == _feed_size(reader) - 2 * engine.PAGE_ENTRIES
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
@@ -118,7 +121,7 @@ def test_a_pull_cancelled_after_two_pages_resumes_without_downloading_them_again
 
 def test_a_hub_stopped_mid_sync_then_restarted(world) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("France Travail")
-    writer, reader = _entries_for(world, structure, 400)
+    writer, reader = _entries_for(world, structure, MENTORS)
 
     def stop_after_first_page(phase: str, done: int, total: int | None) -> None:
         if phase == "pull" and done and world.hub is not None:
@@ -126,12 +129,12 @@ def test_a_hub_stopped_mid_sync_then_restarted(world) -> None:  # type: ignore[n
 
     with pytest.raises(HubUnreachable):
         sync_service.sync_now(reader, progress=stop_after_first_page)
-    assert 0 < reader.store.count("mentor") < 400
+    assert 0 < reader.store.count("mentor") < MENTORS
     hub = world.start_hub()  # same database, new port
     reader.store.remote.set_state(hub_url=hub.url)
     writer.store.remote.set_state(hub_url=hub.url)
     report = sync_service.sync_now(reader)
-    assert report.mismatches == {} and reader.store.count("mentor") == 400
+    assert report.mismatches == {} and reader.store.count("mentor") == MENTORS
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
 
 

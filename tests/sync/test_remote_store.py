@@ -75,6 +75,34 @@ def test_a_field_with_a_pending_local_operation_is_not_overwritten(store) -> Non
     assert op["value"] == "RTM" and op["base_version"] == _stamp(1)  # the hub decides with this base
 
 
+def _record(seq: int, rid: str, fields: dict, versions: dict, deleted: bool = False) -> dict:  # type: ignore[type-arg]
+    return {"seq": seq, "type": "record", "kind": "mentor", "record_id": rid, "fields": fields,
+            "versions": versions, "deleted": deleted}
+
+
+def test_record_entries_apply_field_by_field(store) -> None:  # type: ignore[no-untyped-def]
+    rid = new_id()
+    fields = {"first_name": "Hélène", "last_name": "Durand", "employer": "CMA CGM", "capacity": 2}
+    versions = dict.fromkeys(fields, _stamp(1))
+    stats = store.remote.apply_page([_record(1, rid, fields, versions)], cursor=1)  # unknown: created
+    assert stats.fields_applied == 4 and store.get("mentor", rid)["employer"] == "CMA CGM"
+    assert store.outbox_writes() == 0 and [m["id"] for m in store.find("mentor", ListQuery(search="helene"))] == [rid]
+    again = store.remote.apply_page([_record(1, rid, fields, versions)], cursor=1)  # same versions: no-op
+    assert again.fields_applied == 0 and not again.kinds_changed
+    store.update("mentor", rid, {"employer": "RTM"})  # offline edit, not pushed yet
+    newer = {**fields, "employer": "Airbus", "capacity": 3, "unknown_field": "x"}
+    versions = {**versions, "employer": _stamp(2), "capacity": _stamp(2), "unknown_field": _stamp(2)}
+    stats = store.remote.apply_page([_record(5, rid, newer, versions)], cursor=5)
+    assert stats.fields_kept_local == 1
+    mentor = store.get("mentor", rid)
+    assert mentor["employer"] == "RTM" and mentor["capacity"] == 3 and mentor["first_name"] == "Hélène"
+    gone = store.remote.apply_page([_record(9, rid, newer, {**versions, "deleted": _stamp(3)}, deleted=True)],
+                                   cursor=9)
+    assert gone.kinds_changed == {"mentor"} and store.count("mentor") == 0
+    assert store.get("mentor", rid, include_deleted=True)["deleted"] is True
+    assert store.remote.state()["cursor"] == "9"
+
+
 def test_a_page_and_its_cursor_commit_together(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     rid = new_id()
     page = [*_mentor_page(rid), {"seq": 7, "type": "conflict", "conflict": {"id": new_id(), "kind": "mentor"}}]
