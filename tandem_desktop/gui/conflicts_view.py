@@ -11,13 +11,11 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +26,7 @@ from ..store.repository import Store
 from .display import NBSP, display_value, ref_label, short_header
 from .sync_controller import SyncController
 from .sync_texts import moment_text, plural
+from .widgets import row_table
 
 COLUMNS = (("record_text", "Fiche"), ("field_text", "Champ"), ("kept_text", "Valeur gardée"),
            ("lost_text", "Valeur perdue"), ("type_text", "Type"), ("date_text", "Date"))
@@ -158,15 +157,7 @@ class ConflictsPage(QWidget):
             self.filter.addItem(label, value)
         self.filter.currentIndexChanged.connect(self._apply_filter)
         self.model = ConflictTableModel(self)
-        self.table = QTableView(self)
-        self.table.setObjectName("conflicts_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
+        self.table = row_table(self, "conflicts_table", self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for column, width in ((1, 150), (4, 210), (5, 130)):
