@@ -21,9 +21,9 @@ EXIT_REVOKED, EXIT_UNREACHABLE, EXIT_UPDATE = 3, 4, 5
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    sub = command("enroll", "relier ce poste au hub avec un code d'inscription")
+    sub = command("enroll", "relier ce poste au hub avec un code d'enrôlement")
     sub.add_argument("--hub", required=True, metavar="URL", help="adresse du hub, par exemple https://hub.exemple.fr")
-    sub.add_argument("--code", required=True, metavar="CODE", help="code d'inscription à usage unique")
+    sub.add_argument("--code", required=True, metavar="CODE", help="code d'enrôlement à usage unique")
     sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom de la machine)")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = command("sync", "synchroniser maintenant avec le hub")

@@ -45,10 +45,10 @@ MIN_PROTOCOL = 1
 MAX_BODY = 4 * 1024 * 1024
 MAX_ENROLL_BODY = 64 * 1024
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 413, 426)}
-DESCRIPTION = ("Hub central de Tandem Desktop\u00a0: inscription des appareils, envoi des opérations, "
+DESCRIPTION = ("Hub central de Tandem Desktop\u00a0: enrôlement des appareils, envoi des opérations, "
                "réception des changements. Voir tandem_desktop/sync/PROTOCOL.md.")
 
-bearer = HTTPBearer(auto_error=False, description="Jeton de l'appareil reçu à l'inscription.")
+bearer = HTTPBearer(auto_error=False, description="Jeton de l'appareil reçu à l'enrôlement.")
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from .merge import Actor
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
 CODE_LENGTH = 10
 MAX_TOKEN = 200
-MSG_INVALID_CODE = "Code d'inscription inconnu\u00a0: vérifiez-le ou demandez-en un nouveau à l'administrateur."
-MSG_CODE_USED = "Ce code d'inscription a déjà servi\u00a0: demandez-en un nouveau à l'administrateur."
-MSG_CODE_EXPIRED = "Ce code d'inscription a expiré\u00a0: demandez-en un nouveau à l'administrateur."
+MSG_INVALID_CODE = "Code d'enrôlement inconnu\u00a0: vérifiez-le ou demandez-en un nouveau à l'administrateur."
+MSG_CODE_USED = "Ce code d'enrôlement a déjà servi\u00a0: demandez-en un nouveau à l'administrateur."
+MSG_CODE_EXPIRED = "Ce code d'enrôlement a expiré\u00a0: demandez-en un nouveau à l'administrateur."
 
 
 def sha256_hex(text: str) -> str:

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     counsellor_list = counsellor_cmds.add_parser("list", parents=[common], help="lister les conseillers")
     counsellor_list.add_argument("--json", action="store_true")
 
-    code = commands.add_parser("enroll-code", parents=[common], help="code d'inscription à usage unique")
+    code = commands.add_parser("enroll-code", parents=[common], help="code d'enrôlement à usage unique")
     code.add_argument("--counsellor", required=True, metavar="COUNSELLOR_ID")
     code.add_argument("--hours", type=float, default=72, help="validité en heures (défaut 72)")
 

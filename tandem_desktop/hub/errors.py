@@ -7,7 +7,7 @@ from typing import Any
 NBSP = "\u00a0"
 
 MSG_UNAUTHORIZED = (f"Appareil inconnu du hub (jeton absent ou invalide){NBSP}: reliez-le avec un code "
-                    "d'inscription.")
+                    "d'enrôlement.")
 MSG_REVOKED = (f"Cet appareil a été révoqué par l'administrateur du hub{NBSP}: il ne peut plus synchroniser. "
                "Vous pouvez effacer la copie locale des données.")
 MSG_UPGRADE = "Mettez Tandem Desktop à jour\u00a0: cette version est trop ancienne pour ce hub."

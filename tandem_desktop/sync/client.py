@@ -67,7 +67,7 @@ def raise_for(response: httpx.Response) -> None:
     if status == 403:
         raise DeviceRevoked(message) if code == "revoked" else AccessDenied(message, body)
     if status == 409 or code in ("code_used", "code_expired", "code_unknown", "invalid_code"):
-        raise EnrollmentRefused(message or "Code d'inscription refusé (déjà utilisé, expiré ou inconnu).")
+        raise EnrollmentRefused(message or "Code d'enrôlement refusé (déjà utilisé, expiré ou inconnu).")
     if status == 413:
         raise PayloadTooLarge()
     if status == 426:

@@ -107,7 +107,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
                         "utilisez un autre profil pour un autre hub.")
     code = "".join(code.split())
     if not code:
-        raise SyncError(f"Code d'inscription manquant{NBSP}: demandez-le à l'administrateur du hub.")
+        raise SyncError(f"Code d'enrôlement manquant{NBSP}: demandez-le à l'administrateur du hub.")
     name = (device_name or socket.gethostname() or "Tandem Desktop").strip()[:100]
     key_pem, csr_pem = make_key_and_csr(name)
     own = client is None
@@ -120,7 +120,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
             client.close()
     missing = [k for k in ("device_id", "token", "structure_id", "certificate_pem") if not answer.get(k)]
     if missing:
-        raise HubError(f"réponse d'inscription incomplète ({', '.join(missing)})")
+        raise HubError(f"réponse d'enrôlement incomplète ({', '.join(missing)})")
     _check_certificate(answer["certificate_pem"], key_pem)
     storage = save_token(profile, str(answer["token"]))
     same_hub = state.get("hub_url") == url and state.get("structure_id") == answer["structure_id"]

@@ -42,7 +42,7 @@ class UpdateRequired(SyncError):
 class AuthenticationFailed(SyncError):
     def __init__(self) -> None:
         super().__init__("Le hub ne reconnaît pas cet appareil (jeton absent ou inconnu). "
-                         f"Reliez-le de nouveau avec un code d'inscription. {KEPT}")
+                         f"Reliez-le de nouveau avec un code d'enrôlement. {KEPT}")
 
 
 class AccessDenied(SyncError):
