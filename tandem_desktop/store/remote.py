@@ -89,6 +89,11 @@ def _coerce(spec: KindSpec, name: str, value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+# Fields whose stored form is not the pulled string itself (lists, booleans, integers).
+_NON_TEXT = {name: frozenset(f.name for f in spec.fields if f.type in (FieldType.LIST, FieldType.BOOL, FieldType.INT))
+             for name, spec in KINDS.items()}
+
+
 class RemoteChanges:
     """Apply what the hub decided; never appends to the outbox."""
 
@@ -185,7 +190,8 @@ class RemoteChanges:
                     continue  # a kind or field this release does not know
                 version = str(entry.get("version") or "")
                 by_record.setdefault((spec.name, record_id), {})[name] = (entry.get("value"), version)
-                newest = max(newest or version, version)
+                if newest is None or version > newest:
+                    newest = version
             elif kind_of == "record":
                 spec = KINDS.get(entry.get("kind", ""))
                 record_id, values, versions = entry.get("record_id"), entry.get("fields"), entry.get("versions")
@@ -193,12 +199,14 @@ class RemoteChanges:
                         or not isinstance(versions, dict):
                     continue  # a kind this release does not know
                 fields = by_record.setdefault((spec.name, record_id), {})
+                known = spec.by_name
                 for name, raw_version in versions.items():
-                    if name != "deleted" and name not in spec.by_name:
+                    if name != "deleted" and name not in known:
                         continue  # a field this release does not know
-                    version = str(raw_version or "")
+                    version = raw_version if isinstance(raw_version, str) else str(raw_version or "")
                     fields[name] = (bool(entry.get("deleted")) if name == "deleted" else values.get(name), version)
-                    newest = max(newest or version, version)
+                    if newest is None or version > newest:
+                        newest = version
             elif kind_of == "conflict" and isinstance(entry.get("conflict"), dict):
                 conflicts.append((entry.get("seq"), entry["conflict"]))
             elif kind_of == "flag" and isinstance(entry.get("flag"), dict):
@@ -257,6 +265,7 @@ class RemoteChanges:
                         reindex.append(row["row_no"])
             stats.fields_applied += len(kept)
             stats.kinds_changed.add(spec.name)
+        stale = unindex + reindex  # rows already indexed: their old body goes before the new one
         if inserts:
             start = (conn.exec_driver_sql(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}").scalar_one()) + 1
             rows = [(start + i, *values) for i, values in enumerate(inserts)]
@@ -268,8 +277,8 @@ class RemoteChanges:
             reindex.extend(row[0] for row in rows if not row[deleted_at])
         if spec.name in FTS_KINDS:
             fts = fts_table(spec.name)
-            for row_no in unindex + reindex:
-                conn.exec_driver_sql(f"DELETE FROM {fts} WHERE rowid = ?", (row_no,))
+            if stale:
+                conn.exec_driver_sql(f"DELETE FROM {fts} WHERE rowid = ?", [(row_no,) for row_no in stale])
             for start in range(0, len(reindex), 500):
                 chunk = reindex[start:start + 500]
                 conn.exec_driver_sql(
@@ -278,13 +287,18 @@ class RemoteChanges:
 
     @staticmethod
     def _new_row(spec: KindSpec, rid: str, fields: dict[str, tuple[Any, str]]) -> tuple[Any, ...]:
-        values = {n: _coerce(spec, n, v) for n, (v, _) in fields.items() if n != "deleted"}
+        values = {n: v if v is None or (type(v) is str and n not in _NON_TEXT[spec.name]) else _coerce(spec, n, v)
+                  for n, (v, _) in fields.items() if n != "deleted"}
         record = {n: v for n, (v, _) in fields.items()}
-        versions = {n: version for n, (_, version) in fields.items()}
-        stamps = sorted(versions.values())
+        stamps = sorted(version for _, version in fields.values())
+        created = stamps[0]
+        # As Store.create does, a field holding a value and still at the create's version stores no
+        # version of its own (effective_versions restores it): most pulled rows store "{}".
+        versions = {n: version for n, (_, version) in fields.items()
+                    if version != created or values.get(n) is None}
         deleted = bool(fields.get("deleted", (False, ""))[0])
         return (rid, *(values.get(n) for n in spec.field_names), sort_key(spec, record), int(deleted),
-                _json(versions), stamps[0], stamps[-1])
+                _json(versions), created, stamps[-1])
 
     @staticmethod
     def _update_row(conn: Connection, spec: KindSpec, row: Any, fields: dict[str, tuple[Any, str]]) -> bool:
@@ -351,7 +365,7 @@ class RemoteChanges:
                     f"SELECT id, versions, created_hlc, {present} FROM {kind} WHERE deleted = 0").all()
                 lines = []
                 for record_id, raw, created, flags in rows:
-                    versions = orjson.loads(raw)
+                    versions = orjson.loads(raw) if raw != "{}" else {}
                     for name, flag in zip(names, flags, strict=True):
                         if flag == "1" and name not in versions:
                             versions[name] = created

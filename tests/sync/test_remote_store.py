@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 
@@ -180,3 +182,20 @@ def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_path) -> 
         assert conn.execute(text("SELECT first_name FROM mentor")).scalar_one() == "Hélène"
         assert conn.execute(text("SELECT count(*) FROM sync_conflicts")).scalar_one() == 0
     engine.dispose()
+
+
+def test_a_pulled_record_stores_only_the_versions_that_differ_from_its_create(store) -> None:  # type: ignore[no-untyped-def]
+    rid = new_id()
+    fields = {"first_name": "Hélène", "last_name": "Durand", "employer": "CMA CGM", "capacity": 2, "notes": None}
+    versions = {**dict.fromkeys(fields, _stamp(1)), "employer": _stamp(4)}
+    store.remote.apply_page([_record(1, rid, fields, versions)], cursor=1)
+    with store.reading() as conn:
+        stored, created = conn.execute(text("SELECT versions, created_hlc FROM mentor WHERE id = :id"),
+                                       {"id": rid}).one()
+    # Set fields at the create's stamp are implied; the later edit and the empty field are kept.
+    assert created == _stamp(1)
+    assert json.loads(stored) == {"employer": _stamp(4), "notes": _stamp(1)}
+    # A local edit is still based on the implied version.
+    store.update("mentor", rid, {"first_name": "Léa"})
+    [op] = store.outbox_ops()
+    assert op["base_version"] == _stamp(1)
