@@ -34,7 +34,9 @@ class MainWindow(QMainWindow):
         self.runner = runner
         self.sync = sync
         self.setObjectName("main_window")
-        self.setWindowTitle("Tandem Desktop" + (f" — {subtitle}" if subtitle else ""))
+        # Subtitle first: window managers append the application's display name to a title that
+        # does not already end with it, which doubled "Tandem Desktop" on X11.
+        self.setWindowTitle(f"{subtitle} — Tandem Desktop" if subtitle else "Tandem Desktop")
         self.resize(1180, 740)
 
         self.navigation = QListWidget(self)

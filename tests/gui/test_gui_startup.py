@@ -77,7 +77,7 @@ def test_main_opens_the_window_and_releases_the_profile_on_close(qapp, settings,
         assert app.main(["--data-dir", str(settings.data_dir)]) == 0
     finally:
         safety_net.stop()
-    assert seen == ["Tandem Desktop — profil"]
+    assert seen == ["profil — Tandem Desktop"]
     assert critical == []
     open_profile(settings).close()  # the lock was released
 
