@@ -147,9 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("file", metavar="FICHIER")
     sub = command("restore", "remplacer la base du profil par une sauvegarde (l'actuelle est conservée)")
     sub.add_argument("file", metavar="FICHIER")
-    from . import cli_sync  # here, not at the top: cli_sync uses this module's helpers
+    from . import cli_match, cli_sync  # here, not at the top: they use this module's helpers
 
     cli_sync.add_commands(command)
+    cli_match.add_commands(command)
     return parser
 
 
@@ -340,10 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"Fichier de phrase de passe illisible{NBSP}: {exc.filename} ({exc.strerror}).", file=sys.stderr)
         return EXIT_REFUSED
-    from . import cli_sync
+    from . import cli_match, cli_sync
 
     try:
-        return (COMMANDS.get(args.command) or cli_sync.COMMANDS[args.command])(args, settings)
+        handler = COMMANDS.get(args.command) or cli_sync.COMMANDS.get(args.command) or cli_match.COMMANDS[args.command]
+        return handler(args, settings)
     except DomainError as exc:
         _report(exc, getattr(args, "kind", None))
         if isinstance(exc, cli_sync.SyncError) and (code := cli_sync.exit_code(exc)) is not None:

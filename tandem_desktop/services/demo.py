@@ -98,6 +98,8 @@ class _Generator:
     def __init__(self, ref: Reference, seed: int, today: date):
         self.ref = ref
         self.rng = random.Random(seed)
+        # Matching fields draw from their own stream, so adding them left the rest of the demo unchanged.
+        self.matching_rng = random.Random(seed * 7919 + 1)
         self.today = today
         self.communes = Weighted(ref.communes, [c.population for c in ref.communes])
         self.by_postal = {(c.name, c.postal_code): c for c in ref.communes}
@@ -209,8 +211,35 @@ class _Generator:
             "structure_id": _table(rng, ((structure_ids[4], 60), (structure_ids[0], 15), (None, 25))),
             **self.consent(0.95, self.days_ago(30, 900)),
             "notes": rng.choice(MENTOR_NOTES) if rng.random() < 0.15 else None,
+            **self.mentor_matching(creation="*creation" in (g for g, _, _ in groups)),
         }
         return record
+
+    def mentor_matching(self, creation: bool) -> dict[str, Any]:
+        rng = self.matching_rng
+        projects = ["job_search"] if rng.random() < 0.8 else []
+        if creation or rng.random() < 0.1:
+            projects.append("business_creation")
+        if rng.random() < 0.6 or not projects:
+            projects.append("orientation")
+        modes = [m for m, share in (("in_person", 0.9), ("video", 0.5), ("phone", 0.4)) if rng.random() < share]
+        return {"project_types": projects, "meeting_modes": modes or ["in_person"]}
+
+    def mentee_matching(self, project: str, languages: list[str]) -> dict[str, Any]:
+        rng = self.matching_rng
+        groups = [("*mentor", 1, 3)] + ([("*creation", 1, 2)] if project == "business_creation" else [])
+        needs: list[str] = []
+        for group, low, high in groups:
+            pool = self.ref.skills.get(group, ())
+            needs.extend(rng.sample(pool, min(len(pool), rng.randint(low, high))))
+        modes = [m for m, share in (("in_person", 0.85), ("video", 0.3), ("phone", 0.25)) if rng.random() < share]
+        employer = self.employers.pick(rng).name if project == "job_search" and rng.random() < 0.2 else None
+        return {
+            "needs": needs, "meeting_modes": modes or ["in_person"],
+            "required_language": languages[-1] if len(languages) > 1 and rng.random() < 0.15 else None,
+            "employer": employer,
+            "excluded_employers": [self.employers.pick(rng).name] if rng.random() < 0.03 else [],
+        }
 
     def mentee(self, structures: list[tuple[str, str, Commune]], counsellors: dict[str, list[str]]
                ) -> dict[str, Any]:
@@ -235,7 +264,7 @@ class _Generator:
         if project == "business_creation":
             groups.append(("*creation", 0, 1))
         since = self.days_ago(0, 400)
-        return {
+        record = {
             "first_name": first, "last_name": last,
             "email": self.email(first, last, _table(rng, MAIL_PROVIDERS)) if rng.random() < 0.85 else None,
             "phone": self.phone() if rng.random() < 0.92 else None,
@@ -253,6 +282,8 @@ class _Generator:
             **self.consent(0.9, since),
             "notes": rng.choice(MENTEE_NOTES) if rng.random() < 0.2 else None,
         }
+        record.update(self.mentee_matching(project, record["languages"]))
+        return record
 
     def plan_tandems(self, mentors: list[dict[str, Any]], mentees: list[dict[str, Any]]
                      ) -> list[tuple[int, int, dict[str, Any]]]:

@@ -189,6 +189,25 @@ class Store:
         with self.reading() as conn:
             return queries.find(conn, kind_spec(kind), query, offset, limit)
 
+    def live_records(self, kind: str, **equals: Any) -> list[dict[str, Any]]:
+        """Every live record whose fields equal `equals`, unsorted: bulk reads (matching data)."""
+        spec = kind_spec(kind)
+        table = RECORD_TABLES[kind]
+        stmt = select(table).where(table.c.deleted.is_(False), *(table.c[k] == v for k, v in equals.items()))
+        with self.reading() as conn:
+            return [queries.record_from_row(spec, row) for row in conn.execute(stmt).mappings()]
+
+    def meta_value(self, key: str) -> str | None:
+        with self.reading() as conn:
+            return conn.execute(select(meta_table.c.value).where(meta_table.c.key == key)).scalar()
+
+    def set_meta_value(self, key: str, value: str | None) -> None:
+        """Local, unsynced preferences of this profile (e.g. matching weights); None removes."""
+        with self.transaction() as conn:
+            conn.execute(meta_table.delete().where(meta_table.c.key == key))
+            if value is not None:
+                conn.execute(meta_table.insert(), {"key": key, "value": value})
+
     def count(self, kind: str, query: queries.ListQuery | None = None) -> int:
         with self.reading() as conn:
             return queries.count(conn, kind_spec(kind), query or queries.ListQuery())
