@@ -2,6 +2,8 @@
 
 Why here and not in each form: the mentor, mentee, structure and tandem forms and the meeting
 quick-add all read, fill and show errors the same way; the domain stays the one validation layer.
+A QLabel named after a field shows it read-only (e.g. mentors a mentee excluded, set elsewhere): it is
+never read back, so a save cannot overwrite what another screen changed meanwhile.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 from ..domain.fields import FieldSpec, KindSpec
 from ..store.queries import ListQuery
 from ..store.repository import Store
-from .display import edit_text, record_title, ref_label
+from .display import display_value, edit_text, record_title, ref_label
 from .widgets import RecordPicker
 
 NONE_TEXT = "—"
@@ -119,10 +121,22 @@ class FormBinding:
             widget.setPlainText("" if value is None else str(value))
         elif isinstance(widget, QLineEdit):
             widget.setText(edit_text(field, value))
+        elif isinstance(widget, QLabel):
+            widget.setText(self._read_only_text(field, widget, value))
+
+    def _read_only_text(self, field: FieldSpec, label: QLabel, value: Any) -> str:
+        """Names rather than ids: the label's `ref` property (set in the .ui) says which kind they are."""
+        if value is None or value == []:
+            return NONE_TEXT
+        ref = field.ref or label.property("ref")
+        items = value if isinstance(value, list) else [value]
+        if ref:
+            return ", ".join(ref_label(self.store, str(ref), str(item)) for item in items)
+        return display_value(field, {field.name: value}) or NONE_TEXT
 
     def values(self) -> dict[str, Any]:
         """What the counsellor typed, as raw values for the domain to parse and check."""
-        return {name: self._get(widget) for name, widget in self.widgets.items()}
+        return {name: self._get(widget) for name, widget in self.widgets.items() if not isinstance(widget, QLabel)}
 
     @staticmethod
     def _get(widget: QWidget) -> Any:

@@ -111,6 +111,9 @@ class MatchingSettings:
                     raise SettingsError(f"Critère inconnu\u00a0: {code}.")
                 if not 0 <= value <= MAX_WEIGHT:
                     raise SettingsError(f"Le poids «\u00a0{code}\u00a0» doit être compris entre 0 et 10.")
+            if not any(table.values()):
+                label = PROGRAMME_LABELS[programme]
+                raise SettingsError(f"Donnez un poids à au moins un critère pour «\u00a0{label}\u00a0».")
         if not 0 <= self.min_score <= 1:
             raise SettingsError("Le score minimum doit être compris entre 0 et 1.")
         if not 0 <= self.spread_penalty <= 0.5:
