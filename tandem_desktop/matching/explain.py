@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from ..reference import Reference
 from .criteria import CRITERIA, reasons_of
 from .features import MatchingData, norm
-from .score import UNKNOWN, Block
+from .score import UNKNOWN, Block, criterion_values
 
 FOR, AGAINST, NEUTRAL = "pour", "contre", "neutre"
 PROJECT_LABELS = {"job_search": "recherche d'emploi", "business_creation": "création d'entreprise",
@@ -49,14 +51,30 @@ class Explainer:
         self.data = data
         self.families = {t.family.upper(): t.family_label for t in ref.trades}
         self.domains = {t.domain.upper(): t.domain_label for t in ref.trades}
+        self._values: dict[tuple[int, int, int], np.ndarray] = {}
+
+    def prepare(self, block: Block, pairs: list[tuple[int, int]], chunk: int = 256) -> None:
+        """Criterion values of the pairs about to be explained, a few numpy calls for all of them
+        (blocks keep only the integer contributions: values for 5 million pairs would cost 320 MB)."""
+        self._values = {key: v for key, v in self._values.items() if key[0] == id(block)}  # drop stale blocks
+        for start in range(0, len(pairs), chunk):
+            part = pairs[start:start + chunk]
+            rs, cs = np.array([r for r, _ in part]), np.array([c for _, c in part])
+            grid = criterion_values(self.data, block.rows[rs], block.cols[cs], block.distance[np.ix_(rs, cs)])
+            diagonal = np.arange(len(part))
+            for n, pair in enumerate(part):
+                self._values[(id(block), *pair)] = grid[:, diagonal[n], diagonal[n]]
 
     def contributions(self, block: Block, r: int, c: int) -> list[Contribution]:
         mentee = self.data.mentees.records[int(block.rows[r])]
         mentor = self.data.mentors.records[int(block.cols[c])]
         km = float(block.distance[r, c])
+        if (id(block), r, c) not in self._values:
+            self.prepare(block, [(r, c)])
+        values = self._values.pop((id(block), r, c))
         out = []
         for k, criterion in enumerate(CRITERIA):
-            value = float(block.values[k, r, c])
+            value = float(values[k])
             polarity = FOR if value >= 0.6 else AGAINST if value <= 0.3 else NEUTRAL
             if value == UNKNOWN and criterion.code != "waiting":
                 polarity = NEUTRAL

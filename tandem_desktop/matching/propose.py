@@ -78,9 +78,11 @@ def _unmatched_reason(block: Block, r: int, min_milli: int) -> tuple[str, str]:
     possible = block.reasons[r] == 0
     if not possible.any():
         counts: Counter[str] = Counter()
-        for bits in block.reasons[r]:
-            counts.update(c.code for c in reasons_of(int(bits)))
-        top = ", ".join(f"{CONSTRAINT_BY_CODE[code].label.lower()} ({n})" for code, n in counts.most_common(3))
+        for bits, n in zip(*np.unique(block.reasons[r], return_counts=True), strict=True):
+            for constraint in reasons_of(int(bits)):
+                counts[constraint.code] += int(n)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], CONSTRAINT_BY_CODE[item[0]].bit))[:3]
+        top = ", ".join(f"{CONSTRAINT_BY_CODE[code].label.lower()} ({n})" for code, n in ranked)
         return "no_possible_mentor", f"Aucun mentor possible\u00a0: {top}" if top else "Aucun mentor disponible"
     best = int(block.scores[r][possible].max())
     if best < min_milli:
@@ -121,6 +123,7 @@ def propose(data: MatchingData, settings: MatchingSettings, explainer: Explainer
         progress("explain", 2, 3)
     chosen = {r: int(c) for r, c in enumerate(result.mentor_of) if c >= 0}
     chosen.update(keep)
+    explainer.prepare(block, sorted(chosen.items()))
     pairs, unmatched, used = [], [], Counter()
     for r in range(len(mentee_ids)):
         mentee = data.mentees.records[int(block.rows[r])]

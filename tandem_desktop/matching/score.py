@@ -7,6 +7,7 @@ the same integers everywhere. `plain.py` computes the same numbers one pair at a
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,6 @@ class Block:
 
     rows: np.ndarray
     cols: np.ndarray
-    values: np.ndarray  # (criteria, n, m) float64 in [0, 1]
     contributions: np.ndarray  # (criteria, n, m) int16, thousandths
     scores: np.ndarray  # (n, m) int32, thousandths
     reasons: np.ndarray  # (n, m) uint16 bitmask of broken hard constraints; 0 = possible pair
@@ -74,34 +74,43 @@ def _distance(data: MatchingData, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     return np.where((a[:, None] >= 0) & (b[None, :] >= 0), km, np.nan)
 
 
-def criterion_values(data: MatchingData, rows: np.ndarray, cols: np.ndarray,
-                     distance: np.ndarray) -> np.ndarray:
+def criteria(data: MatchingData, rows: np.ndarray, cols: np.ndarray, distance: np.ndarray) -> Iterator[np.ndarray]:
+    """Each criterion's (n, m) values in [0, 1], one at a time (a big block never holds all eight)."""
     e, t = data.mentees, data.mentors
     n, m = len(rows), len(cols)
     offered = t.projects[cols][None, :]
-    project = np.where(offered == 0, UNKNOWN, ((offered & e.projects[rows][:, None]) != 0).astype(np.float64))
+    yield np.where(offered == 0, UNKNOWN, ((offered & e.projects[rows][:, None]) != 0).astype(np.float64))
+    yield _trade(data, rows, cols)
+    yield _overlap(e.skills[rows], t.skills[cols])
     reach = np.maximum(e.reach_km[rows], 0.5)[:, None]
-    near = np.clip(1.0 - distance / (2.0 * reach), 0.0, 1.0)
+    yield np.where(np.isnan(distance), UNKNOWN, np.clip(1.0 - distance / (2.0 * reach), 0.0, 1.0))
+    yield _overlap(e.availability[rows], t.availability[cols])
+    yield _overlap(e.languages[rows], t.languages[cols])
+    yield _overlap(e.modes[rows][:, None].astype(np.uint64), t.modes[cols][:, None].astype(np.uint64))
     waiting = np.minimum(data.waiting_days[rows] / WAITING_FULL_DAYS, 1.0)[:, None]
-    values = np.empty((len(CRITERIA), n, m), dtype=np.float64)
-    values[0] = project
-    values[1] = _trade(data, rows, cols)
-    values[2] = _overlap(e.skills[rows], t.skills[cols])
-    values[3] = np.where(np.isnan(distance), UNKNOWN, near)
-    values[4] = _overlap(e.availability[rows], t.availability[cols])
-    values[5] = _overlap(e.languages[rows], t.languages[cols])
-    values[6] = _overlap(e.modes[rows][:, None].astype(np.uint64), t.modes[cols][:, None].astype(np.uint64))
-    values[7] = np.broadcast_to(waiting, (n, m))
-    return values
+    yield np.broadcast_to(waiting, (n, m))
+
+
+def criterion_values(data: MatchingData, rows: np.ndarray, cols: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """(criteria, n, m): for the few pairs an explanation shows."""
+    return np.stack(list(criteria(data, rows, cols, distance)))
 
 
 def contributions_of(data: MatchingData, settings: MatchingSettings, rows: np.ndarray,
-                     values: np.ndarray) -> np.ndarray:
+                     values: Iterable[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
     codes = data.mentees.projects[rows]
     per_programme = {PROJECT_BITS[p]: factors(settings, p) for p in PROGRAMMES}
-    factor = np.array([per_programme[int(c).bit_length() - 1] for c in codes], dtype=np.float64)  # (n, K)
-    scaled = values * factor.T[:, :, None] + EPSILON
-    return np.floor(scaled).astype(np.int16)
+    factor = np.array([per_programme[int(c).bit_length() - 1] for c in codes],
+                      dtype=np.float64).reshape(len(rows), -1)  # (n, K)
+    # One criterion at a time into reused buffers: full-size temporaries cost 1 GB at 5,000 × 1,000.
+    out = np.empty((len(CRITERIA), *shape), dtype=np.int16)
+    scaled = np.empty(shape, dtype=np.float64)
+    for k, value in enumerate(values):
+        np.multiply(value, factor[:, k, None], out=scaled)
+        scaled += EPSILON
+        np.floor(scaled, out=scaled)
+        out[k] = scaled
+    return out
 
 
 def hard_reasons(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, cols: np.ndarray,
@@ -158,8 +167,8 @@ def score_block(data: MatchingData, settings: MatchingSettings, rows: np.ndarray
     rows = np.arange(len(data.mentees.ids)) if rows is None else np.asarray(rows, dtype=np.int64)
     cols = np.arange(len(data.mentors.ids)) if cols is None else np.asarray(cols, dtype=np.int64)
     distance = _distance(data, rows, cols)
-    values = criterion_values(data, rows, cols, distance)
-    contributions = contributions_of(data, settings, rows, values)
+    contributions = contributions_of(data, settings, rows, criteria(data, rows, cols, distance),
+                                     (len(rows), len(cols)))
     scores = contributions.sum(axis=0, dtype=np.int32)
     reasons = hard_reasons(data, settings, rows, cols, distance)
-    return Block(rows, cols, values, contributions, scores, reasons, distance)
+    return Block(rows, cols, contributions, scores, reasons, distance)

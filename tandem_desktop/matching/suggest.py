@@ -90,6 +90,7 @@ def for_mentee(data: MatchingData, settings: MatchingSettings, explainer: Explai
     possible = block.reasons[0] == 0
     ids = [data.mentors.ids[int(j)] for j in block.cols]
     best = _ranked(block.scores[0], ids, possible, top)
+    explainer.prepare(block, [(0, c) for c in best])
     return Suggestions("mentee", mentee_id, [_candidate(block, explainer, 0, c, "mentor") for c in best],
                        int(possible.sum()), _excluded(block.reasons[0]))
 
@@ -102,5 +103,6 @@ def for_mentor(data: MatchingData, settings: MatchingSettings, explainer: Explai
     possible = block.reasons[:, 0] == 0
     ids = [data.mentees.ids[int(i)] for i in block.rows]
     best = _ranked(block.scores[:, 0], ids, possible, top)
+    explainer.prepare(block, [(r, 0) for r in best])
     return Suggestions("mentor", mentor_id, [_candidate(block, explainer, r, 0, "mentee") for r in best],
                        int(possible.sum()), _excluded(block.reasons[:, 0]))
