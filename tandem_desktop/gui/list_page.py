@@ -35,6 +35,8 @@ SEARCH_HINTS = {
 }
 ALL_TEXTS = {"Statut": "Tous les statuts", "Étape": "Toutes les étapes", "Actif·ve": "Actifs et inactifs"}
 BOOL_CHOICES = ((True, "Actifs"), (False, "Inactifs"))
+SUGGEST_TEXTS = {"mentee": ("Suggérer des mentors", "Les mentors qui conviennent le mieux, un par un (Ctrl+M)"),
+                 "mentor": ("Suggérer des mentorés", "Les mentorés qui conviennent le mieux, un par un (Ctrl+M)")}
 
 
 class ListPage(QWidget):
@@ -44,6 +46,7 @@ class ListPage(QWidget):
     open_requested = Signal(str)
     edit_requested = Signal(str)
     delete_requested = Signal(str)
+    suggest_requested = Signal(str)
     count_changed = Signal(str)
 
     def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None):
@@ -95,6 +98,9 @@ class ListPage(QWidget):
         self.edit_button = self._button("edit_button", "Modifier", "Modifier la fiche sélectionnée (Entrée)")
         self.delete_button = self._button("delete_button", "Supprimer", "Supprimer la fiche sélectionnée")
         self.open_button.setVisible(kind == "tandem")
+        self.suggest_button = self._button("suggest_button", *SUGGEST_TEXTS.get(kind, ("", "")))
+        self.suggest_button.setVisible(kind in SUGGEST_TEXTS)
+        self.suggest_button.clicked.connect(lambda: self._emit_selected(self.suggest_requested))
         self.new_button.clicked.connect(self.new_requested)
         self.open_button.clicked.connect(lambda: self._emit_selected(self.open_requested))
         self.edit_button.clicked.connect(lambda: self._emit_selected(self.edit_requested))
@@ -115,6 +121,7 @@ class ListPage(QWidget):
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.suggest_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
@@ -268,5 +275,5 @@ class ListPage(QWidget):
 
     def _update_buttons(self) -> None:
         has = self.selected_id() is not None
-        for button in (self.open_button, self.edit_button, self.delete_button):
+        for button in (self.open_button, self.edit_button, self.delete_button, self.suggest_button):
             button.setEnabled(has)

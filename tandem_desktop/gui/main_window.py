@@ -15,8 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.kinds import KINDS
+from ..services.matching import MatchingService
 from ..store.repository import Store
 from .display import NBSP
+from .match_batch import MatchBatchView
+from .match_settings import MatchSettingsDialog
 from .section import SectionView
 from .sync_controller import SyncController
 from .tasks import TaskRunner
@@ -28,11 +31,12 @@ class MainWindow(QMainWindow):
     """Sections on the left, the current list (or form, or tandem page) on the right."""
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
-                 sync: SyncController | None = None):
+                 sync: SyncController | None = None, matching: MatchingService | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
         self.sync = sync
+        self.matching = matching if matching is not None else MatchingService(store)  # one per open profile
         self.setObjectName("main_window")
         # Subtitle first: window managers append the application's display name to a title that
         # does not already end with it, which doubled "Tandem Desktop" on X11.
@@ -41,7 +45,8 @@ class MainWindow(QMainWindow):
 
         self.navigation = QListWidget(self)
         self.navigation.setObjectName("navigation")
-        self.navigation.setFixedWidth(170)
+        self.navigation.setFixedWidth(180)
+        self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.navigation.setSpacing(2)
         self.navigation.setStyleSheet("QListWidget#navigation { font-size: 11pt; }"
                                       "QListWidget#navigation::item { padding: 6px 8px; }")
@@ -49,7 +54,7 @@ class MainWindow(QMainWindow):
         self.sections: dict[str, SectionView] = {}
         self.pages: list[QWidget] = []  # in navigation order: the sections, then e.g. « Conflits »
         for kind in SECTIONS:
-            section = SectionView(store, runner, kind, self.stack)
+            section = SectionView(store, runner, kind, self.stack, matching=self.matching)
             section.message.connect(self.show_message)
             section.data_changed.connect(self._data_changed)
             section.list_page.count_changed.connect(self._update_count)
@@ -81,6 +86,11 @@ class MainWindow(QMainWindow):
 
             sync.setParent(self)  # its timers end with the window, on the GUI thread
             self.sync_ui = SyncUi(self, sync)
+        self.batch = MatchBatchView(self.matching, runner, self.stack)
+        self.batch.message.connect(self.show_message)
+        self.batch.data_changed.connect(self._data_changed)
+        self.batch.count_changed.connect(self._update_count)
+        self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
 
     # -- menus and shortcuts ------------------------------------------------------------------
@@ -94,12 +104,21 @@ class MainWindow(QMainWindow):
         self.addAction(action)
         return action
 
+    def edit_match_settings(self) -> None:
+        if MatchSettingsDialog(self.matching, self).exec():
+            self.batch.load_settings()
+            self.show_message("Réglages de la mise en relation enregistrés.")
+
     def _build_actions(self) -> None:
         self.new_action = self._action("action_new", "&Nouvelle fiche", QKeySequence.StandardKey.New, self.new_record)
         self.save_action = self._action("action_save", "&Enregistrer", QKeySequence.StandardKey.Save, self.save)
         self.close_action = self._action("action_escape", "&Fermer la fiche ou effacer la recherche",
                                          QKeySequence(Qt.Key.Key_Escape), self.escape)
         self.find_action = self._action("action_find", "&Rechercher", QKeySequence.StandardKey.Find, self.focus_search)
+        self.suggest_action = self._action("action_suggest", "S&uggérer des mentors ou des mentorés", "Ctrl+M",
+                                           self.suggest)
+        self.match_settings_action = self._action("action_match_settings", "Réglages de la &mise en relation…",
+                                                  "", self.edit_match_settings)
         self.quit_action = self._action("action_quit", "&Quitter", "Ctrl+Q", self.close)
         self.file_menu = self.menuBar().addMenu("&Fichier")
         self.file_menu.addAction(self.quit_action)
@@ -108,6 +127,8 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.find_action)
+        menu.addAction(self.suggest_action)
+        menu.addAction(self.match_settings_action)
         self.view_menu = self.menuBar().addMenu("&Affichage")
         for number, kind in enumerate(SECTIONS, start=1):
             action = self._action(f"action_show_{kind}", KINDS[kind].plural, f"Ctrl+{number}",
@@ -156,6 +177,8 @@ class MainWindow(QMainWindow):
         for section in self.sections.values():
             if section is not origin:
                 section.refresh()
+        if origin is not self.batch:
+            self.batch.mark_stale()
 
     def show_message(self, text: str) -> None:
         self.status_message.setText(text)
@@ -180,6 +203,13 @@ class MainWindow(QMainWindow):
         if section is not None:
             section.escape()
 
+    def suggest(self) -> None:
+        """Ctrl+M: the review deck of the selected mentee or mentor."""
+        section = self.current_section()
+        if section is None or not section.suggest_selected():
+            self.show_message(f"Sélectionnez un·e mentoré·e ou un mentor dans sa liste{NBSP}: Ctrl+M propose "
+                              "alors les meilleures mises en relation.")
+
     def focus_search(self) -> None:
         section = self.current_section()
         if section is not None:
@@ -195,6 +225,7 @@ class MainWindow(QMainWindow):
                     return
         if self.sync is not None:
             self.sync.stop()  # a running sync stops at its next safe point
+        self.batch.stop()  # so does a batch proposal
         self.runner.shutdown()
         event.accept()
 

@@ -8,11 +8,13 @@ from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
+from ..services.matching import MatchingService
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .display import NBSP, record_title
 from .forms import RecordForm
 from .list_page import ListPage
+from .match_deck import MatchDeck
 from .tandem_detail import TandemDetail
 from .tasks import TaskRunner
 
@@ -23,9 +25,12 @@ class SectionView(QStackedWidget):
     data_changed = Signal(str)  # the kind written (this list is already fresh; the window refreshes the others)
     message = Signal(str)  # last action, for the status bar
 
-    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None):
+    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
+                 matching: MatchingService | None = None):
         super().__init__(parent)
         self.store = store
+        self.runner = runner
+        self.matching = matching
         self.kind = kind
         self.spec = KINDS[kind]
         self.setObjectName(f"section_{kind}")
@@ -37,6 +42,9 @@ class SectionView(QStackedWidget):
         page.edit_requested.connect(self.edit_record)
         page.open_requested.connect(self.open_record)
         page.delete_requested.connect(self.delete_record)
+        page.suggest_requested.connect(self.suggest)
+        if matching is None:
+            page.suggest_button.hide()
 
     # -- what is open -------------------------------------------------------------------------
 
@@ -45,6 +53,9 @@ class SectionView(QStackedWidget):
 
     def detail(self) -> TandemDetail | None:
         return self.overlay if isinstance(self.overlay, TandemDetail) else None
+
+    def deck(self) -> MatchDeck | None:
+        return self.overlay if isinstance(self.overlay, MatchDeck) else None
 
     def _push(self, widget: QWidget) -> None:
         self._drop_overlay()
@@ -69,6 +80,8 @@ class SectionView(QStackedWidget):
         if ask and dirty and not confirm(self, "Modifications non enregistrées", question):
             return False
         back_to = self.detail().tandem_id if self.detail() is not None else None
+        if self.deck() is not None:
+            back_to = self.deck().subject_id
         self._drop_overlay()
         if back_to:
             self.list_page.select(back_to)
@@ -97,6 +110,29 @@ class SectionView(QStackedWidget):
         detail.edit_requested.connect(self.edit_record)
         detail.changed.connect(self._detail_changed)
         self._push(detail)
+
+    def suggest(self, record_id: str) -> None:
+        """The review deck of a mentee (mentor cards) or a mentor (mentee cards)."""
+        if self.matching is None or self.kind not in ("mentee", "mentor") or not self.close_overlay():
+            return
+        deck = MatchDeck(self.matching, self.runner, self.kind, record_id, self)
+        deck.changed.connect(self._deck_changed)
+        deck.close_requested.connect(self.close_overlay)
+        self._push(deck)
+        deck.setFocus()
+
+    def suggest_selected(self) -> bool:
+        """Ctrl+M: the deck of the selected row, if this section has one."""
+        record_id = self.list_page.selected_id() if self.overlay is None else None
+        if record_id is None or self.matching is None or self.kind not in ("mentee", "mentor"):
+            return False
+        self.suggest(record_id)
+        return True
+
+    def _deck_changed(self, message: str) -> None:
+        self.message.emit(message)
+        self.list_page.refresh()
+        self.data_changed.emit(self.kind)
 
     def _open_form(self, record_id: str | None) -> None:
         form = RecordForm(self.store, self.kind, record_id, self)
