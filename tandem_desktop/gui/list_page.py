@@ -24,7 +24,7 @@ from ..store.repository import Store
 from .display import kind_count, number, record_title
 from .table_model import RecordTableModel
 from .tasks import TaskRunner
-from .widgets import row_table
+from .widgets import named_button, row_table
 
 SEARCH_DELAY_MS = 150
 SEARCH_HINTS = {
@@ -131,10 +131,7 @@ class ListPage(QWidget):
         self.request_count()
 
     def _button(self, name: str, text: str, tip: str) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setObjectName(name)
-        button.setToolTip(tip)
-        return button
+        return named_button(self, name, text, tip)
 
     def _size_columns(self) -> None:
         """Short values get a fixed width; names and texts share the rest (no sideways scrolling)."""

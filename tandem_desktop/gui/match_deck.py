@@ -40,6 +40,7 @@ from .match_card import (
     plural,
 )
 from .tasks import TaskRunner
+from .widgets import named_button
 
 LOADING_TEXT = "Calcul des suggestions…"
 
@@ -146,10 +147,7 @@ class MatchDeck(QWidget):
         self.reload()
 
     def _button(self, name: str, text: str, tip: str) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setObjectName(name)
-        button.setToolTip(tip)
-        return button
+        return named_button(self, name, text, tip)
 
     def _action(self, text: str, key: Any, slot: Any, button: QPushButton) -> QAction:
         """Keys work wherever the focus is in the deck (arrow keys beat the buttons' focus moves)."""

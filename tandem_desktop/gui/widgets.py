@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QPushButton, QTableView, QWidget
 
 from ..domain.kinds import KINDS
 from ..store.queries import ListQuery
@@ -141,3 +141,11 @@ def row_table(parent: QWidget, name: str, model: QAbstractItemModel) -> QTableVi
     table.setWordWrap(False)
     table.verticalHeader().hide()
     return table
+
+
+def named_button(parent: QWidget, name: str, text: str, tip: str) -> QPushButton:
+    """A button tests and shortcuts can find by object name, with the tooltip that says what it does."""
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    return button
