@@ -78,6 +78,9 @@ class Explainer:
             polarity = FOR if value >= 0.6 else AGAINST if value <= 0.3 else NEUTRAL
             if value == UNKNOWN and criterion.code != "waiting":
                 polarity = NEUTRAL
+            reach = mentee.get("mobility_km")
+            if criterion.code == "distance" and reach is not None and km == km and km > float(reach):
+                polarity = AGAINST  # the text says « au-delà … de déplacement possible »: show it as a drawback
             text = getattr(self, f"_{criterion.code}")(mentee, mentor, value, km)
             out.append(Contribution(criterion.code, criterion.label, round(value, 4),
                                     int(block.contributions[k, r, c]) / 10, polarity, text))
