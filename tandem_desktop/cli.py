@@ -147,10 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("file", metavar="FICHIER")
     sub = command("restore", "remplacer la base du profil par une sauvegarde (l'actuelle est conservée)")
     sub.add_argument("file", metavar="FICHIER")
-    from . import cli_match, cli_sync  # here, not at the top: they use this module's helpers
+    from . import cli_charter, cli_match, cli_sync  # here, not at the top: they use this module's helpers
 
     cli_sync.add_commands(command)
     cli_match.add_commands(command)
+    cli_charter.add_commands(command)
     return parser
 
 
@@ -341,10 +342,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"Fichier de phrase de passe illisible{NBSP}: {exc.filename} ({exc.strerror}).", file=sys.stderr)
         return EXIT_REFUSED
-    from . import cli_match, cli_sync
+    from . import cli_charter, cli_match, cli_sync
 
     try:
-        handler = COMMANDS.get(args.command) or cli_sync.COMMANDS.get(args.command) or cli_match.COMMANDS[args.command]
+        handler = (COMMANDS.get(args.command) or cli_sync.COMMANDS.get(args.command)
+                   or cli_charter.COMMANDS.get(args.command) or cli_match.COMMANDS[args.command])
         return handler(args, settings)
     except DomainError as exc:
         _report(exc, getattr(args, "kind", None))

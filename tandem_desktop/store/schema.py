@@ -6,7 +6,7 @@ domain without a migration fails the suite.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
@@ -117,3 +117,28 @@ sync_flags = Table(
     Column("resolved", Boolean(create_constraint=False), nullable=False, server_default="0"),
 )
 Index("ix_sync_flags_mentor", sync_flags.c.mentor_id)
+
+# Signed charters (migration 0004_charters): the sealed PDF itself lives here, in the encrypted
+# database, never as a loose file in the profile. Local to this device for now; the tandem's status
+# and charter_signed_on are what syncs.
+charters = Table(
+    "charters",
+    metadata,
+    Column("id", String(36), primary_key=True),  # UUIDv7, also printed in the PDF footer and QR code
+    Column("tandem_id", String(36), nullable=False),
+    Column("template_id", String(60), nullable=False),
+    Column("template_version", String(20), nullable=False),
+    Column("verification_code", String(20), nullable=False),
+    Column("mode", String(8), nullable=False),  # "screen" (drawn and sealed) or "ink" (printed, signed by hand)
+    Column("pdf", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),  # of `pdf`, to recognise a file brought back for checking
+    Column("signed_on", String(10), nullable=False),  # ISO date
+    Column("signed_place", Text),
+    Column("scan", LargeBinary),  # the scanned ink-signed charter (PDF or image), if any
+    Column("scan_name", Text),
+    Column("sealed_by", Text),  # the seal certificate's subject; None for ink
+    Column("self_signed", Boolean(create_constraint=False)),  # sealed before enrollment; None for ink
+    Column("created_at", Text, nullable=False),  # ISO UTC timestamp
+)
+Index("ix_charters_tandem", charters.c.tandem_id, charters.c.created_at)
+Index("ix_charters_sha256", charters.c.sha256)

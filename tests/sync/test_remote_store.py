@@ -178,7 +178,7 @@ def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_path) -> 
         assert migrations.pending(conn)
         migrations.upgrade(conn)
     with engine.connect() as conn:
-        assert migrations.current_revision(conn) == "0003_matching"
+        assert migrations.current_revision(conn) == "0004_charters"
         assert conn.execute(text("SELECT first_name FROM mentor")).scalar_one() == "Hélène"
         assert conn.execute(text("SELECT count(*) FROM sync_conflicts")).scalar_one() == 0
     engine.dispose()

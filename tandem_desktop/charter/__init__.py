@@ -1,0 +1,1 @@
+"""Charters: templates, rendering, the digital seal and its verification (no Qt here)."""

@@ -1,0 +1,190 @@
+"""`tandem charter generate|seal|verify|list|export`: the tandem's charter from the command line.
+
+Registered by cli.py; the work is done in services/charters.py. Files are written atomically, and
+only once everything else succeeded: after an error there is no output file, not even a temporary one.
+`verify` exits 0 only for a sealed, intact file; 1 when it is modified, not sealed or unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened, _print_json, _table
+from .settings import Settings
+from .store.errors import StoreError
+from .store.profile import profile_exists
+
+if TYPE_CHECKING:  # pyHanko takes a third of a second to import: only charter commands pay for it
+    from .services.charters import CharterService
+    from .store.charters import StoredCharter
+
+PARTIES = ("mentee", "mentor", "counsellor")  # = charter.render.PARTIES (a test checks), without importing it
+
+
+def _signature(text: str) -> tuple[str, Path]:
+    party, sep, path = text.partition("=")
+    if not sep or party.strip() not in PARTIES or not path:
+        raise argparse.ArgumentTypeError(f"partie=IMAGE attendu, partie parmi {', '.join(PARTIES)}{NBSP}: "
+                                         f"pas «{NBSP}{text}{NBSP}»")
+    return party.strip(), Path(path)
+
+
+def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    charter = command("charter", "charte du tandem (à imprimer, scellée, vérification d'un fichier)")
+    subs = charter.add_subparsers(dest="charter_command", metavar="ACTION", required=True)
+    sub = subs.add_parser("generate", help="écrire la charte non signée, à imprimer et signer à la main")
+    sub.add_argument("tandem_id", metavar="TANDEM_ID")
+    sub.add_argument("--out", required=True, metavar="FICHIER.pdf", help="fichier PDF à écrire")
+    sub.add_argument("--place", metavar="LIEU", help="lieu de signature (sinon la commune de la structure)")
+    sub.add_argument("--template", metavar="MODÈLE", help="identifiant du modèle (sinon charte-tandem)")
+    sub = subs.add_parser("seal", help="signer, sceller et enregistrer la charte ; le tandem passe à « charte signée »")
+    sub.add_argument("tandem_id", metavar="TANDEM_ID")
+    sub.add_argument("--out", required=True, metavar="FICHIER.pdf", help="copie du PDF scellé à écrire")
+    sub.add_argument("--signature", action="append", type=_signature, default=[], metavar="PARTIE=IMAGE",
+                     help=f"image PNG ou JPEG de la signature{NBSP}; parties{NBSP}: {', '.join(PARTIES)}")
+    sub.add_argument("--place", metavar="LIEU", help="lieu de signature (sinon la commune de la structure)")
+    sub.add_argument("--template", metavar="MODÈLE", help="identifiant du modèle (sinon charte-tandem)")
+    sub = subs.add_parser("verify", help="vérifier le sceau d'un PDF de charte (code 0 : intact)")
+    sub.add_argument("file", metavar="FICHIER.pdf")
+    sub.add_argument("--json", action="store_true", help="sortie JSON")
+    sub = subs.add_parser("list", help="chartes enregistrées d'un tandem")
+    sub.add_argument("tandem_id", metavar="TANDEM_ID")
+    sub.add_argument("--json", action="store_true", help="sortie JSON")
+    sub = subs.add_parser("export", help="écrire le PDF (ou le scan) d'une charte enregistrée")
+    sub.add_argument("charter_id", metavar="CHARTE_ID")
+    sub.add_argument("--out", required=True, metavar="FICHIER", help="fichier à écrire")
+    sub.add_argument("--scan", action="store_true", help="le scan de la charte signée à la main")
+
+
+def _target(out: str) -> Path:
+    """The output path, checked before any work so a bad path never costs a seal."""
+    from .services.charters import CharterError
+
+    path = Path(out)
+    if path.is_dir():
+        raise CharterError(f"«{NBSP}{out}{NBSP}» est un dossier{NBSP}: indiquez un nom de fichier.")
+    if not path.parent.is_dir():
+        raise CharterError(f"Dossier introuvable{NBSP}: {path.parent}. Aucun fichier n'a été écrit.")
+    return path
+
+
+def cmd_charter(args: argparse.Namespace, settings: Settings) -> int:
+    if args.charter_command == "verify":
+        return _verify(args, settings)
+    from .charter.context import MissingData
+    from .services.charters import CharterService
+
+    try:
+        with _opened(settings) as profile:
+            return HANDLERS[args.charter_command](args, CharterService(profile.store))
+    except MissingData as exc:  # one line per gap, so the counsellor can tick them off
+        print(f"Charte impossible{NBSP}: il manque{NBSP}:", file=sys.stderr)
+        for item in exc.missing:
+            print(f"  – {item}", file=sys.stderr)
+        print("Complétez les fiches puis recommencez. Aucun fichier n'a été écrit.", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _generate(args: argparse.Namespace, service: CharterService) -> int:
+    from .services.charters import write_atomically
+
+    out = _target(args.out)
+    write_atomically(out, service.generate(args.tandem_id, template_id=args.template, place=args.place))
+    print(f"Charte à imprimer écrite dans {out}.")
+    return EXIT_OK
+
+
+def _seal(args: argparse.Namespace, service: CharterService) -> int:
+    from .charter.render import Signature
+    from .services.charters import write_atomically
+
+    out = _target(args.out)
+    signatures = [Signature(party=party, image=path.read_bytes()) for party, path in args.signature]
+    stored = service.seal(args.tandem_id, signatures, place=args.place, template_id=args.template)
+    try:
+        write_atomically(out, service.pdf(stored.id))
+    except OSError as exc:
+        print(f"La charte est scellée et enregistrée dans le profil, mais {out} n'a pas pu être écrit "
+              f"({exc.strerror or exc}). Reprenez-la avec{NBSP}: tandem charter export {stored.id} --out FICHIER",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    origin = "certificat local non enrôlé" if stored.self_signed else "certificat délivré par le hub"
+    print(f"Charte scellée et enregistrée{NBSP}: {out}")
+    print(f"Charte {stored.id} · code {stored.verification_code} · sceau{NBSP}: {stored.sealed_by} ({origin})")
+    print(f"Empreinte SHA-256{NBSP}: {stored.sha256}")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from .charter.verify import VerifyReport, verify_pdf
+    from .services.charters import CharterService
+
+    data = Path(args.file).read_bytes()
+    report: VerifyReport | None = None
+    if profile_exists(settings):
+        try:
+            with _opened(settings) as profile:
+                report = CharterService(profile.store).verify(data)
+        except StoreError as exc:  # locked or no passphrase: still check the seal, without the hub's CA
+            print(f"Profil non ouvert ({exc}){NBSP}; vérification sans l'autorité du hub.", file=sys.stderr)
+    if report is None:
+        report = verify_pdf(data)
+    if args.json:
+        _print_json({**dataclasses.asdict(report), "ok": report.ok})
+    else:
+        print(f"Fichier{NBSP}: {args.file}")
+        print(f"Empreinte SHA-256{NBSP}: {report.sha256}")
+        for message in report.messages:
+            print(message)
+    if not report.ok:
+        print(f"Vérification échouée{NBSP}: {report.messages[0] if report.messages else 'sceau invalide.'}",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def _plain(charter: StoredCharter) -> dict[str, object]:
+    return dataclasses.asdict(charter)
+
+
+def _list(args: argparse.Namespace, service: CharterService) -> int:
+    found = service.charters_of(args.tandem_id)
+    if args.json:
+        _print_json([_plain(c) for c in found])
+        return EXIT_OK
+    rows = [["Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
+    for c in found:
+        seal = ("local" if c.self_signed else "hub") if c.mode == "screen" else ("scan" if c.has_scan else "—")
+        rows.append([c.id, "écran" if c.mode == "screen" else "encre", c.signed_on, c.signed_place or "",
+                     f"{c.template_id} {c.template_version}", seal])
+    if found:
+        print(_table(rows))
+    print(f"{len(found)} charte(s).", file=sys.stderr)
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, service: CharterService) -> int:
+    from .services.charters import CharterError, write_atomically
+
+    out = _target(args.out)
+    if args.scan:
+        scan = service.scan(args.charter_id)
+        if scan is None:
+            raise CharterError(f"Aucun scan pour la charte {args.charter_id}.")
+        data = scan[0]
+    else:
+        data = service.pdf(args.charter_id)
+    write_atomically(out, data)
+    print(f"Écrit{NBSP}: {out}")
+    return EXIT_OK
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, CharterService], int]] = {
+    "generate": _generate, "seal": _seal, "list": _list, "export": _export,
+}
+COMMANDS = {"charter": cmd_charter}

@@ -1,0 +1,244 @@
+"""Charter use cases: print one, seal one signed on screen, record one signed in ink, check a file.
+
+The GUI and the CLI call only this. Everything that can refuse (missing data, a bad signature image or
+scan, an ended tandem) is checked before anything is written; the charter row and the tandem's move to
+« charte signée » then commit in one transaction. PDFs stay inside the encrypted database: files are
+written only where the counsellor asks, and atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from ..charter.context import CharterContext, build_context
+from ..charter.render import PARTY_LABELS, Signature, render_charter, verification_code
+from ..charter.seal import SealIdentity, device_identity, hub_ca_pem, seal_pdf
+from ..charter.template import DEFAULT_TEMPLATE, Template, load_template
+from ..charter.verify import VerifyReport, verify_pdf
+from ..domain.errors import DomainError
+from ..domain.ids import new_id
+from ..store import charters as charter_store
+from ..store.charters import StoredCharter
+from ..store.repository import Store
+from .tandems import move_tandem
+
+__all__ = ["CharterError", "CharterService", "StoredCharter", "image_kind", "scan_kind", "write_atomically"]
+
+NBSP = "\u00a0"
+MAX_SCAN_BYTES = 50 * 1024 * 1024
+SEAL_REASON = "Charte du tandem signée par les parties"
+
+
+class CharterError(DomainError):
+    """A charter that cannot be made or recorded; the message is French and says what to do."""
+
+
+def image_kind(data: bytes) -> str | None:
+    """"png" or "jpeg" from the file's first bytes (never from its name), else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    return None
+
+
+def scan_kind(data: bytes, name: str | None = None) -> str:
+    """"pdf", "png" or "jpeg" for an accepted scan; CharterError in French for anything else."""
+    shown = f"«{NBSP}{name}{NBSP}»" if name else "Le fichier"
+    if not data:
+        raise CharterError(f"Scan refusé{NBSP}: {shown} est vide.")
+    if len(data) > MAX_SCAN_BYTES:
+        raise CharterError(f"Scan refusé{NBSP}: {shown} dépasse {MAX_SCAN_BYTES // (1024 * 1024)}{NBSP}Mo.")
+    suffix = Path(name or "").suffix.lower()
+    if data.startswith(b"%PDF"):
+        return "pdf"
+    if suffix == ".pdf":
+        raise CharterError(f"Scan refusé{NBSP}: {shown} porte l'extension .pdf mais n'est pas un PDF.")
+    kind = image_kind(data)
+    if kind is None:
+        raise CharterError(f"Scan refusé{NBSP}: {shown} n'est ni un PDF ni une image PNG ou JPEG.")
+    return kind
+
+
+def write_atomically(path: Path | str, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file in the same folder and os.replace: whoever opens
+    the path sees the old file or the whole new one, never half a PDF; on failure nothing is left."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    template: Template
+    context: CharterContext
+    tandem: dict
+
+
+class CharterService:
+    """Charters of the tandems in one profile's encrypted store."""
+
+    def __init__(self, store: Store, *, templates_dir: Path | None = None):
+        self.store = store
+        self.templates_dir = templates_dir
+
+    # -- making charters ------------------------------------------------------------------------
+
+    def generate(self, tandem_id: str, *, template_id: str | None = None, today: date | None = None,
+                 place: str | None = None) -> bytes:
+        """The unsigned charter, for printing and signing in ink; nothing is stored."""
+        prepared = self._prepare(tandem_id, template_id, today or self.store.today(), place)
+        charter_id = new_id()
+        return render_charter(prepared.template, prepared.context, charter_id=charter_id,
+                              verification_code=verification_code(charter_id))
+
+    def seal(self, tandem_id: str, signatures: Sequence[Signature], *, place: str | None = None,
+             today: date | None = None, template_id: str | None = None) -> StoredCharter:
+        """Render with the drawn signatures, seal with this device's identity, store, mark signed."""
+        signed_on = today or self.store.today()
+        prepared = self._prepare(tandem_id, template_id, signed_on, place)
+        for signature in signatures:
+            if signature.image is None and not signature.strokes:
+                label = PARTY_LABELS.get(signature.party, signature.party)
+                raise CharterError(f"Signature vide ({label}){NBSP}: dessinez-la ou retirez-la.")
+        charter_id = new_id()
+        code = verification_code(charter_id)
+        signed_place = self._place(prepared, place)
+        rendered = render_charter(prepared.template, prepared.context, charter_id=charter_id,
+                                  verification_code=code, signatures=tuple(signatures), signed_on=signed_on,
+                                  signed_place=signed_place)  # refuses an unknown party or a bad image
+        identity = self.identity()  # only now: a refused charter must not even create the local key
+        sealed = seal_pdf(rendered, identity, reason=SEAL_REASON, location=signed_place)
+        return self._store(prepared, charter_id, code, "screen", sealed, signed_on, signed_place,
+                           sealed_by=identity.subject, self_signed=identity.self_signed)
+
+    def record_ink_signature(self, tandem_id: str, *, signed_on: date, place: str | None,
+                             scan: bytes | None = None, scan_name: str | None = None,
+                             template_id: str | None = None) -> StoredCharter:
+        """A charter printed and signed by hand: keep the reference text (and the scan if given)."""
+        if signed_on > self.store.today():
+            raise CharterError(f"Date de signature invalide{NBSP}: elle ne peut pas être dans le futur.")
+        if scan is not None:
+            scan_kind(scan, scan_name)
+        prepared = self._prepare(tandem_id, template_id, signed_on, place)
+        _check_not_before_steps(prepared.tandem, signed_on)
+        charter_id = new_id()
+        code = verification_code(charter_id)
+        signed_place = self._place(prepared, place)
+        reference = render_charter(prepared.template, prepared.context, charter_id=charter_id,
+                                   verification_code=code, signed_on=signed_on, signed_place=signed_place)
+        return self._store(prepared, charter_id, code, "ink", reference, signed_on, signed_place,
+                           scan=scan, scan_name=(scan_name or None) if scan is not None else None)
+
+    # -- reading and checking -------------------------------------------------------------------
+
+    def identity(self) -> SealIdentity:
+        """What seals on this device: the hub-issued certificate once enrolled, else the local one."""
+        return device_identity(self.store)
+
+    def charters_of(self, tandem_id: str) -> list[StoredCharter]:
+        return charter_store.charters_of(self.store, tandem_id)
+
+    def charter(self, charter_id: str) -> StoredCharter:
+        return charter_store.get_charter(self.store, charter_id)
+
+    def pdf(self, charter_id: str) -> bytes:
+        return charter_store.charter_pdf(self.store, charter_id)
+
+    def scan(self, charter_id: str) -> tuple[bytes, str | None] | None:
+        return charter_store.charter_scan(self.store, charter_id)
+
+    def verify(self, pdf: bytes) -> VerifyReport:
+        """verify_pdf against this device's hub CA, plus: is it byte for byte a charter stored here?"""
+        report = verify_pdf(pdf, hub_ca_pem=hub_ca_pem(self.store))
+        if not report.sealed and report.charter_id is None:
+            return report
+        match = charter_store.find_by_sha256(self.store, report.sha256)
+        report.matches_local = match is not None
+        if match is not None:
+            report.messages.append(f"Identique à la charte enregistrée sur ce poste (signée le "
+                                   f"{_french_date(match.signed_on)}).")
+        elif report.charter_id and self._known(report.charter_id):
+            report.messages.append(f"Différent de la charte {report.charter_id} enregistrée sur ce poste.")
+        return report
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _prepare(self, tandem_id: str, template_id: str | None, today: date, place: str | None) -> _Prepared:
+        tandem = self.store.get("tandem", tandem_id)
+        if tandem["status"] == "ended":
+            raise CharterError(f"Ce tandem est terminé{NBSP}: sa charte ne peut plus être signée.")
+        template = load_template(template_id or DEFAULT_TEMPLATE, directory=self.templates_dir)
+        context = build_context(self.store, tandem_id, today, template, place=place)
+        return _Prepared(template, context, tandem)
+
+    @staticmethod
+    def _place(prepared: _Prepared, place: str | None) -> str | None:
+        return (place or "").strip() or prepared.context.values.get("charter.place") or None
+
+    def _known(self, charter_id: str) -> bool:
+        try:
+            self.charter(charter_id)
+        except DomainError:
+            return False
+        return True
+
+    def _store(self, prepared: _Prepared, charter_id: str, code: str, mode: str, pdf: bytes, signed_on: date,
+               signed_place: str | None, *, sealed_by: str | None = None, self_signed: bool | None = None,
+               scan: bytes | None = None, scan_name: str | None = None) -> StoredCharter:
+        values = {
+            "id": charter_id, "tandem_id": prepared.tandem["id"], "template_id": prepared.template.id,
+            "template_version": prepared.template.version, "verification_code": code, "mode": mode, "pdf": pdf,
+            "sha256": hashlib.sha256(pdf).hexdigest(), "signed_on": signed_on.isoformat(),
+            "signed_place": signed_place, "scan": scan, "scan_name": scan_name, "sealed_by": sealed_by,
+            "self_signed": self_signed, "created_at": datetime.now(UTC).isoformat(),
+        }
+        with self.store.transaction():
+            stored = charter_store.insert_charter(self.store, values)
+            _mark_signed(self.store, prepared.tandem["id"], signed_on)
+        return stored
+
+
+def _check_not_before_steps(tandem: dict, signed_on: date) -> None:
+    for name, label in (("proposed_on", "la proposition"), ("accepted_on", "l'acceptation")):
+        if tandem.get(name) and signed_on.isoformat() < tandem[name]:
+            raise CharterError(f"Date de signature invalide{NBSP}: elle précède {label} du tandem "
+                               f"({_french_date(tandem[name])}).")
+
+
+def _mark_signed(store: Store, tandem_id: str, signed_on: date) -> None:
+    """Step by step to « charte signée » (the lifecycle allows no jump); a later step stays as it is."""
+    status = store.get("tandem", tandem_id)["status"]
+    if status == "proposed":
+        move_tandem(store, tandem_id, "accepted", accepted_on=signed_on.isoformat())
+        status = "accepted"
+    if status == "accepted":
+        move_tandem(store, tandem_id, "charter_signed", charter_signed_on=signed_on.isoformat())
+    elif status == "charter_signed":  # signed again (a new template version): the latest date counts
+        store.update("tandem", tandem_id, {"charter_signed_on": signed_on.isoformat()})
+
+
+def _french_date(iso: str) -> str:
+    from ..charter.verify import MONTHS
+
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
