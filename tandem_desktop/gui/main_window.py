@@ -119,8 +119,11 @@ class MainWindow(QMainWindow):
                                            self.suggest)
         self.match_settings_action = self._action("action_match_settings", "Réglages de la &mise en relation…",
                                                   "", self.edit_match_settings)
+        self.verify_action = self._action("action_verify_charter", "&Vérifier une charte…", "", self.verify_charter)
         self.quit_action = self._action("action_quit", "&Quitter", "Ctrl+Q", self.close)
         self.file_menu = self.menuBar().addMenu("&Fichier")
+        self.file_menu.addAction(self.verify_action)
+        self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("Fi&che")
         for action in (self.new_action, self.save_action, self.close_action):
@@ -134,6 +137,13 @@ class MainWindow(QMainWindow):
             action = self._action(f"action_show_{kind}", KINDS[kind].plural, f"Ctrl+{number}",
                                   lambda _=False, k=kind: self.show_section(k))
             self.view_menu.addAction(action)
+
+    def verify_charter(self) -> None:
+        """« Vérifier une charte… »: any charter PDF, from this device or another."""
+        from .charter_verify import VerifyDialog
+
+        self.verify_dialog = VerifyDialog(self.section("tandem").charters, self.runner, self)
+        self.verify_dialog.open()
 
     def add_page(self, name: str, title: str, page: QWidget, shortcut: str) -> QAction:
         """Another navigation entry after the sections (its own count text goes to the status bar)."""

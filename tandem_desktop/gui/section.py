@@ -3,6 +3,8 @@ the open form or tandem page. Delete confirmations and refused deletes are handl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 
@@ -18,6 +20,9 @@ from .match_deck import MatchDeck
 from .tandem_detail import TandemDetail
 from .tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from ..services.charters import CharterService
+
 
 class SectionView(QStackedWidget):
     """Index 0 is the list; a form or a tandem page is pushed on top and closed with Échap."""
@@ -26,11 +31,12 @@ class SectionView(QStackedWidget):
     message = Signal(str)  # last action, for the status bar
 
     def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
-                 matching: MatchingService | None = None):
+                 matching: MatchingService | None = None, charters: CharterService | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
         self.matching = matching
+        self._charters = charters
         self.kind = kind
         self.spec = KINDS[kind]
         self.setObjectName(f"section_{kind}")
@@ -45,6 +51,15 @@ class SectionView(QStackedWidget):
         page.suggest_requested.connect(self.suggest)
         if matching is None:
             page.suggest_button.hide()
+
+    @property
+    def charters(self) -> CharterService:
+        """Made on first use: the charter machinery (ReportLab, pyHanko) costs half a second to import."""
+        if self._charters is None:
+            from ..services.charters import CharterService
+
+            self._charters = CharterService(self.store)
+        return self._charters
 
     # -- what is open -------------------------------------------------------------------------
 
@@ -105,7 +120,7 @@ class SectionView(QStackedWidget):
             return
         if not self.close_overlay():
             return
-        detail = TandemDetail(self.store, record_id, self)
+        detail = TandemDetail(self.store, record_id, self, runner=self.runner, charters=self.charters)
         detail.back_requested.connect(self.close_overlay)
         detail.edit_requested.connect(self.edit_record)
         detail.changed.connect(self._detail_changed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,8 +25,12 @@ from ..store.errors import StoreError
 from ..store.repository import Store
 from .binding import FormBinding
 from .display import NBSP, display_value, french_date, ref_label
+from .tasks import TaskRunner
 from .timeline import TimelineDelegate
 from .uiload import child, load_ui
+
+if TYPE_CHECKING:
+    from ..services.charters import CharterService
 
 TANDEM = KINDS["tandem"]
 MEETING = KINDS["meeting"]
@@ -50,7 +54,8 @@ class TandemDetail(QWidget):
     back_requested = Signal()
     edit_requested = Signal(str)
 
-    def __init__(self, store: Store, tandem_id: str, parent: QWidget | None = None):
+    def __init__(self, store: Store, tandem_id: str, parent: QWidget | None = None,
+                 runner: TaskRunner | None = None, charters: CharterService | None = None):
         super().__init__(parent)
         self.store = store
         self.tandem_id = tandem_id
@@ -71,6 +76,14 @@ class TandemDetail(QWidget):
         self.add_button.clicked.connect(self.add_meeting)
         child(self.ui, QPushButton, "back_button").clicked.connect(self.back_requested)
         child(self.ui, QPushButton, "edit_button").clicked.connect(lambda: self.edit_requested.emit(self.tandem_id))
+        self.charter_panel = None
+        if runner is not None and charters is not None:  # the « Charte » group, under the objectives
+            from .charter_panel import CharterPanel
+
+            self.charter_panel = CharterPanel(store, charters, runner, tandem_id, self.ui)
+            self.charter_panel.signed.connect(self._charter_signed)
+            column = self.ui.findChild(QVBoxLayout, "left_column")
+            column.insertWidget(column.count() - 1, self.charter_panel)
         self._reset_quick_add()
         self.reload()
 
@@ -99,6 +112,8 @@ class TandemDetail(QWidget):
         self._set("objectives_label", tandem.get("objectives") or "Aucun objectif saisi pour l'instant.")
         self._build_moves(tandem["status"])
         self._fill_timeline()
+        if self.charter_panel is not None:
+            self.charter_panel.reload(tandem["status"])
 
     def _set(self, name: str, text: str) -> None:
         child(self.ui, QLabel, name).setText(text)
@@ -160,6 +175,10 @@ class TandemDetail(QWidget):
         self.reload()
         self.changed.emit(f"Tandem passé à l'étape «{NBSP}{lifecycle.label(status)}{NBSP}».")
         return True
+
+    def _charter_signed(self, message: str) -> None:
+        self.reload()
+        self.changed.emit(message)
 
     def add_meeting(self) -> bool:
         values = {k: v for k, v in self.meeting_form.values().items() if k != "tandem_id"}

@@ -13,12 +13,12 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ..charter.context import CharterContext, build_context
-from ..charter.render import PARTY_LABELS, Signature, render_charter, verification_code
+from ..charter.context import CharterContext, MissingData, build_context
+from ..charter.render import PARTIES, PARTY_LABELS, Signature, render_charter, verification_code
 from ..charter.seal import SealIdentity, device_identity, hub_ca_pem, seal_pdf
 from ..charter.template import DEFAULT_TEMPLATE, Template, load_template
 from ..charter.verify import VerifyReport, verify_pdf
@@ -91,6 +91,15 @@ class _Prepared:
     tandem: dict
 
 
+@dataclass(frozen=True)
+class SigningSetup:
+    """What the signing dialogs need, read on the worker: who signs, where, with which certificate."""
+
+    parties: list[tuple[str, str]]
+    place: str
+    local_certificate: bool
+
+
 class CharterService:
     """Charters of the tandems in one profile's encrypted store."""
 
@@ -147,6 +156,17 @@ class CharterService:
                            scan=scan, scan_name=(scan_name or None) if scan is not None else None)
 
     # -- reading and checking -------------------------------------------------------------------
+
+    def signing_setup(self, tandem_id: str) -> SigningSetup:
+        """Check the records first (MissingData before anyone signs); a missing place only is fine, it is asked."""
+        template = load_template(DEFAULT_TEMPLATE, directory=self.templates_dir)
+        try:
+            context = build_context(self.store, tandem_id, self.store.today(), template)
+        except MissingData:
+            context = build_context(self.store, tandem_id, self.store.today(), template, place="?")  # what else
+            context = replace(context, values={**context.values, "charter.place": ""})
+        names = [(party, context.values.get(f"{party}.full_name") or "") for party in PARTIES]
+        return SigningSetup(names, context.values.get("charter.place", ""), self.identity().self_signed)
 
     def identity(self) -> SealIdentity:
         """What seals on this device: the hub-issued certificate once enrolled, else the local one."""

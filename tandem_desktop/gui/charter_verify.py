@@ -1,0 +1,201 @@
+"""« Vérifier une charte »: choose a PDF, check its seal on the worker, say plainly what it means.
+
+The headline answers the one question asked (can this paper be trusted?); the details below it say
+who sealed it, under which authority, when, from which template, and whether this device holds the
+same charter.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..charter.verify import MSG_NO_SEAL
+from .charter_dialogs import error_text
+from .display import NBSP
+from .tasks import TaskRunner
+from .widgets import named_button
+
+if TYPE_CHECKING:
+    from ..charter.verify import VerifyReport
+    from ..services.charters import CharterService
+
+INTACT, MODIFIED, NO_SEAL, UNREADABLE = "intact", "modified", "no_seal", "unreadable"
+HEADLINES = {
+    INTACT: ("✓ Sceau intact", "#1b7f3b"),
+    MODIFIED: ("✗ Document modifié après le scellement", "#b3261e"),
+    NO_SEAL: ("Aucun sceau", "#8a4b00"),
+    UNREADABLE: ("✗ Fichier illisible", "#b3261e"),
+}
+DETAILS = ("signer", "issuer", "hub", "date", "template", "charter", "local")
+DETAIL_LABELS = {"signer": "Scellé par", "issuer": "Certificat délivré par", "hub": "Autorité du hub",
+                 "date": "Date du sceau", "template": "Modèle", "charter": "Charte", "local": "Base de ce poste"}
+
+
+def verdict(report: VerifyReport) -> str:
+    """Which headline: intact, modified, not sealed, or not a readable PDF."""
+    if report.sealed:
+        return MODIFIED if report.modified_after_seal or not report.intact else INTACT
+    return NO_SEAL if MSG_NO_SEAL in report.messages else UNREADABLE
+
+
+def common_name(rfc4514: str | None) -> str:
+    """« CN=Tandem Desktop — poste non enrôlé,O=Tandem Desktop » → « Tandem Desktop — poste non enrôlé »."""
+    if not rfc4514:
+        return "—"
+    for part in rfc4514.split(","):
+        key, _, value = part.partition("=")
+        if key.strip().upper() == "CN":
+            return value.strip().replace("\\", "")
+    return rfc4514
+
+
+def detail_texts(report: VerifyReport) -> dict[str, str]:
+    """The value shown for each detail row (« — » when the file does not say)."""
+    if report.self_signed:
+        hub = f"Non{NBSP}: certificat local d'un poste non enrôlé, que le hub ne garantit pas"
+    else:
+        hub = {True: "Oui, le certificat remonte à l'autorité du hub Tandem",
+               False: f"Non{NBSP}: une autre autorité que celle du hub de ce poste",
+               None: f"Impossible à vérifier{NBSP}: ce poste n'est pas enrôlé auprès d'un hub"}[report.chains_to_hub]
+    local = {True: "Identique à la charte enregistrée sur ce poste",
+             False: "Aucune charte identique enregistrée sur ce poste",
+             None: "—"}[report.matches_local]
+    when = _french_moment(report.signed_at)
+    return {"signer": common_name(report.signer_subject), "issuer": common_name(report.signer_issuer),
+            "hub": hub if report.sealed else "—", "date": when, "template": report.template or "—",
+            "charter": report.charter_id or "—", "local": local}
+
+
+def _french_moment(iso: str | None) -> str:
+    from datetime import datetime
+
+    if not iso:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    return f"{moment:%d/%m/%Y} à {moment.hour}{NBSP}h{NBSP}{moment.minute:02d}"
+
+
+class VerifyDialog(QDialog):
+    """Modal; `report` holds the last verdict."""
+
+    def __init__(self, service: CharterService, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.service = service
+        self.runner = runner
+        self.report: VerifyReport | None = None
+        self.path: Path | None = None
+        self.busy = False
+        self.setObjectName("verify_dialog")
+        self.setWindowTitle("Vérifier une charte")
+        self.file_label = QLabel("Choisissez le PDF d'une charte scellée, reçu par courriel ou imprimé depuis "
+                                 "un autre poste.", self)
+        self.file_label.setObjectName("file_label")
+        self.file_label.setWordWrap(True)
+        self.choose_button = named_button(self, "choose_button", "Choisir un fichier…", "Choisir le PDF à vérifier")
+        self.choose_button.clicked.connect(self.choose)
+        self.headline = QLabel("", self)
+        self.headline.setObjectName("headline_label")
+        self.headline.hide()
+        self.messages_label = QLabel("", self)
+        self.messages_label.setObjectName("messages_label")
+        self.messages_label.setWordWrap(True)
+        self.messages_label.setTextFormat(Qt.TextFormat.RichText)
+        self.messages_label.setStyleSheet("QLabel#messages_label { background: palette(base); padding: 8px; "
+                                          "border: 1px solid palette(mid); }")
+        self.detail_labels: dict[str, QLabel] = {}
+        self.details = QWidget(self)
+        form = QFormLayout(self.details)
+        form.setContentsMargins(0, 8, 0, 0)
+        for key in DETAILS:
+            value = QLabel("—", self.details)
+            value.setObjectName(f"detail_{key}")
+            value.setWordWrap(True)
+            form.addRow(f"{DETAIL_LABELS[key]}{NBSP}:", value)
+            self.detail_labels[key] = value
+        self.details.hide()
+        self.close_button = named_button(self, "close_button", "Fermer", "Fermer (Échap)")
+        self.close_button.clicked.connect(self.accept)
+
+        top = QHBoxLayout()
+        top.addWidget(self.file_label, 1)
+        top.addWidget(self.choose_button)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.messages_label)
+        layout.addWidget(self.details)
+        layout.addStretch(1)
+        layout.addLayout(bottom)
+        self.resize(680, 460)
+
+    def choose(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Vérifier une charte", str(Path.home()),
+                                                "Documents PDF (*.pdf);;Tous les fichiers (*)")
+        if chosen:
+            self.verify_file(Path(chosen))
+
+    def verify_file(self, path: Path) -> None:
+        """Read the file, then check it on the worker (pyHanko and the local charters table)."""
+        if self.busy:
+            return
+        self.path = path
+        self.file_label.setText(f"Fichier{NBSP}: {path.name}")
+        self.file_label.setToolTip(str(path))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self._failed(exc)
+            return
+        self.busy = True
+        self.choose_button.setEnabled(False)
+        self.headline.hide()
+        self.details.hide()
+        self.messages_label.setText("Vérification en cours…")
+        service = self.service
+        self.runner.submit(lambda: service.verify(data), self.show_report, self._failed)
+
+    def show_report(self, report: Any) -> None:
+        self.busy = False
+        self.choose_button.setEnabled(True)
+        self.report = report
+        text, color = HEADLINES[verdict(report)]
+        self.headline.setText(text)
+        self.headline.setStyleSheet(f"font-size: 15pt; font-weight: 700; color: {color};")
+        self.headline.show()
+        items = "".join(f"<li>{html.escape(message)}</li>" for message in report.messages)
+        self.messages_label.setText(f'<ul style="margin: 0; -qt-list-indent: 1;">{items}</ul>')
+        for key, value in detail_texts(report).items():
+            self.detail_labels[key].setText(value)
+        self.details.setVisible(report.sealed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self.choose_button.setEnabled(True)
+        text, color = HEADLINES[UNREADABLE]
+        self.headline.setText(text)
+        self.headline.setStyleSheet(f"font-size: 15pt; font-weight: 700; color: {color};")
+        self.headline.show()
+        self.details.hide()
+        self.messages_label.setText(html.escape(error_text(exc)).replace("\n", "<br>"))
+
+    def headline_text(self) -> str:
+        return self.headline.text() if self.headline.isVisible() else ""
