@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
 
 import keyring
+from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
@@ -113,7 +114,7 @@ def main() -> None:
             last = service.seal(tandem_id, signed)
         batch_s = time.perf_counter() - started
         size = len(service.pdf(last.id)) if last else 0
-        pages = service.pdf(last.id).count(b"/Type /Page\n") if last else 0
+        pages = len(PdfReader(io.BytesIO(service.pdf(last.id))).pages) if last else 0
         profile.close()
     print(json.dumps({
         "generate_ms": round(generate_ms, 1), "seal_ms": round(seal_ms, 1), "batch_100_s": round(batch_s, 2),
