@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -192,19 +191,6 @@ def test_sealing_garbage_is_refused_in_french(identity: SealIdentity) -> None:
 
 # -- with a real hub ------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def hub_world(tmp_path: Path) -> Iterator[World]:
-    from tandem_desktop.hub import admin
-
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    world = World(url, tmp_path)
-    world.start_hub()
-    world.engine = admin.connect(url)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 def test_once_enrolled_the_seal_chains_to_the_hub_ca(hub_world: World) -> None:

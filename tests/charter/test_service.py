@@ -6,7 +6,6 @@ import hashlib
 import io
 import os
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -265,19 +264,6 @@ def test_write_atomically_leaves_the_old_file_or_the_new_one_never_a_temp(
 
 # -- enrolled with a real hub -----------------------------------------------------------------------
 
-
-@pytest.fixture
-def hub_world(tmp_path: Path) -> Iterator[World]:
-    from tandem_desktop.hub import admin
-
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    world = World(url, tmp_path)
-    world.start_hub()
-    world.engine = admin.connect(url)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 def test_an_enrolled_device_seals_with_its_hub_certificate(hub_world: World) -> None:
