@@ -27,6 +27,7 @@ class FieldType(StrEnum):
 
 _MISSING = object()
 _MEMO_SIZE = 4096
+LONG_TEXT_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class FieldSpec:
     default: Any = None
     minimum: int | None = None
     maximum: int | None = None
-    max_length: int = 200
+    max_length: int = 200  # characters of a text, or of each item of a list
+    max_items: int = 50  # items of a list
     searchable: bool = False
     # Recent inputs and their parsed values: imports repeat the same communes, dates, lists and
     # structure ids thousands of times, and parsing each anew dominated bulk writes.
@@ -58,8 +60,8 @@ class FieldSpec:
         if raw is None:
             return None
         if type(raw) is str:
-            if self.type is FieldType.TEXT:  # the commonest case, inline: bulk imports run it 10⁵ times
-                text = " ".join(raw.split())
+            if self.type is FieldType.TEXT and raw.isprintable():  # the commonest case, inline: bulk
+                text = " ".join(raw.split())  # imports run it 10⁵ times (controls take the slow path)
                 if len(text) <= self.max_length:
                     return text or None
             elif not raw or raw.isspace():
@@ -80,9 +82,9 @@ class FieldSpec:
 
     def _parse_text(self, raw: Any) -> str:
         if self.type is FieldType.LONG_TEXT:
-            text, limit = str(raw).strip(), 20_000
+            text, limit = v.multi_line(raw), LONG_TEXT_LIMIT
         else:
-            text, limit = " ".join(str(raw).split()), self.max_length
+            text, limit = v.one_line(raw), self.max_length
         if len(text) > limit:
             raise v.InvalidValue(f"Texte trop long ({len(text)} caractères, {limit} au plus).")
         return text
@@ -101,26 +103,36 @@ class FieldSpec:
         items = v.parse_list(raw)
         allowed = self.codes
         if allowed and (unknown := [i for i in items if i not in allowed]):
-            raise v.InvalidValue(f"Valeur inconnue\u00a0: « {unknown[0]} ».")
+            raise v.InvalidValue(f"Valeur inconnue\u00a0: « {v.shown(unknown[0])} ».")
+        if len(items) > self.max_items:
+            raise v.InvalidValue(f"Liste trop longue ({len(items)} éléments, {self.max_items} au plus).")
+        for position, item in enumerate(items, 1):
+            if len(item) > self.max_length:
+                raise v.InvalidValue(f"Élément {position} trop long ({len(item)} caractères, "
+                                     f"{self.max_length} au plus).")
         return items or None
 
     def _parse_ref(self, raw: Any) -> str:
         from .ids import is_record_id
 
-        text = str(raw).strip().lower()
+        if not isinstance(raw, str):
+            raise v.InvalidValue("Identifiant invalide.")
+        text = raw.strip().lower()
         if not is_record_id(text):
             raise v.InvalidValue("Identifiant invalide.")
         return text
 
     def _parse_choice(self, raw: Any) -> str:
+        options = ", ".join(f"« {label} » ({code})" for code, label in self.choices)
+        if not isinstance(raw, str):
+            raise v.InvalidValue(f"Choix invalide. Possibles\u00a0: {options}.")
         if raw in self.codes:
             return raw
-        text = str(raw).strip()
+        text = raw.strip()
         for code, label in self.choices:
             if text in (code, label) or text.casefold() == label.casefold():
                 return code
-        options = ", ".join(f"« {label} » ({code})" for code, label in self.choices)
-        raise v.InvalidValue(f"Choix invalide\u00a0: « {text} ». Possibles\u00a0: {options}.")
+        raise v.InvalidValue(f"Choix invalide\u00a0: « {v.shown(text)} ». Possibles\u00a0: {options}.")
 
 
 @lru_cache(maxsize=256)
@@ -131,9 +143,9 @@ def _codes(choices: tuple[tuple[str, str], ...]) -> frozenset[str]:
 _PARSERS = {
     FieldType.TEXT: FieldSpec._parse_text,
     FieldType.LONG_TEXT: FieldSpec._parse_text,
-    FieldType.EMAIL: lambda _spec, raw: v.normalize_email(str(raw)),
-    FieldType.PHONE: lambda _spec, raw: v.normalize_phone(str(raw)),
-    FieldType.POSTAL_CODE: lambda _spec, raw: v.normalize_postal_code(str(raw)),
+    FieldType.EMAIL: lambda _spec, raw: v.normalize_email(v.as_text(raw)),
+    FieldType.PHONE: lambda _spec, raw: v.normalize_phone(v.as_text(raw)),
+    FieldType.POSTAL_CODE: lambda _spec, raw: v.normalize_postal_code(v.as_text(raw)),
     FieldType.DATE: FieldSpec._parse_date,
     FieldType.INT: lambda spec, raw: v.parse_int(raw, spec.minimum, spec.maximum),
     FieldType.BOOL: lambda _spec, raw: v.parse_bool(raw),

@@ -71,9 +71,9 @@ def _profile() -> tuple[FieldSpec, ...]:
         FieldSpec("sector", "Secteur", max_length=120, searchable=True),
         FieldSpec("trade_code", "Métier (code ROME)", max_length=10),
         FieldSpec("trade", "Métier", max_length=120, searchable=True),
-        FieldSpec("skills", "Compétences", T.LIST, searchable=True),
-        FieldSpec("languages", "Langues", T.LIST, default=("français",)),
-        FieldSpec("availability", "Disponibilités", T.LIST),
+        FieldSpec("skills", "Compétences", T.LIST, searchable=True, max_length=120),
+        FieldSpec("languages", "Langues", T.LIST, default=("français",), max_length=40, max_items=20),
+        FieldSpec("availability", "Disponibilités", T.LIST, max_length=80, max_items=30),
     )
 
 
@@ -155,13 +155,14 @@ MENTEE = KindSpec(
         FieldSpec("mobility_mode", "Mobilité", T.CHOICE, choices=MOBILITY_MODES),
         FieldSpec("mobility_km", "Déplacement possible (km)", T.INT, minimum=0, maximum=300, default=10),
         # Matching: what the mentee expects from a mentor, and what rules a mentor out.
-        FieldSpec("needs", "Besoins d'accompagnement", T.LIST, searchable=True),
+        FieldSpec("needs", "Besoins d'accompagnement", T.LIST, searchable=True, max_length=120),
         FieldSpec("meeting_modes", "Rencontres souhaitées", T.LIST, choices=MEETING_MODES),
         FieldSpec("required_language", "Langue indispensable", max_length=40),
         FieldSpec("employer", "Employeur actuel ou récent", max_length=120),
-        FieldSpec("excluded_employers", "Employeurs exclus (conflit d'intérêts)", T.LIST),
-        FieldSpec("excluded_mentors", "Mentors exclus (lien personnel)", T.LIST),
-        FieldSpec("declined_mentors", "Mentors écartés", T.LIST),
+        FieldSpec("excluded_employers", "Employeurs exclus (conflit d'intérêts)", T.LIST, max_length=120),
+        FieldSpec("excluded_mentors", "Mentors exclus (lien personnel)", T.LIST, max_length=120,
+                  max_items=100),
+        FieldSpec("declined_mentors", "Mentors écartés", T.LIST, max_length=64, max_items=200),
         FieldSpec("structure_id", "Structure prescriptrice", T.REF, ref="structure"),
         FieldSpec("counsellor_id", "Conseiller·ère référent·e", T.REF, ref="counsellor"),
         FieldSpec("status", "Statut", T.CHOICE, required=True, choices=MENTEE_STATUSES, default="waiting"),

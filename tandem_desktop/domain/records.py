@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from datetime import date
 from typing import Any
 
@@ -10,6 +12,8 @@ from . import lifecycle
 from .errors import ValidationError
 from .fields import KindSpec
 from .validation import MSG_REQUIRED, InvalidValue
+
+MAX_RECORD_BYTES = 64 * 1024  # a whole record as UTF-8 JSON: one op stays far below a push's 4 MiB
 
 
 def clean(
@@ -48,6 +52,8 @@ def clean(
     for name in spec.required:
         if merged.get(name) in (None, "", []) and name not in errors:
             errors[name] = MSG_REQUIRED
+    if not errors and (too_big := oversize(merged, current)):
+        errors[too_big[0]] = too_big[1]
     if not errors:
         _check_rules(spec, current, merged, changes, today, errors)
     if errors:
@@ -55,6 +61,41 @@ def clean(
     if current is not None:
         changes = {k: v for k, v in changes.items() if current.get(k) != v}
     return changes
+
+
+def record_bytes(values: dict[str, Any]) -> int:
+    """The size of `values` as compact UTF-8 JSON, the form ops and feed entries take."""
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _rough_chars(values: dict[str, Any]) -> int:
+    total = 0
+    for name, value in values.items():
+        total += len(name) + 8
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, list | tuple):
+            total += sum(len(item) + 3 if isinstance(item, str) else 24 for item in value)
+        else:
+            total += 24
+    return total
+
+
+def oversize(values: dict[str, Any], before: dict[str, Any] | None = None) -> tuple[str, str] | None:
+    """(largest field, French message) if the record `values` is over MAX_RECORD_BYTES and grew
+    since `before` (so a record already too big may still be shrunk); None otherwise.
+
+    The device (clean) and the hub (merge) both ask here: one bound, one message."""
+    if _rough_chars(values) * 6 <= MAX_RECORD_BYTES:  # no character takes more than 6 bytes as JSON
+        return None
+    size = record_bytes(values)
+    if size <= MAX_RECORD_BYTES or (before is not None and size <= record_bytes(before)):
+        return None
+    largest = max(values, key=lambda name: record_bytes({name: values[name]}))
+    message = (f"Fiche trop volumineuse ({math.ceil(size / 1024)}\u00a0Kio, {MAX_RECORD_BYTES // 1024}\u00a0Kio au "
+               "plus)\u00a0: raccourcissez les textes ou les listes.")
+    return largest, message
 
 
 def _check_rules(
