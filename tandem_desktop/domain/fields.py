@@ -184,7 +184,7 @@ class KindSpec:
             return self.by_name[name]
         except KeyError:
             known = ", ".join(self.field_names)
-            message = f"Champ inconnu pour {self.label.lower()}\u00a0: « {name} ». Champs\u00a0: {known}."
+            message = f"Champ inconnu pour {self.label.lower()}\u00a0: « {v.shown(name)} ». Champs\u00a0: {known}."
             raise KeyError(message) from None
 
     def defaults(self, today: date) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .fields import FieldSpec, FieldType, KindSpec
+from .validation import shown
 
 T = FieldType
 
@@ -226,4 +227,5 @@ def kind_spec(name: str) -> KindSpec:
     try:
         return KINDS[name]
     except KeyError:
-        raise ValueError(f"Type de fiche inconnu\u00a0: « {name} ». Possibles\u00a0: {', '.join(KINDS)}.") from None
+        known = ", ".join(KINDS)
+        raise ValueError(f"Type de fiche inconnu\u00a0: « {shown(name)} ». Possibles\u00a0: {known}.") from None

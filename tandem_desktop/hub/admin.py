@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from ..domain.ids import is_record_id, new_id
-from ..domain.validation import InvalidValue, normalize_email
+from ..domain.validation import InvalidValue, control_error, normalize_email
 from .auth import new_code, sha256_hex
 from .db import counsellors, devices, enroll_codes, make_engine, structures, upgrade, utcnow, writing
 from .errors import AdminError
@@ -30,6 +30,9 @@ def connect(db_url: str) -> Engine:
 
 
 def _clean_name(name: str, what: str, limit: int) -> str:
+    """The name as devices will store it: the domain's rule for one-line texts (no control character)."""
+    if (problem := control_error(str(name))) is not None:
+        raise AdminError(f"{what}{NBSP}: {problem}")
     cleaned = " ".join(str(name).split())
     if not cleaned:
         raise AdminError(f"{what}{NBSP}: ce champ est obligatoire.")

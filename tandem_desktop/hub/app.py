@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..domain.validation import shown
 from . import pull as pulling
 from .admin import connect
 from .auth import authenticate, enroll
@@ -44,7 +45,24 @@ PROTOCOL = 3
 MIN_PROTOCOL = 1
 MAX_BODY = 4 * 1024 * 1024
 MAX_ENROLL_BODY = 64 * 1024
-ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 413, 426)}
+STATUS_TEXTS = {
+    400: "Requête mal formée (JSON, paramètre, en-tête ou valeur invalide).",
+    401: "Jeton absent ou inconnu.",
+    403: "Appareil révoqué, ou fiches d'une autre structure.",
+    408: "Corps de la requête trop lent à arriver.",
+    409: "Code d'enrôlement déjà utilisé ou expiré.",
+    413: "Corps ou lot trop volumineux.",
+    426: "Protocole trop ancien\u00a0: mettre à jour l'application.",
+    429: "Trop de tentatives d'enrôlement depuis cette adresse.",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers of an endpoint: each status the hub may give it, with ErrorBody."""
+    return {status: {"model": ErrorBody, "description": STATUS_TEXTS[status]} for status in statuses}
+
+
+ERRORS = errors(400, 401, 403, 426)  # every authenticated endpoint
 DESCRIPTION = ("Hub central de Tandem Desktop\u00a0: enrôlement des appareils, envoi des opérations, "
                "réception des changements. Voir tandem_desktop/sync/PROTOCOL.md.")
 
@@ -100,7 +118,8 @@ def checked(model: type[BaseModel], data: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "corps"
-        raise bad_request(f"Requête mal formée\u00a0: «\u00a0{where}\u00a0» manquant ou de type inattendu.") from None
+        raise bad_request(f"Requête mal formée\u00a0: «\u00a0{shown(where)}\u00a0» manquant, de type inattendu ou "
+                          "invalide.") from None
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -130,7 +149,7 @@ def create_app(db_url: str) -> FastAPI:
         """Handshake: protocol versions served and the hub's schema; no authentication."""
         return json_response(identity)
 
-    @app.post("/v1/enroll", response_model=EnrollAnswer, responses={**ERRORS, 409: {"model": ErrorBody}},
+    @app.post("/v1/enroll", response_model=EnrollAnswer, responses=errors(400, 408, 409, 413, 429),
               openapi_extra=request_body(EnrollBody), tags=["appareils"])
     async def enroll_device(request: Request) -> Response:
         """Trade a one-time code and a CSR for a device id, a token and a certificate."""
@@ -145,7 +164,8 @@ def create_app(db_url: str) -> FastAPI:
         return json_response({"device_id": actor.device_id, "structure_id": actor.structure_id,
                               "counsellor_id": actor.counsellor_id, "is_admin": actor.is_admin, "revoked": False})
 
-    @app.post("/v1/push", response_model=PushAnswer, responses=ERRORS, openapi_extra=request_body(PushBody),
+    @app.post("/v1/push", response_model=PushAnswer, responses={**ERRORS, **errors(408, 413)},
+              openapi_extra=request_body(PushBody),
               tags=["synchronisation"])
     async def push_ops(request: Request, who: Device) -> Response:
         """Apply a batch of outbox operations (idempotent by op_id), with one result per operation."""
@@ -160,8 +180,10 @@ def create_app(db_url: str) -> FastAPI:
     @app.get("/v1/pull", response_model=PullAnswer, responses=ERRORS, tags=["synchronisation"])
     def pull_entries(
         who: Device,
-        cursor: Annotated[str | None, Query(description="Dernier seq enregistré par l'appareil (0 au début).")] = None,
-        limit: Annotated[str | None, Query(description="Entrées par page, 1000 au plus.")] = None,
+        cursor: Annotated[str | None, Query(description="Dernier seq enregistré par l'appareil (0 au début).",
+                                            json_schema_extra={"pattern": r"^[0-9]{0,18}$"})] = None,
+        limit: Annotated[str | None, Query(description="Entrées par page, 1000 au plus.",
+                                           json_schema_extra={"pattern": r"^[0-9]{0,4}$"})] = None,
     ) -> Response:
         """Changes after `cursor`, in hub order, scoped to the device's structure."""
         body = pulling.pull(engine, who.actor, pulling.parse_cursor(cursor), pulling.parse_limit(limit), who.protocol)
@@ -182,6 +204,9 @@ def create_app(db_url: str) -> FastAPI:
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
                     operation.get("responses", {}).pop("422", None)
+                    for parameter in operation.get("parameters", []):
+                        if parameter["name"] == "Tandem-Protocol":  # missing: 400, as documented
+                            parameter["required"] = True
             components.update(component_schemas())
             app.openapi_schema = schema
         return app.openapi_schema
@@ -204,7 +229,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         known = {404: ("not_found", "Adresse inconnue sur ce hub."),
                  405: ("method_not_allowed", "Méthode non permise pour cette adresse.")}
         code, message = known.get(exc.status_code, ("http_error", "Requête refusée."))
-        return json_response({"error": code, "message": message}, exc.status_code)
+        response = json_response({"error": code, "message": message}, exc.status_code)
+        response.headers.update(exc.headers or {})  # 405 keeps its Allow header
+        return response
 
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, _exc: Exception) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from ..domain.ids import new_id
+from ..domain.validation import control_error
 from .ca import ensure_ca, issue_device_certificate, parse_csr, to_pem
 from .db import counsellors, devices, enroll_codes, hub_id, structures, utcnow, writing
 from .errors import MSG_REVOKED, MSG_UNAUTHORIZED, HubError
@@ -73,6 +74,8 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str) -> dict[st
     normalized = normalize_code(code)
     if normalized is None:
         raise HubError(400, "invalid_code", MSG_INVALID_CODE)
+    if (problem := control_error(device_name)) is not None:  # it goes into the database and the certificate
+        raise HubError(400, "bad_request", f"Nom d'appareil invalide\u00a0: {problem}")
     name = " ".join(device_name.split())[:100]
     if not name:
         raise HubError(400, "bad_request", "Nom d'appareil manquant.")

@@ -13,7 +13,8 @@ from typing import Any
 from ..domain.fields import FieldType, KindSpec
 from ..domain.ids import is_record_id, new_id
 from ..domain.kinds import KINDS, kind_spec
-from ..domain.validation import InvalidValue, parse_bool
+from ..domain.records import oversize
+from ..domain.validation import InvalidValue, parse_bool, shown
 
 NBSP = "\u00a0"
 SHARED_KINDS = frozenset({"structure", "counsellor", "mentor"})
@@ -21,6 +22,7 @@ OWNED_KINDS = frozenset(KINDS) - SHARED_KINDS
 DELETED = "deleted"
 ACTIONS = ("create", "update", "delete")
 HLC_RE = re.compile(r"\d{13}-\d{5}-\S{1,100}")
+TOKEN_RE = re.compile(r"[\x21-\x7e]{1,128}")  # op ids, versions: printable ASCII, no NUL, no junk
 CONCURRENT_EDIT = "concurrent_edit"
 EDIT_AFTER_DELETE = "edit_after_delete"
 FORBIDDEN = "forbidden"
@@ -106,23 +108,30 @@ class Refused(Exception):
         self.message = message
 
 
-def _check_shape(raw: Any) -> None:
-    if isinstance(raw, dict) or (isinstance(raw, list) and not all(isinstance(item, str) for item in raw)):
-        raise InvalidValue("Valeur de type inattendu.")
+def _check_shape(op: dict[str, Any]) -> None:
+    """The strings of an op that the hub keeps or compares (op id, stamp, versions) are plain tokens:
+    a NUL byte (PostgreSQL refuses it) or any other junk is refused before it reaches the database."""
+    if not TOKEN_RE.fullmatch(op["op_id"]):
+        raise Refused("invalid_op_id", "Identifiant d'opération invalide.")
+    if not (HLC_RE.fullmatch(op["hlc"]) and TOKEN_RE.fullmatch(op["hlc"])):
+        raise Refused("invalid_hlc", "Horodatage de l'opération (HLC) invalide.")
+    for name, version in op["base_versions"].items():
+        if not TOKEN_RE.fullmatch(name) or (version is not None and not TOKEN_RE.fullmatch(version)):
+            raise Refused("invalid_base", "Versions de base de l'opération invalides.")
 
 
 def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
-    """(kind spec, parsed changes) or Refused with a French message; values go through the domain."""
+    """(kind spec, parsed changes) or Refused with a French message; values go through the domain,
+    whose parsers refuse a value of the wrong type, control characters and oversized lists."""
     if op["action"] not in ACTIONS:
-        raise Refused("invalid_action", f"Action inconnue{NBSP}: « {op['action'][:20]} ».")
+        raise Refused("invalid_action", f"Action inconnue{NBSP}: « {shown(op['action'])} ».")
     try:
         spec = kind_spec(op["kind"])
     except ValueError as exc:
         raise Refused("unknown_kind", str(exc)) from None
     if not is_record_id(op["record_id"]):
         raise Refused("invalid_id", "Identifiant de fiche invalide.")
-    if not HLC_RE.fullmatch(op["hlc"]):
-        raise Refused("invalid_hlc", "Horodatage de l'opération (HLC) invalide.")
+    _check_shape(op)
     changes = op["changes"]
     if op["action"] == "delete":
         if set(changes) - {DELETED}:
@@ -141,7 +150,6 @@ def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
                 raise Refused("unknown_field", exc.args[0]) from None
             label, parse = field_spec.label, field_spec.parse
         try:
-            _check_shape(raw)
             if raw is None and name == DELETED:
                 raise InvalidValue("Répondez par oui ou non.")
             parsed[name] = None if raw is None else parse(raw)
@@ -150,6 +158,15 @@ def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
     if errors:
         raise Refused("invalid_value", " ".join(errors))
     return spec, parsed
+
+
+def check_size(record: RecordState | None, changes: dict[str, Any]) -> None:
+    """The record as this op would leave it stays within the domain's bound (records.oversize)."""
+    if set(changes) <= {DELETED}:
+        return  # a delete never grows a record, even one already too big
+    before = record.fields if record is not None else None
+    if (too_big := oversize({**(before or {}), **changes}, before)) is not None:
+        raise Refused("record_too_large", too_big[1])
 
 
 class Merger:
@@ -166,6 +183,7 @@ class Merger:
             spec, changes = validate(op)
             record = self._existing(op["record_id"], spec)
             self._check_refs(spec, changes)
+            check_size(record, changes)
         except Refused as refusal:
             return Outcome(op["op_id"], "refused", refusal.code, refusal.message)
         if not changes:
@@ -273,6 +291,7 @@ def ref_targets(op: dict[str, Any]) -> list[str]:
     ids = []
     for name, value in op["changes"].items():
         field_spec = spec.by_name.get(name)
-        if field_spec is not None and field_spec.type is FieldType.REF and isinstance(value, str):
-            ids.append(value.strip().lower())
+        if field_spec is not None and field_spec.type is FieldType.REF and isinstance(value, str) \
+                and is_record_id(target := value.strip().lower()):
+            ids.append(target)
     return ids

@@ -11,6 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+TOKEN = r"^[\x21-\x7e]+$"
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
@@ -19,10 +21,12 @@ class _Strict(BaseModel):
 class Op(_Strict):
     """One outbox row: one write of one record, one field-level operation per entry of `changes`."""
 
-    op_id: str = Field(min_length=1, max_length=64)
+    # op_id and record_id are looked up before the op is validated: plain printable ASCII only, so
+    # no NUL byte or other junk ever reaches the database (what else is wrong is refused per op).
+    op_id: str = Field(min_length=1, max_length=64, pattern=TOKEN)
     action: str = Field(max_length=16, description="create | update | delete")
     kind: str = Field(max_length=40)
-    record_id: str = Field(max_length=64)
+    record_id: str = Field(min_length=1, max_length=64, pattern=TOKEN)
     changes: dict[str, Any] = Field(description="field -> new value")
     base_versions: dict[str, str | None] = Field(default_factory=dict,
                                                  description="field -> version the change was based on")
