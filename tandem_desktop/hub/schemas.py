@@ -11,7 +11,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from ..domain.kinds import KINDS
+
 TOKEN = r"^[\x21-\x7e]+$"
+UUID7 = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+HLC = r"^[0-9]{13}-[0-9]{5}-[\x21-\x7e]{1,100}$"
+FIELD_NAMES = sorted({"deleted", *(name for spec in KINDS.values() for name in spec.field_names)})
+
+
+def _or_any(**what_is_expected: Any) -> dict[str, Any]:
+    """Schema text for a string checked per operation, not per request: it names what the hub
+    expects (so readers and fuzzers know), while any string still gets a 200 with the op refused."""
+    return {"anyOf": [what_is_expected, {"not": what_is_expected}]}
 
 
 class _Strict(BaseModel):
@@ -24,13 +35,15 @@ class Op(_Strict):
     # op_id and record_id are looked up before the op is validated: plain printable ASCII only, so
     # no NUL byte or other junk ever reaches the database (what else is wrong is refused per op).
     op_id: str = Field(min_length=1, max_length=64, pattern=TOKEN)
-    action: str = Field(max_length=16, description="create | update | delete")
-    kind: str = Field(max_length=40)
-    record_id: str = Field(min_length=1, max_length=64, pattern=TOKEN)
-    changes: dict[str, Any] = Field(description="field -> new value")
+    action: str = Field(max_length=16, description="create | update | delete",
+                        json_schema_extra=_or_any(enum=["create", "update", "delete"]))
+    kind: str = Field(max_length=40, json_schema_extra=_or_any(enum=sorted(KINDS)))
+    record_id: str = Field(min_length=1, max_length=64, pattern=TOKEN, json_schema_extra=_or_any(pattern=UUID7))
+    changes: dict[str, Any] = Field(description="field -> new value (each checked by the domain, per op)",
+                                    json_schema_extra={"properties": {name: {} for name in FIELD_NAMES}})
     base_versions: dict[str, str | None] = Field(default_factory=dict,
                                                  description="field -> version the change was based on")
-    hlc: str = Field(min_length=1, max_length=128)
+    hlc: str = Field(min_length=1, max_length=128, json_schema_extra=_or_any(pattern=HLC))
 
 
 class PushBody(_Strict):

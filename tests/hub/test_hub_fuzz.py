@@ -1,0 +1,82 @@
+"""Property-based fuzzing of the hub's own OpenAPI description with schemathesis, over real HTTP.
+
+Every operation the hub documents gets requests generated from its schema — valid ones and ones
+that break it (wrong types, missing fields, junk strings) — with a device token and without. Any
+5xx, any status the description does not list, any body or header outside the documented schema,
+and any schema-breaking request the hub accepts fails the test. Bounded to about half a minute per
+database (SQLite here, PostgreSQL too when TANDEM_TEST_POSTGRES_URL is set).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from .helpers import MENTEE, MENTOR, World
+
+EXAMPLES = 20  # per operation and mode, with a device token (without one, most requests stop at 401)
+EXAMPLES_NO_TOKEN = 5
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
+
+
+def _fuzz(operation: schemathesis.APIOperation, mode: GenerationMode, base_url: str,
+          headers: dict[str, str], examples: int) -> int:
+    """Run `examples` generated requests against one operation; the number of requests made."""
+    checks = [*CHECKS, negative_data_rejection] if mode is GenerationMode.NEGATIVE else CHECKS
+    sent = [0]
+
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case: schemathesis.Case) -> None:
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        sent[0] += 1
+        case.validate_response(response, checks=checks, headers=headers)
+
+    run()
+    return sent[0]
+
+
+def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(world: World) -> None:
+    alice = world.device(world.structure())
+    mentor, mentee = alice.create("mentor", MENTOR), alice.create("mentee", MENTEE)
+    alice.push(mentor, mentee, alice.update(mentor, {"capacity": 2}))  # something to pull and sum up
+    schema = schemathesis.openapi.from_url(f"{world.url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.label for op in operations} == {"GET /v1/hello", "POST /v1/enroll", "GET /v1/device",
+                                               "POST /v1/push", "GET /v1/pull", "GET /v1/summary"}
+    started, sent = time.monotonic(), 0
+    # With a token the protocol header is right too, so requests reach validation; without, both are fuzzed.
+    for headers in ({"Authorization": f"Bearer {alice.token}", "Tandem-Protocol": "3"}, {}):
+        for operation in operations:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                if mode is GenerationMode.NEGATIVE and operation.label == "GET /v1/hello":
+                    continue  # no parameter, no body: nothing to break
+                sent += _fuzz(operation, mode, world.url, headers, EXAMPLES if headers else EXAMPLES_NO_TOKEN)
+    print(f"fuzz: {sent} requests in {time.monotonic() - started:.1f} s")
+    assert sent >= (len(operations) * 2 - 1) * (EXAMPLES + EXAMPLES_NO_TOKEN) // 2
+    # The hub still serves honest requests afterwards.
+    assert alice.push(alice.create("mentor", MENTOR))["results"][0]["status"] == "applied"
+
+
+@pytest.mark.parametrize("path", ["/v1/push", "/v1/hello"])
+def test_a_wrong_method_gets_405_with_allow(world: World, path: str) -> None:
+    import httpx
+
+    response = httpx.delete(f"{world.url}{path}", timeout=30)
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed" and "Méthode non permise" in response.json()["message"]
+    assert response.headers["allow"] in ("POST", "GET, HEAD", "GET")
