@@ -19,6 +19,7 @@ from typing import Any
 
 from .domain.errors import DomainError, ValidationError
 from .domain.kinds import KINDS, kind_spec
+from .domain.validation import escape_controls
 from .services import backup as backup_service
 from .services import export as export_service
 from .services.demo import generate_demo
@@ -195,10 +196,11 @@ def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    print(escape_controls(json.dumps(data, ensure_ascii=False, indent=2), keep="\n"))
 
 
 def _table(rows: list[list[str]]) -> str:
+    rows = [[escape_controls(cell) for cell in row] for row in rows]  # data pulled from an older hub
     widths = [min(40, max(len(row[i]) for row in rows)) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
@@ -262,6 +264,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for label, text in export_service.describe(profile.store, args.kind, record):
                 if text:
+                    text = escape_controls(text, keep="\n")  # data pulled from an older hub
                     print(f"{label}{NBSP}: {text}")
     return EXIT_OK
 

@@ -70,7 +70,8 @@ def check_controls(text: str) -> str:
 
 def escape_controls(text: str, keep: str = "") -> str:
     """`text` safe to print on a terminal: every forbidden character, and tab or line breaks not in
-    `keep` ("", "\\n" or "\\n\\t"), written as a visible escape such as \\x1b or \\u202e."""
+    `keep` ("", "\\n" or "\\n\\t"), written as a visible escape such as \\u001b or \\u202e. Valid in
+    JSON text too, so printed JSON stays JSON."""
     return _ESCAPED_RE[keep].sub(lambda m: _escape(m.group()), text)
 
 
@@ -78,10 +79,7 @@ _NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def _escape(char: str) -> str:
-    if char in _NAMED_ESCAPES:
-        return _NAMED_ESCAPES[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return _NAMED_ESCAPES.get(char) or f"\\u{ord(char):04x}"  # also a valid JSON escape
 
 
 def shown(text: str) -> str:
