@@ -6,13 +6,15 @@ import uuid
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tandem_desktop.domain import validation as v
 from tandem_desktop.domain.errors import ValidationError
 from tandem_desktop.domain.hlc import HybridClock, Stamp
 from tandem_desktop.domain.ids import Uuid7Factory, is_record_id, new_id
-from tandem_desktop.domain.kinds import MENTEE, MENTOR, TANDEM
-from tandem_desktop.domain.records import clean
+from tandem_desktop.domain.kinds import KINDS, MENTEE, MENTOR, TANDEM
+from tandem_desktop.domain.records import MAX_RECORD_BYTES, clean, record_bytes
 
 TODAY = date(2026, 11, 26)
 
@@ -156,3 +158,83 @@ def test_hybrid_clock_never_goes_back_and_passes_remote_stamps() -> None:
     assert seen > remote
     assert clock.now() > seen
     assert Stamp.parse(str(seen)) == seen
+
+
+# -- hostile values (issue 9): types, control characters, bounds ---------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=8,
+)
+STORED_TYPE = {"int": int, "bool": bool, "list": list}
+ALL_FIELDS = [field for spec in KINDS.values() for field in spec.fields]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field=st.sampled_from(ALL_FIELDS), raw=JSON)
+def test_every_parser_returns_the_stored_type_or_a_french_refusal(field, raw) -> None:  # type: ignore[no-untyped-def]
+    try:
+        value = field.parse(raw)
+    except v.InvalidValue as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        return
+    if value is None:
+        return
+    assert type(value) is STORED_TYPE.get(field.type.value, str)
+    texts = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    for text in texts:
+        assert v.control_error(text) is None
+        assert len(text) <= max(field.max_length, 20_000 if field.type.value == "long_text" else 0)
+    if isinstance(value, list):
+        assert len(value) <= field.max_items and all(isinstance(item, str) for item in value)
+
+
+@pytest.mark.parametrize("name", ["Ctl\x1b[31mRED\x07", "\u202egpj.exe", "a\x00b", "x\x9by", "\u2066iso", "a\ud800"])
+def test_names_refuse_control_characters_without_echoing_them(name: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        clean(MENTEE, {"first_name": name, "last_name": "B"}, today=TODAY)
+    message = info.value.errors["first_name"]
+    assert "interdit" in message or "mal encodé" in message
+    assert v.escape_controls(message) == message  # not one control character in the message itself
+
+
+def test_one_line_fields_fold_pasted_line_breaks_and_notes_keep_them() -> None:
+    record = clean(MENTEE, {"first_name": "Inès\r\n", "last_name": "Ben\tAli", "notes": "l1\r\n\tl2\rl3"},
+                   today=TODAY)
+    assert (record["first_name"], record["last_name"]) == ("Inès", "Ben Ali")
+    assert record["notes"] == "l1\n\tl2\nl3"
+    with pytest.raises(ValidationError, match=r"U\+001B"):
+        clean(MENTEE, {"first_name": "A", "last_name": "B", "notes": "rouge\x1b[31m"}, today=TODAY)
+
+
+def test_lists_are_bounded_in_items_and_item_length() -> None:
+    base = {"first_name": "A", "last_name": "B"}
+    with pytest.raises(ValidationError) as info:
+        clean(MENTEE, {**base, "skills": [f"s{i}" for i in range(51)], "needs": ["x" * 121]}, today=TODAY)
+    assert info.value.errors == {"skills": "Liste trop longue (51 éléments, 50 au plus).",
+                                 "needs": "Élément 1 trop long (121 caractères, 120 au plus)."}
+    assert len(clean(MENTEE, {**base, "skills": [f"s{i}" for i in range(50)]}, today=TODAY)["skills"]) == 50
+
+
+def test_a_record_is_bounded_in_size_and_may_shrink_when_already_too_big() -> None:
+    base = {"first_name": "A", "last_name": "B"}
+    with pytest.raises(ValidationError) as info:
+        clean(MENTEE, {**base, "notes": "é" * 20_000, "project": "è" * 19_000}, today=TODAY)
+    assert info.value.errors == {"notes": "Fiche trop volumineuse (77\u00a0Kio, 64\u00a0Kio au plus)\u00a0: "
+                                          "raccourcissez les textes ou les listes."}
+    too_big = {**base, "project_type": "job_search", "status": "waiting", "notes": "é" * 20_000,
+               "project": "è" * 20_000}  # as an older version may have stored it
+    assert record_bytes(too_big) > MAX_RECORD_BYTES
+    assert clean(MENTEE, {"notes": "court"}, today=TODAY, current=too_big) == {"notes": "court"}
+    with pytest.raises(ValidationError, match="trop volumineuse"):
+        clean(MENTEE, {"trade": "Cuisine"}, today=TODAY, current=too_big)
+
+
+def test_escaping_for_terminals_keeps_json_valid() -> None:
+    import json
+
+    value = "a\x1b[2J\u202e\x85\ud800\tb"
+    assert v.escape_controls(value) == "a\\u001b[2J\\u202e\\u0085\\ud800\\tb"
+    printed = v.escape_controls(json.dumps({"k": value}, ensure_ascii=False, indent=1), keep="\n")
+    assert json.loads(printed) == {"k": value} and v.control_error(printed.replace("\n", "")) is None

@@ -10,9 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from tandem_desktop.domain.ids import new_id
+from tandem_desktop.domain.kinds import KINDS
+from tandem_desktop.hub.merge import Refused, validate
 
 from .helpers import MENTEE, MENTOR, Device, World, row_counts
 
@@ -124,3 +128,32 @@ def test_the_size_bound_is_on_the_merged_record(world: World) -> None:
     shrunk = device.update(created, {"notes": "court"})
     assert device.push(shrunk)["results"][0]["status"] == "applied"
     assert device.push(device.delete(shrunk))["results"][0]["status"] == "applied"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=8,
+)
+FIELD_NAMES = sorted({name for spec in KINDS.values() for name in spec.field_names} | {"deleted", "x"})
+OPS = st.fixed_dictionaries({
+    "op_id": st.text(min_size=1, max_size=64) | st.just(new_id()),
+    "action": st.sampled_from(["create", "update", "delete", "x"]),
+    "kind": st.sampled_from([*KINDS, "licorne"]),
+    "record_id": st.sampled_from(["42", new_id()]),
+    "changes": st.dictionaries(st.sampled_from(FIELD_NAMES), JSON, max_size=4),
+    "base_versions": st.dictionaries(st.text(max_size=8), st.none() | st.text(max_size=20), max_size=2),
+    "hlc": st.sampled_from(["1700000000000-00000-dev", "1700000000000-00000-d\x00v", "x"]),
+})
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(op=OPS)
+def test_the_hub_validation_only_ever_refuses(op: dict[str, Any]) -> None:
+    """Whatever a device puts in a well-formed op, validate() parses it or raises Refused: nothing else."""
+    try:
+        spec, parsed = validate(op)
+    except Refused as refusal:
+        assert refusal.code and refusal.message and "\x00" not in refusal.message
+        return
+    assert set(parsed) <= {*spec.field_names, "deleted"}
