@@ -70,15 +70,17 @@ def record_bytes(values: dict[str, Any]) -> int:
 
 
 def _rough_chars(values: dict[str, Any]) -> int:
-    total = 0
-    for name, value in values.items():
-        total += len(name) + 8
-        if isinstance(value, str):
+    """Characters of `values` give or take its JSON punctuation: bulk imports call it 10⁵ times."""
+    total = 32 * len(values)
+    for value in values.values():
+        kind = type(value)
+        if kind is str:
             total += len(value)
-        elif isinstance(value, list | tuple):
-            total += sum(len(item) + 3 if isinstance(item, str) else 24 for item in value)
-        else:
-            total += 24
+        elif kind is list:
+            try:
+                total += 3 * len(value) + sum(map(len, value))
+            except TypeError:  # not a list of strings (old data): count its text
+                total += len(str(value))
     return total
 
 
