@@ -28,9 +28,12 @@ def _raw_key(key: bytes) -> str:
     return f"x'{key.hex()}'"
 
 
-def open_raw(path: Path, key: bytes) -> sqlcipher3.Connection:
-    """A plain sqlcipher3 connection, for checks, backups and benchmarks."""
-    conn = sqlcipher3.connect(str(path), isolation_level=None)
+def open_raw(path: Path, key: bytes, *, readonly: bool = False) -> sqlcipher3.Connection:
+    """A plain sqlcipher3 connection, for checks, backups and benchmarks; `readonly` never writes the file."""
+    if readonly:  # mode=ro: no schema, no journal-mode change and no WAL checkpoint can reach the file
+        conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    else:
+        conn = sqlcipher3.connect(str(path), isolation_level=None)
     conn.execute(f'PRAGMA key = "{_raw_key(key)}"')
     conn.execute("PRAGMA temp_store = MEMORY")
     return conn
