@@ -21,7 +21,7 @@ from ..store.backup import backup_identity, check_backup, export_copy, replace_d
 from ..store.check import full_check, latest_sound_backup
 from ..store.engine import open_raw
 from ..store.errors import CorruptDatabase, StoreError, restore_advice
-from ..store.files import copy_private, create_private, ensure_private_dir
+from ..store.files import copy_private, create_private, ensure_private_dir, os_reason
 from ..store.keys import load_key
 from ..store.lock import ProfileLock
 from ..store.profile import Profile, read_meta
@@ -104,14 +104,14 @@ def backup_profile(profile: Profile, dest: str | os.PathLike[str]) -> Path:
         staged.unlink()  # left by a backup killed half-way
         create_private(staged)
     except OSError as exc:
-        raise StoreError(f"Impossible d'écrire dans {target.parent} ({exc.strerror or exc}). "
+        raise StoreError(f"Impossible d'écrire dans {target.parent} ({os_reason(exc)}). "
                          "Aucune sauvegarde n'a été écrite.") from exc
     try:
         export_copy(profile.engine, profile.key, staged)
         verify_backup(staged, profile.key)
         os.replace(staged, target)
     except OSError as exc:
-        raise StoreError(f"La sauvegarde {target} n'a pas pu être écrite ({exc.strerror or exc}). "
+        raise StoreError(f"La sauvegarde {target} n'a pas pu être écrite ({os_reason(exc)}). "
                          "Aucune sauvegarde n'a été écrite.") from exc
     finally:
         staged.unlink(missing_ok=True)

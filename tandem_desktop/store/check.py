@@ -38,14 +38,18 @@ class Damage:
     pages: tuple[int, ...] = ()  # pages whose HMAC fails
     structure: tuple[str, ...] = ()  # SQLite's integrity_check messages, or the error that stopped it
     other: tuple[str, ...] = field(default=())  # anything else cipher_integrity_check said (size…)
+    unreadable: bool = False  # empty, first page undecipherable, or no Tandem schema
 
     @property
     def found(self) -> bool:
-        return bool(self.pages or self.structure or self.other)
+        return bool(self.unreadable or self.pages or self.structure or self.other)
 
     def lines(self) -> list[str]:
         """The damage in French, one line per kind, short enough for a message box."""
         out = []
+        if self.unreadable:
+            out.append("Le fichier n'est pas une base Tandem lisible (vide, absent, première page indéchiffrable "
+                       "ou schéma manquant).")
         if self.pages:
             shown = ", ".join(str(p) for p in self.pages[:10]) + (" …" if len(self.pages) > 10 else "")
             out.append(f"{len(self.pages)} page(s) ne passent pas le contrôle d'authenticité de SQLCipher "

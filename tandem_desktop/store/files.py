@@ -10,6 +10,7 @@ are ignored: the profile lives in the user's own AppData, which other accounts c
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -71,3 +72,24 @@ def copy_private(src: Path, dest: Path) -> Path:
         out.flush()
         os.fsync(out.fileno())
     return dest
+
+
+_REASONS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "disque en lecture seule",
+    errno.ENOSPC: "disque plein",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EEXIST: "le fichier existe déjà",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+    errno.EINVAL: "nom ou opération invalide",
+    errno.EXDEV: "déplacement impossible entre deux disques",
+    errno.EPIPE: "sortie fermée",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why a file operation failed, in French when the reason is a common one."""
+    return _REASONS.get(error.errno or 0) or error.strerror or str(error)
