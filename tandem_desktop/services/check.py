@@ -47,7 +47,7 @@ class CheckReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "database": str(self.database), "problems": self.damage.lines(),
-            "damaged_pages": list(self.damage.pages),
+            "damaged_pages": list(self.damage.pages), "structure": list(self.damage.structure),
             "latest_backup": ({"path": str(self.backup.path), "date": self.backup.taken.isoformat(timespec="seconds")}
                               if self.backup else None),
             "message": self.message(),
