@@ -212,9 +212,8 @@ def test_backup_refuses_a_damaged_database_and_keeps_the_good_backups(cli_profil
     settings = cli_profile
     good = backup_now(settings)
     good_digest = hashlib.sha256(good.read_bytes()).hexdigest()
-    damage_page(settings.database_path)
-    # As in the app: opened without the page check (it runs in the background), then a backup.
-    with open_profile(settings, check_pages=False) as opened:
+    with open_profile(settings) as opened:
+        damage_page(settings.database_path)  # the disk fails while the profile is open
         for target in (good, tmp_path / "nouvelle.db"):
             with pytest.raises(StoreError, match="Sauvegarde refusée") as info:
                 backup_service.backup_profile(opened, target)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlcipher3
@@ -115,6 +117,26 @@ def backup_profile(profile: Profile, dest: str | os.PathLike[str]) -> Path:
                          "Aucune sauvegarde n'a été écrite.") from exc
     finally:
         staged.unlink(missing_ok=True)
+    return target
+
+
+AUTO_PREFIX = "auto-"
+
+
+def automatic_backup(profile: Profile, *, keep: int = 3, every: timedelta = timedelta(days=1),
+                     now: Callable[[], datetime] = datetime.now) -> Path | None:
+    """The app's daily backup in backups/ (checked first, like every backup); keeps the `keep` newest.
+
+    Returns the new file, or None when the newest automatic backup is younger than `every`.
+    """
+    folder = profile.settings.backups_dir
+    autos = sorted(folder.glob(f"{AUTO_PREFIX}*.db")) if folder.is_dir() else []
+    if autos and now() - datetime.fromtimestamp(autos[-1].stat().st_mtime) < every:
+        return None
+    ensure_private_dir(folder)
+    target = backup_profile(profile, folder / f"{AUTO_PREFIX}{now():%Y%m%d-%H%M%S}.db")
+    for old in sorted(folder.glob(f"{AUTO_PREFIX}*.db"))[:-keep]:
+        old.unlink(missing_ok=True)
     return target
 
 

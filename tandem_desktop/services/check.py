@@ -54,15 +54,19 @@ class CheckReport:
         }
 
 
-def _report(settings: Settings, meta: KeyMeta, key: bytes, damage: Damage) -> CheckReport:
-    backup = latest_sound_backup(settings.backups_dir, key, meta.profile_id, migrations.known_revisions())
+def _report(settings: Settings, meta: KeyMeta, key: bytes, damage: Damage, *, find_backup: bool = True) -> CheckReport:
+    backup = (latest_sound_backup(settings.backups_dir, key, meta.profile_id, migrations.known_revisions())
+              if find_backup else None)
     return CheckReport(settings.database_path, damage, backup)
 
 
 def check_open_profile(profile: Profile) -> CheckReport:
-    """The full check of an open profile (read-only, on its own connection: safe beside the app's work)."""
+    """The full check of an open profile (read-only, on its own connection: safe beside the app's work).
+
+    Backups are checked only when the database is damaged: the app asks this at every start.
+    """
     damage = full_check(profile.settings.database_path, profile.key)
-    return _report(profile.settings, profile.meta, profile.key, damage)
+    return _report(profile.settings, profile.meta, profile.key, damage, find_backup=damage.found)
 
 
 def check_profile(settings: Settings) -> CheckReport:

@@ -5,7 +5,7 @@
   file that fails is refused as it is: it is never migrated or "repaired" into an empty profile.
 - `damaged_pages`: SQLCipher's `cipher_integrity_check`, the HMAC of every page of the file (a page
   changed by a disk fault or by hand fails it). It reads the whole file: about 0.3 s for a profile of
-  25,000 mentees (77 MB); run at every open by the command line.
+  25,000 mentees (77 MB); run at every open, by the command line and the app alike.
 - `full_check`: the pages, then SQLite's `integrity_check` (b-trees, indexes that agree with their
   tables, the free list), about 0.65 s more on the same profile: `tandem check`, the app after
   opening, and before every backup.

@@ -58,6 +58,7 @@ class CorruptDatabase(StoreError):
     def __init__(self, path: object, backup: object | None = None, backup_date: str = ""):
         self.path = path
         self.backup = backup
+        self.backup_date = backup_date
         super().__init__(
             f"Le fichier de données {path} est endommagé ou n'est pas une base Tandem. "
             f"Il n'a pas été modifié. {restore_advice(backup, backup_date)}"

@@ -109,12 +109,11 @@ def read_meta(settings: Settings) -> KeyMeta:
         ) from exc
 
 
-def open_profile(settings: Settings, today=date.today, *, max_page_count: int | None = None,  # type: ignore[no-untyped-def]
-                 check_pages: bool = True) -> Profile:
+def open_profile(settings: Settings, today=date.today, *, max_page_count: int | None = None) -> Profile:  # type: ignore[no-untyped-def]
     """Open an existing profile: nothing on disk changes unless every check passed.
 
-    `check_pages` verifies the HMAC of every page first (0.3 s for 25,000 mentees); the app turns it
-    off and runs the full check in the background instead, once its window is up.
+    The checks include the HMAC of every page (0.3 s for 25,000 mentees, see store/check.py); the
+    app runs SQLite's structural check in the background once its window is up.
     """
     quiet_sqlcipher_logs()
     meta = read_meta(settings)
@@ -124,7 +123,7 @@ def open_profile(settings: Settings, today=date.today, *, max_page_count: int | 
     lock.acquire()
     try:
         key = load_key(meta, settings.passphrase)
-        _verify_database(settings, meta, key, check_pages)
+        _verify_database(settings, meta, key)
         engine = make_engine(settings.database_path, key, max_page_count=max_page_count)
         try:
             store = _prepare(settings, engine, key, today)
@@ -138,12 +137,12 @@ def open_profile(settings: Settings, today=date.today, *, max_page_count: int | 
     return Profile(settings, meta, key, engine, store, lock)
 
 
-def _verify_database(settings: Settings, meta: KeyMeta, key: bytes, check_pages: bool) -> None:
+def _verify_database(settings: Settings, meta: KeyMeta, key: bytes) -> None:
     """CorruptDatabase, naming the latest sound backup, for a file that is not a sound Tandem database."""
     path = settings.database_path
     try:
         verify_tandem_database(path, key)
-        if check_pages and damaged_pages(path, key).found:
+        if damaged_pages(path, key).found:
             raise CorruptDatabase(path)
     except CorruptDatabase:
         raise damaged_database_error(path, settings.backups_dir, key, meta.profile_id) from None
