@@ -1,5 +1,8 @@
 """Local damage: refused at open and never rebuilt, found by `tandem check`, never copied into a backup.
 
+(The new modules are imported inside the tests that use them, so that the others run, and fail, on
+the code before this change.)
+
 Every case works on a real SQLCipher file made by the app and damaged as a disk or a person would:
 truncated to 0 bytes, stripped of its schema, one page changed deep in the file, an index that no
 longer matches its table. The files are compared by SHA-256 after every refusal.
@@ -16,13 +19,10 @@ import pytest
 
 from tandem_desktop import cli
 from tandem_desktop.services import backup as backup_service
-from tandem_desktop.services import check as check_service
 from tandem_desktop.settings import Settings
-from tandem_desktop.store.check import full_check, latest_sound_backup
 from tandem_desktop.store.engine import open_raw
 from tandem_desktop.store.errors import CorruptDatabase, StoreError
 from tandem_desktop.store.lock import ProfileLock
-from tandem_desktop.store.migrations import known_revisions
 from tandem_desktop.store.profile import open_profile
 
 PAGE = 4096
@@ -159,6 +159,9 @@ def test_a_damaged_page_is_noticed_at_open_and_check_names_the_latest_backup(cli
 
 
 def test_restoring_the_named_backup_cures_the_profile(cli_profile: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.store.check import full_check, latest_sound_backup
+    from tandem_desktop.store.migrations import known_revisions
+
     settings = cli_profile
     backup = backup_now(settings)
     damage_page(settings.database_path)
@@ -190,6 +193,8 @@ def test_check_of_a_zero_byte_database(cli_profile: Settings, capsys) -> None:  
 
 def test_an_index_that_no_longer_matches_its_table_is_found_by_sqlites_check(cli_profile: Settings,
                                                                              capsys) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.store.check import full_check
+
     settings = cli_profile
     key = _key(settings)
     conn = open_raw(settings.database_path, key)  # every page's HMAC stays valid: only SQLite can tell
@@ -224,6 +229,8 @@ def test_backup_refuses_a_damaged_database_and_keeps_the_good_backups(cli_profil
 
 
 def test_check_of_an_open_profile_is_read_only(settings: Settings, profile) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.services import check as check_service
+
     profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
     report = check_service.check_open_profile(profile)
     assert report.ok and "intacte" in report.message() and report.backup is None

@@ -22,7 +22,6 @@ from tandem_desktop.services import backup as backup_service
 from tandem_desktop.services import export as export_service
 from tandem_desktop.settings import Settings
 from tandem_desktop.store import migrations
-from tandem_desktop.store.files import copy_private, write_private
 from tandem_desktop.store.profile import init_profile, open_profile
 
 from .conftest import PASSPHRASE
@@ -137,6 +136,8 @@ def test_a_profile_from_an_earlier_release_is_tightened_when_it_opens(settings: 
 
 
 def test_the_private_file_helpers_replace_a_loose_file(tmp_path: Path) -> None:
+    from tandem_desktop.store.files import copy_private, write_private
+
     loose = tmp_path / "f"
     loose.write_bytes(b"old")
     os.chmod(loose, 0o644)

@@ -15,10 +15,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from tandem_desktop import app
-from tandem_desktop.gui.integrity import IntegrityWatch
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.services import backup as backup_service
-from tandem_desktop.services.check import check_profile
 from tandem_desktop.settings import Settings
 from tandem_desktop.store.engine import open_raw
 from tandem_desktop.store.profile import open_profile
@@ -47,6 +45,8 @@ def break_an_index(settings: Settings, key: bytes) -> None:
 
 
 def test_damage_found_after_opening_offers_the_latest_backup(qtbot, profile, window, runner) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.gui.integrity import IntegrityWatch
+
     backup = fill_and_back_up(profile, ["Hélène", "Paul"])
     break_an_index(profile.settings, profile.key)
     watch = IntegrityWatch(profile, runner, window)
@@ -64,6 +64,8 @@ def test_damage_found_after_opening_offers_the_latest_backup(qtbot, profile, win
 
 
 def test_damage_without_any_backup_says_where_else_to_look(qtbot, profile, window, runner) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.gui.integrity import IntegrityWatch
+
     profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
     break_an_index(profile.settings, profile.key)
     watch = IntegrityWatch(profile, runner, window)
@@ -73,6 +75,8 @@ def test_damage_without_any_backup_says_where_else_to_look(qtbot, profile, windo
 
 
 def test_a_sound_database_gets_its_daily_backup(qtbot, profile, window, runner) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.gui.integrity import IntegrityWatch
+
     profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
     watch = IntegrityWatch(profile, runner, window)
     with qtbot.waitSignal(watch.checked, timeout=10_000) as signal:
@@ -122,6 +126,12 @@ def _close_window(seen: list[int]) -> Callable[[], bool]:
                 return True
         return False
     return close
+
+
+def check_profile(settings: Settings):  # type: ignore[no-untyped-def]
+    from tandem_desktop.services.check import check_profile as check
+
+    return check(settings)
 
 
 def _run_app(settings: Settings, *timers: QTimer) -> int:
