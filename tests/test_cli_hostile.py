@@ -168,6 +168,12 @@ def _not_json(settings: Settings) -> None:
     settings.profile_path.write_bytes(b"\xff\xfe{pas du json")
 
 
+def _profile_json_is_a_pipe(settings: Settings) -> None:
+    """Reading it would block for ever: refused without reading."""
+    settings.profile_path.unlink()
+    os.mkfifo(settings.profile_path)
+
+
 DAMAGES: dict[str, Callable[[Settings], None]] = {
     "base de 0 octet": _zero_byte,
     "page endommagée": _damaged_page,
@@ -180,6 +186,7 @@ DAMAGES: dict[str, Callable[[Settings], None]] = {
     "sel manquant": _profile_json(kdf_salt=KeyError),
     "clé inconnue": _profile_json(surprise=1),
     "profile.json illisible": _not_json,
+    "profile.json est un tube": _profile_json_is_a_pipe,
 }
 
 

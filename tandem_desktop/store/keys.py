@@ -82,6 +82,8 @@ class KeyMeta:
     @classmethod
     def load(cls, path: Path) -> KeyMeta:
         """Read and validate profile.json; InvalidKeyMeta (a ValueError) for any value out of range."""
+        if not path.is_file():  # a folder, or a pipe that would block the read
+            raise ValueError(f"{path} is not a regular file")
         with open(path, "rb") as handle:
             raw = handle.read(_META_MAX_BYTES + 1)
         if len(raw) > _META_MAX_BYTES:
