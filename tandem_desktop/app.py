@@ -12,13 +12,16 @@ from collections.abc import Sequence
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from .domain.errors import DomainError
+from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
 from .gui.passphrase import PassphraseDialog
 from .gui.sync_controller import SyncController
 from .gui.sync_service import load_sync_service
 from .gui.tasks import TaskRunner
+from .services.backup import restore_profile
 from .settings import Settings, default_data_dir, load_settings
-from .store.errors import StoreError, WrongKey
+from .store.errors import CorruptDatabase, StoreError, WrongKey
 from .store.keys import usable_keyring
 from .store.profile import Profile, init_profile, open_profile, profile_exists, read_meta
 
@@ -101,6 +104,27 @@ def report_fatal(message: str) -> None:
     QMessageBox.critical(None, APP_TITLE, message)
 
 
+def restore_backup(settings: Settings, backup: object) -> bool:
+    """Swap `backup` in (the profile is closed), with a busy dialog; False after telling why it failed."""
+    try:
+        run_with_progress(lambda: restore_profile(settings, backup), "Restauration de la sauvegarde…")
+    except StoreError as exc:
+        report_fatal(str(exc))
+        return False
+    return True
+
+
+def _offer_restore(error: CorruptDatabase, settings: Settings) -> bool:
+    """A damaged database refused at open: offer its latest sound backup; True once it is restored."""
+    if error.backup is None:
+        return False
+    when = f" du {error.backup_date}" if error.backup_date else ""
+    message = (f"Le fichier de données {error.path} est endommagé ou n'est pas une base Tandem. Il n'a pas été "
+               f"modifié.\n\nDernière sauvegarde saine{when}. La restaurer\u00a0? La base endommagée sera "
+               "conservée dans le dossier backups/ du profil.")
+    return ask_restore_at_start(message, error.backup) and restore_backup(settings, error.backup)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     app = make_application(qt_args)
@@ -109,25 +133,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         report_fatal(f"Fichier de phrase de passe illisible\u00a0: {exc}")
         return 2
-    runner = TaskRunner()
-    try:
-        profile = open_or_create(settings, runner)
-    except StoreError as exc:
+    except DomainError as exc:  # TANDEM_KDF_LOG2N, a passphrase file that is not text…
         report_fatal(str(exc))
-        runner.shutdown()
-        return 1
-    if profile is None:
-        runner.shutdown()
-        return 0
+        return 2
+    for _attempt in range(3):  # a restore of the latest sound backup opens the profile again
+        runner = TaskRunner()
+        try:
+            profile = open_or_create(settings, runner)
+        except CorruptDatabase as exc:
+            runner.shutdown()
+            if _offer_restore(exc, settings):
+                continue
+            report_fatal(str(exc))
+            return 1
+        except StoreError as exc:
+            report_fatal(str(exc))
+            runner.shutdown()
+            return 1
+        if profile is None:
+            runner.shutdown()
+            return 0
+        code, backup = _run_window(app, settings, profile, runner)
+        if backup is None:
+            return code
+        if not restore_backup(settings, backup):
+            return 1
+    return 1
+
+
+def _run_window(app: QApplication, settings: Settings, profile: Profile, runner: TaskRunner) -> tuple[int, object]:
+    """Show the window until it closes; (exit code, the backup to restore if the counsellor chose one)."""
+    chosen: list[object] = []
     try:
         custom = settings.data_dir != default_data_dir()  # say which profile when it is not the usual one
         service = load_sync_service()  # None in a build without sync: the window then has no sync parts
         sync = SyncController(profile, runner, service) if service is not None else None
         window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "", sync=sync)
+        watch = IntegrityWatch(profile, runner, window)
+        watch.restore_requested.connect(lambda backup: window.close() and chosen.append(backup))
         window.show()
         if sync is not None:
             sync.start()
-        return app.exec()
+        watch.start()
+        code = app.exec()
     finally:
         runner.shutdown()
         profile.close()
+    return code, (chosen[0] if chosen else None)

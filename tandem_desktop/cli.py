@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 refused (invalid value, unknown id, wrong passphrase, locked or damaged
 profile…), with the reason in French on stderr; 2 wrong usage of the command; 3–5 sync failures
-(see cli_sync.py: revoked device, hub unreachable, update required).
+(see cli_sync.py: revoked device, hub unreachable, update required); 70 an unexpected failure, told
+in French, its technical trace (no personal data) in the profile's journal-erreurs.log.
 """
 
 from __future__ import annotations
@@ -17,21 +18,25 @@ from getpass import getpass
 from pathlib import Path
 from typing import Any
 
+from . import errorlog
 from .domain.errors import DomainError, ValidationError
 from .domain.kinds import KINDS, kind_spec
 from .domain.validation import escape_controls
 from .services import backup as backup_service
+from .services import check as check_service
 from .services import export as export_service
 from .services.demo import generate_demo
 from .services.tandems import move_tandem, propose_tandem
 from .settings import Settings, load_settings
 from .store.engine import quiet_sqlcipher_logs
 from .store.errors import PassphraseRequired, StoreError
+from .store.files import os_reason
 from .store.keys import usable_keyring
 from .store.profile import Profile, init_profile, open_profile, profile_exists
 from .store.queries import ListQuery
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_UNEXPECTED = 70  # EX_SOFTWARE (sysexits.h)
 NBSP = "\u00a0"
 
 # argparse speaks English; the few messages a user may meet are given in French.
@@ -148,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("file", metavar="FICHIER")
     sub = command("restore", "remplacer la base du profil par une sauvegarde (l'actuelle est conservée)")
     sub.add_argument("file", metavar="FICHIER")
+    sub = command("check", "contrôler l'intégrité de la base (pages et structure) ; code 0 : intacte")
+    sub.add_argument("--json", action="store_true", help="sortie JSON")
     from . import cli_charter, cli_match, cli_sync  # here, not at the top: they use this module's helpers
 
     cli_sync.add_commands(command)
@@ -318,9 +325,19 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    report = _with_prompted_passphrase(settings, check_service.check_profile)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(report.message(), file=sys.stdout if report.ok else sys.stderr)
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "init": cmd_init, "demo": cmd_demo, "add": cmd_add, "set": cmd_set, "show": cmd_show,
     "delete": cmd_delete, "list": cmd_list, "export": cmd_export, "backup": cmd_backup, "restore": cmd_restore,
+    "check": cmd_check,
 }
 
 
@@ -337,13 +354,64 @@ def _report(error: DomainError, kind: str | None) -> None:
         print(str(error), file=sys.stderr)
 
 
+def _not_utf8(argv: Sequence[str]) -> str | None:
+    """The French refusal for an argument holding bytes that are not UTF-8 (lone surrogates in argv)."""
+    for number, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:80]
+            return (f"tandem{NBSP}: erreur{NBSP}: l'argument n°{NBSP}{number} («{NBSP}{shown}{NBSP}») contient des "
+                    "octets qui ne sont pas du texte UTF-8. Corrigez la valeur (ou renommez le fichier), "
+                    "puis réessayez. Rien n'a été modifié.")
+    return None
+
+
+def _command_name(args: argparse.Namespace | None) -> str:
+    if args is None:
+        return ""
+    parts = [getattr(args, "command", None), getattr(args, "match_command", None),
+             getattr(args, "charter_command", None)]
+    return " ".join(p for p in parts if p)
+
+
+def _unexpected(error: BaseException, args: argparse.Namespace | None, settings: Settings | None) -> int:
+    """Last resort: a French message, never a traceback; the trace goes to the profile's error log."""
+    logged = errorlog.record(settings.data_dir, error, _command_name(args)) if settings else None
+    where = f" Détails techniques (sans données personnelles){NBSP}: {logged}." if logged else ""
+    print(f"Erreur inattendue ({type(error).__name__}){NBSP}: l'opération s'est arrêtée avant la fin. Les "
+          f"enregistrements déjà validés sont intacts.{where} Réessayez{NBSP}; si l'erreur revient, "
+          "signalez-la avec ce fichier.", file=sys.stderr)
+    return EXIT_UNEXPECTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if (refusal := _not_utf8(argv)) is not None:
+        print(refusal, file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already explained
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # before the settings exist: nowhere to log
+        return _unexpected(exc, args, None)
+
+
+def _run(args: argparse.Namespace) -> int:
     quiet_sqlcipher_logs()
     try:
         settings = load_settings(getattr(args, "data_dir", None), getattr(args, "passphrase_file", None))
     except OSError as exc:
-        print(f"Fichier de phrase de passe illisible{NBSP}: {exc.filename} ({exc.strerror}).", file=sys.stderr)
+        print(f"Fichier de phrase de passe illisible{NBSP}: {exc.filename} ({os_reason(exc)}).", file=sys.stderr)
+        return EXIT_REFUSED
+    except DomainError as exc:
+        print(str(exc), file=sys.stderr)
         return EXIT_REFUSED
     from . import cli_charter, cli_match, cli_sync
 
@@ -357,10 +425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
     except OSError as exc:
         where = f"{exc.filename}{NBSP}: " if exc.filename else ""
-        print(f"Opération impossible{NBSP}: {where}{exc.strerror or exc}. Rien n'a été modifié.", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("Interrompu.", file=sys.stderr)
-        return 130
+        print(f"Opération impossible{NBSP}: {where}{os_reason(exc)}. Rien n'a été modifié.", file=sys.stderr)
+    except UnicodeDecodeError as exc:  # a file given to read (ids, proposal…) that is not UTF-8 text
+        print(f"Fichier illisible{NBSP}: ce n'est pas un texte UTF-8 ({exc.reason}). Rien n'a été modifié.",
+              file=sys.stderr)
+    except Exception as exc:
+        return _unexpected(exc, args, settings)
     return EXIT_REFUSED
 
 

@@ -16,6 +16,7 @@ from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened, _print_json, _table
 from .matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
 from .services.matching import MatchingService
 from .settings import Settings
+from .store.files import write_private
 
 
 def _score(text: str) -> float:
@@ -93,7 +94,7 @@ def _propose(args: argparse.Namespace, service: MatchingService) -> int:
     proposal = service.propose(ids, min_score=args.min_score, mode=args.mode, spread=not args.no_spread)
     document = proposal.as_dict()
     if args.out:
-        Path(args.out).write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_private(Path(args.out), json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
     if args.json:
         _print_json(document)
         return EXIT_OK

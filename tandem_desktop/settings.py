@@ -8,11 +8,21 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from .domain.errors import DomainError
+
 APP_NAME = "TandemDesktop"
 ENV_DATA_DIR = "TANDEM_DATA_DIR"
 ENV_PASSPHRASE = "TANDEM_PASSPHRASE"
 ENV_KDF_LOG2N = "TANDEM_KDF_LOG2N"
 ENV_NO_KEYRING = "TANDEM_NO_KEYRING"
+# = store.keys.KDF_LOG2N_MIN/MAX (a test checks); not imported, so settings stays below store
+KDF_LOG2N_RANGE = (14, 20)
+_PASSPHRASE_FILE_MAX = 4096
+NBSP = "\u00a0"
+
+
+class SettingsError(DomainError):
+    """A setting given on the command line or in the environment cannot be used; str() says why."""
 
 
 @dataclass(frozen=True)
@@ -55,13 +65,58 @@ def load_settings(
     """Command-line values win over environment variables, which win over platform defaults."""
     env = os.environ if environ is None else environ
     chosen = data_dir or env.get(ENV_DATA_DIR) or default_data_dir()
+    _require_text(str(chosen), f"Le dossier du profil ({ENV_DATA_DIR} ou --data-dir)")
     passphrase = env.get(ENV_PASSPHRASE) or None
+    if passphrase is not None:
+        _require_text(passphrase, f"La variable {ENV_PASSPHRASE}")
     if passphrase_file:
-        passphrase = Path(passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
-    kdf = int(env.get(ENV_KDF_LOG2N, "17"))
+        passphrase = read_passphrase_file(Path(passphrase_file))
     return Settings(
         data_dir=Path(chosen).expanduser().resolve(),
         passphrase=passphrase,
-        kdf_log2_n=max(14, min(kdf, 20)),
+        kdf_log2_n=parse_kdf_log2_n(env.get(ENV_KDF_LOG2N)),
         use_keyring=env.get(ENV_NO_KEYRING, "") not in ("1", "true", "yes"),
     )
+
+
+def _require_text(value: str, what: str) -> None:
+    """Bytes that are not UTF-8 arrive as lone surrogates: refuse them here, not deep in SQLite."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SettingsError(f"{what} contient des octets qui ne sont pas du texte UTF-8{NBSP}; "
+                            "corrigez-le, puis réessayez.") from None
+
+
+def parse_kdf_log2_n(text: str | None) -> int:
+    """TANDEM_KDF_LOG2N (scrypt cost of new profiles, as log2 N): an integer in KDF_LOG2N_RANGE."""
+    if text is None or not text.strip():
+        return Settings.kdf_log2_n
+    low, high = KDF_LOG2N_RANGE
+    value = text.strip()
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:40]
+        raise SettingsError(f"{ENV_KDF_LOG2N} doit être un nombre entier de {low} à {high} "
+                            f"(coût de la dérivation de la phrase de passe), pas «{NBSP}{shown}{NBSP}».")
+    return int(value)
+
+
+def read_passphrase_file(path: Path) -> str:
+    """The file's text without its final line break; OSError if unreadable, SettingsError if not a passphrase."""
+    with open(path, "rb") as handle:  # bounded: --passphrase-file /dev/zero must not fill the memory
+        raw = handle.read(_PASSPHRASE_FILE_MAX + 1)
+    if len(raw) > _PASSPHRASE_FILE_MAX:
+        raise SettingsError(f"Le fichier de phrase de passe {path} est trop long pour être une phrase de passe "
+                            f"({_PASSPHRASE_FILE_MAX} octets au plus).")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(f"Le fichier de phrase de passe {path} n'est pas un texte UTF-8{NBSP}: "
+                            "il doit contenir la phrase de passe sur une ligne.") from None
+    passphrase = text.rstrip("\r\n")  # as before: a profile made from this file must still open
+    if not passphrase:
+        raise SettingsError(f"Le fichier de phrase de passe {path} est vide.")
+    if "\x00" in passphrase:
+        raise SettingsError(f"Le fichier de phrase de passe {path} contient des octets nuls{NBSP}: "
+                            "ce n'est pas un fichier texte.")
+    return passphrase

@@ -18,6 +18,7 @@ from typing import Any
 from ..domain.fields import FieldSpec, FieldType, KindSpec
 from ..domain.kinds import kind_spec
 from ..store.errors import NotFound
+from ..store.files import create_private
 from ..store.queries import ListQuery
 from ..store.repository import Store
 
@@ -118,8 +119,11 @@ def _ref_titles(store: Store, spec: KindSpec) -> dict[str, str]:
 
 
 def _atomic_write(dest: Path, write: Callable[[Path], None]) -> None:
+    """`write` fills a 0600 temporary file (names in clear: private, wherever it goes), renamed at the end."""
     dest = Path(dest).expanduser().resolve()
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    tmp.unlink(missing_ok=True)
+    create_private(tmp)  # the csv and xlsx writers then reuse the file, and its mode
     try:
         write(tmp)
         os.replace(tmp, dest)

@@ -28,9 +28,17 @@ def _raw_key(key: bytes) -> str:
     return f"x'{key.hex()}'"
 
 
-def open_raw(path: Path, key: bytes) -> sqlcipher3.Connection:
-    """A plain sqlcipher3 connection, for checks, backups and benchmarks."""
-    conn = sqlcipher3.connect(str(path), isolation_level=None)
+def open_raw(path: Path, key: bytes, *, readonly: bool = False) -> sqlcipher3.Connection:
+    """A plain sqlcipher3 connection, for checks, backups and benchmarks; `readonly` never writes the file."""
+    if readonly:
+        # mode=ro: no schema, journal-mode change or WAL checkpoint can reach the file. With no WAL
+        # beside it (the profile is not open) the file is also opened immutable, so SQLite does not
+        # leave an empty -wal and -shm behind; with one, it reads through it.
+        wal = path.with_name(path.name + "-wal").exists()
+        uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+        conn = sqlcipher3.connect(uri, uri=True, isolation_level=None)
+    else:
+        conn = sqlcipher3.connect(str(path), isolation_level=None)
     conn.execute(f'PRAGMA key = "{_raw_key(key)}"')
     conn.execute("PRAGMA temp_store = MEMORY")
     return conn

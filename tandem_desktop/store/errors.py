@@ -53,11 +53,25 @@ class KeyUnavailable(StoreError):
 
 
 class CorruptDatabase(StoreError):
-    def __init__(self, path: object):
+    """The database file is damaged or not ours; `backup` is the latest sound backup found, if any."""
+
+    def __init__(self, path: object, backup: object | None = None, backup_date: str = ""):
+        self.path = path
+        self.backup = backup
+        self.backup_date = backup_date
         super().__init__(
             f"Le fichier de données {path} est endommagé ou n'est pas une base Tandem. "
-            "Il n'a pas été modifié. Restaurez une sauvegarde (tandem restore FICHIER)."
+            f"Il n'a pas été modifié. {restore_advice(backup, backup_date)}"
         )
+
+
+def restore_advice(backup: object | None, backup_date: str = "") -> str:
+    """How to get a sound database back: the latest sound backup by name, or any backup."""
+    if backup is None:
+        return "Restaurez une sauvegarde (tandem restore FICHIER)."
+    when = f" du {backup_date}" if backup_date else ""
+    return (f"Dernière sauvegarde saine{when}\u00a0: {backup}. Pour la restaurer\u00a0: "
+            f"tandem restore \"{backup}\" (la base actuelle est conservée dans backups/).")
 
 
 class NewerSchema(StoreError):

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,10 +18,51 @@ import keyring
 import keyring.errors
 
 from .errors import KeyUnavailable, PassphraseRequired, WeakPassphrase, WrongKey
+from .files import write_private
 
 KEYRING_SERVICE = "tandem-desktop"
 MIN_PASSPHRASE = 8
 _CHECK_LABEL = b"tandem-desktop key check v1"
+
+# The scrypt costs this release accepts, in profile.json and in TANDEM_KDF_LOG2N. Checked before
+# scrypt runs, so a tampered file can neither make it allocate gigabytes nor spin for minutes.
+KDF_LOG2N_MIN, KDF_LOG2N_MAX = 14, 20
+KDF_R_MAX, KDF_P_MAX = 16, 4
+KDF_MEMORY_MAX = 1 << 30  # scrypt needs 128 × N × r bytes: 1 GiB at most
+_SALT_HEX = (32, 128)  # 16 to 64 bytes
+_META_MAX_BYTES = 64 * 1024
+
+
+class InvalidKeyMeta(ValueError):
+    """profile.json holds a value no release writes; str(error) says which, in French."""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_hex(value: object, lengths: tuple[int, int]) -> bool:
+    if not isinstance(value, str) or not lengths[0] <= len(value) <= lengths[1] or len(value) % 2:
+        return False
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return False
+    return True
+
+
+def validate_kdf(log2_n: object, r: object, p: object, salt: object) -> None:
+    """InvalidKeyMeta unless the scrypt parameters are ones this release could have written."""
+    if not _is_int(log2_n) or not KDF_LOG2N_MIN <= log2_n <= KDF_LOG2N_MAX:  # type: ignore[operator]
+        raise InvalidKeyMeta(f"kdf_log2_n doit être un entier de {KDF_LOG2N_MIN} à {KDF_LOG2N_MAX}")
+    if not _is_int(r) or not 1 <= r <= KDF_R_MAX:  # type: ignore[operator]
+        raise InvalidKeyMeta(f"kdf_r doit être un entier de 1 à {KDF_R_MAX}")
+    if not _is_int(p) or not 1 <= p <= KDF_P_MAX:  # type: ignore[operator]
+        raise InvalidKeyMeta(f"kdf_p doit être un entier de 1 à {KDF_P_MAX}")
+    if 128 * (1 << log2_n) * r > KDF_MEMORY_MAX:  # type: ignore[operator]
+        raise InvalidKeyMeta("kdf_log2_n et kdf_r demandent plus de 1 Gio de mémoire")
+    if not _is_hex(salt, _SALT_HEX):
+        raise InvalidKeyMeta("kdf_salt doit être une valeur hexadécimale de 16 à 64 octets")
 
 
 @dataclass(frozen=True)
@@ -37,14 +77,35 @@ class KeyMeta:
     format: int = 1
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        write_private(path, json.dumps(asdict(self), indent=2).encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> KeyMeta:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(**data)
+        """Read and validate profile.json; InvalidKeyMeta (a ValueError) for any value out of range."""
+        if not path.is_file():  # a folder, or a pipe that would block the read
+            raise ValueError(f"{path} is not a regular file")
+        with open(path, "rb") as handle:
+            raw = handle.read(_META_MAX_BYTES + 1)
+        if len(raw) > _META_MAX_BYTES:
+            raise InvalidKeyMeta("fichier bien trop long")
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise InvalidKeyMeta("un objet JSON est attendu")
+        meta = cls(**data)
+        meta.validate()
+        return meta
+
+    def validate(self) -> None:
+        if not isinstance(self.profile_id, str) or not 0 < len(self.profile_id) <= 100:
+            raise InvalidKeyMeta("profile_id manquant ou invalide")
+        if self.key_source not in ("keyring", "passphrase"):
+            raise InvalidKeyMeta("key_source doit valoir keyring ou passphrase")
+        if not _is_hex(self.key_check, (64, 64)):
+            raise InvalidKeyMeta("key_check doit être une empreinte hexadécimale de 32 octets")
+        if not _is_int(self.format) or self.format < 1:
+            raise InvalidKeyMeta("format doit être un entier positif")
+        if self.key_source == "passphrase":
+            validate_kdf(self.kdf_log2_n, self.kdf_r, self.kdf_p, self.kdf_salt)
 
 
 def key_check(key: bytes) -> str:
@@ -68,8 +129,9 @@ def usable_keyring() -> keyring.backend.KeyringBackend | None:
 def derive_key(passphrase: str, salt: bytes, log2_n: int, r: int = 8, p: int = 1) -> bytes:
     """scrypt: memory-hard, so guessing passphrases on stolen files is slow and costly."""
     n = 1 << log2_n
+    # OpenSSL needs 128·r·(N + p + 2) bytes; the old bound (256·N·r) passed 2 GiB, its limit, at N=2²⁰.
     return hashlib.scrypt(
-        passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r + (16 << 20), dklen=32
+        passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=128 * r * (n + p + 2) + (16 << 20), dklen=32
     )
 
 
