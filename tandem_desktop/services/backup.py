@@ -22,9 +22,8 @@ from ..store import migrations
 from ..store.backup import check_backup, export_copy, replace_database
 from ..store.engine import open_raw
 from ..store.errors import CorruptDatabase, StoreError
-from ..store.keys import load_key
 from ..store.lock import ProfileLock
-from ..store.profile import Profile, read_meta
+from ..store.profile import Profile, read_meta, unlock_key
 
 
 def known_revisions() -> set[str]:
@@ -107,7 +106,7 @@ def restore_profile(settings: Settings, src: str | os.PathLike[str]) -> Path:
     lock = ProfileLock(settings.lock_path)
     lock.acquire()
     try:
-        key = load_key(meta, settings.passphrase)
+        key, _ = unlock_key(meta, settings)  # the recovery code opens backups too: they share the key
         verify_backup(backup, key)
         if _profile_id_of(backup, key) != meta.profile_id:
             raise StoreError(f"{backup} est la sauvegarde d'un autre profil. Rien n'a été modifié.")

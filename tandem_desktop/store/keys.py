@@ -12,13 +12,25 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import keyring
 import keyring.errors
 
-from .errors import KeyUnavailable, PassphraseRequired, WeakPassphrase, WrongKey
+from .errors import (
+    KeyringUnreachable,
+    KeyUnavailable,
+    LockedKeyring,
+    PassphraseRequired,
+    WeakPassphrase,
+    WrongKey,
+)
+from .strength import ADVICE, estimate
+
+T = TypeVar("T")
 
 KEYRING_SERVICE = "tandem-desktop"
 MIN_PASSPHRASE = 8
@@ -35,6 +47,7 @@ class KeyMeta:
     kdf_r: int = 8
     kdf_p: int = 1
     format: int = 1
+    recovery: dict[str, Any] | None = None  # the key wrapped under the recovery code (store/recovery.py)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -73,35 +86,85 @@ def derive_key(passphrase: str, salt: bytes, log2_n: int, r: int = 8, p: int = 1
     )
 
 
-def create_key(profile_id: str, passphrase: str | None, log2_n: int, use_keyring: bool) -> tuple[bytes, KeyMeta]:
-    """A new key for a new profile, stored in the keyring when there is a safe one."""
+# How backends say « locked »: keyring's own error (SecretService after a dismissed unlock prompt,
+# libsecret, KWallet, macOS), and what secretstorage raises past keyring (an item locked again
+# between search and read, a dismissed prompt when creating an item). Matched by class name:
+# secretstorage exists on Linux only.
+_LOCKED_ERRORS = {"KeyringLocked", "LockedException", "PromptDismissedException"}
+
+
+def keyring_locked(exc: BaseException) -> bool:
+    return any(cls.__name__ in _LOCKED_ERRORS for cls in type(exc).__mro__)
+
+
+def keyring_call(call: Callable[[], T], what: str = "la clé de chiffrement de ce profil") -> T:
+    """Run one keyring call; a locked keyring raises LockedKeyring, any other failure (no backend,
+    D-Bus gone, daemon error) KeyringUnreachable. A missing entry is not an error: get gives None."""
+    try:
+        return call()
+    except Exception as exc:  # backends raise their own classes (D-Bus, GLib, secretstorage…)
+        if keyring_locked(exc):
+            raise LockedKeyring(what) from exc
+        raise KeyringUnreachable(type(exc).__name__, what) from exc
+
+
+def check_new_passphrase(passphrase: str, context: Iterable[str] = ()) -> None:
+    """Refuse a passphrase too short or too easy to guess (checked when one is chosen, never at open)."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise WeakPassphrase(MIN_PASSPHRASE)
+    strength = estimate(passphrase, context)
+    if not strength.acceptable:
+        raise WeakPassphrase(hint=f"{strength.warning} {ADVICE}")
+
+
+def create_key(profile_id: str, passphrase: str | None, log2_n: int, use_keyring: bool,
+               context: Iterable[str] = ()) -> tuple[bytes, KeyMeta]:
+    """A new key for a new profile, stored in the keyring when there is a safe one.
+
+    A keyring that is there but fails (locked, prompt dismissed) falls back to the passphrase; with
+    no passphrase given, a locked keyring raises LockedKeyring so the caller can offer both ways
+    (unlock and retry, or choose a passphrase) rather than a bare « passphrase required »."""
+    locked: LockedKeyring | None = None
     if use_keyring and usable_keyring() is not None:
         key = secrets.token_bytes(32)
         try:
-            keyring.set_password(KEYRING_SERVICE, profile_id, key.hex())
-        except keyring.errors.KeyringError:
+            keyring_call(lambda: keyring.set_password(KEYRING_SERVICE, profile_id, key.hex()))
+        except LockedKeyring as exc:
+            locked = exc
+        except KeyringUnreachable:
             pass
         else:
             return key, KeyMeta(profile_id, "keyring", key_check(key))
     if passphrase is None:
-        raise PassphraseRequired()
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise WeakPassphrase(MIN_PASSPHRASE)
+        raise locked or PassphraseRequired()
+    check_new_passphrase(passphrase, context)
     salt = secrets.token_bytes(16)
     key = derive_key(passphrase, salt, log2_n)
     return key, KeyMeta(profile_id, "passphrase", key_check(key), salt.hex(), log2_n)
 
 
+def keyring_key(meta: KeyMeta) -> bytes:
+    """The key kept in the keyring: LockedKeyring, KeyringUnreachable or KeyUnavailable (really gone)."""
+    stored = keyring_call(lambda: keyring.get_password(KEYRING_SERVICE, meta.profile_id))
+    if not stored:
+        raise KeyUnavailable()
+    try:
+        return bytes.fromhex(stored)
+    except ValueError as exc:  # an entry overwritten by something else
+        raise WrongKey("keyring") from exc
+
+
+def put_key_in_keyring(profile_id: str, key: bytes) -> None:
+    """Store (again) a profile's key in the keyring; LockedKeyring / KeyringUnreachable on failure."""
+    if usable_keyring() is None:
+        raise KeyringUnreachable("aucun trousseau sûr sur ce poste")
+    keyring_call(lambda: keyring.set_password(KEYRING_SERVICE, profile_id, key.hex()))
+
+
 def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
     """The key of an existing profile; WrongKey if the passphrase (or keyring entry) does not match."""
     if meta.key_source == "keyring":
-        try:
-            stored = keyring.get_password(KEYRING_SERVICE, meta.profile_id)
-        except keyring.errors.KeyringError:
-            stored = None
-        if not stored:
-            raise KeyUnavailable()
-        key = bytes.fromhex(stored)
+        key = keyring_key(meta)
     else:
         if passphrase is None:
             raise PassphraseRequired()
@@ -114,5 +177,5 @@ def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
 
 def forget_key(meta: KeyMeta) -> None:
     if meta.key_source == "keyring":
-        with contextlib.suppress(keyring.errors.KeyringError):
+        with contextlib.suppress(Exception):  # best effort: a locked or absent keyring keeps nothing of ours
             keyring.delete_password(KEYRING_SERVICE, meta.profile_id)

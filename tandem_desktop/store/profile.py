@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -13,10 +15,10 @@ from sqlalchemy import Engine, select
 from ..domain.hlc import HybridClock
 from ..domain.ids import new_id
 from ..settings import Settings
-from . import migrations
+from . import migrations, recovery
 from .engine import make_engine, quiet_sqlcipher_logs, translated_errors, verify_readable
-from .errors import CorruptDatabase, ProfileExists, ProfileMissing, StoreError
-from .keys import KeyMeta, create_key, forget_key, load_key
+from .errors import CorruptDatabase, NoRecoveryCode, ProfileExists, ProfileMissing, StoreError, WrongRecoveryCode
+from .keys import KeyMeta, create_key, forget_key, key_check, load_key, put_key_in_keyring
 from .lock import ProfileLock
 from .repository import Store, last_stamp
 from .schema import meta_table
@@ -32,6 +34,9 @@ class Profile:
     engine: Engine
     store: Store
     lock: ProfileLock
+    # Set only on the Profile init_profile returns: the code to show once (it is stored nowhere).
+    recovery_code: str | None = field(default=None, repr=False)
+    opened_with: str = ""  # "keyring", "passphrase" or "recovery" (the code: offer to put the key back)
 
     @property
     def device_id(self) -> str:
@@ -53,16 +58,27 @@ def profile_exists(settings: Settings) -> bool:
 
 
 def init_profile(settings: Settings, today=date.today) -> Profile:  # type: ignore[no-untyped-def]
-    """Create a new encrypted profile; refuses to touch an existing one."""
+    """Create a new encrypted profile; refuses to touch an existing one.
+
+    The returned Profile carries `recovery_code`, to show once. A failure leaves nothing behind: no
+    key in the keyring, no database, no lock file, and no folder if this call made it."""
     if settings.profile_path.exists() or settings.database_path.exists():
         raise ProfileExists(settings.data_dir)
+    made_folder = not settings.data_dir.exists()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = ProfileLock(settings.lock_path)
-    lock.acquire()
     try:
-        key, meta = create_key(new_id(), settings.passphrase, settings.kdf_log2_n, settings.use_keyring)
+        lock.acquire()
     except BaseException:
-        lock.release()
+        _remove_if_empty(settings, made_folder)
+        raise
+    try:
+        key, meta = create_key(new_id(), settings.passphrase, settings.kdf_log2_n, settings.use_keyring,
+                               context=(settings.data_dir.name,))
+        code = recovery.new_code()
+        meta = replace(meta, recovery=recovery.wrap(key, code, meta.profile_id, settings.kdf_log2_n))
+    except BaseException:
+        _abandon(settings, lock, made_folder)
         raise
     try:
         engine = make_engine(settings.database_path, key)
@@ -78,14 +94,29 @@ def init_profile(settings: Settings, today=date.today) -> Profile:  # type: igno
         engine.dispose()
         meta.save(settings.profile_path)
     except BaseException:
-        lock.release()
         forget_key(meta)
         for leftover in (settings.database_path, settings.database_path.with_name("tandem.db-wal"),
-                         settings.database_path.with_name("tandem.db-shm")):
+                         settings.database_path.with_name("tandem.db-shm"), settings.profile_path):
             leftover.unlink(missing_ok=True)
+        _abandon(settings, lock, made_folder)
         raise
     lock.release()
-    return open_profile(settings, today=today)
+    profile = open_profile(settings.with_recovery_code(None), today=today)
+    profile.recovery_code = code
+    return profile
+
+
+def _abandon(settings: Settings, lock: ProfileLock, made_folder: bool) -> None:
+    """After a failed init: the lock file goes (nothing else may hold a profile that was never made)."""
+    lock.release()
+    settings.lock_path.unlink(missing_ok=True)
+    _remove_if_empty(settings, made_folder)
+
+
+def _remove_if_empty(settings: Settings, made_folder: bool) -> None:
+    if made_folder:
+        with contextlib.suppress(OSError):  # not empty: something else lives there, leave it
+            settings.data_dir.rmdir()
 
 
 def read_meta(settings: Settings) -> KeyMeta:
@@ -109,7 +140,7 @@ def open_profile(settings: Settings, today=date.today, *, max_page_count: int | 
     lock = ProfileLock(settings.lock_path)
     lock.acquire()
     try:
-        key = load_key(meta, settings.passphrase)
+        key, how = unlock_key(meta, settings)
         verify_readable(settings.database_path, key)
         engine = make_engine(settings.database_path, key, max_page_count=max_page_count)
         try:
@@ -120,7 +151,47 @@ def open_profile(settings: Settings, today=date.today, *, max_page_count: int | 
     except BaseException:
         lock.release()
         raise
-    return Profile(settings, meta, key, engine, store, lock)
+    return Profile(settings, meta, key, engine, store, lock, opened_with=how)
+
+
+def unlock_key(meta: KeyMeta, settings: Settings) -> tuple[bytes, str]:
+    """The profile's key and how it was found: the recovery code when one is given, else the key
+    source (keyring or passphrase). Used for the profile and for its backups (same key)."""
+    if settings.recovery_code:
+        if not meta.recovery:
+            raise NoRecoveryCode()
+        key = recovery.unwrap(meta.recovery, settings.recovery_code, meta.profile_id)
+        return load_key_checked(meta, key), "recovery"
+    return load_key(meta, settings.passphrase), meta.key_source
+
+
+def load_key_checked(meta: KeyMeta, key: bytes) -> bytes:
+    """A key obtained another way (the recovery code) must match the profile's check value."""
+    if not hmac.compare_digest(key_check(key), meta.key_check):
+        raise WrongRecoveryCode()
+    return key
+
+
+def new_recovery_code(profile: Profile) -> str:
+    """Make a new recovery code for an open profile (an old profile had none; or the sheet is lost):
+    the previous code stops working. Returns the code, to show once."""
+    code = recovery.new_code()
+    meta = replace(profile.meta, recovery=recovery.wrap(profile.key, code, profile.meta.profile_id,
+                                                        profile.settings.kdf_log2_n))
+    meta.save(profile.settings.profile_path)
+    profile.meta = meta
+    return code
+
+
+def put_key_back(profile: Profile) -> None:
+    """After opening with the recovery code: the key goes back to the keyring, so the next opening
+    is the usual one. A passphrase profile switches to the keyring (its passphrase was forgotten).
+    Raises LockedKeyring / KeyringUnreachable when the keyring cannot take it."""
+    put_key_in_keyring(profile.meta.profile_id, profile.key)
+    if profile.meta.key_source != "keyring":
+        meta = replace(profile.meta, key_source="keyring", kdf_salt=None, kdf_log2_n=None)
+        meta.save(profile.settings.profile_path)
+        profile.meta = meta
 
 
 def _prepare(settings: Settings, engine: Engine, key: bytes, today) -> Store:  # type: ignore[no-untyped-def]
