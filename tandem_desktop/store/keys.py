@@ -13,18 +13,21 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import keyring
 import keyring.errors
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import (
     KeyringUnreachable,
     KeyUnavailable,
     LockedKeyring,
     PassphraseRequired,
+    StoreError,
     WeakPassphrase,
     WrongKey,
 )
@@ -35,6 +38,7 @@ T = TypeVar("T")
 KEYRING_SERVICE = "tandem-desktop"
 MIN_PASSPHRASE = 8
 _CHECK_LABEL = b"tandem-desktop key check v1"
+_WRAP_LABEL = b"tandem-desktop passphrase wrap v1 "
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class KeyMeta:
     kdf_p: int = 1
     format: int = 1
     recovery: dict[str, Any] | None = None  # the key wrapped under the recovery code (store/recovery.py)
+    # Set when a passphrase was chosen after a recovery: the passphrase-derived key unwraps the
+    # database key (AES-GCM) instead of being it, so neither the database nor its backups change.
+    key_wrap: dict[str, Any] | None = None
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -161,6 +168,34 @@ def put_key_in_keyring(profile_id: str, key: bytes) -> None:
     keyring_call(lambda: keyring.set_password(KEYRING_SERVICE, profile_id, key.hex()))
 
 
+def seal_key(wrapping: bytes, key: bytes, profile_id: str, label: bytes) -> dict[str, str]:
+    """`key` encrypted with AES-256-GCM under `wrapping`, bound to this profile (associated data)."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(wrapping).encrypt(nonce, key, label + profile_id.encode("utf-8"))
+    return {"nonce": nonce.hex(), "wrapped_key": sealed.hex()}
+
+
+def open_key(wrapping: bytes, block: dict[str, Any], profile_id: str, label: bytes) -> bytes | None:
+    """The key sealed by seal_key; None if `wrapping` is not the right one. ValueError if unreadable."""
+    nonce, sealed = bytes.fromhex(str(block["nonce"])), bytes.fromhex(str(block["wrapped_key"]))
+    if len(nonce) != 12:
+        raise ValueError("bad nonce")
+    try:
+        return AESGCM(wrapping).decrypt(nonce, sealed, label + profile_id.encode("utf-8"))
+    except InvalidTag:
+        return None
+
+
+def new_passphrase_meta(meta: KeyMeta, key: bytes, passphrase: str, log2_n: int,
+                        context: Iterable[str] = ()) -> KeyMeta:
+    """The profile's key source changed to a new passphrase that unwraps the same database key."""
+    check_new_passphrase(passphrase, context)
+    salt = secrets.token_bytes(16)
+    wrap = seal_key(derive_key(passphrase, salt, log2_n), key, meta.profile_id, _WRAP_LABEL)
+    return replace(meta, key_source="passphrase", kdf_salt=salt.hex(), kdf_log2_n=log2_n, kdf_r=8, kdf_p=1,
+                   key_wrap=wrap)
+
+
 def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
     """The key of an existing profile; WrongKey if the passphrase (or keyring entry) does not match."""
     if meta.key_source == "keyring":
@@ -170,6 +205,12 @@ def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
             raise PassphraseRequired()
         assert meta.kdf_salt is not None and meta.kdf_log2_n is not None
         key = derive_key(passphrase, bytes.fromhex(meta.kdf_salt), meta.kdf_log2_n, meta.kdf_r, meta.kdf_p)
+        if meta.key_wrap:
+            try:
+                key = open_key(key, meta.key_wrap, meta.profile_id, _WRAP_LABEL) or b""
+            except (KeyError, TypeError, ValueError) as exc:
+                raise StoreError("La partie «\u00a0key_wrap\u00a0» de profile.json est illisible. "
+                                 "Le fichier n'a pas été modifié.") from exc
     if not hmac.compare_digest(key_check(key), meta.key_check):
         raise WrongKey(meta.key_source)
     return key

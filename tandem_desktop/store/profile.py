@@ -7,7 +7,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -18,7 +18,7 @@ from ..settings import Settings
 from . import migrations, recovery
 from .engine import make_engine, quiet_sqlcipher_logs, translated_errors, verify_readable
 from .errors import CorruptDatabase, NoRecoveryCode, ProfileExists, ProfileMissing, StoreError, WrongRecoveryCode
-from .keys import KeyMeta, create_key, forget_key, key_check, load_key, put_key_in_keyring
+from .keys import KeyMeta, create_key, forget_key, key_check, load_key, new_passphrase_meta, put_key_in_keyring
 from .lock import ProfileLock
 from .repository import Store, last_stamp
 from .schema import meta_table
@@ -189,9 +189,19 @@ def put_key_back(profile: Profile) -> None:
     Raises LockedKeyring / KeyringUnreachable when the keyring cannot take it."""
     put_key_in_keyring(profile.meta.profile_id, profile.key)
     if profile.meta.key_source != "keyring":
-        meta = replace(profile.meta, key_source="keyring", kdf_salt=None, kdf_log2_n=None)
+        meta = replace(profile.meta, key_source="keyring", kdf_salt=None, kdf_log2_n=None, key_wrap=None)
         meta.save(profile.settings.profile_path)
         profile.meta = meta
+
+
+def set_new_passphrase(profile: Profile, passphrase: str) -> None:
+    """After opening with the recovery code (passphrase forgotten, or no keyring on this laptop any
+    more): from now on `passphrase` opens the profile. The database and its backups keep their key,
+    so the recovery code and the backups stay valid. WeakPassphrase if it is too easy to guess."""
+    meta = new_passphrase_meta(profile.meta, profile.key, passphrase, profile.settings.kdf_log2_n,
+                               context=(profile.settings.data_dir.name,))
+    meta.save(profile.settings.profile_path)
+    profile.meta = meta
 
 
 def _prepare(settings: Settings, engine: Engine, key: bytes, today) -> Store:  # type: ignore[no-untyped-def]
@@ -221,6 +231,27 @@ def wipe_profile_files(settings: Settings) -> None:
     for name in os.listdir(settings.data_dir):
         if name.startswith("tandem.db") or name == "profile.json":
             (settings.data_dir / name).unlink()
+
+
+
+
+def set_profile_aside(settings: Settings) -> Path:
+    """Move a profile that can no longer be opened (key and recovery code both lost) out of the way,
+    whole and untouched, so a new profile can be made in its place and filled again from the hub.
+    Nothing is deleted: if the key turns up again, the folder set aside opens as before."""
+    if not settings.data_dir.exists() or not any(settings.data_dir.iterdir()):
+        raise ProfileMissing(settings.data_dir)
+    lock = ProfileLock(settings.lock_path)
+    lock.acquire()  # refuses while the profile is open in a window or a command
+    lock.release()  # released before the move: Windows cannot rename a folder with an open file
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = settings.data_dir.with_name(f"{settings.data_dir.name}-mis-de-cote-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = settings.data_dir.with_name(f"{settings.data_dir.name}-mis-de-cote-{stamp}-{n}")
+    os.replace(settings.data_dir, aside)
+    return aside
 
 
 __all__ = ["Path", "Profile", "init_profile", "open_profile", "profile_exists", "read_meta"]

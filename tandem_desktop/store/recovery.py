@@ -16,11 +16,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from .errors import RecoveryCodeInvalid, StoreError, WrongRecoveryCode
-from .keys import derive_key
+from .keys import derive_key, open_key, seal_key
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32
 GROUPS, GROUP_LEN = 5, 5
@@ -49,18 +46,11 @@ def normalize(text: str) -> str:
     return cleaned
 
 
-def _aad(profile_id: str) -> bytes:
-    return _LABEL + profile_id.encode("utf-8")
-
-
 def wrap(key: bytes, code: str, profile_id: str, log2_n: int) -> dict[str, Any]:
     """The `recovery` block of profile.json: `key` encrypted under a key derived from `code`."""
     salt = secrets.token_bytes(16)
-    nonce = secrets.token_bytes(12)
-    wrapping = derive_key(normalize(code), salt, log2_n)
-    sealed = AESGCM(wrapping).encrypt(nonce, key, _aad(profile_id))
-    return {"format": _FORMAT, "kdf": "scrypt", "salt": salt.hex(), "log2_n": log2_n, "r": 8, "p": 1,
-            "nonce": nonce.hex(), "wrapped_key": sealed.hex()}
+    sealed = seal_key(derive_key(normalize(code), salt, log2_n), key, profile_id, _LABEL)
+    return {"format": _FORMAT, "kdf": "scrypt", "salt": salt.hex(), "log2_n": log2_n, "r": 8, "p": 1, **sealed}
 
 
 def _unreadable() -> StoreError:
@@ -74,15 +64,13 @@ def unwrap(block: dict[str, Any], code: str, profile_id: str) -> bytes:
     try:
         if block.get("format") != _FORMAT or block.get("kdf") != "scrypt":
             raise ValueError("unknown recovery format")
-        salt, nonce = bytes.fromhex(block["salt"]), bytes.fromhex(block["nonce"])
-        sealed = bytes.fromhex(block["wrapped_key"])
+        salt = bytes.fromhex(block["salt"])
         log2_n, r, p = int(block["log2_n"]), int(block["r"]), int(block["p"])
-        if not (10 <= log2_n <= 20 and 1 <= r <= 32 and 1 <= p <= 4 and len(salt) >= 16 and len(nonce) == 12):
+        if not (10 <= log2_n <= 20 and 1 <= r <= 32 and 1 <= p <= 4 and len(salt) >= 16):
             raise ValueError("recovery KDF values out of range")
+        key = open_key(derive_key(raw, salt, log2_n, r, p), block, profile_id, _LABEL)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _unreadable() from exc
-    wrapping = derive_key(raw, salt, log2_n, r, p)
-    try:
-        return AESGCM(wrapping).decrypt(nonce, sealed, _aad(profile_id))
-    except InvalidTag as exc:
-        raise WrongRecoveryCode() from exc
+    if key is None:
+        raise WrongRecoveryCode()
+    return key
