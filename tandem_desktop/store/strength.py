@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from zxcvbn import zxcvbn
-
 NBSP = "\u00a0"
 MIN_SCORE = 4  # zxcvbn score 4: at least 10^10 guesses expected
 _ZXCVBN_MAX = 72  # zxcvbn refuses longer input; a longer passphrase is at least as strong as its start
@@ -94,6 +92,8 @@ def _folded(word: str) -> str:
 
 def estimate(passphrase: str, context: Iterable[str] = ()) -> Strength:
     """zxcvbn's estimate of `passphrase`, counting `context` (profile folder name…) as known words."""
+    from zxcvbn import zxcvbn  # here: its dictionaries take a moment to load, needed only to choose one
+
     extra = [w for w in context if w]
     words = [*extra, *(_folded(w) for w in extra), *COMMON_WORDS]
     result = zxcvbn(passphrase[:_ZXCVBN_MAX], user_inputs=words)
