@@ -73,11 +73,11 @@ class PassphraseDialog(QDialog):
         self.recovery_button.setVisible(offer_recovery and not create)
         self.recovery_button.clicked.connect(self._choose_recovery)
         self.strength.hide()
-        intro = child(self.ui, QLabel, "intro_label")
+        intro_label = child(self.ui, QLabel, "intro_label")
         where = f" ({location})" if location else ""
         if create:
             self.setWindowTitle("Créer le profil chiffré")
-            intro.setText(intro or (
+            intro_label.setText(intro or (
                 f"Bienvenue{NBSP}! Les fiches de ce poste{where} seront chiffrées. Aucun trousseau sécurisé "
                 f"n'est disponible sur cet ordinateur{NBSP}: choisissez une phrase de passe de plusieurs mots, "
                 "difficile à deviner. Elle sera demandée à chaque ouverture, et c'est elle qui protège les "
@@ -89,7 +89,7 @@ class PassphraseDialog(QDialog):
             self.progress.setText("Création du profil chiffré en cours…")
         else:
             self.setWindowTitle("Déverrouiller Tandem Desktop")
-            intro.setText(f"Ce profil{where} est chiffré. Saisissez sa phrase de passe pour l'ouvrir.")
+            intro_label.setText(f"Ce profil{where} est chiffré. Saisissez sa phrase de passe pour l'ouvrir.")
             self.confirm.hide()
             child(self.ui, QLabel, "label_confirm").hide()
         self.progress.hide()
