@@ -25,7 +25,7 @@ from .services.demo import generate_demo
 from .services.tandems import move_tandem, propose_tandem
 from .settings import Settings, load_settings
 from .store.engine import quiet_sqlcipher_logs
-from .store.errors import LockedKeyring, PassphraseRequired, StoreError, WeakPassphrase
+from .store.errors import KeyringUnreachable, LockedKeyring, PassphraseRequired, StoreError, WeakPassphrase
 from .store.keys import check_new_passphrase, usable_keyring
 from .store.profile import Profile, init_profile, open_profile, profile_exists
 from .store.queries import ListQuery
@@ -205,7 +205,7 @@ def _create(settings: Settings) -> Profile:
         settings = settings.with_passphrase(_ask_new_passphrase(settings))
     try:
         return init_profile(settings)
-    except LockedKeyring as exc:  # a keyring is there but locked: unlock and retry, or use a passphrase
+    except (LockedKeyring, KeyringUnreachable) as exc:  # a keyring that fails: unlock and retry, or a passphrase
         if not _interactive():
             raise StoreError(f"{exc} Ou, pour protéger ce profil par une phrase de passe, définissez "
                              "TANDEM_PASSPHRASE ou passez --passphrase-file.") from exc

@@ -234,3 +234,12 @@ def test_a_lost_profile_is_set_aside_whole(settings, memory_keyring) -> None:  #
 
 def read_meta_of(folder: Path) -> str:
     return json.loads((folder / "profile.json").read_text())["profile_id"]
+
+
+def test_creating_with_a_keyring_that_does_not_answer(settings, memory_keyring) -> None:  # type: ignore[no-untyped-def]
+    memory_keyring.break_down()
+    with pytest.raises(KeyringUnreachable):  # told as such (the app then offers a passphrase), not « required »
+        init_profile(settings.with_passphrase(None))
+    assert not settings.data_dir.exists()
+    with init_profile(settings) as profile:
+        assert profile.meta.key_source == "passphrase"

@@ -26,8 +26,8 @@ from .tasks import TaskRunner
 APP_TITLE = "Tandem Desktop"
 MSG_NO_CODE = (f"Ce profil n'a pas encore de code de secours{NBSP}: sans lui, une clé perdue fait perdre le profil et "
                "ses sauvegardes. Fichier › Code de secours… pour en créer un.")
-LOCKED_INTRO = (f"Le trousseau du système est verrouillé{NBSP}: la clé de ce nouveau profil ne peut pas y être rangée. "
-                "Protégez-le plutôt par une phrase de passe de plusieurs mots, difficile à deviner (elle sera "
+LOCKED_INTRO = (f"Le trousseau du système est inaccessible{NBSP}: la clé de ce nouveau profil ne peut pas y être "
+                "rangée. Protégez-le plutôt par une phrase de passe de plusieurs mots, difficile à deviner (elle sera "
                 "demandée à chaque ouverture). Un code de secours vous sera remis ensuite.")
 
 
@@ -61,7 +61,7 @@ def create(settings: Settings, runner: TaskRunner) -> Profile | None:
     if settings.passphrase is not None or (settings.use_keyring and key_service.keyring_can_take_the_key()):
         try:
             return init_profile(settings)  # keyring: silent; passphrase from the environment or a file
-        except LockedKeyring as exc:
+        except (LockedKeyring, KeyringUnreachable) as exc:
             dialog = KeyProblemDialog(exc, runner, lambda: init_profile(settings), creating=True)
             profile = _run(dialog)
             if profile is not None or dialog.choice != "passphrase":

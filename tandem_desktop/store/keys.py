@@ -128,22 +128,20 @@ def create_key(profile_id: str, passphrase: str | None, log2_n: int, use_keyring
                context: Iterable[str] = ()) -> tuple[bytes, KeyMeta]:
     """A new key for a new profile, stored in the keyring when there is a safe one.
 
-    A keyring that is there but fails (locked, prompt dismissed) falls back to the passphrase; with
-    no passphrase given, a locked keyring raises LockedKeyring so the caller can offer both ways
-    (unlock and retry, or choose a passphrase) rather than a bare « passphrase required »."""
-    locked: LockedKeyring | None = None
+    A keyring that is there but fails (locked, prompt dismissed, not answering) falls back to the
+    passphrase; with no passphrase given, it raises LockedKeyring or KeyringUnreachable so the caller
+    can offer both ways (unlock and retry, or choose a passphrase), not a bare « passphrase required »."""
+    failed: LockedKeyring | KeyringUnreachable | None = None
     if use_keyring and usable_keyring() is not None:
         key = secrets.token_bytes(32)
         try:
             keyring_call(lambda: keyring.set_password(KEYRING_SERVICE, profile_id, key.hex()))
-        except LockedKeyring as exc:
-            locked = exc
-        except KeyringUnreachable:
-            pass
+        except (LockedKeyring, KeyringUnreachable) as exc:
+            failed = exc
         else:
             return key, KeyMeta(profile_id, "keyring", key_check(key))
     if passphrase is None:
-        raise locked or PassphraseRequired()
+        raise failed or PassphraseRequired()
     check_new_passphrase(passphrase, context)
     salt = secrets.token_bytes(16)
     key = derive_key(passphrase, salt, log2_n)
