@@ -287,3 +287,23 @@ def test_a_failing_sync_shows_as_failing_not_green_online(qtbot, profile, runner
         assert bar.state_text() == "En ligne"
     finally:
         close_window(window, runner)
+
+
+def test_a_new_profile_shows_its_code_once_after_opening(qtbot, qapp, settings, memory_keyring, runner,
+                                                         modal) -> None:  # type: ignore[no-untyped-def]
+    profile = app.open_or_create(settings.with_passphrase(None), runner)  # silent: the keyring takes the key
+    assert profile is not None and profile.recovery_code
+    shown: list[str] = []
+
+    def confirm(dialog: RecoveryCodeDialog) -> None:
+        shown.append(dialog.code)
+        dialog.confirm.setText(dialog.expected())
+        click(qtbot, dialog.continue_button)
+
+    modal.on(RecoveryCodeDialog, confirm)
+    assert profile_flow.after_open(profile, runner) == ""
+    assert shown and profile.recovery_code is None  # shown once, kept nowhere
+    profile.close()
+    memory_keyring.clear()
+    with open_profile(settings.with_passphrase(None).with_recovery_code(shown[0])) as reopened:
+        assert reopened.opened_with == "recovery"
