@@ -10,20 +10,19 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .domain.errors import DomainError
+from .gui import profile_flow
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
-from .gui.passphrase import PassphraseDialog
 from .gui.sync_controller import SyncController
 from .gui.sync_service import load_sync_service
 from .gui.tasks import TaskRunner
 from .services.backup import restore_profile
 from .settings import Settings, default_data_dir, load_settings
-from .store.errors import CorruptDatabase, StoreError, WrongKey
-from .store.keys import usable_keyring
-from .store.profile import Profile, init_profile, open_profile, profile_exists, read_meta
+from .store.errors import CorruptDatabase, StoreError
+from .store.profile import Profile
 
 APP_TITLE = "Tandem Desktop"
 
@@ -44,6 +43,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
                         help="dossier du profil (par défaut celui de l'utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
     parser.add_argument("--passphrase-file", metavar="FICHIER",
                         help="fichier contenant la phrase de passe (aussi TANDEM_PASSPHRASE)")
+    parser.add_argument("--recovery-code-file", metavar="FICHIER",
+                        help="fichier contenant le code de secours (aussi TANDEM_RECOVERY_CODE)")
     return parser.parse_known_args(argv)
 
 
@@ -65,39 +66,11 @@ def make_application(qt_args: Sequence[str] = ()) -> QApplication:
 
 
 def open_or_create(settings: Settings, runner: TaskRunner) -> Profile | None:
-    """The profile to work on; None if the counsellor closed the passphrase dialog.
+    """The profile to work on; None if the counsellor left (see gui/profile_flow.py).
 
-    Raises StoreError (locked, damaged, newer schema…) for the caller to report.
+    Raises StoreError (profile open elsewhere, damaged, newer schema…) for the caller to report.
     """
-    location = str(settings.data_dir)
-    if not profile_exists(settings):
-        if settings.passphrase is not None or (settings.use_keyring and usable_keyring() is not None):
-            return init_profile(settings)  # keyring: silent; passphrase from the environment or a file
-        dialog = PassphraseDialog(lambda p: init_profile(settings.with_passphrase(p)), runner, create=True,
-                                  location=location)
-        return _run(dialog)
-    meta = read_meta(settings)
-    wrong: str | None = None
-    if meta.key_source != "passphrase" or settings.passphrase is not None:
-        try:
-            return open_profile(settings)
-        except WrongKey as exc:
-            if meta.key_source != "passphrase":
-                raise
-            wrong = str(exc)  # a wrong TANDEM_PASSPHRASE: let the counsellor type the right one
-    dialog = PassphraseDialog(lambda p: open_profile(settings.with_passphrase(p)), runner, create=False,
-                              location=location)
-    if wrong:
-        dialog.show_error(wrong)
-    return _run(dialog)
-
-
-def _run(dialog: PassphraseDialog) -> Profile | None:
-    if dialog.exec() == QDialog.DialogCode.Accepted:
-        return dialog.profile
-    if dialog.failure is not None:
-        raise dialog.failure
-    return None
+    return profile_flow.open_or_create(settings, runner)
 
 
 def report_fatal(message: str) -> None:
@@ -129,9 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     app = make_application(qt_args)
     try:
-        settings = load_settings(args.data_dir, args.passphrase_file)
+        settings = load_settings(args.data_dir, args.passphrase_file, recovery_code_file=args.recovery_code_file)
     except OSError as exc:
-        report_fatal(f"Fichier de phrase de passe illisible\u00a0: {exc}")
+        report_fatal(f"Fichier de phrase de passe ou de code de secours illisible\u00a0: {exc}")
         return 2
     except DomainError as exc:  # TANDEM_KDF_LOG2N, a passphrase file that is not text…
         report_fatal(str(exc))
@@ -172,6 +145,11 @@ def _run_window(app: QApplication, settings: Settings, profile: Profile, runner:
         watch = IntegrityWatch(profile, runner, window)
         watch.restore_requested.connect(lambda backup: window.close() and chosen.append(backup))
         window.show()
+        profile_flow.install_recovery_action(window, window.file_menu, window.quit_action, profile, runner,
+                                             window.show_message)
+        message = profile_flow.after_open(profile, runner, window)  # the new code, once; after a recovery
+        if message:
+            window.show_message(message)
         if sync is not None:
             sync.start()
         watch.start()

@@ -29,9 +29,9 @@ from .services.demo import generate_demo
 from .services.tandems import move_tandem, propose_tandem
 from .settings import Settings, load_settings
 from .store.engine import quiet_sqlcipher_logs
-from .store.errors import PassphraseRequired, StoreError
+from .store.errors import KeyringUnreachable, LockedKeyring, PassphraseRequired, StoreError, WeakPassphrase
 from .store.files import os_reason
-from .store.keys import usable_keyring
+from .store.keys import check_new_passphrase, usable_keyring
 from .store.profile import Profile, init_profile, open_profile, profile_exists
 from .store.queries import ListQuery
 
@@ -101,6 +101,9 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="dossier du profil (sinon TANDEM_DATA_DIR, sinon le dossier par défaut)")
     parser.add_argument("--passphrase-file", metavar="FICHIER", default=default,
                         help="fichier contenant la phrase de passe (sinon TANDEM_PASSPHRASE)")
+    parser.add_argument("--recovery-code-file", metavar="FICHIER", default=default,
+                        help="fichier contenant le code de secours, pour ouvrir un profil dont la clé est "
+                             "perdue (sinon TANDEM_RECOVERY_CODE)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,8 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("file", metavar="FICHIER")
     sub = command("check", "contrôler l'intégrité de la base (pages et structure) ; code 0 : intacte")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
-    from . import cli_charter, cli_match, cli_sync  # here, not at the top: they use this module's helpers
+    from . import cli_charter, cli_keys, cli_match, cli_sync  # here, not at the top: they use this module's helpers
 
+    cli_keys.add_commands(command)
     cli_sync.add_commands(command)
     cli_match.add_commands(command)
     cli_charter.add_commands(command)
@@ -189,13 +193,39 @@ def _opened(settings: Settings) -> Iterator[Profile]:
         profile.close()
 
 
+def _ask_new_passphrase(settings: Settings) -> str:
+    """A new passphrase typed twice at the terminal; a weak one is refused with the hint, asked again."""
+    for _ in range(3):
+        first = getpass(f"Nouvelle phrase de passe (plusieurs mots, 8 caractères au moins){NBSP}: ")
+        try:
+            check_new_passphrase(first, (settings.data_dir.name,))
+        except WeakPassphrase as exc:
+            print(exc, file=sys.stderr)
+            continue
+        if getpass(f"Confirmez la phrase de passe{NBSP}: ") != first:
+            raise StoreError(f"Les deux saisies diffèrent{NBSP}; le profil n'a pas été modifié.")
+        return first
+    raise StoreError(f"Aucune phrase de passe assez solide{NBSP}; le profil n'a pas été modifié.")
+
+
 def _create(settings: Settings) -> Profile:
     if settings.passphrase is None and not (settings.use_keyring and usable_keyring()) and _interactive():
-        first = getpass(f"Nouvelle phrase de passe (8 caractères au moins){NBSP}: ")
-        if getpass(f"Confirmez la phrase de passe{NBSP}: ") != first:
-            raise StoreError(f"Les deux saisies diffèrent{NBSP}; le profil n'a pas été créé.")
-        settings = settings.with_passphrase(first)
-    return init_profile(settings)
+        settings = settings.with_passphrase(_ask_new_passphrase(settings))
+    try:
+        return init_profile(settings)
+    except (LockedKeyring, KeyringUnreachable) as exc:  # a keyring that fails: unlock and retry, or a passphrase
+        if not _interactive():
+            raise StoreError(f"{exc} Ou, pour protéger ce profil par une phrase de passe, définissez "
+                             "TANDEM_PASSPHRASE ou passez --passphrase-file.") from exc
+        print(f"{exc}\nOu choisissez une phrase de passe pour ce profil (Ctrl+C pour arrêter).", file=sys.stderr)
+        return init_profile(settings.with_passphrase(_ask_new_passphrase(settings)))
+
+
+def _print_recovery_code(profile: Profile) -> None:
+    if profile.recovery_code:
+        from .services.keys import code_text
+
+        print(code_text(profile.recovery_code))
 
 
 def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -224,11 +254,13 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     source = "trousseau du système" if profile.meta.key_source == "keyring" else "phrase de passe"
     profile.close()
     print(f"Profil chiffré créé dans {settings.data_dir} (clé{NBSP}: {source}).")
+    _print_recovery_code(profile)
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     profile = _create(settings) if not profile_exists(settings) else _with_prompted_passphrase(settings, open_profile)
+    _print_recovery_code(profile)
     try:
         summary = generate_demo(profile.store, mentors=args.mentors, mentees=args.mentees, seed=args.seed)
     finally:
@@ -406,17 +438,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     quiet_sqlcipher_logs()
     try:
-        settings = load_settings(getattr(args, "data_dir", None), getattr(args, "passphrase_file", None))
+        settings = load_settings(getattr(args, "data_dir", None), getattr(args, "passphrase_file", None),
+                                 recovery_code_file=getattr(args, "recovery_code_file", None))
     except OSError as exc:
-        print(f"Fichier de phrase de passe illisible{NBSP}: {exc.filename} ({os_reason(exc)}).", file=sys.stderr)
+        print(f"Fichier de phrase de passe ou de code de secours illisible{NBSP}: {exc.filename} "
+              f"({os_reason(exc)}).", file=sys.stderr)
         return EXIT_REFUSED
     except DomainError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_REFUSED
-    from . import cli_charter, cli_match, cli_sync
+    from . import cli_charter, cli_keys, cli_match, cli_sync
 
     try:
         handler = (COMMANDS.get(args.command) or cli_sync.COMMANDS.get(args.command)
+                   or cli_keys.COMMANDS.get(args.command)
                    or cli_charter.COMMANDS.get(args.command) or cli_match.COMMANDS[args.command])
         return handler(args, settings)
     except DomainError as exc:

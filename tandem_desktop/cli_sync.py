@@ -56,6 +56,9 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     role = " (administrateur du hub)" if info["is_admin"] else ""
     print(f"Poste relié au hub {info['hub_url']}{role}.\nAppareil{NBSP}: {info['device_id']}\n"
           f"Structure{NBSP}: {info['structure_id']}\nJeton rangé dans {where}.")
+    if info.get("previous_device_id"):
+        print(f"L'ancien appareil {info['previous_device_id']} reste actif au hub{NBSP}: demandez à l'administrateur "
+              f"de le révoquer (tandem-hub revoke {info['previous_device_id']}).")
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ ENV_DATA_DIR = "TANDEM_DATA_DIR"
 ENV_PASSPHRASE = "TANDEM_PASSPHRASE"
 ENV_KDF_LOG2N = "TANDEM_KDF_LOG2N"
 ENV_NO_KEYRING = "TANDEM_NO_KEYRING"
+ENV_RECOVERY_CODE = "TANDEM_RECOVERY_CODE"
 # = store.keys.KDF_LOG2N_MIN/MAX (a test checks); not imported, so settings stays below store
 KDF_LOG2N_RANGE = (14, 20)
 _PASSPHRASE_FILE_MAX = 4096
@@ -32,6 +33,7 @@ class Settings:
     # scrypt cost for new profiles: 2**17 × 128 × 8 bytes = 128 MiB of memory per attempt.
     kdf_log2_n: int = 17
     use_keyring: bool = True
+    recovery_code: str | None = field(default=None, repr=False)  # opens the profile when its key is gone
 
     @property
     def database_path(self) -> Path:
@@ -52,6 +54,9 @@ class Settings:
     def with_passphrase(self, passphrase: str | None) -> Settings:
         return replace(self, passphrase=passphrase)
 
+    def with_recovery_code(self, code: str | None) -> Settings:
+        return replace(self, recovery_code=code)
+
 
 def default_data_dir() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False))
@@ -61,6 +66,7 @@ def load_settings(
     data_dir: str | os.PathLike[str] | None = None,
     passphrase_file: str | os.PathLike[str] | None = None,
     environ: dict[str, str] | None = None,
+    recovery_code_file: str | os.PathLike[str] | None = None,
 ) -> Settings:
     """Command-line values win over environment variables, which win over platform defaults."""
     env = os.environ if environ is None else environ
@@ -71,11 +77,17 @@ def load_settings(
         _require_text(passphrase, f"La variable {ENV_PASSPHRASE}")
     if passphrase_file:
         passphrase = read_passphrase_file(Path(passphrase_file))
+    recovery_code = env.get(ENV_RECOVERY_CODE) or None
+    if recovery_code is not None:
+        _require_text(recovery_code, f"La variable {ENV_RECOVERY_CODE}")
+    if recovery_code_file:
+        recovery_code = read_passphrase_file(Path(recovery_code_file), "Le fichier du code de secours").strip()
     return Settings(
         data_dir=Path(chosen).expanduser().resolve(),
         passphrase=passphrase,
         kdf_log2_n=parse_kdf_log2_n(env.get(ENV_KDF_LOG2N)),
         use_keyring=env.get(ENV_NO_KEYRING, "") not in ("1", "true", "yes"),
+        recovery_code=recovery_code,
     )
 
 
@@ -101,22 +113,22 @@ def parse_kdf_log2_n(text: str | None) -> int:
     return int(value)
 
 
-def read_passphrase_file(path: Path) -> str:
-    """The file's text without its final line break; OSError if unreadable, SettingsError if not a passphrase."""
+def read_passphrase_file(path: Path, what: str = "Le fichier de phrase de passe") -> str:
+    """The file's text without its final line break; OSError if unreadable, SettingsError if not a secret
+    (a passphrase or a recovery code: `what` names the file in the messages)."""
     with open(path, "rb") as handle:  # bounded: --passphrase-file /dev/zero must not fill the memory
         raw = handle.read(_PASSPHRASE_FILE_MAX + 1)
     if len(raw) > _PASSPHRASE_FILE_MAX:
-        raise SettingsError(f"Le fichier de phrase de passe {path} est trop long pour être une phrase de passe "
-                            f"({_PASSPHRASE_FILE_MAX} octets au plus).")
+        raise SettingsError(f"{what} {path} est trop long ({_PASSPHRASE_FILE_MAX} octets au plus).")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise SettingsError(f"Le fichier de phrase de passe {path} n'est pas un texte UTF-8{NBSP}: "
-                            "il doit contenir la phrase de passe sur une ligne.") from None
+        raise SettingsError(f"{what} {path} n'est pas un texte UTF-8{NBSP}: "
+                            "il doit contenir le secret sur une ligne.") from None
     passphrase = text.rstrip("\r\n")  # as before: a profile made from this file must still open
     if not passphrase:
-        raise SettingsError(f"Le fichier de phrase de passe {path} est vide.")
+        raise SettingsError(f"{what} {path} est vide.")
     if "\x00" in passphrase:
-        raise SettingsError(f"Le fichier de phrase de passe {path} contient des octets nuls{NBSP}: "
+        raise SettingsError(f"{what} {path} contient des octets nuls{NBSP}: "
                             "ce n'est pas un fichier texte.")
     return passphrase

@@ -242,7 +242,7 @@ def test_every_command_with_a_passphrase_file_that_is_not_a_file(hostile, capsys
     for path in (files.folder, files.root / "absent.txt"):
         for argv in invocations(files):
             _, err = refused_in_process(capsys, settings, ["--passphrase-file", str(path), *argv])
-            assert "Fichier de phrase de passe illisible" in err
+            assert "Fichier de phrase de passe ou de code de secours illisible" in err
 
 
 def test_every_command_with_bytes_that_are_not_utf8(hostile, capsys) -> None:  # type: ignore[no-untyped-def]

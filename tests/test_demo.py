@@ -45,7 +45,7 @@ def _names_and_places(store, kind):  # type: ignore[no-untyped-def]
 
 
 def _new_store(tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
-    settings = load_settings(tmp_path / name, environ={"TANDEM_KDF_LOG2N": "14"}).with_passphrase("phrase " * 2)
+    settings = load_settings(tmp_path / name, environ={"TANDEM_KDF_LOG2N": "14"}).with_passphrase("une phrase de démo")
     return init_profile(settings, today=lambda: TODAY)
 
 

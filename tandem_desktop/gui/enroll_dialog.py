@@ -83,7 +83,11 @@ class EnrollDialog(QDialog):
         if device:
             text += f"\nIdentifiant de l'appareil{NBSP}: {device}"
         if info is None:
-            text += "\nUn nouveau code d'enrôlement le reconnecte."
+            text += ("\nUn nouveau code d'enrôlement le reconnecte (cela crée un nouvel appareil au hub\u00a0: "
+                     "faites révoquer l'ancien par l'administrateur).")
+        elif info.get("previous_device_id"):
+            text += (f"\nL'ancien appareil {info['previous_device_id']} reste actif au hub{NBSP}: demandez à "
+                     "l'administrateur de le révoquer.")
         self.current.setText(text)
         self.current.show()
 

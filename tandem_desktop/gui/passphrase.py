@@ -7,12 +7,14 @@ the dialog stays responsive; a wrong passphrase shows an inline message and chan
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..store.errors import StoreError, WeakPassphrase, WrongKey
-from ..store.keys import MIN_PASSPHRASE
+from ..store.keys import MIN_PASSPHRASE, check_new_passphrase
 from ..store.profile import Profile
+from ..store.strength import estimate
 from .display import NBSP
 from .tasks import TaskRunner
 from .uiload import child, load_ui
@@ -20,23 +22,41 @@ from .uiload import child, load_ui
 Attempt = Callable[[str], Profile]
 MSG_MISMATCH = "Les deux saisies ne correspondent pas."
 MSG_TOO_SHORT = f"Phrase de passe trop courte{NBSP}: {MIN_PASSPHRASE}{NBSP}caractères au moins."
+STRENGTH_STYLES = {"bonne": "color: #1e7d32;", "moyenne": "color: #8a4b00;"}
+WEAK_STYLE = "color: #b3261e;"
+
+
+def strength_text(passphrase: str, context: tuple[str, ...] = ()) -> tuple[str, str]:
+    """The live hint under a new passphrase: (text, style). Empty while nothing is typed."""
+    if not passphrase:
+        return "", ""
+    if len(passphrase) < MIN_PASSPHRASE:
+        return f"Solidité{NBSP}: trop courte ({MIN_PASSPHRASE}{NBSP}caractères au moins).", WEAK_STYLE
+    strength = estimate(passphrase, context)
+    if strength.acceptable:
+        return f"Solidité{NBSP}: bonne.", STRENGTH_STYLES["bonne"]
+    return (f"Solidité{NBSP}: {strength.level}. {strength.hint()}",
+            STRENGTH_STYLES.get(strength.level, WEAK_STYLE))
 
 
 class PassphraseDialog(QDialog):
     """Asks for the passphrase and opens (or creates) the profile with it.
 
     After exec(): `profile` is set on success; `failure` holds an error the dialog cannot fix
-    (profile locked, damaged file…) for the start-up code to report.
+    (profile locked, damaged file…) for the start-up code to report; `wants_recovery` is True when
+    the counsellor chose « Code de secours… » instead (passphrase forgotten).
     """
 
     def __init__(self, attempt: Attempt, runner: TaskRunner, *, create: bool, location: str = "",
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, intro: str = "", offer_recovery: bool = False):
         super().__init__(parent)
         self.attempt = attempt
         self.runner = runner
         self.create = create
+        self.context = (Path(location).name,) if location else ()
         self.profile: Profile | None = None
         self.failure: BaseException | None = None
+        self.wants_recovery = False
         self.setObjectName("passphrase_dialog")
         self.ui = load_ui("passphrase_dialog.ui", self)
         layout = QVBoxLayout(self)
@@ -47,21 +67,29 @@ class PassphraseDialog(QDialog):
         self.progress = child(self.ui, QLabel, "progress_label")
         self.ok_button = child(self.ui, QPushButton, "ok_button")
         self.cancel_button = child(self.ui, QPushButton, "cancel_button")
-        intro = child(self.ui, QLabel, "intro_label")
+        self.strength = child(self.ui, QLabel, "strength_label")
+        self.recovery_button = child(self.ui, QPushButton, "recovery_button")
+        self.recovery_button.setText(f"Phrase oubliée{NBSP}? Code de secours…")
+        self.recovery_button.setVisible(offer_recovery and not create)
+        self.recovery_button.clicked.connect(self._choose_recovery)
+        self.strength.hide()
+        intro_label = child(self.ui, QLabel, "intro_label")
         where = f" ({location})" if location else ""
         if create:
             self.setWindowTitle("Créer le profil chiffré")
-            intro.setText(
+            intro_label.setText(intro or (
                 f"Bienvenue{NBSP}! Les fiches de ce poste{where} seront chiffrées. Aucun trousseau sécurisé "
-                f"n'est disponible sur cet ordinateur{NBSP}: choisissez une phrase de passe d'au moins "
-                f"{MIN_PASSPHRASE}{NBSP}caractères. Elle sera demandée à chaque ouverture et ne peut pas "
-                "être récupérée si elle est perdue."
-            )
+                f"n'est disponible sur cet ordinateur{NBSP}: choisissez une phrase de passe de plusieurs mots, "
+                "difficile à deviner. Elle sera demandée à chaque ouverture, et c'est elle qui protège les "
+                "fiches si l'ordinateur est volé. Un code de secours vous sera remis ensuite, au cas où vous "
+                "l'oublieriez."
+            ))
+            self.passphrase.textChanged.connect(self._show_strength)
             self.ok_button.setText("Créer le profil")
             self.progress.setText("Création du profil chiffré en cours…")
         else:
             self.setWindowTitle("Déverrouiller Tandem Desktop")
-            intro.setText(f"Ce profil{where} est chiffré. Saisissez sa phrase de passe pour l'ouvrir.")
+            intro_label.setText(f"Ce profil{where} est chiffré. Saisissez sa phrase de passe pour l'ouvrir.")
             self.confirm.hide()
             child(self.ui, QLabel, "label_confirm").hide()
         self.progress.hide()
@@ -77,11 +105,27 @@ class PassphraseDialog(QDialog):
         self.error.setVisible(bool(message))
         self.adjustSize()  # room for the wrapped message
 
+    def _show_strength(self, text: str) -> None:
+        hint, style = strength_text(text, self.context)
+        self.strength.setText(hint)
+        self.strength.setStyleSheet(style)
+        self.strength.setVisible(bool(hint))
+
+    def _choose_recovery(self) -> None:
+        self.wants_recovery = True
+        self.reject()
+
     def submit(self) -> None:
         text = self.passphrase.text()
         if self.create and len(text) < MIN_PASSPHRASE:
             self.show_error(MSG_TOO_SHORT)
             return
+        if self.create:
+            try:
+                check_new_passphrase(text, self.context)
+            except WeakPassphrase as exc:
+                self.show_error(str(exc))
+                return
         if self.create and text != self.confirm.text():
             self.show_error(MSG_MISMATCH)
             return

@@ -18,6 +18,7 @@ from PySide6.QtNetwork import QNetworkInformation
 
 from .display import NBSP
 from .sync_service import Failure, SyncService, classify, failure_message
+from .sync_texts import failure_label
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class SyncController(QObject):
         self.phase: tuple[str, int, int | None] | None = None
         self.last_report: Any = None
         self.last_error = ""
+        self.failing = ""  # the last sync failed, not for the network: its short label (« Trousseau verrouillé »)
         self.flags: list[dict[str, Any]] = []
         self.failures = 0
         self.next_retry_ms: int | None = None
@@ -263,6 +265,7 @@ class SyncController(QObject):
         """Still « syncing » until the counts are re-read, so the status bar never shows stale ones."""
         self.last_report = report
         self.last_error = ""
+        self.failing = ""
         self.failures = 0
         self.next_retry_ms = None
         self.refresh_status(then=lambda: self._finish(report))
@@ -289,6 +292,7 @@ class SyncController(QObject):
         kind = classify(exc)
         message = failure_message(exc)
         self.last_error = message
+        self.failing = failure_label(exc) if kind is Failure.OTHER else ""
         if kind in (Failure.REVOKED, Failure.UPDATE):
             self._enter_fatal(kind, message)
         elif not self.stopped:
@@ -327,6 +331,7 @@ class SyncController(QObject):
         def done(result: dict[str, Any]) -> None:
             self.stopped = False
             self.fatal = None
+            self.failing = ""
             self.failures = 0
             self.online = True
             self._cancel = threading.Event()

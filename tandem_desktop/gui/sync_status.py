@@ -111,6 +111,8 @@ class SyncStatusWidget(QWidget):
             return "Non connecté au hub"
         if c.syncing:
             return phase_text(*c.phase) if c.phase else "Synchronisation…"
+        if c.failing and c.online is not False:
+            return c.failing  # the hub may answer, but this device's syncs fail: say so, in red
         if c.online is None:
             return "Recherche du hub…"
         return "En ligne" if c.online else "Hors ligne"
@@ -121,6 +123,8 @@ class SyncStatusWidget(QWidget):
             return DOTS["problem"]
         if c.syncing:
             return DOTS["syncing"]
+        if c.failing and c.online is not False:
+            return DOTS["problem"]
         return DOTS["online"] if c.online else DOTS["offline"]
 
     def render(self) -> None:

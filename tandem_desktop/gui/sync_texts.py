@@ -18,6 +18,25 @@ PHASES = {
 }
 
 
+# What the status bar says of a sync that failed for a reason other than the network (by error class
+# name, as gui/sync_service.classify does): never a green « En ligne » while every sync fails.
+FAILURE_LABELS = {
+    "TokenLocked": "Trousseau verrouillé",
+    "TokenUnreachable": "Trousseau injoignable",
+    "TokenMissing": "Jeton du poste introuvable",
+    "AuthenticationFailed": "Refusé par le hub",
+}
+MSG_SYNC_FAILING = "Synchronisation en échec"
+
+
+def failure_label(exc: BaseException) -> str:
+    """« Trousseau verrouillé », « Synchronisation en échec »…: the short state; details in the tooltip."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in FAILURE_LABELS:
+            return FAILURE_LABELS[cls.__name__]
+    return MSG_SYNC_FAILING
+
+
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:
     """« 1 conflit », « 0 conflit », « 3 conflits » (French: 0 and 1 are singular)."""
     word = singular if abs(n) < 2 else (plural_form or singular + "s")

@@ -24,9 +24,8 @@ from ..store.check import full_check, latest_sound_backup
 from ..store.engine import open_raw
 from ..store.errors import CorruptDatabase, StoreError, restore_advice
 from ..store.files import copy_private, create_private, ensure_private_dir, os_reason
-from ..store.keys import load_key
 from ..store.lock import ProfileLock
-from ..store.profile import Profile, read_meta
+from ..store.profile import Profile, read_meta, unlock_key
 
 NBSP = "\u00a0"
 
@@ -171,7 +170,7 @@ def restore_profile(settings: Settings, src: str | os.PathLike[str]) -> Path:
     lock = ProfileLock(settings.lock_path)
     lock.acquire()
     try:
-        key = load_key(meta, settings.passphrase)
+        key, _ = unlock_key(meta, settings)  # the recovery code opens backups too: they share the key
         verify_backup(backup, key)
         if _profile_id_of(backup, key) != meta.profile_id:
             raise StoreError(f"{backup} est la sauvegarde d'un autre profil. Rien n'a été modifié.")

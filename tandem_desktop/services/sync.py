@@ -27,12 +27,12 @@ from ..sync.client import HubClient
 from ..sync.engine import Progress, SyncReport, sync_once
 from ..sync.enroll import certificate_info, enroll_device, forget_token, load_token
 from ..sync.errors import (
-    AuthenticationFailed,
     DeviceRevoked,
     HubUnreachable,
     NotEnrolled,
     SyncCancelled,
     SyncError,
+    TokenMissing,
     UpdateRequired,
 )
 from .export import display_value, title_of
@@ -80,9 +80,9 @@ def enroll(profile: Profile, hub_url: str, code: str, device_name: str | None = 
 def _client(profile: Profile, state: dict[str, str]) -> HubClient:
     if not state.get("device_id") or not state.get("hub_url"):
         raise NotEnrolled()
-    token = load_token(profile, state)
+    token = load_token(profile, state)  # TokenLocked / TokenUnreachable: local, the hub is not asked
     if not token:
-        raise AuthenticationFailed()
+        raise TokenMissing(state.get("device_id"))
     return HubClient(state["hub_url"], token)
 
 

@@ -28,8 +28,13 @@ class PassphraseRequired(StoreError):
 
 
 class WeakPassphrase(StoreError):
-    def __init__(self, minimum: int):
-        super().__init__(f"Phrase de passe trop courte\u00a0: {minimum} caractères au moins.")
+    """Too short (`minimum`), or too easy to guess (`hint` says why and what to choose instead)."""
+
+    def __init__(self, minimum: int | None = None, hint: str | None = None):
+        if hint is None:
+            super().__init__(f"Phrase de passe trop courte\u00a0: {minimum} caractères au moins.")
+        else:
+            super().__init__(f"Phrase de passe trop facile à deviner\u00a0: {hint}")
 
 
 class WrongKey(StoreError):
@@ -45,10 +50,64 @@ class WrongKey(StoreError):
 
 
 class KeyUnavailable(StoreError):
+    """The keyring answered, and has no entry for this profile (deleted, or another user's keyring)."""
+
     def __init__(self) -> None:
         super().__init__(
-            "La clé de chiffrement de ce profil est introuvable dans le trousseau du système. "
-            "Sans elle la base ne peut pas être ouverte\u00a0; elle n'a pas été modifiée."
+            "La clé de chiffrement de ce profil est introuvable dans le trousseau du système (l'entrée a "
+            "été supprimée, ou ce n'est pas le trousseau de la session qui a créé le profil). La base n'a "
+            "pas été modifiée. Ouvrez-la avec le code de secours remis à la création du profil "
+            "(tandem recover, ou «\u00a0Code de secours…\u00a0» dans l'application)\u00a0; sans ce code, "
+            "repartez du hub (tandem reset --keep-aside, voir le README)."
+        )
+
+
+UNLOCK_HOW = ("déverrouillez-le (ouvrez votre session, ou l'application Trousseaux / «\u00a0Mots de passe et "
+              "clés\u00a0»), puis réessayez")
+
+
+class LockedKeyring(StoreError):
+    """The keyring exists and holds the secret, but is locked (or the unlock prompt was dismissed)."""
+
+    def __init__(self, what: str = "la clé de chiffrement de ce profil") -> None:
+        super().__init__(
+            f"Le trousseau du système est verrouillé\u00a0: impossible d'y lire ou d'y ranger {what}. "
+            f"Rien n'est perdu\u00a0: {UNLOCK_HOW}."
+        )
+
+
+class KeyringUnreachable(StoreError):
+    """No keyring answers in this session (no D-Bus, daemon stopped, remote session), or it failed."""
+
+    def __init__(self, detail: str = "", what: str = "la clé de chiffrement de ce profil") -> None:
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"Le trousseau du système ne répond pas{extra}\u00a0: impossible d'y lire {what}. "
+            "Rien n'est perdu. Ouvrez une session graphique normale sur ce poste, puis réessayez, "
+            "ou utilisez le code de secours du profil."
+        )
+
+
+class RecoveryCodeInvalid(StoreError):
+    def __init__(self, length: int, group: int) -> None:
+        super().__init__(
+            f"Code de secours mal formé\u00a0: {length}\u00a0caractères attendus (chiffres et lettres, sans I, "
+            f"L, O ni U), par groupes de {group}. Vérifiez la saisie\u00a0; rien n'a été modifié."
+        )
+
+
+class WrongRecoveryCode(StoreError):
+    def __init__(self) -> None:
+        super().__init__("Ce code de secours n'est pas celui de ce profil. Rien n'a été modifié\u00a0; "
+                         "vérifiez la saisie (le dernier code créé est le seul valable).")
+
+
+class NoRecoveryCode(StoreError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce profil a été créé sans code de secours (version précédente de Tandem Desktop)\u00a0: il ne "
+            "peut pas être ouvert avec un code. Sans sa clé, repartez du hub (tandem reset --keep-aside, "
+            "voir le README)."
         )
 
 

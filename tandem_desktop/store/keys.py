@@ -11,18 +11,34 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import keyring
 import keyring.errors
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .errors import KeyUnavailable, PassphraseRequired, WeakPassphrase, WrongKey
+from .errors import (
+    KeyringUnreachable,
+    KeyUnavailable,
+    LockedKeyring,
+    PassphraseRequired,
+    StoreError,
+    WeakPassphrase,
+    WrongKey,
+)
 from .files import write_private
+from .strength import ADVICE, estimate
+
+T = TypeVar("T")
 
 KEYRING_SERVICE = "tandem-desktop"
 MIN_PASSPHRASE = 8
 _CHECK_LABEL = b"tandem-desktop key check v1"
+_WRAP_LABEL = b"tandem-desktop passphrase wrap v1 "
 
 # The scrypt costs this release accepts, in profile.json and in TANDEM_KDF_LOG2N. Checked before
 # scrypt runs, so a tampered file can neither make it allocate gigabytes nor spin for minutes.
@@ -75,6 +91,10 @@ class KeyMeta:
     kdf_r: int = 8
     kdf_p: int = 1
     format: int = 1
+    recovery: dict[str, Any] | None = None  # the key wrapped under the recovery code (store/recovery.py)
+    # Set when a passphrase was chosen after a recovery: the passphrase-derived key unwraps the
+    # database key (AES-GCM) instead of being it, so neither the database nor its backups change.
+    key_wrap: dict[str, Any] | None = None
 
     def save(self, path: Path) -> None:
         write_private(path, json.dumps(asdict(self), indent=2).encode("utf-8"))
@@ -106,6 +126,9 @@ class KeyMeta:
             raise InvalidKeyMeta("format doit être un entier positif")
         if self.key_source == "passphrase":
             validate_kdf(self.kdf_log2_n, self.kdf_r, self.kdf_p, self.kdf_salt)
+        for name in ("recovery", "key_wrap"):  # their own values are checked where they are used
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), dict):
+                raise InvalidKeyMeta(f"{name} doit être un objet JSON")
 
 
 def key_check(key: bytes) -> str:
@@ -135,40 +158,122 @@ def derive_key(passphrase: str, salt: bytes, log2_n: int, r: int = 8, p: int = 1
     )
 
 
-def create_key(profile_id: str, passphrase: str | None, log2_n: int, use_keyring: bool) -> tuple[bytes, KeyMeta]:
-    """A new key for a new profile, stored in the keyring when there is a safe one."""
+# How backends say « locked »: keyring's own error (SecretService after a dismissed unlock prompt,
+# libsecret, KWallet, macOS), and what secretstorage raises past keyring (an item locked again
+# between search and read, a dismissed prompt when creating an item). Matched by class name:
+# secretstorage exists on Linux only.
+_LOCKED_ERRORS = {"KeyringLocked", "LockedException", "PromptDismissedException"}
+
+
+def keyring_locked(exc: BaseException) -> bool:
+    return any(cls.__name__ in _LOCKED_ERRORS for cls in type(exc).__mro__)
+
+
+def keyring_call(call: Callable[[], T], what: str = "la clé de chiffrement de ce profil") -> T:
+    """Run one keyring call; a locked keyring raises LockedKeyring, any other failure (no backend,
+    D-Bus gone, daemon error) KeyringUnreachable. A missing entry is not an error: get gives None."""
+    try:
+        return call()
+    except Exception as exc:  # backends raise their own classes (D-Bus, GLib, secretstorage…)
+        if keyring_locked(exc):
+            raise LockedKeyring(what) from exc
+        raise KeyringUnreachable(type(exc).__name__, what) from exc
+
+
+def check_new_passphrase(passphrase: str, context: Iterable[str] = ()) -> None:
+    """Refuse a passphrase too short or too easy to guess (checked when one is chosen, never at open)."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise WeakPassphrase(MIN_PASSPHRASE)
+    strength = estimate(passphrase, context)
+    if not strength.acceptable:
+        raise WeakPassphrase(hint=f"{strength.warning} {ADVICE}")
+
+
+def create_key(profile_id: str, passphrase: str | None, log2_n: int, use_keyring: bool,
+               context: Iterable[str] = ()) -> tuple[bytes, KeyMeta]:
+    """A new key for a new profile, stored in the keyring when there is a safe one.
+
+    A keyring that is there but fails (locked, prompt dismissed, not answering) falls back to the
+    passphrase; with no passphrase given, it raises LockedKeyring or KeyringUnreachable so the caller
+    can offer both ways (unlock and retry, or choose a passphrase), not a bare « passphrase required »."""
+    failed: LockedKeyring | KeyringUnreachable | None = None
     if use_keyring and usable_keyring() is not None:
         key = secrets.token_bytes(32)
         try:
-            keyring.set_password(KEYRING_SERVICE, profile_id, key.hex())
-        except keyring.errors.KeyringError:
-            pass
+            keyring_call(lambda: keyring.set_password(KEYRING_SERVICE, profile_id, key.hex()))
+        except (LockedKeyring, KeyringUnreachable) as exc:
+            failed = exc
         else:
             return key, KeyMeta(profile_id, "keyring", key_check(key))
     if passphrase is None:
-        raise PassphraseRequired()
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise WeakPassphrase(MIN_PASSPHRASE)
+        raise failed or PassphraseRequired()
+    check_new_passphrase(passphrase, context)
     salt = secrets.token_bytes(16)
     key = derive_key(passphrase, salt, log2_n)
     return key, KeyMeta(profile_id, "passphrase", key_check(key), salt.hex(), log2_n)
 
 
+def keyring_key(meta: KeyMeta) -> bytes:
+    """The key kept in the keyring: LockedKeyring, KeyringUnreachable or KeyUnavailable (really gone)."""
+    stored = keyring_call(lambda: keyring.get_password(KEYRING_SERVICE, meta.profile_id))
+    if not stored:
+        raise KeyUnavailable()
+    try:
+        return bytes.fromhex(stored)
+    except ValueError as exc:  # an entry overwritten by something else
+        raise WrongKey("keyring") from exc
+
+
+def put_key_in_keyring(profile_id: str, key: bytes) -> None:
+    """Store (again) a profile's key in the keyring; LockedKeyring / KeyringUnreachable on failure."""
+    if usable_keyring() is None:
+        raise KeyringUnreachable("aucun trousseau sûr sur ce poste")
+    keyring_call(lambda: keyring.set_password(KEYRING_SERVICE, profile_id, key.hex()))
+
+
+def seal_key(wrapping: bytes, key: bytes, profile_id: str, label: bytes) -> dict[str, str]:
+    """`key` encrypted with AES-256-GCM under `wrapping`, bound to this profile (associated data)."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(wrapping).encrypt(nonce, key, label + profile_id.encode("utf-8"))
+    return {"nonce": nonce.hex(), "wrapped_key": sealed.hex()}
+
+
+def open_key(wrapping: bytes, block: dict[str, Any], profile_id: str, label: bytes) -> bytes | None:
+    """The key sealed by seal_key; None if `wrapping` is not the right one. ValueError if unreadable."""
+    nonce, sealed = bytes.fromhex(str(block["nonce"])), bytes.fromhex(str(block["wrapped_key"]))
+    if len(nonce) != 12:
+        raise ValueError("bad nonce")
+    try:
+        return AESGCM(wrapping).decrypt(nonce, sealed, label + profile_id.encode("utf-8"))
+    except InvalidTag:
+        return None
+
+
+def new_passphrase_meta(meta: KeyMeta, key: bytes, passphrase: str, log2_n: int,
+                        context: Iterable[str] = ()) -> KeyMeta:
+    """The profile's key source changed to a new passphrase that unwraps the same database key."""
+    check_new_passphrase(passphrase, context)
+    salt = secrets.token_bytes(16)
+    wrap = seal_key(derive_key(passphrase, salt, log2_n), key, meta.profile_id, _WRAP_LABEL)
+    return replace(meta, key_source="passphrase", kdf_salt=salt.hex(), kdf_log2_n=log2_n, kdf_r=8, kdf_p=1,
+                   key_wrap=wrap)
+
+
 def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
     """The key of an existing profile; WrongKey if the passphrase (or keyring entry) does not match."""
     if meta.key_source == "keyring":
-        try:
-            stored = keyring.get_password(KEYRING_SERVICE, meta.profile_id)
-        except keyring.errors.KeyringError:
-            stored = None
-        if not stored:
-            raise KeyUnavailable()
-        key = bytes.fromhex(stored)
+        key = keyring_key(meta)
     else:
         if passphrase is None:
             raise PassphraseRequired()
         assert meta.kdf_salt is not None and meta.kdf_log2_n is not None
         key = derive_key(passphrase, bytes.fromhex(meta.kdf_salt), meta.kdf_log2_n, meta.kdf_r, meta.kdf_p)
+        if meta.key_wrap:
+            try:
+                key = open_key(key, meta.key_wrap, meta.profile_id, _WRAP_LABEL) or b""
+            except (KeyError, TypeError, ValueError) as exc:
+                raise StoreError("La partie «\u00a0key_wrap\u00a0» de profile.json est illisible. "
+                                 "Le fichier n'a pas été modifié.") from exc
     if not hmac.compare_digest(key_check(key), meta.key_check):
         raise WrongKey(meta.key_source)
     return key
@@ -176,5 +281,5 @@ def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
 
 def forget_key(meta: KeyMeta) -> None:
     if meta.key_source == "keyring":
-        with contextlib.suppress(keyring.errors.KeyringError):
+        with contextlib.suppress(Exception):  # best effort: a locked or absent keyring keeps nothing of ours
             keyring.delete_password(KEYRING_SERVICE, meta.profile_id)

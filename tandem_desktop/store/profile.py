@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import os
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -14,12 +15,21 @@ from sqlalchemy import Engine, select
 from ..domain.hlc import HybridClock
 from ..domain.ids import new_id
 from ..settings import Settings
-from . import migrations
+from . import migrations, recovery
 from .check import damaged_database_error, damaged_pages, verify_tandem_database
 from .engine import make_engine, quiet_sqlcipher_logs, translated_errors
-from .errors import CorruptDatabase, ProfileExists, ProfileMissing, StoreError
+from .errors import CorruptDatabase, NoRecoveryCode, ProfileExists, ProfileMissing, StoreError, WrongRecoveryCode
 from .files import create_private, ensure_private_dir, make_private
-from .keys import InvalidKeyMeta, KeyMeta, create_key, forget_key, load_key
+from .keys import (
+    InvalidKeyMeta,
+    KeyMeta,
+    create_key,
+    forget_key,
+    key_check,
+    load_key,
+    new_passphrase_meta,
+    put_key_in_keyring,
+)
 from .lock import ProfileLock
 from .repository import Store, last_stamp
 from .schema import meta_table
@@ -35,6 +45,9 @@ class Profile:
     engine: Engine
     store: Store
     lock: ProfileLock
+    # Set only on the Profile init_profile returns: the code to show once (it is stored nowhere).
+    recovery_code: str | None = field(default=None, repr=False)
+    opened_with: str = ""  # "keyring", "passphrase" or "recovery" (the code: offer to put the key back)
 
     @property
     def device_id(self) -> str:
@@ -56,16 +69,27 @@ def profile_exists(settings: Settings) -> bool:
 
 
 def init_profile(settings: Settings, today=date.today) -> Profile:  # type: ignore[no-untyped-def]
-    """Create a new encrypted profile; refuses to touch an existing one."""
+    """Create a new encrypted profile; refuses to touch an existing one.
+
+    The returned Profile carries `recovery_code`, to show once. A failure leaves nothing behind: no
+    key in the keyring, no database, no lock file, and no folder if this call made it."""
     if settings.profile_path.exists() or settings.database_path.exists():
         raise ProfileExists(settings.data_dir)
+    made_folder = not settings.data_dir.exists()
     ensure_private_dir(settings.data_dir, parents=True)
     lock = ProfileLock(settings.lock_path)
-    lock.acquire()
     try:
-        key, meta = create_key(new_id(), settings.passphrase, settings.kdf_log2_n, settings.use_keyring)
+        lock.acquire()
     except BaseException:
-        lock.release()
+        _remove_if_empty(settings, made_folder)
+        raise
+    try:
+        key, meta = create_key(new_id(), settings.passphrase, settings.kdf_log2_n, settings.use_keyring,
+                               context=(settings.data_dir.name,))
+        code = recovery.new_code()
+        meta = replace(meta, recovery=recovery.wrap(key, code, meta.profile_id, settings.kdf_log2_n))
+    except BaseException:
+        _abandon(settings, lock, made_folder)
         raise
     try:
         create_private(settings.database_path)  # 0600 before SQLite writes a page (its WAL takes the same mode)
@@ -82,14 +106,29 @@ def init_profile(settings: Settings, today=date.today) -> Profile:  # type: igno
         engine.dispose()
         meta.save(settings.profile_path)
     except BaseException:
-        lock.release()
         forget_key(meta)
         for leftover in (settings.database_path, settings.database_path.with_name("tandem.db-wal"),
-                         settings.database_path.with_name("tandem.db-shm")):
+                         settings.database_path.with_name("tandem.db-shm"), settings.profile_path):
             leftover.unlink(missing_ok=True)
+        _abandon(settings, lock, made_folder)
         raise
     lock.release()
-    return open_profile(settings, today=today)
+    profile = open_profile(settings.with_recovery_code(None), today=today)
+    profile.recovery_code = code
+    return profile
+
+
+def _abandon(settings: Settings, lock: ProfileLock, made_folder: bool) -> None:
+    """After a failed init: the lock file goes (nothing else may hold a profile that was never made)."""
+    lock.release()
+    settings.lock_path.unlink(missing_ok=True)
+    _remove_if_empty(settings, made_folder)
+
+
+def _remove_if_empty(settings: Settings, made_folder: bool) -> None:
+    if made_folder:
+        with contextlib.suppress(OSError):  # not empty: something else lives there, leave it
+            settings.data_dir.rmdir()
 
 
 def read_meta(settings: Settings) -> KeyMeta:
@@ -122,7 +161,7 @@ def open_profile(settings: Settings, today=date.today, *, max_page_count: int | 
     lock = ProfileLock(settings.lock_path)
     lock.acquire()
     try:
-        key = load_key(meta, settings.passphrase)
+        key, how = unlock_key(meta, settings)
         _verify_database(settings, meta, key)
         engine = make_engine(settings.database_path, key, max_page_count=max_page_count)
         try:
@@ -134,7 +173,57 @@ def open_profile(settings: Settings, today=date.today, *, max_page_count: int | 
         lock.release()
         raise
     _keep_private(settings)
-    return Profile(settings, meta, key, engine, store, lock)
+    return Profile(settings, meta, key, engine, store, lock, opened_with=how)
+
+
+def unlock_key(meta: KeyMeta, settings: Settings) -> tuple[bytes, str]:
+    """The profile's key and how it was found: the recovery code when one is given, else the key
+    source (keyring or passphrase). Used for the profile and for its backups (same key)."""
+    if settings.recovery_code:
+        if not meta.recovery:
+            raise NoRecoveryCode()
+        key = recovery.unwrap(meta.recovery, settings.recovery_code, meta.profile_id)
+        return load_key_checked(meta, key), "recovery"
+    return load_key(meta, settings.passphrase), meta.key_source
+
+
+def load_key_checked(meta: KeyMeta, key: bytes) -> bytes:
+    """A key obtained another way (the recovery code) must match the profile's check value."""
+    if not hmac.compare_digest(key_check(key), meta.key_check):
+        raise WrongRecoveryCode()
+    return key
+
+
+def new_recovery_code(profile: Profile) -> str:
+    """Make a new recovery code for an open profile (an old profile had none; or the sheet is lost):
+    the previous code stops working. Returns the code, to show once."""
+    code = recovery.new_code()
+    meta = replace(profile.meta, recovery=recovery.wrap(profile.key, code, profile.meta.profile_id,
+                                                        profile.settings.kdf_log2_n))
+    meta.save(profile.settings.profile_path)
+    profile.meta = meta
+    return code
+
+
+def put_key_back(profile: Profile) -> None:
+    """After opening with the recovery code: the key goes back to the keyring, so the next opening
+    is the usual one. A passphrase profile switches to the keyring (its passphrase was forgotten).
+    Raises LockedKeyring / KeyringUnreachable when the keyring cannot take it."""
+    put_key_in_keyring(profile.meta.profile_id, profile.key)
+    if profile.meta.key_source != "keyring":
+        meta = replace(profile.meta, key_source="keyring", kdf_salt=None, kdf_log2_n=None, key_wrap=None)
+        meta.save(profile.settings.profile_path)
+        profile.meta = meta
+
+
+def set_new_passphrase(profile: Profile, passphrase: str) -> None:
+    """After opening with the recovery code (passphrase forgotten, or no keyring on this laptop any
+    more): from now on `passphrase` opens the profile. The database and its backups keep their key,
+    so the recovery code and the backups stay valid. WeakPassphrase if it is too easy to guess."""
+    meta = new_passphrase_meta(profile.meta, profile.key, passphrase, profile.settings.kdf_log2_n,
+                               context=(profile.settings.data_dir.name,))
+    meta.save(profile.settings.profile_path)
+    profile.meta = meta
 
 
 def _verify_database(settings: Settings, meta: KeyMeta, key: bytes) -> None:
@@ -188,6 +277,27 @@ def wipe_profile_files(settings: Settings) -> None:
     for name in os.listdir(settings.data_dir):
         if name.startswith("tandem.db") or name == "profile.json":
             (settings.data_dir / name).unlink()
+
+
+
+
+def set_profile_aside(settings: Settings) -> Path:
+    """Move a profile that can no longer be opened (key and recovery code both lost) out of the way,
+    whole and untouched, so a new profile can be made in its place and filled again from the hub.
+    Nothing is deleted: if the key turns up again, the folder set aside opens as before."""
+    if not settings.data_dir.exists() or not any(settings.data_dir.iterdir()):
+        raise ProfileMissing(settings.data_dir)
+    lock = ProfileLock(settings.lock_path)
+    lock.acquire()  # refuses while the profile is open in a window or a command
+    lock.release()  # released before the move: Windows cannot rename a folder with an open file
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = settings.data_dir.with_name(f"{settings.data_dir.name}-mis-de-cote-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = settings.data_dir.with_name(f"{settings.data_dir.name}-mis-de-cote-{stamp}-{n}")
+    os.replace(settings.data_dir, aside)
+    return aside
 
 
 __all__ = ["Path", "Profile", "init_profile", "open_profile", "profile_exists", "read_meta"]

@@ -17,13 +17,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ..store.keys import KEYRING_SERVICE, usable_keyring
+from ..store.errors import KeyringUnreachable, LockedKeyring
+from ..store.keys import KEYRING_SERVICE, keyring_call, usable_keyring
 from ..store.profile import Profile
 from ..store.remote import utc_now
 from .client import HubClient, normalize_url
-from .errors import HubError, SyncError
+from .errors import HubError, SyncError, TokenLocked, TokenUnreachable
 
 NBSP = "\u00a0"
+TOKEN = "le jeton de ce poste pour le hub"
 
 
 def make_key_and_csr(device_name: str) -> tuple[str, str]:
@@ -44,11 +46,12 @@ def _keyring_user(profile: Profile) -> str:
 
 
 def save_token(profile: Profile, token: str) -> str:
-    """Store the device token; returns where it went ("keyring" or "database")."""
+    """Store the device token; returns where it went ("keyring" or "database"). A keyring that is
+    locked or fails now gets nothing: the token goes to the encrypted database instead."""
     if profile.settings.use_keyring and usable_keyring() is not None:
         try:
-            keyring.set_password(KEYRING_SERVICE, _keyring_user(profile), token)
-        except keyring.errors.KeyringError:
+            keyring_call(lambda: keyring.set_password(KEYRING_SERVICE, _keyring_user(profile), token), TOKEN)
+        except (LockedKeyring, KeyringUnreachable):
             pass
         else:
             profile.store.remote.set_state(token=None, token_source="keyring")
@@ -58,17 +61,22 @@ def save_token(profile: Profile, token: str) -> str:
 
 
 def load_token(profile: Profile, state: dict[str, str] | None = None) -> str | None:
+    """The device token; None when it is really gone (the keyring answered, without it).
+    A locked keyring raises TokenLocked, one that does not answer TokenUnreachable: local problems,
+    never the hub's, and re-enrolling would not be the cure."""
     state = profile.store.remote.state() if state is None else state
     if state.get("token_source") == "keyring":
         try:
-            return keyring.get_password(KEYRING_SERVICE, _keyring_user(profile))
-        except keyring.errors.KeyringError:
-            return None
+            return keyring_call(lambda: keyring.get_password(KEYRING_SERVICE, _keyring_user(profile)), TOKEN)
+        except LockedKeyring as exc:
+            raise TokenLocked() from exc
+        except KeyringUnreachable as exc:
+            raise TokenUnreachable(str(exc.__cause__.__class__.__name__)) from exc
     return state.get("token")
 
 
 def forget_token(profile: Profile) -> None:
-    with contextlib.suppress(keyring.errors.KeyringError):
+    with contextlib.suppress(Exception):  # best effort, as for the key (store.keys.forget_key)
         keyring.delete_password(KEYRING_SERVICE, _keyring_user(profile))
 
 
@@ -133,4 +141,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
     )
     return {"device_id": answer["device_id"], "hub_url": url, "structure_id": answer["structure_id"],
             "counsellor_id": answer.get("counsellor_id"), "is_admin": bool(answer.get("is_admin")),
-            "device_name": name, "token_storage": storage, "certificate": certificate_info(answer["certificate_pem"])}
+            "device_name": name, "token_storage": storage, "certificate": certificate_info(answer["certificate_pem"]),
+            # enrolling again makes a new device at the hub: the old one stays active until revoked there
+            "previous_device_id": None if state.get("revoked") or state.get("device_id") == answer["device_id"]
+            else state.get("device_id")}

@@ -40,9 +40,43 @@ class UpdateRequired(SyncError):
 
 
 class AuthenticationFailed(SyncError):
+    """The hub answered 401: it does not know the token this device sent."""
+
     def __init__(self) -> None:
-        super().__init__("Le hub ne reconnaît pas cet appareil (jeton absent ou inconnu). "
-                         f"Reliez-le de nouveau avec un code d'enrôlement. {KEPT}")
+        super().__init__("Le hub ne reconnaît pas le jeton de cet appareil. Reliez-le de nouveau avec un code "
+                         f"d'enrôlement{NBSP}: cela crée un nouvel appareil au hub, demandez à l'administrateur "
+                         f"de révoquer l'ancien. {KEPT}")
+
+
+class LocalCredentialProblem(SyncError):
+    """The device's own token cannot be read here: the hub was not asked and is not to blame."""
+
+
+class TokenMissing(LocalCredentialProblem):
+    def __init__(self, device_id: str | None = None) -> None:
+        old = f" ({device_id})" if device_id else ""
+        super().__init__(
+            "Le jeton de ce poste pour le hub est introuvable dans le trousseau du système (l'entrée a été "
+            f"supprimée){NBSP}; le hub n'y est pour rien. Pour synchroniser de nouveau, reliez ce poste avec un "
+            f"nouveau code d'enrôlement (Fichier › Connexion au hub…){NBSP}: cela crée un nouvel appareil au hub. "
+            f"Demandez à l'administrateur de révoquer l'ancien{old} (tandem-hub revoke). {KEPT}")
+
+
+class TokenLocked(LocalCredentialProblem):
+    def __init__(self) -> None:
+        super().__init__(
+            "Le trousseau du système est verrouillé : le jeton de ce poste pour le hub ne peut pas être lu. "
+            "Inutile de relier ce poste de nouveau : déverrouillez le trousseau (ouvrez votre session, ou "
+            f"l'application Trousseaux), la synchronisation reprendra d'elle-même. {KEPT}")
+
+
+class TokenUnreachable(LocalCredentialProblem):
+    def __init__(self, detail: str = "") -> None:
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"Le trousseau du système ne répond pas{extra}{NBSP}: le jeton de ce poste pour le hub ne peut pas "
+            "être lu. Inutile de relier ce poste de nouveau : ouvrez une session graphique normale, puis "
+            f"réessayez. {KEPT}")
 
 
 class AccessDenied(SyncError):
