@@ -81,6 +81,10 @@ def invocations(files: Files) -> list[list[str]]:
         ["backup", "/proc/version"],
         ["restore", "/proc/version"],
         ["check"],
+        ["recover"],
+        ["recovery-code"],
+        # On a folder that holds no profile: a hostile run must never set the real profile aside.
+        ["reset", "--keep-aside", "--data-dir", str(files.folder)],
         ["enroll", "--hub", "http://127.0.0.1:9", "--code", "ABCD-EFGH"],
         ["sync"],
         ["conflicts"],
