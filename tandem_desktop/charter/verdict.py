@@ -32,8 +32,8 @@ MSG_BROKEN_PDF = "Fichier PDF illisible ou endommagé."
 MSG_BYTES_CHANGED = f"Le contenu scellé ne correspond plus au sceau{NBSP}: des octets ont changé."
 MSG_BAD_SIGNATURE = f"La signature du sceau est invalide{NBSP}: elle ne correspond pas à son certificat."
 MSG_APPROVAL_SEAL = (f"Sceau d'une version antérieure de Tandem Desktop (signature d'approbation, sans verrou "
-                     f"DocMDP){NBSP}: un lecteur PDF ordinaire peut ne pas signaler une modification ultérieure, "
-                     "cette vérification si.")
+                     f"DocMDP){NBSP}: cette vérification détecte toute modification ultérieure, mais un lecteur PDF "
+                     "ordinaire peut ne pas la signaler.")
 
 INTACT, UNVOUCHED, MODIFIED, NO_SEAL, UNREADABLE = "intact", "unvouched", "modified", "no_seal", "unreadable"
 MODIFIED_OR_INTACT = {False: MSG_INTACT, True: MSG_MODIFIED}
@@ -122,6 +122,9 @@ def seal_origin(report: VerifyReport) -> str:
     names = report.signatures[0].names if report.signatures else None
     if names is None:
         return "Signataire inconnu"
+    if not report.intact:  # a broken signature proves nothing about who made it
+        return (f"Certificat portant les noms {quoted(names.as_written())}, délivré par {quoted(names.issuer)}"
+                f"{NBSP}: le sceau étant altéré, ces noms ne sont pas garantis")
     return _origin(names, report.chains_to_hub, sealed=True)
 
 
@@ -136,13 +139,13 @@ def _origin(names: CertificateNames, chains_to_hub: bool | None, *, sealed: bool
     if names.local:
         return f"{verb} avec le certificat local d'un poste non enrôlé{NBSP}: personne ne garantit qui l'a utilisé"
     if names.self_signed:
-        return (f"Le certificat dit {quoted(names.as_written())}, mais il s'est délivré lui-même{NBSP}: "
+        return (f"Certificat portant les noms {quoted(names.as_written())}, mais délivré par lui-même{NBSP}: "
                 "personne ne garantit ces noms")
     if chains_to_hub is None:
-        return (f"Certificat au nom de {quoted(names.as_written())}, délivré par {quoted(names.issuer)}{NBSP}; "
+        return (f"Certificat portant les noms {quoted(names.as_written())}, délivré par {quoted(names.issuer)}{NBSP}; "
                 f"l'autorité du hub n'est pas connue sur ce poste{NBSP}: l'origine n'a pas pu être vérifiée et ces "
                 "noms ne sont pas garantis")
-    return (f"Certificat au nom de {quoted(names.as_written())}, délivré par {quoted(names.issuer)}, qui n'est "
+    return (f"Certificat portant les noms {quoted(names.as_written())}, délivré par {quoted(names.issuer)}, qui n'est "
             f"pas l'autorité du hub de ce poste{NBSP}: ces noms ne sont pas garantis")
 
 
@@ -156,7 +159,8 @@ def _later_signature(check: SignatureCheck, *, first: bool = False) -> str:
     if check.unreadable or check.names is None:
         return f"{where}{NBSP}: illisible, impossible à vérifier."
     state = "intacte" if check.intact and check.valid else "invalide"
-    return f"{where}{NBSP}: {_origin(check.names, check.trusted, sealed=False)}{NBSP}; {state}."
+    origin = _origin(check.names, check.trusted, sealed=False)
+    return f"{where}{NBSP}: {origin[0].lower()}{origin[1:]}{NBSP}; {state}."
 
 
 def sealer_summary(names: CertificateNames | None, *, self_signed: bool) -> str:
@@ -176,6 +180,8 @@ def authority_text(report: VerifyReport) -> str:
         return "—"
     if report.self_signed:
         return f"Aucune{NBSP}: certificat auto-signé, que personne ne garantit"
+    if not report.intact:
+        return f"{quoted(names.issuer)}{NBSP}: impossible à vérifier, le sceau est altéré"
     if report.chains_to_hub:
         return "L'autorité du hub Tandem de ce poste"
     if report.chains_to_hub is None:
@@ -188,6 +194,8 @@ def signer_text(report: VerifyReport) -> str:
     names = report.signatures[0].names if report.sealed and report.signatures else None
     if names is None:
         return "—"
+    if not report.intact:
+        return f"{quoted(names.as_written())} (nom non garanti, le sceau est altéré)"
     if report.chains_to_hub and names.hub_layout:
         return _person_and_structure(names)
     if report.chains_to_hub:

@@ -52,9 +52,10 @@ class VerifyReport:
     modified_after_seal: bool = False  # not intact, or anything at all after the seal
     signer_subject: str | None = None
     signer_issuer: str | None = None
-    signer_name: str | None = None  # the counsellor, from a hub certificate of this release
+    # Filled only when the seal's certificate chains to this device's hub CA (None otherwise):
+    signer_name: str | None = None  # the counsellor (None in a hub certificate of an earlier release)
     signer_organization: str | None = None  # the structure
-    signer_device: str | None = None  # the device (OU; the CN of an earlier hub certificate)
+    signer_device: str | None = None  # the device's name (OU; the CN of an earlier hub certificate)
     chains_to_hub: bool | None = None  # None: no hub CA known on this device to check against
     self_signed: bool | None = None
     certification: bool | None = None  # a DocMDP certification seal; False: an approval seal of an earlier release
@@ -163,11 +164,11 @@ def _fill_from_seal(report: VerifyReport, seal: SignatureCheck, hub_ca_pem: str 
     report.signer_subject, report.signer_issuer = seal.signer_subject, seal.signer_issuer
     names = seal.names
     report.self_signed = names.self_signed if names else None
-    report.chains_to_hub = (bool(seal.trusted) and not report.self_signed) if hub_ca_pem else None
-    if names is not None:
+    vouched = report.intact and hub_ca_pem  # a broken signature proves nothing about its certificate
+    report.chains_to_hub = (bool(seal.trusted) and not report.self_signed) if vouched else None
+    if names is not None and report.chains_to_hub:  # names only as the hub certified them
         report.signer_organization = names.organization
         report.signer_name = names.person
-        report.signer_device = names.device if names.hub_layout else (
-            names.common_name if report.chains_to_hub else None)
+        report.signer_device = names.device if names.hub_layout else names.common_name
     report.certification = seal.certification
     report.signed_at = seal.signed_at
