@@ -158,9 +158,10 @@ def _later_signature(check: SignatureCheck, *, first: bool = False) -> str:
     where = f"{what} du champ {quoted(check.field_name)}" + ("" if first else " ajoutée après le sceau")
     if check.unreadable or check.names is None:
         return f"{where}{NBSP}: illisible, impossible à vérifier."
-    state = "intacte" if check.intact and check.valid else "invalide"
+    if not (check.intact and check.valid):  # a broken signature vouches for no name
+        return f"{where}{NBSP}: invalide (certificat portant les noms {quoted(check.names.as_written())})."
     origin = _origin(check.names, check.trusted, sealed=False)
-    return f"{where}{NBSP}: {origin[0].lower()}{origin[1:]}{NBSP}; {state}."
+    return f"{where}{NBSP}: {origin[0].lower()}{origin[1:]}{NBSP}; intacte."
 
 
 def sealer_summary(names: CertificateNames | None, *, self_signed: bool) -> str:

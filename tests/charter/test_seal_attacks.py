@@ -41,6 +41,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from tandem_desktop.charter.seal import SEAL_FIELD, SealIdentity, device_identity, seal_pdf
+from tandem_desktop.charter.verdict import NO_SEAL, kind
 from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_MODIFIED, NBSP, verify_pdf
 from tandem_desktop.cli import main
 from tandem_desktop.hub import admin
@@ -370,3 +371,12 @@ def _cert_of(pdf: bytes) -> str:
     embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     der = embedded.signer_cert.dump()
     return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_pdf_signed_by_someone_else_is_not_a_sealed_charter(scene: Scene) -> None:
+    signed = sign_after(scene.unsealed, scene.karim, field_name="Signature1")  # a valid hub key, not our seal
+    report = verify_pdf(signed, hub_ca_pem=scene.ca_pem)
+    assert not report.sealed and not report.ok and len(report.signatures) == 1
+    assert report.messages[0] == "Ce PDF porte une signature numérique, mais pas le sceau Tandem d'une charte."
+    assert "Karim Haddad, Adie" in report.messages[1]
+    assert kind(report) == NO_SEAL
