@@ -2,7 +2,8 @@
 
 Registered by cli.py; the work is done in services/charters.py. Files are written atomically, and
 only once everything else succeeded: after an error there is no output file, not even a temporary one.
-`verify` exits 0 only for a sealed, intact file; 1 when it is modified, not sealed or unreadable.
+`verify` exits 0 only for a sealed file unchanged since its seal; 1 when anything was changed or added
+after the seal (signed or not), or the file is not sealed or unreadable.
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def _generate(args: argparse.Namespace, service: CharterService) -> int:
 
 
 def _seal(args: argparse.Namespace, service: CharterService) -> int:
+    from .charter.names import subject_names
     from .charter.render import Signature
+    from .charter.verdict import sealer_summary
     from .services.charters import write_atomically
 
     out = _target(args.out)
@@ -113,14 +116,15 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
               f"({exc.strerror or exc}). Reprenez-la avec{NBSP}: tandem charter export {stored.id} --out FICHIER",
               file=sys.stderr)
         return EXIT_REFUSED
-    origin = "certificat local non enrôlé" if stored.self_signed else "certificat délivré par le hub"
+    sealer = sealer_summary(subject_names(stored.sealed_by), self_signed=bool(stored.self_signed))
     print(f"Charte scellée et enregistrée{NBSP}: {out}")
-    print(f"Charte {stored.id} · code {stored.verification_code} · sceau{NBSP}: {stored.sealed_by} ({origin})")
+    print(f"Charte {stored.id} · code {stored.verification_code} · sceau{NBSP}: {sealer}")
     print(f"Empreinte SHA-256{NBSP}: {stored.sha256}")
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from .charter.verdict import failure
     from .charter.verify import VerifyReport, verify_pdf
     from .services.charters import CharterService
 
@@ -142,8 +146,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         for message in report.messages:
             print(message)
     if not report.ok:
-        print(f"Vérification échouée{NBSP}: {report.messages[0] if report.messages else 'sceau invalide.'}",
-              file=sys.stderr)
+        print(f"Vérification échouée{NBSP}: {failure(report)}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
 

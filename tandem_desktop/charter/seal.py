@@ -1,4 +1,8 @@
-"""The charter's digital seal: a PAdES (ETSI.CAdES.detached) PDF signature made with pyHanko.
+"""The charter's digital seal: a PAdES (ETSI.CAdES.detached) certification signature made with pyHanko.
+
+A certification signature with the DocMDP permission « no changes »: the seal is the document's
+author signature and forbids any later change, so a standard PDF reader flags an edit made after it
+(verify.py refuses any, DocMDP or not).
 
 The key is the device's own: the EC P-256 key whose certificate the hub issued at enrollment, so a
 seal traces back to the hub's CA; before enrollment, a self-signed certificate made once on this
@@ -19,13 +23,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.fields import MDPPerm
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..domain.errors import DomainError
 from ..store.repository import Store
+from .names import LOCAL_SUBJECT, CertificateNames, certificate_names_of_pem
 
 SEAL_FIELD = "Sceau"
-LOCAL_SUBJECT = "Tandem Desktop — poste non enrôlé"
 LOCAL_ORGANIZATION = "Tandem Desktop"
 LOCAL_YEARS = 10
 META_LOCAL_KEY = "charter_local_key_pem"
@@ -50,6 +55,10 @@ class SealIdentity:
     def subject(self) -> str:
         return x509.load_pem_x509_certificate(self.cert_pem.encode()).subject.rfc4514_string()
 
+    @property
+    def names(self) -> CertificateNames | None:
+        return certificate_names_of_pem(self.cert_pem)
+
 
 def _asn1_cert(pem: str) -> asn1_x509.Certificate:
     cert = x509.load_pem_x509_certificate(pem.encode())
@@ -71,7 +80,8 @@ class _TimedPdfSigner(signers.PdfSigner):
 
 def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str = "Charte signée", location: str | None = None,
              signing_time: datetime | None = None) -> bytes:
-    """`pdf` with an incremental PAdES signature (field « Sceau ») covering every byte before it."""
+    """`pdf` with an incremental PAdES certification signature (field « Sceau », DocMDP « no changes »)
+    covering every byte before it. `pdf` must hold no signature yet: a certification comes first."""
     try:
         cert = _asn1_cert(identity.cert_pem)
         key = serialization.load_pem_private_key(identity.key_pem.encode(), password=None)
@@ -85,7 +95,7 @@ def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str = "Charte signé
                                   cert_registry=SimpleCertificateStore.from_certs([cert, *chain]))
     meta = signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
-        reason=reason, location=location or None,
+        reason=reason, location=location or None, certify=True, docmdp_permissions=MDPPerm.NO_CHANGES,
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))

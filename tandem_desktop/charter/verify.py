@@ -1,8 +1,15 @@
-"""Checking a charter PDF: is it sealed, intact, by whom, and does the seal go back to our hub?
+"""Checking a charter PDF: is it sealed, has anything changed since, by whom, and under which authority?
 
-pyHanko does the cryptography (digest over the signed byte ranges, CMS signature, path to a trust
-root); this module turns its verdict into a report and plain French sentences. It never raises on a
-bad file: whatever is given, the counsellor gets a report with a message.
+The rule (one, strict): a charter verifies only if its Tandem seal — the first signature of the file,
+in field « Sceau », over the charter as rendered — is intact and valid AND covers every byte of the
+file. Anything after the seal (an incremental update, signed or not, by anyone, even bytes with no
+xref) is « modifié après le scellement »: Tandem never adds to a sealed charter, and the seal permits
+no change (DocMDP), so there is no legitimate later revision to tell apart from a forged one, and no
+heuristic difference analysis to trust. Every signature of every revision is still checked and
+reported (signer, intact, trusted), so the counsellor sees what was added and by whom.
+
+pyHanko does the cryptography (signatures.py); verdict.py turns the report into French. Never
+raises on a bad file: whatever is given, the counsellor gets a report with a message.
 """
 
 from __future__ import annotations
@@ -13,23 +20,26 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.x509.oid import NameOID
+from . import verdict
+from .verdict import (  # noqa: F401  (re-exported: the messages' historical home)
+    MONTHS,
+    MSG_BROKEN_PDF,
+    MSG_DAMAGED,
+    MSG_INTACT,
+    MSG_LOCAL,
+    MSG_MODIFIED,
+    MSG_NO_SEAL,
+    MSG_NOT_PDF,
+    NBSP,
+    french_datetime,
+)
 
-NBSP = "\u00a0"
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
-MSG_INTACT = f"Le sceau est intact{NBSP}: aucun octet n'a changé depuis la signature."
-MSG_MODIFIED = "Le document a été modifié après le scellement."
-MSG_NO_SEAL = "Aucun sceau numérique dans ce fichier."
-MSG_NOT_PDF = f"Fichier illisible{NBSP}: ce n'est pas un PDF."
-MSG_DAMAGED = (f"Le sceau ne peut pas être vérifié{NBSP}: le fichier est endommagé ou a été modifié après "
-               "le scellement.")
-MSG_BROKEN_PDF = "Fichier PDF illisible ou endommagé."
+if TYPE_CHECKING:
+    from .signatures import SignatureCheck
+
+SEAL_FIELD = "Sceau"  # = seal.SEAL_FIELD (a test checks), without importing pyHanko here
 _SEAL_MARKERS = (b"/ByteRange", b"/Adobe.PPKLite", b"/ETSI.CAdES.detached")  # not /FT /Sig: an empty field
 
 
@@ -37,24 +47,37 @@ _SEAL_MARKERS = (b"/ByteRange", b"/Adobe.PPKLite", b"/ETSI.CAdES.detached")  # n
 class VerifyReport:
     """The verdict on one file; `messages` are the French sentences shown in the dialog and the CLI."""
 
-    sealed: bool = False
-    intact: bool = False
-    modified_after_seal: bool = False
+    sealed: bool = False  # the file holds a Tandem seal (first signature, field « Sceau »)
+    intact: bool = False  # the seal's signed bytes and signature check out
+    modified_after_seal: bool = False  # not intact, or anything at all after the seal
     signer_subject: str | None = None
     signer_issuer: str | None = None
+    # Filled only when the seal's certificate chains to this device's hub CA (None otherwise):
+    signer_name: str | None = None  # the counsellor (None in a hub certificate of an earlier release)
+    signer_organization: str | None = None  # the structure
+    signer_device: str | None = None  # the device's name (OU; the CN of an earlier hub certificate)
     chains_to_hub: bool | None = None  # None: no hub CA known on this device to check against
     self_signed: bool | None = None
+    certification: bool | None = None  # a DocMDP certification seal; False: an approval seal of an earlier release
     signed_at: str | None = None  # ISO 8601, as the signer reported it
+    revisions: int = 0  # of the whole file
+    revisions_after_seal: int = 0
     template: str | None = None  # "<id> <version>" from /TandemTemplate
     charter_id: str | None = None  # from /TandemCharter
     sha256: str = ""
     matches_local: bool | None = None  # filled by CharterService.verify
+    signatures: list[SignatureCheck] = field(default_factory=list)  # every one, seal first
     messages: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Sealed and not a byte changed: what `tandem charter verify` exits 0 for."""
+        """Sealed and nothing changed since: what `tandem charter verify` exits 0 for."""
         return self.sealed and self.intact and not self.modified_after_seal
+
+    @property
+    def later_signatures(self) -> list[SignatureCheck]:
+        """The signatures other than the seal (on a genuine charter: none)."""
+        return self.signatures[1:] if self.sealed else list(self.signatures)
 
 
 @contextmanager
@@ -71,16 +94,6 @@ def _quiet_pyhanko() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _common_name(name: x509.Name) -> str:
-    names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else name.rfc4514_string()
-
-
-def french_datetime(moment: datetime) -> str:
-    local = moment.astimezone()
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
-
-
 def _info_value(reader: Any, key: str) -> str | None:
     try:
         value = reader.trailer_view["/Info"].get_object().get(key)
@@ -90,7 +103,7 @@ def _info_value(reader: Any, key: str) -> str | None:
 
 
 def verify_pdf(pdf: bytes, *, hub_ca_pem: str | None = None) -> VerifyReport:
-    """Check the (last) seal of `pdf`; trust only `hub_ca_pem` (no network, no system trust store)."""
+    """Check `pdf` against the rule above; trust only `hub_ca_pem` (no network, no system trust store)."""
     report = VerifyReport(sha256=hashlib.sha256(pdf).hexdigest())
     if b"%PDF-" not in pdf[:1024]:  # where the PDF standard lets readers look for the header
         report.messages.append(MSG_NOT_PDF)
@@ -118,79 +131,44 @@ def _damaged(report: VerifyReport) -> None:
 
 def _check(pdf: bytes, hub_ca_pem: str | None, report: VerifyReport) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
+
+    from .signatures import check_all
 
     reader = PdfFileReader(io.BytesIO(pdf))
     report.template = _info_value(reader, "/TandemTemplate")
     report.charter_id = _info_value(reader, "/TandemCharter")
-    signatures = reader.embedded_signatures
-    if not signatures:
+    report.revisions = reader.xrefs.total_revisions
+    report.signatures = check_all(reader, hub_ca_pem)
+    if not report.signatures:
         if _looks_sealed(pdf):  # a seal is there but no longer readable as one
             _damaged(report)
         else:
             report.messages.append(MSG_NO_SEAL)
         return
+    seal = report.signatures[0]  # the earliest: the one over the charter as rendered
+    if seal.field_name != SEAL_FIELD:  # signed, but not by Tandem: nothing of ours to vouch for
+        report.messages.extend(verdict.messages(report))
+        return
     report.sealed = True
-    embedded = signatures[-1]  # the last one covers the most: the seal is made last
-    roots = [_load_pem(hub_ca_pem)] if hub_ca_pem else []
-    context = ValidationContext(trust_roots=[r for r in roots if r is not None], allow_fetching=False)
-    status = validate_pdf_signature(embedded, context)
-    report.intact = bool(status.intact and status.valid)
-    report.modified_after_seal = not report.intact or status.coverage != SignatureCoverageLevel.ENTIRE_FILE
-    cert = x509.load_der_x509_certificate(status.signing_cert.dump())
-    report.signer_subject = cert.subject.rfc4514_string()
-    report.signer_issuer = cert.issuer.rfc4514_string()
-    report.self_signed = _is_self_signed(cert)
-    report.chains_to_hub = bool(status.trusted) if hub_ca_pem else None
-    when = status.signer_reported_dt or embedded.self_reported_timestamp
-    report.signed_at = when.isoformat() if when else None
-    report.messages.extend(_messages(report, cert, when))
+    if seal.unreadable:
+        _damaged(report)
+        return
+    _fill_from_seal(report, seal, hub_ca_pem)
+    report.messages.extend(verdict.messages(report))
 
 
-def _load_pem(pem: str) -> Any:
-    from asn1crypto import pem as asn1_pem
-    from asn1crypto import x509 as asn1_x509
-
-    try:
-        _, _, der = asn1_pem.unarmor(pem.encode())
-        return asn1_x509.Certificate.load(der)
-    except (ValueError, TypeError):
-        return None
-
-
-def _is_self_signed(cert: x509.Certificate) -> bool:
-    if cert.subject != cert.issuer:
-        return False
-    try:
-        cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _messages(report: VerifyReport, cert: x509.Certificate, when: datetime | None) -> list[str]:
-    messages = [MSG_INTACT if not report.modified_after_seal else MSG_MODIFIED]
-    if report.intact and report.modified_after_seal:
-        messages.append("Le sceau couvre une version antérieure du fichier\u00a0: des données ont été "
-                        "ajoutées après lui.")
-    signer = _common_name(cert.subject)
-    if report.self_signed:
-        origin = f"certificat local non enrôlé{NBSP}: l'origine n'est pas garantie par le hub"
-    elif report.chains_to_hub:
-        origin = "certificat délivré par l'autorité du hub Tandem"
-    elif report.chains_to_hub is None:
-        origin = (f"certificat délivré par {_common_name(cert.issuer)}{NBSP}; l'autorité du hub n'est pas connue "
-                  "sur ce poste, l'origine n'a pas pu être vérifiée")
-    else:
-        origin = (f"certificat délivré par {_common_name(cert.issuer)}, qui n'est pas l'autorité du hub de ce "
-                  f"poste{NBSP}: l'origine n'est pas garantie")
-    messages.append(f"Scellé par {signer} ({origin}).")
-    if when is not None:
-        messages.append(f"Date du sceau{NBSP}: {french_datetime(when)}.")
-    if report.template or report.charter_id:
-        parts = [f"modèle {report.template}" if report.template else "",
-                 f"charte {report.charter_id}" if report.charter_id else ""]
-        messages.append(f"Document{NBSP}: {', '.join(p for p in parts if p)}.")
-    return messages
+def _fill_from_seal(report: VerifyReport, seal: SignatureCheck, hub_ca_pem: str | None) -> None:
+    report.intact = seal.intact and seal.valid
+    report.modified_after_seal = not (report.intact and seal.covers_whole_file)
+    report.revisions_after_seal = max(0, report.revisions - 1 - seal.revision)
+    report.signer_subject, report.signer_issuer = seal.signer_subject, seal.signer_issuer
+    names = seal.names
+    report.self_signed = names.self_signed if names else None
+    vouched = report.intact and hub_ca_pem  # a broken signature proves nothing about its certificate
+    report.chains_to_hub = (bool(seal.trusted) and not report.self_signed) if vouched else None
+    if names is not None and report.chains_to_hub:  # names only as the hub certified them
+        report.signer_organization = names.organization
+        report.signer_name = names.person
+        report.signer_device = names.device if names.hub_layout else names.common_name
+    report.certification = seal.certification
+    report.signed_at = seal.signed_at

@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 
 ROLES = {"mentee": "mentoré·e", "mentor": "mentor", "counsellor": "conseiller·ère référent·e"}
 MSG_LOCAL_CERT = ("Ce poste n'est pas encore enrôlé\u00a0: la charte sera scellée avec un certificat local, "
-                  "que le hub ne garantit pas.")
-MSG_HUB_CERT = "La charte sera scellée avec le certificat de ce poste, délivré par le hub Tandem."
+                  "et personne ne pourra garantir qui l'a scellée.")
+MSG_HUB_CERT = ("La charte sera scellée avec le certificat de ce poste, délivré par le hub Tandem au nom du "
+                "conseiller et de la structure pour qui il a été enrôlé.")
 MSG_PLACE = "Indiquez où la charte est signée (par exemple «\u00a0Marseille\u00a0»)."
 ERROR_STYLE = "color: #b3261e;"
 

@@ -1,8 +1,9 @@
 """« Vérifier une charte »: choose a PDF, check its seal on the worker, say plainly what it means.
 
-The headline answers the one question asked (can this paper be trusted?); the details below it say
-who sealed it, under which authority, when, from which template, and whether this device holds the
-same charter.
+The headline answers the one question asked (can this paper be trusted?); below it, the same
+messages as `tandem charter verify` (charter/verdict.py writes both); the details say who sealed it,
+under which authority, what else signed the file, when, from which template, and whether this device
+holds the same charter.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..charter.verify import MSG_NO_SEAL
+from ..charter import verdict as texts
+from ..charter.names import subject_names
 from .charter_dialogs import error_text
 from .display import NBSP
 from .tasks import TaskRunner
@@ -32,50 +34,36 @@ if TYPE_CHECKING:
     from ..charter.verify import VerifyReport
     from ..services.charters import CharterService
 
-INTACT, MODIFIED, NO_SEAL, UNREADABLE = "intact", "modified", "no_seal", "unreadable"
-HEADLINES = {
-    INTACT: ("✓ Sceau intact", "#1b7f3b"),
-    MODIFIED: ("✗ Document modifié après le scellement", "#b3261e"),
-    NO_SEAL: ("Aucun sceau", "#8a4b00"),
-    UNREADABLE: ("✗ Fichier illisible", "#b3261e"),
-}
-DETAILS = ("signer", "issuer", "hub", "date", "template", "charter", "local")
-DETAIL_LABELS = {"signer": "Scellé par", "issuer": "Certificat délivré par", "hub": "Autorité du hub",
-                 "date": "Date du sceau", "template": "Modèle", "charter": "Charte", "local": "Base de ce poste"}
+INTACT, UNVOUCHED, MODIFIED, NO_SEAL, UNREADABLE = (texts.INTACT, texts.UNVOUCHED, texts.MODIFIED, texts.NO_SEAL,
+                                                    texts.UNREADABLE)
+COLORS = {INTACT: "#1b7f3b", UNVOUCHED: "#8a4b00", MODIFIED: "#b3261e", NO_SEAL: "#8a4b00", UNREADABLE: "#b3261e"}
+HEADLINES = {key: (texts.HEADLINES[key], color) for key, color in COLORS.items()}
+DETAILS = ("signer", "device", "hub", "kind", "signatures", "date", "template", "charter", "local")
+DETAIL_LABELS = {"signer": "Scellé par", "device": "Poste", "hub": "Autorité", "kind": "Type de sceau",
+                 "signatures": "Signatures", "date": "Date du sceau", "template": "Modèle", "charter": "Charte",
+                 "local": "Base de ce poste"}
 
 
 def verdict(report: VerifyReport) -> str:
-    """Which headline: intact, modified, not sealed, or not a readable PDF."""
-    if report.sealed:
-        return MODIFIED if report.modified_after_seal or not report.intact else INTACT
-    return NO_SEAL if MSG_NO_SEAL in report.messages else UNREADABLE
+    """Which headline: the same verdict as the CLI's (charter/verdict.py)."""
+    return texts.kind(report)
 
 
 def common_name(rfc4514: str | None) -> str:
-    """« CN=Tandem Desktop — poste non enrôlé,O=Tandem Desktop » → « Tandem Desktop — poste non enrôlé »."""
-    if not rfc4514:
-        return "—"
-    for part in rfc4514.split(","):
-        key, _, value = part.partition("=")
-        if key.strip().upper() == "CN":
-            return value.strip().replace("\\", "")
-    return rfc4514
+    """« O=Tandem Desktop,CN=Tandem Desktop — poste non enrôlé » → « Tandem Desktop — poste non enrôlé »."""
+    names = subject_names(rfc4514)
+    return names.common_name if names else (rfc4514 or "—")
 
 
 def detail_texts(report: VerifyReport) -> dict[str, str]:
     """The value shown for each detail row (« — » when the file does not say)."""
-    if report.self_signed:
-        hub = f"Non{NBSP}: certificat local d'un poste non enrôlé, que le hub ne garantit pas"
-    else:
-        hub = {True: "Oui, le certificat remonte à l'autorité du hub Tandem",
-               False: f"Non{NBSP}: une autre autorité que celle du hub de ce poste",
-               None: f"Impossible à vérifier{NBSP}: ce poste n'est pas enrôlé auprès d'un hub"}[report.chains_to_hub]
     local = {True: "Identique à la charte enregistrée sur ce poste",
              False: "Aucune charte identique enregistrée sur ce poste",
              None: "—"}[report.matches_local]
-    when = _french_moment(report.signed_at)
-    return {"signer": common_name(report.signer_subject), "issuer": common_name(report.signer_issuer),
-            "hub": hub if report.sealed else "—", "date": when, "template": report.template or "—",
+    device = f"{texts.quoted(report.signer_device)} (nom donné par le poste)" if report.signer_device else "—"
+    return {"signer": texts.signer_text(report), "device": device, "hub": texts.authority_text(report),
+            "kind": texts.seal_kind_text(report), "signatures": texts.signatures_text(report),
+            "date": _french_moment(report.signed_at), "template": report.template or "—",
             "charter": report.charter_id or "—", "local": local}
 
 

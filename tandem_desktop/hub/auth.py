@@ -85,6 +85,7 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str) -> dict[st
         row = conn.execute(
             select(enroll_codes.c.id, enroll_codes.c.used_at, enroll_codes.c.expires_at,
                    counsellors.c.id.label("counsellor_id"), counsellors.c.is_admin,
+                   counsellors.c.name.label("counsellor_name"),
                    structures.c.id.label("structure_id"), structures.c.name.label("structure_name"))
             .join(counsellors, counsellors.c.id == enroll_codes.c.counsellor_id)
             .join(structures, structures.c.id == counsellors.c.structure_id)
@@ -99,7 +100,8 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str) -> dict[st
             raise HubError(409, "code_expired", MSG_CODE_EXPIRED)
         ca_key, ca_cert = ensure_ca(conn, hub)
         device_id, token = new_id(), new_token()
-        cert = issue_device_certificate(ca_key, ca_cert, csr, device_id, name, row.structure_name)
+        cert = issue_device_certificate(ca_key, ca_cert, csr, device_id, name, row.structure_name,
+                                        row.counsellor_name)
         conn.execute(devices.insert().values(
             id=device_id, name=name, counsellor_id=row.counsellor_id, structure_id=row.structure_id,
             token_hash=sha256_hex(token), certificate_pem=to_pem(cert), cert_serial=format(cert.serial_number, "x"),

@@ -1,8 +1,9 @@
 """The hub's own certificate authority: an EC P-256 root kept in the hub database, made on first use.
 
-Enrollment turns a device's CSR into a certificate for that device (CN = device name, O = its
-structure), with the key usages of document signing, so charters can later be sealed with it and the
-seal traced back to this hub.
+Enrollment turns a device's CSR into a certificate for that device, with the key usages of document
+signing, so charters can later be sealed with it and the seal traced back to this hub. Its subject says
+what the hub itself knows (CN = the counsellor the code was made for, O = their structure, OU = the
+device's name), never what the CSR asked for.
 """
 
 from __future__ import annotations
@@ -88,13 +89,19 @@ def issue_device_certificate(
     device_id: str,
     device_name: str,
     structure_name: str,
+    counsellor_name: str,
 ) -> x509.Certificate:
-    """The subject comes from the hub (never from the CSR): CN = device name, O = structure name."""
+    """The subject comes from the hub's records, never from the CSR: CN = the counsellor's name, O = the
+    structure's, OU = the device's name (which unit of the structure sealed; never read as a person).
+
+    Certificates issued before carried CN = device name and no OU; verifiers tell them apart by the OU.
+    """
     public_key = csr.public_key()
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
     subject = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, device_name[:64]),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, structure_name[:64]),
+        x509.NameAttribute(NameOID.COMMON_NAME, _attribute(counsellor_name)),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _attribute(device_name)),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _attribute(structure_name)),
     ])
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     now = utcnow()
@@ -117,6 +124,11 @@ def issue_device_certificate(
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+
+
+def _attribute(value: str) -> str:
+    """A subject attribute: spaces folded, at most the 64 characters X.520 allows, never empty."""
+    return " ".join(value.split())[:64].strip() or "?"
 
 
 def to_pem(cert: x509.Certificate) -> str:

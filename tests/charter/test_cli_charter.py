@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tandem_desktop import cli_charter
+from tandem_desktop.charter import seal, verify
 from tandem_desktop.charter.render import PARTIES
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import open_profile
@@ -27,6 +28,7 @@ def make_tandem(env: dict[str, str], *, complete: bool = True) -> str:  # noqa: 
 
 def test_parties_match_the_renderer() -> None:
     assert cli_charter.PARTIES == PARTIES
+    assert verify.SEAL_FIELD == seal.SEAL_FIELD  # verify.py names it without importing pyHanko
 
 
 def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
@@ -51,6 +53,7 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
 
     text = ok(env, "charter", "verify", str(sealed))
     assert "Le sceau est intact" in text and "Identique à la charte enregistrée sur ce poste" in text
+    assert text.splitlines()[2] == f"Sceau local{verify.NBSP}: aucune autorité ne garantit qui l'a apposé."
     report = json.loads(ok(env, "charter", "verify", str(sealed), "--json"))
     assert report["ok"] and report["matches_local"] and report["self_signed"] and report["template"]
 
@@ -77,7 +80,7 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
     # Another machine, no profile at all: the seal is still checked, its origin reported as local.
     elsewhere = {**env, "TANDEM_DATA_DIR": str(tmp_path / "aucun-profil")}
     text = ok(elsewhere, "charter", "verify", str(sealed))
-    assert "Le sceau est intact" in text and "certificat local non enrôlé" in text
+    assert "Le sceau est intact" in text and "certificat local d'un poste non enrôlé" in text
 
 
 def refused_stdout(env: dict[str, str], *args: str) -> str:  # noqa: F811

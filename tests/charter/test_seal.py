@@ -18,7 +18,7 @@ from reportlab.pdfgen import canvas
 
 from tandem_desktop.charter import seal as seal_module
 from tandem_desktop.charter.seal import SealIdentity, device_identity, local_identity, seal_pdf
-from tandem_desktop.charter.verify import MSG_INTACT, MSG_MODIFIED, MSG_NO_SEAL, MSG_NOT_PDF, verify_pdf
+from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_MODIFIED, MSG_NO_SEAL, MSG_NOT_PDF, verify_pdf
 
 from ..sync.conftest import World
 
@@ -80,8 +80,8 @@ def test_our_report_on_an_intact_self_signed_seal(sealed: bytes) -> None:
     assert "Tandem Desktop — poste non enrôlé" in (report.signer_subject or "")
     assert report.template == "charte-tandem 2026.1" and report.charter_id == "0190-test"
     assert report.signed_at and report.signed_at.startswith(str(datetime.now(UTC).year))
-    assert report.messages[0] == MSG_INTACT
-    assert any("certificat local non enrôlé" in m and "pas garantie par le hub" in m for m in report.messages)
+    assert report.messages[:2] == [MSG_LOCAL, MSG_INTACT]  # who vouches for it comes first: nobody
+    assert any("certificat local d'un poste non enrôlé" in m and "personne ne garantit" in m for m in report.messages)
 
 
 def test_an_independent_reader_sees_the_signature_field(sealed: bytes) -> None:
@@ -120,7 +120,8 @@ def test_bytes_added_after_the_seal_are_reported(sealed: bytes, identity: SealId
     assert pyhanko_status(grown, [identity.cert_pem]).coverage != SignatureCoverageLevel.ENTIRE_FILE
     report = verify_pdf(grown)
     assert report.intact and report.modified_after_seal and not report.ok
-    assert report.messages[0] == MSG_MODIFIED
+    assert report.messages[:2] == [MSG_LOCAL, MSG_MODIFIED]
+    assert "des données ont été ajoutées après lui" in report.messages[2]
 
 
 def test_every_flipped_byte_of_the_signed_range_is_caught(sealed: bytes) -> None:
@@ -206,9 +207,12 @@ def test_once_enrolled_the_seal_chains_to_the_hub_ca(hub_world: World) -> None:
     assert status.intact and status.valid and status.trusted and status.bottom_line
     report = verify_pdf(sealed, hub_ca_pem=state["ca_pem"])
     assert report.ok and report.chains_to_hub is True and report.self_signed is False
-    assert "CN=Portable de Camille" in (report.signer_subject or "")
+    assert "CN=Conseillère" in (report.signer_subject or "") and "OU=Portable de Camille" in report.signer_subject
     assert (report.signer_issuer or "").startswith("O=Tandem - le hub du mentorat,CN=Tandem hub CA")
-    assert "Scellé par Portable de Camille (certificat délivré par l'autorité du hub Tandem)." in report.messages
+    assert report.signer_name == "Conseillère" and report.signer_organization == "Mission locale de Marseille"
+    assert report.signer_device == "Portable de Camille"
+    assert ("Scellé par Conseillère, Mission locale de Marseille (certificat délivré par l'autorité du hub "
+            "Tandem).") in report.messages
 
     unknown = verify_pdf(sealed)  # on a machine that does not know the hub: intact, origin unchecked
     assert unknown.ok and unknown.chains_to_hub is None

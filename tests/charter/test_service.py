@@ -19,7 +19,7 @@ from pyhanko_certvalidator import ValidationContext
 from tandem_desktop.charter import seal as seal_module
 from tandem_desktop.charter.context import MissingData
 from tandem_desktop.charter.render import Signature
-from tandem_desktop.charter.verify import MSG_INTACT, MSG_NO_SEAL, verify_pdf
+from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_NO_SEAL, verify_pdf
 from tandem_desktop.domain.errors import DomainError
 from tandem_desktop.services import charters as charter_service
 from tandem_desktop.services.charters import CharterError, CharterService, write_atomically
@@ -112,7 +112,7 @@ def test_seal_stores_the_pdf_and_moves_the_tandem_to_charter_signed(store: Store
     report = service.verify(pdf)
     assert report.ok and report.matches_local is True and report.self_signed is True
     assert report.charter_id == stored.id and report.template == "charte-tandem 2026.1"
-    assert report.messages[0] == MSG_INTACT
+    assert report.messages[:2] == [MSG_LOCAL, MSG_INTACT]
     assert any(m.startswith("Identique à la charte enregistrée sur ce poste") for m in report.messages)
 
 
@@ -270,8 +270,11 @@ def test_an_enrolled_device_seals_with_its_hub_certificate(hub_world: World) -> 
     device = hub_world.device(hub_world.structure("Mission locale de Marseille"), "Portable de Camille")
     service = CharterService(device.store)
     stored = service.seal(make_tandem(device.store), signatures())
-    assert stored.self_signed is False and "CN=Portable de Camille" in (stored.sealed_by or "")
+    assert stored.self_signed is False and "CN=Conseillère" in (stored.sealed_by or "")
+    assert "OU=Portable de Camille" in (stored.sealed_by or "")
     report = service.verify(service.pdf(stored.id))
     assert report.ok and report.chains_to_hub is True and report.self_signed is False and report.matches_local
-    assert "Scellé par Portable de Camille (certificat délivré par l'autorité du hub Tandem)." in report.messages
+    assert report.messages[0] == MSG_INTACT
+    assert ("Scellé par Conseillère, Mission locale de Marseille (certificat délivré par l'autorité du hub "
+            "Tandem).") in report.messages
     assert device.store.meta_value(seal_module.META_LOCAL_KEY) is None  # no local key was ever needed

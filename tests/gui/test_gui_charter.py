@@ -539,7 +539,7 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     files["unsealed"].write_bytes(service.generate(tandem))
     files["text"].write_text("pas un PDF")
 
-    expected = {"intact": ("✓ Sceau intact", "#1b7f3b"),
+    expected = {"intact": ("⚠ Sceau intact, mais son origine n'est pas garantie", "#8a4b00"),  # a local seal
                 "tampered": ("✗ Document modifié après le scellement", "#b3261e"),
                 "unsealed": ("Aucun sceau", "#8a4b00"), "text": ("✗ Fichier illisible", "#b3261e")}
     action = next(a for a in window.file_menu.actions() if a.objectName() == "action_verify_charter")
@@ -563,8 +563,8 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=10000)
     assert dialog.report.modified_after_seal and dialog.details.isVisible()
     texts = {key: label.text() for key, label in dialog.detail_labels.items()}
-    assert texts["signer"] == "Tandem Desktop — poste non enrôlé"
-    assert texts["hub"].startswith(f"Non{NBSP}: certificat local")
+    assert texts["signer"].endswith("(nom non garanti, le sceau est altéré)")  # one bit flipped in it
+    assert texts["hub"].startswith(f"Aucune{NBSP}: certificat auto-signé")
     assert texts["template"] == "charte-tandem 2026.1" and texts["charter"] == stored.id
     assert texts["local"] == "Aucune charte identique enregistrée sur ce poste"
     assert "Le document a été modifié après le scellement." in dialog.messages_label.text()
@@ -574,5 +574,5 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     assert panel.verify_button.isEnabled()
     qtbot.mouseClick(panel.verify_button, LEFT)
     shown = wait_dialog(qtbot, panel, VerifyDialog)
-    assert shown.headline.text() == "✓ Sceau intact"
+    assert shown.headline.text() == "⚠ Sceau intact, mais son origine n'est pas garantie"
     assert shown.detail_labels["local"].text() == "Identique à la charte enregistrée sur ce poste"

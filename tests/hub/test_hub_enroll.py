@@ -47,7 +47,10 @@ def test_enrollment_gives_a_token_and_a_certificate_chained_to_the_hub_ca(world:
     cert.verify_directly_issued_by(ca)
     ca.verify_directly_issued_by(ca)
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "Portable de Camille"
+    # The subject is the hub's own record (counsellor, device, structure), never the CSR's « ignored by the hub ».
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value.startswith("Camille Martin")
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "Portable de Camille"
+    assert "ignored" not in cert.subject.rfc4514_string()
     assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value.startswith("Adie")
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign

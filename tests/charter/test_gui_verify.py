@@ -1,0 +1,76 @@
+"""« Vérifier une charte… » on the attacked files: the real dialog shows the verdict the CLI prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from tandem_desktop.cli import main
+from tandem_desktop.gui.charter_verify import VerifyDialog
+from tandem_desktop.gui.tasks import TaskRunner
+
+from ..conftest import PASSPHRASE
+from .test_seal_attacks import Scene, nadia_service, scene  # noqa: F401  (scene is a fixture)
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture
+def runner(qapp: QApplication) -> Iterator[TaskRunner]:
+    tasks = TaskRunner()
+    yield tasks
+    tasks.shutdown()
+
+
+def shown_report(qtbot, service, runner: TaskRunner, path: Path) -> VerifyDialog:  # type: ignore[no-untyped-def]
+    dialog = VerifyDialog(service, runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.verify_file(path)
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=15000)
+    return dialog
+
+
+def cli_lines(path: Path, data_dir: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    code = main(["--data-dir", data_dir, "charter", "verify", str(path)])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Fichier") and out[1].startswith("Empreinte SHA-256")
+    return [str(code), *out[2:]]
+
+
+def test_the_dialog_and_the_cli_give_the_same_verdict_on_a_forged_charter(
+        qtbot, scene: Scene, runner: TaskRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TANDEM_PASSPHRASE", PASSPHRASE)
+    forged = tmp_path / "charte-avenant.pdf"
+    forged.write_bytes(scene.files["a_other_structure"])
+    code, *printed = cli_lines(forged, str(scene.nadia_settings.data_dir), capsys)
+    assert code == "1"
+    with nadia_service(scene) as service:
+        dialog = shown_report(qtbot, service, runner, forged)
+    assert dialog.headline.text() == "✗ Document modifié après le scellement"
+    assert dialog.report.messages == printed  # one function wrote both
+    assert "Le document a été modifié après le scellement." in dialog.messages_label.text()
+    details = {key: label.text() for key, label in dialog.detail_labels.items()}
+    assert details["signer"] == "Nadia Ferhat, Mission locale de Marseille"
+    assert details["signatures"] == f"2{NBSP}: le sceau et 1 ajoutée après lui"
+    assert details["kind"].startswith("Certification (DocMDP)")
+    assert details["local"] == "Aucune charte identique enregistrée sur ce poste"
+
+
+def test_the_genuine_charter_in_the_dialog_names_the_counsellor_and_structure(
+        qtbot, scene: Scene, runner: TaskRunner, tmp_path: Path) -> None:  # noqa: F811
+    genuine = tmp_path / "charte.pdf"
+    genuine.write_bytes(scene.original)
+    with nadia_service(scene) as service:
+        dialog = shown_report(qtbot, service, runner, genuine)
+    assert dialog.headline.text() == "✓ Sceau intact"
+    details = {key: label.text() for key, label in dialog.detail_labels.items()}
+    assert details["signer"] == "Nadia Ferhat, Mission locale de Marseille"
+    assert details["device"] == f"«{NBSP}vm{NBSP}» (nom donné par le poste)"
+    assert details["hub"] == "L'autorité du hub Tandem de ce poste"
+    assert details["signatures"] == "1 (le sceau)"
+    assert details["local"] == "Identique à la charte enregistrée sur ce poste"
