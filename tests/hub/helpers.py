@@ -5,6 +5,7 @@ Deliberately not the real client (tandem_desktop.sync): these tests pin the hub 
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -18,8 +19,13 @@ from sqlalchemy import Engine, text
 from tandem_desktop.domain.hlc import HybridClock
 from tandem_desktop.domain.ids import new_id
 from tandem_desktop.hub import admin
+from tandem_desktop.hub.config import HubOptions
 from tandem_desktop.hub.db import HUB_TABLES
 
+# The hubs of the tests get their secret key as `tandem-hub serve` gets it from its administrator
+# (PostgreSQL hubs refuse to start without one); tests/hub/test_hub_secrets.py covers the rest.
+TEST_SECRET_KEY = secrets.token_bytes(32)
+TEST_OPTIONS = HubOptions(secret_key=TEST_SECRET_KEY)
 MENTOR = {"first_name": "Hélène", "last_name": "Durand", "capacity": 1}
 MENTEE = {"first_name": "Sofiane", "last_name": "Benali", "project_type": "job_search"}
 

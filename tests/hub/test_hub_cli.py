@@ -19,7 +19,7 @@ from tandem_desktop.domain.ids import is_record_id
 from tandem_desktop.hub.auth import CODE_ALPHABET
 from tandem_desktop.hub.server import run_in_thread
 
-from .helpers import Device, make_csr
+from .helpers import TEST_OPTIONS, TEST_SECRET_KEY, Device, make_csr
 
 SCRIPT = Path(sys.executable).with_name("tandem-hub")
 
@@ -53,7 +53,7 @@ def test_commands_print_ids_alone_and_manage_devices(db_url: str, engine: Engine
     listed = hub_cli("devices", "--json", "--db", db_url)
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
 
-    with run_in_thread(db_url) as hub:
+    with run_in_thread(db_url, options=TEST_OPTIONS) as hub:
         response = httpx.post(f"{hub.url}/v1/enroll",
                               json={"code": code, "device_name": "Poste accueil", "csr_pem": make_csr()[1]})
         assert response.status_code == 200, response.text
@@ -98,7 +98,8 @@ def _free_port() -> int:
 def test_serve_answers_over_http(db_url: str, engine: Engine) -> None:
     port = _free_port()
     process = subprocess.Popen([*_command(), "serve", "--port", str(port), "--db", db_url],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TANDEM_HUB_SECRET_KEY": TEST_SECRET_KEY.hex()})
     try:
         deadline = time.monotonic() + 30
         while True:
