@@ -52,8 +52,23 @@ class CertificateAuthority:
 def open_ca(engine: Engine, hub_id: str, secret: bytes) -> CertificateAuthority:
     """The CA at hub start: made if missing, a plaintext key (older releases) encrypted in place,
     an encrypted one decrypted. SecretKeyError (French) if `secret` does not open it."""
+    was_plain = stored_key_state(engine) == "plain"
     with writing(engine) as (conn, _):
-        return ensure_ca(conn, hub_id, secret)
+        authority = ensure_ca(conn, hub_id, secret)
+    if was_plain:
+        _scrub_old_versions(engine)
+    return authority
+
+
+def _scrub_old_versions(engine: Engine) -> None:
+    """After encrypting a plaintext key in place, leave no old copy of its row in the database files:
+    SQLite zeroes the old cell (secure_delete, set by ensure_ca) and the WAL is folded back and
+    emptied; PostgreSQL rewrites the table without its dead row version."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM FULL hub_ca")
 
 
 def stored_key_state(engine: Engine) -> str:
@@ -74,6 +89,8 @@ def ensure_ca(conn: Connection, hub_id: str, secret: bytes) -> CertificateAuthor
             return CertificateAuthority(unseal_ca_key(row.key_pem, secret, hub_id, cert), cert)
         key = serialization.load_pem_private_key(row.key_pem.encode(), password=None)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
+        if conn.dialect.name == "sqlite":  # the plaintext cell is overwritten with zeros, not just freed
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
         conn.execute(update(hub_ca).where(hub_ca.c.id == 1).values(key_pem=seal_ca_key(key, secret, hub_id, cert)))
         return CertificateAuthority(key, cert)
     key = ec.generate_private_key(ec.SECP256R1())
