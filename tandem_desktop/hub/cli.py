@@ -143,7 +143,7 @@ def _serve(db_url: str, args: argparse.Namespace) -> None:
         print(f"Attention{NBSP}: le hub sert en http:// non chiffré sur le réseau. Les postes le refuseront sauf "
               f"«{NBSP}--insecure-http{NBSP}»{NBSP}; servez-le en HTTPS (--tls-cert, --tls-key) ou derrière un "
               "proxy inverse (voir le README).", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_settings(tls))  # type: ignore[arg-type]
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_settings(options, tls))  # type: ignore[arg-type]
 
 
 def _run(args: argparse.Namespace, db_url: str) -> None:

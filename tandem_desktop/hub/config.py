@@ -1,4 +1,4 @@
-"""How a hub is run: its secret key, the enrollment rate limit, the body read timeout, the proxy.
+"""How a hub is run: its secret key, the enrollment rate limit, the read timeouts, the proxy.
 
 `tandem-hub serve` builds a HubOptions from its flags and environment; tests build one directly.
 `open_authority` is the start-up step that needs the secret key: it refuses to start a hub that
@@ -32,6 +32,7 @@ class HubOptions:
     secret_key: bytes | None = None  # None: a SQLite trial keeps one beside its file; PostgreSQL refuses
     enroll_attempts: int = 10  # enrollment attempts per client address...
     enroll_window_s: float = 600.0  # ...within this many seconds (a successful enrollment is not counted)
+    header_timeout_s: float = 10.0  # the headers of a request must arrive within this time
     body_timeout_s: float = 30.0  # a request body must arrive within this time...
     body_min_rate: int = 16 * 1024  # ...plus one second per this many bytes received (slow links)...
     body_max_s: float = 300.0  # ...and never more than this

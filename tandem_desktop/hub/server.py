@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from .app import create_app
 from .config import HubOptions, TLSFiles
+from .http_protocol import with_header_timeout
 
 
 @dataclass
@@ -35,10 +36,11 @@ class RunningHub:
         self.stop()
 
 
-def uvicorn_settings(tls: TLSFiles | None) -> dict[str, object]:
-    """What `tandem-hub serve` and the tests both give uvicorn. Its own X-Forwarded-For handling is
-    off: the hub decides itself whether to trust a proxy (HubOptions.trust_proxy)."""
-    settings: dict[str, object] = {"proxy_headers": False, "server_header": False}
+def uvicorn_settings(options: HubOptions, tls: TLSFiles | None) -> dict[str, object]:
+    """What `tandem-hub serve` and the tests both give uvicorn: HTTP/1.1 with a deadline for request
+    headers, and no X-Forwarded-For handling of its own (the hub decides whether to trust a proxy)."""
+    settings: dict[str, object] = {"proxy_headers": False, "server_header": False,
+                                   "http": with_header_timeout(options.header_timeout_s)}
     if tls is not None:
         settings.update(ssl_certfile=str(tls.cert_file), ssl_keyfile=str(tls.key_file))
     return settings
@@ -48,6 +50,7 @@ def run_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *, option
                   tls: TLSFiles | None = None) -> RunningHub:
     """Start the hub on `db_url` (migrated first); port 0 picks a free port. Returns once it listens,
     at https:// when `tls` is given."""
+    options = options or HubOptions()
     app = create_app(db_url, options)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto must say TCP: asyncio sets TCP_NODELAY on accepted sockets only then (else Nagle and
@@ -57,7 +60,7 @@ def run_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *, option
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=5, **uvicorn_settings(tls))  # type: ignore[arg-type]
+                            timeout_graceful_shutdown=5, **uvicorn_settings(options, tls))  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="tandem-hub", daemon=True)
     thread.start()
