@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from ..store.keys import KEYRING_SERVICE, usable_keyring
 from ..store.profile import Profile
 from ..store.remote import utc_now
-from .client import HubClient, normalize_url
+from .client import HubClient, check_transport, needs_insecure_http, normalize_url
 from .errors import HubError, SyncError
 
 NBSP = "\u00a0"
@@ -37,6 +37,11 @@ def make_key_and_csr(device_name: str) -> tuple[str, str]:
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     return key_pem, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def connection_settings(state: dict[str, str]) -> dict[str, Any]:
+    """How to reach the hub, as chosen at enrollment: HubClient's keyword arguments."""
+    return {"insecure_http": state.get("insecure_http") == "1", "tls_ca_pem": state.get("tls_ca_pem") or None}
 
 
 def _keyring_user(profile: Profile) -> str:
@@ -97,9 +102,15 @@ def _check_certificate(cert_pem: str, key_pem: str) -> None:
 
 
 def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | None = None,
-                  client: HubClient | None = None) -> dict[str, Any]:
-    """Enroll this profile with the hub; nothing is stored unless the hub accepted the code."""
+                  client: HubClient | None = None, *, insecure_http: bool = False,
+                  tls_ca_pem: str | None = None) -> dict[str, Any]:
+    """Enroll this profile with the hub; nothing is stored unless the hub accepted the code.
+
+    A plain http:// address of another machine is refused (InsecureHub) unless `insecure_http`;
+    `tls_ca_pem` is the hub's own TLS authority, if it has one. Both are kept with the enrollment,
+    so every later sync connects the same way."""
     url = normalize_url(hub_url)
+    check_transport(url, insecure_http)
     remote = profile.store.remote
     state = remote.state()
     if state.get("device_id") and state.get("hub_url") != url and not state.get("revoked"):
@@ -111,7 +122,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
     name = (device_name or socket.gethostname() or "Tandem Desktop").strip()[:100]
     key_pem, csr_pem = make_key_and_csr(name)
     own = client is None
-    client = client or HubClient(url)
+    client = client or HubClient(url, insecure_http=insecure_http, tls_ca_pem=tls_ca_pem)
     try:
         hello = client.negotiate()
         answer = client.enroll(code, name, csr_pem)
@@ -130,7 +141,9 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
         certificate_pem=answer["certificate_pem"], ca_pem=answer.get("ca_pem"), private_key_pem=key_pem,
         device_name=name, enrolled_at=utc_now(), hub_id=hello.get("hub_id"), hub_schema=hello.get("schema"),
         revoked=None, last_error=None, cursor=state.get("cursor") if same_hub else 0,
+        insecure_http=True if needs_insecure_http(url) and insecure_http else None, tls_ca_pem=tls_ca_pem or None,
     )
     return {"device_id": answer["device_id"], "hub_url": url, "structure_id": answer["structure_id"],
             "counsellor_id": answer.get("counsellor_id"), "is_admin": bool(answer.get("is_admin")),
-            "device_name": name, "token_storage": storage, "certificate": certificate_info(answer["certificate_pem"])}
+            "device_name": name, "token_storage": storage, "certificate": certificate_info(answer["certificate_pem"]),
+            "insecure_http": needs_insecure_http(url)}
