@@ -13,7 +13,7 @@ from tandem_desktop import cli
 from tandem_desktop.hub.server import RunningHub, run_in_thread
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.sync.client import HubClient, is_loopback
-from tandem_desktop.sync.errors import HubUntrusted, InsecureHub
+from tandem_desktop.sync.errors import HubUntrusted, InsecureHub, SyncError
 
 from ..conftest import PASSPHRASE
 from ..hub.helpers import TEST_OPTIONS, make_tls_files, non_loopback_address
@@ -151,3 +151,42 @@ def test_https_with_the_hubs_own_authority(world: World, tls_hub: tuple[RunningH
     assert "Poste relié au hub" in capsys.readouterr().out
     assert cli.main(["sync", *where, "--json"]) == 0
     assert '"pulled"' in capsys.readouterr().out
+
+
+def test_an_enrolled_device_moves_to_https_only_on_the_same_hub(world: World, hub_db_url: str, tmp_path: Path) -> None:
+    """The hub moves from plain http to HTTPS: the device re-enrolls at the new address with a new code
+    and keeps its data and cursor; an address of another hub, or of one that only claims the same
+    hub id, is refused and nothing changes."""
+    from sqlalchemy import text
+
+    from tandem_desktop.hub import admin
+
+    structure = world.structure("Mission locale")
+    profile = world.device(structure)
+    profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
+    sync_service.sync_now(profile)
+    before = _enrollment(profile)
+    cursor = profile.store.remote.state()["cursor"]
+    ca_pem, tls = make_tls_files(tmp_path / "tls")
+    other_url = f"sqlite:///{tmp_path / 'autre-hub.db'}"
+    other_engine = admin.connect(other_url)
+    with run_in_thread(other_url, options=TEST_OPTIONS) as other:
+        with pytest.raises(SyncError, match="déjà relié"):  # another hub
+            sync_service.enroll(profile, other.url, "ABCDEFGHJK")
+        with other_engine.begin() as conn:  # a hub that only claims to be ours (with an authority of its own)
+            conn.execute(text("UPDATE hub_state SET hub_id = :h"), {"h": profile.store.remote.state()["hub_id"]})
+            conn.execute(text("DELETE FROM hub_ca"))
+        impostor_code = admin.make_enroll_code(other_engine, admin.add_counsellor(
+            other_engine, admin.add_structure(other_engine, "Leurre"), "Faux Hub", "faux@exemple.fr"))
+    with run_in_thread(other_url, options=TEST_OPTIONS) as impostor, pytest.raises(SyncError, match="déjà relié"):
+        sync_service.enroll(profile, impostor.url, impostor_code)
+    other_engine.dispose()
+    assert _enrollment(profile) == before
+    with run_in_thread(hub_db_url, options=TEST_OPTIONS, tls=tls) as secure:  # the same hub, now over HTTPS
+        info = sync_service.enroll(profile, secure.url, world.code(structure), tls_ca_pem=ca_pem)
+        state = profile.store.remote.state()
+        assert state["hub_url"] == secure.url == info["hub_url"] and state["cursor"] == cursor
+        assert state["device_id"] != before["device_id"]
+        profile.store.create("mentor", {"first_name": "Luc", "last_name": "Martin"})
+        report = sync_service.sync_now(profile)
+        assert report.pushed == 1 and report.mismatches == {}
