@@ -75,8 +75,12 @@ def is_loopback(host: str) -> bool:
 
 def needs_insecure_http(url: str) -> bool:
     """True for a plain http:// address of another machine: allowed only when explicitly chosen."""
-    parts = urlsplit(normalize_url(url))
-    return parts.scheme == "http" and not is_loopback(parts.hostname or "")
+    try:
+        parts = urlsplit(normalize_url(url))
+        host = parts.hostname or ""
+    except ValueError:  # not an address at all: the client says so when it tries it
+        return False
+    return parts.scheme == "http" and not is_loopback(host)
 
 
 def check_transport(url: str, insecure_http: bool) -> None:
