@@ -8,8 +8,10 @@ release is too old for the hub. The outbox is kept in every failure.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .cli import EXIT_OK, NBSP, _opened, _print_json, _table
@@ -18,6 +20,7 @@ from .settings import Settings
 from .sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
 
 EXIT_REVOKED, EXIT_UNREACHABLE, EXIT_UPDATE = 3, 4, 5
+ENV_HUB_CA = "TANDEM_HUB_CA_FILE"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -25,6 +28,12 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--hub", required=True, metavar="URL", help="adresse du hub, par exemple https://hub.exemple.fr")
     sub.add_argument("--code", required=True, metavar="CODE", help="code d'enrôlement à usage unique")
     sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom de la machine)")
+    sub.add_argument("--insecure-http", action="store_true",
+                     help=f"accepter une adresse http:// non chiffrée d'une autre machine (réseau de confiance "
+                          f"seulement{NBSP}: le jeton et les fiches passent en clair)")
+    sub.add_argument("--hub-ca", metavar="FICHIER", default=os.environ.get(ENV_HUB_CA) or None,
+                     help=f"certificat (PEM) de l'autorité qui a signé celui du hub, s'il n'est pas reconnu par le "
+                          f"système{NBSP}; sinon ${ENV_HUB_CA}")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = command("sync", "synchroniser maintenant avec le hub")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
@@ -46,9 +55,24 @@ def exit_code(error: SyncError) -> int | None:
     return None
 
 
+def _hub_ca(path: str | None) -> str | None:
+    """The PEM text of --hub-ca, checked, or None."""
+    if not path:
+        return None
+    try:
+        text = Path(path).expanduser().read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SyncError(f"Certificat d'autorité du hub illisible{NBSP}: {path}.") from exc
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise SyncError(f"Certificat d'autorité du hub invalide{NBSP}: {path} n'est pas un certificat PEM.")
+    return text
+
+
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    tls_ca_pem = _hub_ca(args.hub_ca)
     with _opened(settings) as profile:
-        info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name)
+        info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name,
+                                   insecure_http=args.insecure_http, tls_ca_pem=tls_ca_pem)
     if args.json:
         _print_json(info)
         return EXIT_OK
@@ -59,6 +83,9 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     if info.get("previous_device_id"):
         print(f"L'ancien appareil {info['previous_device_id']} reste actif au hub{NBSP}: demandez à l'administrateur "
               f"de le révoquer (tandem-hub revoke {info['previous_device_id']}).")
+    if info.get("insecure_http"):
+        print(f"Attention{NBSP}: connexion non chiffrée (http://), acceptée à votre demande. Le jeton et les fiches "
+              "passent en clair sur le réseau.", file=sys.stderr)
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from .display import NBSP
 from .sync_controller import SyncController
@@ -20,6 +20,8 @@ from .uiload import child, load_ui
 
 MSG_URL = f"Adresse du hub invalide{NBSP}: elle commence par https:// (ou http://) suivi du nom du serveur."
 MSG_CODE = "Saisissez le code d'enrôlement remis par l'administrateur du hub."
+MSG_INSECURE = (f"Cette adresse en http:// n'est pas chiffrée{NBSP}: cochez «{NBSP}Autoriser une connexion non "
+                f"chiffrée{NBSP}» seulement sur un réseau de confiance, ou demandez l'adresse https:// du hub.")
 
 
 def unreachable_message(url: str) -> str:
@@ -59,8 +61,12 @@ class EnrollDialog(QDialog):
         self.current = child(self.ui, QLabel, "current_label")
         self.enroll_button = child(self.ui, QPushButton, "enroll_button")
         self.close_button = child(self.ui, QPushButton, "close_button")
+        self.insecure_http = child(self.ui, QCheckBox, "insecure_http")
+        self.insecure_label = child(self.ui, QLabel, "insecure_label")
         self.device_name.setText(default_device_name())
+        self.hub_url.textChanged.connect(self._show_insecure_choice)
         self.hub_url.setText(controller.hub_url)
+        self._show_insecure_choice()
         self.enroll_button.clicked.connect(self.submit)
         self.close_button.clicked.connect(self.reject)
         for field in (self.hub_url, self.code, self.device_name):
@@ -91,6 +97,19 @@ class EnrollDialog(QDialog):
         self.current.setText(text)
         self.current.show()
 
+    def _needs_insecure_http(self, url: str) -> bool:
+        check = getattr(self.controller.service, "needs_insecure_http", None)
+        return bool(check and valid_url(url) and check(url))
+
+    def _show_insecure_choice(self) -> None:
+        """The choice to allow plain http, and what it risks, only for an http:// address of another machine."""
+        needed = self._needs_insecure_http(self.hub_url.text().strip())
+        if not needed:
+            self.insecure_http.setChecked(False)
+        self.insecure_http.setVisible(needed)
+        self.insecure_label.setVisible(needed)
+        self.adjustSize()
+
     def show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))
@@ -107,12 +126,19 @@ class EnrollDialog(QDialog):
             self.show_error(MSG_CODE)
             self.code.setFocus()
             return
+        insecure = self._needs_insecure_http(url)
+        if insecure and not self.insecure_http.isChecked():
+            self.show_error(MSG_INSECURE)
+            self.insecure_http.setFocus()
+            return
         self._busy(True)
         name = self.device_name.text().strip() or None
-        self.controller.enroll(url, code, name, on_done=self._enrolled, on_error=lambda exc: self._failed(url, exc))
+        self.controller.enroll(url, code, name, on_done=self._enrolled, on_error=lambda exc: self._failed(url, exc),
+                               insecure_http=insecure)
 
     def _busy(self, busy: bool) -> None:
-        for widget in (self.hub_url, self.code, self.device_name, self.enroll_button, self.close_button):
+        for widget in (self.hub_url, self.code, self.device_name, self.insecure_http, self.enroll_button,
+                       self.close_button):
             widget.setEnabled(not busy)
         self.progress.setVisible(busy)
         if busy:

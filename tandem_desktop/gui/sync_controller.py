@@ -324,9 +324,12 @@ class SyncController(QObject):
 
     # -- other service calls, all on the worker -----------------------------------------------
 
-    def enroll(self, hub_url: str, code: str, device_name: str | None, on_done: Any, on_error: Any) -> None:
-        """Enroll this device; afterwards the status is re-read and the first sync starts."""
+    def enroll(self, hub_url: str, code: str, device_name: str | None, on_done: Any, on_error: Any,
+               insecure_http: bool = False) -> None:
+        """Enroll this device; afterwards the status is re-read and the first sync starts.
+        `insecure_http`: the counsellor allowed a plain http:// hub on another machine."""
         service, profile = self.service, self.profile
+        extra = {"insecure_http": True} if insecure_http else {}
 
         def done(result: dict[str, Any]) -> None:
             self.stopped = False
@@ -339,7 +342,7 @@ class SyncController(QObject):
             self.enrolled.emit(result)
             self.refresh_status(then=lambda: self.sync_now(reason="enrolled"))
 
-        self.runner.submit(lambda: service.enroll(profile, hub_url, code, device_name=device_name),
+        self.runner.submit(lambda: service.enroll(profile, hub_url, code, device_name=device_name, **extra),
                            on_done=done, on_error=on_error)
 
     def reverse(self, conflict_id: str, on_done: Any, on_error: Any) -> None:

@@ -23,8 +23,10 @@ from ..domain.validation import shown
 from . import pull as pulling
 from .admin import connect
 from .auth import authenticate, enroll
+from .config import HubOptions, open_authority
 from .db import hub_id, schema_revision
 from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, HubError, bad_request
+from .guard import AttemptLimiter, RequestGuard
 from .merge import Actor
 from .push import MAX_OPS, push
 from .schemas import (
@@ -126,14 +128,24 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-def create_app(db_url: str) -> FastAPI:
-    """The hub on this database (migrated to head first)."""
+def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
+    """The hub on this database (migrated to head first). Refuses to start (SecretKeyError, in
+    French) when its secret key is missing or does not open the CA key."""
+    options = options or HubOptions()
     engine = connect(db_url)
+    try:
+        authority = open_authority(engine, db_url, options)
+    except BaseException:
+        engine.dispose()
+        raise
     identity = {"protocol": PROTOCOL, "min_protocol": MIN_PROTOCOL, "schema": schema_revision(engine),
                 "hub_id": hub_id(engine)}
     summaries = pulling.SummaryCache()
     app = FastAPI(title="Tandem hub", version=str(PROTOCOL), description=DESCRIPTION, redoc_url=None)
     app.state.engine = engine
+    app.state.options = options
+    app.state.enroll_limiter = AttemptLimiter(options.enroll_attempts, options.enroll_window_s)
+    app.add_middleware(RequestGuard, options=options, limiter=app.state.enroll_limiter)
     _install_error_handlers(app)
 
     def caller(
@@ -154,7 +166,7 @@ def create_app(db_url: str) -> FastAPI:
     async def enroll_device(request: Request) -> Response:
         """Trade a one-time code and a CSR for a device id, a token and a certificate."""
         body = checked(EnrollBody, await read_json(request, MAX_ENROLL_BODY))
-        answer = await run_in_threadpool(enroll, engine, body.code, body.device_name, body.csr_pem)
+        answer = await run_in_threadpool(enroll, engine, body.code, body.device_name, body.csr_pem, ca=authority)
         return json_response(answer)
 
     @app.get("/v1/device", response_model=DeviceInfo, responses=ERRORS, tags=["appareils"])

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, select, update
 
 from ..domain.ids import new_id
 from ..domain.validation import control_error
-from .ca import ensure_ca, issue_device_certificate, parse_csr, to_pem
-from .db import counsellors, devices, enroll_codes, hub_id, structures, utcnow, writing
+from .ca import CertificateAuthority, issue_device_certificate, parse_csr, to_pem
+from .db import counsellors, devices, enroll_codes, structures, utcnow, writing
 from .errors import MSG_REVOKED, MSG_UNAUTHORIZED, HubError
 from .merge import Actor
 
@@ -65,8 +65,9 @@ def authenticate(engine: Engine, token: str | None) -> Actor:
     return Actor(row.id, row.structure_id, row.counsellor_id, bool(row.is_admin))
 
 
-def enroll(engine: Engine, code: str, device_name: str, csr_pem: str) -> dict[str, Any]:
-    """Trade a one-time code and a CSR for a device id, a token and a certificate (POST /v1/enroll).
+def enroll(engine: Engine, code: str, device_name: str, csr_pem: str, *, ca: CertificateAuthority) -> dict[str, Any]:
+    """Trade a one-time code and a CSR for a device id, a token and a certificate (POST /v1/enroll);
+    `ca` is the hub's authority, opened at start with the hub's secret key.
 
     Every check comes before the first write, and all writes share one locked transaction: a code
     used twice at the same moment enrolls one device, and a refused enrollment writes nothing.
@@ -80,7 +81,6 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str) -> dict[st
     if not name:
         raise HubError(400, "bad_request", "Nom d'appareil manquant.")
     csr = parse_csr(csr_pem)
-    hub = hub_id(engine)
     with writing(engine) as (conn, _):
         row = conn.execute(
             select(enroll_codes.c.id, enroll_codes.c.used_at, enroll_codes.c.expires_at,
@@ -98,7 +98,7 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str) -> dict[st
         now = utcnow()
         if now >= row.expires_at:
             raise HubError(409, "code_expired", MSG_CODE_EXPIRED)
-        ca_key, ca_cert = ensure_ca(conn, hub)
+        ca_key, ca_cert = ca.key, ca.cert
         device_id, token = new_id(), new_token()
         cert = issue_device_certificate(ca_key, ca_cert, csr, device_id, name, row.structure_name,
                                         row.counsellor_name)

@@ -1,4 +1,7 @@
-"""The hub's own certificate authority: an EC P-256 root kept in the hub database, made on first use.
+"""The hub's own certificate authority: an EC P-256 root kept in the hub database, made at first start.
+
+Its private key is stored encrypted with the hub's secret key (secret_key.py), which never goes
+into the database: a copy of the database, or a backup of it, cannot issue a certificate.
 
 Enrollment turns a device's CSR into a certificate for that device, with the key usages of document
 signing, so charters can later be sealed with it and the seal traced back to this hub. Its subject says
@@ -8,16 +11,23 @@ device's name), never what the CSR asked for.
 
 from __future__ import annotations
 
+import base64
+import os
+from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select, update
 
-from .db import hub_ca, utcnow
+from .db import hub_ca, utcnow, writing
 from .errors import HubError
+from .secret_key import SecretKeyError
 
 CA_YEARS = 20
 DEVICE_YEARS = 5
@@ -26,17 +36,64 @@ DEVICE_YEARS = 5
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 MS_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
 ADOBE_AUTHENTIC_DOCUMENTS = ObjectIdentifier("1.2.840.113583.1.1.5")
+MSG_WRONG_SECRET = ("La clé secrète donnée n'ouvre pas la clé de l'autorité de ce hub (mauvaise clé, ou base d'un "
+                    "autre hub)\u00a0: le hub ne démarre pas. Donnez-lui la clé avec laquelle il a été lancé.")
 MSG_BAD_CSR = ("Demande de certificat (CSR) illisible ou invalide\u00a0: une clé EC P-256 signée par "
                "l'appareil est attendue.")
 
 
-def ensure_ca(conn: Connection, hub_id: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """The hub's CA, its key decrypted in memory for the life of the hub process."""
+
+    key: ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+
+
+def open_ca(engine: Engine, hub_id: str, secret: bytes) -> CertificateAuthority:
+    """The CA at hub start: made if missing, a plaintext key (older releases) encrypted in place,
+    an encrypted one decrypted. SecretKeyError (French) if `secret` does not open it."""
+    was_plain = stored_key_state(engine) == "plain"
+    with writing(engine) as (conn, _):
+        authority = ensure_ca(conn, hub_id, secret)
+    if was_plain:
+        _scrub_old_versions(engine)
+    return authority
+
+
+def _scrub_old_versions(engine: Engine) -> None:
+    """After encrypting a plaintext key in place, leave no old copy of its row in the database files:
+    SQLite zeroes the old cell (secure_delete, set by ensure_ca) and the WAL is folded back and
+    emptied; PostgreSQL rewrites the table without its dead row version."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM FULL hub_ca")
+
+
+def stored_key_state(engine: Engine) -> str:
+    """How the CA key is stored: absent, plain (a PEM, as older releases kept it) or sealed."""
+    with engine.connect() as conn:
+        stored = conn.execute(select(hub_ca.c.key_pem).where(hub_ca.c.id == 1)).scalar()
+    if stored is None:
+        return "absent"
+    return "sealed" if stored.startswith(SEALED_PREFIX) else "plain"
+
+
+def ensure_ca(conn: Connection, hub_id: str, secret: bytes) -> CertificateAuthority:
     """The CA key and certificate, created inside the caller's (locked) write transaction if missing."""
     row = conn.execute(select(hub_ca.c.key_pem, hub_ca.c.cert_pem).where(hub_ca.c.id == 1)).first()
     if row is not None:
+        cert = x509.load_pem_x509_certificate(row.cert_pem.encode())
+        if row.key_pem.startswith(SEALED_PREFIX):
+            return CertificateAuthority(unseal_ca_key(row.key_pem, secret, hub_id, cert), cert)
         key = serialization.load_pem_private_key(row.key_pem.encode(), password=None)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
-        return key, x509.load_pem_x509_certificate(row.cert_pem.encode())
+        if conn.dialect.name == "sqlite":  # the plaintext cell is overwritten with zeros, not just freed
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        conn.execute(update(hub_ca).where(hub_ca.c.id == 1).values(key_pem=seal_ca_key(key, secret, hub_id, cert)))
+        return CertificateAuthority(key, cert)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, f"Tandem hub CA {hub_id[:8]}"),
@@ -56,10 +113,51 @@ def ensure_ca(conn: Connection, hub_id: str) -> tuple[ec.EllipticCurvePrivateKey
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    conn.execute(hub_ca.insert().values(id=1, key_pem=key_pem, cert_pem=to_pem(cert), created_at=now))
-    return key, cert
+    conn.execute(hub_ca.insert().values(id=1, key_pem=seal_ca_key(key, secret, hub_id, cert), cert_pem=to_pem(cert),
+                                        created_at=now))
+    return CertificateAuthority(key, cert)
+
+
+# -- the CA key at rest ---------------------------------------------------------------------------
+# AES-256-GCM over the key's PKCS#8 DER, under a key derived by HKDF-SHA256 from the hub's secret
+# with a fresh salt per seal. The secret is 256 random bits, so a slow password KDF adds nothing;
+# GCM tells a wrong secret from a right one for certain and detects any change to the stored text;
+# the associated data binds the sealed key to this hub and to its CA certificate.
+
+SEALED_PREFIX = "tandem-sealed-key/v1:"
+_HKDF_INFO = b"tandem-hub ca key v1"
+
+
+def _sealing_key(secret: bytes, salt: bytes) -> AESGCM:
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=_HKDF_INFO).derive(secret))
+
+
+def _associated_data(hub_id: str, cert: x509.Certificate) -> bytes:
+    return b"|".join((SEALED_PREFIX.encode(), hub_id.encode(), cert.fingerprint(hashes.SHA256())))
+
+
+def seal_ca_key(key: ec.EllipticCurvePrivateKey, secret: bytes, hub_id: str, cert: x509.Certificate) -> str:
+    """The text stored in hub_ca.key_pem: prefix, then base64 of salt (16), nonce (12), ciphertext."""
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    salt, nonce = os.urandom(16), os.urandom(12)
+    sealed = _sealing_key(secret, salt).encrypt(nonce, der, _associated_data(hub_id, cert))
+    return SEALED_PREFIX + base64.b64encode(salt + nonce + sealed).decode()
+
+
+def unseal_ca_key(stored: str, secret: bytes, hub_id: str, cert: x509.Certificate) -> ec.EllipticCurvePrivateKey:
+    try:
+        raw = base64.b64decode(stored[len(SEALED_PREFIX):], validate=True)
+        salt, nonce, sealed = raw[:16], raw[16:28], raw[28:]
+        der = _sealing_key(secret, salt).decrypt(nonce, sealed, _associated_data(hub_id, cert))
+    except (InvalidTag, ValueError):
+        raise SecretKeyError(MSG_WRONG_SECRET) from None
+    key = serialization.load_der_private_key(der, password=None)
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or \
+            key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+        raise SecretKeyError(MSG_WRONG_SECRET)
+    return key
 
 
 def _key_usage(*, cert_sign: bool = False, signing: bool = False) -> x509.KeyUsage:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,8 @@ from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import admin
+from . import admin, secret_key
+from .config import HubOptions, TLSFiles
 from .errors import AdminError
 
 ENV_DB = "TANDEM_HUB_DB"
@@ -40,6 +42,24 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="servir le hub (HTTP)")
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port d'écoute (défaut 8765)")
+    serve.add_argument("--secret-key-file", metavar="FICHIER",
+                       help=f"clé secrète qui chiffre la clé de l'autorité du hub{NBSP}; sinon "
+                            f"${secret_key.ENV_KEY_FILE} ou ${secret_key.ENV_KEY} (essai SQLite{NBSP}: un fichier "
+                            "créé à côté de la base)")
+    serve.add_argument("--tls-cert", metavar="FICHIER",
+                       help="certificat TLS (PEM, chaîne complète) pour servir en HTTPS")
+    serve.add_argument("--tls-key", metavar="FICHIER", help="clé privée TLS (PEM) du certificat")
+    serve.add_argument("--trust-proxy", action="store_true",
+                       help=f"derrière un proxy inverse{NBSP}: l'adresse du client est la dernière de X-Forwarded-For")
+    serve.add_argument("--enroll-attempts", type=int, default=10, metavar="N",
+                       help="tentatives d'enrôlement par adresse et par fenêtre (défaut 10)")
+    serve.add_argument("--enroll-window", type=float, default=600, metavar="SECONDES",
+                       help="fenêtre du compte des tentatives d'enrôlement (défaut 600)")
+    serve.add_argument("--body-timeout", type=float, default=30, metavar="SECONDES",
+                       help="délai pour recevoir le corps d'une requête (défaut 30, plus pour un gros envoi)")
+
+    key = commands.add_parser("secret-key", parents=[common], help="créer un fichier de clé secrète pour le hub")
+    key.add_argument("--out", required=True, metavar="FICHIER", help="fichier à créer (jamais remplacé), mode 0600")
 
     structure = commands.add_parser("structure", parents=[common], help="structures partenaires")
     structure_cmds = structure.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -85,20 +105,57 @@ def _show(rows: list[dict], as_json: bool, columns: list[tuple[str, str]]) -> No
                         for (key, _), width in zip(columns, widths, strict=True)).rstrip())
 
 
-def _serve(db_url: str, host: str, port: int) -> None:
+def _serve_options(args: argparse.Namespace) -> tuple[HubOptions, TLSFiles | None]:
+    """The hub's options from the `serve` flags and the environment; AdminError (French) if invalid."""
+    if args.enroll_attempts < 1 or args.enroll_window <= 0 or args.body_timeout <= 0:
+        raise AdminError("Les limites (--enroll-attempts, --enroll-window, --body-timeout) doivent être positives.")
+    secret = secret_key.configured_secret_key(args.secret_key_file, os.environ)
+    options = HubOptions(secret_key=secret, enroll_attempts=args.enroll_attempts,
+                         enroll_window_s=args.enroll_window, body_timeout_s=args.body_timeout,
+                         body_max_s=max(args.body_timeout, HubOptions.body_max_s), trust_proxy=args.trust_proxy)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise AdminError("Pour servir en HTTPS, donnez à la fois --tls-cert et --tls-key.")
+    if not args.tls_cert:
+        return options, None
+    tls = TLSFiles(Path(args.tls_cert).expanduser(), Path(args.tls_key).expanduser())
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(tls.cert_file, tls.key_file, password=lambda: "")
+    except (OSError, ssl.SSLError) as exc:
+        raise AdminError(f"Certificat ou clé TLS inutilisable ({tls.cert_file}, {tls.key_file}){NBSP}: "
+                         f"{getattr(exc, 'strerror', None) or exc}. Une chaîne PEM et sa clé non chiffrée sont "
+                         "attendues.") from None
+    return options, tls
+
+
+def _serve(db_url: str, args: argparse.Namespace) -> None:
     import uvicorn
 
     from .app import create_app
+    from .server import uvicorn_settings
 
-    app = create_app(db_url)
+    options, tls = _serve_options(args)
+    app = create_app(db_url, options)
     shown = make_url(app.state.engine.url).render_as_string(hide_password=True)
-    print(f"Hub Tandem sur http://{host}:{port} (base{NBSP}: {shown}). Ctrl+C pour arrêter.", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    scheme = "https" if tls else "http"
+    print(f"Hub Tandem sur {scheme}://{args.host}:{args.port} (base{NBSP}: {shown}). Ctrl+C pour arrêter.",
+          file=sys.stderr)
+    if tls is None and not options.trust_proxy and args.host not in ("127.0.0.1", "::1", "localhost"):
+        print(f"Attention{NBSP}: le hub sert en http:// non chiffré sur le réseau. Les postes le refuseront sauf "
+              f"«{NBSP}--insecure-http{NBSP}»{NBSP}; servez-le en HTTPS (--tls-cert, --tls-key) ou derrière un "
+              "proxy inverse (voir le README).", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_settings(options, tls))  # type: ignore[arg-type]
 
 
 def _run(args: argparse.Namespace, db_url: str) -> None:
     if args.command == "serve":
-        _serve(db_url, args.host, args.port)
+        _serve(db_url, args)
+        return
+    if args.command == "secret-key":
+        path = Path(args.out).expanduser()
+        secret_key.write_new_key_file(path)
+        print(f"Clé secrète créée{NBSP}: {path} (lisible par vous seul). Donnez-la au hub par "
+              f"--secret-key-file ou ${secret_key.ENV_KEY_FILE}, et gardez-en une copie à part des sauvegardes "
+              "de la base.", file=sys.stderr)
         return
     engine = admin.connect(db_url)
     try:

@@ -11,6 +11,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from .app import create_app
+from .config import HubOptions, TLSFiles
+from .http_protocol import with_header_timeout
 
 
 @dataclass
@@ -34,9 +36,22 @@ class RunningHub:
         self.stop()
 
 
-def run_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0) -> RunningHub:
-    """Start the hub on `db_url` (migrated first); port 0 picks a free port. Returns once it listens."""
-    app = create_app(db_url)
+def uvicorn_settings(options: HubOptions, tls: TLSFiles | None) -> dict[str, object]:
+    """What `tandem-hub serve` and the tests both give uvicorn: HTTP/1.1 with a deadline for request
+    headers, and no X-Forwarded-For handling of its own (the hub decides whether to trust a proxy)."""
+    settings: dict[str, object] = {"proxy_headers": False, "server_header": False,
+                                   "http": with_header_timeout(options.header_timeout_s)}
+    if tls is not None:
+        settings.update(ssl_certfile=str(tls.cert_file), ssl_keyfile=str(tls.key_file))
+    return settings
+
+
+def run_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *, options: HubOptions | None = None,
+                  tls: TLSFiles | None = None) -> RunningHub:
+    """Start the hub on `db_url` (migrated first); port 0 picks a free port. Returns once it listens,
+    at https:// when `tls` is given."""
+    options = options or HubOptions()
+    app = create_app(db_url, options)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto must say TCP: asyncio sets TCP_NODELAY on accepted sockets only then (else Nagle and
     # delayed ACKs add ~40 ms to every response).
@@ -45,7 +60,7 @@ def run_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0) -> Runnin
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, **uvicorn_settings(options, tls))  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="tandem-hub", daemon=True)
     thread.start()
@@ -53,7 +68,10 @@ def run_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0) -> Runnin
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             sock.close()
+            server.should_exit = True
+            app.state.engine.dispose()
             raise RuntimeError("Le hub n'a pas démarré.")
         time.sleep(0.005)
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    return RunningHub(f"http://{shown}:{bound_port}", app, server, thread)
+    scheme = "https" if tls is not None else "http"
+    return RunningHub(f"{scheme}://{shown}:{bound_port}", app, server, thread)

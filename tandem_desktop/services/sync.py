@@ -25,7 +25,7 @@ from ..store.remote import utc_now
 from ..sync import client as hub_client
 from ..sync.client import HubClient
 from ..sync.engine import Progress, SyncReport, sync_once
-from ..sync.enroll import certificate_info, enroll_device, forget_token, load_token
+from ..sync.enroll import certificate_info, connection_settings, enroll_device, forget_token, load_token
 from ..sync.errors import (
     DeviceRevoked,
     HubUnreachable,
@@ -40,7 +40,7 @@ from .export import display_value, title_of
 __all__ = [
     "DeviceRevoked", "HubUnreachable", "NotEnrolled", "SyncCancelled", "SyncError", "SyncReport", "SyncStatus",
     "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll", "list_conflicts", "list_flags",
-    "probe", "reverse_conflict", "sync_now", "sync_status", "wipe_local_copy",
+    "needs_insecure_http", "probe", "reverse_conflict", "sync_now", "sync_status", "wipe_local_copy",
 ]
 
 NBSP = "\u00a0"
@@ -72,9 +72,16 @@ class SyncStatus:
 # -- enrollment and sync ------------------------------------------------------------------------
 
 
-def enroll(profile: Profile, hub_url: str, code: str, device_name: str | None = None) -> dict[str, Any]:
-    """Enroll this profile with the hub using a one-time code; returns the device's identity."""
-    return enroll_device(profile, hub_url, code, device_name)
+def enroll(profile: Profile, hub_url: str, code: str, device_name: str | None = None, *,
+           insecure_http: bool = False, tls_ca_pem: str | None = None) -> dict[str, Any]:
+    """Enroll this profile with the hub using a one-time code; returns the device's identity.
+    Plain http:// to another machine needs `insecure_http` (InsecureHub otherwise, nothing stored)."""
+    return enroll_device(profile, hub_url, code, device_name, insecure_http=insecure_http, tls_ca_pem=tls_ca_pem)
+
+
+def needs_insecure_http(hub_url: str) -> bool:
+    """True when this address would send the token and the records unencrypted over the network."""
+    return hub_client.needs_insecure_http(hub_url)
 
 
 def _client(profile: Profile, state: dict[str, str]) -> HubClient:
@@ -83,7 +90,7 @@ def _client(profile: Profile, state: dict[str, str]) -> HubClient:
     token = load_token(profile, state)  # TokenLocked / TokenUnreachable: local, the hub is not asked
     if not token:
         raise TokenMissing(state.get("device_id"))
-    return HubClient(state["hub_url"], token)
+    return HubClient(state["hub_url"], token, **connection_settings(state))
 
 
 def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event | None = None, *,

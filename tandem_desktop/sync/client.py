@@ -5,8 +5,11 @@ Every failure becomes a `SyncError` subclass with a French message, so callers n
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import ssl
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -18,6 +21,8 @@ from .errors import (
     EnrollmentRefused,
     HubError,
     HubUnreachable,
+    HubUntrusted,
+    InsecureHub,
     PayloadTooLarge,
     SyncError,
     UpdateRequired,
@@ -29,22 +34,68 @@ MAX_BODY = 4 * 1024 * 1024  # the hub's limit for one push
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 
-_ssl_context: ssl.SSLContext | None = None
+# OpenSSL's verification failures a counsellor may meet, in French (X509_V_ERR_* codes).
+TLS_FAILURES = {10: "certificat expiré", 18: "certificat auto-signé", 19: "autorité inconnue",
+                20: "autorité inconnue", 21: "autorité inconnue", 62: "le nom du serveur n'est pas celui du certificat"}
 
 
-def _shared_ssl_context() -> ssl.SSLContext:
-    """Built once per process: loading the CA bundle costs tens of milliseconds, every sync."""
-    global _ssl_context
-    if _ssl_context is None:
-        _ssl_context = httpx.create_ssl_context()
-    return _ssl_context
+@functools.lru_cache(maxsize=8)
+def tls_context(extra_ca_pem: str | None = None) -> ssl.SSLContext:
+    """Certificates are checked against the system's trust store and Mozilla's (certifi), plus the
+    hub's own authority when it has one (kept at enrollment). Built once per authority: loading the
+    bundles costs tens of milliseconds, every sync."""
+    context = httpx.create_ssl_context()
+    context.load_default_certs()
+    if extra_ca_pem:
+        context.load_verify_locations(cadata=extra_ca_pem)
+    return context
 
 
 def normalize_url(url: str) -> str:
+    """The address as stored: no trailing slash, the scheme in lower case, https:// when none."""
     url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        url = "https://" + url
-    return url
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("http", "https"):
+        return f"{scheme.lower()}://{rest}"
+    return "https://" + url
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: traffic that never leaves this machine."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def needs_insecure_http(url: str) -> bool:
+    """True for a plain http:// address of another machine: allowed only when explicitly chosen."""
+    try:
+        parts = urlsplit(normalize_url(url))
+        host = parts.hostname or ""
+    except ValueError:  # not an address at all: the client says so when it tries it
+        return False
+    return parts.scheme == "http" and not is_loopback(host)
+
+
+def check_transport(url: str, insecure_http: bool) -> None:
+    """InsecureHub unless the address is https://, this machine, or plain http was explicitly allowed."""
+    if needs_insecure_http(url) and not insecure_http:
+        raise InsecureHub(url)
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:
@@ -78,16 +129,25 @@ def raise_for(response: httpx.Response) -> None:
 
 
 class HubClient:
-    """One hub, one device token. Use as a context manager, or call close()."""
+    """One hub, one device token. Use as a context manager, or call close().
+
+    Refuses (InsecureHub) a plain http:// address of another machine unless `insecure_http` (the
+    choice made at enrollment); `tls_ca_pem` adds the hub's own authority to the trusted ones."""
 
     def __init__(self, base_url: str, token: str | None = None, *, protocol: int = PROTOCOL,
-                 timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None):
+                 timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None,
+                 insecure_http: bool = False, tls_ca_pem: str | None = None):
         self.base_url = normalize_url(base_url)
         self.token = token
         self.protocol = protocol
+        check_transport(self.base_url, insecure_http)
+        try:
+            verify = tls_context(tls_ca_pem or None)
+        except (ssl.SSLError, ValueError) as exc:
+            raise SyncError("Certificat de l'autorité du hub illisible\u00a0: un fichier PEM est attendu.") from exc
         try:
             self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
-                                      verify=_shared_ssl_context(), headers={"User-Agent": "TandemDesktop"})
+                                      verify=verify, headers={"User-Agent": "TandemDesktop"})
         except (httpx.InvalidURL, ValueError) as exc:
             raise HubUnreachable(f"adresse invalide «\u00a0{self.base_url}\u00a0»") from exc
 
@@ -118,6 +178,8 @@ class HubClient:
         except httpx.TimeoutException as exc:
             raise HubUnreachable("délai dépassé") from exc
         except httpx.TransportError as exc:  # connection refused, DNS, TLS, cut connection…
+            if (failure := _tls_failure(exc)) is not None:
+                raise HubUntrusted(TLS_FAILURES.get(failure.verify_code, "")) from exc
             raise HubUnreachable() from exc
         except httpx.InvalidURL as exc:
             raise HubUnreachable(f"adresse invalide «\u00a0{self.base_url}\u00a0»") from exc
@@ -169,10 +231,16 @@ class HubClient:
 
 
 def probe(hub_url: str, timeout: float = 2.0) -> bool:
-    """True if a Tandem hub answers GET /v1/hello at this address within `timeout` seconds."""
+    """True if a Tandem hub answers GET /v1/hello at this address within `timeout` seconds.
+
+    The probe carries no token and no data, so it may use plain http; and a hub whose certificate
+    this process cannot verify (its own authority is kept with the enrollment, not known here) is
+    still there: the sync that follows checks the certificate and says what is wrong."""
     try:
-        with HubClient(hub_url, timeout=httpx.Timeout(timeout)) as client:
+        with HubClient(hub_url, timeout=httpx.Timeout(timeout), insecure_http=True) as client:
             client.hello()
+    except HubUntrusted:
+        return True
     except SyncError:
         return False
     return True

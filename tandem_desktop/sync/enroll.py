@@ -13,6 +13,7 @@ from typing import Any
 import keyring
 import keyring.errors
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -21,7 +22,7 @@ from ..store.errors import KeyringUnreachable, LockedKeyring
 from ..store.keys import KEYRING_SERVICE, keyring_call, usable_keyring
 from ..store.profile import Profile
 from ..store.remote import utc_now
-from .client import HubClient, normalize_url
+from .client import HubClient, check_transport, needs_insecure_http, normalize_url
 from .errors import HubError, SyncError, TokenLocked, TokenUnreachable
 
 NBSP = "\u00a0"
@@ -39,6 +40,11 @@ def make_key_and_csr(device_name: str) -> tuple[str, str]:
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     return key_pem, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def connection_settings(state: dict[str, str]) -> dict[str, Any]:
+    """How to reach the hub, as chosen at enrollment: HubClient's keyword arguments."""
+    return {"insecure_http": state.get("insecure_http") == "1", "tls_ca_pem": state.get("tls_ca_pem") or None}
 
 
 def _keyring_user(profile: Profile) -> str:
@@ -104,24 +110,51 @@ def _check_certificate(cert_pem: str, key_pem: str) -> None:
         raise HubError("le certificat reçu ne correspond pas à la clé de cet appareil")
 
 
+def _issued_by(cert_pem: str, ca_pem: str) -> bool:
+    """True if the hub's authority `ca_pem` signed `cert_pem`: only the hub holding its CA key can."""
+    try:
+        x509.load_pem_x509_certificate(cert_pem.encode()).verify_directly_issued_by(
+            x509.load_pem_x509_certificate(ca_pem.encode()))
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | None = None,
-                  client: HubClient | None = None) -> dict[str, Any]:
-    """Enroll this profile with the hub; nothing is stored unless the hub accepted the code."""
+                  client: HubClient | None = None, *, insecure_http: bool = False,
+                  tls_ca_pem: str | None = None) -> dict[str, Any]:
+    """Enroll this profile with the hub; nothing is stored unless the hub accepted the code.
+
+    A plain http:// address of another machine is refused (InsecureHub) unless `insecure_http`;
+    `tls_ca_pem` is the hub's own TLS authority, if it has one. Both are kept with the enrollment,
+    so every later sync connects the same way. An enrolled device moves to a new address (say from
+    http:// to https://) only if the hub there proves to be the same: its hub id, and a certificate
+    signed by the hub authority this device already holds."""
     url = normalize_url(hub_url)
+    check_transport(url, insecure_http)
     remote = profile.store.remote
     state = remote.state()
-    if state.get("device_id") and state.get("hub_url") != url and not state.get("revoked"):
-        raise SyncError(f"Cet appareil est déjà relié au hub {state.get('hub_url')}{NBSP}; "
+    moving = bool(state.get("device_id") and state.get("hub_url") != url and not state.get("revoked"))
+    already = SyncError(f"Cet appareil est déjà relié au hub {state.get('hub_url')}{NBSP}; "
                         "utilisez un autre profil pour un autre hub.")
+    if moving and not (state.get("hub_id") and state.get("ca_pem")):
+        raise already
     code = "".join(code.split())
     if not code:
         raise SyncError(f"Code d'enrôlement manquant{NBSP}: demandez-le à l'administrateur du hub.")
     name = (device_name or socket.gethostname() or "Tandem Desktop").strip()[:100]
     key_pem, csr_pem = make_key_and_csr(name)
     own = client is None
-    client = client or HubClient(url)
+    client = client or HubClient(url, insecure_http=insecure_http, tls_ca_pem=tls_ca_pem)
     try:
-        hello = client.negotiate()
+        try:
+            hello = client.negotiate()
+        except SyncError:
+            if moving:  # a new address that cannot even say which hub it is
+                raise already from None
+            raise
+        if moving and hello.get("hub_id") != state.get("hub_id"):
+            raise already
         answer = client.enroll(code, name, csr_pem)
     finally:
         if own:
@@ -130,18 +163,22 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
     if missing:
         raise HubError(f"réponse d'enrôlement incomplète ({', '.join(missing)})")
     _check_certificate(answer["certificate_pem"], key_pem)
+    if moving and not _issued_by(answer["certificate_pem"], state["ca_pem"]):
+        raise already  # it says it is the same hub, but cannot sign as its authority: nothing stored
     storage = save_token(profile, str(answer["token"]))
-    same_hub = state.get("hub_url") == url and state.get("structure_id") == answer["structure_id"]
+    same_hub = state.get("hub_id") == hello.get("hub_id") and state.get("structure_id") == answer["structure_id"]
     remote.set_state(
         hub_url=url, device_id=answer["device_id"], structure_id=answer["structure_id"],
         counsellor_id=answer.get("counsellor_id"), is_admin=bool(answer.get("is_admin")),
         certificate_pem=answer["certificate_pem"], ca_pem=answer.get("ca_pem"), private_key_pem=key_pem,
         device_name=name, enrolled_at=utc_now(), hub_id=hello.get("hub_id"), hub_schema=hello.get("schema"),
         revoked=None, last_error=None, cursor=state.get("cursor") if same_hub else 0,
+        insecure_http=True if needs_insecure_http(url) and insecure_http else None, tls_ca_pem=tls_ca_pem or None,
     )
     return {"device_id": answer["device_id"], "hub_url": url, "structure_id": answer["structure_id"],
             "counsellor_id": answer.get("counsellor_id"), "is_admin": bool(answer.get("is_admin")),
             "device_name": name, "token_storage": storage, "certificate": certificate_info(answer["certificate_pem"]),
             # enrolling again makes a new device at the hub: the old one stays active until revoked there
             "previous_device_id": None if state.get("revoked") or state.get("device_id") == answer["device_id"]
-            else state.get("device_id")}
+            else state.get("device_id"),
+            "insecure_http": needs_insecure_http(url)}

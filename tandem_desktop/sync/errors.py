@@ -108,3 +108,27 @@ class HubError(SyncError):
 class SyncCancelled(SyncError):
     def __init__(self) -> None:
         super().__init__(f"Synchronisation interrompue. Elle reprendra où elle s'est arrêtée. {KEPT}")
+
+
+class InsecureHub(SyncError):
+    """A plain http:// address that is not this machine, without the explicit choice to allow it."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"Connexion non chiffrée refusée{NBSP}: l'adresse «{NBSP}{url}{NBSP}» est en http://. Le jeton de ce "
+            "poste et les fiches (noms, coordonnées, suivis) passeraient en clair sur le réseau, lisibles et "
+            "modifiables par quiconque s'y trouve. Demandez à l'administrateur l'adresse https:// du hub"
+            f"{NBSP}; sur un réseau de confiance seulement, le temps d'un essai, reliez ce poste avec "
+            f"«{NBSP}--insecure-http{NBSP}» (ou la case «{NBSP}Autoriser une connexion non chiffrée{NBSP}» de "
+            f"la fenêtre de connexion). {KEPT}")
+
+
+class HubUntrusted(SyncError):
+    """The hub's TLS certificate does not verify (unknown authority, wrong name, expired)."""
+
+    def __init__(self, detail: str = "") -> None:
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"Le certificat du hub n'est pas reconnu{extra}{NBSP}: la connexion a été refusée pour protéger vos "
+            "données. Vérifiez l'adresse. Si le hub a sa propre autorité de certification, reliez ce poste avec "
+            f"«{NBSP}--hub-ca FICHIER{NBSP}» (le certificat de cette autorité, remis par l'administrateur). {KEPT}")

@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, select, text
 
 from tandem_desktop.domain.kinds import KINDS
 from tandem_desktop.hub import admin
+from tandem_desktop.hub.config import HubOptions
 from tandem_desktop.hub.db import records as hub_records
 from tandem_desktop.hub.server import run_in_thread
 from tandem_desktop.services import sync as sync_service
@@ -165,7 +166,7 @@ def main() -> None:
             with reset.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             reset.dispose()
-        hub = run_in_thread(hub_db)
+        hub = run_in_thread(hub_db, options=HubOptions(secret_key=os.urandom(32)))
         engine = admin.connect(hub_db)
         marseille = admin.add_structure(engine, "Mission locale de Marseille")
         aubagne = admin.add_structure(engine, "France Travail Aubagne")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from tandem_desktop.hub import admin
 from tandem_desktop.hub.server import RunningHub, run_in_thread
 
-from .helpers import World
+from .helpers import TEST_OPTIONS, World
 
 POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
 BACKENDS = [
@@ -58,7 +58,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def hub(db_url: str, engine: Engine) -> Iterator[RunningHub]:
-    running = run_in_thread(db_url)
+    running = run_in_thread(db_url, options=TEST_OPTIONS)
     yield running
     running.stop()
 

@@ -5,21 +5,31 @@ Deliberately not the real client (tandem_desktop.sync): these tests pin the hub 
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
+import socket
 import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import Engine, text
 
 from tandem_desktop.domain.hlc import HybridClock
 from tandem_desktop.domain.ids import new_id
 from tandem_desktop.hub import admin
+from tandem_desktop.hub.config import HubOptions, TLSFiles
 from tandem_desktop.hub.db import HUB_TABLES
 
+# The hubs of the tests get their secret key as `tandem-hub serve` gets it from its administrator
+# (PostgreSQL hubs refuse to start without one); tests/hub/test_hub_secrets.py covers the rest.
+TEST_SECRET_KEY = secrets.token_bytes(32)
+TEST_OPTIONS = HubOptions(secret_key=TEST_SECRET_KEY)
 MENTOR = {"first_name": "Hélène", "last_name": "Durand", "capacity": 1}
 MENTEE = {"first_name": "Sofiane", "last_name": "Benali", "project_type": "job_search"}
 
@@ -30,6 +40,55 @@ def make_csr(name: str = "Portable") -> tuple[ec.EllipticCurvePrivateKey, str]:
            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
            .sign(key, hashes.SHA256()))
     return key, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def make_tls_files(folder: Path, hosts: tuple[str, ...] = ("127.0.0.1",)) -> tuple[str, TLSFiles]:
+    """A test certificate authority made here and a server certificate it signed for `hosts` (IP
+    addresses or names): (the authority's PEM, the server's certificate and key files)."""
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Autorité de test du hub")])
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
+               .not_valid_after(now + timedelta(days=30))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                            key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                            key_cert_sign=True, crl_sign=True, encipher_only=False,
+                                            decipher_only=False), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+               .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    tls = TLSFiles(folder / "hub.crt", folder / "hub.key")
+    tls.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    tls.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return ca_cert.public_bytes(serialization.Encoding.PEM).decode(), tls
+
+
+def non_loopback_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (the hub can listen on it), if any."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: sends nothing, only picks the outgoing address
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if ipaddress.ip_address(address).is_loopback or address == "0.0.0.0" else address
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

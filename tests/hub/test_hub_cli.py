@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from tandem_desktop.domain.ids import is_record_id
 from tandem_desktop.hub.auth import CODE_ALPHABET
 from tandem_desktop.hub.server import run_in_thread
 
-from .helpers import Device, make_csr
+from .helpers import TEST_OPTIONS, TEST_SECRET_KEY, Device, make_csr, make_tls_files
 
 SCRIPT = Path(sys.executable).with_name("tandem-hub")
 
@@ -53,7 +54,7 @@ def test_commands_print_ids_alone_and_manage_devices(db_url: str, engine: Engine
     listed = hub_cli("devices", "--json", "--db", db_url)
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
 
-    with run_in_thread(db_url) as hub:
+    with run_in_thread(db_url, options=TEST_OPTIONS) as hub:
         response = httpx.post(f"{hub.url}/v1/enroll",
                               json={"code": code, "device_name": "Poste accueil", "csr_pem": make_csr()[1]})
         assert response.status_code == 200, response.text
@@ -98,7 +99,8 @@ def _free_port() -> int:
 def test_serve_answers_over_http(db_url: str, engine: Engine) -> None:
     port = _free_port()
     process = subprocess.Popen([*_command(), "serve", "--port", str(port), "--db", db_url],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TANDEM_HUB_SECRET_KEY": TEST_SECRET_KEY.hex()})
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -114,3 +116,33 @@ def test_serve_answers_over_http(db_url: str, engine: Engine) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_serve_over_https_with_its_own_certificate(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    ca_pem, tls = make_tls_files(tmp_path / "tls")
+    port = _free_port()
+    process = subprocess.Popen([*_command(), "serve", "--port", str(port), "--db", db_url, "--tls-cert",
+                                str(tls.cert_file), "--tls-key", str(tls.key_file)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TANDEM_HUB_SECRET_KEY": TEST_SECRET_KEY.hex()})
+    trusted = ssl.create_default_context(cadata=ca_pem)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"serve stopped: {process.communicate()[1]}")
+            try:
+                answer = httpx.get(f"https://127.0.0.1:{port}/v1/hello", timeout=2, verify=trusted)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json()["protocol"] >= 3
+        with pytest.raises(httpx.TransportError):  # nothing in clear on that port
+            httpx.get(f"http://127.0.0.1:{port}/v1/hello", timeout=2)
+        with pytest.raises(httpx.ConnectError):  # and the certificate is not trusted without its authority
+            httpx.get(f"https://127.0.0.1:{port}/v1/hello", timeout=2)
+    finally:
+        process.terminate()
+        err = process.communicate(timeout=30)[1]
+    assert f"Hub Tandem sur https://127.0.0.1:{port}" in err

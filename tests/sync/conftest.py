@@ -25,6 +25,7 @@ from tandem_desktop.store.profile import Profile, init_profile
 from tandem_desktop.store.schema import RECORD_TABLES
 
 from ..conftest import FIXED_TODAY, PASSPHRASE
+from ..hub.helpers import TEST_OPTIONS
 
 POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -71,7 +72,7 @@ class World:
     def start_hub(self) -> Any:
         from tandem_desktop.hub.server import run_in_thread
 
-        self.hub = run_in_thread(self.db_url)
+        self.hub = run_in_thread(self.db_url, options=TEST_OPTIONS)
         return self.hub
 
     def stop_hub(self) -> None:

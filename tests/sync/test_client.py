@@ -31,7 +31,7 @@ def _client(status: int, body: bytes | dict, token: str | None = "jeton") -> Hub
             return httpx.Response(status, json=body)
         return httpx.Response(status, content=body)
 
-    return HubClient("http://hub.exemple", token, transport=httpx.MockTransport(handler))
+    return HubClient("https://hub.exemple", token, transport=httpx.MockTransport(handler))
 
 
 @pytest.mark.parametrize(("status", "body", "error", "text"), [
@@ -65,7 +65,7 @@ def test_network_failures_are_unreachable() -> None:
             assert client.base_url == "https://hub.exemple"
             with pytest.raises(HubUnreachable, match=text):
                 client.summary()
-    with HubClient("http://hub.exemple", None) as anonymous, pytest.raises(AuthenticationFailed):
+    with HubClient("https://hub.exemple", None) as anonymous, pytest.raises(AuthenticationFailed):
         anonymous.summary()  # no token: refused before any request
 
 
