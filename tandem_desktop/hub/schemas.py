@@ -44,6 +44,7 @@ class Hello(BaseModel):
     min_protocol: int
     schema_: str = Field(alias="schema")
     hub_id: str
+    time_ms: int | None = Field(None, description="the hub's clock (ms since 1970, UTC); protocol 4")
 
 
 class EnrollAnswer(BaseModel):
@@ -69,6 +70,8 @@ class OpResult(BaseModel):
     status: Literal["applied", "conflict", "refused"]
     code: str | None = None
     message: str | None = None
+    retry: bool | None = Field(None, description="refused only: true if the device keeps the operation and "
+                                                 "sends it again, false if it is about the record's content")
 
 
 class Flag(BaseModel):
@@ -91,6 +94,7 @@ class PullAnswer(BaseModel):
 
 
 class Summary(BaseModel):
+    seq: int | None = Field(None, description="the feed position this summary describes; protocol 4")
     counts: dict[str, int]
     digests: dict[str, str]
 
