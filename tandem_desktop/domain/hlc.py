@@ -66,6 +66,10 @@ class HybridClock:
             self._wall, self._counter = last.wall_ms, min(last.counter, MAX_COUNTER)
         # else: a saved clock beyond the bound was poisoned by a hostile stamp: start again from now
 
+    def computer_ms(self) -> int:
+        """The computer's own clock, uncorrected (to measure the offset against the hub's)."""
+        return self._wall_ms()
+
     def physical(self) -> int:
         """The computer's time corrected by the hub offset, in ms."""
         return self._wall_ms() + self.offset_ms
