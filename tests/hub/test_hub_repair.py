@@ -93,7 +93,8 @@ def test_an_old_hubs_poisoned_versions_are_repaired_and_never_served(db_url: str
         entries, _ = reader.pull_all()
         served = [v for e in entries if e["type"] == "record" for v in e["versions"].values()]
         served += [v for e in entries if e["type"] == "field" for v in [e["version"]]]
-        served += [e["conflict"][k] for e in entries if e["type"] == "conflict" for k in ("kept_version", "lost_version")]
+        served += [e["conflict"][k] for e in entries if e["type"] == "conflict"
+                   for k in ("kept_version", "lost_version")]
         now_ms = time.time_ns() // 1_000_000
         assert served and all(stamp_ok(v, now_ms) for v in served), served
         repaired = next(e for e in entries if e.get("record_id") == mentor and e["type"] == "record")

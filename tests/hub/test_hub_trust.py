@@ -132,9 +132,10 @@ def test_records_a_device_creates_belong_to_its_structure(world: World) -> None:
     a, b = world.structure("Mission locale"), world.structure("Adie")
     alice, bruno = world.device(a, protocol=4), world.device(b, protocol=4)
     partner = bruno.create("structure", {"name": "Point d'accueil", "type": "association"})
-    colleague = bruno.create("counsellor", {"first_name": "Inès", "last_name": "Haddad", "structure_id": partner["record_id"]})
-    intruder = alice.create("counsellor", {"first_name": "Faux", "last_name": "Profil", "structure_id": a})
-    into_b = alice.create("counsellor", {"first_name": "Faux", "last_name": "Profil", "structure_id": partner["record_id"]})
+    person = {"first_name": "Inès", "last_name": "Haddad"}
+    colleague = bruno.create("counsellor", {**person, "structure_id": partner["record_id"]})
+    intruder = alice.create("counsellor", {**person, "structure_id": a})
+    into_b = alice.create("counsellor", {**person, "structure_id": partner["record_id"]})
     assert [r["status"] for r in bruno.push(partner, colleague)["results"]] == ["applied", "applied"]
     assert _codes(alice, intruder, into_b) == [None, "not_owner"]
     assert _codes(bruno, bruno.update(partner, {"commune": "Aubagne"})) == [None]
