@@ -88,6 +88,7 @@ class Outcome:
     status: str  # applied | conflict | refused
     code: str | None = None
     message: str | None = None
+    current: dict[str, Any] | None = None  # refused for content: the hub's state of those fields
 
     def as_dict(self) -> dict[str, Any]:
         answer: dict[str, Any] = {"op_id": self.op_id, "status": self.status}
@@ -97,6 +98,8 @@ class Outcome:
             answer["message"] = self.message
         if self.status == "refused":
             answer["retry"] = self.code in RETRY_CODES
+        if self.current is not None:
+            answer["current"] = self.current
         return answer
 
 
@@ -199,7 +202,7 @@ class Merger:
             self._check_refs(spec, changes)
             self._check_rights(spec, record, changes)
         except Refused as refusal:
-            return Outcome(op["op_id"], "refused", refusal.code, refusal.message)
+            return Outcome(op["op_id"], "refused", refusal.code, refusal.message, self._current(op, refusal.code))
         if not changes:
             return Outcome(op["op_id"], "applied")
         created = record is None
@@ -275,6 +278,19 @@ class Merger:
         if record.kind != spec.name:
             raise Refused("kind_mismatch", "Cet identifiant désigne déjà une fiche d'un autre type.")
         return record
+
+    def _current(self, op: dict[str, Any], code: str) -> dict[str, Any] | None:
+        """For a refusal about content, the hub's values and versions of the fields the op named, so
+        the device puts its copy back as the hub has it (the refused value stays in its conflicts).
+        Never for a record the device may not see."""
+        record = self.records.get(op["record_id"])
+        spec = KINDS.get(op["kind"])
+        if code in RETRY_CODES or record is None or spec is None or record.kind != spec.name \
+                or not self.actor.may_see(record.owner):
+            return None
+        names = [n for n in op["changes"] if n == DELETED or n in spec.by_name]
+        return {"fields": {n: record.fields.get(n) for n in names},
+                "versions": {n: record.versions.get(n) for n in names}}
 
     def _check_rights(self, spec: KindSpec, record: RecordState | None, changes: dict[str, Any]) -> None:
         """Shared records have owners too: see rights.py."""

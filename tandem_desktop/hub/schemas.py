@@ -72,6 +72,8 @@ class OpResult(BaseModel):
     message: str | None = None
     retry: bool | None = Field(None, description="refused only: true if the device keeps the operation and "
                                                  "sends it again, false if it is about the record's content")
+    current: dict[str, Any] | None = Field(None, description="refused for content: {fields, versions} the hub "
+                                                            "holds for the fields the operation named")
 
 
 class Flag(BaseModel):

@@ -249,10 +249,11 @@ def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
 
 
 def resend_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
-    """Send again a write the hub refused for its content or set aside as too large: the record's
-    current values of its fields (every field when it was the record's creation, which the hub never
-    took; the delete again when it was a delete), as a new write pushed at the next sync. The
-    conflict is marked resolved; a new refusal makes a new one. Returns what is sent."""
+    """Send again a write the hub refused for its content or set aside as too large, as a new write
+    pushed at the next sync: a refused edit sends its values again (validated as any edit), a write
+    set aside sends the record's current values of its fields (the counsellor shortened them), a
+    record's creation the hub never took sends every field, a delete deletes again. The conflict is
+    marked resolved; a new refusal makes a new one. Returns what is sent."""
     store = profile.store
     item = conflict_store.conflict(store, conflict_id)
     if item is None:
@@ -261,16 +262,19 @@ def resend_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
     if item["conflict_type"] not in RESENDABLE or spec is None:
         raise SyncError("Seule une modification refusée par le hub ou mise de côté peut être renvoyée.")
     value = item["lost_value"]
-    fields = list(value) if item["field"] is None and isinstance(value, dict) else [item["field"]]
+    values = dict(value) if item["field"] is None and isinstance(value, dict) else {item["field"]: value}
     with store.transaction():
         try:
             record = store.get(item["kind"], item["record_id"])
-            if fields == ["deleted"]:
+            if set(values) == {"deleted"}:
                 store.delete(item["kind"], item["record_id"])
                 changes: dict[str, Any] = {"deleted": True}
+            elif item["lost_version"] is not None and item["lost_version"] == record.get("created_hlc"):
+                changes = store.resend(item["kind"], item["record_id"], None)
             else:
-                created = item["lost_version"] is not None and item["lost_version"] == record.get("created_hlc")
-                changes = store.resend(item["kind"], item["record_id"], None if created else fields)
+                if item["conflict_type"] == "too_large":
+                    values = {name: record[name] for name in values if name in spec.by_name}
+                changes = store.resend(item["kind"], item["record_id"], values)
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: rien à renvoyer.") from exc
         conflict_store.mark_resolved(store, conflict_id)

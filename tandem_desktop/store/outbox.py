@@ -18,8 +18,9 @@ from sqlalchemy import Connection, select, update
 
 from ..domain.ids import new_id
 from ..domain.kinds import KINDS
+from . import queries
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table, outbox, sync_conflicts
-from .search import search_body_sql
+from .search import search_body_sql, sort_key
 
 if TYPE_CHECKING:
     from .repository import Store
@@ -97,9 +98,10 @@ def _rename_versions(conn: Connection, kind: str, record_id: str, mapping: dict[
 
 
 def set_aside(conn: Connection, seq: int, op: dict[str, Any], conflict_type: str, message: str,
-              received_at: str) -> None:
-    """Move one row out of the outbox into the local conflict list, keeping its value; the record's
-    fields go back to the versions the hub holds (a refused delete brings the record back)."""
+              received_at: str, current: Any = None) -> None:
+    """Move one row out of the outbox into the local conflict list, keeping its value. The record
+    goes back to the hub's state of those fields when the hub sent it (`current`, protocol 4);
+    otherwise its fields go back to the versions the hub holds (a refused delete brings it back)."""
     changes = op["changes"]
     conn.execute(sync_conflicts.insert().prefix_with("OR IGNORE"), {
         "id": op["op_id"], "seq": None, "conflict_type": conflict_type, "kind": op["kind"],
@@ -108,8 +110,78 @@ def set_aside(conn: Connection, seq: int, op: dict[str, Any], conflict_type: str
         "lost_version": op["hlc"], "message": message, "received_at": received_at, "resolved": False,
     })
     conn.execute(outbox.delete().where(outbox.c.seq == seq))
-    if op.get("action") != "create":
+    hub = _hub_state(current)
+    if hub is not None:
+        _restore(conn, op, hub)
+    elif op.get("action") != "create":
         _back_to_base(conn, op)
+
+
+def _hub_state(current: Any) -> dict[str, tuple[Any, str | None]] | None:
+    """field -> (the hub's value, its version or None) from a refusal's `current`, if well formed."""
+    if not isinstance(current, dict) or not isinstance(current.get("fields"), dict) \
+            or not isinstance(current.get("versions"), dict):
+        return None
+    versions = current["versions"]
+    return {name: (value, versions.get(name) if isinstance(versions.get(name), str) else None)
+            for name, value in current["fields"].items() if isinstance(name, str)}
+
+
+def _rebase_later(conn: Connection, op: dict[str, Any], new_base: dict[str, str | None]) -> None:
+    """Later pending writes of the record based on the refused one: based on what the hub holds."""
+    stamp = op["hlc"]
+    for seq, bases_text in conn.execute(select(outbox.c.seq, outbox.c.base_versions).where(
+            outbox.c.kind == op["kind"], outbox.c.record_id == op["record_id"])).all():
+        later = orjson.loads(bases_text)
+        touched = [name for name in op["changes"] if later.get(name) == stamp]
+        if not touched:
+            continue
+        for name in touched:
+            if new_base.get(name):
+                later[name] = new_base[name]
+            else:
+                later.pop(name)
+        conn.execute(update(outbox).where(outbox.c.seq == seq).values(base_versions=_json(later)))
+
+
+def _restore(conn: Connection, op: dict[str, Any], hub: dict[str, tuple[Any, str | None]]) -> None:
+    """Put the fields the refused write set back to the hub's values and versions (those not
+    written again since), as a pulled record would; the search index and sort order follow."""
+    from .remote import _coerce  # the pulled-value conversion, one place for it
+
+    spec, table = KINDS.get(op["kind"]), RECORD_TABLES.get(op["kind"])
+    if spec is None or table is None:
+        return
+    _rebase_later(conn, op, {name: version for name, (_, version) in hub.items()})
+    row = conn.execute(select(table).where(table.c.id == op["record_id"])).mappings().first()
+    if row is None:
+        return
+    versions = orjson.loads(row["versions"])
+    record = queries.record_from_row(spec, row)
+    values: dict[str, Any] = {}
+    for name, (value, version) in hub.items():
+        if name not in op["changes"] or versions.get(name) != op["hlc"]:
+            continue  # written again since: that later write is what the hub will get
+        if name == "deleted":
+            values["deleted"] = bool(value)
+        elif name in spec.by_name:
+            values[name] = _coerce(spec, name, value)
+            record[name] = value
+        else:
+            continue
+        if version:
+            versions[name] = version
+        else:
+            versions.pop(name)
+    if not values:
+        return
+    conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(
+        **values, versions=_json(versions), sort_key=sort_key(spec, record)))
+    if spec.name in FTS_KINDS:
+        conn.exec_driver_sql(f"DELETE FROM {fts_table(spec.name)} WHERE rowid = ?", (row["row_no"],))
+        if not values.get("deleted", row["deleted"]):
+            conn.exec_driver_sql(f"INSERT INTO {fts_table(spec.name)} (rowid, body) SELECT row_no, "
+                                 f"{search_body_sql(spec)} FROM {spec.name} WHERE row_no = ?", (row["row_no"],))
 
 
 def _back_to_base(conn: Connection, op: dict[str, Any]) -> None:
@@ -118,17 +190,7 @@ def _back_to_base(conn: Connection, op: dict[str, Any]) -> None:
     if spec is None or table is None:
         return
     stamp, bases = op["hlc"], op.get("base_versions") or {}
-    for seq, bases_text in conn.execute(select(outbox.c.seq, outbox.c.base_versions).where(
-            outbox.c.kind == op["kind"], outbox.c.record_id == op["record_id"])).all():
-        later = orjson.loads(bases_text)
-        if any(later.get(name) == stamp for name in op["changes"]):
-            for name in op["changes"]:
-                if later.get(name) == stamp:
-                    if bases.get(name):
-                        later[name] = bases[name]
-                    else:
-                        later.pop(name)
-            conn.execute(update(outbox).where(outbox.c.seq == seq).values(base_versions=_json(later)))
+    _rebase_later(conn, op, {name: bases.get(name) for name in op["changes"]})
     row = conn.execute(select(table.c.row_no, table.c.versions, table.c.created_hlc, table.c.deleted)
                        .where(table.c.id == op["record_id"])).first()
     if row is None:

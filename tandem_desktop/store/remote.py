@@ -174,7 +174,7 @@ class RemoteChanges:
                 else:
                     stats.refused += 1
                     message = str(result.get("message") or result.get("code") or "")
-                    outbox_rows.set_aside(conn, seq, op, outbox_rows.REFUSED, message, now)
+                    outbox_rows.set_aside(conn, seq, op, outbox_rows.REFUSED, message, now, result.get("current"))
             for start in range(0, len(seqs), 500):
                 conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
             if restamp:

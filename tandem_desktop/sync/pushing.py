@@ -37,6 +37,7 @@ class _Push:
     blocked: set[str] = field(default_factory=set)  # records with a write left in the outbox this sync
     failures: int = 0
     last_error: HubError | None = None
+    kept_on_error: bool = False  # a write stayed because the hub failed on it: the push failed
 
 
 def _check(cancel: Event | None) -> None:
@@ -65,7 +66,8 @@ def batches(rows: list[Row], budget: int = BODY_BUDGET) -> list[list[Row]]:
 
 def push(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None,
          cancel: Event | None, batch_ops: int = BATCH_OPS) -> None:
-    """Every pending write once, in write order; raises only when the hub cannot be pushed to at all."""
+    """Every pending write once, in write order. Raises when the hub cannot be pushed to at all, and
+    at the end when it failed (5xx) on some writes while taking the others."""
     remote.restamp_outbox()
     state = _Push(remote, client, report)
     total = remote.store.outbox_writes()
@@ -76,6 +78,8 @@ def push(remote: RemoteChanges, client: HubClient, report: SyncReport, progress:
         _check(cancel)
         rows = remote.outbox_batch(after, batch_ops)
         if not rows:
+            if state.kept_on_error and state.last_error is not None:
+                raise state.last_error
             return
         after = rows[-1][0]
         for batch in batches(rows):
@@ -146,6 +150,7 @@ def _set_aside(state: _Push, row: Row) -> None:
 def _keep(state: _Push, row: Row) -> None:
     """The hub failed on this write alone: it stays for the next sync, and so do its record's later ones."""
     state.blocked.add(row[1]["record_id"])
+    state.kept_on_error = True
     state.report.kept += 1
     if state.last_error is not None:
         state.report.kept_reason = str(state.last_error)

@@ -8,8 +8,7 @@ import time
 
 from sqlalchemy import Engine
 
-from tandem_desktop.domain.hlc import MAX_AHEAD_MS
-
+from ..stamps import BOUND_MS
 from .helpers import MENTOR, World, row_counts
 
 POISON = "9999999999999-99999-x"
@@ -50,7 +49,7 @@ def test_a_stamp_far_ahead_is_refused_per_op_and_never_served(world: World, engi
     assert "horloge du hub" in answer["results"][0]["message"]
     assert row_counts(engine) == before  # nothing written
     just_inside = {**attacker.update(created, {"phone": "0611223344"}),
-                   "hlc": f"{time.time_ns() // 1_000_000 + MAX_AHEAD_MS - 60_000:013d}-00000-{attacker.id}"}
+                   "hlc": f"{time.time_ns() // 1_000_000 + BOUND_MS - 60_000:013d}-00000-{attacker.id}"}
     assert _statuses(attacker.push(just_inside)) == [("applied", None, None)]  # the bound, not less
     assert POISON not in _all_versions(honest)
     assert honest.push(honest.update(created, {"employer": "La Poste"}))["results"][0]["status"] == "applied"
