@@ -76,7 +76,7 @@ def test_an_op_the_hub_cannot_read_stays_and_later_edits_of_its_record_wait(worl
     report = sync_service.sync_now(b)
     assert (report.kept, report.refused, report.pushed) == (2, 0, 1)
     assert outbox_rows(b) == 2 and sync_service.list_conflicts(b) == []
-    assert "champ_futur" in report.kept_reason or "Champ" in report.kept_reason or report.kept_reason
+    assert report.kept_reason  # the hub's reason, for the status
     sync_service.sync_now(a)
     assert a.store.get("mentor", other)["last_name"] == "Haddad"
     assert a.store.get("mentor", mentor)["employer"] is None  # held back behind the first write
@@ -174,4 +174,5 @@ def test_a_failing_push_never_stops_the_pull(world) -> None:  # type: ignore[no-
     assert (report.pushed, report.kept, outbox_rows(b)) == (1, 1, 1)
     assert sync_service.sync_now(b).pushed == 1 and outbox_rows(b) == 0
     sync_service.sync_now(a)
-    assert a.store.get("mentor", mentor)["notes"] == "à envoyer" and a.store.get("mentor", other)["first_name"] == "Inès"
+    assert a.store.get("mentor", mentor)["notes"] == "à envoyer"
+    assert a.store.get("mentor", other)["first_name"] == "Inès"
