@@ -180,17 +180,23 @@ class RemoteChanges:
             if restamp:
                 outbox_rows.restamp(self.store, conn, restamp)
             stats.flags_new = self._store_flags(conn, [(None, f) for f in flags], now)
+            if stats.acknowledged:
+                self._set_state(conn, {"local_summary": None})  # local data moved: summary again
         return stats
 
     def restamp_outbox(self) -> int:
         """New stamps for the pending writes the clock would not accept (see outbox.restamp)."""
         with self.store.transaction() as conn:
-            return outbox_rows.restamp(self.store, conn)
+            renewed = outbox_rows.restamp(self.store, conn)
+            if renewed:
+                self._set_state(conn, {"local_summary": None})
+            return renewed
 
     def set_aside_too_large(self, seq: int, op: dict[str, Any]) -> None:
         """An operation the hub cannot take in one request: kept in the conflict list, out of the way."""
         with self.store.transaction() as conn:
             outbox_rows.set_aside(conn, seq, op, outbox_rows.TOO_LARGE, outbox_rows.MSG_TOO_LARGE, utc_now())
+            self._set_state(conn, {"local_summary": None})
 
     # -- pull side ---------------------------------------------------------------------------------
 
@@ -240,7 +246,7 @@ class RemoteChanges:
             for seq, conflict in conflicts:
                 stats.conflicts_new += self._store_conflict(conn, seq, conflict, now)
             stats.flags_new = self._store_flags(conn, flags, now)
-            self._set_state(conn, {"cursor": int(cursor)})
+            self._set_state(conn, {"cursor": int(cursor), **({"local_summary": None} if entries else {})})
             clock = self.store.clock
             if newest and not clock.within_bound(newest):  # never adopt a stamp beyond the bound
                 newest = max((v for fields in by_record.values() for _, v in fields.values()

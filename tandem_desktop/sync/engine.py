@@ -115,10 +115,10 @@ def compare(remote: RemoteChanges, client: HubClient, report: SyncReport, progre
 
 
 def _compare_now(remote: RemoteChanges, report: SyncReport, hub: dict[str, Any]) -> None:
-    # Local data changes only by writes (pushed next sync) and pulls: when neither happened since the
-    # last check, its summary is the one stored then (reading every record costs on a big profile).
-    moved = report.pushed or report.refused or report.pulled or report.set_aside
-    cached = None if moved else remote.state().get("local_summary")
+    # Local data changes only by writes (pushed before the check) and by what sync stores (pulled
+    # pages, push answers), which drops the stored summary: while it is there, it still holds
+    # (reading every record costs on a big profile).
+    cached = remote.state().get("local_summary")
     local = orjson.loads(cached) if cached else remote.summary()
     if not cached:
         remote.set_state(local_summary=orjson.dumps(local).decode())
