@@ -54,6 +54,7 @@ def test_an_op_id_taken_by_another_device_goes_again_under_a_new_one(world) -> N
     [mine] = _outbox(b)
     _rewrite_outbox(b, mine["seq"], op_id=taken["op_id"])
     report = sync_service.sync_now(b)
+    assert outbox_rows(b) == 1 and sync_service.list_conflicts(b) == []  # kept, not dropped
     assert (report.kept, report.refused, report.pushed) == (1, 0, 0)
     [kept] = _outbox(b)
     assert kept["op_id"] not in (taken["op_id"], mine["op_id"]) and kept["changes"] == mine["changes"]
@@ -74,8 +75,8 @@ def test_an_op_the_hub_cannot_read_stays_and_later_edits_of_its_record_wait(worl
     b.store.update("mentor", mentor, {"notes": "seconde", "employer": "RTM"})
     other = b.store.create("mentor", {"first_name": "Inès", "last_name": "Haddad"})
     report = sync_service.sync_now(b)
-    assert (report.kept, report.refused, report.pushed) == (2, 0, 1)
     assert outbox_rows(b) == 2 and sync_service.list_conflicts(b) == []
+    assert (report.kept, report.refused, report.pushed) == (2, 0, 1)
     assert report.kept_reason  # the hub's reason, for the status
     sync_service.sync_now(a)
     assert a.store.get("mentor", other)["last_name"] == "Haddad"
