@@ -15,6 +15,11 @@ DEVICES = 24
 ROUNDS = 3
 
 
+def _sync_at(start: threading.Barrier, device):  # type: ignore[no-untyped-def]
+    start.wait()  # every device at once
+    return sync_service.sync_now(device)
+
+
 def test_many_devices_syncing_at_once_raise_no_false_alarm(world) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("Mission locale")
     devices = [world.device(structure, f"poste{n}") for n in range(DEVICES)]
@@ -23,13 +28,8 @@ def test_many_devices_syncing_at_once_raise_no_false_alarm(world) -> None:  # ty
         for n, device in enumerate(devices):  # shared records: every push changes every device's scope
             device.store.create("mentor", {"first_name": f"M{round_no}-{n}", "last_name": "Essai"})
         start = threading.Barrier(DEVICES)
-
-        def one(device):  # type: ignore[no-untyped-def]
-            start.wait()
-            return sync_service.sync_now(device)
-
         with ThreadPoolExecutor(max_workers=DEVICES) as pool:
-            reports = list(pool.map(one, devices))
+            reports = list(pool.map(lambda device, start=start: _sync_at(start, device), devices))
         alarms += [(round_no, r.mismatches) for r in reports if r.mismatches]
         checked += sum(r.checked for r in reports)
         assert all(r.checked or r.check_note for r in reports)

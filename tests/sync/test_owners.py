@@ -5,6 +5,8 @@ reported in French; B's copy goes back to the hub's, the refused value stays in 
 
 from __future__ import annotations
 
+import json
+
 from tandem_desktop.services import sync as sync_service
 
 from .conftest import outbox_rows
@@ -72,3 +74,29 @@ def test_a_mentor_is_deleted_only_by_the_structure_that_brought_it(world) -> Non
     assert sync_service.sync_now(a).refused == 0
     sync_service.sync_now(b)
     assert b.store.count("mentor") == 0
+
+
+def test_the_command_lists_and_resends_a_refused_write(world, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.cli import main
+
+    from ..conftest import PASSPHRASE
+
+    s_a, s_b = world.structure("Mission locale"), world.structure("Adie")
+    world.device(s_a, "a")
+    b = world.device(s_b, "b")
+    b.store.update("structure", s_a, {"email": "pirate@exemple.fr"})
+    assert sync_service.sync_now(b).refused == 1
+    b.close()
+    for name, value in (("TANDEM_DATA_DIR", str(b.settings.data_dir)), ("TANDEM_PASSPHRASE", PASSPHRASE),
+                        ("TANDEM_KDF_LOG2N", "14")):
+        monkeypatch.setenv(name, value)
+    assert main(["conflicts", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    assert item["conflict_type"] == "refused" and item["resendable"] and item["lost_value"] == "pirate@exemple.fr"
+    assert main(["conflicts", "--resend", item["id"]]) == 0
+    assert "renvoyée" in capsys.readouterr().out
+    assert main(["sync"]) == 0
+    assert "Refusées\u00a0: 1" in capsys.readouterr().out  # refused again: kept again
+    assert main(["conflicts", "--resend", "inconnu"]) == 1
+    err = capsys.readouterr().err
+    assert "introuvable" in err and "Traceback" not in err
