@@ -41,6 +41,7 @@ RESEND_TEXT = ("Renvoyer au hub", "Renvoie la modification telle que la fiche la
                "(corrigez-la d'abord si besoin), puis synchronise")
 FILTERS = (("open", "Conflits ouverts"), ("resolved", "Conflits résolus"), ("all", "Tous les conflits"))
 EMPTY = "(vide)"
+CELL_CHARS = 300  # a value longer than this is cut in the table (a write set aside can hold megabytes)
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -62,6 +63,10 @@ def value_text(store: Store | None, kind: str, field: str, value: Any) -> str:
         return display_value(spec, {field: value}) or EMPTY
     except (TypeError, ValueError, AttributeError):
         return str(value)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS].rstrip() + "…"
 
 
 def field_label(kind: str, field: str | None) -> str:
@@ -92,8 +97,8 @@ def describe(store: Store | None, conflict: dict[str, Any]) -> dict[str, Any]:
         "record_title": title,
         "record_text": f"{kind_label} · {title}",
         "field_text": field_label(kind, field),
-        "kept_text": value_text(store, kind, field or "", conflict.get("kept_value")),
-        "lost_text": value_text(store, kind, field or "", conflict.get("lost_value")),
+        "kept_text": _cut(value_text(store, kind, field or "", conflict.get("kept_value"))),
+        "lost_text": _cut(value_text(store, kind, field or "", conflict.get("lost_value"))),
         "type_text": conflict.get("type_label") or TYPES.get(conflict_type, conflict_type),
         "date_text": moment_text(when),
         "reversible": conflict.get("reversible", not conflict.get("resolved")),

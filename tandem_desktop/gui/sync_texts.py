@@ -169,8 +169,10 @@ def report_notice(report: Any) -> tuple[str, str]:
 
 
 def check_warning(report: Any) -> tuple[str, str]:
-    """The status bar's warning after a sync: a mismatch with the hub first, else the notices."""
+    """The status bar's warning after a sync: writes set aside or kept (which explain a difference
+    with the hub), then a mismatch with the hub."""
     mismatches = getattr(report, "mismatches", None) if report is not None else None
-    if mismatches:
-        return mismatch_text(mismatches), mismatch_detail(mismatches)
-    return report_notice(report)
+    notice, detail = report_notice(report)
+    texts = [t for t in (notice, mismatch_text(mismatches)) if t]
+    details = [d for d in (detail, mismatch_detail(mismatches) if mismatches else "") if d]
+    return " · ".join(texts), "\n".join(details)

@@ -51,7 +51,8 @@ CONFLICT_TYPES = {
     "refused": "Refusée par le hub",
     "too_large": "Trop volumineuse pour le hub",
 }
-RESENDABLE = ("refused", "too_large")  # a write that never reached the hub: edit the record, send it again
+RESENDABLE = ("refused", "too_large")
+SHOWN_CHARS = 300  # a write that never reached the hub: edit the record, send it again
 
 
 @dataclass
@@ -169,11 +170,13 @@ def _shown(kind: str, field: str | None, value: Any) -> str:
         return "fiche supprimée" if value else "fiche présente"
     spec = KINDS.get(kind)
     if spec is None or field not in (spec.by_name if spec else {}):
-        return "" if value is None else str(value)
+        return "" if value is None else str(value)[:SHOWN_CHARS]
     try:
         text = display_value(spec.by_name[field], value)
     except (ValueError, TypeError):
         text = str(value)
+    if len(text) > SHOWN_CHARS:  # a long note in a sentence: its start is enough
+        text = text[:SHOWN_CHARS].rstrip() + "…"
     return f"«{NBSP}{text}{NBSP}»" if text else "(vide)"
 
 
