@@ -9,7 +9,7 @@ import orjson
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import text
-from sync_support import NBSP, enroll, hub, new_device, status_texts, sync_window
+from sync_support import NBSP, enroll, hub, new_device, sync_window
 
 from tandem_desktop.services import sync as sync_service
 
