@@ -118,3 +118,18 @@ def test_a_clock_years_off_with_edits_made_before_meeting_the_hub(world) -> None
         sync_service.sync_now(right)
         assert right.store.get("mentor", mentor)["employer"] == "Plus tard"
         assert snapshot(right)["mentor"] == snapshot(wrong)["mentor"]
+
+
+def test_the_clock_follows_the_hub_and_never_leaves_the_bound() -> None:
+    from tandem_desktop.domain.hlc import HybridClock
+
+    computer = [now_ms() + 7 * YEAR_MS]  # a laptop seven years ahead
+    clock = HybridClock("poste", wall_ms=lambda: computer[0], last=Stamp.parse(POISON.replace("-x", "-poste")))
+    assert clock.last.wall_ms == 0  # the saved poisoned clock is dropped at start
+    assert not sane(str(clock.now()))
+    clock.set_offset(-7 * YEAR_MS)  # what the hub's hello says
+    assert sane(str(clock.now())) and sane(str(clock.last))
+    edge = Stamp(now_ms() + BOUND_MS // 2, 99_999, "pair")  # ahead, but inside the bound
+    seen = clock.observe(edge)
+    assert seen > edge and len(str(seen).split("-")[1]) == 5  # the counter never grows a sixth digit
+    assert clock.observe(Stamp.parse(POISON)) == clock.last  # ignored
