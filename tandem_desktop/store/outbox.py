@@ -54,6 +54,12 @@ def renew_op_id(conn: Connection, seq: int) -> None:
     conn.execute(update(outbox).where(outbox.c.seq == seq).values(op_id=new_id()))
 
 
+def needs_restamp(store: Store, conn: Connection) -> bool:
+    """Whether some pending row holds a stamp the clock would not accept (a read, no write)."""
+    clock = store.clock
+    return any(not clock.within_bound(stamp) for stamp in conn.execute(select(outbox.c.hlc)).scalars())
+
+
 def restamp(store: Store, conn: Connection, force: Iterable[int] = ()) -> int:
     """Give a new stamp to every pending row whose stamp the clock would not accept (poisoned by a
     hostile peer before this release, or made while the computer's clock was far off), and to the

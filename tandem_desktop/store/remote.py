@@ -186,6 +186,9 @@ class RemoteChanges:
 
     def restamp_outbox(self) -> int:
         """New stamps for the pending writes the clock would not accept (see outbox.restamp)."""
+        with self.store.reading() as conn:
+            if not outbox_rows.needs_restamp(self.store, conn):
+                return 0  # the usual case: no write transaction
         with self.store.transaction() as conn:
             renewed = outbox_rows.restamp(self.store, conn)
             if renewed:

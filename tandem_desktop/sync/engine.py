@@ -30,6 +30,7 @@ from .errors import (
 from .pushing import BATCH_OPS, Progress, push
 
 PAGE_ENTRIES = 1000  # the hub's maximum: half the round trips and local commits of 500
+OFFSET_SLACK_MS = 2_000  # the saved offset is rewritten only when it moved more than this
 CHECK_ATTEMPTS = 3  # summaries asked while the feed moves on, before the check is put off
 MSG_NOT_COMPARABLE = ("Comparaison avec le hub remise à la prochaine synchronisation\u00a0: d'autres postes lui "
                       "envoyaient des changements pendant la vérification.")
@@ -141,7 +142,9 @@ def follow_hub_clock(remote: RemoteChanges, hello: dict[str, Any], sent_ms: int,
         return
     offset = hub_ms - (sent_ms + received_ms) // 2
     remote.store.clock.set_offset(offset)
-    remote.set_state(clock_offset_ms=offset)
+    saved = remote.state().get("clock_offset_ms") or ""
+    if not saved.lstrip("-").isdigit() or abs(int(saved) - offset) > OFFSET_SLACK_MS:
+        remote.set_state(clock_offset_ms=offset)  # written only when it moved: a sync with nothing to do stays cheap
 
 
 def sync_once(remote: RemoteChanges, client: HubClient, progress: Progress | None = None,
