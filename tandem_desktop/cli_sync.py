@@ -39,6 +39,8 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = command("conflicts", "lister les conflits de synchronisation")
     sub.add_argument("--all", action="store_true", help="inclure les conflits déjà traités")
+    sub.add_argument("--resend", metavar="ID", help="renvoyer au hub une modification refusée ou mise de côté "
+                                                     "(après avoir corrigé la fiche)")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = command("device", "afficher l'identité de ce poste auprès du hub")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
@@ -99,6 +101,13 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     print(f"Envoyées{NBSP}: {report.pushed}\nReçues{NBSP}: {report.pulled}\nNouveaux conflits{NBSP}: "
           f"{report.conflicts_new}\nRefusées{NBSP}: {report.refused}\nAlertes{NBSP}: {report.flags}")
+    if report.set_aside:
+        print(f"Mises de côté (trop volumineuses){NBSP}: {report.set_aside} — voir tandem conflicts.")
+    if report.kept:
+        print(f"À renvoyer à la prochaine synchronisation{NBSP}: {report.kept}"
+              + (f" ({report.kept_reason.rstrip('. ')})" if report.kept_reason else "") + ".")
+    if report.check_note:
+        print(report.check_note, file=sys.stderr)
     if status.conflicts_open:
         print(f"{status.conflicts_open} conflit(s) à examiner (tandem conflicts).")
     for kind, diff in report.mismatches.items():
@@ -108,6 +117,14 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
+    if args.resend:
+        with _opened(settings) as profile:
+            sent = sync_service.resend_conflict(profile, args.resend)
+        if args.json:
+            _print_json(sent)
+        else:
+            print(f"Modification renvoyée au hub à la prochaine synchronisation ({len(sent)} champ(s)).")
+        return EXIT_OK
     with _opened(settings) as profile:
         items = sync_service.list_conflicts(profile, include_resolved=args.all)
     if args.json:

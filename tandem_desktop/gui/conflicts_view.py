@@ -34,9 +34,14 @@ TYPES = {  # used when the service gives no `type_label`
     "field": "Modification simultanée",
     "edit_after_delete": "Modification d'une fiche supprimée",
     "refused": "Refusée par le hub",
+    "too_large": "Trop volumineuse pour le hub",
 }
+REVERSE_TEXT = ("Rétablir la valeur perdue", "Remet la valeur perdue dans la fiche, puis synchronise")
+RESEND_TEXT = ("Renvoyer au hub", "Renvoie la modification telle que la fiche la porte maintenant "
+               "(corrigez-la d'abord si besoin), puis synchronise")
 FILTERS = (("open", "Conflits ouverts"), ("resolved", "Conflits résolus"), ("all", "Tous les conflits"))
 EMPTY = "(vide)"
+CELL_CHARS = 300  # a value longer than this is cut in the table (a write set aside can hold megabytes)
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -58,6 +63,10 @@ def value_text(store: Store | None, kind: str, field: str, value: Any) -> str:
         return display_value(spec, {field: value}) or EMPTY
     except (TypeError, ValueError, AttributeError):
         return str(value)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS].rstrip() + "…"
 
 
 def field_label(kind: str, field: str | None) -> str:
@@ -88,8 +97,8 @@ def describe(store: Store | None, conflict: dict[str, Any]) -> dict[str, Any]:
         "record_title": title,
         "record_text": f"{kind_label} · {title}",
         "field_text": field_label(kind, field),
-        "kept_text": value_text(store, kind, field or "", conflict.get("kept_value")),
-        "lost_text": value_text(store, kind, field or "", conflict.get("lost_value")),
+        "kept_text": _cut(value_text(store, kind, field or "", conflict.get("kept_value"))),
+        "lost_text": _cut(value_text(store, kind, field or "", conflict.get("lost_value"))),
         "type_text": conflict.get("type_label") or TYPES.get(conflict_type, conflict_type),
         "date_text": moment_text(when),
         "reversible": conflict.get("reversible", not conflict.get("resolved")),
@@ -149,7 +158,9 @@ class ConflictsPage(QWidget):
         title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         intro = QLabel("Quand deux postes ont modifié le même champ, le hub garde la dernière modification "
                        f"reçue et conserve l'autre ici. Sélectionnez un conflit puis «{NBSP}Rétablir la valeur "
-                       f"perdue{NBSP}» pour la remettre.", self)
+                       f"perdue{NBSP}» pour la remettre. Une modification refusée par le hub ou trop "
+                       f"volumineuse est gardée ici aussi{NBSP}: corrigez la fiche, puis «{NBSP}Renvoyer au "
+                       f"hub{NBSP}».", self)
         intro.setWordWrap(True)
         self.filter = QComboBox(self)
         self.filter.setObjectName("conflict_filter")
@@ -170,9 +181,9 @@ class ConflictsPage(QWidget):
         self.empty_label = QLabel(self)
         self.empty_label.setObjectName("empty_label")
         self.empty_label.setWordWrap(True)
-        self.reverse_button = QPushButton("Rétablir la valeur perdue", self)
+        self.reverse_button = QPushButton(REVERSE_TEXT[0], self)
         self.reverse_button.setObjectName("reverse_button")
-        self.reverse_button.setToolTip("Remet la valeur perdue dans la fiche, puis synchronise")
+        self.reverse_button.setToolTip(REVERSE_TEXT[1])
         self.reverse_button.clicked.connect(self.reverse_selected)
         self.refresh_button = QPushButton("Actualiser", self)
         self.refresh_button.setObjectName("refresh_button")
@@ -251,6 +262,9 @@ class ConflictsPage(QWidget):
 
     def _selection_changed(self, *_: object) -> None:
         conflict = self.selected()
+        text, tip = RESEND_TEXT if conflict is not None and conflict.get("resendable") else REVERSE_TEXT
+        self.reverse_button.setText(text)
+        self.reverse_button.setToolTip(tip)
         self.reverse_button.setEnabled(conflict is not None and bool(conflict.get("reversible"))
                                        and not conflict.get("resolved"))
         self.detail.setText(str(conflict.get("description") or "") if conflict is not None else "")
@@ -264,9 +278,13 @@ class ConflictsPage(QWidget):
                                 on_error=self._reverse_failed)
 
     def _reversed(self, conflict: dict[str, Any]) -> None:
-        self.message.emit(f"Valeur perdue rétablie{NBSP}: {conflict['field_text']} de "
-                          f"«{NBSP}{conflict['record_title']}{NBSP}» "
-                          f"vaut de nouveau «{NBSP}{conflict['lost_text']}{NBSP}».")
+        if conflict.get("resendable"):
+            self.message.emit(f"Modification de «{NBSP}{conflict['record_title']}{NBSP}» renvoyée au hub "
+                              "avec la prochaine synchronisation.")
+        else:
+            self.message.emit(f"Valeur perdue rétablie{NBSP}: {conflict['field_text']} de "
+                              f"«{NBSP}{conflict['record_title']}{NBSP}» "
+                              f"vaut de nouveau «{NBSP}{conflict['lost_text']}{NBSP}».")
         self.reversed.emit(str(conflict.get("kind") or ""))  # the controller also asks for a fresh list
 
     def _reverse_failed(self, exc: BaseException) -> None:

@@ -289,6 +289,11 @@ class SyncController(QObject):
     def _failed(self, exc: BaseException) -> None:
         self.syncing = False
         self.phase = None
+        pulled = getattr(exc, "report", None)  # the push failed but the pull ran (PushFailed)
+        if pulled is not None:
+            self.last_report = pulled
+            if getattr(pulled, "kinds_changed", None) or getattr(pulled, "pulled", 0):
+                self.data_pulled.emit(list(pulled.kinds_changed or []))
         kind = classify(exc)
         message = failure_message(exc)
         self.last_error = message

@@ -12,12 +12,11 @@ from .display import NBSP
 from .sync_controller import SyncController
 from .sync_service import Failure
 from .sync_texts import (
+    check_warning,
     conflicts_text,
     flags_detail,
     flags_text,
     last_sync_text,
-    mismatch_detail,
-    mismatch_text,
     pending_text,
     phase_text,
 )
@@ -144,8 +143,7 @@ class SyncStatusWidget(QWidget):
         self.last_label.setText(last_sync_text(getattr(status, "last_sync_at", None)))
         self.last_label.setVisible(enrolled)
         set_warning(self.flags_label, flags_text(c.flags), flags_detail(c.flags))
-        mismatches = getattr(c.last_report, "mismatches", None) if c.last_report is not None else None
-        set_warning(self.mismatch_label, mismatch_text(mismatches), mismatch_detail(mismatches))
+        set_warning(self.mismatch_label, *check_warning(c.last_report))
 
     def _render_progress(self) -> None:
         c = self.controller

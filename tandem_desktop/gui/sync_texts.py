@@ -163,3 +163,35 @@ def mismatch_detail(mismatches: dict[str, Any] | None) -> str:
             lines.append(f"– {kind_plural(kind)}{NBSP}: même nombre, contenu différent")
     lines.append("La prochaine synchronisation devrait les réaligner.")
     return "\n".join(lines)
+
+
+def report_notice(report: Any) -> tuple[str, str]:
+    """(short text, detail) for what the last sync left behind besides mismatches: writes kept to be
+    sent again, writes set aside as too large, a comparison put off. ('', '') when none."""
+    if report is None:
+        return "", ""
+    kept, aside = int(getattr(report, "kept", 0) or 0), int(getattr(report, "set_aside", 0) or 0)
+    parts, details = [], []
+    if aside:
+        parts.append(plural(aside, "modification mise de côté", "modifications mises de côté"))
+        details.append(f"Trop volumineuses pour le hub{NBSP}: elles sont gardées dans «{NBSP}Conflits{NBSP}», "
+                       "à raccourcir puis renvoyer. Les suivantes sont parties.")
+    if kept:
+        parts.append(plural(kept, "modification à renvoyer", "modifications à renvoyer"))
+        reason = str(getattr(report, "kept_reason", "") or "")
+        details.append("Le hub ne les a pas encore prises" + (f" ({reason.rstrip('. ')})" if reason else "")
+                       + f"{NBSP}: elles restent sur ce poste et repartent à la prochaine synchronisation.")
+    note = str(getattr(report, "check_note", "") or "")
+    if note:
+        details.append(note)
+    return " · ".join(parts), "\n".join(details)
+
+
+def check_warning(report: Any) -> tuple[str, str]:
+    """The status bar's warning after a sync: writes set aside or kept (which explain a difference
+    with the hub), then a mismatch with the hub."""
+    mismatches = getattr(report, "mismatches", None) if report is not None else None
+    notice, detail = report_notice(report)
+    texts = [t for t in (notice, mismatch_text(mismatches)) if t]
+    details = [d for d in (detail, mismatch_detail(mismatches) if mismatches else "") if d]
+    return " · ".join(texts), "\n".join(details)

@@ -27,6 +27,7 @@ from .config import HubOptions, open_authority
 from .db import hub_id, schema_revision
 from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, HubError, bad_request
 from .guard import AttemptLimiter, RequestGuard
+from .ledger import hub_now_ms
 from .merge import Actor
 from .push import MAX_OPS, push
 from .schemas import (
@@ -43,7 +44,7 @@ from .schemas import (
     request_body,
 )
 
-PROTOCOL = 3
+PROTOCOL = 4
 MIN_PROTOCOL = 1
 MAX_BODY = 4 * 1024 * 1024
 MAX_ENROLL_BODY = 64 * 1024
@@ -81,7 +82,7 @@ def protocol_version(
     tandem_protocol: Annotated[str | None, Header(alias="Tandem-Protocol",
                                                   description="Version du protocole parlée par l'appareil.")] = None,
 ) -> int:
-    """Protocol 2 is current, 1 still served; below that the client must update (426)."""
+    """PROTOCOL is current, down to MIN_PROTOCOL still served; below that the client must update (426)."""
     if tandem_protocol is None:
         raise bad_request("En-tête «\u00a0Tandem-Protocol\u00a0» manquant.")
     text = tandem_protocol.strip()
@@ -158,8 +159,8 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
 
     @app.get("/v1/hello", response_model=Hello, tags=["protocole"])
     def hello() -> Response:
-        """Handshake: protocol versions served and the hub's schema; no authentication."""
-        return json_response(identity)
+        """Handshake: protocol versions served, the hub's schema and clock; no authentication."""
+        return json_response({**identity, "time_ms": hub_now_ms()})
 
     @app.post("/v1/enroll", response_model=EnrollAnswer, responses=errors(400, 408, 409, 413, 429),
               openapi_extra=request_body(EnrollBody), tags=["appareils"])

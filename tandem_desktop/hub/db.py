@@ -119,6 +119,7 @@ records = Table(
     Column("writers", Text, nullable=False),  # field -> device that last set it
     Column("digest_line", Text, nullable=False),
     Column("updated_seq", BigInteger, nullable=False),
+    Column("editor_structure_id", String(ID)),  # shared kinds: the structure that created it (hub/rights.py)
 )
 Index("ix_records_scope", records.c.kind, records.c.owner_structure_id, records.c.deleted)
 

@@ -6,6 +6,7 @@ every change a device can pull has its feed entry, with a seq handed out under t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,9 +25,14 @@ def chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
         yield items[start:start + size]
 
 
+def hub_now_ms() -> int:
+    """The hub's clock, which bounds the stamps it accepts and which devices follow (hello)."""
+    return time.time_ns() // 1_000_000
+
+
 def hub_stamp() -> str:
     """An HLC version for a value the hub writes itself."""
-    return str(HybridClock(HUB_DEVICE).now())
+    return str(HybridClock(HUB_DEVICE, wall_ms=hub_now_ms).now())
 
 
 class Ledger:
@@ -86,12 +92,12 @@ def load_records(conn: Connection, record_ids: Iterable[str]) -> dict[str, Recor
     ids = sorted({rid for rid in record_ids if isinstance(rid, str) and 0 < len(rid) <= 64})
     found: dict[str, RecordState] = {}
     columns = (records.c.record_id, records.c.kind, records.c.owner_structure_id, records.c.fields,
-               records.c.versions, records.c.writers, records.c.updated_seq)
+               records.c.versions, records.c.writers, records.c.updated_seq, records.c.editor_structure_id)
     for chunk in chunks(ids):
         for row in conn.execute(select(*columns).where(records.c.record_id.in_(chunk))):
             found[row.record_id] = RecordState(row.record_id, row.kind, row.owner_structure_id, loads(row.fields),
                                                loads(row.versions), loads(row.writers),
-                                               feed_seq=row.updated_seq)
+                                               editor=row.editor_structure_id, feed_seq=row.updated_seq)
     return found
 
 
@@ -100,7 +106,7 @@ def _row(record: RecordState, seq: int) -> dict[str, Any]:
     return {"kind": record.kind, "owner_structure_id": record.owner, "deleted": bool(record.fields.get(DELETED)),
             "mentor_id": mentor, "fields": dumps(record.fields), "versions": dumps(record.versions),
             "writers": dumps(record.writers), "digest_line": record.digest_line(),
-            "updated_seq": record.feed_seq or seq}
+            "updated_seq": record.feed_seq or seq, "editor_structure_id": record.editor}
 
 
 def save_records(conn: Connection, states: Iterable[RecordState], seq: int) -> None:

@@ -11,27 +11,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.fields import FieldType, KindSpec
+from ..domain.hlc import MAX_AHEAD_MS, stamp_wall
 from ..domain.ids import is_record_id, new_id
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import oversize
 from ..domain.validation import InvalidValue, parse_bool, shown
+from . import rights
 
 NBSP = "\u00a0"
 SHARED_KINDS = frozenset({"structure", "counsellor", "mentor"})
 OWNED_KINDS = frozenset(KINDS) - SHARED_KINDS
 DELETED = "deleted"
 ACTIONS = ("create", "update", "delete")
-HLC_RE = re.compile(r"\d{13}-\d{5}-\S{1,100}")
 TOKEN_RE = re.compile(r"[\x21-\x7e]{1,128}")  # op ids, versions: printable ASCII, no NUL, no junk
 CONCURRENT_EDIT = "concurrent_edit"
 EDIT_AFTER_DELETE = "edit_after_delete"
 FORBIDDEN = "forbidden"
+NOT_OWNER = rights.NOT_OWNER
+INVALID_HLC = "invalid_hlc"
+CLOCK_AHEAD = "clock_ahead"
+HELD_BACK = "held_back"
+OP_ID_TAKEN = "op_id_taken"
+# Refusals the device cannot fix by editing the record: it keeps the operation and sends it again
+# (PROTOCOL.md, "Refusals"). Every other code is about the record's content or scope.
+RETRY_CODES = frozenset({INVALID_HLC, CLOCK_AHEAD, HELD_BACK, OP_ID_TAKEN, "unknown_kind", "unknown_field"})
 
 MSG_CONCURRENT = (f"Modifiée en même temps sur un autre appareil{NBSP}: la dernière modification arrivée au hub "
                   "l'emporte, l'autre valeur est gardée dans la liste des conflits.")
 MSG_AFTER_DELETE = (f"Fiche supprimée entre-temps{NBSP}: la modification n'est pas appliquée, elle est gardée "
                     "dans la liste des conflits.")
 MSG_FORBIDDEN = f"Cette fiche relève d'une autre structure{NBSP}: modification refusée."
+MSG_INVALID_HLC = "Horodatage de l'opération (HLC) invalide."
+MSG_CLOCK_AHEAD = (f"Horodatage de l'opération trop en avance sur l'horloge du hub{NBSP}: l'appareil le "
+                   "renouvelle et renvoie l'opération.")
+MSG_HELD_BACK = (f"Une modification précédente de cette fiche n'a pas encore été acceptée{NBSP}: celle-ci "
+                 "attend son tour.")
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,7 @@ class RecordState:
     fields: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     writers: dict[str, str] = field(default_factory=dict)
+    editor: str | None = None  # shared kinds: the structure that created it (see rights.editor_of)
     is_new: bool = False
     dirty: bool = False
     feed_seq: int = 0  # seq of the record's one feed entry (0: none yet)
@@ -76,6 +91,7 @@ class Outcome:
     status: str  # applied | conflict | refused
     code: str | None = None
     message: str | None = None
+    current: dict[str, Any] | None = None  # refused for content: the hub's state of those fields
 
     def as_dict(self) -> dict[str, Any]:
         answer: dict[str, Any] = {"op_id": self.op_id, "status": self.status}
@@ -83,7 +99,16 @@ class Outcome:
             answer["code"] = self.code
         if self.message:
             answer["message"] = self.message
+        if self.status == "refused":
+            answer["retry"] = self.code in RETRY_CODES
+        if self.current is not None:
+            answer["current"] = self.current
         return answer
+
+
+def refused(op_id: str, code: str, message: str) -> dict[str, Any]:
+    """The result of an operation refused outside the merge (held back, op id of another device)."""
+    return Outcome(op_id, "refused", code, message).as_dict()
 
 
 @dataclass
@@ -113,11 +138,21 @@ def _check_shape(op: dict[str, Any]) -> None:
     a NUL byte (PostgreSQL refuses it) or any other junk is refused before it reaches the database."""
     if not TOKEN_RE.fullmatch(op["op_id"]):
         raise Refused("invalid_op_id", "Identifiant d'opération invalide.")
-    if not (HLC_RE.fullmatch(op["hlc"]) and TOKEN_RE.fullmatch(op["hlc"])):
-        raise Refused("invalid_hlc", "Horodatage de l'opération (HLC) invalide.")
+    if not TOKEN_RE.fullmatch(op["hlc"]):  # its form and its time: check_stamp
+        raise Refused(INVALID_HLC, MSG_INVALID_HLC)
     for name, version in op["base_versions"].items():
         if not TOKEN_RE.fullmatch(name) or (version is not None and not TOKEN_RE.fullmatch(version)):
             raise Refused("invalid_base", "Versions de base de l'opération invalides.")
+
+
+def check_stamp(stamp: Any, now_ms: int) -> None:
+    """Refused unless `stamp` is a well-formed HLC at most MAX_AHEAD_MS ahead of the hub's clock: a
+    stamp further ahead would drag every device's clock there (PROTOCOL.md, "Clock stamps")."""
+    wall = stamp_wall(stamp)
+    if wall is None:
+        raise Refused(INVALID_HLC, MSG_INVALID_HLC)
+    if wall > now_ms + MAX_AHEAD_MS:
+        raise Refused(CLOCK_AHEAD, MSG_CLOCK_AHEAD)
 
 
 def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
@@ -172,26 +207,30 @@ def check_size(record: RecordState | None, changes: dict[str, Any]) -> None:
 class Merger:
     """Applies one batch, op after op, to the records it was given; collects feed events in order."""
 
-    def __init__(self, actor: Actor, records: dict[str, RecordState]):
+    def __init__(self, actor: Actor, records: dict[str, RecordState], now_ms: int):
         self.actor = actor
         self.records = records
+        self.now_ms = now_ms
         self.events: list[FieldEvent | ConflictEvent] = []
         self.touched_mentors: set[str] = set()
 
     def apply(self, op: dict[str, Any]) -> Outcome:
         try:
+            check_stamp(op["hlc"], self.now_ms)
             spec, changes = validate(op)
             record = self._existing(op["record_id"], spec)
             self._check_refs(spec, changes)
+            self._check_rights(spec, record, changes)
             check_size(record, changes)
         except Refused as refusal:
-            return Outcome(op["op_id"], "refused", refusal.code, refusal.message)
+            return Outcome(op["op_id"], "refused", refusal.code, refusal.message, self._current(op, refusal.code))
         if not changes:
             return Outcome(op["op_id"], "applied")
         created = record is None
         if record is None:
             owner = self.actor.structure_id if spec.name in OWNED_KINDS else None
-            record = RecordState(op["record_id"], spec.name, owner, is_new=True)
+            record = RecordState(op["record_id"], spec.name, owner, is_new=True,
+                                 editor=rights.new_editor(self.actor, spec.name))
             self.records[record.record_id] = record
         mentor_before = record.fields.get("mentor_id")
         conflict_code = None
@@ -260,6 +299,25 @@ class Merger:
         if record.kind != spec.name:
             raise Refused("kind_mismatch", "Cet identifiant désigne déjà une fiche d'un autre type.")
         return record
+
+    def _current(self, op: dict[str, Any], code: str) -> dict[str, Any] | None:
+        """For a refusal about content, the hub's values and versions of the fields the op named, so
+        the device puts its copy back as the hub has it (the refused value stays in its conflicts).
+        Never for a record the device may not see."""
+        record = self.records.get(op["record_id"])
+        spec = KINDS.get(op["kind"])
+        if code in RETRY_CODES or record is None or spec is None or record.kind != spec.name \
+                or not self.actor.may_see(record.owner):
+            return None
+        names = [n for n in op["changes"] if n == DELETED or n in spec.by_name]
+        return {"fields": {n: record.fields.get(n) for n in names},
+                "versions": {n: record.versions.get(n) for n in names}}
+
+    def _check_rights(self, spec: KindSpec, record: RecordState | None, changes: dict[str, Any]) -> None:
+        """Shared records have owners too: see rights.py."""
+        reason = rights.refusal(self.actor, spec.name, record, changes, self.records)
+        if reason:
+            raise Refused(NOT_OWNER, reason)
 
     def _check_refs(self, spec: KindSpec, changes: dict[str, Any]) -> None:
         """A reference may not point at another structure's record, nor at a record of another kind."""

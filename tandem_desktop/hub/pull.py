@@ -95,22 +95,28 @@ class SummaryCache:
         self._lock = threading.Lock()
 
     def summary(self, engine: Engine, actor: Actor) -> dict[str, Any]:
+        """The device's scope as of feed position `seq`: the last seq and the records are read in one
+        snapshot (one transaction, REPEATABLE READ on PostgreSQL), so a device compares it only
+        once its cursor is that seq, never with a state the feed has already moved past."""
         scope = "*" if actor.is_admin else actor.structure_id
         with engine.connect() as conn:
-            last = last_seq(conn)
-            with self._lock:
-                if (scope, last) in self._items:
-                    return self._items[(scope, last)]
-            counts: dict[str, int] = {}
-            digests: dict[str, str] = {}
-            for kind in KINDS:
-                query = select(records.c.digest_line).where(records.c.kind == kind, records.c.deleted.is_(False))
-                if kind in OWNED_KINDS and not actor.is_admin:
-                    query = query.where(records.c.owner_structure_id == actor.structure_id)
-                lines = sorted(conn.execute(query).scalars())
-                counts[kind] = len(lines)
-                digests[kind] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-        answer = {"counts": counts, "digests": digests}
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                last = last_seq(conn)
+                with self._lock:
+                    if (scope, last) in self._items:
+                        return self._items[(scope, last)]
+                counts: dict[str, int] = {}
+                digests: dict[str, str] = {}
+                for kind in KINDS:
+                    query = select(records.c.digest_line).where(records.c.kind == kind, records.c.deleted.is_(False))
+                    if kind in OWNED_KINDS and not actor.is_admin:
+                        query = query.where(records.c.owner_structure_id == actor.structure_id)
+                    lines = sorted(conn.execute(query).scalars())
+                    counts[kind] = len(lines)
+                    digests[kind] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        answer = {"seq": last, "counts": counts, "digests": digests}
         with self._lock:
             self._items[(scope, last)] = answer
             while len(self._items) > self._size:

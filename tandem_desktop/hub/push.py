@@ -3,6 +3,10 @@
 Idempotent by op id: an operation the hub already applied (or kept as a conflict) is answered with
 the stored outcome and not applied again. Refused operations are not stored — they changed
 nothing, and the same operation sent again is refused again for the same reason.
+
+From protocol 4 on, an operation refused for a reason the device cannot fix (`retry`: true) holds
+back the later operations of the same record in the batch, so a later edit never overtakes it.
+Older clients cannot renew a stamp: a batch of theirs with a stamp out of bounds is a 426.
 """
 
 from __future__ import annotations
@@ -14,43 +18,74 @@ from sqlalchemy import Connection, Engine, select, update
 from .db import applied_ops, conflicts, devices, dumps, insert_rows, loads, utcnow, writing
 from .errors import HubError
 from .invariants import check_mentors
-from .ledger import Ledger, chunks, load_records, save_records
-from .merge import FORBIDDEN, Actor, ConflictEvent, FieldEvent, Merger, ref_targets
+from .ledger import Ledger, chunks, hub_now_ms, load_records, save_records
+from .merge import (
+    FORBIDDEN,
+    HELD_BACK,
+    MSG_HELD_BACK,
+    NOT_OWNER,
+    OP_ID_TAKEN,
+    Actor,
+    ConflictEvent,
+    FieldEvent,
+    Merger,
+    Refused,
+    check_stamp,
+    ref_targets,
+    refused,
+)
 
 MAX_OPS = 500
 MSG_ALL_FORBIDDEN = ("Aucune de ces modifications n'est permise\u00a0: les fiches concernées relèvent d'une "
                      "autre structure.")
 MSG_OP_ID_TAKEN = "Identifiant d'opération déjà utilisé par un autre appareil."
+MSG_OLD_CLOCK = ("Mettez Tandem Desktop à jour\u00a0: cette version ne sait pas corriger l'horloge de l'appareil, "
+                 "en avance de plus de 48\u00a0h sur celle du hub (ou un horodatage est invalide). Rien n'a été "
+                 "enregistré.")
+HOLDS_BACK = 4  # the first protocol whose clients keep a held-back operation (older ones would drop it)
+SCOPE_CODES = (FORBIDDEN, NOT_OWNER)
 
 
 def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int) -> dict[str, Any]:
     """Apply `ops` in order; the answer of PROTOCOL.md (results per op, flags raised).
 
-    A batch whose every operation is refused for scope is a forbidden request: 403, nothing written.
+    A batch whose every operation is refused, one at least for scope or ownership, is a forbidden
+    request: 403 with the results, nothing written.
     """
     if not ops:
         return {"results": [], "flags": []}
+    now_ms = hub_now_ms()
+    if protocol < HOLDS_BACK:
+        _refuse_old_clocks(ops, now_ms)
     with writing(engine) as (conn, last_seq):
         known = _known_outcomes(conn, [op["op_id"] for op in ops])
         wanted = {op["record_id"] for op in ops}
         for op in ops:
             wanted.update(ref_targets(op))
-        merger = Merger(actor, load_records(conn, wanted))
+        merger = Merger(actor, load_records(conn, wanted), now_ms)
         results: list[dict[str, Any]] = []
         fresh: dict[str, dict[str, Any]] = {}
+        held: set[str] = set()  # records with an operation the device will send again
         for op in ops:
             op_id = op["op_id"]
+            if op["record_id"] in held and protocol >= HOLDS_BACK:
+                results.append(refused(op_id, HELD_BACK, MSG_HELD_BACK))
+                continue
             if op_id in known:
                 device_id, outcome = known[op_id]
-                results.append(outcome if device_id == actor.device_id else
-                               {"op_id": op_id, "status": "refused", "code": "op_id_taken", "message": MSG_OP_ID_TAKEN})
+                if device_id != actor.device_id:
+                    outcome = refused(op_id, OP_ID_TAKEN, MSG_OP_ID_TAKEN)
+                    held.add(op["record_id"])
+                results.append(outcome)
                 continue
             outcome = merger.apply(op).as_dict()
             results.append(outcome)
             if outcome["status"] != "refused":
                 known[op_id] = (actor.device_id, outcome)
                 fresh[op_id] = outcome
-        if all(r["status"] == "refused" for r in results) and any(r.get("code") == FORBIDDEN for r in results):
+            elif outcome["retry"]:
+                held.add(op["record_id"])
+        if all(r["status"] == "refused" for r in results) and any(r.get("code") in SCOPE_CODES for r in results):
             raise HubError(403, FORBIDDEN, MSG_ALL_FORBIDDEN, {"results": results})
         if not fresh:
             return {"results": results, "flags": []}
@@ -66,6 +101,17 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
         conn.execute(update(devices).where(devices.c.id == actor.device_id).values(last_seen_at=now))
         ledger.flush()
     return {"results": results, "flags": raised if protocol >= 2 else []}
+
+
+def _refuse_old_clocks(ops: list[dict[str, Any]], now_ms: int) -> None:
+    """A client older than protocol 4 turns a refused operation into a conflict and drops it; it
+    cannot renew a stamp either. Its batch with a stamp out of bounds is refused whole, so it keeps
+    its outbox and tells the counsellor to update (the new release renews the stamps itself)."""
+    for op in ops:
+        try:
+            check_stamp(op["hlc"], now_ms)
+        except Refused:
+            raise HubError(426, "upgrade_required", MSG_OLD_CLOCK) from None
 
 
 def _known_outcomes(conn: Connection, op_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -61,6 +61,7 @@ class Hello(BaseModel):
     min_protocol: int
     schema_: str = Field(alias="schema")
     hub_id: str
+    time_ms: int | None = Field(None, description="the hub's clock (ms since 1970, UTC); protocol 4")
 
 
 class EnrollAnswer(BaseModel):
@@ -86,6 +87,10 @@ class OpResult(BaseModel):
     status: Literal["applied", "conflict", "refused"]
     code: str | None = None
     message: str | None = None
+    retry: bool | None = Field(None, description="refused only: true if the device keeps the operation and "
+                                                 "sends it again, false if it is about the record's content")
+    current: dict[str, Any] | None = Field(None, description="refused for content: {fields, versions} the hub "
+                                                            "holds for the fields the operation named")
 
 
 class Flag(BaseModel):
@@ -108,6 +113,7 @@ class PullAnswer(BaseModel):
 
 
 class Summary(BaseModel):
+    seq: int | None = Field(None, description="the feed position this summary describes; protocol 4")
     counts: dict[str, int]
     digests: dict[str, str]
 

@@ -30,6 +30,7 @@ from ..sync.errors import (
     DeviceRevoked,
     HubUnreachable,
     NotEnrolled,
+    PushFailed,
     SyncCancelled,
     SyncError,
     TokenMissing,
@@ -40,7 +41,8 @@ from .export import display_value, title_of
 __all__ = [
     "DeviceRevoked", "HubUnreachable", "NotEnrolled", "SyncCancelled", "SyncError", "SyncReport", "SyncStatus",
     "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll", "list_conflicts", "list_flags",
-    "needs_insecure_http", "probe", "reverse_conflict", "sync_now", "sync_status", "wipe_local_copy",
+    "needs_insecure_http", "probe", "resend_conflict", "reverse_conflict", "sync_now", "sync_status",
+    "wipe_local_copy",
 ]
 
 NBSP = "\u00a0"
@@ -48,7 +50,10 @@ CONFLICT_TYPES = {
     "concurrent_edit": "Modification simultanée",
     "edit_after_delete": "Modification d'une fiche supprimée",
     "refused": "Refusée par le hub",
+    "too_large": "Trop volumineuse pour le hub",
 }
+RESENDABLE = ("refused", "too_large")
+SHOWN_CHARS = 300  # a write that never reached the hub: edit the record, send it again
 
 
 @dataclass
@@ -106,6 +111,10 @@ def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event |
         raise
     except DeviceRevoked as exc:
         remote.set_state(revoked=True, last_error=str(exc))
+        raise
+    except PushFailed as exc:  # the pull ran: its report is kept, the sync still counts as failed
+        with contextlib.suppress(DomainError):
+            remote.set_state(last_error=str(exc), last_report=orjson.dumps(exc.report.as_dict()).decode())
         raise
     except DomainError as exc:
         with contextlib.suppress(DomainError):
@@ -169,11 +178,13 @@ def _shown(kind: str, field: str | None, value: Any) -> str:
         return "fiche supprimée" if value else "fiche présente"
     spec = KINDS.get(kind)
     if spec is None or field not in (spec.by_name if spec else {}):
-        return "" if value is None else str(value)
+        return "" if value is None else str(value)[:SHOWN_CHARS]
     try:
         text = display_value(spec.by_name[field], value)
     except (ValueError, TypeError):
         text = str(value)
+    if len(text) > SHOWN_CHARS:  # a long note in a sentence: its start is enough
+        text = text[:SHOWN_CHARS].rstrip() + "…"
     return f"«{NBSP}{text}{NBSP}»" if text else "(vide)"
 
 
@@ -184,9 +195,12 @@ def _describe(item: dict[str, Any], me: str | None) -> str:
         return "cet appareil" if device and device == me else "un autre appareil"
 
     head = f"{item['kind_label']} «{NBSP}{item['record_label']}{NBSP}»"
-    if item["conflict_type"] == "refused":
+    if item["conflict_type"] in RESENDABLE:
+        what = "modification refusée par le hub" if item["conflict_type"] == "refused" else \
+            "modification trop volumineuse, mise de côté"
         reason = (item.get("message") or "hors du périmètre de cet appareil").rstrip(". ")
-        return f"{head}{NBSP}: modification refusée par le hub ({reason})."
+        return (f"{head}{NBSP}: {what} ({reason}). Elle est gardée sur ce poste{NBSP}: corrigez la fiche si "
+                f"besoin, puis «{NBSP}Renvoyer au hub{NBSP}».")
     if item["conflict_type"] == "edit_after_delete":
         return (f"{head}{NBSP}: modification ({item['field_label'] or 'plusieurs champs'}"
                 f"{NBSP}: {_shown(kind, field, item['lost_value'])}) faite sur {who(item.get('lost_device'))} "
@@ -213,8 +227,10 @@ def list_conflicts(profile: Profile, include_resolved: bool = False) -> list[dic
         item["lost_text"] = _shown(item["kind"], field, item["lost_value"])
         item["kept_by_me"] = bool(me and item.get("kept_device") == me)
         item["lost_by_me"] = bool(me and item.get("lost_device") == me)
-        item["reversible"] = (item["conflict_type"] not in ("refused", "edit_after_delete") and not item["resolved"]
-                              and bool(spec) and field in (spec.by_name if spec else {}))
+        item["resendable"] = item["conflict_type"] in RESENDABLE and not item["resolved"] and bool(spec)
+        item["reversible"] = item["resendable"] or (
+            item["conflict_type"] != "edit_after_delete" and not item["resolved"]
+            and bool(spec) and field in (spec.by_name if spec else {}))
         item["description"] = _describe(item, me)
         result.append(item)
     return result
@@ -229,9 +245,8 @@ def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
         raise SyncError(f"Conflit introuvable{NBSP}: {conflict_id}.")
     spec = KINDS.get(item["kind"])
     field = item["field"]
-    if item["conflict_type"] == "refused":
-        raise SyncError("Une modification refusée par le hub ne peut pas être rejouée telle quelle "
-                        f"{NBSP}: la fiche est hors du périmètre de cet appareil.")
+    if item["conflict_type"] in RESENDABLE:
+        return resend_conflict(profile, conflict_id)
     if item["conflict_type"] == "edit_after_delete" or not spec or field not in spec.by_name:
         raise SyncError(f"La fiche a été supprimée{NBSP}: cette modification ne peut pas être rétablie. "
                         "Recréez la fiche si elle est encore utile.")
@@ -240,6 +255,39 @@ def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
             changes = store.update(item["kind"], item["record_id"], {field: item["lost_value"]})
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: la valeur ne peut pas être rétablie.") from exc
+        conflict_store.mark_resolved(store, conflict_id)
+    return changes
+
+
+def resend_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
+    """Send again a write the hub refused for its content or set aside as too large, as a new write
+    pushed at the next sync: a refused edit sends its values again (validated as any edit), a write
+    set aside sends the record's current values of its fields (the counsellor shortened them), a
+    record's creation the hub never took sends every field, a delete deletes again. The conflict is
+    marked resolved; a new refusal makes a new one. Returns what is sent."""
+    store = profile.store
+    item = conflict_store.conflict(store, conflict_id)
+    if item is None:
+        raise SyncError(f"Conflit introuvable{NBSP}: {conflict_id}.")
+    spec = KINDS.get(item["kind"])
+    if item["conflict_type"] not in RESENDABLE or spec is None:
+        raise SyncError("Seule une modification refusée par le hub ou mise de côté peut être renvoyée.")
+    value = item["lost_value"]
+    values = dict(value) if item["field"] is None and isinstance(value, dict) else {item["field"]: value}
+    with store.transaction():
+        try:
+            record = store.get(item["kind"], item["record_id"])
+            if set(values) == {"deleted"}:
+                store.delete(item["kind"], item["record_id"])
+                changes: dict[str, Any] = {"deleted": True}
+            elif item["lost_version"] is not None and item["lost_version"] == record.get("created_hlc"):
+                changes = store.resend(item["kind"], item["record_id"], None)
+            else:
+                if item["conflict_type"] == "too_large":
+                    values = {name: record[name] for name in values if name in spec.by_name}
+                changes = store.resend(item["kind"], item["record_id"], values)
+        except NotFound as exc:
+            raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: rien à renvoyer.") from exc
         conflict_store.mark_resolved(store, conflict_id)
     return changes
 

@@ -269,7 +269,11 @@ def _prepare(settings: Settings, engine: Engine, key: bytes, today) -> Store:  #
     device_id = values.get("device_id")
     if not device_id:
         raise CorruptDatabase(path)
-    return Store(engine, path, device_id, HybridClock(device_id, last=stamp), today)
+    # The offset from the computer's clock to the hub's (set at each sync) and the saved clock;
+    # a saved clock beyond the bound (poisoned by a hostile stamp) is dropped by HybridClock.
+    offset = values.get("sync_clock_offset_ms") or "0"
+    clock = HybridClock(device_id, last=stamp, offset_ms=int(offset) if offset.lstrip("-").isdigit() else 0)
+    return Store(engine, path, device_id, clock, today)
 
 
 def wipe_profile_files(settings: Settings) -> None:

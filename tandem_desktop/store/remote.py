@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete, select, update
 from ..domain.fields import FieldType, KindSpec
 from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
+from . import outbox as outbox_rows
 from . import queries
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table, meta_table, outbox, sync_conflicts, sync_flags
 from .search import search_body_sql, sort_key
@@ -56,7 +57,10 @@ class AckStats:
     acknowledged: int = 0
     applied: int = 0
     conflicts: int = 0
-    refused: int = 0
+    refused: int = 0  # about the record's content: now in the local conflict list
+    kept: int = 0  # refused for a reason the device cannot fix: still in the outbox, sent again
+    kept_records: set[str] = field(default_factory=set)
+    kept_reason: str = ""
     flags_new: int = 0
 
 
@@ -139,39 +143,63 @@ class RemoteChanges:
 
     def acknowledge(self, sent: list[tuple[int, dict[str, Any]]], results: list[dict[str, Any]],
                     flags: Iterable[dict[str, Any]] = ()) -> AckStats:
-        """Drop the outbox rows the hub answered for (one transaction); refused ones become local
-        conflict entries so the counsellor sees what did not reach the hub. Unanswered rows stay."""
+        """Settle the outbox rows the hub answered for, in one transaction (see outbox.py): applied
+        and conflicting ones leave; refusals the device cannot fix stay to be sent again (a new op
+        id, a new stamp where that was the reason); refusals about the record's content leave for
+        the local conflict list, value kept. Unanswered rows stay."""
         by_id = {op["op_id"]: (seq, op) for seq, op in sent}
         stats = AckStats()
         now = utc_now()
         with self.store.transaction() as conn:
-            seqs = []
+            seqs, restamp = [], []
             for result in results:
                 entry = by_id.get(result.get("op_id"))
                 status = result.get("status")
                 if entry is None or status not in _DONE:
                     continue
                 seq, op = entry
-                seqs.append(seq)
                 stats.acknowledged += 1
-                if status == "applied":
-                    stats.applied += 1
-                elif status == "conflict":
-                    stats.conflicts += 1
+                if status != "refused":
+                    seqs.append(seq)
+                    stats.applied += status == "applied"
+                    stats.conflicts += status == "conflict"
+                elif outbox_rows.is_retry(result):
+                    stats.kept += 1
+                    stats.kept_records.add(op["record_id"])
+                    stats.kept_reason = str(result.get("message") or result.get("code") or "")
+                    if result.get("code") == outbox_rows.OP_ID_TAKEN:
+                        outbox_rows.renew_op_id(conn, seq)
+                    elif result.get("code") in outbox_rows.STAMP_CODES:
+                        restamp.append(seq)
                 else:
                     stats.refused += 1
-                    changes = op["changes"]
-                    conn.execute(sync_conflicts.insert().prefix_with("OR IGNORE"), {
-                        "id": op["op_id"], "seq": None, "conflict_type": "refused", "kind": op["kind"],
-                        "record_id": op["record_id"], "field": next(iter(changes)) if len(changes) == 1 else None,
-                        "lost_value": _json(changes if len(changes) != 1 else next(iter(changes.values()))),
-                        "lost_version": op["hlc"], "message": str(result.get("message") or result.get("code") or ""),
-                        "received_at": now, "resolved": False,
-                    })
+                    message = str(result.get("message") or result.get("code") or "")
+                    outbox_rows.set_aside(conn, seq, op, outbox_rows.REFUSED, message, now, result.get("current"))
             for start in range(0, len(seqs), 500):
                 conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
+            if restamp:
+                outbox_rows.restamp(self.store, conn, restamp)
             stats.flags_new = self._store_flags(conn, [(None, f) for f in flags], now)
+            if stats.acknowledged:
+                self._set_state(conn, {"local_summary": None})  # local data moved: summary again
         return stats
+
+    def restamp_outbox(self) -> int:
+        """New stamps for the pending writes the clock would not accept (see outbox.restamp)."""
+        with self.store.reading() as conn:
+            if not outbox_rows.needs_restamp(self.store, conn):
+                return 0  # the usual case: no write transaction
+        with self.store.transaction() as conn:
+            renewed = outbox_rows.restamp(self.store, conn)
+            if renewed:
+                self._set_state(conn, {"local_summary": None})
+            return renewed
+
+    def set_aside_too_large(self, seq: int, op: dict[str, Any]) -> None:
+        """An operation the hub cannot take in one request: kept in the conflict list, out of the way."""
+        with self.store.transaction() as conn:
+            outbox_rows.set_aside(conn, seq, op, outbox_rows.TOO_LARGE, outbox_rows.MSG_TOO_LARGE, utc_now())
+            self._set_state(conn, {"local_summary": None})
 
     # -- pull side ---------------------------------------------------------------------------------
 
@@ -221,10 +249,14 @@ class RemoteChanges:
             for seq, conflict in conflicts:
                 stats.conflicts_new += self._store_conflict(conn, seq, conflict, now)
             stats.flags_new = self._store_flags(conn, flags, now)
-            self._set_state(conn, {"cursor": int(cursor)})
+            self._set_state(conn, {"cursor": int(cursor), **({"local_summary": None} if entries else {})})
+            clock = self.store.clock
+            if newest and not clock.within_bound(newest):  # never adopt a stamp beyond the bound
+                newest = max((v for fields in by_record.values() for _, v in fields.values()
+                              if clock.within_bound(v)), default=None)
             if newest:
                 with contextlib.suppress(ValueError):  # a version that is not an HLC stamp
-                    self.store.clock.observe(Stamp.parse(newest))
+                    clock.observe(Stamp.parse(newest))
         return stats
 
     @staticmethod

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, select, text, update
 
 from ..domain.errors import ValidationError
 from ..domain.fields import FieldType, KindSpec
-from ..domain.hlc import HybridClock, Stamp
+from ..domain.hlc import HybridClock, Stamp, stamp_wall
 from ..domain.ids import Uuid7Factory
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
@@ -173,6 +173,35 @@ class Store:
                 conn.exec_driver_sql(f"DELETE FROM {fts_table(kind)} WHERE rowid = ?", (row_no,))
             bases = {"deleted": base} if base else {}
             self._append_writes(conn, [("delete", kind, record_id, {"deleted": True}, bases, stamp)])
+
+    def resend(self, kind: str, record_id: str, values: dict[str, Any] | None) -> dict[str, Any]:
+        """Write `values` (field -> value, validated as any edit) as a new outbox write, even where
+        the record already holds them — or, with `values` None, every field as a create (the hub
+        never took the record). For a write the hub refused or set aside, once the counsellor fixed
+        the record or the cause went away. Returns what is sent."""
+        spec = kind_spec(kind)
+        with self.transaction() as conn:
+            current, versions, row_no = self._load_for_write(conn, spec, record_id)
+            if values is None:
+                action, changes, bases = "create", {n: v for n, v in current.items() if v is not None}, {}
+                fresh: dict[str, Any] = {}
+            else:
+                fresh = clean(spec, values, today=self.today(), current=current)
+                self._check_refs(conn, spec, [fresh])
+                changes = {**{n: current[n] for n in values if n in spec.by_name}, **fresh}
+                action, bases = "update", {n: versions[n] for n in changes if n in versions}
+            if not changes:
+                return {}
+            stamp = str(self.clock.now())
+            row = {name: self._db_value(spec, name, value) for name, value in fresh.items()}
+            versions.update(dict.fromkeys(changes, stamp))
+            row.update(versions=encode(versions), updated_hlc=stamp, sort_key=sort_key(spec, {**current, **changes}))
+            table = RECORD_TABLES[kind]
+            conn.execute(update(table).where(table.c.row_no == row_no).values(**row))
+            if kind in FTS_KINDS and any(name in spec.searchable for name in fresh):
+                self._index(conn, kind, row_no, row_no, replace=True)
+            self._append_writes(conn, [(action, kind, record_id, changes, bases, stamp)])
+            return changes
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -373,5 +402,7 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 def last_stamp(conn: Connection) -> Stamp | None:
+    """The clock saved by the last write; None if absent or malformed (a clock overflowed by a
+    hostile stamp before this release): the clock then starts again from the current time."""
     value = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "hlc_last")).scalar()
-    return Stamp.parse(value) if value else None
+    return Stamp.parse(value) if stamp_wall(value) is not None else None

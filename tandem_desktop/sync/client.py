@@ -28,7 +28,7 @@ from .errors import (
     UpdateRequired,
 )
 
-PROTOCOL = 3  # what this release speaks
+PROTOCOL = 4  # what this release speaks
 MIN_PROTOCOL = 1  # the oldest hub protocol this release can still speak
 MAX_BODY = 4 * 1024 * 1024  # the hub's limit for one push
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)

@@ -3,12 +3,12 @@
 Safe to cut anywhere: an outbox row is deleted only after the hub answered for it (the hub
 remembers op ids, so a resent batch is applied once), and each pulled page is stored with its
 cursor in one transaction (a cut pull resumes there and re-downloads at most the page it was on).
+A failing push never stops the pull: the pull runs, then the push failure is raised (PushFailed).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from threading import Event
 from typing import Any
@@ -16,13 +16,27 @@ from typing import Any
 import orjson
 
 from ..store.remote import RemoteChanges
-from .client import MAX_BODY, HubClient
-from .errors import AccessDenied, HubError, PayloadTooLarge, SyncCancelled
+from .client import HubClient
+from .errors import (
+    AuthenticationFailed,
+    DeviceRevoked,
+    HubError,
+    HubUnreachable,
+    PushFailed,
+    SyncCancelled,
+    SyncError,
+    UpdateRequired,
+)
+from .pushing import BATCH_OPS, Progress, push
 
-Progress = Callable[[str, int, int | None], None]
-BATCH_OPS = 500
 PAGE_ENTRIES = 1000  # the hub's maximum: half the round trips and local commits of 500
-_BODY_BUDGET = MAX_BODY - 64 * 1024  # room for the envelope
+OFFSET_SLACK_MS = 2_000  # the saved offset is rewritten only when it moved more than this
+CHECK_ATTEMPTS = 3  # summaries asked while the feed moves on, before the check is put off
+MSG_NOT_COMPARABLE = ("Comparaison avec le hub remise à la prochaine synchronisation\u00a0: d'autres postes lui "
+                      "envoyaient des changements pendant la vérification.")
+_FATAL = (DeviceRevoked, AuthenticationFailed, UpdateRequired, SyncCancelled, HubUnreachable)
+
+__all__ = ["BATCH_OPS", "PAGE_ENTRIES", "Progress", "SyncReport", "compare", "pull", "push", "sync_once"]
 
 
 @dataclass
@@ -30,11 +44,16 @@ class SyncReport:
     pushed: int = 0  # operations (outbox writes) the hub acknowledged as applied or in conflict
     pulled: int = 0  # feed entries downloaded
     conflicts_new: int = 0
-    refused: int = 0
+    refused: int = 0  # refused for their content: in the conflict list, value kept
+    kept: int = 0  # refused for a reason this device cannot fix, or a hub failure: sent again next sync
+    kept_reason: str = ""  # the hub's last word on one of those
+    set_aside: int = 0  # too large for the hub: in the conflict list, value kept
     flags: int = 0  # new hub flags (overbooked mentors…)
     mismatches: dict[str, Any] = field(default_factory=dict)  # kind -> {"hub": …, "local": …}
     duration_s: float = 0.0
     checked: bool = False  # the per-kind comparison ran (it is skipped while local edits wait)
+    check_note: str = ""  # why the comparison was put off, when it was
+    push_error: str = ""  # the push failed (the pull still ran): what the hub or the network said
     kinds_changed: list[str] = field(default_factory=list)  # lists the window should reload
 
     def as_dict(self) -> dict[str, Any]:
@@ -44,65 +63,6 @@ class SyncReport:
 def _check(cancel: Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise SyncCancelled()
-
-
-def _batches(rows: list[tuple[int, dict[str, Any]]]) -> list[list[tuple[int, dict[str, Any]]]]:
-    """Split by the hub's body limit (long notes add up), keeping write order."""
-    batches: list[list[tuple[int, dict[str, Any]]]] = [[]]
-    size = 0
-    for row in rows:
-        length = len(orjson.dumps(row[1])) + 1
-        if batches[-1] and size + length > _BODY_BUDGET:
-            batches.append([])
-            size = 0
-        batches[-1].append(row)
-        size += length
-    return [b for b in batches if b]
-
-
-def push(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None,
-         cancel: Event | None, batch_ops: int = BATCH_OPS) -> None:
-    total = remote.store.outbox_writes()
-    after = 0
-    done = 0
-    if progress and total:
-        progress("push", 0, total)
-    while True:
-        _check(cancel)
-        rows = remote.outbox_batch(after, batch_ops)
-        if not rows:
-            return
-        for batch in _batches(rows):
-            _push_batch(remote, client, batch, report)
-            done += len(batch)
-            if progress:
-                progress("push", done, max(total, done))
-            _check(cancel)
-        after = rows[-1][0]
-
-
-def _push_batch(remote: RemoteChanges, client: HubClient, batch: list[tuple[int, dict[str, Any]]],
-                report: SyncReport) -> None:
-    try:
-        answer = client.push([op for _, op in batch])
-    except PayloadTooLarge:
-        if len(batch) == 1:
-            raise
-        half = len(batch) // 2
-        _push_batch(remote, client, batch[:half], report)
-        _push_batch(remote, client, batch[half:], report)
-        return
-    except AccessDenied as exc:
-        # Every op of the batch was refused for scope: the hub answers 403 with the per-op results.
-        # They are recorded like any refusal, or the outbox would be stuck on them forever.
-        if not isinstance(exc.body.get("results"), list):
-            raise
-        answer = {"results": exc.body["results"], "flags": []}
-    flags = [f for f in answer.get("flags") or [] if isinstance(f, dict)]
-    stats = remote.acknowledge(batch, [r for r in answer["results"] if isinstance(r, dict)], flags)
-    report.pushed += stats.applied + stats.conflicts
-    report.refused += stats.refused
-    report.flags += stats.flags_new
 
 
 def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None,
@@ -131,15 +91,35 @@ def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress:
         cursor = new_cursor
 
 
-def compare(remote: RemoteChanges, client: HubClient, report: SyncReport) -> None:
-    """Per-kind counts and digests of this device's scope, against the hub's (PROTOCOL.md, summary)."""
+def compare(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None = None,
+            cancel: Event | None = None) -> None:
+    """Per-kind counts and digests of this device's scope, against the hub's (PROTOCOL.md, summary).
+
+    Compared only when both describe the same point of the feed: the hub's summary names the seq it
+    was computed at; while other devices push, the rest is pulled first and the summary asked
+    again, a few times, then the check is put off (never reported as a mismatch)."""
     if remote.store.outbox_writes():
         return  # local edits made during the sync: the two sides differ by design until the next one
-    hub = client.summary()
-    # Local data changes only by writes (pushed next sync) and pulls: when neither happened since the
-    # last check, its summary is the one stored then (reading every record costs on a big profile).
-    moved = report.pushed or report.refused or report.pulled
-    cached = None if moved else remote.state().get("local_summary")
+    for _ in range(CHECK_ATTEMPTS):
+        hub = client.summary()
+        seq = hub.get("seq")
+        cursor = int(remote.state().get("cursor") or 0)
+        if not isinstance(seq, int) or seq == cursor:  # a hub before protocol 4 does not say
+            _compare_now(remote, report, hub)
+            return
+        if seq < cursor:
+            break
+        pull(remote, client, report, progress, cancel)
+        if remote.store.outbox_writes():
+            return
+    report.check_note = MSG_NOT_COMPARABLE
+
+
+def _compare_now(remote: RemoteChanges, report: SyncReport, hub: dict[str, Any]) -> None:
+    # Local data changes only by writes (pushed before the check) and by what sync stores (pulled
+    # pages, push answers), which drops the stored summary: while it is there, it still holds
+    # (reading every record costs on a big profile).
+    cached = remote.state().get("local_summary")
     local = orjson.loads(cached) if cached else remote.summary()
     if not cached:
         remote.set_state(local_summary=orjson.dumps(local).decode())
@@ -154,23 +134,50 @@ def compare(remote: RemoteChanges, client: HubClient, report: SyncReport) -> Non
     report.checked = True
 
 
+def follow_hub_clock(remote: RemoteChanges, hello: dict[str, Any], sent_ms: int, received_ms: int) -> None:
+    """The device's clock follows the hub's (hello's `time_ms`, protocol 4): a laptop whose clock is
+    years off still stamps inside the hub's bound. Kept in the profile for the next start."""
+    hub_ms = hello.get("time_ms")
+    if not isinstance(hub_ms, int) or isinstance(hub_ms, bool):
+        return
+    offset = hub_ms - (sent_ms + received_ms) // 2
+    remote.store.clock.set_offset(offset)
+    saved = remote.state().get("clock_offset_ms") or ""
+    if not saved.lstrip("-").isdigit() or abs(int(saved) - offset) > OFFSET_SLACK_MS:
+        remote.set_state(clock_offset_ms=offset)  # written only when it moved: a sync with nothing to do stays cheap
+
+
 def sync_once(remote: RemoteChanges, client: HubClient, progress: Progress | None = None,
               cancel: Event | None = None, *, batch_ops: int = BATCH_OPS, page_entries: int = PAGE_ENTRIES,
               check: bool = True) -> SyncReport:
-    """Handshake, push, pull, check. Raises a SyncError subclass; the outbox is kept on every error."""
+    """Handshake, push, pull, check. Raises a SyncError subclass; the outbox is kept on every error.
+    A push that fails for another reason than a fatal one (revoked, unknown token, too old, hub
+    unreachable, cancelled) does not stop the pull: PushFailed is raised after it, with the report."""
     started = time.monotonic()
     report = SyncReport()
     _check(cancel)
     if progress:
         progress("connect", 0, None)
+    computer = remote.store.clock.computer_ms
+    sent = computer()
     hello = client.negotiate()
+    follow_hub_clock(remote, hello, sent, computer())
     remote.set_state(hub_schema=hello.get("schema"), protocol=client.protocol)
-    push(remote, client, report, progress, cancel, batch_ops)
+    failure: SyncError | None = None
+    try:
+        push(remote, client, report, progress, cancel, batch_ops)
+    except _FATAL:
+        raise
+    except SyncError as exc:
+        failure = exc
+        report.push_error = str(exc)
     pull(remote, client, report, progress, cancel, page_entries)
-    if check:
+    if check and failure is None:
         _check(cancel)
         if progress:
             progress("check", 0, None)
-        compare(remote, client, report)
+        compare(remote, client, report, progress, cancel)
     report.duration_s = round(time.monotonic() - started, 3)
+    if failure is not None:
+        raise PushFailed(failure, report)
     return report

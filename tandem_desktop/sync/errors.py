@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..domain.errors import DomainError
 
 NBSP = "\u00a0"
@@ -132,3 +134,16 @@ class HubUntrusted(SyncError):
             f"Le certificat du hub n'est pas reconnu{extra}{NBSP}: la connexion a été refusée pour protéger vos "
             "données. Vérifiez l'adresse. Si le hub a sa propre autorité de certification, reliez ce poste avec "
             f"«{NBSP}--hub-ca FICHIER{NBSP}» (le certificat de cette autorité, remis par l'administrateur). {KEPT}")
+
+
+class PushFailed(SyncError):
+    """The push failed but the pull ran (its changes are stored): `report` tells what came in,
+    `cause` why the push failed. The writes that did not go stay in the outbox."""
+
+    def __init__(self, cause: SyncError, report: Any) -> None:
+        text = str(cause)
+        if KEPT not in text:
+            text = f"{text} {KEPT}"
+        super().__init__(f"Envoi au hub impossible{NBSP}: {text} Les changements du hub ont bien été reçus.")
+        self.cause = cause
+        self.report = report

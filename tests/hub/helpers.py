@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import Engine, text
 
+from tandem_desktop import paths
 from tandem_desktop.domain.hlc import HybridClock
 from tandem_desktop.domain.ids import new_id
 from tandem_desktop.hub import admin
@@ -32,6 +33,18 @@ TEST_SECRET_KEY = secrets.token_bytes(32)
 TEST_OPTIONS = HubOptions(secret_key=TEST_SECRET_KEY)
 MENTOR = {"first_name": "Hélène", "last_name": "Durand", "capacity": 1}
 MENTEE = {"first_name": "Sofiane", "last_name": "Benali", "project_type": "job_search"}
+
+
+def head_revision() -> str:
+    """The newest hub migration (db/hub/versions), what a migrated hub reports as its schema."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(paths.migrations_dir() / "hub"))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 def make_csr(name: str = "Portable") -> tuple[ec.EllipticCurvePrivateKey, str]:

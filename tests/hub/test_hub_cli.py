@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import Engine
 
 from tandem_desktop.domain.ids import is_record_id
+from tandem_desktop.hub.app import PROTOCOL
 from tandem_desktop.hub.auth import CODE_ALPHABET
 from tandem_desktop.hub.server import run_in_thread
 
-from .helpers import TEST_OPTIONS, TEST_SECRET_KEY, Device, make_csr, make_tls_files
+from .helpers import TEST_OPTIONS, TEST_SECRET_KEY, Device, head_revision, make_csr, make_tls_files
 
 SCRIPT = Path(sys.executable).with_name("tandem-hub")
 
@@ -112,7 +113,7 @@ def test_serve_answers_over_http(db_url: str, engine: Engine) -> None:
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.1)
-        assert answer["protocol"] == 3 and answer["schema"] == "0001_initial"
+        assert answer["protocol"] == PROTOCOL and answer["schema"] == head_revision()
     finally:
         process.terminate()
         process.communicate(timeout=30)

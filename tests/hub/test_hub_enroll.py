@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -10,17 +12,19 @@ from sqlalchemy import Engine, text
 
 from tandem_desktop.domain.ids import is_record_id
 from tandem_desktop.hub import admin
+from tandem_desktop.hub.app import PROTOCOL
 from tandem_desktop.hub.auth import CODE_ALPHABET
 from tandem_desktop.hub.ca import DOCUMENT_SIGNING
 from tandem_desktop.hub.server import RunningHub
 
-from .helpers import World, make_csr, row_counts
+from .helpers import World, head_revision, make_csr, row_counts
 
 
 def test_hello_needs_no_credentials(hub: RunningHub) -> None:
     answer = httpx.get(f"{hub.url}/v1/hello").json()
-    assert answer["protocol"] == 3 and answer["min_protocol"] == 1
-    assert answer["schema"] == "0001_initial"
+    assert answer["protocol"] == PROTOCOL == 4 and answer["min_protocol"] == 1
+    assert answer["schema"] == head_revision()
+    assert abs(answer["time_ms"] - time.time_ns() // 1_000_000) < 60_000  # the clock devices follow
     assert len(answer["hub_id"]) == 36
 
 
@@ -104,7 +108,8 @@ def test_unknown_code_and_bad_csr_are_refused(world: World, engine: Engine) -> N
 
 def test_protocol_versions(world: World) -> None:
     device = world.device(world.structure())
-    for version, status in (("1", 200), ("2", 200), ("3", 200), ("0", 426), ("4", 400), ("deux", 400)):
+    for version, status in (("1", 200), ("2", 200), ("3", 200), ("4", 200), ("0", 426), ("5", 400),
+                            ("deux", 400)):
         response = device.http.get("/v1/device", headers={**device.headers(), "Tandem-Protocol": version})
         assert response.status_code == status, (version, response.text)
     old = device.http.get("/v1/pull", headers={**device.headers(), "Tandem-Protocol": "0"})

@@ -12,6 +12,8 @@ from tandem_desktop import paths
 from tandem_desktop.hub import admin
 from tandem_desktop.hub.db import HUB_TABLES, make_engine, metadata, schema_revision
 
+from .helpers import head_revision
+
 
 def test_empty_database_upgrades_to_head_and_matches_the_models(db_url: str) -> None:
     engine = make_engine(db_url)
@@ -21,7 +23,7 @@ def test_empty_database_upgrades_to_head_and_matches_the_models(db_url: str) -> 
     engine = admin.connect(db_url)
     admin.connect(db_url).dispose()  # a second start finds nothing to do
     try:
-        assert schema_revision(engine) == "0001_initial"
+        assert schema_revision(engine) == head_revision()
         with engine.connect() as conn:
             assert set(HUB_TABLES) <= set(inspect(conn).get_table_names())
             state = conn.execute(text("SELECT id, hub_id, last_seq FROM hub_state")).all()
@@ -42,6 +44,6 @@ def test_downgrade_to_base_then_upgrade_again(db_url: str) -> None:
             command.downgrade(config, "base")
             assert "records" not in inspect(conn).get_table_names()
         admin.connect(db_url).dispose()
-        assert schema_revision(engine) == "0001_initial"
+        assert schema_revision(engine) == head_revision()
     finally:
         engine.dispose()

@@ -83,9 +83,10 @@ def test_an_overbooked_mentor_is_flagged_to_both_structures(world: World) -> Non
 
 
 def _expected_summary(device: Device) -> dict:
-    """What GET /v1/summary must say, rebuilt from the device's own pull of the feed."""
+    """What GET /v1/summary must say, rebuilt from the device's own pull of the feed (at its cursor)."""
     kinds: dict[str, str] = {}
-    for entry in device.pull_all()[0]:
+    entries, cursor = device.pull_all()
+    for entry in entries:
         if entry["type"] == "record":
             kinds[entry["record_id"]] = entry["kind"]
     state = device.records()
@@ -96,7 +97,7 @@ def _expected_summary(device: Device) -> dict:
             for rid, fields in state.items() if kinds[rid] == kind and not fields.get("deleted", (False,))[0])
         counts[kind] = len(lines)
         digests[kind] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-    return {"counts": counts, "digests": digests}
+    return {"seq": cursor, "counts": counts, "digests": digests}
 
 
 def test_summary_counts_and_digests_cover_the_device_scope(world: World) -> None:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tandem_desktop.services import sync as sync_service
-from tandem_desktop.sync.client import HubClient
+from tandem_desktop.sync.client import PROTOCOL, HubClient
 from tandem_desktop.sync.enroll import load_token
 from tandem_desktop.sync.errors import (
     AccessDenied,
@@ -24,7 +24,7 @@ from .conftest import outbox_rows
 
 def _client(status: int, body: bytes | dict, token: str | None = "jeton") -> HubClient:
     def handler(request: httpx.Request) -> httpx.Response:
-        assert request.headers["Tandem-Protocol"] == "3"
+        assert request.headers["Tandem-Protocol"] == str(PROTOCOL)
         if token and not request.url.path.endswith(("/hello", "/enroll")):
             assert request.headers["Authorization"] == f"Bearer {token}"
         if isinstance(body, dict):

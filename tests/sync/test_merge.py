@@ -191,12 +191,15 @@ def test_a_push_outside_the_scope_is_refused_and_the_rest_applies(world) -> None
     [refused] = sync_service.list_conflicts(b)
     assert refused["conflict_type"] == "refused" and refused["type_label"] == "Refusée par le hub"
     assert "autre structure" in refused["message"] and refused["lost_value"] == "modifié par l'Adie"
-    with pytest.raises(SyncError):
-        sync_service.reverse_conflict(b, refused["id"])
+    assert refused["resendable"] and b.store.get("mentee", mentee)["notes"] == "modifié par l'Adie"  # kept here
     sync_service.sync_now(a)
     assert a.store.get("mentee", mentee)["notes"] == "confidentiel"
     assert a.store.get("mentor", mentor)["last_name"] == "Durand"
-    # A batch made only of refused operations (the hub answers 403) is recorded the same way.
+    # A batch made only of refused operations (the hub answers 403) is recorded the same way; sent
+    # again from the conflict list, the write is refused again, and kept again.
+    assert sync_service.resend_conflict(b, refused["id"]) == {"notes": "modifié par l'Adie"}
+    again = sync_service.sync_now(b)
+    assert again.refused == 1 and outbox_rows(b) == 0 and len(sync_service.list_conflicts(b)) == 1
     b.store.update("mentee", mentee, {"notes": "encore"})
     again = sync_service.sync_now(b)
     assert again.refused == 1 and outbox_rows(b) == 0 and len(sync_service.list_conflicts(b)) == 2
