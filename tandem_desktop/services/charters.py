@@ -8,10 +8,7 @@ written only where the counsellor asks, and atomically.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -26,6 +23,7 @@ from ..domain.errors import DomainError
 from ..domain.ids import new_id
 from ..store import charters as charter_store
 from ..store.charters import StoredCharter
+from ..store.files import write_private
 from ..store.repository import Store
 from .tandems import move_tandem
 
@@ -68,20 +66,9 @@ def scan_kind(data: bytes, name: str | None = None) -> str:
 
 
 def write_atomically(path: Path | str, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and os.replace: whoever opens
-    the path sees the old file or the whole new one, never half a PDF; on failure nothing is left."""
-    path = Path(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Whoever opens the path sees the old file or the whole new one, never half a PDF; on failure
+    nothing is left; the file is 0600 (a charter names people)."""
+    write_private(Path(path), data)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def _open_private(path: Path) -> int:
 
 def write_private(path: Path, data: bytes) -> Path:
     """Write `data` to `path` atomically (temporary file, fsync, rename), 0600 from the start."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # two writers never share one
     try:
         fd = _open_private(tmp)
         with os.fdopen(fd, "wb") as handle:
