@@ -19,7 +19,7 @@ from tandem_desktop.hub.db import make_engine
 from tandem_desktop.hub.server import run_in_thread
 
 from ..stamps import sane
-from .helpers import World
+from .helpers import TEST_OPTIONS, World
 
 POISON = "9999999999999-99999-x"
 OVERFLOWED = "10000000000000-00000-x"  # what an old device's next stamp became after pulling POISON
@@ -86,7 +86,7 @@ def test_an_old_hubs_poisoned_versions_are_repaired_and_never_served(db_url: str
     old.dispose()
 
     engine = admin.connect(db_url)  # what `tandem-hub serve` does first
-    hub = run_in_thread(db_url)
+    hub = run_in_thread(db_url, options=TEST_OPTIONS)
     world = World(hub.url, engine)
     try:
         reader = world.device(world.structure(), protocol=4)
