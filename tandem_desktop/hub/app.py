@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +27,7 @@ from .admin import connect
 from .auth import authenticate, enroll
 from .config import HubOptions, open_authority
 from .db import hub_id, schema_revision
-from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, HubError, bad_request
+from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, NBSP, HubError, bad_request
 from .guard import AttemptLimiter, RequestGuard
 from .ledger import hub_now_ms
 from .merge import Actor
@@ -125,6 +127,23 @@ def checked(model: type[BaseModel], data: Any) -> Any:
                           "invalide.") from None
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def known_query_only(request: Request) -> None:
+    """400 for a query parameter the route does not declare: nothing unknown is silently ignored, so
+    what the hub accepts is exactly what its OpenAPI description says."""
+    route = request.scope.get("route")
+    declared = _query_names(route.dependant) if isinstance(route, APIRoute) else set()
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise bad_request(f"Paramètre inconnu{NBSP}: «{NBSP}{shown(unknown[0])}{NBSP}».")
+
+
 def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
@@ -142,7 +161,8 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     identity = {"protocol": PROTOCOL, "min_protocol": MIN_PROTOCOL, "schema": schema_revision(engine),
                 "hub_id": hub_id(engine)}
     summaries = pulling.SummaryCache()
-    app = FastAPI(title="Tandem hub", version=str(PROTOCOL), description=DESCRIPTION, redoc_url=None)
+    app = FastAPI(title="Tandem hub", version=str(PROTOCOL), description=DESCRIPTION, redoc_url=None,
+                  dependencies=[Depends(known_query_only)])
     app.state.engine = engine
     app.state.options = options
     app.state.enroll_limiter = AttemptLimiter(options.enroll_attempts, options.enroll_window_s)
@@ -157,7 +177,7 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
 
     Device = Annotated[Caller, Depends(caller)]
 
-    @app.get("/v1/hello", response_model=Hello, tags=["protocole"])
+    @app.get("/v1/hello", response_model=Hello, responses=errors(400), tags=["protocole"])
     def hello() -> Response:
         """Handshake: protocol versions served, the hub's schema and clock; no authentication."""
         return json_response({**identity, "time_ms": hub_now_ms()})

@@ -60,7 +60,7 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(world: World)
                                                "POST /v1/push", "GET /v1/pull", "GET /v1/summary"}
     started, sent = time.monotonic(), 0
     # With a token the protocol header is right too, so requests reach validation; without, both are fuzzed.
-    for headers in ({"Authorization": f"Bearer {alice.token}", "Tandem-Protocol": "3"}, {}):
+    for headers in ({"Authorization": f"Bearer {alice.token}", "Tandem-Protocol": "4"}, {}):
         for operation in operations:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 if mode is GenerationMode.NEGATIVE and operation.label == "GET /v1/hello":
@@ -80,3 +80,14 @@ def test_a_wrong_method_gets_405_with_allow(world: World, path: str) -> None:
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed" and "Méthode non permise" in response.json()["message"]
     assert response.headers["allow"] in ("POST", "GET, HEAD", "GET")
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(world: World) -> None:
+    """What schemathesis found: GET /v1/pull?junk=1 answered 200, as if the parameter meant something."""
+    device = world.device(world.structure(), protocol=4)
+    for path in ("/v1/pull?cursor=0&M9%C3%8B=408", "/v1/summary?seq=3", "/v1/device?x=1", "/v1/hello?%1B=1"):
+        response = device.http.get(path, headers=device.headers())
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["error"] == "bad_request" and "Paramètre inconnu" in response.json()["message"]
+        assert "\x1b" not in response.text
+    assert device.http.get("/v1/pull?cursor=0&limit=10", headers=device.headers()).status_code == 200
