@@ -21,9 +21,9 @@ from tandem_desktop.charter.context import MissingData
 from tandem_desktop.charter.render import Signature
 from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_NO_SEAL, verify_pdf
 from tandem_desktop.domain.errors import DomainError
-from tandem_desktop.services import charters as charter_service
 from tandem_desktop.services.charters import CharterError, CharterService, write_atomically
 from tandem_desktop.services.tandems import move_tandem, propose_tandem
+from tandem_desktop.store import files as private_files
 from tandem_desktop.store.repository import Store
 
 from ..conftest import FIXED_TODAY
@@ -251,7 +251,7 @@ def test_write_atomically_leaves_the_old_file_or_the_new_one_never_a_temp(
     def broken_replace(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(charter_service.os, "replace", broken_replace)
+    monkeypatch.setattr(private_files.os, "replace", broken_replace)
     with pytest.raises(OSError):
         write_atomically(target, b"%PDF-perdue")
     assert target.read_bytes() == b"%PDF-nouvelle"
@@ -260,6 +260,7 @@ def test_write_atomically_leaves_the_old_file_or_the_new_one_never_a_temp(
     with pytest.raises(OSError):
         write_atomically(tmp_path / "absent" / "charte.pdf", b"%PDF")
     assert os.listdir(tmp_path) == ["charte.pdf"]
+    assert target.stat().st_mode & 0o777 == 0o600  # a charter names people
 
 
 # -- enrolled with a real hub -----------------------------------------------------------------------
