@@ -9,7 +9,6 @@ in French, its technical trace (no personal data) in the profile's journal-erreu
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,10 +17,11 @@ from getpass import getpass
 from pathlib import Path
 from typing import Any
 
-from . import errorlog
+from .cli_errors import EXIT_UNEXPECTED as EXIT_UNEXPECTED  # re-exported: the exit codes live here
+from .cli_errors import not_utf8, unexpected
+from .cli_output import escaped_output, print_json, table
 from .domain.errors import DomainError, ValidationError
 from .domain.kinds import KINDS, kind_spec
-from .domain.validation import escape_controls
 from .services import backup as backup_service
 from .services import check as check_service
 from .services import export as export_service
@@ -36,7 +36,6 @@ from .store.profile import Profile, init_profile, open_profile, profile_exists
 from .store.queries import ListQuery
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-EXIT_UNEXPECTED = 70  # EX_SOFTWARE (sysexits.h)
 NBSP = "\u00a0"
 
 # argparse speaks English; the few messages a user may meet are given in French.
@@ -232,20 +231,6 @@ def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], **{name: record.get(name) for name in kind_spec(kind).field_names}}
 
 
-def _print_json(data: Any) -> None:
-    print(escape_controls(json.dumps(data, ensure_ascii=False, indent=2), keep="\n"))
-
-
-def _table(rows: list[list[str]]) -> str:
-    rows = [[escape_controls(cell) for cell in row] for row in rows]  # data pulled from an older hub
-    widths = [min(40, max(len(row[i]) for row in rows)) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [(c if len(c) <= w else c[: w - 1] + "…").ljust(w) for c, w in zip(row, widths, strict=True)]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -299,11 +284,10 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as profile:
         record = profile.store.get(args.kind, args.id)
         if args.json:
-            _print_json(_plain(args.kind, record))
+            print_json(_plain(args.kind, record))
         else:
             for label, text in export_service.describe(profile.store, args.kind, record):
                 if text:
-                    text = escape_controls(text, keep="\n")  # data pulled from an older hub
                     print(f"{label}{NBSP}: {text}")
     return EXIT_OK
 
@@ -322,7 +306,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         total = profile.store.count(args.kind, query)
         records = profile.store.find(args.kind, query, 0, args.limit or max(total, 1))
     if args.json:
-        _print_json([_plain(args.kind, r) for r in records])
+        print_json([_plain(args.kind, r) for r in records])
         return EXIT_OK
     columns = [spec.by_name[name] for name in spec.list_columns]
     rows = [[export_service.ID_HEADER, *(c.label for c in columns)]]
@@ -330,7 +314,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         rows.append([record["id"], *(record.get(f"{c.name}__label") or export_service.display_value(
             c, record.get(c.name)) for c in columns)])
     if records:
-        print(_table(rows))
+        print(table(rows))
     print(f"{len(records)} fiche(s) sur {total}.", file=sys.stderr)
     return EXIT_OK
 
@@ -360,7 +344,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     report = _with_prompted_passphrase(settings, check_service.check_profile)
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         print(report.message(), file=sys.stdout if report.ok else sys.stderr)
     return EXIT_OK if report.ok else EXIT_REFUSED
@@ -386,40 +370,15 @@ def _report(error: DomainError, kind: str | None) -> None:
         print(str(error), file=sys.stderr)
 
 
-def _not_utf8(argv: Sequence[str]) -> str | None:
-    """The French refusal for an argument holding bytes that are not UTF-8 (lone surrogates in argv)."""
-    for number, arg in enumerate(argv, start=1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:80]
-            return (f"tandem{NBSP}: erreur{NBSP}: l'argument n°{NBSP}{number} («{NBSP}{shown}{NBSP}») contient des "
-                    "octets qui ne sont pas du texte UTF-8. Corrigez la valeur (ou renommez le fichier), "
-                    "puis réessayez. Rien n'a été modifié.")
-    return None
-
-
-def _command_name(args: argparse.Namespace | None) -> str:
-    if args is None:
-        return ""
-    parts = [getattr(args, "command", None), getattr(args, "match_command", None),
-             getattr(args, "charter_command", None)]
-    return " ".join(p for p in parts if p)
-
-
-def _unexpected(error: BaseException, args: argparse.Namespace | None, settings: Settings | None) -> int:
-    """Last resort: a French message, never a traceback; the trace goes to the profile's error log."""
-    logged = errorlog.record(settings.data_dir, error, _command_name(args)) if settings else None
-    where = f" Détails techniques (sans données personnelles){NBSP}: {logged}." if logged else ""
-    print(f"Erreur inattendue ({type(error).__name__}){NBSP}: l'opération s'est arrêtée avant la fin. Les "
-          f"enregistrements déjà validés sont intacts.{where} Réessayez{NBSP}; si l'erreur revient, "
-          "signalez-la avec ce fichier.", file=sys.stderr)
-    return EXIT_UNEXPECTED
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if (refusal := _not_utf8(argv)) is not None:
+    """Run one command; every line it prints goes out with control characters escaped (a name pulled
+    from a hostile hub, a forged certificate's subject…), so no output can drive the terminal."""
+    with escaped_output():
+        return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+def _main(argv: list[str]) -> int:
+    if (refusal := not_utf8(argv)) is not None:
         print(refusal, file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -432,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Interrompu.", file=sys.stderr)
         return 130
     except Exception as exc:  # before the settings exist: nowhere to log
-        return _unexpected(exc, args, None)
+        return unexpected(exc, args, None)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -465,7 +424,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Fichier illisible{NBSP}: ce n'est pas un texte UTF-8 ({exc.reason}). Rien n'a été modifié.",
               file=sys.stderr)
     except Exception as exc:
-        return _unexpected(exc, args, settings)
+        return unexpected(exc, args, settings)
     return EXIT_REFUSED
 
 

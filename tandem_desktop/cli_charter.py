@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened, _print_json, _table
+from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened
+from .cli_output import print_json, table
 from .settings import Settings
 from .store.errors import StoreError
 from .store.profile import profile_exists
@@ -139,7 +140,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     if report is None:
         report = verify_pdf(data)
     if args.json:
-        _print_json({**dataclasses.asdict(report), "ok": report.ok})
+        print_json({**dataclasses.asdict(report), "ok": report.ok})
     else:
         print(f"Fichier{NBSP}: {args.file}")
         print(f"Empreinte SHA-256{NBSP}: {report.sha256}")
@@ -158,7 +159,7 @@ def _plain(charter: StoredCharter) -> dict[str, object]:
 def _list(args: argparse.Namespace, service: CharterService) -> int:
     found = service.charters_of(args.tandem_id)
     if args.json:
-        _print_json([_plain(c) for c in found])
+        print_json([_plain(c) for c in found])
         return EXIT_OK
     rows = [["Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
     for c in found:
@@ -166,7 +167,7 @@ def _list(args: argparse.Namespace, service: CharterService) -> int:
         rows.append([c.id, "écran" if c.mode == "screen" else "encre", c.signed_on, c.signed_place or "",
                      f"{c.template_id} {c.template_version}", seal])
     if found:
-        print(_table(rows))
+        print(table(rows))
     print(f"{len(found)} charte(s).", file=sys.stderr)
     return EXIT_OK
 

@@ -12,7 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened, _print_json, _table
+from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened
+from .cli_output import print_json, table
 from .matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
 from .services.matching import MatchingService
 from .settings import Settings
@@ -74,7 +75,7 @@ def _suggest(args: argparse.Namespace, service: MatchingService) -> int:
     found = (service.suggest_for_mentee(args.mentee, args.top) if args.mentee
              else service.suggest_for_mentor(args.mentor, args.top))
     if args.json:
-        _print_json(found.as_dict())
+        print_json(found.as_dict())
         return EXIT_OK
     if not found.candidates:
         print(f"Aucune suggestion possible{NBSP}: " + ", ".join(f"{k} ({n})" for k, n in found.excluded.items()))
@@ -83,7 +84,7 @@ def _suggest(args: argparse.Namespace, service: MatchingService) -> int:
     for c in found.candidates:
         km = f"{c.distance_km:.1f} km".replace(".", ",") if c.distance_km is not None else "?"
         rows.append([f"{c.score:.1f}".replace(".", ","), c.name, km, " ; ".join(r.text for r in c.reasons_for)])
-    print(_table(rows))
+    print(table(rows))
     return EXIT_OK
 
 
@@ -96,11 +97,11 @@ def _propose(args: argparse.Namespace, service: MatchingService) -> int:
     if args.out:
         write_private(Path(args.out), json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
     if args.json:
-        _print_json(document)
+        print_json(document)
         return EXIT_OK
     rows = [["score", "mentoré·e", "mentor"]] + [[f"{p.score:.1f}".replace(".", ","), p.mentee_name, p.mentor_name]
                                                  for p in proposal.pairs]
-    print(_table(rows) if proposal.pairs else "Aucune paire proposée.")
+    print(table(rows) if proposal.pairs else "Aucune paire proposée.")
     print(f"{len(proposal.pairs)} paires, total {proposal.total:.1f}, {len(proposal.unmatched)} sans mentor."
           .replace(".", ",", 1))
     for u in proposal.unmatched[:20]:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_OK, NBSP, _opened, _print_json, _table
+from .cli import EXIT_OK, NBSP, _opened
+from .cli_output import print_json, table
 from .services import sync as sync_service
 from .settings import Settings
 from .sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
@@ -76,7 +77,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
         info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name,
                                    insecure_http=args.insecure_http, tls_ca_pem=tls_ca_pem)
     if args.json:
-        _print_json(info)
+        print_json(info)
         return EXIT_OK
     where = "le trousseau du système" if info["token_storage"] == "keyring" else "la base chiffrée"
     role = " (administrateur du hub)" if info["is_admin"] else ""
@@ -96,7 +97,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         report = sync_service.sync_now(profile)
         status = sync_service.sync_status(profile)
     if args.json:
-        _print_json({**report.as_dict(), "pending_changes": status.pending_changes,
+        print_json({**report.as_dict(), "pending_changes": status.pending_changes,
                      "conflicts_open": status.conflicts_open, "flags_open": status.flags_open})
         return EXIT_OK
     print(f"Envoyées{NBSP}: {report.pushed}\nReçues{NBSP}: {report.pulled}\nNouveaux conflits{NBSP}: "
@@ -121,20 +122,20 @@ def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
         with _opened(settings) as profile:
             sent = sync_service.resend_conflict(profile, args.resend)
         if args.json:
-            _print_json(sent)
+            print_json(sent)
         else:
             print(f"Modification renvoyée au hub à la prochaine synchronisation ({len(sent)} champ(s)).")
         return EXIT_OK
     with _opened(settings) as profile:
         items = sync_service.list_conflicts(profile, include_resolved=args.all)
     if args.json:
-        _print_json(items)
+        print_json(items)
         return EXIT_OK
     if items:
         rows = [["Identifiant", "Type", "Fiche", "Champ", "Gardée", "Remplacée", "Traité"]]
         rows += [[c["id"], c["type_label"], f"{c['kind_label']} {c['record_label']}", c["field_label"],
                   c["kept_text"], c["lost_text"], "oui" if c["resolved"] else "non"] for c in items]
-        print(_table(rows))
+        print(table(rows))
     print(f"{len(items)} conflit(s).", file=sys.stderr)
     return EXIT_OK
 
@@ -143,7 +144,7 @@ def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as profile:
         info = sync_service.device_info(profile)
     if args.json:
-        _print_json(info)
+        print_json(info)
         return EXIT_OK
     if not info["enrolled"]:
         print(f"Ce poste n'est relié à aucun hub (identifiant local{NBSP}: {info['local_device_id']}).")

@@ -93,6 +93,12 @@ def test_show_and_list_escape_what_an_older_hub_let_through(data_dir: Path,
         assert code == 0, args
         assert not any(ch in out for ch in RAW), (args, out)
         assert "Ctl\\u001b[31mRED\\u0007" in out and "\\u202egpj.exe" in out, (args, out)
+    # Every command prints through escaped streams, not only show and list: a batch proposal names the
+    # mentees it leaves unmatched, and it printed them raw before.
+    code, out, err = tandem(data_dir, capsys, "match", "propose")
+    assert code == 0, err
+    assert not any(ch in out + err for ch in RAW), out + err
+    assert "\\u202egpj.exe" in out + err, out + err
     out = tandem(data_dir, capsys, "show", "mentee", mentee_id)[1]
     assert "ligne 1\nligne 2\\u001b[2J" in out  # notes keep their line breaks
     assert json.loads(tandem(data_dir, capsys, "show", "mentee", mentee_id, "--json")[1])["first_name"] == \

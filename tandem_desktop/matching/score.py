@@ -101,7 +101,7 @@ def contributions_of(data: MatchingData, settings: MatchingSettings, rows: np.nd
     codes = data.mentees.projects[rows]
     per_programme = {PROJECT_BITS[p]: factors(settings, p) for p in PROGRAMMES}
     factor = np.array([per_programme[int(c).bit_length() - 1] for c in codes],
-                      dtype=np.float64).reshape(len(rows), -1)  # (n, K)
+                      dtype=np.float64).reshape(len(rows), len(CRITERIA))  # (n, K); n may be 0
     # One criterion at a time into reused buffers: full-size temporaries cost 1 GB at 5,000 × 1,000.
     out = np.empty((len(CRITERIA), *shape), dtype=np.int16)
     scaled = np.empty(shape, dtype=np.float64)

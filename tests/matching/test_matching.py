@@ -247,6 +247,14 @@ def test_below_the_minimum_a_mentee_stays_unmatched_with_the_reason(store) -> No
     assert "score minimum de 95,0" in unmatched.reason
 
 
+def test_a_proposal_with_nobody_waiting_is_empty_not_a_crash(store) -> None:  # type: ignore[no-untyped-def]
+    mentor(store)
+    proposal = MatchingService(store, REF).propose()  # numpy refused to reshape the empty block before
+    assert proposal.pairs == [] and proposal.unmatched == []
+    mentee(store, status="exited")
+    assert MatchingService(store, REF).propose().pairs == []
+
+
 def test_the_criteria_codes_and_constraint_labels_are_complete() -> None:
     assert [c.code for c in CRITERIA] == ["project", "trade", "needs", "distance", "availability", "languages",
                                           "preferences", "waiting"]
