@@ -102,7 +102,8 @@ class CharterService:
         prepared = self._prepare(tandem_id, template_id, today or self.store.today(), place)
         charter_id = new_id()
         return render_charter(prepared.template, prepared.context, charter_id=charter_id,
-                              verification_code=verification_code(charter_id))
+                              verification_code=verification_code(charter_id), signed_place=place,
+                              created_at=_now())
 
     def seal(self, tandem_id: str, signatures: Sequence[Signature], *, place: str | None = None,
              today: date | None = None, template_id: str | None = None) -> StoredCharter:
@@ -116,13 +117,14 @@ class CharterService:
         charter_id = new_id()
         code = verification_code(charter_id)
         signed_place = self._place(prepared, place)
+        moment = _now()  # the PDF's creation date and the seal's time: one moment, never out of order
         rendered = render_charter(prepared.template, prepared.context, charter_id=charter_id,
                                   verification_code=code, signatures=tuple(signatures), signed_on=signed_on,
-                                  signed_place=signed_place)  # refuses an unknown party or a bad image
+                                  signed_place=signed_place, created_at=moment)  # refuses a bad party or image
         identity = self.identity()  # only now: a refused charter must not even create the local key
-        sealed = seal_pdf(rendered, identity, reason=SEAL_REASON, location=signed_place)
+        sealed = seal_pdf(rendered, identity, reason=SEAL_REASON, location=signed_place, signing_time=moment)
         return self._store(prepared, charter_id, code, "screen", sealed, signed_on, signed_place,
-                           sealed_by=identity.subject, self_signed=identity.self_signed)
+                           sealed_by=identity.subject, self_signed=identity.self_signed, created_at=moment)
 
     def record_ink_signature(self, tandem_id: str, *, signed_on: date, place: str | None,
                              scan: bytes | None = None, scan_name: str | None = None,
@@ -137,10 +139,13 @@ class CharterService:
         charter_id = new_id()
         code = verification_code(charter_id)
         signed_place = self._place(prepared, place)
+        moment = _now()
         reference = render_charter(prepared.template, prepared.context, charter_id=charter_id,
-                                   verification_code=code, signed_on=signed_on, signed_place=signed_place)
+                                   verification_code=code, signed_on=signed_on, signed_place=signed_place,
+                                   created_at=moment)
         return self._store(prepared, charter_id, code, "ink", reference, signed_on, signed_place,
-                           scan=scan, scan_name=(scan_name or None) if scan is not None else None)
+                           scan=scan, scan_name=(scan_name or None) if scan is not None else None,
+                           created_at=moment)
 
     # -- reading and checking -------------------------------------------------------------------
 
@@ -208,18 +213,24 @@ class CharterService:
 
     def _store(self, prepared: _Prepared, charter_id: str, code: str, mode: str, pdf: bytes, signed_on: date,
                signed_place: str | None, *, sealed_by: str | None = None, self_signed: bool | None = None,
-               scan: bytes | None = None, scan_name: str | None = None) -> StoredCharter:
+               scan: bytes | None = None, scan_name: str | None = None,
+               created_at: datetime | None = None) -> StoredCharter:
         values = {
             "id": charter_id, "tandem_id": prepared.tandem["id"], "template_id": prepared.template.id,
             "template_version": prepared.template.version, "verification_code": code, "mode": mode, "pdf": pdf,
             "sha256": hashlib.sha256(pdf).hexdigest(), "signed_on": signed_on.isoformat(),
             "signed_place": signed_place, "scan": scan, "scan_name": scan_name, "sealed_by": sealed_by,
-            "self_signed": self_signed, "created_at": datetime.now(UTC).isoformat(),
+            "self_signed": self_signed, "created_at": (created_at or _now()).isoformat(),
         }
         with self.store.transaction():
             stored = charter_store.insert_charter(self.store, values)
             _mark_signed(self.store, prepared.tandem["id"], signed_on)
         return stored
+
+
+def _now() -> datetime:
+    """UTC, to the second: what a PDF date can hold, so the file and the charter row say the same."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _check_not_before_steps(tandem: dict, signed_on: date) -> None:
