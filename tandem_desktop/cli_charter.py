@@ -119,7 +119,7 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
         return EXIT_REFUSED
     sealer = sealer_summary(subject_names(stored.sealed_by), self_signed=bool(stored.self_signed))
     print(f"Charte scellée et enregistrée{NBSP}: {out}")
-    print(f"Charte {stored.id} · code {stored.verification_code} · sceau{NBSP}: {sealer}")
+    print(f"Charte n°{NBSP}{stored.verification_code} ({stored.id}) · sceau{NBSP}: {sealer}")
     print(f"Empreinte SHA-256{NBSP}: {stored.sha256}")
     return EXIT_OK
 
@@ -143,6 +143,8 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         print_json({**dataclasses.asdict(report), "ok": report.ok})
     else:
         print(f"Fichier{NBSP}: {args.file}")
+        if report.number:
+            print(f"Charte n°{NBSP}{report.number}")
         print(f"Empreinte SHA-256{NBSP}: {report.sha256}")
         for message in report.messages:
             print(message)
@@ -161,10 +163,10 @@ def _list(args: argparse.Namespace, service: CharterService) -> int:
     if args.json:
         print_json([_plain(c) for c in found])
         return EXIT_OK
-    rows = [["Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
+    rows = [["N°", "Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
     for c in found:
         seal = ("local" if c.self_signed else "hub") if c.mode == "screen" else ("scan" if c.has_scan else "—")
-        rows.append([c.id, "écran" if c.mode == "screen" else "encre", c.signed_on, c.signed_place or "",
+        rows.append([c.verification_code, c.id, "écran" if c.mode == "screen" else "encre", c.signed_on, c.signed_place or "",
                      f"{c.template_id} {c.template_version}", seal])
     if found:
         print(table(rows))

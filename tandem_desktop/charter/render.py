@@ -259,15 +259,20 @@ def _check_signatures(signatures: Sequence[Signature]) -> dict[str, Signature]:
             raise SignatureError(f"Partie inconnue pour une signature\u00a0: «\u00a0{signature.party}\u00a0» "
                                  f"(possibles\u00a0: {', '.join(PARTIES)}).")
         if signature.party in by_party:
-            raise SignatureError(f"Deux signatures pour {PARTY_LABELS[signature.party].lower()}.")
+            raise SignatureError(f"Deux signatures pour {_party(signature.party)}.")
         if signature.image is not None:
             _check_image(signature)
         for stroke in signature.strokes or []:
             for point in stroke:
                 if len(point) != 2 or not all(isinstance(c, int | float) and math.isfinite(c) for c in point):
-                    raise SignatureError(f"Tracé illisible pour {PARTY_LABELS[signature.party].lower()}.")
+                    raise SignatureError(f"Tracé illisible pour {_party(signature.party)}.")
         by_party[signature.party] = signature
     return by_party
+
+
+def _party(party: str) -> str:
+    """« la personne mentore », inside a sentence."""
+    return f"la {PARTY_LABELS[party].lower()}"
 
 
 def _check_image(signature: Signature) -> None:
@@ -278,7 +283,7 @@ def _check_image(signature: Signature) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         kind = None
     if kind not in ("PNG", "JPEG"):
-        raise SignatureError(f"La signature de {PARTY_LABELS[signature.party].lower()} n'est pas une image "
+        raise SignatureError(f"La signature de {_party(signature.party)} n'est pas une image "
                              "PNG ou JPEG lisible.")
 
 

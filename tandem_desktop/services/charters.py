@@ -167,6 +167,35 @@ class CharterService:
     def charters_of(self, tandem_id: str) -> list[StoredCharter]:
         return charter_store.charters_of(self.store, tandem_id)
 
+    def status_text(self, tandem_id: str, stored: Sequence[StoredCharter] | None = None) -> str:
+        """Where the tandem's charter is, in one French sentence: here, on paper, or on another device.
+
+        The tandem's `charter_signed_on` syncs but charter PDFs stay on the device that made them, so
+        a date with no charter here is told apart by who wrote it (see signing_date_device).
+        """
+        stored = self.charters_of(tandem_id) if stored is None else stored
+        tandem = self.store.get("tandem", tandem_id)
+        ended = tandem.get("status") == "ended"
+        if stored:
+            latest = stored[0]
+            where = f" à {latest.signed_place}" if latest.signed_place else ""
+            how = "signée à l’écran et scellée" if latest.sealed else "signée à l’encre"
+            return (f"Charte {how} le {_french_date(latest.signed_on)}{where}, n°{NBSP}{latest.verification_code}"
+                    f"{NBSP}: enregistrée sur ce poste.")
+        signed_on = tandem.get("charter_signed_on")
+        if signed_on:
+            day = _french_date(signed_on)
+            device = charter_store.signing_date_device(self.store, tandem_id)
+            if device is not None and device != self.store.device_id:
+                return (f"Charte signée le {day} et enregistrée sur un autre poste{NBSP}: son PDF y est conservé "
+                        "(les chartes ne passent pas par le hub).")
+            text = f"Charte signée sur papier le {day}{NBSP}: aucun exemplaire n’est enregistré dans Tandem Desktop."
+            return text if ended else text + f" Pour en garder la trace, utilisez «{NBSP}Signée à l’encre…{NBSP}»."
+        if tandem.get("status") in ("charter_signed", "active"):
+            return (f"Étape «{NBSP}charte signée{NBSP}» sans date de signature{NBSP}: la charte n’est pas "
+                    "enregistrée sur ce poste (signée sur papier ou sur un autre poste).")
+        return "Ce tandem s’est terminé sans charte signée." if ended else "Aucune charte signée pour l’instant."
+
     def charter(self, charter_id: str) -> StoredCharter:
         return charter_store.get_charter(self.store, charter_id)
 
