@@ -197,13 +197,19 @@ class CharterService:
         return "Ce tandem s’est terminé sans charte signée." if ended else "Aucune charte signée pour l’instant."
 
     def charter(self, charter_id: str) -> StoredCharter:
+        """By its id or by its number as a person reads it (« k7q4 9xpm » finds K7Q4-9XPM)."""
+        number = charter_number(charter_id)
+        if number is not None:
+            found = charter_store.find_by_number(self.store, number)
+            if found is not None:
+                return found
         return charter_store.get_charter(self.store, charter_id)
 
     def pdf(self, charter_id: str) -> bytes:
-        return charter_store.charter_pdf(self.store, charter_id)
+        return charter_store.charter_pdf(self.store, self.charter(charter_id).id)
 
     def scan(self, charter_id: str) -> tuple[bytes, str | None] | None:
-        return charter_store.charter_scan(self.store, charter_id)
+        return charter_store.charter_scan(self.store, self.charter(charter_id).id)
 
     def verify(self, pdf: bytes) -> VerifyReport:
         """verify_pdf against this device's hub CA, plus: is it byte for byte a charter stored here?"""
@@ -255,6 +261,16 @@ class CharterService:
             stored = charter_store.insert_charter(self.store, values)
             _mark_signed(self.store, prepared.tandem["id"], signed_on)
         return stored
+
+
+def charter_number(text: str) -> str | None:
+    """« k7q4 9xpm », « K7Q49XPM » → « K7Q4-9XPM »; None when `text` cannot be a charter number."""
+    from ..charter.render import CODE_ALPHABET
+
+    letters = "".join(ch for ch in text.upper() if not ch.isspace() and ch != "-")
+    if len(letters) != 8 or any(ch not in CODE_ALPHABET for ch in letters):
+        return None
+    return f"{letters[:4]}-{letters[4:]}"
 
 
 def _now() -> datetime:

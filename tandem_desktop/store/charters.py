@@ -98,6 +98,14 @@ def charter_scan(store: Store, charter_id: str) -> tuple[bytes, str | None] | No
     return None if row.scan is None else (bytes(row.scan), row.scan_name)
 
 
+def find_by_number(store: Store, number: str) -> StoredCharter | None:
+    """The stored charter with this number (« K7Q4-9XPM », the `verification_code` column)."""
+    with store.reading() as conn:
+        row = conn.execute(select(*_SUMMARY_COLUMNS, charters.c.scan.is_not(None).label("has_scan"))
+                           .where(charters.c.verification_code == number).limit(1)).mappings().first()
+    return None if row is None else _stored(row, bool(row["has_scan"]))
+
+
 def find_by_sha256(store: Store, sha256: str) -> StoredCharter | None:
     """The stored charter whose PDF has exactly this digest (a file brought back for checking)."""
     with store.reading() as conn:

@@ -346,9 +346,9 @@ def test_sign_on_screen_party_by_party_seals_stores_and_prints_the_drawings(
         assert dialog.next_button.text() == expected
         if position < 2:
             qtbot.mouseClick(dialog.next_button, LEFT)
-    assert headings == [f"Signature d'Inès Haddad (mentoré·e) — 1{NBSP}sur{NBSP}3",
-                        f"Signature d'Hélène Durand (mentor) — 2{NBSP}sur{NBSP}3",
-                        f"Signature de Claire Moreau (conseiller·ère référent·e) — 3{NBSP}sur{NBSP}3"]
+    assert headings == [f"Signature d'Inès Haddad (personne mentorée) — 1{NBSP}sur{NBSP}3",
+                        f"Signature d'Hélène Durand (personne mentore) — 2{NBSP}sur{NBSP}3",
+                        f"Signature de Claire Moreau (personne référente) — 3{NBSP}sur{NBSP}3"]
     qtbot.mouseClick(dialog.previous_button, LEFT)
     assert dialog.heading.text() == headings[1] and len(dialog.pad().strokes()) == 2, "drawings are kept"
     qtbot.mouseClick(dialog.next_button, LEFT)
@@ -366,7 +366,8 @@ def test_sign_on_screen_party_by_party_seals_stores_and_prints_the_drawings(
     assert window.status_message.text() == "Charte signée à l'écran et scellée."
     assert panel.charters.topLevelItemCount() == 1 and panel.charters.isVisible()
     row = panel.charters.topLevelItem(0)
-    assert [row.text(c) for c in range(3)] == ["26/11/2026", "À l'écran, scellée", "Tandem Desktop — poste non enrôlé"]
+    assert [row.text(c) for c in range(4)] == ["26/11/2026", stored[0].verification_code, "À l'écran, scellée",
+                                               "Tandem Desktop — poste non enrôlé"]
 
     report = panel.service.verify(panel.service.pdf(stored[0].id))
     assert report.ok and report.matches_local is True

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from test_gui_charter import open_tandem
 
 from tandem_desktop.charter.render import PARTIES, Signature
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.charters import CharterService
 from tandem_desktop.services.tandems import move_tandem, propose_tandem
-
 from tests.sync.conftest import World
-from test_gui_charter import open_tandem
 
 pytestmark = pytest.mark.gui
 
@@ -104,7 +103,7 @@ def two_devices(tmp_path: Path) -> Iterator[tuple[World, object, object]]:
 
 
 def test_on_a_second_device_the_charter_is_said_to_be_kept_on_the_first(qtbot, two_devices) -> None:  # type: ignore[no-untyped-def]
-    world, office, laptop = two_devices
+    _world, office, laptop = two_devices
     state = office.store.remote.state()
     structure_id, counsellor_id = state["structure_id"], state["counsellor_id"]
     office.store.update("structure", structure_id, {"commune": "Marseille", "email": "contact@ml-marseille.fr"})
