@@ -128,16 +128,21 @@ class CharterService:
 
     def record_ink_signature(self, tandem_id: str, *, signed_on: date, place: str | None,
                              scan: bytes | None = None, scan_name: str | None = None,
-                             template_id: str | None = None) -> StoredCharter:
-        """A charter printed and signed by hand: keep the reference text (and the scan if given)."""
+                             template_id: str | None = None, number: str | None = None) -> StoredCharter:
+        """A charter printed and signed by hand: keep the reference text (and the scan if given).
+
+        `number` is the one printed on the signed paper (each printed copy gets its own): the charter
+        recorded here then carries it, so the paper and the app name the charter alike.
+        """
         if signed_on > self.store.today():
             raise CharterError(f"Date de signature invalide{NBSP}: elle ne peut pas être dans le futur.")
         if scan is not None:
             scan_kind(scan, scan_name)
+        code = self._printed_number(number) if number and number.strip() else None
         prepared = self._prepare(tandem_id, template_id, signed_on, place)
         _check_not_before_steps(prepared.tandem, signed_on)
         charter_id = new_id()
-        code = verification_code(charter_id)
+        code = code or verification_code(charter_id)
         signed_place = self._place(prepared, place)
         moment = _now()
         reference = render_charter(prepared.template, prepared.context, charter_id=charter_id,
@@ -180,8 +185,7 @@ class CharterService:
             latest = stored[0]
             where = f" à {latest.signed_place}" if latest.signed_place else ""
             how = "signée à l’écran et scellée" if latest.sealed else "signée à l’encre"
-            return (f"Charte {how} le {_french_date(latest.signed_on)}{where}, n°{NBSP}{latest.verification_code}"
-                    f"{NBSP}: enregistrée sur ce poste.")
+            return f"Charte {how} le {_french_date(latest.signed_on)}{where}{NBSP}: enregistrée sur ce poste."
         signed_on = tandem.get("charter_signed_on")
         if signed_on:
             day = _french_date(signed_on)
@@ -234,6 +238,16 @@ class CharterService:
         template = load_template(template_id or DEFAULT_TEMPLATE, directory=self.templates_dir)
         context = build_context(self.store, tandem_id, today, template, place=place)
         return _Prepared(template, context, tandem)
+
+    def _printed_number(self, text: str) -> str:
+        number = charter_number(text)
+        if number is None:
+            raise CharterError(f"Numéro de charte invalide{NBSP}: «{NBSP}{text.strip()}{NBSP}». Il s’écrit en huit "
+                               f"caractères, comme K7Q4-9XPM, en tête et en pied de chaque page de la charte.")
+        if charter_store.find_by_number(self.store, number) is not None:
+            raise CharterError(f"Le numéro {number} est déjà celui d’une charte enregistrée sur ce poste{NBSP}: "
+                               "vérifiez-le sur l’exemplaire signé.")
+        return number
 
     @staticmethod
     def _place(prepared: _Prepared, place: str | None) -> str | None:

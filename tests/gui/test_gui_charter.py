@@ -454,8 +454,8 @@ def test_ink_signature_checks_the_date_and_place_then_records_the_scan(
     assert (tandem_row["status"], tandem_row["charter_signed_on"]) == ("charter_signed", "2026-11-20")
     row = panel.charters.topLevelItem(0)
     assert [row.text(c) for c in range(4)] == ["20/11/2026", stored.verification_code, "À l'encre · scan joint", "—"]
-    assert panel.status_label.text() == (f"Charte signée à l’encre le 20 novembre 2026 à Aubagne, n°{NBSP}"
-                                         f"{stored.verification_code}{NBSP}: enregistrée sur ce poste.")
+    assert panel.status_label.text() == (f"Charte signée à l’encre le 20 novembre 2026 à Aubagne{NBSP}: "
+                                         "enregistrée sur ce poste.")
     assert not panel.verify_button.isEnabled(), "nothing to verify: paper carries no seal"
     assert window.status_message.text() == "Charte signée à l'encre enregistrée."
     qtbot.mouseClick(panel.scan_button, LEFT)

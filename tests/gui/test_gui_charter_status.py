@@ -75,8 +75,7 @@ def test_an_ended_tandem_never_signed_and_one_signed_here(qtbot, window, store) 
     stored = service.seal(signed, [Signature(p, strokes=DRAWING) for p in PARTIES], place="Aubagne")
     panel = open_tandem(qtbot, window, signed)
     assert panel.status_label.text() == (
-        f"Charte signée à l’écran et scellée le {_long(stored.signed_on)} à Aubagne, n°{NBSP}"
-        f"{stored.verification_code}{NBSP}: enregistrée sur ce poste.")
+        f"Charte signée à l’écran et scellée le {_long(stored.signed_on)} à Aubagne{NBSP}: enregistrée sur ce poste.")
     assert panel.charters.topLevelItem(0).text(1) == stored.verification_code
 
 
@@ -133,3 +132,33 @@ def test_on_a_second_device_the_charter_is_said_to_be_kept_on_the_first(qtbot, t
         window.close()
         runner.shutdown()
     QApplication.processEvents()
+
+
+def test_the_number_printed_on_the_paper_is_the_one_recorded(qtbot, window, store) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+    from test_gui_charter import LEFT, wait_dialog
+
+    from tandem_desktop.gui.charter_ink import MSG_NUMBER, InkSignatureDialog
+    from tandem_desktop.gui.pdf_view import PdfPreviewDialog
+
+    tandem = people(store)
+    move_tandem(store, tandem, "accepted", accepted_on="2025-03-10")
+    panel = open_tandem(qtbot, window, tandem)
+    qtbot.mouseClick(panel.preview_button, LEFT)
+    preview = wait_dialog(qtbot, panel, PdfPreviewDialog)
+    printed = PdfReader(io.BytesIO(preview.data)).metadata["/TandemNumber"]
+    preview.close()
+    qtbot.mouseClick(panel.ink_button, LEFT)
+    dialog = wait_dialog(qtbot, panel, InkSignatureDialog)
+    dialog.number_edit.setText("0000-1111")
+    qtbot.mouseClick(dialog.save_button, LEFT)
+    assert dialog.error_label.text() == MSG_NUMBER and panel.service.charters_of(tandem) == []
+    dialog.number_edit.setText(printed.lower())
+    qtbot.mouseClick(dialog.save_button, LEFT)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
+    [stored] = panel.service.charters_of(tandem)
+    assert stored.verification_code == printed
+    panel = open_tandem(qtbot, window, tandem)
+    assert panel.charters.topLevelItem(0).text(1) == printed
