@@ -45,9 +45,7 @@ from ..store.repository import Store
 
 __all__ = ["ENDED_TANDEM_MEETING", "Actor", "Changes", "Records"]
 
-NBSP = "\u00a0"
-ENDED_TANDEM_MEETING = (f"Ce tandem est terminé{NBSP}: on ne peut plus y ajouter de rencontre. "
-                        "Rien n’a été enregistré.")
+ENDED_TANDEM_MEETING = "Ce tandem est terminé, aucune rencontre ne peut plus y être ajoutée."
 
 _EMPTY: Mapping[str, frozenset[str]] = MappingProxyType({})
 
