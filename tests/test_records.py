@@ -107,6 +107,15 @@ def test_a_meeting_is_refused_on_an_ended_tandem_and_nothing_is_written(records:
     assert records.update("meeting", meeting, {"summary": "Corrigé"}).fields == ("summary",)
 
 
+def test_a_resent_tandem_write_keeps_the_mentee_status_rule(records: Records) -> None:
+    """Conflict resolution sends a refused write again through the same door, rules included."""
+    mentor, mentee = _pair(records)
+    tandem = records.create("tandem", {"mentor_id": mentor, "mentee_id": mentee}).record_id
+    changes, sent = records.resend("tandem", tandem, {"status": "ended", "outcome": "job"})
+    assert sent["status"] == "ended" and changes.ids("mentee") == {mentee}
+    assert records.store.get("mentee", mentee)["status"] == "exited"
+
+
 def test_an_update_that_changes_nothing_reports_nothing(records: Records) -> None:
     mentor, _ = _pair(records)
     changes = records.update("mentor", mentor, {"first_name": "Hélène"})
