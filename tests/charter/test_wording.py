@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from tandem_desktop.charter.render import PEN_BLANK, Signature
 from tandem_desktop.services.charters import CharterService, charter_number
-from tandem_desktop.services.tandems import move_tandem, propose_tandem
+from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.store.repository import Store
 
 from ..conftest import FIXED_TODAY
@@ -28,6 +28,11 @@ NUMBER = re.compile(r"Charte n° ([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})")
 STROKES = [[(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)]]
 WOMAN = {"first_name": "Hélène", "last_name": "Durand"}
 MAN = {"first_name": "Karim", "last_name": "Benali"}
+
+
+def move(store: Store, tandem_id: str, status: str, **extra: str) -> None:
+    """A step of the tandem, through the one door for record writes."""
+    Records(store, Actor()).move_tandem(tandem_id, status, **extra)
 
 
 def tandem_with(store: Store, mentor: dict[str, str]) -> str:
@@ -41,9 +46,10 @@ def tandem_with(store: Store, mentor: dict[str, str]) -> str:
                                         "job_title": "Café, bar brasserie", "capacity": 2})
     mentee = store.create("mentee", {"first_name": "Sofiane", "last_name": "Haddad", "structure_id": structure,
                                      "counsellor_id": counsellor})
-    tandem = propose_tandem(store, {"mentor_id": mentor_id, "mentee_id": mentee, "duration_months": 6,
-                                    "objectives": "Trouver un emploi en salle", "proposed_on": "2026-11-02"})
-    move_tandem(store, tandem, "accepted", accepted_on="2026-11-10")
+    values = {"mentor_id": mentor_id, "mentee_id": mentee, "duration_months": 6,
+              "objectives": "Trouver un emploi en salle", "proposed_on": "2026-11-02"}
+    tandem = Records(store, Actor()).create("tandem", values).record_id
+    move(store, tandem, "accepted", accepted_on="2026-11-10")
     return tandem
 
 

@@ -14,13 +14,19 @@ from tandem_desktop.charter.render import PARTIES, Signature
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.charters import CharterService
-from tandem_desktop.services.tandems import move_tandem, propose_tandem
+from tandem_desktop.services.records import Actor, Records
+from tandem_desktop.store.repository import Store
 from tests.sync.conftest import World
 
 pytestmark = pytest.mark.gui
 
 NBSP = "\u00a0"
 DRAWING = [[(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)]]
+
+
+def move(store: Store, tandem_id: str, status: str, **extra: str) -> None:
+    """A step of the tandem, through the one door for record writes."""
+    Records(store, Actor()).move_tandem(tandem_id, status, **extra)
 
 
 def people(store, structure_id: str | None = None, counsellor_id: str | None = None) -> str:  # type: ignore[no-untyped-def]
@@ -36,18 +42,18 @@ def people(store, structure_id: str | None = None, counsellor_id: str | None = N
                                      "job_title": "Café, bar brasserie", "structure_id": structure_id})
     mentee = store.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "structure_id": structure_id,
                                      "counsellor_id": counsellor_id})
-    return propose_tandem(store, {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6,
-                                  "structure_id": structure_id, "counsellor_id": counsellor_id,
-                                  "objectives": "Trouver un CDI", "proposed_on": "2025-03-01"})
+    values = {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6, "structure_id": structure_id,
+              "counsellor_id": counsellor_id, "objectives": "Trouver un CDI", "proposed_on": "2025-03-01"}
+    return Records(store, Actor()).create("tandem", values).record_id
 
 
 def test_a_charter_signed_on_paper_is_said_so_even_once_the_tandem_ended(qtbot, window, store) -> None:  # type: ignore[no-untyped-def]
     """The day's case: « Charte signée le 05/04/2025 » on the record, no charter row, tandem ended."""
     tandem = people(store)
-    move_tandem(store, tandem, "accepted", accepted_on="2025-03-10")
-    move_tandem(store, tandem, "charter_signed", charter_signed_on="2025-04-05")
-    move_tandem(store, tandem, "active", started_on="2025-04-06")
-    move_tandem(store, tandem, "ended", ended_on="2025-10-01", outcome="job")
+    move(store, tandem, "accepted", accepted_on="2025-03-10")
+    move(store, tandem, "charter_signed", charter_signed_on="2025-04-05")
+    move(store, tandem, "active", started_on="2025-04-06")
+    move(store, tandem, "ended", ended_on="2025-10-01", outcome="job")
     panel = open_tandem(qtbot, window, tandem)
     text = panel.status_label.text()
     assert text == (f"Charte signée sur papier le 5 avril 2025{NBSP}: aucun exemplaire n’est enregistré dans "
@@ -56,8 +62,8 @@ def test_a_charter_signed_on_paper_is_said_so_even_once_the_tandem_ended(qtbot, 
     assert not panel.charters.isVisible()
 
     still_live = people(store)  # not ended: the way to keep a trace is offered
-    move_tandem(store, still_live, "accepted", accepted_on="2025-03-10")
-    move_tandem(store, still_live, "charter_signed", charter_signed_on="2025-04-05")
+    move(store, still_live, "accepted", accepted_on="2025-03-10")
+    move(store, still_live, "charter_signed", charter_signed_on="2025-04-05")
     panel = open_tandem(qtbot, window, still_live)
     assert panel.status_label.text().endswith(f"Pour en garder la trace, utilisez «{NBSP}Signée à l’encre…{NBSP}».")
     assert panel.ink_button.isEnabled()
@@ -65,12 +71,12 @@ def test_a_charter_signed_on_paper_is_said_so_even_once_the_tandem_ended(qtbot, 
 
 def test_an_ended_tandem_never_signed_and_one_signed_here(qtbot, window, store) -> None:  # type: ignore[no-untyped-def]
     ended = people(store)
-    move_tandem(store, ended, "ended", ended_on="2025-05-01", outcome="stopped_early")
+    move(store, ended, "ended", ended_on="2025-05-01", outcome="stopped_early")
     panel = open_tandem(qtbot, window, ended)
     assert panel.status_label.text() == "Ce tandem s’est terminé sans charte signée."
 
     signed = people(store)
-    move_tandem(store, signed, "accepted", accepted_on="2025-03-10")
+    move(store, signed, "accepted", accepted_on="2025-03-10")
     service = window.section("tandem").charters
     stored = service.seal(signed, [Signature(p, strokes=DRAWING) for p in PARTIES], place="Aubagne")
     panel = open_tandem(qtbot, window, signed)
@@ -107,7 +113,7 @@ def test_on_a_second_device_the_charter_is_said_to_be_kept_on_the_first(qtbot, t
     structure_id, counsellor_id = state["structure_id"], state["counsellor_id"]
     office.store.update("structure", structure_id, {"commune": "Marseille", "email": "contact@ml-marseille.fr"})
     tandem = people(office.store, structure_id, counsellor_id)
-    move_tandem(office.store, tandem, "accepted", accepted_on="2025-03-10")
+    move(office.store, tandem, "accepted", accepted_on="2025-03-10")
     stored = CharterService(office.store).seal(tandem, [Signature(p, strokes=DRAWING) for p in PARTIES])
     sync_service.sync_now(office)
     sync_service.sync_now(laptop)
@@ -144,7 +150,7 @@ def test_the_number_printed_on_the_paper_is_the_one_recorded(qtbot, window, stor
     from tandem_desktop.gui.pdf_view import PdfPreviewDialog
 
     tandem = people(store)
-    move_tandem(store, tandem, "accepted", accepted_on="2025-03-10")
+    move(store, tandem, "accepted", accepted_on="2025-03-10")
     panel = open_tandem(qtbot, window, tandem)
     qtbot.mouseClick(panel.preview_button, LEFT)
     preview = wait_dialog(qtbot, panel, PdfPreviewDialog)
