@@ -123,5 +123,5 @@ def distinct_values(conn: Connection, kind: str, name: str) -> list[str]:
     table = RECORD_TABLES[kind]
     column = table.c[name]
     stmt = (select(column).distinct().where(table.c.deleted.is_(False), column.is_not(None))
-            .order_by(column.collate("NOCASE")))
+            .order_by(getattr(func, SQL_FOLD)(column), column))
     return [v for v in conn.execute(stmt).scalars() if v != ""]
