@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
+from ..services.records import Actor, Records
 from ..store.repository import Store
 from .display import NBSP
 from .match_batch import MatchBatchView
@@ -31,12 +32,15 @@ class MainWindow(QMainWindow):
     """Sections on the left, the current list (or form, or tandem page) on the right."""
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
-                 sync: SyncController | None = None, matching: MatchingService | None = None):
+                 sync: SyncController | None = None, matching: MatchingService | None = None,
+                 records: Records | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
         self.sync = sync
-        self.matching = matching if matching is not None else MatchingService(store)  # one per open profile
+        # one of each per open profile: every record write goes through `records`
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
+        self.matching = matching if matching is not None else MatchingService(store, records=self.records)
         self.setObjectName("main_window")
         # Subtitle first: window managers append the application's display name to a title that
         # does not already end with it, which doubled "Tandem Desktop" on X11.
@@ -54,7 +58,7 @@ class MainWindow(QMainWindow):
         self.sections: dict[str, SectionView] = {}
         self.pages: list[QWidget] = []  # in navigation order: the sections, then e.g. « Conflits »
         for kind in SECTIONS:
-            section = SectionView(store, runner, kind, self.stack, matching=self.matching)
+            section = SectionView(store, runner, kind, self.stack, matching=self.matching, records=self.records)
             section.message.connect(self.show_message)
             section.data_changed.connect(self._data_changed)
             section.list_page.count_changed.connect(self._update_count)

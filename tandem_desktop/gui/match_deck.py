@@ -280,7 +280,7 @@ class MatchDeck(QWidget):
         if candidate is None:
             return
         try:
-            tandem_id = self.service.accept(*self._pair(candidate))
+            tandem_id = self.service.accept(*self._pair(candidate)).record_id
         except DomainError as exc:
             QMessageBox.warning(self, "Tandem non créé", f"{exc}\nRien n'a été modifié.")
             return

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from ..domain import lifecycle
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS, OUTCOMES
-from ..services.tandems import add_meeting, allowed_moves, meetings_of, move_tandem
+from ..services.records import Actor, Records
+from ..services.tandems import allowed_moves, meetings_of
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .binding import FormBinding
@@ -55,9 +56,11 @@ class TandemDetail(QWidget):
     edit_requested = Signal(str)
 
     def __init__(self, store: Store, tandem_id: str, parent: QWidget | None = None,
-                 runner: TaskRunner | None = None, charters: CharterService | None = None):
+                 runner: TaskRunner | None = None, charters: CharterService | None = None,
+                 records: Records | None = None):
         super().__init__(parent)
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.tandem_id = tandem_id
         self.setObjectName("tandem_detail")
         self.ui = load_ui("tandem_detail.ui", self)
@@ -167,7 +170,7 @@ class TandemDetail(QWidget):
                 return False
             extra["outcome"] = dict((label, code) for code, label in OUTCOMES)[chosen]
         try:
-            move_tandem(self.store, self.tandem_id, status, **extra)
+            self.records.move_tandem(self.tandem_id, status, **extra)
         except (ValidationError, StoreError) as exc:
             errors = exc.errors.values() if isinstance(exc, ValidationError) else [str(exc)]
             QMessageBox.warning(self, "Étape inchangée", "\n".join(errors))
@@ -183,7 +186,7 @@ class TandemDetail(QWidget):
     def add_meeting(self) -> bool:
         values = {k: v for k, v in self.meeting_form.values().items() if k != "tandem_id"}
         try:
-            add_meeting(self.store, self.tandem_id, values)
+            self.records.add_meeting(self.tandem_id, values)
         except ValidationError as exc:
             self.meeting_form.show_errors(exc.errors)
             return False

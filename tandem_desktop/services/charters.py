@@ -27,7 +27,7 @@ from ..store.errors import NotFound
 from ..store.files import write_private
 from ..store.repository import Store
 from ..texts.french import NBSP, long_date
-from .tandems import move_tandem
+from .records import Actor, Records
 
 __all__ = ["CharterError", "CharterService", "StoredCharter", "device_identity", "hub_ca_pem", "image_kind",
            "load_records", "local_identity", "scan_kind", "write_atomically"]
@@ -141,8 +141,9 @@ class SigningSetup:
 class CharterService:
     """Charters of the tandems in one profile's encrypted store."""
 
-    def __init__(self, store: Store, *, templates_dir: Path | None = None):
+    def __init__(self, store: Store, *, templates_dir: Path | None = None, records: Records | None = None):
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.templates_dir = templates_dir
 
     # -- making charters ------------------------------------------------------------------------
@@ -270,7 +271,7 @@ class CharterService:
         }
         with self.store.transaction():
             stored = charter_store.insert_charter(self.store, values)
-            _mark_signed(self.store, prepared.tandem["id"], signed_on)
+            _mark_signed(self.records, prepared.tandem["id"], signed_on)
         return stored
 
 
@@ -281,16 +282,16 @@ def _check_not_before_steps(tandem: dict, signed_on: date) -> None:
                                f"({_french_date(tandem[name])}).")
 
 
-def _mark_signed(store: Store, tandem_id: str, signed_on: date) -> None:
+def _mark_signed(records: Records, tandem_id: str, signed_on: date) -> None:
     """Step by step to « charte signée » (the lifecycle allows no jump); a later step stays as it is."""
-    status = store.get("tandem", tandem_id)["status"]
+    status = records.store.get("tandem", tandem_id)["status"]
     if status == "proposed":
-        move_tandem(store, tandem_id, "accepted", accepted_on=signed_on.isoformat())
+        records.move_tandem(tandem_id, "accepted", accepted_on=signed_on.isoformat())
         status = "accepted"
     if status == "accepted":
-        move_tandem(store, tandem_id, "charter_signed", charter_signed_on=signed_on.isoformat())
+        records.move_tandem(tandem_id, "charter_signed", charter_signed_on=signed_on.isoformat())
     elif status == "charter_signed":  # signed again (a new template version): the latest date counts
-        store.update("tandem", tandem_id, {"charter_signed_on": signed_on.isoformat()})
+        records.update("tandem", tandem_id, {"charter_signed_on": signed_on.isoformat()})
 
 
 def _french_date(iso: str) -> str:
