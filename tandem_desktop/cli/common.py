@@ -15,9 +15,9 @@ from ..settings import Settings
 from ..store.errors import KeyringUnreachable, LockedKeyring, PassphraseRequired, StoreError, WeakPassphrase
 from ..store.keys import check_new_passphrase, usable_keyring
 from ..store.profile import Profile, init_profile, open_profile
+from ..texts.french import NBSP
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-NBSP = "\u00a0"
 
 
 def interactive() -> bool:

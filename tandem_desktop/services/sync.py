@@ -36,6 +36,7 @@ from ..sync.errors import (
     TokenMissing,
     UpdateRequired,
 )
+from ..texts.french import NBSP
 from .export import display_value, title_of
 from .records import Actor, Records
 
@@ -46,7 +47,6 @@ __all__ = [
     "wipe_local_copy",
 ]
 
-NBSP = "\u00a0"
 CONFLICT_TYPES = {
     "concurrent_edit": "Modification simultanée",
     "edit_after_delete": "Modification d'une fiche supprimée",
