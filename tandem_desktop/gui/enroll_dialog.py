@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QLineEdit, QPushButton
 
 from ..services.sync import Enrollment
 from .display import NBSP
+from .fitting import adopt, keep_fitted, say
 from .sync_controller import SyncController
 from .sync_service import Failure, classify, failure_message
 from .uiload import child, load_ui
@@ -72,9 +73,15 @@ class EnrollDialog(QDialog):
         for field in (self.hub_url, self.code, self.device_name):
             field.returnPressed.connect(self.submit)
         self.progress.hide()
+        adopt(self.error)
         self.show_error("")
+        # A refusal speaks of what was typed (or ticked): it goes as soon as that changes.
+        for field in (self.hub_url, self.code, self.device_name):
+            field.textEdited.connect(lambda _text: self.show_error(""))
+        self.insecure_http.toggled.connect(lambda _checked: self.show_error(""))
         self._show_current()
         self.setMinimumWidth(520)
+        keep_fitted(self)
         (self.code if self.hub_url.text() else self.hub_url).setFocus()
 
     def _show_current(self, info: Enrollment | None = None) -> None:
@@ -107,12 +114,9 @@ class EnrollDialog(QDialog):
             self.insecure_http.setChecked(False)
         self.insecure_http.setVisible(needed)
         self.insecure_label.setVisible(needed)
-        self.adjustSize()
 
     def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        self.adjustSize()
+        say(self.error, message)
 
     def submit(self) -> None:
         url = self.hub_url.text().strip().rstrip("/")
@@ -151,7 +155,6 @@ class EnrollDialog(QDialog):
         self.enroll_button.setDefault(False)
         self.close_button.setDefault(True)
         self.close_button.setFocus()
-        self.adjustSize()
 
     def _failed(self, url: str, exc: BaseException) -> None:
         self._busy(False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from datetime import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..services.keys import CODE_ADVICE
+from ..texts import keys as keys_texts
 from ..store import recovery
 from ..store.errors import (
     KeyringUnreachable,
@@ -39,18 +41,29 @@ from ..store.errors import (
 )
 from ..store.profile import Profile
 from .display import NBSP
+from .fitting import ERROR_STYLE, adopt, keep_fitted, say
 from .tasks import TaskRunner
 
-ERROR_STYLE = "color: #b3261e;"
+STILL = {LockedKeyring: "Toujours verrouillé", KeyringUnreachable: "Toujours sans réponse"}
 
 
 def _error_label(parent: QWidget) -> QLabel:
     label = QLabel(parent)
     label.setObjectName("error")
     label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
+    adopt(label)
     return label
+
+
+def window_text(error: BaseException, has_code: bool = True) -> str:
+    """An error as the window says it: its buttons, not the commands of the command line."""
+    if isinstance(error, KeyUnavailable):
+        if not has_code:
+            return f"{keys_texts.KEY_MISSING}\n\n{keys_texts.no_recovery_code(keys_texts.GUI)}"
+        return keys_texts.key_missing(keys_texts.GUI)
+    if isinstance(error, NoRecoveryCode):
+        return keys_texts.no_recovery_code(keys_texts.GUI)
+    return str(error)
 
 
 def _button(parent: QWidget, name: str, text: str, slot: Callable[[], Any]) -> QPushButton:
@@ -129,6 +142,7 @@ class RecoveryCodeDialog(QDialog):
         layout.addWidget(self.error)
         layout.addLayout(end)
         self.setMinimumWidth(520)
+        keep_fitted(self)
 
     def expected(self) -> str:
         raw = recovery.normalize(self.code)
@@ -144,8 +158,7 @@ class RecoveryCodeDialog(QDialog):
         ok = typed == self.expected()
         self.continue_button.setEnabled(ok)
         wrong = len(typed) >= recovery.GROUP_LEN and not ok
-        self.error.setText(f"Ce n'est pas le groupe demandé{NBSP}: vérifiez ce que vous avez noté." if wrong else "")
-        self.error.setVisible(wrong)
+        say(self.error, f"Ce n’est pas le groupe demandé{NBSP}: vérifiez ce que vous avez noté." if wrong else "")
 
     def _done(self) -> None:
         if self._typed() == self.expected():
@@ -195,7 +208,8 @@ class KeyProblemDialog(QDialog):
         self.message = QLabel(self)
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
-        self.progress = QLabel("Nouvel essai…", self)
+        self.progress = QLabel("Nouvel essai…", self)  # then « Toujours verrouillé (essai à 15:26:03) »
+        self.progress.setObjectName("progress")
         self.progress.hide()
         self.retry_button = _button(self, "retry_button", "Réessayer", self.retry)
         self.recovery_button = _button(self, "recovery_button", "Code de secours…", lambda: self._choose("recovery"))
@@ -221,18 +235,17 @@ class KeyProblemDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
         self.setMinimumWidth(520)
+        keep_fitted(self)
 
     def show_error(self, error: StoreError, has_code: bool = True) -> None:
-        text = str(error)
-        if isinstance(error, KeyUnavailable) and not has_code:
-            text = f"{text}\n\n{NoRecoveryCode()}"
-        self.message.setText(text)
+        self.message.setText(window_text(error, has_code))
 
     def _choose(self, choice: str) -> None:
         self.choice = choice
         super().reject()
 
     def retry(self) -> None:
+        self.progress.setText("Nouvel essai…")
         self._busy(True)
         self.runner.submit(self.retry_attempt, on_done=self._opened, on_error=self._failed)
 
@@ -240,7 +253,8 @@ class KeyProblemDialog(QDialog):
         for button in (self.retry_button, self.recovery_button, self.restart_button, self.passphrase_button,
                        self.quit_button):
             button.setEnabled(not busy)
-        self.progress.setVisible(busy)
+        if busy:
+            self.progress.show()
 
     def _opened(self, profile: Profile) -> None:
         self._busy(False)
@@ -250,7 +264,9 @@ class KeyProblemDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self._busy(False)
         if isinstance(exc, LockedKeyring | KeyringUnreachable | KeyUnavailable):
-            self.show_error(exc)  # still locked: say so again, stay
+            self.show_error(exc)  # still locked: say so again, and that the retry did happen
+            still = next((text for cls, text in STILL.items() if isinstance(exc, cls)), "Toujours introuvable")
+            self.progress.setText(f"{still} (essai à {datetime.now():%H:%M:%S}).")
             if isinstance(exc, KeyUnavailable):
                 self.retry_button.hide()
                 self.restart_button.show()
@@ -297,6 +313,8 @@ class RecoveryEntryDialog(QDialog):
             layout.addWidget(widget)
         layout.addLayout(buttons)
         self.setMinimumWidth(480)
+        self.code.textChanged.connect(lambda _text: self._show(""))  # a refusal goes as the code is corrected
+        keep_fitted(self)
 
     def submit(self) -> None:
         text = self.code.text()
@@ -310,8 +328,7 @@ class RecoveryEntryDialog(QDialog):
         self.runner.submit(lambda: attempt(text), on_done=self._opened, on_error=self._failed)
 
     def _show(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
+        say(self.error, message)
 
     def _busy(self, busy: bool) -> None:
         for widget in (self.code, self.ok_button, self.cancel_button):
@@ -328,7 +345,7 @@ class RecoveryEntryDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self._busy(False)
         if isinstance(exc, WrongRecoveryCode | RecoveryCodeInvalid | NoRecoveryCode):
-            self._show(str(exc))
+            self._show(window_text(exc))
             self.code.selectAll()
             self.code.setFocus()
             return
@@ -370,6 +387,7 @@ class AfterRecoveryDialog(QDialog):
         layout.addWidget(text)
         layout.addLayout(buttons)
         self.setMinimumWidth(520)
+        keep_fitted(self)
 
     def _choose(self, choice: str) -> None:
         self.choice = choice

@@ -16,6 +16,8 @@ from ..store.keys import MIN_PASSPHRASE, check_new_passphrase
 from ..store.profile import Profile
 from ..store.strength import estimate
 from .display import NBSP
+from .fitting import ERROR_STYLE as WEAK_STYLE
+from .fitting import adopt, keep_fitted, say
 from .tasks import TaskRunner
 from .uiload import child, load_ui
 
@@ -23,7 +25,6 @@ Attempt = Callable[[str], Profile]
 MSG_MISMATCH = "Les deux saisies ne correspondent pas."
 MSG_TOO_SHORT = f"Phrase de passe trop courte{NBSP}: {MIN_PASSPHRASE}{NBSP}caractères au moins."
 STRENGTH_STYLES = {"bonne": "color: #1e7d32;", "moyenne": "color: #8a4b00;"}
-WEAK_STYLE = "color: #b3261e;"
 
 
 def strength_text(passphrase: str, context: tuple[str, ...] = ()) -> tuple[str, str]:
@@ -63,16 +64,14 @@ class PassphraseDialog(QDialog):
         layout.addWidget(self.ui)
         self.passphrase = child(self.ui, QLineEdit, "passphrase")
         self.confirm = child(self.ui, QLineEdit, "confirm")
-        self.error = child(self.ui, QLabel, "error_passphrase")
+        self.message = child(self.ui, QLabel, "message_label")  # the one message: a refusal or the live hint
         self.progress = child(self.ui, QLabel, "progress_label")
         self.ok_button = child(self.ui, QPushButton, "ok_button")
         self.cancel_button = child(self.ui, QPushButton, "cancel_button")
-        self.strength = child(self.ui, QLabel, "strength_label")
         self.recovery_button = child(self.ui, QPushButton, "recovery_button")
         self.recovery_button.setText(f"Phrase oubliée{NBSP}? Code de secours…")
         self.recovery_button.setVisible(offer_recovery and not create)
         self.recovery_button.clicked.connect(self._choose_recovery)
-        self.strength.hide()
         intro_label = child(self.ui, QLabel, "intro_label")
         where = f" ({location})" if location else ""
         if create:
@@ -84,7 +83,6 @@ class PassphraseDialog(QDialog):
                 "fiches si l'ordinateur est volé. Un code de secours vous sera remis ensuite, au cas où vous "
                 "l'oublieriez."
             ))
-            self.passphrase.textChanged.connect(self._show_strength)
             self.ok_button.setText("Créer le profil")
             self.progress.setText("Création du profil chiffré en cours…")
         else:
@@ -93,23 +91,24 @@ class PassphraseDialog(QDialog):
             self.confirm.hide()
             child(self.ui, QLabel, "label_confirm").hide()
         self.progress.hide()
-        self.error.hide()
+        adopt(self.message)
+        self.passphrase.textChanged.connect(self._input_changed)
+        self.confirm.textChanged.connect(self._input_changed)
         self.ok_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self.reject)
         self.passphrase.returnPressed.connect(self.submit)
         self.confirm.returnPressed.connect(self.submit)
         self.setMinimumWidth(460)
+        keep_fitted(self)  # the hint and the refusals wrap over several lines
 
     def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        self.adjustSize()  # room for the wrapped message
+        """A refusal, in place of the live hint until the input changes."""
+        say(self.message, message, WEAK_STYLE)
 
-    def _show_strength(self, text: str) -> None:
-        hint, style = strength_text(text, self.context)
-        self.strength.setText(hint)
-        self.strength.setStyleSheet(style)
-        self.strength.setVisible(bool(hint))
+    def _input_changed(self, _text: str = "") -> None:
+        """Typing clears a refusal; a new passphrase shows its live strength instead."""
+        hint, style = strength_text(self.passphrase.text(), self.context) if self.create else ("", "")
+        say(self.message, hint, style)
 
     def _choose_recovery(self) -> None:
         self.wants_recovery = True

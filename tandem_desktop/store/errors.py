@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.errors import DomainError
+from ..texts import keys as keys_texts
 
 
 class StoreError(DomainError):
@@ -53,13 +54,7 @@ class KeyUnavailable(StoreError):
     """The keyring answered, and has no entry for this profile (deleted, or another user's keyring)."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "La clé de chiffrement de ce profil est introuvable dans le trousseau du système (l'entrée a "
-            "été supprimée, ou ce n'est pas le trousseau de la session qui a créé le profil). La base n'a "
-            "pas été modifiée. Ouvrez-la avec le code de secours remis à la création du profil "
-            "(tandem recover, ou «\u00a0Code de secours…\u00a0» dans l'application)\u00a0; sans ce code, "
-            "repartez du hub (tandem reset --keep-aside, voir le README)."
-        )
+        super().__init__(keys_texts.key_missing(keys_texts.CLI))
 
 
 UNLOCK_HOW = ("déverrouillez-le (ouvrez votre session, ou l'application Trousseaux / «\u00a0Mots de passe et "
@@ -104,11 +99,7 @@ class WrongRecoveryCode(StoreError):
 
 class NoRecoveryCode(StoreError):
     def __init__(self) -> None:
-        super().__init__(
-            "Ce profil a été créé sans code de secours (version précédente de Tandem Desktop)\u00a0: il ne "
-            "peut pas être ouvert avec un code. Sans sa clé, repartez du hub (tandem reset --keep-aside, "
-            "voir le README)."
-        )
+        super().__init__(keys_texts.no_recovery_code(keys_texts.CLI))
 
 
 class CorruptDatabase(StoreError):
@@ -127,7 +118,7 @@ class CorruptDatabase(StoreError):
 def restore_advice(backup: object | None, backup_date: str = "") -> str:
     """How to get a sound database back: the latest sound backup by name, or any backup."""
     if backup is None:
-        return "Restaurez une sauvegarde (tandem restore FICHIER)."
+        return keys_texts.restore_any(keys_texts.CLI)
     when = f" du {backup_date}" if backup_date else ""
     return (f"Dernière sauvegarde saine{when}\u00a0: {backup}. Pour la restaurer\u00a0: "
             f"tandem restore \"{backup}\" (la base actuelle est conservée dans backups/).")

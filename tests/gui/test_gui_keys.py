@@ -100,12 +100,12 @@ def test_creating_with_a_locked_keyring_offers_the_passphrase_dialog(qtbot, qapp
 
     def type_passphrase(dialog: PassphraseDialog) -> None:
         typist(dialog.passphrase, "12345678")
-        assert "très faible" in dialog.strength.text()  # the live hint
+        assert "très faible" in dialog.message.text()  # the live hint
         dialog.confirm.setText("12345678")
         click(qtbot, dialog.ok_button)
-        messages.append(dialog.error.text())
+        messages.append(dialog.message.text())
         dialog.passphrase.setText(PASSPHRASE)
-        assert "bonne" in dialog.strength.text()
+        assert "bonne" in dialog.message.text()
         dialog.confirm.setText(PASSPHRASE)
         click(qtbot, dialog.ok_button)
 

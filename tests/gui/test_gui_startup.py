@@ -101,8 +101,8 @@ def test_unlock_dialog_wrong_then_right_passphrase(qtbot, settings, runner, typi
     assert not dialog.confirm.isVisible(), "unlocking asks once"
     typist(dialog.passphrase, "mauvaise phrase")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=5000)
-    assert dialog.error.text() == str(WrongKey("passphrase"))
+    qtbot.waitUntil(lambda: dialog.message.isVisible(), timeout=5000)
+    assert dialog.message.text() == str(WrongKey("passphrase"))
     assert dialog.isVisible() and dialog.profile is None
     assert digest(settings.database_path) == before
 
@@ -122,11 +122,11 @@ def test_create_dialog_checks_length_and_confirmation(qtbot, settings, runner, t
     typist(dialog.passphrase, "court")
     typist(dialog.confirm, "court")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert dialog.error.text() == MSG_TOO_SHORT
+    assert dialog.message.text() == MSG_TOO_SHORT
     dialog.passphrase.setText("une longue phrase")
     dialog.confirm.setText("une longue frase")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert dialog.error.text() == MSG_MISMATCH
+    assert dialog.message.text() == MSG_MISMATCH
     assert not settings.profile_path.exists()
 
     dialog.confirm.setText("une longue phrase")
