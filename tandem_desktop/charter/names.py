@@ -62,6 +62,18 @@ def display_name(name: x509.Name) -> str:
     return _first(name, NameOID.COMMON_NAME) or name.rfc4514_string()
 
 
+HUB_CA_PREFIX = "Tandem hub CA "  # the CN hub/ca.py gives its CA (kept as is in the certificates)
+
+
+def issuer_name(name: x509.Name) -> str:
+    """Who issued a certificate, in French: « Tandem hub CA 47460405 » reads « Autorité du hub Tandem
+    47460405 » (only the display changes; any other issuer is shown as its certificate names it)."""
+    shown = display_name(name)
+    if shown.startswith(HUB_CA_PREFIX):
+        return f"Autorité du hub Tandem {shown[len(HUB_CA_PREFIX):]}".rstrip()
+    return shown
+
+
 def is_self_signed(cert: x509.Certificate) -> bool:
     """Issued by its own key, not merely carrying the same name as its issuer."""
     if cert.subject != cert.issuer:
@@ -78,7 +90,7 @@ def certificate_names(cert: x509.Certificate) -> CertificateNames:
         common_name=display_name(cert.subject),
         organization=_first(cert.subject, NameOID.ORGANIZATION_NAME),
         unit=_first(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
-        issuer=display_name(cert.issuer),
+        issuer=issuer_name(cert.issuer),
         self_signed=is_self_signed(cert),
     )
 

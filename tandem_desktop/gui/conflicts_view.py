@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 from ..domain.fields import FieldType
 from ..domain.kinds import KINDS
 from ..store.repository import Store
-from .display import NBSP, display_value, ref_label, short_header
+from ..texts.records import value_with_unit
+from .display import NBSP, ref_label, short_header
 from .sync_controller import SyncController
 from .sync_texts import moment_text, plural
 from .widgets import row_table
@@ -52,15 +53,15 @@ def value_text(store: Store | None, kind: str, field: str, value: Any) -> str:
     if value is None or value == "" or value == []:
         return EMPTY
     if isinstance(value, dict):  # several edited fields (an edit against a delete)
-        return " ; ".join(f"{field_label(kind, name)}{NBSP}: {value_text(store, kind, name, v)}"
-                          for name, v in value.items())
+        return f"{NBSP}; ".join(f"{field_label(kind, name)}{NBSP}: {value_text(store, kind, name, v)}"
+                                for name, v in value.items())
     spec = KINDS[kind].by_name.get(field) if kind in KINDS else None
     if spec is None:
         return str(value)
     if spec.type is FieldType.REF and spec.ref:
         return ref_label(store, spec.ref, str(value)) if store is not None else str(value)
     try:
-        return display_value(spec, {field: value}) or EMPTY
+        return value_with_unit(spec, value) or EMPTY  # « 15 km »: the field's short label drops its unit
     except (TypeError, ValueError, AttributeError):
         return str(value)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import html
 import secrets
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from ..services.keys import CODE_ADVICE
-from ..texts import keys as keys_texts
 from ..store import recovery
 from ..store.errors import (
     KeyringUnreachable,
@@ -40,6 +39,7 @@ from ..store.errors import (
     WrongRecoveryCode,
 )
 from ..store.profile import Profile
+from ..texts import keys as keys_texts
 from .display import NBSP
 from .fitting import ERROR_STYLE, adopt, keep_fitted, say
 from .tasks import TaskRunner

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
-    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -22,6 +21,7 @@ from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
 from .section import SectionView
+from .status_message import StatusMessage
 from .sync_controller import SyncController
 from .sync_ui import SyncUi
 from .tasks import TaskRunner
@@ -75,10 +75,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.status_message = QLabel(self)
-        self.status_message.setObjectName("status_message")
-        # A long message gives way (cut at the right) to the permanent sync and count parts.
-        self.status_message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # A long message gives way (cut with « … », whole in its tooltip) to the sync and count parts.
+        self.status_message = StatusMessage(self)
         self.status_count = QLabel(self)
         self.status_count.setObjectName("status_count")
         self.statusBar().addWidget(self.status_message, 1)
@@ -193,9 +191,8 @@ class MainWindow(QMainWindow):
         if origin is not self.batch:
             self.batch.mark_stale()
 
-    def show_message(self, text: str) -> None:
-        self.status_message.setText(text)
-        self.status_message.setToolTip(text)
+    def show_message(self, text: str, detail: str = "") -> None:
+        self.status_message.show_text(text, detail)
 
     # -- shortcut targets ---------------------------------------------------------------------
 

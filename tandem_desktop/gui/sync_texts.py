@@ -19,13 +19,16 @@ PHASES = {
 
 
 # What the status bar says of a sync that failed for a reason other than the network (by error class
-# name, as gui/sync_service.classify does): never a green « En ligne » while every sync fails.
-FAILURE_LABELS = {
-    "TokenLocked": "Trousseau verrouillé",
-    "TokenUnreachable": "Trousseau injoignable",
-    "TokenMissing": "Jeton du poste introuvable",
-    "AuthenticationFailed": "Refusé par le hub",
+# name, as gui/sync_service.classify does): never a green « En ligne » while every sync fails. Each
+# has its short state and what to do, said first so a narrow status bar still shows it.
+FAILURES = {
+    "TokenLocked": ("Trousseau verrouillé", "déverrouillez-le (ouvrez votre session, ou l’application Trousseaux)"
+                    f"{NBSP}; la synchronisation reprendra d’elle-même"),
+    "TokenUnreachable": ("Trousseau injoignable", "ouvrez une session graphique normale, puis réessayez"),
+    "TokenMissing": ("Jeton du poste introuvable", "reliez ce poste au hub (Fichier › Connexion au hub…)"),
+    "AuthenticationFailed": ("Refusé par le hub", "reliez ce poste de nouveau (Fichier › Connexion au hub…)"),
 }
+FAILURE_LABELS = {name: label for name, (label, _advice) in FAILURES.items()}
 MSG_SYNC_FAILING = "Synchronisation en échec"
 
 
@@ -35,6 +38,29 @@ def failure_label(exc: BaseException) -> str:
         if cls.__name__ in FAILURE_LABELS:
             return FAILURE_LABELS[cls.__name__]
     return MSG_SYNC_FAILING
+
+
+def failure_summary(label: str, message: str) -> tuple[str, str]:
+    """(status bar text, detail) of a failed sync: « Trousseau verrouillé : déverrouillez-le… » first,
+    the whole explanation as the detail; a failure without advice is its message."""
+    advice = next((advice for known, advice in FAILURES.values() if known == label), "")
+    return (f"{label}{NBSP}: {advice}.", message) if advice else (message, "")
+
+
+def report_text(report: Any) -> str:
+    """« 1 modification refusée par le hub (voir « Conflits »). Synchronisation terminée : 0 modification
+    envoyée, 2 mises à jour reçues. »: what needs the counsellor first, then the counts."""
+    problems = []
+    if report.refused:
+        problems.append(plural(report.refused, "modification refusée par le hub", "modifications refusées par le hub"))
+    if report.conflicts_new:
+        problems.append(plural(report.conflicts_new, "nouveau conflit", "nouveaux conflits"))
+    counts = (f"{plural(report.pushed, 'modification envoyée', 'modifications envoyées')}, "
+              f"{plural(report.pulled, 'mise à jour reçue', 'mises à jour reçues')}")
+    done = f"Synchronisation terminée{NBSP}: {counts}."
+    if not problems:
+        return done
+    return f"{', '.join(problems)} (voir «{NBSP}Conflits{NBSP}»). {done}"
 
 
 def pending_text(n: int) -> str:

@@ -17,9 +17,10 @@ from .enroll_dialog import EnrollDialog
 from .overbooking import OverbookingMarker
 from .revoked import ReadOnlyGuard, RevokedDialog, confirm_wipe, warn_update
 from .section import SectionView
+from .status_message import StatusMessage
 from .sync_controller import USER_REASONS, SyncController
 from .sync_status import SyncStatusWidget
-from .sync_texts import plural
+from .sync_texts import failure_summary, report_text
 
 
 class SyncHost(Protocol):
@@ -35,27 +36,17 @@ class SyncHost(Protocol):
     save_action: QAction
     sections: dict[str, SectionView]
     pages: list[QWidget]
+    status_message: StatusMessage
 
     def statusBar(self) -> QStatusBar: ...
     def addAction(self, action: QAction) -> None: ...
     def close(self) -> bool: ...
-    def show_message(self, text: str) -> None: ...
+    def show_message(self, text: str, detail: str = "") -> None: ...
     def update_count(self, text: str) -> None: ...
     def add_page(self, name: str, label: str, page: QWidget, shortcut: str) -> QAction: ...
     def show_page(self, page: QWidget) -> None: ...
 
 SYNC_SHORTCUT = "Ctrl+Shift+S"  # « Ctrl+Maj+S » in the French menus
-
-
-def report_text(report: SyncReport) -> str:
-    """« Synchronisation terminée : 3 modifications envoyées, 5 mises à jour reçues, 1 nouveau conflit. »"""
-    parts = [plural(report.pushed, "modification envoyée", "modifications envoyées"),
-             plural(report.pulled, "mise à jour reçue", "mises à jour reçues")]
-    if report.conflicts_new:
-        parts.append(plural(report.conflicts_new, "nouveau conflit", "nouveaux conflits"))
-    if report.refused:
-        parts.append(plural(report.refused, "refusée", "refusées"))
-    return f"Synchronisation terminée{NBSP}: {', '.join(parts)}."
 
 
 class SyncUi(QObject):
@@ -67,6 +58,7 @@ class SyncUi(QObject):
         self.controller = controller
         self.read_only: ReadOnlyGuard | None = None
         self.enroll_dialog: EnrollDialog | None = None
+        self.failure_shown = ""  # the failure the status bar tells, until a sync succeeds
 
         self.status = SyncStatusWidget(controller, window)
         window.statusBar().insertPermanentWidget(1, self.status)  # after the message, before the count
@@ -150,13 +142,19 @@ class SyncUi(QObject):
                 section.refresh()
 
     def _synced(self, report: SyncReport) -> None:
+        """A sync that worked, asked for or automatic, ends the failure the bar still told."""
         told = self.controller.reason in USER_REASONS
         if told or report.conflicts_new or report.refused:
             self.window.show_message(report_text(report))
+        else:
+            self.window.status_message.clear_if(self.failure_shown)
+        self.failure_shown = ""
 
     def _failed(self, message: str) -> None:
         if message and (self.controller.reason in USER_REASONS or not self.controller.is_enrolled):
-            self.window.show_message(message)
+            text, detail = failure_summary(self.controller.failing, message)
+            self.window.show_message(text, detail)
+            self.failure_shown = text
 
     def on_revoked(self) -> None:
         """Tell the counsellor; wipe (asked twice) and close, or keep a read-only copy for now."""

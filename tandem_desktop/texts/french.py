@@ -46,15 +46,15 @@ def short_date(iso: str | None) -> str:
 
 
 def long_date(value: date) -> str:
-    """« 1er mars 2027 », « 26 novembre 2026 »: the form a French document uses."""
+    """« 1er mars 2027 », « 26 novembre 2026 »: the form a French document uses (the one place for it)."""
     day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def long_datetime(moment: datetime) -> str:
-    """« 26 novembre 2026 à 14 h 05 » in the computer's time zone."""
+    """« 1er décembre 2026 à 14 h 05 » in the computer's time zone."""
     local = moment.astimezone()
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
+    return f"{long_date(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
 
 
 def months(n: int) -> str:

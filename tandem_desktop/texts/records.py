@@ -12,7 +12,7 @@ from typing import Any
 
 from ..domain.fields import FieldSpec, FieldType
 from ..domain.kinds import KINDS
-from .french import number, short_date
+from .french import NBSP, number, short_date
 
 TITLE_SEPARATOR = " – "  # between the records a title names: « mentoré·e – mentor »
 
@@ -38,6 +38,22 @@ def display_value(field: FieldSpec, value: Any, ref_title: RefTitle | None = Non
         case FieldType.INT:
             return number(value) if isinstance(value, int) else str(value)
     return str(value)
+
+
+UNITS = ("km",)  # a label's last bracket that is a unit (« Déplacement accepté (km) »), not an explanation
+
+
+def unit(field: FieldSpec) -> str:
+    """The unit a field's label names in its last bracket, or ''."""
+    head, _, tail = field.label.rpartition(" (")
+    inner = tail[:-1] if head and tail.endswith(")") else ""
+    return inner if inner in UNITS else ""
+
+
+def value_with_unit(field: FieldSpec, value: Any, ref_title: RefTitle | None = None) -> str:
+    """« 15 km » where a column header already names the unit but a sentence does not."""
+    text = display_value(field, value, ref_title)
+    return f"{text}{NBSP}{unit(field)}" if text and unit(field) else text
 
 
 def tandem_title(mentee: str, mentor: str) -> str:
