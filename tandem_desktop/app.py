@@ -88,14 +88,16 @@ def restore_backup(settings: Settings, backup: object) -> bool:
 
 
 def _offer_restore(error: CorruptDatabase, settings: Settings) -> bool:
-    """A damaged database refused at open: offer its latest sound backup; True once it is restored."""
-    if error.backup is None:
-        return False
+    """A damaged database refused at open: offer its latest sound backup, or one chosen by hand
+    (checked by the restore before it replaces anything); True once it is restored."""
     when = f" du {error.backup_date}" if error.backup_date else ""
     message = (f"Le fichier de données {error.path} est endommagé ou n'est pas une base Tandem. Il n'a pas été "
-               f"modifié.\n\nDernière sauvegarde saine{when}. La restaurer\u00a0? La base endommagée sera "
-               "conservée dans le dossier backups/ du profil.")
-    return ask_restore_at_start(message, error.backup) and restore_backup(settings, error.backup)
+               "modifié.")
+    if error.backup is not None:
+        message += (f"\n\nDernière sauvegarde saine{when}. La restaurer\u00a0? La base endommagée sera "
+                    "conservée dans le dossier backups/ du profil.")
+    backup = ask_restore_at_start(message, error.backup, settings.backups_dir)
+    return backup is not None and restore_backup(settings, backup)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,7 +119,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner.shutdown()
             if _offer_restore(exc, settings):
                 continue
-            report_fatal(str(exc))
             return 1
         except StoreError as exc:
             report_fatal(str(exc))

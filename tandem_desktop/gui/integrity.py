@@ -15,16 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QPushButton, QWidget
 
 from ..domain.errors import DomainError
 from ..services.backup import automatic_backup
 from ..services.check import CheckReport, check_open_profile
 from ..store.profile import Profile
+from ..texts import keys as keys_texts
 from .display import NBSP
 from .tasks import TaskRunner
 
 TITLE = "Base endommagée"
+CHOOSE = "Choisir une sauvegarde…"
+BACKUP_FILTER = "Sauvegardes Tandem (*.db);;Tous les fichiers (*)"
 
 
 def _reason(error: BaseException) -> str:
@@ -41,11 +44,23 @@ def damage_text(report: CheckReport) -> str:
             "le dossier backups/ du profil). Ce qui a été saisi depuis cette date est perdu, sauf ce qui a "
             "déjà été envoyé au hub, qui reviendra à la prochaine synchronisation.")
     else:
-        lines.append(
-            "Aucune sauvegarde saine dans le dossier backups/ du profil. Si vous en avez une ailleurs, "
-            f"restaurez-la (tandem restore FICHIER){NBSP}; si ce poste est relié au hub, ses données "
-            "peuvent être reprises du hub.")
+        lines.append(no_backup_text(report.database.parent / "backups"))
     return "\n\n".join(lines)
+
+
+def no_backup_text(backups_dir: object) -> str:
+    """No sound backup in the profile's folder: where one may be, and the button that restores it."""
+    return (f"Aucune sauvegarde saine dans le dossier backups/ du profil. Si vous en avez une ailleurs, "
+            f"choisissez-la ({keys_texts.GUI.restore}){NBSP}: elle est vérifiée avant de remplacer la base. "
+            f"{keys_texts.where_backups_are(backups_dir)} Si ce poste est relié au hub, ses données peuvent "
+            "aussi être reprises du hub.")
+
+
+def choose_backup(parent: QWidget | None, backups_dir: Path) -> Path | None:
+    """The file picker, opened where the app's backups are; None if cancelled."""
+    start = backups_dir if backups_dir.is_dir() else backups_dir.parent
+    name, _ = QFileDialog.getOpenFileName(parent, "Choisir une sauvegarde à restaurer", str(start), BACKUP_FILTER)
+    return Path(name) if name else None
 
 
 class IntegrityWatch(QObject):
@@ -95,9 +110,17 @@ class IntegrityWatch(QObject):
             backup = report.backup.path
             self.restore_button.clicked.connect(lambda: self.restore_requested.emit(backup))
         else:
-            box.addButton(QMessageBox.StandardButton.Ok)
+            self.restore_button = box.addButton(CHOOSE, QMessageBox.ButtonRole.AcceptRole)
+            box.addButton("Plus tard", QMessageBox.ButtonRole.RejectRole)
+            self.restore_button.clicked.connect(self._choose)
         self.box = box
         box.open()  # not modal to the app: the counsellor may still read and copy what is there
+
+
+    def _choose(self) -> None:
+        chosen = choose_backup(self.window, self.profile.settings.backups_dir)
+        if chosen is not None:
+            self.restore_requested.emit(chosen)  # the restore checks it before it replaces anything
 
 
 def run_with_progress(work: Callable[[], Any], label: str, parent: QWidget | None = None) -> Any:
@@ -122,12 +145,21 @@ def run_with_progress(work: Callable[[], Any], label: str, parent: QWidget | Non
     return outcome.get("result")
 
 
-def ask_restore_at_start(message: str, backup: Path) -> bool:
-    """The profile did not open because its database is damaged: offer the latest sound backup."""
+def ask_restore_at_start(message: str, backup: Path | None, backups_dir: Path) -> Path | None:
+    """The profile did not open because its database is damaged: offer the latest sound backup, or
+    (none found) a backup chosen by hand; the backup to restore, or None to quit."""
     box = QMessageBox(QMessageBox.Icon.Warning, TITLE, message, QMessageBox.StandardButton.NoButton)
     box.setObjectName("damage_box")
-    restore = box.addButton("Restaurer cette sauvegarde", QMessageBox.ButtonRole.AcceptRole)
+    restore = box.addButton("Restaurer cette sauvegarde", QMessageBox.ButtonRole.AcceptRole) if backup else None
+    choose = box.addButton(CHOOSE, QMessageBox.ButtonRole.ActionRole)
     box.addButton("Quitter", QMessageBox.ButtonRole.RejectRole)
-    box.setInformativeText(f"Sauvegarde proposée{NBSP}: {backup}")
+    if backup is not None:
+        box.setInformativeText(f"Sauvegarde proposée{NBSP}: {backup}")
+    else:
+        box.setInformativeText(no_backup_text(backups_dir))
     box.exec()
-    return box.clickedButton() is restore
+    if restore is not None and box.clickedButton() is restore:
+        return backup
+    if box.clickedButton() is choose:
+        return choose_backup(None, backups_dir)
+    return None

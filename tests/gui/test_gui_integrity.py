@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 from tandem_desktop import app
 from tandem_desktop.gui.main_window import MainWindow
@@ -63,7 +63,8 @@ def test_damage_found_after_opening_offers_the_latest_backup(qtbot, profile, win
     assert not list(profile.settings.backups_dir.glob("auto-*.db"))  # never a backup of a damaged base
 
 
-def test_damage_without_any_backup_says_where_else_to_look(qtbot, profile, window, runner) -> None:  # type: ignore[no-untyped-def]
+def test_damage_without_any_backup_says_where_else_to_look(qtbot, profile, window, runner,  # type: ignore[no-untyped-def]
+                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tandem_desktop.gui.integrity import IntegrityWatch
 
     profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
@@ -71,7 +72,22 @@ def test_damage_without_any_backup_says_where_else_to_look(qtbot, profile, windo
     watch = IntegrityWatch(profile, runner, window)
     watch.start()
     qtbot.waitUntil(lambda: watch.box is not None and watch.box.isVisible(), timeout=10_000)
-    assert "Aucune sauvegarde saine" in watch.box.text() and watch.restore_button is None
+    text = watch.box.text()
+    assert "Aucune sauvegarde saine" in text and "tandem restore" not in text, "the window names its buttons"
+    assert str(profile.settings.backups_dir) in text and "Choisir une sauvegarde…" in text
+    assert watch.restore_button is not None and watch.restore_button.text() == "Choisir une sauvegarde…"
+    elsewhere = profile.settings.data_dir.parent / "cle-usb" / "sauvegarde.db"
+    asked: list[str] = []
+
+    def pick(parent, caption, folder, filters):  # type: ignore[no-untyped-def]
+        asked.append(folder)
+        return str(elsewhere), filters
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(pick))
+    with qtbot.waitSignal(watch.restore_requested, timeout=5000) as signal:
+        qtbot.mouseClick(watch.restore_button, Qt.MouseButton.LeftButton)
+    assert signal.args == [elsewhere], "the chosen file goes the usual restore way (checked there)"
+    assert asked and Path(asked[0]) in (profile.settings.backups_dir, profile.settings.data_dir)
 
 
 def test_a_sound_database_gets_its_daily_backup(qtbot, profile, window, runner) -> None:  # type: ignore[no-untyped-def]
@@ -197,5 +213,30 @@ def test_app_quits_when_the_counsellor_declines_the_restore(qapp, settings, prof
         assert _run_app(settings, _later(200, _click("Quitter"))) == 1
     finally:
         QMessageBox.critical = original  # type: ignore[method-assign]
-    assert len(shown) == 1 and "endommagé" in shown[0] and "sauvegarde-lundi.db" in shown[0]
+    assert shown == [], "the box said it all: no second box with the command line's advice"
     assert settings.database_path.read_bytes() == before
+
+
+def test_app_restores_a_backup_chosen_by_hand_when_none_is_in_the_profile(qapp, settings, profile, app_env,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch, tmp_path) -> None:
+    profile.store.create_many("mentor", [{"first_name": f"P{i}", "last_name": "Durand", "notes": "x" * 300}
+                                         for i in range(40)])
+    elsewhere = backup_service.backup_profile(profile, tmp_path / "cle-usb.db")  # not in backups/
+    profile.close()
+    damage_page(settings.database_path)
+    texts: list[str] = []
+
+    def read_box() -> bool:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QMessageBox) and widget.isVisible() and widget.objectName() == "damage_box":
+                texts.append(widget.text() + "\n" + widget.informativeText())
+                return True
+        return False
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a: (str(elsewhere), "")))
+    seen: list[int] = []
+    timers = (_later(150, read_box), _later(300, _click("Choisir une sauvegarde…")), _later(600, _close_window(seen)))
+    assert _run_app(settings, *timers) == 0
+    assert seen == [40], "the window opened on the chosen backup"
+    assert texts and "tandem restore" not in texts[0] and str(settings.backups_dir) in texts[0]
+    assert check_profile(settings).ok

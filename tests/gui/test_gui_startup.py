@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from tandem_desktop import app
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.gui.passphrase import MSG_MISMATCH, MSG_TOO_SHORT, PassphraseDialog
-from tandem_desktop.store.errors import CorruptDatabase, ProfileLocked, WrongKey
+from tandem_desktop.store.errors import ProfileLocked, WrongKey
 from tandem_desktop.store.profile import init_profile, open_profile, read_meta
 
 pytestmark = pytest.mark.gui
@@ -50,9 +50,26 @@ def test_a_corrupt_database_exits_non_zero_and_is_left_as_it_was(qapp, settings,
     before = digest(settings.database_path)
     secret = tmp_path / "phrase.txt"
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
-    assert app.main(["--data-dir", str(settings.data_dir), "--passphrase-file", str(secret)]) == 1
-    assert len(critical) == 1 and "endommagé" in critical[0]
-    assert critical == [str(CorruptDatabase(settings.database_path))]
+    seen: list[tuple[str, list[str]]] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.objectName() == "damage_box":
+            timer.stop()
+            seen.append((box.text() + "\n" + box.informativeText(), [b.text() for b in box.buttons()]))
+            next(b for b in box.buttons() if b.text() == "Quitter").click()
+
+    timer = QTimer()
+    timer.timeout.connect(answer)
+    timer.start(50)
+    try:
+        assert app.main(["--data-dir", str(settings.data_dir), "--passphrase-file", str(secret)]) == 1
+    finally:
+        timer.stop()
+    [(text, buttons)] = seen
+    assert "endommagé" in text and "tandem restore" not in text and str(settings.backups_dir) in text
+    assert "Choisir une sauvegarde…" in buttons and "Restaurer cette sauvegarde" not in buttons
+    assert critical == [], "quitting after reading the box: no second box"
     assert digest(settings.database_path) == before
 
 
