@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,12 @@ def norm(text: Any) -> str:
     """Case-, accent- and space-insensitive form of a free-text value ("CMA CGM " == "cma cgm")."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    return _norm(str(text))
+
+
+@lru_cache(maxsize=65536)  # skills, languages, slots and employers repeat across thousands of records
+def _norm(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
