@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
+from ..matching.propose import summary
 from ..services.matching import MatchingService
 from ..settings import Settings
 from ..store.files import write_private
@@ -99,11 +100,13 @@ def _propose(args: argparse.Namespace, service: MatchingService) -> int:
     if args.json:
         print_json(document)
         return EXIT_OK
+    if proposal.notice:  # nobody waiting, no mentor at all, or none with a free place
+        print(proposal.notice)
+        return EXIT_OK
     rows = [["score", "mentoré·e", "mentor"]] + [[f"{p.score:.1f}".replace(".", ","), p.mentee_name, p.mentor_name]
                                                  for p in proposal.pairs]
     print(table(rows) if proposal.pairs else "Aucune paire proposée.")
-    print(f"{len(proposal.pairs)} paires, total {proposal.total:.1f}, {len(proposal.unmatched)} sans mentor."
-          .replace(".", ",", 1))
+    print(summary(proposal.pairs, len(proposal.unmatched)) + ".")
     for u in proposal.unmatched[:20]:
         print(f"  {u.mentee_name}{NBSP}: {u.reason}")
     return EXIT_OK

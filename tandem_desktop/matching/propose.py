@@ -95,7 +95,9 @@ def _no_mentor_reason(broken: np.ndarray, n_mentors: int) -> str:
     if not ranked:
         return "Aucun mentor disponible"
     top = ", ".join(f"{c.label.lower()} ({plural(n, 'mentor')})" for n, c in ranked)
-    return f"Aucun des {plural(n_mentors, 'mentor')} n’est possible{NBSP}: {top}"
+    who = (f"Aucun des {plural(n_mentors, 'mentor')} n’est possible" if n_mentors > 1
+           else "Le seul mentor n’est pas possible")
+    return f"{who}{NBSP}: {top}"
 
 
 def _left_reason(best: int, min_milli: int) -> tuple[str, str]:
