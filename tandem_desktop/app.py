@@ -23,22 +23,15 @@ from .services.backup import restore_profile
 from .settings import Settings, default_data_dir, load_settings
 from .store.errors import CorruptDatabase, StoreError
 from .store.profile import Profile
+from .texts.arguments import FrenchArgumentParser
 
 APP_TITLE = "Tandem Desktop"
 
 
-class _FrenchHelp(argparse.HelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        super().add_usage(usage, actions, groups, prefix="Utilisation\u00a0: ")
-
-
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
     """Our options; anything else (e.g. Qt's -platform) is left for QApplication."""
-    parser = argparse.ArgumentParser(
-        prog="tandem-desktop", description="Tandem Desktop\u00a0: les fiches des mentors, mentorés et tandems.",
-        formatter_class=_FrenchHelp, add_help=False,
-    )
-    parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    parser = FrenchArgumentParser(
+        prog="tandem-desktop", description="Tandem Desktop\u00a0: les fiches des mentors, mentorés et tandems.")
     parser.add_argument("--data-dir", metavar="DOSSIER",
                         help="dossier du profil (par défaut celui de l'utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
     parser.add_argument("--passphrase-file", metavar="FICHIER",

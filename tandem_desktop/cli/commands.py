@@ -19,11 +19,11 @@ from ..services.tandems import move_tandem, propose_tandem
 from ..settings import Settings
 from ..store.profile import open_profile, profile_exists
 from ..store.queries import ListQuery
+from ..texts.arguments import FrenchArgumentParser
 from . import charter, keys, match, sync
 from .common import (
     EXIT_OK,
     EXIT_REFUSED,
-    EXIT_USAGE,
     NBSP,
     create_profile,
     opened,
@@ -32,40 +32,9 @@ from .common import (
 )
 from .output import print_json, table
 
-# argparse speaks English; the few messages a user may meet are given in French.
-_ARGPARSE_FR = (
-    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
-    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
-    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)",
-     r"argument \1 : choix invalide \2 (possibles : \3)"),
-    (r"argument (.*?): invalid (?:int|_count) value: (.*)", r"argument \1 : nombre entier attendu, pas \2"),
-    (r"argument (.*?): expected one argument", r"argument \1 : une valeur est attendue"),
-    (r"argument (.*?): (.*)", r"argument \1 : \2"),
-)
 
-
-def _french(message: str) -> str:
-    for pattern, replacement in _ARGPARSE_FR:
-        if re.fullmatch(pattern, message):
-            return re.sub(pattern, replacement, message).replace(" :", f"{NBSP}:")
-    return message
-
-
-class _Formatter(argparse.HelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        super().add_usage(usage, actions, groups, f"utilisation{NBSP}: " if prefix is None else prefix)
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, formatter_class=_Formatter, add_help=False, **kwargs)
-        self._positionals.title = f"arguments{NBSP}"  # argparse adds the colon
-        self._optionals.title = f"options{NBSP}"
-        self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}{NBSP}: erreur{NBSP}: {_french(message)}\n")
+class _Parser(FrenchArgumentParser):
+    """`tandem`'s parser: argparse's words in French (texts/arguments.py)."""
 
 
 def _kind(text: str) -> str:

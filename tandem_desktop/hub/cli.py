@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..texts.arguments import FrenchArgumentParser
 from . import admin, secret_key
 from .config import HubOptions, TLSFiles
 from .errors import AdminError
@@ -32,10 +33,10 @@ def default_db_url() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = FrenchArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
                         help=f"base du hub (postgresql+psycopg://… ou sqlite:///chemin){NBSP}; sinon ${ENV_DB}")
-    parser = argparse.ArgumentParser(prog="tandem-hub", parents=[common],
+    parser = FrenchArgumentParser(prog="tandem-hub", parents=[common],
                                      description="Hub central de Tandem Desktop.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
@@ -66,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     structure_add = structure_cmds.add_parser("add", parents=[common], help="ajouter une structure (affiche son id)")
     structure_add.add_argument("name", metavar="NOM")
     structure_list = structure_cmds.add_parser("list", parents=[common], help="lister les structures")
-    structure_list.add_argument("--json", action="store_true")
+    structure_list.add_argument("--json", action="store_true", help="sortie JSON")
 
     counsellor = commands.add_parser("counsellor", parents=[common], help="conseillers")
     counsellor_cmds = counsellor.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -77,14 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     counsellor_add.add_argument("name", metavar="NOM")
     counsellor_add.add_argument("email", metavar="EMAIL")
     counsellor_list = counsellor_cmds.add_parser("list", parents=[common], help="lister les conseillers")
-    counsellor_list.add_argument("--json", action="store_true")
+    counsellor_list.add_argument("--json", action="store_true", help="sortie JSON")
 
     code = commands.add_parser("enroll-code", parents=[common], help="code d'enrôlement à usage unique")
     code.add_argument("--counsellor", required=True, metavar="COUNSELLOR_ID")
     code.add_argument("--hours", type=float, default=72, help="validité en heures (défaut 72)")
 
     devices = commands.add_parser("devices", parents=[common], help="lister les appareils inscrits")
-    devices.add_argument("--json", action="store_true")
+    devices.add_argument("--json", action="store_true", help="sortie JSON")
 
     revoke = commands.add_parser("revoke", parents=[common], help="révoquer un appareil")
     revoke.add_argument("device_id", metavar="DEVICE_ID")
@@ -185,7 +186,10 @@ def _run(args: argparse.Namespace, db_url: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already explained (in French)
+        return exc.code if isinstance(exc.code, int) else 2
     db_url = getattr(args, "db", None) or os.environ.get(ENV_DB) or default_db_url()
     try:
         _run(args, db_url)
