@@ -28,7 +28,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub = command("enroll", "relier ce poste au hub avec un code d'enrôlement")
     sub.add_argument("--hub", required=True, metavar="URL", help="adresse du hub, par exemple https://hub.exemple.fr")
     sub.add_argument("--code", required=True, metavar="CODE", help="code d'enrôlement à usage unique")
-    sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom de la machine)")
+    sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom du conseiller et de sa structure)")
     sub.add_argument("--insecure-http", action="store_true",
                      help=f"accepter une adresse http:// non chiffrée d'une autre machine (réseau de confiance "
                           f"seulement{NBSP}: le jeton et les fiches passent en clair)")

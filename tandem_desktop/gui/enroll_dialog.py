@@ -7,12 +7,12 @@ the device as enrolled.
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from ..store.demo import DEMO_REFUSED, is_demo
 from .display import NBSP
 from .sync_controller import SyncController
 from .sync_service import Failure, classify, failure_message
@@ -34,11 +34,7 @@ def valid_url(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def default_device_name() -> str:
-    try:
-        return socket.gethostname() or ""
-    except OSError:
-        return ""
+DEVICE_NAME_HINT = "Par défaut : votre nom et celui de votre structure"
 
 
 class EnrollDialog(QDialog):
@@ -63,7 +59,7 @@ class EnrollDialog(QDialog):
         self.close_button = child(self.ui, QPushButton, "close_button")
         self.insecure_http = child(self.ui, QCheckBox, "insecure_http")
         self.insecure_label = child(self.ui, QLabel, "insecure_label")
-        self.device_name.setText(default_device_name())
+        self.device_name.setPlaceholderText(DEVICE_NAME_HINT)  # the hub names it « counsellor – structure »
         self.hub_url.textChanged.connect(self._show_insecure_choice)
         self.hub_url.setText(controller.hub_url)
         self._show_insecure_choice()
@@ -76,6 +72,12 @@ class EnrollDialog(QDialog):
         self._show_current()
         self.setMinimumWidth(520)
         (self.code if self.hub_url.text() else self.hub_url).setFocus()
+        profile = getattr(controller, "profile", None)
+        if profile is not None and is_demo(profile.store):  # its fake records would all be pushed to the hub
+            for widget in (self.hub_url, self.code, self.device_name, self.insecure_http, self.enroll_button):
+                widget.setEnabled(False)
+            self.show_error(DEMO_REFUSED)
+            self.close_button.setFocus()
 
     def _show_current(self, info: dict[str, Any] | None = None) -> None:
         status = self.controller.status

@@ -6,13 +6,17 @@ Structures and counsellors added here also become synced records (kinds `structu
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from ..domain.errors import ValidationError
 from ..domain.ids import is_record_id, new_id
+from ..domain.kinds import STRUCTURE
+from ..domain.records import clean
 from ..domain.validation import InvalidValue, control_error, normalize_email
+from ..reference import find_place, load_reference, place_key
 from .auth import new_code, sha256_hex
 from .db import counsellors, devices, enroll_codes, make_engine, structures, upgrade, utcnow, writing
 from .errors import AdminError
@@ -58,12 +62,37 @@ def _publish(conn: Connection, last_seq: int, kind: str, record_id: str, fields:
     ledger.flush()
 
 
-def add_structure(engine: Engine, name: str) -> str:
+def structure_fields(name: str, kind: str = "autre", commune: str | None = None, postal_code: str | None = None,
+                     email: str | None = None, phone: str | None = None) -> dict[str, Any]:
+    """The structure record as devices will store it, checked by the domain's rules (the charter prints
+    its type, commune and e-mail); AdminError lists every problem, in French."""
     cleaned = _clean_name(name, "Nom de la structure", 120)
+    raw = {"name": cleaned, "type": kind, "commune": commune, "postal_code": postal_code, "email": email,
+           "phone": phone}
+    try:
+        fields = clean(STRUCTURE, {k: v for k, v in raw.items() if v is not None}, today=date.today())
+    except ValidationError as exc:
+        labels = STRUCTURE.by_name
+        raise AdminError(" ".join(f"{labels[k].label if k in labels else k}{NBSP}: {v}"
+                                  for k, v in exc.errors.items())) from None
+    if fields.get("commune") or fields.get("postal_code"):
+        place = find_place(load_reference(), fields.get("commune"), fields.get("postal_code"))
+        if place is None or (fields.get("commune") and place_key(place.name) != place_key(fields["commune"])):
+            shown = fields.get("commune") or fields.get("postal_code")
+            raise AdminError(f"Commune inconnue{NBSP}: «{NBSP}{shown}{NBSP}». Donnez une commune de la liste de "
+                             "référence (Bouches-du-Rhône et départements voisins), avec son code postal.")
+        fields["commune"] = place.name  # as the reference spells it
+        fields.setdefault("postal_code", place.postal_code)
+    return fields
+
+
+def add_structure(engine: Engine, name: str, **details: str | None) -> str:
+    """`details`: kind (a STRUCTURE_TYPES code), commune, postal_code, email, phone."""
+    fields = structure_fields(name, **details)
     structure_id = new_id()
     with writing(engine) as (conn, last_seq):
-        conn.execute(structures.insert().values(id=structure_id, name=cleaned, created_at=utcnow()))
-        _publish(conn, last_seq, "structure", structure_id, {"name": cleaned, "type": "autre"})
+        conn.execute(structures.insert().values(id=structure_id, name=fields["name"], created_at=utcnow()))
+        _publish(conn, last_seq, "structure", structure_id, fields)
     return structure_id
 
 

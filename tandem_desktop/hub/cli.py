@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..domain.kinds import STRUCTURE_TYPES
 from ..texts.arguments import FrenchArgumentParser
 from . import admin, secret_key
 from .config import HubOptions, TLSFiles
@@ -65,7 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     structure = commands.add_parser("structure", parents=[common], help="structures partenaires")
     structure_cmds = structure.add_subparsers(dest="action", required=True, metavar="ACTION")
     structure_add = structure_cmds.add_parser("add", parents=[common], help="ajouter une structure (affiche son id)")
-    structure_add.add_argument("name", metavar="NOM")
+    structure_add.add_argument("name", metavar="NOM", help="nom de la structure, tel que la charte l’imprime")
+    types = ", ".join(f"{code} ({label})" for code, label in STRUCTURE_TYPES)
+    structure_add.add_argument("--type", dest="kind", required=True, metavar="TYPE",
+                               choices=[code for code, _ in STRUCTURE_TYPES], help=f"type de structure{NBSP}: {types}")
+    structure_add.add_argument("--commune", required=True, metavar="COMMUNE",
+                               help="commune de la structure (liste de référence), imprimée sur la charte")
+    structure_add.add_argument("--postal-code", metavar="CODE", help="code postal (sinon celui de la commune)")
+    structure_add.add_argument("--email", required=True, metavar="E-MAIL",
+                               help="adresse e-mail de contact imprimée sur la charte")
+    structure_add.add_argument("--phone", metavar="TÉLÉPHONE", help="téléphone de contact (facultatif)")
     structure_list = structure_cmds.add_parser("list", parents=[common], help="lister les structures")
     structure_list.add_argument("--json", action="store_true", help="sortie JSON")
 
@@ -161,7 +171,8 @@ def _run(args: argparse.Namespace, db_url: str) -> None:
     engine = admin.connect(db_url)
     try:
         if args.command == "structure" and args.action == "add":
-            print(admin.add_structure(engine, args.name))
+            print(admin.add_structure(engine, args.name, kind=args.kind, commune=args.commune,
+                                      postal_code=args.postal_code, email=args.email, phone=args.phone))
         elif args.command == "structure":
             _show(admin.list_structures(engine), args.json, [("id", "ID"), ("name", "NOM")])
         elif args.command == "counsellor" and args.action == "add":

@@ -39,7 +39,8 @@ def hub_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def test_commands_print_ids_alone_and_manage_devices(db_url: str, engine: Engine) -> None:
-    made = hub_cli("structure", "add", "Mission locale de Marseille", "--db", db_url)
+    made = hub_cli("structure", "add", "Mission locale de Marseille", "--type", "mission_locale", "--commune",
+                   "Marseille", "--email", "accueil@ml-marseille.example", "--db", db_url)
     assert made.returncode == 0, made.stderr
     structure = made.stdout.strip()
     assert made.stdout == structure + "\n" and is_record_id(structure)
@@ -79,14 +80,16 @@ def test_errors_are_french_and_exit_non_zero(db_url: str, engine: Engine) -> Non
         (("counsellor", "add", "--structure", "0190aaaa-0000-7000-8000-000000000000", "Camille", "c@exemple.fr"),
          "Structure inconnue"),
         (("counsellor", "add", "--structure", "nimporte", "Camille", "c@exemple.fr"), "Structure inconnue"),
-        (("structure", "add", "   "), "obligatoire"),
+        (("structure", "add", "   ", "--type", "adie", "--commune", "Aubagne", "--email", "a@adie.example"),
+         "obligatoire"),
         (("enroll-code", "--counsellor", "0190aaaa-0000-7000-8000-000000000000"), "Conseiller inconnu"),
         (("revoke", "0190aaaa-0000-7000-8000-000000000000"), "Appareil inconnu"),
     ):
         done = hub_cli(*args, "--db", db_url)
         assert done.returncode != 0 and done.stdout == "", args
         assert words in done.stderr and "\u00a0:" in done.stderr, done.stderr
-    structure = hub_cli("structure", "add", "Adie", "--db", db_url).stdout.strip()
+    structure = hub_cli("structure", "add", "Adie", "--type", "adie", "--commune", "Aubagne", "--email",
+                        "contact@adie.example", "--db", db_url).stdout.strip()
     bad_email = hub_cli("counsellor", "add", "--structure", structure, "Camille", "pas-une-adresse", "--db", db_url)
     assert bad_email.returncode == 1 and "e-mail" in bad_email.stderr
 
