@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .domain.errors import DomainError
 from .gui import profile_flow
+from .gui.display_check import display_problem
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
 from .gui.sync_controller import SyncController
@@ -26,6 +27,7 @@ from .store.profile import Profile
 from .texts.arguments import FrenchArgumentParser
 
 APP_TITLE = "Tandem Desktop"
+EXIT_NO_DISPLAY = 3  # the X11 display plugin cannot load: the libraries to install were named
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -93,6 +95,9 @@ def _offer_restore(error: CorruptDatabase, settings: Settings) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if (problem := display_problem(qt_args=qt_args)) is not None:  # before Qt aborts with a misleading hint
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     app = make_application(qt_args)
     try:
         settings = load_settings(args.data_dir, args.passphrase_file, recovery_code_file=args.recovery_code_file)
