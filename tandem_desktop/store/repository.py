@@ -189,7 +189,9 @@ class Store:
         table = RECORD_TABLES[kind]
         stmt = select(table).where(table.c.deleted.is_(False), *(table.c[k] == v for k, v in equals.items()))
         with self.reading() as conn:
-            return [queries.record_from_row(spec, row) for row in conn.execute(stmt).mappings()]
+            result = conn.execute(stmt)
+            keys = list(result.keys())  # plain dicts: much cheaper than SQLAlchemy's row mappings in bulk
+            return [queries.record_from_row(spec, dict(zip(keys, row, strict=True))) for row in result]
 
     def meta_value(self, key: str) -> str | None:
         with self.reading() as conn:
