@@ -23,6 +23,7 @@ from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
 from .section import SectionView
 from .sync_controller import SyncController
+from .sync_ui import SyncUi
 from .tasks import TaskRunner
 
 SECTIONS = ("mentor", "mentee", "tandem", "structure")
@@ -61,7 +62,7 @@ class MainWindow(QMainWindow):
             section = SectionView(store, runner, kind, self.stack, matching=self.matching, records=self.records)
             section.message.connect(self.show_message)
             section.data_changed.connect(self._data_changed)
-            section.list_page.count_changed.connect(self._update_count)
+            section.list_page.count_changed.connect(self.update_count)
             self.sections[kind] = section
             self.stack.addWidget(section)
             self.pages.append(section)
@@ -84,16 +85,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_count)
         self._build_actions()
         runner.error.connect(lambda exc: self.show_message(str(exc)))
-        self.sync_ui = None
+        self.sync_ui: SyncUi | None = None
         if sync is not None:
-            from .sync_ui import SyncUi
-
             sync.setParent(self)  # its timers end with the window, on the GUI thread
             self.sync_ui = SyncUi(self, sync)
         self.batch = MatchBatchView(self.matching, runner, self.stack)
         self.batch.message.connect(self.show_message)
         self.batch.data_changed.connect(self._data_changed)
-        self.batch.count_changed.connect(self._update_count)
+        self.batch.count_changed.connect(self.update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
 
@@ -180,7 +179,7 @@ class MainWindow(QMainWindow):
             counted = page.list_page if isinstance(page, SectionView) else page
             self.status_count.setText(getattr(counted, "count_text", ""))
 
-    def _update_count(self, text: str) -> None:
+    def update_count(self, text: str) -> None:
         current = self.stack.currentWidget()
         if self.sender() in (current, getattr(current, "list_page", None)):
             self.status_count.setText(text)
