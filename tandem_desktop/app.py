@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from . import __version__
+from .diagnostics import FieldLog, field_log
 from .domain.errors import DomainError
 from .gui import profile_flow
+from .gui.diagnostics import ErrorReporter, qt_messages_logged
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
 from .gui.sync_controller import SyncController
@@ -39,6 +43,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         formatter_class=_FrenchHelp, add_help=False,
     )
     parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    parser.add_argument("--version", action="version", version=f"tandem-desktop {__version__}",
+                        help="afficher la version et quitter")
     parser.add_argument("--data-dir", metavar="DOSSIER",
                         help="dossier du profil (par défaut celui de l'utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
     parser.add_argument("--passphrase-file", metavar="FICHIER",
@@ -109,8 +115,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:  # TANDEM_KDF_LOG2N, a passphrase file that is not text…
         report_fatal(str(exc))
         return 2
+    with ExitStack() as stack:
+        diagnostics = start_diagnostics(settings, stack)
+        return _open_and_run(app, settings, diagnostics)
+
+
+def start_diagnostics(settings: Settings, stack: ExitStack) -> FieldLog:
+    """The field log, crash file and hooks (diagnostics/), Qt's messages into the log, and the
+    « erreur inattendue » dialog for what nobody handled; all undone when `stack` closes."""
+    reporter = ErrorReporter()
+    diagnostics = stack.enter_context(field_log(settings, "tandem-desktop", on_error=reporter.report))
+    reporter.log_path = diagnostics.path
+    stack.enter_context(qt_messages_logged())
+    stack.callback(reporter.deleteLater)
+    return diagnostics
+
+
+def watch_runner(runner: TaskRunner, diagnostics: FieldLog) -> TaskRunner:
+    """A background job that failed with no `on_error` is an unexpected error: logged and shown."""
+    runner.error.connect(lambda exc: diagnostics.unexpected(exc, "tâche en arrière-plan"))
+    return runner
+
+
+def _open_and_run(app: QApplication, settings: Settings, diagnostics: FieldLog) -> int:
     for _attempt in range(3):  # a restore of the latest sound backup opens the profile again
-        runner = TaskRunner()
+        runner = watch_runner(TaskRunner(), diagnostics)
         try:
             profile = open_or_create(settings, runner)
         except CorruptDatabase as exc:
@@ -126,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if profile is None:
             runner.shutdown()
             return 0
+        diagnostics.start_crash_log()  # a profile created just now has its logs/ folder from here on
         code, backup = _run_window(app, settings, profile, runner)
         if backup is None:
             return code

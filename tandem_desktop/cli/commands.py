@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..domain.kinds import KINDS, kind_spec
 from ..services import backup as backup_service
 from ..services import check as check_service
@@ -102,6 +103,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     kinds = ", ".join(KINDS)
     parser = _Parser(prog="tandem", description="Tandem Desktop en ligne de commande.")
+    parser.add_argument("--version", action="version", version=f"tandem {__version__}",
+                        help="afficher la version et quitter")
     _common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE", title=f"commandes{NBSP}", required=True,
                                      parser_class=_Parser)

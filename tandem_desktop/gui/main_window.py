@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -18,6 +20,7 @@ from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.repository import Store
+from .diagnostics import show_about
 from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
@@ -140,6 +143,11 @@ class MainWindow(QMainWindow):
             action = self._action(f"action_show_{kind}", KINDS[kind].plural, f"Ctrl+{number}",
                                   lambda _=False, k=kind: self.show_section(k))
             self.view_menu.addAction(action)
+        self.about_action = self._action("action_about", "À &propos de Tandem Desktop", "", self.about)
+        self.menuBar().addMenu("Ai&de").addAction(self.about_action)
+
+    def about(self) -> None:
+        show_about(self, Path(self.store.database_path).parent)
 
     def verify_charter(self) -> None:
         """« Vérifier une charte… »: any charter PDF, from this device or another."""
