@@ -220,3 +220,21 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         hub_cli.main(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out == f"tandem-hub {__version__}\n"
+
+
+def test_a_library_configuring_logging_does_not_silence_the_field_log(settings: Settings, profile) -> None:  # type: ignore[no-untyped-def]
+    """import-linter (and any library calling dictConfig) disables every logger that exists already."""
+    import logging.config
+
+    ours = logging.getLogger("tandem_desktop.services.records")
+    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    disabled = {lg: lg.disabled for lg in loggers}
+    try:
+        logging.config.dictConfig({"version": 1})
+        assert ours.disabled
+        with field_log(settings, "test"):
+            ours.info("created mentor 0193a1b2-7c3e-7def-8a9b-0c1d2e3f4a5b (3 fields)")
+    finally:
+        for logger, flag in disabled.items():
+            logger.disabled = flag
+    assert "created mentor 0193a1b2" in (logs_dir(settings.data_dir) / LOG_NAME).read_text(encoding="utf-8")

@@ -138,6 +138,10 @@ class FieldLog:
         quiet = {name: logging.getLogger(name).level for name in QUIET}
         for name in quiet:
             logging.getLogger(name).setLevel(logging.WARNING)
+        for name, logger in list(logging.root.manager.loggerDict.items()):
+            # A library's dictConfig (disable_existing_loggers) must not silence ours.
+            if isinstance(logger, logging.Logger) and name.split(".")[0] in ("tandem_desktop", "qt"):
+                logger.disabled = False
         hooks = (sys.excepthook, threading.excepthook)
         sys.excepthook, threading.excepthook = self._excepthook, self._thread_hook
 
