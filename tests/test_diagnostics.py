@@ -238,3 +238,27 @@ def test_a_library_configuring_logging_does_not_silence_the_field_log(settings: 
         for logger, flag in disabled.items():
             logger.disabled = flag
     assert "created mentor 0193a1b2" in (logs_dir(settings.data_dir) / LOG_NAME).read_text(encoding="utf-8")
+
+
+def test_a_hard_crash_leaves_its_dump_in_the_crash_file(settings: Settings, profile, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A segfault (in Qt or SQLCipher, say) kills the process before any Python handler runs:
+    faulthandler, kept open on logs/plantage.log, still writes where the process was."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import faulthandler, sys\n"
+        "from pathlib import Path\n"
+        "from tandem_desktop.diagnostics import field_log\n"
+        "from tandem_desktop.settings import Settings\n"
+        "def crash_here(name):\n"
+        "    faulthandler._sigsegv()\n"
+        "with field_log(Settings(Path(sys.argv[1])), 'test'):\n"
+        f"    crash_here({FIRST!r})\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(settings.data_dir)], capture_output=True,
+                          timeout=60, env={**os.environ, "PYTHONFAULTHANDLER": ""})
+    assert done.returncode != 0
+    dump = (logs_dir(settings.data_dir) / CRASH_NAME).read_text(encoding="utf-8")
+    assert "Fatal Python error: Segmentation fault" in dump and "crash_here" in dump
+    assert FIRST not in dump
