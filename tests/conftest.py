@@ -63,7 +63,7 @@ def store(profile: Profile):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for running the real `tandem` command in a subprocess on a throw-away profile."""
+    """Environment for the real `tandem` command (tests/cli_run.py, or a subprocess) on a throw-away profile."""
     env = dict(os.environ)
     env.update(
         TANDEM_DATA_DIR=str(tmp_path / "profil-cli"),
