@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tandem_desktop import cli_charter
 from tandem_desktop.charter import seal, verify
 from tandem_desktop.charter.render import PARTIES
+from tandem_desktop.cli import charter as cli_charter
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import open_profile
 

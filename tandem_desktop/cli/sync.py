@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_OK, NBSP, _opened
-from .cli_output import print_json, table
-from .services import sync as sync_service
-from .settings import Settings
-from .sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
+from ..services import sync as sync_service
+from ..settings import Settings
+from ..sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
+from .common import EXIT_OK, NBSP, opened
+from .output import print_json, table
 
 EXIT_REVOKED, EXIT_UNREACHABLE, EXIT_UPDATE = 3, 4, 5
 ENV_HUB_CA = "TANDEM_HUB_CA_FILE"
@@ -73,7 +73,7 @@ def _hub_ca(path: str | None) -> str | None:
 
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     tls_ca_pem = _hub_ca(args.hub_ca)
-    with _opened(settings) as profile:
+    with opened(settings) as profile:
         info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name,
                                    insecure_http=args.insecure_http, tls_ca_pem=tls_ca_pem)
     if args.json:
@@ -93,7 +93,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    with _opened(settings) as profile:
+    with opened(settings) as profile:
         report = sync_service.sync_now(profile)
         status = sync_service.sync_status(profile)
     if args.json:
@@ -119,14 +119,14 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
     if args.resend:
-        with _opened(settings) as profile:
+        with opened(settings) as profile:
             sent = sync_service.resend_conflict(profile, args.resend)
         if args.json:
             print_json(sent)
         else:
             print(f"Modification renvoyée au hub à la prochaine synchronisation ({len(sent)} champ(s)).")
         return EXIT_OK
-    with _opened(settings) as profile:
+    with opened(settings) as profile:
         items = sync_service.list_conflicts(profile, include_resolved=args.all)
     if args.json:
         print_json(items)
@@ -141,7 +141,7 @@ def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
-    with _opened(settings) as profile:
+    with opened(settings) as profile:
         info = sync_service.device_info(profile)
     if args.json:
         print_json(info)

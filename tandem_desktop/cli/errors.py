@@ -10,8 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import errorlog
-from .settings import Settings
+from .. import errorlog
+from ..settings import Settings
 
 EXIT_UNEXPECTED = 70  # EX_SOFTWARE (sysexits.h)
 NBSP = "\u00a0"
