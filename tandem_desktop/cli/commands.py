@@ -1,5 +1,9 @@
 """The parser of `tandem` and its record, export, backup and check commands; the other command
-groups (keys, sync, match, charter) live in modules of their own beside this one."""
+groups (keys, sync, match, charter) live in modules of their own beside this one.
+
+The services and the store (SQLAlchemy, Alembic…) are imported by the command that uses them, so
+`tandem --help` and usage errors answer at once (tests/test_imports.py holds this).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.kinds import KINDS, kind_spec
-from ..services import backup as backup_service
-from ..services import check as check_service
 from ..services import export as export_service
-from ..services.demo import generate_demo
-from ..services.tandems import move_tandem, propose_tandem
 from ..settings import Settings
-from ..store.profile import open_profile, profile_exists
-from ..store.queries import ListQuery
 from . import charter, keys, match, sync
 from .common import (
     EXIT_OK,
@@ -175,6 +173,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.demo import generate_demo
+    from ..store.profile import open_profile, profile_exists
+
     exists = profile_exists(settings)
     profile = with_prompted_passphrase(settings, open_profile) if exists else create_profile(settings)
     print_recovery_code(profile)
@@ -187,6 +188,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.tandems import propose_tandem
+
     with opened(settings) as profile:
         values = dict(args.values)
         if args.kind == "tandem":
@@ -198,6 +201,8 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.tandems import move_tandem
+
     with opened(settings) as profile:
         values = dict(args.values)
         if args.kind == "tandem" and "status" in values:
@@ -232,6 +237,8 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from ..store.queries import ListQuery
+
     spec = kind_spec(args.kind)
     query = ListQuery(search=args.search)
     with opened(settings) as profile:
@@ -261,6 +268,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     with opened(settings) as profile:
         dest = backup_service.backup_profile(profile, args.file)
     print(f"Sauvegarde chiffrée écrite{NBSP}: {dest}")
@@ -268,12 +277,16 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     kept = with_prompted_passphrase(settings, lambda s: backup_service.restore_profile(s, args.file))
     print(f"Sauvegarde restaurée. La base précédente est conservée dans {kept}.")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import check as check_service
+
     report = with_prompted_passphrase(settings, check_service.check_profile)
     if args.json:
         print_json(report.as_dict())
