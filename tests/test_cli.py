@@ -238,3 +238,39 @@ def test_smoke_console_script_help(cli_env: dict[str, str]) -> None:
         pytest.skip("the `tandem` console script is not installed (pip install -e .)")
     result = _process([found], {**cli_env, "PATH": os.environ.get("PATH", "")}, "--help")
     assert result.returncode == 0 and "utilisation\u00a0: tandem" in result.stdout, result.stderr
+
+
+def test_an_in_process_run_leaves_the_process_as_it_found_it(tmp_path: Path) -> None:
+    """What tests/cli_run.py puts back, so that no CLI test leaks into the next one."""
+    import logging
+    import threading
+
+    import keyring
+
+    from tandem_desktop.domain.errors import DomainError
+
+    from .cli_run import run_main
+    from .memory_keyring import MemoryKeyring
+
+    before = (dict(os.environ), os.getcwd(), sys.stdout, sys.excepthook, threading.excepthook,
+              list(logging.getLogger().handlers), logging.getLogger("tandem_desktop").level, keyring.get_keyring())
+    handler = logging.StreamHandler()
+
+    def untidy(argv: list[str]) -> int:
+        os.chdir(tmp_path)
+        os.environ["TANDEM_LEFT_BEHIND"] = "1"
+        logging.getLogger().addHandler(handler)
+        logging.getLogger("tandem_desktop").setLevel(logging.DEBUG)
+        sys.excepthook = threading.excepthook = print  # type: ignore[assignment]
+        keyring.set_keyring(MemoryKeyring())
+        print("sortie", argv)
+        print("erreur", file=sys.stderr)
+        raise SystemExit(3)
+
+    result = run_main(untidy, ["a"], {"TANDEM_ONLY": "1"})
+    assert (result.returncode, result.stdout, result.stderr) == (3, "sortie ['a']\n", "erreur\n")
+    after = (dict(os.environ), os.getcwd(), sys.stdout, sys.excepthook, threading.excepthook,
+             list(logging.getLogger().handlers), logging.getLogger("tandem_desktop").level, keyring.get_keyring())
+    assert after == before
+    with pytest.raises(DomainError):  # an escaping exception is the test's failure, not an exit code
+        run_main(lambda argv: (_ for _ in ()).throw(DomainError("x")), [], None)
