@@ -119,7 +119,7 @@ def test_tandems_go_through_the_tandem_use_cases(env: dict[str, str]) -> None:
     assert "Suppression impossible" in refused(env, "delete", "mentor", mentor)
     meeting = add(env, "meeting", tandem_id=tandem_id, date="21/06/2018", mode="Visio")
     assert show(env, "meeting", meeting)["date"] == "2018-06-21"
-    assert "Karim Benali – Lina Diallo" in ok(env, "show", "meeting", meeting)
+    assert "Lina Diallo – Karim Benali" in ok(env, "show", "meeting", meeting)
 
 
 def test_wrong_passphrase_is_refused_and_changes_nothing(env: dict[str, str]) -> None:

@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.kinds import KINDS, kind_spec
 from ..services import export as export_service
@@ -29,6 +29,10 @@ from .common import (
     with_prompted_passphrase,
 )
 from .output import print_json, table
+
+if TYPE_CHECKING:
+    from ..services.records import Records
+    from ..store.profile import Profile
 
 # argparse speaks English; the few messages a user may meet are given in French.
 _ARGPARSE_FR = (
@@ -160,6 +164,13 @@ def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], **{name: record.get(name) for name in kind_spec(kind).field_names}}
 
 
+def _records(profile: Profile) -> Records:
+    """Every record write of the command goes through this door, for the profile's counsellor."""
+    from ..services.records import Actor, Records
+
+    return Records(profile.store, Actor.of_store(profile.store))
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -188,30 +199,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from ..services.tandems import propose_tandem
-
     with opened(settings) as profile:
-        values = dict(args.values)
-        if args.kind == "tandem":
-            record_id = propose_tandem(profile.store, values)
-        else:
-            record_id = profile.store.create(args.kind, values)
+        record_id = _records(profile).create(args.kind, dict(args.values)).record_id
     print(record_id)
     return EXIT_OK
 
 
 def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
-    from ..services.tandems import move_tandem
-
     with opened(settings) as profile:
-        values = dict(args.values)
-        if args.kind == "tandem" and "status" in values:
-            changes = move_tandem(profile.store, args.id, values.pop("status"), **values)
-        else:
-            changes = profile.store.update(args.kind, args.id, values)
+        changes = _records(profile).update(args.kind, args.id, dict(args.values))
     spec = kind_spec(args.kind)
-    if changes:
-        print(f"Fiche modifiée{NBSP}: {', '.join(spec.by_name[n].label for n in changes)}.")
+    if changes.fields:
+        print(f"Fiche modifiée{NBSP}: {', '.join(spec.by_name[n].label for n in changes.fields)}.")
     else:
         print("Aucun changement.")
     return EXIT_OK
@@ -231,7 +230,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as profile:
-        profile.store.delete(args.kind, args.id)
+        _records(profile).delete(args.kind, args.id)
     print(f"Fiche «{NBSP}{kind_spec(args.kind).label}{NBSP}» supprimée.")
     return EXIT_OK
 

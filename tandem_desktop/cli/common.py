@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..settings import Settings
 from ..store.errors import KeyringUnreachable, LockedKeyring, PassphraseRequired, StoreError, WeakPassphrase
+from ..texts.french import NBSP
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, keyring, cryptography) is imported when a profile is opened
     from ..store.profile import Profile
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-NBSP = "\u00a0"
 
 
 def interactive() -> bool:

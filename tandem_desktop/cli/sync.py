@@ -78,16 +78,16 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
         info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name,
                                    insecure_http=args.insecure_http, tls_ca_pem=tls_ca_pem)
     if args.json:
-        print_json(info)
+        print_json(info.as_dict())
         return EXIT_OK
-    where = "le trousseau du système" if info["token_storage"] == "keyring" else "la base chiffrée"
-    role = " (administrateur du hub)" if info["is_admin"] else ""
-    print(f"Poste relié au hub {info['hub_url']}{role}.\nAppareil{NBSP}: {info['device_id']}\n"
-          f"Structure{NBSP}: {info['structure_id']}\nJeton rangé dans {where}.")
-    if info.get("previous_device_id"):
-        print(f"L'ancien appareil {info['previous_device_id']} reste actif au hub{NBSP}: demandez à l'administrateur "
-              f"de le révoquer (tandem-hub revoke {info['previous_device_id']}).")
-    if info.get("insecure_http"):
+    where = "le trousseau du système" if info.token_storage == "keyring" else "la base chiffrée"
+    role = " (administrateur du hub)" if info.is_admin else ""
+    print(f"Poste relié au hub {info.hub_url}{role}.\nAppareil{NBSP}: {info.device_id}\n"
+          f"Structure{NBSP}: {info.structure_id}\nJeton rangé dans {where}.")
+    if info.previous_device_id:
+        print(f"L'ancien appareil {info.previous_device_id} reste actif au hub{NBSP}: demandez à l'administrateur "
+              f"de le révoquer (tandem-hub revoke {info.previous_device_id}).")
+    if info.insecure_http:
         print(f"Attention{NBSP}: connexion non chiffrée (http://), acceptée à votre demande. Le jeton et les fiches "
               "passent en clair sur le réseau.", file=sys.stderr)
     return EXIT_OK

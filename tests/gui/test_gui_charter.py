@@ -240,7 +240,7 @@ def test_preview_dialog_prints_and_saves(qtbot, printed: Path, tmp_path: Path, m
 @pytest.fixture
 def tandem(store) -> str:  # type: ignore[no-untyped-def]
     """An accepted tandem whose records hold everything the charter template needs."""
-    from tandem_desktop.services.tandems import move_tandem, propose_tandem
+    from tandem_desktop.services.records import Actor, Records
 
     structure = store.create("structure", {"name": "Mission locale de Marseille", "type": "mission_locale",
                                            "commune": "Marseille", "email": "contact@ml-marseille.fr"})
@@ -250,9 +250,11 @@ def tandem(store) -> str:  # type: ignore[no-untyped-def]
                                      "job_title": "Responsable comptable", "commune": "Marseille"})
     mentee = store.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "structure_id": structure,
                                      "counsellor_id": counsellor, "commune": "La Ciotat"})
-    tandem_id = propose_tandem(store, {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6,
-                                       "objectives": "Trouver un CDI de pâtissière", "proposed_on": "2026-11-02"})
-    move_tandem(store, tandem_id, "accepted", accepted_on="2026-11-10")
+    records = Records(store, Actor())
+    tandem_id = records.create("tandem", {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6,
+                                          "objectives": "Trouver un CDI de pâtissière",
+                                          "proposed_on": "2026-11-02"}).record_id
+    records.move_tandem(tandem_id, "accepted", accepted_on="2026-11-10")
     return tandem_id
 
 
