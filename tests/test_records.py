@@ -107,6 +107,15 @@ def test_a_meeting_is_refused_on_an_ended_tandem_and_nothing_is_written(records:
     assert records.update("meeting", meeting, {"summary": "Corrigé"}).fields == ("summary",)
 
 
+def test_a_resent_tandem_write_keeps_the_mentee_status_rule(records: Records) -> None:
+    """Conflict resolution sends a refused write again through the same door, rules included."""
+    mentor, mentee = _pair(records)
+    tandem = records.create("tandem", {"mentor_id": mentor, "mentee_id": mentee}).record_id
+    changes, sent = records.resend("tandem", tandem, {"status": "ended", "outcome": "job"})
+    assert sent["status"] == "ended" and changes.ids("mentee") == {mentee}
+    assert records.store.get("mentee", mentee)["status"] == "exited"
+
+
 def test_an_update_that_changes_nothing_reports_nothing(records: Records) -> None:
     mentor, _ = _pair(records)
     changes = records.update("mentor", mentor, {"first_name": "Hélène"})
@@ -210,3 +219,17 @@ def test_cli_set_ends_a_tandem_and_the_mentee_exits(cli_profile: Path, capsys: p
     assert cli.main(["add", "meeting", f"tandem_id={tandem}", "date=2026-11-26"]) == 1
     err = capsys.readouterr().err
     assert "Ce tandem est terminé" in err and "Traceback" not in err
+
+
+def test_cli_match_accept_creates_through_the_door(cli_profile: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    mentor = _run(capsys, "add", "mentor", "first_name=Hélène", "last_name=Dupont", "capacity=2")
+    mentees = [_run(capsys, "add", "mentee", f"first_name={n}", "last_name=Haddad") for n in ("Inès", "Sofia")]
+    proposal = tmp_path / "proposition.json"
+    proposal.write_text(json.dumps({"pairs": [{"mentee_id": m, "mentor_id": mentor} for m in mentees]}),
+                        encoding="utf-8")
+    assert _run(capsys, "match", "accept", str(proposal)).startswith("2 tandems créés")
+    with _opened(cli_profile) as profile:
+        assert {profile.store.get("mentee", m)["status"] for m in mentees} == {"in_tandem"}
