@@ -20,7 +20,6 @@ from ..diagnostics import field_log
 from ..domain.errors import DomainError, ValidationError
 from ..domain.kinds import KINDS
 from ..settings import Settings, load_settings
-from ..store.engine import quiet_sqlcipher_logs
 from ..store.files import os_reason
 from . import charter, keys, match, sync
 from .commands import COMMANDS, build_parser
@@ -75,6 +74,8 @@ def _main(argv: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..store.engine import quiet_sqlcipher_logs
+
     quiet_sqlcipher_logs()
     try:
         settings = load_settings(getattr(args, "data_dir", None), getattr(args, "passphrase_file", None),

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from ..settings import Settings
 from ..store.errors import StoreError
-from ..store.profile import profile_exists
 from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
 from .output import print_json, table
 
@@ -128,6 +127,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     from ..charter.verdict import failure
     from ..charter.verify import VerifyReport, verify_pdf
     from ..services.charters import CharterService
+    from ..store.profile import profile_exists
 
     data = Path(args.file).read_bytes()
     report: VerifyReport | None = None

@@ -1,5 +1,9 @@
 """The parser of `tandem` and its record, export, backup and check commands; the other command
-groups (keys, sync, match, charter) live in modules of their own beside this one."""
+groups (keys, sync, match, charter) live in modules of their own beside this one.
+
+The services and the store (SQLAlchemy, Alembic…) are imported by the command that uses them, so
+`tandem --help` and usage errors answer at once (tests/test_imports.py holds this).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,12 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..domain.kinds import KINDS, kind_spec
-from ..services import backup as backup_service
-from ..services import check as check_service
 from ..services import export as export_service
-from ..services.demo import generate_demo
-from ..services.records import Actor, Records
 from ..settings import Settings
-from ..store.profile import Profile, open_profile, profile_exists
-from ..store.queries import ListQuery
 from . import charter, keys, match, sync
 from .common import (
     EXIT_OK,
@@ -32,6 +30,10 @@ from .common import (
     with_prompted_passphrase,
 )
 from .output import print_json, table
+
+if TYPE_CHECKING:
+    from ..services.records import Records
+    from ..store.profile import Profile
 
 # argparse speaks English; the few messages a user may meet are given in French.
 _ARGPARSE_FR = (
@@ -167,6 +169,8 @@ def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
 
 def _records(profile: Profile) -> Records:
     """Every record write of the command goes through this door, for the profile's counsellor."""
+    from ..services.records import Actor, Records
+
     return Records(profile.store, Actor.of_store(profile.store))
 
 
@@ -183,6 +187,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.demo import generate_demo
+    from ..store.profile import open_profile, profile_exists
+
     exists = profile_exists(settings)
     profile = with_prompted_passphrase(settings, open_profile) if exists else create_profile(settings)
     print_recovery_code(profile)
@@ -232,6 +239,8 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from ..store.queries import ListQuery
+
     spec = kind_spec(args.kind)
     query = ListQuery(search=args.search)
     with opened(settings) as profile:
@@ -261,6 +270,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     with opened(settings) as profile:
         dest = backup_service.backup_profile(profile, args.file)
     print(f"Sauvegarde chiffrée écrite{NBSP}: {dest}")
@@ -268,12 +279,16 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     kept = with_prompted_passphrase(settings, lambda s: backup_service.restore_profile(s, args.file))
     print(f"Sauvegarde restaurée. La base précédente est conservée dans {kept}.")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import check as check_service
+
     report = with_prompted_passphrase(settings, check_service.check_profile)
     if args.json:
         print_json(report.as_dict())

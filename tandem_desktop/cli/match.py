@@ -11,13 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
-from ..services.matching import MatchingService
 from ..settings import Settings
 from ..store.files import write_private
 from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
 from .output import print_json, table
+
+if TYPE_CHECKING:  # numpy and scipy: imported by `tandem match` only
+    from ..services.matching import MatchingService
 
 
 def _score(text: str) -> float:
@@ -66,6 +69,8 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
 
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.matching import MatchingService
+
     with opened(settings) as profile:
         service = MatchingService(profile.store)
         return HANDLERS[args.match_command](args, service)
