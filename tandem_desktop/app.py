@@ -9,13 +9,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .domain.errors import DomainError
 from .gui import profile_flow
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
+from .gui.qt_french import install_qt_french
 from .gui.sync_controller import SyncController
 from .gui.sync_service import load_sync_service
 from .gui.tasks import TaskRunner
@@ -57,11 +58,7 @@ def make_application(qt_args: Sequence[str] = ()) -> QApplication:
     app.setOrganizationName("Tandem")
     french = QLocale(QLocale.Language.French, QLocale.Country.France)
     QLocale.setDefault(french)
-    if app.findChild(QTranslator, "qtbase_fr") is None:
-        translator = QTranslator(app)
-        translator.setObjectName("qtbase_fr")
-        if translator.load(french, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-            app.installTranslator(translator)
+    install_qt_french(app, french)
     return app
 
 
