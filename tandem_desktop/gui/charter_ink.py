@@ -13,8 +13,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ..services.charters import MAX_SCAN_BYTES, CharterError, CharterService, scan_kind
 from ..domain.validation import nonexistent_date
+from ..services.charters import MAX_SCAN_BYTES, CharterError, CharterService, scan_kind
 from .charter_dialogs import MSG_PLACE, error_label, error_text, parse_french_date
 from .display import NBSP, NNBSP, french_date
 from .tasks import TaskRunner

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..store.repository import Store
+from . import window_state
 from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
@@ -31,7 +34,8 @@ class MainWindow(QMainWindow):
     """Sections on the left, the current list (or form, or tandem page) on the right."""
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
-                 sync: SyncController | None = None, matching: MatchingService | None = None):
+                 sync: SyncController | None = None, matching: MatchingService | None = None,
+                 state_file: Path | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
@@ -92,6 +96,9 @@ class MainWindow(QMainWindow):
         self.batch.count_changed.connect(self._update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
+        # Size, position, section and column widths of this profile's last session.
+        self.state_file = state_file or window_state.state_path(store.database_path.parent)
+        window_state.restore(self, self.state_file)
 
     # -- menus and shortcuts ------------------------------------------------------------------
 
@@ -236,6 +243,7 @@ class MainWindow(QMainWindow):
         if self.sync is not None:
             self.sync.stop()  # a running sync stops at its next safe point
         self.batch.stop()  # so does a batch proposal
+        window_state.save(self, self.state_file)
         self.runner.shutdown()
         event.accept()
 
