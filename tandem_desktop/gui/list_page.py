@@ -27,7 +27,7 @@ from .tasks import TaskRunner
 from .widgets import named_button, row_table
 
 SEARCH_DELAY_MS = 150
-TEXT_COLUMN_WIDTH = 190
+TEXT_COLUMN_WIDTH = 150  # six columns fit the default window without sideways scrolling
 SEARCH_HINTS = {
     "mentor": "Rechercher un mentor (nom, employeur, métier, compétence…)",
     "mentee": "Rechercher un·e mentoré·e (nom, projet, métier, compétence…)",

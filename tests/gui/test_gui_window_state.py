@@ -60,7 +60,7 @@ def test_a_damaged_state_file_is_ignored(qtbot, store, runner, settings) -> None
         window = open_window(qtbot, store, runner)
         assert window.size() == QSize(1180, 740)
         assert window.current_section() is window.section("mentor")
-        assert window.section("mentee").list_page.table.columnWidth(0) == 190
+        assert window.section("mentee").list_page.table.columnWidth(0) == 150
         window.close()
 
 
