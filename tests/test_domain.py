@@ -64,11 +64,11 @@ def test_dates_in_french_or_iso_form() -> None:
 def test_a_well_written_date_that_does_not_exist_is_told_so() -> None:
     """« 31/02/2001 » follows JJ/MM/AAAA: the message says the day is not in the calendar."""
     cases = {
-        "31/02/2001": "Cette date n'existe pas\u00a0: février 2001 n'a que 28\u00a0jours.",
-        "29/02/2023": "Cette date n'existe pas\u00a0: février 2023 n'a que 28\u00a0jours.",
-        "31/04/2026": "Cette date n'existe pas\u00a0: avril 2026 n'a que 30\u00a0jours.",
-        "2026-06-31": "Cette date n'existe pas\u00a0: juin 2026 n'a que 30\u00a0jours.",
-        "12/13/2020": "Cette date n'existe pas\u00a0: il n'y a pas de mois 13 (de 1 à 12).",
+        "31/02/2001": "Cette date n’existe pas\u00a0: février 2001 n’a que 28\u00a0jours.",
+        "29/02/2023": "Cette date n’existe pas\u00a0: février 2023 n’a que 28\u00a0jours.",
+        "31/04/2026": "Cette date n’existe pas\u00a0: avril 2026 n’a que 30\u00a0jours.",
+        "2026-06-31": "Cette date n’existe pas\u00a0: juin 2026 n’a que 30\u00a0jours.",
+        "12/13/2020": "Cette date n’existe pas\u00a0: il n’y a pas de mois 13 (de 1 à 12).",
         "01/01/1850": v.MSG_YEAR,
     }
     for text, message in cases.items():

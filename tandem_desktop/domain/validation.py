@@ -16,7 +16,7 @@ MSG_EMAIL = "Adresse e-mail invalide (exemple\u00a0: prenom.nom@exemple.fr)."
 MSG_PHONE = "Numéro de téléphone invalide\u00a0: 10 chiffres commençant par 0 (exemple\u00a0: 06 12 34 56 78)."
 MSG_POSTAL = "Code postal invalide\u00a0: 5 chiffres (exemple\u00a0: 13001)."
 MSG_DATE = "Date invalide\u00a0: utilisez le format JJ/MM/AAAA (exemple\u00a0: 21/06/2018)."
-MSG_YEAR = "Date invalide\u00a0: l'année doit être comprise entre 1900 et 2100."
+MSG_YEAR = "Date invalide\u00a0: l’année doit être comprise entre 1900 et 2100."
 MSG_INT = "Nombre entier attendu."
 MSG_BOOL = "Répondez par oui ou non."
 MSG_TEXT = "Texte attendu."
@@ -182,12 +182,12 @@ def nonexistent_date(text: str) -> str | None:
     else:
         return None
     if not 1 <= month <= 12:
-        return f"Cette date n'existe pas\u00a0: il n'y a pas de mois {month} (de 1 à 12)."
+        return f"Cette date n’existe pas\u00a0: il n’y a pas de mois {month} (de 1 à 12)."
     days = calendar.monthrange(year, month)[1] if year >= 1 else 31
     if day == 0:
-        return "Cette date n'existe pas\u00a0: les jours se comptent à partir de 1."
+        return "Cette date n’existe pas\u00a0: les jours se comptent à partir de 1."
     if day > days:
-        return f"Cette date n'existe pas\u00a0: {_MONTHS[month - 1]} {year} n'a que {days}\u00a0jours."
+        return f"Cette date n’existe pas\u00a0: {_MONTHS[month - 1]} {year} n’a que {days}\u00a0jours."
     return None
 
 

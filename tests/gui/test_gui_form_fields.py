@@ -35,7 +35,7 @@ def test_a_date_that_does_not_exist_is_told_so_under_the_field(qtbot, typist, wi
     type_into(typist, form, "last_name", "Haddad")
     type_into(typist, form, "birth_date", "31/02/2001")
     save(qtbot, window)
-    assert form.error_text("birth_date") == "Cette date n'existe pas\u00a0: février 2001 n'a que 28\u00a0jours."
+    assert form.error_text("birth_date") == "Cette date n’existe pas\u00a0: février 2001 n’a que 28\u00a0jours."
     assert "JJ/MM/AAAA" not in form.error_text("birth_date")
     assert form.widget("birth_date").text() == "31/02/2001", "what was typed stays"
     form.grab().save("/tmp/shots/date.png")

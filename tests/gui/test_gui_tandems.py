@@ -114,7 +114,7 @@ def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, ty
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
 
     error = detail.quick_add.findChild(QLabel, "error_date")
-    assert error.isVisible() and error.text() == "Cette date n'existe pas\u00a0: février 2026 n'a que 28\u00a0jours."
+    assert error.isVisible() and error.text() == "Cette date n’existe pas\u00a0: février 2026 n’a que 28\u00a0jours."
     assert quick["summary"].toPlainText() == "Compte rendu à garder"
     assert meetings_of(store, tandem_id) == []
 
