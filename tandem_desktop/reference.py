@@ -65,6 +65,7 @@ class Reference:
     skills: dict[str, tuple[str, ...]]  # group (ROME domain letter or *name) -> skills
     # Communes of the Var, Vaucluse, Gard and Alpes-de-Haute-Provence: matching only, never the demo.
     nearby_communes: tuple[Commune, ...] = ()
+    languages: tuple[str, ...] = ()
     # find_place's lookup tables, built on first use (the dataclass is frozen, its dict is not).
     _places: dict[str, dict[str, tuple[Commune, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
@@ -111,7 +112,22 @@ def load_reference(directory: Path | None = None) -> Reference:
         slots=tuple((r["creneau"], int(r["poids_mentors"]), int(r["poids_mentores"]))
                     for r in _rows(d, "disponibilites.csv")),
         skills={k: tuple(v) for k, v in skills.items()},
+        languages=tuple(r["langue"] for r in _rows(d, "langues.csv")),
     )
+
+
+def list_options(ref: Reference, field: str) -> tuple[str, ...]:
+    """What a form offers for a list field (the counsellor may still type another value): skills,
+    needs (what mentors offer), languages, availability slots; () for fields without a list."""
+    if field == "skills":
+        return tuple(dict.fromkeys(s for group in ref.skills.values() for s in group))
+    if field == "needs":
+        return tuple(dict.fromkeys((*ref.skills.get("*mentor", ()), *ref.skills.get("*creation", ()))))
+    if field == "languages":
+        return ref.languages
+    if field == "availability":
+        return tuple(slot for slot, _, _ in ref.slots)
+    return ()
 
 
 def distance_km(a: Commune, b: Commune) -> float:
