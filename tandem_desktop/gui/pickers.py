@@ -7,6 +7,8 @@ Why not free text: « Marseile » typed once was saved and then drove distances,
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -186,6 +188,11 @@ CHIP_STYLE = ("QToolButton#chip { border: 1px solid #8aa4c8; border-radius: 9px;
               " padding: 1px 6px; } QToolButton#chip:hover { background: #d3e2f7; }")
 
 
+def split_items(text: str) -> list[str]:
+    """« a, b ; c » as typed or pasted (a spreadsheet column, an old comma-separated value)."""
+    return [" ".join(part.split()) for part in re.split(r"[;,\n]", text) if part.strip()]
+
+
 class ListPicker(QWidget):
     """The items of a list field as chips (click one to remove it), and a line to add more, with
     completion from the reference list; free entry unless the list is closed."""
@@ -241,8 +248,7 @@ class ListPicker(QWidget):
 
     def items(self) -> list[str]:
         """The chosen items, and what is typed but not yet added (nothing typed is lost on save)."""
-        pending = self.entry.text().strip()
-        return [*self._items, pending] if pending and pending not in self._items else list(self._items)
+        return list(dict.fromkeys([*self._items, *split_items(self.entry.text())]))
 
     def set_items(self, items: list[str] | None) -> None:
         self._items = list(dict.fromkeys(items or []))
@@ -250,9 +256,13 @@ class ListPicker(QWidget):
         self._rebuild()
 
     def add(self, text: str) -> bool:
-        value = " ".join(text.split())
-        if not value:
+        """Add what was typed or picked; a pasted « a, b ; c » gives three items."""
+        values = split_items(text)
+        if len(values) > 1:
+            return all([self.add(value) for value in values])
+        if not values:
             return False
+        value = values[0]
         known = {option.casefold(): option for option in self._options}
         value = known.get(value.casefold(), value)  # the list's own spelling
         if self._closed and value not in self._options:

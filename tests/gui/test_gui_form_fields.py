@@ -137,6 +137,12 @@ def test_list_fields_are_chips_picked_from_the_reference_lists(qtbot, typist, wi
     typist(availability.entry, "MERCREDI APRÈS-MIDI")
     qtbot.keyClick(availability.entry, Qt.Key.Key_Return)
     assert availability.items() == ["mercredi après-midi"], "the list's own spelling"
+    languages = form.widget("languages")
+    languages.entry.setFocus()
+    typist(languages.entry, "Arabe ; comorien, ARABE")  # pasted: one chip each, the list's spelling
+    languages.entry.completer().popup().hide()
+    qtbot.keyClick(languages.entry, Qt.Key.Key_Return)
+    assert languages.items() == ["français", "arabe", "comorien"]
     needs = form.widget("needs")
     needs.entry.setFocus()
     typist(needs.entry, "Business plan")  # typed, never confirmed with Entrée: still saved
@@ -144,7 +150,7 @@ def test_list_fields_are_chips_picked_from_the_reference_lists(qtbot, typist, wi
     save(qtbot, window)
     record = store.live_records("mentee")[0]
     assert record["skills"] == ["Relecture de CV", "Soudure à l'arc"]
-    assert record["availability"] == ["mercredi après-midi"] and record["languages"] == ["français"]
+    assert record["availability"] == ["mercredi après-midi"] and record["languages"] == ["français", "arabe", "comorien"]
     assert record["needs"] == ["Business plan"]
 
     window.section("mentee").edit_record(record["id"])
