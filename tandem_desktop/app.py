@@ -18,8 +18,8 @@ from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progre
 from .gui.main_window import MainWindow
 from .gui.qt_french import install_qt_french
 from .gui.sync_controller import SyncController
-from .gui.sync_service import load_sync_service
 from .gui.tasks import TaskRunner
+from .services import sync as sync_service
 from .services.backup import restore_profile
 from .settings import Settings, default_data_dir, load_settings
 from .store.errors import CorruptDatabase, StoreError
@@ -136,8 +136,7 @@ def _run_window(app: QApplication, settings: Settings, profile: Profile, runner:
     chosen: list[object] = []
     try:
         custom = settings.data_dir != default_data_dir()  # say which profile when it is not the usual one
-        service = load_sync_service()  # None in a build without sync: the window then has no sync parts
-        sync = SyncController(profile, runner, service) if service is not None else None
+        sync = SyncController(profile, runner, sync_service)
         window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "", sync=sync)
         watch = IntegrityWatch(profile, runner, window)
         watch.restore_requested.connect(lambda backup: window.close() and chosen.append(backup))

@@ -340,7 +340,7 @@ def test_an_unexpected_failure_is_told_in_french_and_logged_without_personal_dat
         with open_profile(settings):
             raise ZeroDivisionError("Hélène Durand, helene@exemple.fr")  # personal data in the message
 
-    monkeypatch.setitem(cli.COMMANDS, "list", broken)
+    monkeypatch.setitem(cli.HANDLERS, "list", broken)
     code = cli.main(["list", "mentor"])
     out, err = capsys.readouterr()
     assert code == cli.EXIT_UNEXPECTED and "Traceback" not in out + err

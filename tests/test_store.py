@@ -84,11 +84,12 @@ def test_delete_is_a_tombstone_with_one_operation(store) -> None:  # type: ignor
 
 
 def test_deleting_a_tandem_tombstones_its_meetings(store) -> None:  # type: ignore[no-untyped-def]
-    from tandem_desktop.services.tandems import add_meeting, propose_tandem
+    from tandem_desktop.services.records import Actor, Records
 
     mentee_id = store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
-    tandem_id = propose_tandem(store, {"mentor_id": _mentor(store), "mentee_id": mentee_id})
-    meeting_id = add_meeting(store, tandem_id, {"date": "20/11/2026", "summary": "Premier échange"})
+    records = Records(store, Actor())
+    tandem_id = records.create("tandem", {"mentor_id": _mentor(store), "mentee_id": mentee_id}).record_id
+    meeting_id = records.add_meeting(tandem_id, {"date": "20/11/2026", "summary": "Premier échange"}).record_id
     with pytest.raises(ValidationError, match="Suppression impossible"):
         store.delete("mentee", mentee_id)  # a live tandem still points at the mentee
     before = store.outbox_writes()
@@ -145,10 +146,11 @@ def test_search_ignores_accents_and_case_and_matches_prefixes(store) -> None:  #
 
 
 def test_tandems_are_found_by_the_names_of_their_people(store) -> None:  # type: ignore[no-untyped-def]
-    from tandem_desktop.services.tandems import propose_tandem
+    from tandem_desktop.services.records import Actor, Records
 
     mentee_id = store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
-    tandem_id = propose_tandem(store, {"mentor_id": _mentor(store), "mentee_id": mentee_id})
+    records = Records(store, Actor())
+    tandem_id = records.create("tandem", {"mentor_id": _mentor(store), "mentee_id": mentee_id}).record_id
     for query in ("helene", "benali"):
         [row] = store.find("tandem", ListQuery(search=query))
         assert row["id"] == tandem_id
@@ -169,6 +171,8 @@ def test_filters_and_sorting(store) -> None:  # type: ignore[no-untyped-def]
     by_first = store.find("mentee", ListQuery(sort="first_name", descending=True))
     assert [m["first_name"] for m in by_first] == ["Zoé", "Yanis", "Xavier"]
     assert store.distinct_values("mentee", "commune") == ["Aubagne", "Marseille"]
+    by_commune = store.find("mentee", ListQuery(sort="commune", descending=True))
+    assert [m["commune"] for m in by_commune] == ["Marseille", "Marseille", "Aubagne"]
     page = store.find("mentee", ListQuery(), offset=1, limit=1)
     assert [m["last_name"] for m in page] == ["Durand"]
 
@@ -187,3 +191,21 @@ def test_clock_and_device_survive_a_restart(settings, profile) -> None:  # type:
         assert reopened.store.outbox_ops()[-1]["hlc"] > last
     finally:
         reopened.close()
+
+
+def test_a_column_sort_follows_french_order(store) -> None:  # type: ignore[no-untyped-def]
+    """« Éguilles » sorts among the E (it came first in descending order, after « Ventabren »), case
+    and ligatures are folded, and an accent only breaks a tie."""
+    communes = ["Ventabren", "Éguilles", "eyguières", "Aubagne", "Œuvre-sur-Mer", "Ensuès", "Ensues", "Orgon"]
+    store.create_many("mentee", [{"first_name": f"P{i}", "last_name": "Test", "commune": c}
+                                 for i, c in enumerate(communes)])
+    ascending = [m["commune"] for m in store.find("mentee", ListQuery(sort="commune"))]
+    assert ascending == ["Aubagne", "Éguilles", "Ensues", "Ensuès", "eyguières", "Œuvre-sur-Mer", "Orgon",
+                         "Ventabren"]
+    descending = [m["commune"] for m in store.find("mentee", ListQuery(sort="commune", descending=True))]
+    assert descending == ascending[::-1]
+    store.create_many("mentee", [{"first_name": "Anne", "last_name": "Œuvray"},
+                                 {"first_name": "Paul", "last_name": "Ortiz"}])
+    by_name = [m["last_name"] for m in store.find("mentee", ListQuery(sort="last_name")) if m["last_name"] != "Test"]
+    assert by_name == ["Œuvray", "Ortiz"]
+    assert [m["last_name"] for m in store.find("mentee", ListQuery())][:2] == ["Œuvray", "Ortiz"]

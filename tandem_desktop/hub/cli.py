@@ -18,12 +18,12 @@ from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..texts.french import NBSP
 from . import admin, secret_key
 from .config import HubOptions, TLSFiles
 from .errors import AdminError
 
 ENV_DB = "TANDEM_HUB_DB"
-NBSP = "\u00a0"
 
 
 def default_db_url() -> str:

@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import errorlog
-from .settings import Settings
+from .. import errorlog
+from ..settings import Settings
+from ..texts.french import NBSP
 
 EXIT_UNEXPECTED = 70  # EX_SOFTWARE (sysexits.h)
-NBSP = "\u00a0"
 
 
 def not_utf8(argv: Sequence[str]) -> str | None:

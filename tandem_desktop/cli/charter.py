@@ -15,15 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened
-from .cli_output import print_json, table
-from .settings import Settings
-from .store.errors import StoreError
-from .store.profile import profile_exists
+from ..settings import Settings
+from ..store.errors import StoreError
+from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
+from .output import print_json, table
 
 if TYPE_CHECKING:  # pyHanko takes a third of a second to import: only charter commands pay for it
-    from .services.charters import CharterService
-    from .store.charters import StoredCharter
+    from ..services.charters import CharterService
+    from ..store.charters import StoredCharter
 
 PARTIES = ("mentee", "mentor", "counsellor")  # = charter.render.PARTIES (a test checks), without importing it
 
@@ -58,14 +57,14 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("tandem_id", metavar="TANDEM_ID")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = subs.add_parser("export", help="écrire le PDF (ou le scan) d'une charte enregistrée")
-    sub.add_argument("charter_id", metavar="CHARTE_ID")
+    sub.add_argument("charter_id", metavar="CHARTE", help="numéro de la charte (K7Q4-9XPM) ou son identifiant")
     sub.add_argument("--out", required=True, metavar="FICHIER", help="fichier à écrire")
     sub.add_argument("--scan", action="store_true", help="le scan de la charte signée à la main")
 
 
 def _target(out: str) -> Path:
     """The output path, checked before any work so a bad path never costs a seal."""
-    from .services.charters import CharterError
+    from ..services.charters import CharterError
 
     path = Path(out)
     if path.is_dir():
@@ -78,11 +77,11 @@ def _target(out: str) -> Path:
 def cmd_charter(args: argparse.Namespace, settings: Settings) -> int:
     if args.charter_command == "verify":
         return _verify(args, settings)
-    from .charter.context import MissingData
-    from .services.charters import CharterService
+    from ..charter.context import MissingData
+    from ..services.charters import CharterService
 
     try:
-        with _opened(settings) as profile:
+        with opened(settings) as profile:
             return HANDLERS[args.charter_command](args, CharterService(profile.store))
     except MissingData as exc:  # one line per gap, so the counsellor can tick them off
         print(f"Charte impossible{NBSP}: il manque{NBSP}:", file=sys.stderr)
@@ -93,7 +92,7 @@ def cmd_charter(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _generate(args: argparse.Namespace, service: CharterService) -> int:
-    from .services.charters import write_atomically
+    from ..services.charters import write_atomically
 
     out = _target(args.out)
     write_atomically(out, service.generate(args.tandem_id, template_id=args.template, place=args.place))
@@ -102,10 +101,10 @@ def _generate(args: argparse.Namespace, service: CharterService) -> int:
 
 
 def _seal(args: argparse.Namespace, service: CharterService) -> int:
-    from .charter.names import subject_names
-    from .charter.render import Signature
-    from .charter.verdict import sealer_summary
-    from .services.charters import write_atomically
+    from ..charter.names import subject_names
+    from ..charter.render import Signature
+    from ..charter.verdict import sealer_summary
+    from ..services.charters import write_atomically
 
     out = _target(args.out)
     signatures = [Signature(party=party, image=path.read_bytes()) for party, path in args.signature]
@@ -119,21 +118,22 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
         return EXIT_REFUSED
     sealer = sealer_summary(subject_names(stored.sealed_by), self_signed=bool(stored.self_signed))
     print(f"Charte scellée et enregistrée{NBSP}: {out}")
-    print(f"Charte {stored.id} · code {stored.verification_code} · sceau{NBSP}: {sealer}")
+    print(f"Charte n°{NBSP}{stored.verification_code} ({stored.id}) · sceau{NBSP}: {sealer}")
     print(f"Empreinte SHA-256{NBSP}: {stored.sha256}")
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    from .charter.verdict import failure
-    from .charter.verify import VerifyReport, verify_pdf
-    from .services.charters import CharterService
+    from ..charter.verdict import failure
+    from ..charter.verify import VerifyReport, verify_pdf
+    from ..services.charters import CharterService
+    from ..store.profile import profile_exists
 
     data = Path(args.file).read_bytes()
     report: VerifyReport | None = None
     if profile_exists(settings):
         try:
-            with _opened(settings) as profile:
+            with opened(settings) as profile:
                 report = CharterService(profile.store).verify(data)
         except StoreError as exc:  # locked or no passphrase: still check the seal, without the hub's CA
             print(f"Profil non ouvert ({exc}){NBSP}; vérification sans l'autorité du hub.", file=sys.stderr)
@@ -144,6 +144,8 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"Fichier{NBSP}: {args.file}")
         print(f"Empreinte SHA-256{NBSP}: {report.sha256}")
+        if report.number:
+            print(f"Charte n°{NBSP}{report.number}")
         for message in report.messages:
             print(message)
     if not report.ok:
@@ -161,10 +163,11 @@ def _list(args: argparse.Namespace, service: CharterService) -> int:
     if args.json:
         print_json([_plain(c) for c in found])
         return EXIT_OK
-    rows = [["Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
+    rows = [["N°", "Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
     for c in found:
         seal = ("local" if c.self_signed else "hub") if c.mode == "screen" else ("scan" if c.has_scan else "—")
-        rows.append([c.id, "écran" if c.mode == "screen" else "encre", c.signed_on, c.signed_place or "",
+        rows.append([c.verification_code, c.id, "écran" if c.mode == "screen" else "encre", c.signed_on,
+                     c.signed_place or "",
                      f"{c.template_id} {c.template_version}", seal])
     if found:
         print(table(rows))
@@ -173,7 +176,7 @@ def _list(args: argparse.Namespace, service: CharterService) -> int:
 
 
 def _export(args: argparse.Namespace, service: CharterService) -> int:
-    from .services.charters import CharterError, write_atomically
+    from ..services.charters import CharterError, write_atomically
 
     out = _target(args.out)
     if args.scan:
