@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from . import __version__
@@ -20,6 +20,7 @@ from .gui import profile_flow
 from .gui.diagnostics import ErrorReporter, qt_messages_logged
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
+from .gui.qt_french import install_qt_french
 from .gui.sync_controller import SyncController
 from .gui.tasks import TaskRunner
 from .services import sync as sync_service
@@ -63,11 +64,7 @@ def make_application(qt_args: Sequence[str] = ()) -> QApplication:
     app.setOrganizationName("Tandem")
     french = QLocale(QLocale.Language.French, QLocale.Country.France)
     QLocale.setDefault(french)
-    if app.findChild(QTranslator, "qtbase_fr") is None:
-        translator = QTranslator(app)
-        translator.setObjectName("qtbase_fr")
-        if translator.load(french, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-            app.installTranslator(translator)
+    install_qt_french(app, french)
     return app
 
 

@@ -20,6 +20,7 @@ from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.repository import Store
+from . import window_state
 from .diagnostics import show_about
 from .display import NBSP
 from .match_batch import MatchBatchView
@@ -37,7 +38,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
                  sync: SyncController | None = None, matching: MatchingService | None = None,
-                 records: Records | None = None):
+                 records: Records | None = None, state_file: Path | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
@@ -98,6 +99,9 @@ class MainWindow(QMainWindow):
         self.batch.count_changed.connect(self.update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
+        # Size, position, section and column widths of this profile's last session.
+        self.state_file = state_file or window_state.state_path(store.database_path.parent)
+        window_state.restore(self, self.state_file)
 
     # -- menus and shortcuts ------------------------------------------------------------------
 
@@ -247,6 +251,7 @@ class MainWindow(QMainWindow):
         if self.sync is not None:
             self.sync.stop()  # a running sync stops at its next safe point
         self.batch.stop()  # so does a batch proposal
+        window_state.save(self, self.state_file)
         self.runner.shutdown()
         event.accept()
 
