@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..texts.french import NBSP, quoted
+from ..texts.french import long_datetime as french_datetime
+
 if TYPE_CHECKING:
     from .names import CertificateNames
     from .signatures import SignatureCheck
     from .verify import VerifyReport
 
-NBSP = "\u00a0"
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 HUB_AUTHORITY = "certificat délivré par l'autorité du hub Tandem"
 MSG_INTACT = f"Le sceau est intact{NBSP}: aucun octet n'a changé depuis la signature."
 MSG_MODIFIED = "Le document a été modifié après le scellement."
@@ -44,15 +44,6 @@ HEADLINES = {
     NO_SEAL: "Aucun sceau",
     UNREADABLE: "✗ Fichier illisible",
 }
-
-
-def quoted(text: str) -> str:
-    return f"«{NBSP}{text}{NBSP}»"
-
-
-def french_datetime(moment: datetime) -> str:
-    local = moment.astimezone()
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
 
 
 def kind(report: VerifyReport) -> str:
@@ -93,8 +84,10 @@ def messages(report: VerifyReport) -> list[str]:
     if report.signed_at:
         lines.append(f"Date du sceau{NBSP}: {french_datetime(datetime.fromisoformat(report.signed_at))}.")
     if report.template or report.charter_id:
-        parts = [f"modèle {report.template}" if report.template else "",
-                 f"charte {report.charter_id}" if report.charter_id else ""]
+        charter = f"charte {report.charter_id}" if report.charter_id else ""
+        if charter and report.number:  # the number people read, then the id it stands for
+            charter = f"charte n°{NBSP}{report.number} ({report.charter_id})"
+        parts = [f"modèle {report.template}" if report.template else "", charter]
         lines.append(f"Document{NBSP}: {', '.join(p for p in parts if p)}.")
     return lines
 

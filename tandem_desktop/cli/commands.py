@@ -1,5 +1,9 @@
 """The parser of `tandem` and its record, export, backup and check commands; the other command
-groups (keys, sync, match, charter) live in modules of their own beside this one."""
+groups (keys, sync, match, charter) live in modules of their own beside this one.
+
+The services and the store (SQLAlchemy, Alembic…) are imported by the command that uses them, so
+`tandem --help` and usage errors answer at once (tests/test_imports.py holds this).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,12 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from ..domain.kinds import KINDS, kind_spec
-from ..services import backup as backup_service
-from ..services import check as check_service
 from ..services import export as export_service
-from ..services.demo import generate_demo
-from ..services.tandems import move_tandem, propose_tandem
 from ..settings import Settings
-from ..store.profile import open_profile, profile_exists
-from ..store.queries import ListQuery
 from ..texts.arguments import FrenchArgumentParser
 from . import charter, keys, match, sync
 from .common import (
@@ -32,6 +31,9 @@ from .common import (
 )
 from .output import print_json, table
 
+if TYPE_CHECKING:
+    from ..services.records import Records
+    from ..store.profile import Profile
 
 class _Parser(FrenchArgumentParser):
     """`tandem`'s parser: argparse's words in French (texts/arguments.py)."""
@@ -71,6 +73,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     kinds = ", ".join(KINDS)
     parser = _Parser(prog="tandem", description="Tandem Desktop en ligne de commande.")
+    parser.add_argument("--version", action="version", version=f"tandem {__version__}",
+                        help="afficher la version et quitter")
     _common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE", title=f"commandes{NBSP}", required=True,
                                      parser_class=_Parser)
@@ -131,6 +135,13 @@ def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], **{name: record.get(name) for name in kind_spec(kind).field_names}}
 
 
+def _records(profile: Profile) -> Records:
+    """Every record write of the command goes through this door, for the profile's counsellor."""
+    from ..services.records import Actor, Records
+
+    return Records(profile.store, Actor.of_store(profile.store))
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -144,6 +155,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.demo import generate_demo
+    from ..store.profile import open_profile, profile_exists
+
     exists = profile_exists(settings)
     profile = with_prompted_passphrase(settings, open_profile) if exists else create_profile(settings)
     print_recovery_code(profile)
@@ -157,25 +171,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as profile:
-        values = dict(args.values)
-        if args.kind == "tandem":
-            record_id = propose_tandem(profile.store, values)
-        else:
-            record_id = profile.store.create(args.kind, values)
+        record_id = _records(profile).create(args.kind, dict(args.values)).record_id
     print(record_id)
     return EXIT_OK
 
 
 def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as profile:
-        values = dict(args.values)
-        if args.kind == "tandem" and "status" in values:
-            changes = move_tandem(profile.store, args.id, values.pop("status"), **values)
-        else:
-            changes = profile.store.update(args.kind, args.id, values)
+        changes = _records(profile).update(args.kind, args.id, dict(args.values))
     spec = kind_spec(args.kind)
-    if changes:
-        print(f"Fiche modifiée{NBSP}: {', '.join(spec.by_name[n].label for n in changes)}.")
+    if changes.fields:
+        print(f"Fiche modifiée{NBSP}: {', '.join(spec.by_name[n].label for n in changes.fields)}.")
     else:
         print("Aucun changement.")
     return EXIT_OK
@@ -195,12 +201,14 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as profile:
-        profile.store.delete(args.kind, args.id)
+        _records(profile).delete(args.kind, args.id)
     print(f"Fiche «{NBSP}{kind_spec(args.kind).label}{NBSP}» supprimée.")
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from ..store.queries import ListQuery
+
     spec = kind_spec(args.kind)
     query = ListQuery(search=args.search)
     with opened(settings) as profile:
@@ -230,6 +238,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     with opened(settings) as profile:
         dest = backup_service.backup_profile(profile, args.file)
     print(f"Sauvegarde chiffrée écrite{NBSP}: {dest}")
@@ -237,12 +247,16 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     kept = with_prompted_passphrase(settings, lambda s: backup_service.restore_profile(s, args.file))
     print(f"Sauvegarde restaurée. La base précédente est conservée dans {kept}.")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import check as check_service
+
     report = with_prompted_passphrase(settings, check_service.check_profile)
     if args.json:
         print_json(report.as_dict())

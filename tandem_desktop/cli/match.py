@@ -11,14 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
-from ..matching.propose import summary
-from ..services.matching import MatchingService
 from ..settings import Settings
 from ..store.files import write_private
 from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
 from .output import print_json, table
+
+if TYPE_CHECKING:  # numpy and scipy: imported by `tandem match` only
+    from ..services.matching import MatchingService
 
 
 def _score(text: str) -> float:
@@ -67,6 +69,8 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
 
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.matching import MatchingService
+
     with opened(settings) as profile:
         service = MatchingService(profile.store)
         return HANDLERS[args.match_command](args, service)
@@ -90,6 +94,7 @@ def _suggest(args: argparse.Namespace, service: MatchingService) -> int:
 
 
 def _propose(args: argparse.Namespace, service: MatchingService) -> int:
+    from ..matching.propose import summary
     ids = None
     if args.mentees:
         ids = [line.strip() for line in Path(args.mentees).read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -119,7 +124,7 @@ def _accept(args: argparse.Namespace, service: MatchingService) -> int:
     except (ValueError, KeyError, TypeError):
         print(f"Fichier de proposition illisible{NBSP}: {args.file}. Rien n'a été créé.", file=sys.stderr)
         return EXIT_REFUSED
-    created = service.accept_pairs(pairs)
+    created = service.accept_pairs(pairs).created_ids("tandem")
     print(f"{len(created)} tandems créés (étape «{NBSP}Proposé{NBSP}»).")
     return EXIT_OK
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..services import sync as sync_service
 from ..settings import Settings
 from ..sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
 from .common import EXIT_OK, NBSP, opened
@@ -72,27 +71,31 @@ def _hub_ca(path: str | None) -> str | None:
 
 
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service  # httpx and the sync engine: only for the commands using them
+
     tls_ca_pem = _hub_ca(args.hub_ca)
     with opened(settings) as profile:
         info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name,
                                    insecure_http=args.insecure_http, tls_ca_pem=tls_ca_pem)
     if args.json:
-        print_json(info)
+        print_json(info.as_dict())
         return EXIT_OK
-    where = "le trousseau du système" if info["token_storage"] == "keyring" else "la base chiffrée"
-    role = " (administrateur du hub)" if info["is_admin"] else ""
-    print(f"Poste relié au hub {info['hub_url']}{role}.\nAppareil{NBSP}: {info['device_id']}\n"
-          f"Structure{NBSP}: {info['structure_id']}\nJeton rangé dans {where}.")
-    if info.get("previous_device_id"):
-        print(f"L'ancien appareil {info['previous_device_id']} reste actif au hub{NBSP}: demandez à l'administrateur "
-              f"de le révoquer (tandem-hub revoke {info['previous_device_id']}).")
-    if info.get("insecure_http"):
+    where = "le trousseau du système" if info.token_storage == "keyring" else "la base chiffrée"
+    role = " (administrateur du hub)" if info.is_admin else ""
+    print(f"Poste relié au hub {info.hub_url}{role}.\nAppareil{NBSP}: {info.device_id}\n"
+          f"Structure{NBSP}: {info.structure_id}\nJeton rangé dans {where}.")
+    if info.previous_device_id:
+        print(f"L'ancien appareil {info.previous_device_id} reste actif au hub{NBSP}: demandez à l'administrateur "
+              f"de le révoquer (tandem-hub revoke {info.previous_device_id}).")
+    if info.insecure_http:
         print(f"Attention{NBSP}: connexion non chiffrée (http://), acceptée à votre demande. Le jeton et les fiches "
               "passent en clair sur le réseau.", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service
+
     with opened(settings) as profile:
         report = sync_service.sync_now(profile)
         status = sync_service.sync_status(profile)
@@ -118,6 +121,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service
+
     if args.resend:
         with opened(settings) as profile:
             sent = sync_service.resend_conflict(profile, args.resend)
@@ -141,6 +146,8 @@ def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service
+
     with opened(settings) as profile:
         info = sync_service.device_info(profile)
     if args.json:

@@ -6,7 +6,6 @@ under each wrong field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -14,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWi
 
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
-from ..services.tandems import propose_tandem
+from ..services.records import Actor, Records
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .binding import FormBinding
@@ -27,9 +26,6 @@ NEW_TITLES = {
     "structure": "Nouvelle structure",
     "tandem": "Proposer un tandem",
 }
-# How each kind is created: a tandem is proposed (the mentee leaves the waiting list).
-Creator = Callable[[Store, dict[str, Any]], str]
-CREATORS: dict[str, Creator] = {"tandem": propose_tandem}
 
 
 class RecordForm(QWidget):
@@ -38,9 +34,11 @@ class RecordForm(QWidget):
     saved = Signal(str)
     cancel_requested = Signal()
 
-    def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None):
+    def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None,
+                 records: Records | None = None):
         super().__init__(parent)
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.kind = kind
         self.spec = KINDS[kind]
         self.record_id = record_id
@@ -89,11 +87,10 @@ class RecordForm(QWidget):
             self._show(problems)
             return False
         try:
-            if self.record_id is None:
-                create = CREATORS.get(self.kind)
-                self.record_id = create(self.store, values) if create else self.store.create(self.kind, values)
+            if self.record_id is None:  # a tandem is proposed: services.records knows what that means
+                self.record_id = self.records.create(self.kind, values).record_id
             else:
-                self.store.update(self.kind, self.record_id, values)
+                self.records.update(self.kind, self.record_id, values)
         except ValidationError as exc:
             self._show(exc.errors)
             return False

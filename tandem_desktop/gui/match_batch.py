@@ -30,6 +30,7 @@ from ..domain.errors import ValidationError
 from ..matching.assign import Cancelled
 from ..matching.propose import Pair, Proposal, summary
 from ..services.matching import MatchingService
+from ..services.records import Changes
 from ..texts import french
 from .display import NBSP, number
 from .match_card import plural
@@ -260,7 +261,8 @@ class MatchBatchView(QWidget):
         self.runner.submit(lambda: service.accept_pairs(ids), on_done=lambda created: self._accepted(chosen, created),
                            on_error=lambda exc: self._accept_failed(chosen, exc))
 
-    def _accepted(self, chosen: list[Pair], created: list[str]) -> None:
+    def _accepted(self, chosen: list[Pair], changes: Changes) -> None:
+        created = changes.created_ids("tandem")
         self._busy = ""
         self.pairs.remove(chosen)
         text = f"{plural(len(created), 'tandem créé', 'tandems créés')}, à l'étape «{NBSP}Proposé{NBSP}»."

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
+from ..services.records import Actor, Records
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .display import NBSP, record_title
@@ -31,9 +32,11 @@ class SectionView(QStackedWidget):
     message = Signal(str)  # last action, for the status bar
 
     def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
-                 matching: MatchingService | None = None, charters: CharterService | None = None):
+                 matching: MatchingService | None = None, charters: CharterService | None = None,
+                 records: Records | None = None):
         super().__init__(parent)
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.runner = runner
         self.matching = matching
         self._charters = charters
@@ -58,7 +61,7 @@ class SectionView(QStackedWidget):
         if self._charters is None:
             from ..services.charters import CharterService
 
-            self._charters = CharterService(self.store)
+            self._charters = CharterService(self.store, records=self.records)
         return self._charters
 
     # -- what is open -------------------------------------------------------------------------
@@ -120,7 +123,8 @@ class SectionView(QStackedWidget):
             return
         if not self.close_overlay():
             return
-        detail = TandemDetail(self.store, record_id, self, runner=self.runner, charters=self.charters)
+        detail = TandemDetail(self.store, record_id, self, runner=self.runner, charters=self.charters,
+                              records=self.records)
         detail.back_requested.connect(self.close_overlay)
         detail.edit_requested.connect(self.edit_record)
         detail.changed.connect(self._detail_changed)
@@ -150,7 +154,7 @@ class SectionView(QStackedWidget):
         self.data_changed.emit(self.kind)
 
     def _open_form(self, record_id: str | None) -> None:
-        form = RecordForm(self.store, self.kind, record_id, self)
+        form = RecordForm(self.store, self.kind, record_id, self, records=self.records)
         form.saved.connect(self._saved)
         form.cancel_requested.connect(self.close_overlay)
         self._push(form)
@@ -184,7 +188,7 @@ class SectionView(QStackedWidget):
                        f"Supprimer la fiche «{NBSP}{title}{NBSP}»{NBSP}? Cette action ne peut pas être annulée."):
             return False
         try:
-            self.store.delete(self.kind, record_id)
+            self.records.delete(self.kind, record_id)
         except (ValidationError, StoreError) as exc:
             message = "\n".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc)
             QMessageBox.warning(self, "Suppression impossible", message)

@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
 from ..domain import lifecycle
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS, OUTCOMES
-from ..services.tandems import add_meeting, allowed_moves, meetings_of, move_tandem
+from ..services.records import Actor, Records
+from ..services.tandems import allowed_moves, meetings_of
 from ..store.errors import StoreError
 from ..store.repository import Store
+from ..texts.records import tandem_title
 from .binding import FormBinding
 from .display import NBSP, display_value, french_date, ref_label
 from .tasks import TaskRunner
@@ -55,9 +57,11 @@ class TandemDetail(QWidget):
     edit_requested = Signal(str)
 
     def __init__(self, store: Store, tandem_id: str, parent: QWidget | None = None,
-                 runner: TaskRunner | None = None, charters: CharterService | None = None):
+                 runner: TaskRunner | None = None, charters: CharterService | None = None,
+                 records: Records | None = None):
         super().__init__(parent)
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.tandem_id = tandem_id
         self.setObjectName("tandem_detail")
         self.ui = load_ui("tandem_detail.ui", self)
@@ -94,7 +98,7 @@ class TandemDetail(QWidget):
         self.tandem = tandem
         mentee = ref_label(self.store, "mentee", tandem["mentee_id"])
         mentor = ref_label(self.store, "mentor", tandem["mentor_id"])
-        self._set("title_label", f"Tandem {mentee} – {mentor}")
+        self._set("title_label", f"Tandem {tandem_title(mentee, mentor)}")
         self._set("mentee_label", describe_person(self.store, "mentee", tandem["mentee_id"]))
         self._set("mentor_label", describe_person(self.store, "mentor", tandem["mentor_id"]))
         self._set("structure_label", ref_label(self.store, "structure", tandem["structure_id"]))
@@ -167,7 +171,7 @@ class TandemDetail(QWidget):
                 return False
             extra["outcome"] = dict((label, code) for code, label in OUTCOMES)[chosen]
         try:
-            move_tandem(self.store, self.tandem_id, status, **extra)
+            self.records.move_tandem(self.tandem_id, status, **extra)
         except (ValidationError, StoreError) as exc:
             errors = exc.errors.values() if isinstance(exc, ValidationError) else [str(exc)]
             QMessageBox.warning(self, "Étape inchangée", "\n".join(errors))
@@ -183,7 +187,7 @@ class TandemDetail(QWidget):
     def add_meeting(self) -> bool:
         values = {k: v for k, v in self.meeting_form.values().items() if k != "tandem_id"}
         try:
-            add_meeting(self.store, self.tandem_id, values)
+            self.records.add_meeting(self.tandem_id, values)
         except ValidationError as exc:
             self.meeting_form.show_errors(exc.errors)
             return False

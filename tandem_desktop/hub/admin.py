@@ -16,14 +16,13 @@ from ..domain.ids import is_record_id, new_id
 from ..domain.kinds import STRUCTURE
 from ..domain.records import clean
 from ..domain.validation import InvalidValue, control_error, normalize_email
-from ..reference import find_place, load_reference, place_key
+from ..reference import check_place, load_reference
+from ..texts.french import NBSP
 from .auth import new_code, sha256_hex
 from .db import counsellors, devices, enroll_codes, make_engine, structures, upgrade, utcnow, writing
 from .errors import AdminError
 from .ledger import HUB_DEVICE, Ledger, hub_stamp, save_records
 from .merge import RecordState
-
-NBSP = "\u00a0"
 
 
 def connect(db_url: str) -> Engine:
@@ -69,20 +68,14 @@ def structure_fields(name: str, kind: str = "autre", commune: str | None = None,
     cleaned = _clean_name(name, "Nom de la structure", 120)
     raw = {"name": cleaned, "type": kind, "commune": commune, "postal_code": postal_code, "email": email,
            "phone": phone}
+    reference = load_reference()
     try:
-        fields = clean(STRUCTURE, {k: v for k, v in raw.items() if v is not None}, today=date.today())
+        fields = clean(STRUCTURE, {k: v for k, v in raw.items() if v is not None}, today=date.today(),
+                       places=lambda commune, postal: check_place(reference, commune, postal))
     except ValidationError as exc:
         labels = STRUCTURE.by_name
         raise AdminError(" ".join(f"{labels[k].label if k in labels else k}{NBSP}: {v}"
                                   for k, v in exc.errors.items())) from None
-    if fields.get("commune") or fields.get("postal_code"):
-        place = find_place(load_reference(), fields.get("commune"), fields.get("postal_code"))
-        if place is None or (fields.get("commune") and place_key(place.name) != place_key(fields["commune"])):
-            shown = fields.get("commune") or fields.get("postal_code")
-            raise AdminError(f"Commune inconnue{NBSP}: «{NBSP}{shown}{NBSP}». Donnez une commune de la liste de "
-                             "référence (Bouches-du-Rhône et départements voisins), avec son code postal.")
-        fields["commune"] = place.name  # as the reference spells it
-        fields.setdefault("postal_code", place.postal_code)
     return fields
 
 

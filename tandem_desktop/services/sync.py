@@ -36,16 +36,17 @@ from ..sync.errors import (
     TokenMissing,
     UpdateRequired,
 )
+from ..texts.french import NBSP
 from .export import display_value, title_of
+from .records import Actor, Records
 
 __all__ = [
-    "DeviceRevoked", "HubUnreachable", "NotEnrolled", "SyncCancelled", "SyncError", "SyncReport", "SyncStatus",
-    "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll", "list_conflicts", "list_flags",
-    "needs_insecure_http", "probe", "resend_conflict", "reverse_conflict", "sync_now", "sync_status",
-    "wipe_local_copy",
+    "DeviceRevoked", "Enrollment", "HubUnreachable", "NotEnrolled", "PushFailed", "SyncCancelled", "SyncError",
+    "SyncReport", "SyncStatus", "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll",
+    "list_conflicts", "list_flags", "needs_insecure_http", "probe", "resend_conflict", "reverse_conflict",
+    "sync_now", "sync_status", "wipe_local_copy",
 ]
 
-NBSP = "\u00a0"
 CONFLICT_TYPES = {
     "concurrent_edit": "Modification simultanée",
     "edit_after_delete": "Modification d'une fiche supprimée",
@@ -74,14 +75,34 @@ class SyncStatus:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Enrollment:
+    """What the hub answered to an enrollment: this device's identity there (no secrets)."""
+
+    device_id: str
+    hub_url: str
+    structure_id: str
+    counsellor_id: str | None
+    is_admin: bool
+    device_name: str | None
+    token_storage: str  # "keyring" or "database"
+    certificate: dict[str, Any]
+    previous_device_id: str | None  # enrolled again: the old device stays active at the hub until revoked
+    insecure_http: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 # -- enrollment and sync ------------------------------------------------------------------------
 
 
 def enroll(profile: Profile, hub_url: str, code: str, device_name: str | None = None, *,
-           insecure_http: bool = False, tls_ca_pem: str | None = None) -> dict[str, Any]:
+           insecure_http: bool = False, tls_ca_pem: str | None = None) -> Enrollment:
     """Enroll this profile with the hub using a one-time code; returns the device's identity.
     Plain http:// to another machine needs `insecure_http` (InsecureHub otherwise, nothing stored)."""
-    return enroll_device(profile, hub_url, code, device_name, insecure_http=insecure_http, tls_ca_pem=tls_ca_pem)
+    return Enrollment(**enroll_device(profile, hub_url, code, device_name, insecure_http=insecure_http,
+                                      tls_ca_pem=tls_ca_pem))
 
 
 def needs_insecure_http(hub_url: str) -> bool:
@@ -252,7 +273,10 @@ def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
                         "Recréez la fiche si elle est encore utile.")
     with store.transaction():
         try:
-            changes = store.update(item["kind"], item["record_id"], {field: item["lost_value"]})
+            done = Records(store, Actor.of_store(store)).update(item["kind"], item["record_id"],
+                                                                {field: item["lost_value"]})
+            record = store.get(item["kind"], item["record_id"])
+            changes = {name: record[name] for name in done.fields}
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: la valeur ne peut pas être rétablie.") from exc
         conflict_store.mark_resolved(store, conflict_id)
@@ -274,18 +298,19 @@ def resend_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
         raise SyncError("Seule une modification refusée par le hub ou mise de côté peut être renvoyée.")
     value = item["lost_value"]
     values = dict(value) if item["field"] is None and isinstance(value, dict) else {item["field"]: value}
+    records = Records(store, Actor.of_store(store))
     with store.transaction():
         try:
             record = store.get(item["kind"], item["record_id"])
             if set(values) == {"deleted"}:
-                store.delete(item["kind"], item["record_id"])
+                records.delete(item["kind"], item["record_id"])
                 changes: dict[str, Any] = {"deleted": True}
             elif item["lost_version"] is not None and item["lost_version"] == record.get("created_hlc"):
-                changes = store.resend(item["kind"], item["record_id"], None)
+                changes = records.resend(item["kind"], item["record_id"], None)[1]
             else:
                 if item["conflict_type"] == "too_large":
                     values = {name: record[name] for name in values if name in spec.by_name}
-                changes = store.resend(item["kind"], item["record_id"], values)
+                changes = records.resend(item["kind"], item["record_id"], values)[1]
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: rien à renvoyer.") from exc
         conflict_store.mark_resolved(store, conflict_id)

@@ -18,13 +18,13 @@ from sqlalchemy import Connection, select, update
 
 from ..domain.ids import new_id
 from ..domain.kinds import KINDS
+from ..texts.french import NBSP
 from . import queries, rows
 from .schema import RECORD_TABLES, outbox, sync_conflicts
 
 if TYPE_CHECKING:
     from .repository import Store
 
-NBSP = "\u00a0"
 REFUSED = "refused"
 TOO_LARGE = "too_large"
 OP_ID_TAKEN = "op_id_taken"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, func, literal_column, select, text
+from sqlalchemy import Connection, Select, case, func, literal_column, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.fields import FieldType, KindSpec
@@ -122,7 +122,10 @@ def find(conn: Connection, spec: KindSpec, query: ListQuery, offset: int, limit:
         stmt = stmt.order_by(*keys, table.c.sort_key, table.c.row_no)
     else:
         order = table.c.sort_key.desc() if query.descending else table.c.sort_key.asc()
-        stmt = stmt.order_by(order, table.c.row_no)
+        keys = [order, table.c.row_no]
+        if spec.last_statuses and spec.status_field:  # live records first, whatever the direction
+            keys.insert(0, case((table.c[spec.status_field].in_(spec.last_statuses), 1), else_=0))
+        stmt = stmt.order_by(*keys)
     rows = conn.execute(stmt.offset(offset).limit(limit)).mappings().all()
     result = []
     for row in rows:

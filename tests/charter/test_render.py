@@ -27,6 +27,7 @@ from tandem_desktop.charter.render import (
     verification_code,
 )
 from tandem_desktop.charter.template import Template, load_template
+from tandem_desktop.services.charters import load_records
 
 from .test_template import TODAY, make_records
 
@@ -38,7 +39,7 @@ CODE = verification_code(CHARTER_ID)
 def charter(store: Any) -> tuple[Template, CharterContext]:
     ids = make_records(store)
     template = load_template()
-    return template, build_context(store, ids["tandem"], TODAY, template)
+    return template, build_context(load_records(store, ids["tandem"]), TODAY, template)
 
 
 def render(charter: tuple[Template, CharterContext], **kwargs: Any) -> bytes:
@@ -90,12 +91,11 @@ def test_a4_pages_with_names_accents_and_a_footer_on_every_page(charter: tuple[T
     whole = flat("\n".join(pages))
     for words in ("Charte d’engagement du tandem", "Hélène Dürand-Œuvray", "Jean-Baptiste Martin",
                   "Sophie Lambert", "Mission locale de Marseille", "CMA CGM", "6\u00a0mois", "œuvre",
-                  "«\u00a0le ou la référent·e\u00a0»", "au moins une fois par mois", "Date et signature",
-                  "Fait à Marseille, le 26 novembre 2026", "Préparer les entretiens\u00a0: élargir le réseau\u202f!",
-                  f"Code de vérification\u00a0: {CODE}"):
+                  "la personne référente", "au moins une fois par mois", "Date et signature",
+                  "Préparer les entretiens\u00a0: élargir le réseau\u202f!", f"N°\u00a0{CODE}"):
         assert flat(words) in whole, words
     for number, text in enumerate(pages, start=1):
-        assert f"Charte {CHARTER_ID} · modèle charte-tandem 2026.1" in text
+        assert flat(f"Charte n°\u00a0{CODE} · modèle charte-tandem 2026.2") in flat(text)
         assert f"Page {number} sur {len(pages)}" in text
 
 
@@ -104,7 +104,7 @@ def test_punctuation_never_starts_a_line(store: Any) -> None:
     words = " ".join(f"mot{n} ; mot{n} ! mot{n} ? « mot{n} » mot{n} :" for n in range(30))
     ids = make_records(store, tandem={"objectives": words})
     template = load_template()
-    for text in texts(render((template, build_context(store, ids["tandem"], TODAY, template)))):
+    for text in texts(render((template, build_context(load_records(store, ids["tandem"]), TODAY, template)))):
         for line in (line.strip() for line in text.splitlines()):
             assert not line or (line[0] not in ";:!?»" and not line.endswith("«")), line
 
@@ -128,9 +128,11 @@ def test_metadata_names_the_template_and_the_charter(charter: tuple[Template, Ch
     assert meta["/Title"] == "Charte d’engagement du tandem"
     assert meta["/Author"] == "Tandem Desktop"
     assert meta["/Subject"] == "Charte du tandem Hélène Dürand-Œuvray et Jean-Baptiste Martin"
-    assert meta["/TandemTemplate"] == "charte-tandem 2026.1"
+    assert meta["/TandemTemplate"] == "charte-tandem 2026.2"
     assert meta["/TandemCharter"] == CHARTER_ID
+    assert meta["/TandemNumber"] == CODE
     assert meta["/CreationDate"].startswith("D:20261127")
+    assert meta["/ModDate"] == meta["/CreationDate"]
 
 
 def test_qr_code_decodes_to_the_charter_and_its_code(charter: tuple[Template, CharterContext]) -> None:
@@ -184,7 +186,7 @@ def test_signed_date_and_place_are_shown(charter: tuple[Template, CharterContext
 
 @pytest.mark.parametrize(("signatures", "words"), [
     ([Signature("witness", strokes=[[(0.1, 0.1)]])], "Partie inconnue"),
-    ([Signature("mentor", strokes=[]), Signature("mentor", strokes=[])], "Deux signatures pour le mentor"),
+    ([Signature("mentor", strokes=[]), Signature("mentor", strokes=[])], "Deux signatures pour la personne mentore"),
     ([Signature("mentee", image=b"not an image")], "n'est pas une image PNG ou JPEG lisible"),
     ([Signature("mentee", strokes=[[(0.1, float("nan"))]])], "Tracé illisible"),
 ])
@@ -197,7 +199,7 @@ def test_bad_signatures_are_refused_in_french(charter: tuple[Template, CharterCo
 def test_values_are_escaped_not_interpreted(store: Any) -> None:
     ids = make_records(store, tandem={"objectives": "Salaire < 2 000 € & <b>gras</b> **pas gras**\nLigne 2"})
     template = load_template()
-    pdf = render((template, build_context(store, ids["tandem"], TODAY, template)))
+    pdf = render((template, build_context(load_records(store, ids["tandem"]), TODAY, template)))
     text = flat("\n".join(texts(pdf)))
     assert "Salaire < 2 000 € & <b>gras</b> **pas gras**" in text
     assert "Ligne 2" in text
@@ -217,7 +219,7 @@ def test_long_objectives_flow_onto_more_pages_with_consistent_numbering(store: A
                           for n in range(40))
     ids = make_records(store, tandem={"objectives": long_text})
     template = load_template()
-    pages = texts(render((template, build_context(store, ids["tandem"], TODAY, template))))
+    pages = texts(render((template, build_context(load_records(store, ids["tandem"]), TODAY, template))))
     assert len(pages) >= 3
     for number, text in enumerate(pages, start=1):
         assert f"Page {number} sur {len(pages)}" in text

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QPushButton
 
-from tandem_desktop.domain.validation import MSG_DATE
 from tandem_desktop.gui.binding import MSG_PICK
-from tandem_desktop.services.tandems import meetings_of, propose_tandem
+from tandem_desktop.services.records import Actor, Records
+from tandem_desktop.services.tandems import meetings_of
 from tandem_desktop.store.queries import ListQuery
 
 pytestmark = pytest.mark.gui
@@ -101,7 +101,8 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
 
 
 def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, typist, window, store, people) -> None:  # type: ignore[no-untyped-def]
-    tandem_id = propose_tandem(store, {"mentor_id": people["mentors"][0], "mentee_id": people["mentees"][0]})
+    tandem_id = Records(store, Actor()).create(
+        "tandem", {"mentor_id": people["mentors"][0], "mentee_id": people["mentees"][0]}).record_id
     section = window.section("tandem")
     window.show_section("tandem")
     section.refresh()
@@ -115,13 +116,14 @@ def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, ty
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
 
     error = detail.quick_add.findChild(QLabel, "error_date")
-    assert error.isVisible() and error.text() == MSG_DATE
+    assert error.isVisible() and error.text() == "Cette date n’existe pas\u00a0: février 2026 n’a que 28\u00a0jours."
     assert quick["summary"].toPlainText() == "Compte rendu à garder"
     assert meetings_of(store, tandem_id) == []
 
 
 def test_steps_follow_the_allowed_moves_and_ending_asks_the_outcome(qtbot, window, store, people, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    tandem_id = propose_tandem(store, {"mentor_id": people["mentors"][1], "mentee_id": people["mentees"][1]})
+    tandem_id = Records(store, Actor()).create(
+        "tandem", {"mentor_id": people["mentors"][1], "mentee_id": people["mentees"][1]}).record_id
     section = window.section("tandem")
     window.show_section("tandem")
     section.refresh()

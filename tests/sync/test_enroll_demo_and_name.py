@@ -25,13 +25,13 @@ def test_a_device_is_named_after_its_counsellor_and_structure(world) -> None:  #
     counsellor = admin.add_counsellor(world.engine, structure, "Camille Martin", "camille@ml.example")
     info = sync_service.enroll(profile, world.url, admin.make_enroll_code(world.engine, counsellor))
     name = "Camille Martin \u2013 Mission locale de Marseille"
-    assert info["device_name"] == name != socket.gethostname()
+    assert info.device_name == name != socket.gethostname()
     assert profile.store.remote.state()["device_name"] == name
     assert [d["name"] for d in admin.list_devices(world.engine)] == [name]
-    assert "Camille Martin" in info["certificate"]["subject"]
+    assert "Camille Martin" in info.certificate["subject"]
     other = world.new_profile()  # a name given is kept as typed
     given = sync_service.enroll(other, world.url, world.code(structure), device_name="  Portable   accueil ")
-    assert given["device_name"] == "Portable accueil"
+    assert given.device_name == "Portable accueil"
 
 
 def test_a_demo_profile_refuses_enrollment_and_an_enrolled_one_refuses_demo_data(  # type: ignore[no-untyped-def]
@@ -52,7 +52,7 @@ def test_a_demo_profile_refuses_enrollment_and_an_enrolled_one_refuses_demo_data
     assert admin.list_devices(world.engine) == []  # nothing reached the hub: the code is still good
 
     real = world.new_profile("vrai")
-    assert sync_service.enroll(real, world.url, code)["device_id"]
+    assert sync_service.enroll(real, world.url, code).device_id
     with pytest.raises(SyncError, match="données de démonstration"):  # the service refuses it too
         generate_demo(world.new_profile("demo2").store, mentors=1, mentees=1)
         sync_service.enroll(world.profiles[-1], world.url, world.code(structure))
