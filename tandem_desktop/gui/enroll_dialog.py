@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ..services.sync import Enrollment
-from ..store.demo import DEMO_REFUSED, is_demo
+from ..services.sync import Enrollment, demo_refusal
 from .display import NBSP
 from .sync_controller import SyncController
 from .sync_service import Failure, classify, failure_message
@@ -73,10 +72,10 @@ class EnrollDialog(QDialog):
         self.setMinimumWidth(520)
         (self.code if self.hub_url.text() else self.hub_url).setFocus()
         profile = getattr(controller, "profile", None)
-        if profile is not None and is_demo(profile.store):  # its fake records would all be pushed to the hub
+        if profile is not None and (refusal := demo_refusal(profile)):  # fake records would all be pushed
             for widget in (self.hub_url, self.code, self.device_name, self.insecure_http, self.enroll_button):
                 widget.setEnabled(False)
-            self.show_error(DEMO_REFUSED)
+            self.show_error(refusal)
             self.close_button.setFocus()
 
     def _show_current(self, info: Enrollment | None = None) -> None:

@@ -9,7 +9,6 @@ back after, so nothing else in the process changes language.
 from __future__ import annotations
 
 import argparse
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -49,9 +48,6 @@ PLURALS: dict[str, tuple[str, str]] = {
     "expected %s argument": ("%s valeur attendue", "%s valeurs attendues"),
 }
 
-_lock = threading.RLock()
-
-
 def french(message: str) -> str:
     return CATALOGUE.get(message, message)
 
@@ -65,14 +61,14 @@ def french_plural(singular: str, plural: str, n: int) -> str:
 
 @contextmanager
 def speaking_french() -> Iterator[None]:
-    """argparse's own words in French for the duration (re-entrant; the hooks are restored after)."""
-    with _lock:
-        saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
-        argparse._, argparse.ngettext = french, french_plural  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+    """argparse's own words in French for the duration (nests; the hooks are restored after). Command
+    lines are parsed on the main thread, before any worker starts."""
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._, argparse.ngettext = french, french_plural  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
 
 
 def _in_french(method: Callable[..., Any]) -> Callable[..., Any]:

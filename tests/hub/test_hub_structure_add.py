@@ -38,7 +38,8 @@ def test_structure_add_publishes_type_commune_and_email(db_url: str, engine: Eng
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--type", "adie", "--commune", "Marseile", "--email", "a@adie.example"],
-     f"Erreur{NBSP}: Commune inconnue{NBSP}: «{NBSP}Marseile{NBSP}»."),
+     f"Erreur{NBSP}: Commune{NBSP}: Commune inconnue{NBSP}: «{NBSP}Marseile{NBSP}». Vouliez-vous dire "
+     f"«{NBSP}Marseille{NBSP}»{NBSP}?"),
     (["--type", "adie", "--commune", "Aubagne", "--email", "pas-une-adresse"], f"Erreur{NBSP}: E-mail{NBSP}: "),
     (["--type", "banque", "--commune", "Aubagne", "--email", "a@adie.example"],
      f"argument --type{NBSP}: choix invalide{NBSP}: 'banque' (possibles{NBSP}: 'mission_locale',"),
