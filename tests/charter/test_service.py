@@ -86,7 +86,7 @@ def test_seal_stores_the_pdf_and_moves_the_tandem_to_charter_signed(store: Store
     assert elapsed < 20
 
     assert stored.mode == "screen" and stored.sealed and stored.self_signed is True
-    assert stored.template_id == "charte-tandem" and stored.template_version == "2026.1"
+    assert stored.template_id == "charte-tandem" and stored.template_version == "2026.2"
     assert stored.signed_on == FIXED_TODAY.isoformat() and stored.signed_place == "Marseille"
     assert "Tandem Desktop — poste non enrôlé" in (stored.sealed_by or "")
     pdf = service.pdf(stored.id)
@@ -111,7 +111,7 @@ def test_seal_stores_the_pdf_and_moves_the_tandem_to_charter_signed(store: Store
 
     report = service.verify(pdf)
     assert report.ok and report.matches_local is True and report.self_signed is True
-    assert report.charter_id == stored.id and report.template == "charte-tandem 2026.1"
+    assert report.charter_id == stored.id and report.template == "charte-tandem 2026.2"
     assert report.messages[:2] == [MSG_LOCAL, MSG_INTACT]
     assert any(m.startswith("Identique à la charte enregistrée sur ce poste") for m in report.messages)
 
@@ -211,7 +211,7 @@ def test_generate_gives_an_unsigned_charter_and_stores_nothing(store: Store, ser
     before = written_state(store)
     pdf = service.generate(tandem_id)
     report = verify_pdf(pdf)
-    assert not report.sealed and report.messages == [MSG_NO_SEAL] and report.template == "charte-tandem 2026.1"
+    assert not report.sealed and report.messages == [MSG_NO_SEAL] and report.template == "charte-tandem 2026.2"
     assert written_state(store) == before and service.charters_of(tandem_id) == []
 
 
