@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -18,11 +20,14 @@ from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.repository import Store
+from . import window_state
+from .diagnostics import show_about
 from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
 from .section import SectionView
 from .sync_controller import SyncController
+from .sync_ui import SyncUi
 from .tasks import TaskRunner
 
 SECTIONS = ("mentor", "mentee", "tandem", "structure")
@@ -33,7 +38,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
                  sync: SyncController | None = None, matching: MatchingService | None = None,
-                 records: Records | None = None):
+                 records: Records | None = None, state_file: Path | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
@@ -61,7 +66,7 @@ class MainWindow(QMainWindow):
             section = SectionView(store, runner, kind, self.stack, matching=self.matching, records=self.records)
             section.message.connect(self.show_message)
             section.data_changed.connect(self._data_changed)
-            section.list_page.count_changed.connect(self._update_count)
+            section.list_page.count_changed.connect(self.update_count)
             self.sections[kind] = section
             self.stack.addWidget(section)
             self.pages.append(section)
@@ -84,18 +89,19 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_count)
         self._build_actions()
         runner.error.connect(lambda exc: self.show_message(str(exc)))
-        self.sync_ui = None
+        self.sync_ui: SyncUi | None = None
         if sync is not None:
-            from .sync_ui import SyncUi
-
             sync.setParent(self)  # its timers end with the window, on the GUI thread
             self.sync_ui = SyncUi(self, sync)
         self.batch = MatchBatchView(self.matching, runner, self.stack)
         self.batch.message.connect(self.show_message)
         self.batch.data_changed.connect(self._data_changed)
-        self.batch.count_changed.connect(self._update_count)
+        self.batch.count_changed.connect(self.update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
+        # Size, position, section and column widths of this profile's last session.
+        self.state_file = state_file or window_state.state_path(store.database_path.parent)
+        window_state.restore(self, self.state_file)
 
     # -- menus and shortcuts ------------------------------------------------------------------
 
@@ -141,6 +147,11 @@ class MainWindow(QMainWindow):
             action = self._action(f"action_show_{kind}", KINDS[kind].plural, f"Ctrl+{number}",
                                   lambda _=False, k=kind: self.show_section(k))
             self.view_menu.addAction(action)
+        self.about_action = self._action("action_about", "À &propos de Tandem Desktop", "", self.about)
+        self.menuBar().addMenu("Ai&de").addAction(self.about_action)
+
+    def about(self) -> None:
+        show_about(self, Path(self.store.database_path).parent)
 
     def verify_charter(self) -> None:
         """« Vérifier une charte… »: any charter PDF, from this device or another."""
@@ -180,7 +191,7 @@ class MainWindow(QMainWindow):
             counted = page.list_page if isinstance(page, SectionView) else page
             self.status_count.setText(getattr(counted, "count_text", ""))
 
-    def _update_count(self, text: str) -> None:
+    def update_count(self, text: str) -> None:
         current = self.stack.currentWidget()
         if self.sender() in (current, getattr(current, "list_page", None)):
             self.status_count.setText(text)
@@ -240,6 +251,7 @@ class MainWindow(QMainWindow):
         if self.sync is not None:
             self.sync.stop()  # a running sync stops at its next safe point
         self.batch.stop()  # so does a batch proposal
+        window_state.save(self, self.state_file)
         self.runner.shutdown()
         event.accept()
 

@@ -26,6 +26,7 @@ from shiboken6 import Shiboken
 from ..domain.errors import DomainError
 from ..matching.suggest import Candidate, person_name
 from ..services.matching import MatchingService
+from ..texts.records import tandem_title
 from .display import NBSP
 from .match_card import (
     NOUNS,
@@ -290,7 +291,7 @@ class MatchDeck(QWidget):
             self.places -= 1
         mentee, mentor = self._names(candidate)
         self._show()
-        self.changed.emit(f"Tandem proposé{NBSP}: {mentee} – {mentor}.")
+        self.changed.emit(f"Tandem proposé{NBSP}: {tandem_title(mentee, mentor)}.")
 
     def decline(self) -> None:
         """Non: this pair is not suggested again (the mentee's « Mentors écartés »)."""
@@ -328,7 +329,7 @@ class MatchDeck(QWidget):
         mentee, mentor = self._names(decision.candidate)
         what = "Tandem retiré" if decision.accepted else "Refus annulé"
         self._show()
-        self.changed.emit(f"{what}{NBSP}: {mentee} – {mentor}.")
+        self.changed.emit(f"{what}{NBSP}: {tandem_title(mentee, mentor)}.")
 
     def show_details(self) -> None:
         candidate = self.current()

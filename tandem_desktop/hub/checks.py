@@ -16,11 +16,11 @@ from ..domain.ids import is_record_id
 from ..domain.kinds import kind_spec
 from ..domain.records import missing_required, oversize
 from ..domain.validation import InvalidValue, parse_bool, shown
+from ..texts.french import NBSP
 
 if TYPE_CHECKING:
     from .merge import RecordState
 
-NBSP = "\u00a0"
 DELETED = "deleted"
 ACTIONS = ("create", "update", "delete")
 TOKEN_RE = re.compile(r"[\x21-\x7e]{1,128}")  # op ids, versions: printable ASCII, no NUL, no junk

@@ -12,6 +12,7 @@ from typing import Any
 from ..domain.fields import FieldType, KindSpec
 from ..domain.ids import is_record_id, new_id
 from ..domain.kinds import KINDS
+from ..texts.french import NBSP
 from . import rights
 from .checks import (
     CLOCK_AHEAD,
@@ -25,7 +26,6 @@ from .checks import (
     validate,
 )
 
-NBSP = "\u00a0"
 SHARED_KINDS = frozenset({"structure", "counsellor", "mentor"})
 OWNED_KINDS = frozenset(KINDS) - SHARED_KINDS
 CONCURRENT_EDIT = "concurrent_edit"

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from ..texts.french import NBSP
 from .checks import Refused, check_stamp
 from .db import applied_ops, conflicts, devices, dumps, insert_rows, loads, utcnow, writing
 from .errors import HubError
@@ -39,7 +40,6 @@ from .merge import (
 )
 
 MAX_OPS = 500
-NBSP = "\u00a0"
 MSG_ALL_FORBIDDEN = ("Aucune de ces modifications n'est permise\u00a0: les fiches concernées relèvent d'une "
                      "autre structure.")
 MSG_OP_ID_TAKEN = "Identifiant d'opération déjà utilisé par un autre appareil."
