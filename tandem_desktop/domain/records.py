@@ -59,9 +59,8 @@ def clean(
     if places is not None and spec.commune_field:
         _check_place(spec.commune_field, places, current, changes, errors)
     merged = {**current, **changes} if current else changes
-    for name in spec.required:
-        if merged.get(name) in (None, "", []) and name not in errors:
-            errors[name] = MSG_REQUIRED
+    for name in missing_required(spec, merged):
+        errors.setdefault(name, MSG_REQUIRED)
     if not errors and (too_big := oversize(merged, current)):
         errors[too_big[0]] = too_big[1]
     if not errors:
@@ -71,6 +70,14 @@ def clean(
     if current is not None:
         changes = {k: v for k, v in changes.items() if current.get(k) != v}
     return changes
+
+
+def missing_required(spec: KindSpec, values: dict[str, Any]) -> list[str]:
+    """The required fields of `spec` that `values` leaves empty (absent, None, "" or []).
+
+    The device (clean) and the hub (merge) both ask here: a record one of them takes is one the
+    other can still edit."""
+    return [name for name in spec.required if values.get(name) in (None, "", [])]
 
 
 def _check_place(name: str, places: PlaceRule, current: dict[str, Any] | None, changes: dict[str, Any],
