@@ -8,14 +8,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from . import __version__
+from .diagnostics import FieldLog, field_log
 from .domain.errors import DomainError
 from .gui import profile_flow
+from .gui.diagnostics import ErrorReporter, qt_messages_logged
+from .gui.display_check import display_problem
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
+from .gui.qt_french import install_qt_french
 from .gui.sync_controller import SyncController
 from .gui.tasks import TaskRunner
 from .services import sync as sync_service
@@ -23,22 +29,18 @@ from .services.backup import restore_profile
 from .settings import Settings, default_data_dir, load_settings
 from .store.errors import CorruptDatabase, StoreError
 from .store.profile import Profile
+from .texts.arguments import FrenchArgumentParser
 
 APP_TITLE = "Tandem Desktop"
-
-
-class _FrenchHelp(argparse.HelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        super().add_usage(usage, actions, groups, prefix="Utilisation\u00a0: ")
+EXIT_NO_DISPLAY = 3  # the X11 display plugin cannot load: the libraries to install were named
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
     """Our options; anything else (e.g. Qt's -platform) is left for QApplication."""
-    parser = argparse.ArgumentParser(
-        prog="tandem-desktop", description="Tandem Desktop\u00a0: les fiches des mentors, mentorés et tandems.",
-        formatter_class=_FrenchHelp, add_help=False,
-    )
-    parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    parser = FrenchArgumentParser(
+        prog="tandem-desktop", description="Tandem Desktop\u00a0: les fiches des mentors, mentorés et tandems.")
+    parser.add_argument("--version", action="version", version=f"tandem-desktop {__version__}",
+                        help="afficher la version et quitter")
     parser.add_argument("--data-dir", metavar="DOSSIER",
                         help="dossier du profil (par défaut celui de l'utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
     parser.add_argument("--passphrase-file", metavar="FICHIER",
@@ -57,11 +59,7 @@ def make_application(qt_args: Sequence[str] = ()) -> QApplication:
     app.setOrganizationName("Tandem")
     french = QLocale(QLocale.Language.French, QLocale.Country.France)
     QLocale.setDefault(french)
-    if app.findChild(QTranslator, "qtbase_fr") is None:
-        translator = QTranslator(app)
-        translator.setObjectName("qtbase_fr")
-        if translator.load(french, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-            app.installTranslator(translator)
+    install_qt_french(app, french)
     return app
 
 
@@ -102,6 +100,9 @@ def _offer_restore(error: CorruptDatabase, settings: Settings) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if (problem := display_problem(qt_args=qt_args)) is not None:  # before Qt aborts with a misleading hint
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     app = make_application(qt_args)
     try:
         settings = load_settings(args.data_dir, args.passphrase_file, recovery_code_file=args.recovery_code_file)
@@ -111,8 +112,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:  # TANDEM_KDF_LOG2N, a passphrase file that is not text…
         report_fatal(str(exc))
         return 2
+    with ExitStack() as stack:
+        diagnostics = start_diagnostics(settings, stack)
+        return _open_and_run(app, settings, diagnostics)
+
+
+def start_diagnostics(settings: Settings, stack: ExitStack) -> FieldLog:
+    """The field log, crash file and hooks (diagnostics/), Qt's messages into the log, and the
+    « erreur inattendue » dialog for what nobody handled; all undone when `stack` closes."""
+    reporter = ErrorReporter()
+    diagnostics = stack.enter_context(field_log(settings, "tandem-desktop", on_error=reporter.report))
+    reporter.log_path = diagnostics.path
+    stack.enter_context(qt_messages_logged())
+    stack.callback(reporter.deleteLater)
+    return diagnostics
+
+
+def watch_runner(runner: TaskRunner, diagnostics: FieldLog) -> TaskRunner:
+    """A background job that failed with no `on_error` is an unexpected error: logged and shown."""
+    runner.error.connect(lambda exc: diagnostics.unexpected(exc, "tâche en arrière-plan"))
+    return runner
+
+
+def _open_and_run(app: QApplication, settings: Settings, diagnostics: FieldLog) -> int:
     for _attempt in range(3):  # a restore of the latest sound backup opens the profile again
-        runner = TaskRunner()
+        runner = watch_runner(TaskRunner(), diagnostics)
         try:
             profile = open_or_create(settings, runner)
         except CorruptDatabase as exc:
@@ -127,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if profile is None:
             runner.shutdown()
             return 0
+        diagnostics.start_crash_log()  # a profile created just now has its logs/ folder from here on
         code, backup = _run_window(app, settings, profile, runner)
         if backup is None:
             return code

@@ -95,6 +95,8 @@ def test_show_and_list_escape_what_an_older_hub_let_through(data_dir: Path,
         assert "Ctl\\u001b[31mRED\\u0007" in out and "\\u202egpj.exe" in out, (args, out)
     # Every command prints through escaped streams, not only show and list: a batch proposal names the
     # mentees it leaves unmatched, and it printed them raw before.
+    # (with one mentor: with none at all, the command only says so, without naming anyone)
+    assert tandem(data_dir, capsys, "add", "mentor", "first_name=Hélène", "last_name=Durand", "capacity=1")[0] == 0
     code, out, err = tandem(data_dir, capsys, "match", "propose")
     assert code == 0, err
     assert not any(ch in out + err for ch in RAW), out + err

@@ -4,6 +4,14 @@
 People are named only when the seal's certificate chains to this device's hub CA, because only then
 did the hub write those names from its own records at enrollment. Otherwise the names are quoted as
 the certificate writes them, with who does (not) vouch for them; a self-signed seal says so first.
+
+An unchanged seal is not enough to call a charter good: anyone can re-render a charter and seal it
+with a key of their own. So a charter is « intact » (exit 0) only if, besides its seal covering the
+whole file, it is not a different file under the id of a charter stored on this device, and — on a
+device that knows a hub authority — the hub vouches for its seal or it is byte for byte a charter
+stored here (a device that sealed locally before enrolling: « Sceau local »). Exit codes, in
+`tandem charter verify` and its help: 0 intact; 1 modified after the seal, damaged, not sealed or
+unreadable; 3 unchanged but not vouched for by the hub, or not the charter stored here under its id.
 """
 
 from __future__ import annotations
@@ -35,26 +43,51 @@ MSG_APPROVAL_SEAL = (f"Sceau d'une version antérieure de Tandem Desktop (signat
                      f"DocMDP){NBSP}: cette vérification détecte toute modification ultérieure, mais un lecteur PDF "
                      "ordinaire peut ne pas la signaler.")
 
+MSG_OWN_LOCAL = (f"Sceau local{NBSP}: cette charte a été scellée sur ce poste avec son propre certificat, que le "
+                 f"hub ne garantit pas{NBSP}; le fichier est identique à celle qui y est enregistrée.")
+MSG_NOT_VOUCHED = (f"Sceau non reconnu{NBSP}: son certificat n’a pas été délivré par l’autorité du hub de ce poste, "
+                   "et ce fichier n’est pas une charte enregistrée ici. Rien ne garantit qui l’a scellé ni que son "
+                   "contenu est celui qui a été signé.")
+MSG_SIGNED_AS_IS = (f"Le fichier n’a pas changé depuis sa signature, mais cela ne prouve rien{NBSP}: n’importe qui "
+                    "peut signer un PDF qu’il a lui-même modifié.")
+
 INTACT, UNVOUCHED, MODIFIED, NO_SEAL, UNREADABLE = "intact", "unvouched", "modified", "no_seal", "unreadable"
-MODIFIED_OR_INTACT = {False: MSG_INTACT, True: MSG_MODIFIED}
+LOCAL, NOT_VOUCHED, MISMATCH = "local", "not_vouched", "mismatch"
 HEADLINES = {
     INTACT: "✓ Sceau intact",
+    LOCAL: f"✓ Sceau local intact{NBSP}: charte scellée sur ce poste",
     UNVOUCHED: "⚠ Sceau intact, mais son origine n'est pas garantie",
+    NOT_VOUCHED: f"⚠ Sceau non reconnu{NBSP}: ni le hub ni ce poste ne le garantissent",
+    MISMATCH: "✗ Ce n’est pas la charte enregistrée sur ce poste",
     MODIFIED: "✗ Document modifié après le scellement",
     NO_SEAL: "Aucun sceau",
     UNREADABLE: "✗ Fichier illisible",
 }
+EXIT_CODES = {INTACT: 0, LOCAL: 0, UNVOUCHED: 0, MODIFIED: 1, NO_SEAL: 1, UNREADABLE: 1, NOT_VOUCHED: 3, MISMATCH: 3}
 
 
 def kind(report: VerifyReport) -> str:
-    """Which headline: intact (and vouched for by the hub), intact but unvouched, modified, none, unreadable."""
+    """The verdict (module docstring), most serious first: modified; a different file under a stored
+    charter's id; intact and vouched for by the hub; this device's own local seal; not vouched for
+    where a hub authority is known; intact, nobody to vouch (no hub known); no seal; unreadable."""
     if report.sealed:
         if report.modified_after_seal or not report.intact:
             return MODIFIED
-        return INTACT if report.chains_to_hub else UNVOUCHED
+        if report.differs_from_local:
+            return MISMATCH
+        if report.chains_to_hub:
+            return INTACT
+        if report.matches_local:
+            return LOCAL
+        return NOT_VOUCHED if report.hub_known else UNVOUCHED
     if report.signatures or MSG_NO_SEAL in report.messages:
         return NO_SEAL
     return UNREADABLE
+
+
+def exit_code(report: VerifyReport) -> int:
+    """What `tandem charter verify` exits with (0, 1 or 3, module docstring)."""
+    return EXIT_CODES[kind(report)]
 
 
 def headline(report: VerifyReport) -> str:
@@ -73,10 +106,13 @@ def messages(report: VerifyReport) -> list[str]:
     if not report.sealed:
         return [MSG_NOT_TANDEM, *(_later_signature(check, first=True) for check in report.signatures)]
     seal = report.signatures[0]
-    lines = [MSG_LOCAL] if report.self_signed else []
-    lines.append(MODIFIED_OR_INTACT[report.modified_after_seal])
-    if report.modified_after_seal:
-        lines.append(_what_changed(report, seal))
+    verdict = kind(report)
+    lines = {MISMATCH: [_mismatch(report)], NOT_VOUCHED: [MSG_NOT_VOUCHED], LOCAL: [MSG_OWN_LOCAL]}.get(
+        verdict, [MSG_LOCAL] if report.self_signed else [])
+    if verdict == MODIFIED:
+        lines += [MSG_MODIFIED, _what_changed(report, seal)]
+    else:  # « intact » only where the verdict is
+        lines.append(MSG_INTACT if EXIT_CODES[verdict] == 0 else MSG_SIGNED_AS_IS)
     lines.append(seal_origin(report) + ".")
     if report.certification is False:
         lines.append(MSG_APPROVAL_SEAL)
@@ -90,6 +126,22 @@ def messages(report: VerifyReport) -> list[str]:
         parts = [f"modèle {report.template}" if report.template else "", charter]
         lines.append(f"Document{NBSP}: {', '.join(p for p in parts if p)}.")
     return lines
+
+
+def register_lines(report: VerifyReport) -> list[str]:
+    """What this device's register says of the file (the last lines, also under a damaged seal)."""
+    if report.matches_local:
+        when = f" (signée le {report.local_signed_on})" if report.local_signed_on else ""
+        return [f"Identique à la charte enregistrée sur ce poste{when}."]
+    if report.differs_from_local and kind(report) != MISMATCH:  # a mismatch says it first already
+        return [f"Différent de la charte {report.charter_id} enregistrée sur ce poste."]
+    return []
+
+
+def _mismatch(report: VerifyReport) -> str:
+    label = f"n°{NBSP}{report.number}" if report.number else (report.charter_id or "")
+    return (f"Ce fichier n’est pas la charte {label} enregistrée sur ce poste{NBSP}: il en porte le numéro, mais "
+            "son contenu en diffère. Fiez-vous à la charte enregistrée ici, pas à ce fichier.")
 
 
 def _what_changed(report: VerifyReport, seal: SignatureCheck) -> str:

@@ -8,6 +8,11 @@ no change (DocMDP), so there is no legitimate later revision to tell apart from 
 heuristic difference analysis to trust. Every signature of every revision is still checked and
 reported (signer, intact, trusted), so the counsellor sees what was added and by whom.
 
+An unchanged seal proves only that nobody changed the file since whoever sealed it: the verdict
+(verdict.kind) also weighs who vouches for the seal (this device's hub authority) and what this
+device's register holds under the file's id (`register`, given by the caller: charter/ never reads
+the store), so a re-rendered charter sealed again with any key is never called intact.
+
 pyHanko does the cryptography (signatures.py); verdict.py turns the report into French. Never
 raises on a bad file: whatever is given, the counsellor gets a report with a message.
 """
@@ -17,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,6 +45,19 @@ if TYPE_CHECKING:
 
 SEAL_FIELD = "Sceau"  # = seal.SEAL_FIELD (a test checks), without importing pyHanko here
 _SEAL_MARKERS = (b"/ByteRange", b"/Adobe.PPKLite", b"/ETSI.CAdES.detached")  # not /FT /Sig: an empty field
+
+
+@dataclass(frozen=True)
+class LocalCopy:
+    """What this device's register holds for a file: a charter with these very bytes (and when it
+    was signed, in French), or a charter under the file's id whose bytes differ."""
+
+    identical: bool
+    id_stored: bool
+    signed_on: str | None = None
+
+
+Register = Callable[[str | None, str], LocalCopy]  # (charter id, SHA-256 of the file) -> what is stored
 
 
 @dataclass
@@ -65,14 +83,23 @@ class VerifyReport:
     charter_id: str | None = None  # from /TandemCharter
     number: str | None = None  # the number printed on every page, « K7Q4-9XPM » (/TandemNumber; 2026.2 on)
     sha256: str = ""
-    matches_local: bool | None = None  # filled by CharterService.verify
+    hub_known: bool = False  # this device knows a hub authority (it is enrolled)
+    matches_local: bool | None = None  # byte for byte a charter stored here (None: no register consulted)
+    differs_from_local: bool | None = None  # a charter stored here has this id, with other bytes
+    local_signed_on: str | None = None  # the signing date of the identical stored charter, in French
     signatures: list[SignatureCheck] = field(default_factory=list)  # every one, seal first
     messages: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Sealed and nothing changed since: what `tandem charter verify` exits 0 for."""
-        return self.sealed and self.intact and not self.modified_after_seal
+        """What `tandem charter verify` exits 0 for (verdict.kind: sealed, nothing changed since,
+        not another file under a stored id, vouched for by the hub or stored here where one is known)."""
+        return verdict.exit_code(self) == 0
+
+    @property
+    def kind(self) -> str:
+        """The verdict's name (verdict.kind): intact, local, unvouched, not_vouched, mismatch, modified…"""
+        return verdict.kind(self)
 
     @property
     def later_signatures(self) -> list[SignatureCheck]:
@@ -102,20 +129,30 @@ def _info_value(reader: Any, key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def verify_pdf(pdf: bytes, *, hub_ca_pem: str | None = None) -> VerifyReport:
-    """Check `pdf` against the rule above; trust only `hub_ca_pem` (no network, no system trust store)."""
-    report = VerifyReport(sha256=hashlib.sha256(pdf).hexdigest())
+def verify_pdf(pdf: bytes, *, hub_ca_pem: str | None = None, register: Register | None = None) -> VerifyReport:
+    """Check `pdf` against the rule above; trust only `hub_ca_pem` (no network, no system trust store)
+    and compare with what `register` says this device stores."""
+    report = VerifyReport(sha256=hashlib.sha256(pdf).hexdigest(), hub_known=bool(hub_ca_pem))
     if b"%PDF-" not in pdf[:1024]:  # where the PDF standard lets readers look for the header
         report.messages.append(MSG_NOT_PDF)
         return report
+    judged = False
     try:
         with _quiet_pyhanko():
-            _check(pdf, hub_ca_pem, report)
+            judged = _check(pdf, hub_ca_pem, report)
     except Exception:  # pyHanko and asn1crypto raise many kinds on a damaged file
+        judged = False
         if _looks_sealed(pdf):
             _damaged(report)
         else:
             report.messages[:] = [MSG_BROKEN_PDF]
+    if register is not None and (report.sealed or report.charter_id is not None):
+        copy = register(report.charter_id, report.sha256)
+        report.matches_local, report.local_signed_on = copy.identical, copy.signed_on
+        report.differs_from_local = copy.id_stored and not copy.identical
+    if judged:
+        report.messages[:] = verdict.messages(report)
+    report.messages.extend(verdict.register_lines(report))
     return report
 
 
@@ -129,7 +166,9 @@ def _damaged(report: VerifyReport) -> None:
     report.messages[:] = [MSG_DAMAGED]
 
 
-def _check(pdf: bytes, hub_ca_pem: str | None, report: VerifyReport) -> None:
+def _check(pdf: bytes, hub_ca_pem: str | None, report: VerifyReport) -> bool:
+    """Fill `report` from the file; True when its signatures were read (verdict.messages then speaks),
+    False when a message already says why they could not be."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     from .signatures import check_all
@@ -145,17 +184,16 @@ def _check(pdf: bytes, hub_ca_pem: str | None, report: VerifyReport) -> None:
             _damaged(report)
         else:
             report.messages.append(MSG_NO_SEAL)
-        return
+        return False
     seal = report.signatures[0]  # the earliest: the one over the charter as rendered
     if seal.field_name != SEAL_FIELD:  # signed, but not by Tandem: nothing of ours to vouch for
-        report.messages.extend(verdict.messages(report))
-        return
+        return True
     report.sealed = True
     if seal.unreadable:
         _damaged(report)
-        return
+        return False
     _fill_from_seal(report, seal, hub_ca_pem)
-    report.messages.extend(verdict.messages(report))
+    return True
 
 
 def _fill_from_seal(report: VerifyReport, seal: SignatureCheck, hub_ca_pem: str | None) -> None:

@@ -3,7 +3,8 @@
 Exit codes: 0 done; 1 refused (invalid value, unknown id, wrong passphrase, locked or damaged
 profile…), with the reason in French on stderr; 2 wrong usage of the command; 3–5 sync failures
 (see cli/sync.py: revoked device, hub unreachable, update required); 70 an unexpected failure, told
-in French, its technical trace (no personal data) in the profile's journal-erreurs.log.
+in French, its technical trace (no personal data) in the profile's field log, logs/tandem.log
+(see diagnostics/: ids, kinds, counts and exception types, never a record's values).
 
 The package's modules import `common` and `output` below them, never this module, so there is no loop.
 """
@@ -11,21 +12,24 @@ The package's modules import `common` and `output` below them, never this module
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from ..diagnostics import field_log
 from ..domain.errors import DomainError, ValidationError
 from ..domain.kinds import KINDS
 from ..settings import Settings, load_settings
-from ..store.engine import quiet_sqlcipher_logs
 from ..store.files import os_reason
 from . import charter, keys, match, sync
 from .commands import COMMANDS, build_parser
 from .common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, NBSP
-from .errors import EXIT_UNEXPECTED, not_utf8, unexpected
+from .errors import EXIT_UNEXPECTED, command_name, not_utf8, unexpected
 from .output import escaped_output
 
 __all__ = ["COMMANDS", "EXIT_OK", "EXIT_REFUSED", "EXIT_UNEXPECTED", "EXIT_USAGE", "HANDLERS", "build_parser", "main"]
+
+log = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     **COMMANDS, **sync.COMMANDS, **keys.COMMANDS, **charter.COMMANDS, **match.COMMANDS,
@@ -70,6 +74,8 @@ def _main(argv: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..store.engine import quiet_sqlcipher_logs
+
     quiet_sqlcipher_logs()
     try:
         settings = load_settings(getattr(args, "data_dir", None), getattr(args, "passphrase_file", None),
@@ -81,6 +87,13 @@ def _run(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_REFUSED
+    with field_log(settings, "tandem"):
+        code = _dispatch(args, settings)
+        log.info("command %s: exit %d", command_name(args), code)
+        return code
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     try:
         handler = HANDLERS[args.command]
         return handler(args, settings)

@@ -2,8 +2,11 @@
 
 Registered by cli.py; the work is done in services/charters.py. Files are written atomically, and
 only once everything else succeeded: after an error there is no output file, not even a temporary one.
-`verify` exits 0 only for a sealed file unchanged since its seal; 1 when anything was changed or added
-after the seal (signed or not), or the file is not sealed or unreadable.
+`verify` exits 0 only for a sealed file unchanged since its seal, vouched for by the hub (or, on a
+device that knows none, by nobody: it says so) or stored here; 1 when anything was changed or added
+after the seal (signed or not), or the file is not sealed or unreadable; 3 when it is unchanged but
+not vouched for by this device's hub and not stored here, or another file under the id of a charter
+stored here (charter/verdict.py).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from ..settings import Settings
 from ..store.errors import StoreError
-from ..store.profile import profile_exists
 from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
 from .output import print_json, table
 
@@ -51,7 +53,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
                      help=f"image PNG ou JPEG de la signature{NBSP}; parties{NBSP}: {', '.join(PARTIES)}")
     sub.add_argument("--place", metavar="LIEU", help="lieu de signature (sinon la commune de la structure)")
     sub.add_argument("--template", metavar="MODÈLE", help="identifiant du modèle (sinon charte-tandem)")
-    sub = subs.add_parser("verify", help="vérifier le sceau d'un PDF de charte (code 0 : intact)")
+    sub = subs.add_parser("verify", help=VERIFY_HELP, description=VERIFY_HELP)
     sub.add_argument("file", metavar="FICHIER.pdf")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = subs.add_parser("list", help="chartes enregistrées d'un tandem")
@@ -61,6 +63,12 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("charter_id", metavar="CHARTE", help="numéro de la charte (K7Q4-9XPM) ou son identifiant")
     sub.add_argument("--out", required=True, metavar="FICHIER", help="fichier à écrire")
     sub.add_argument("--scan", action="store_true", help="le scan de la charte signée à la main")
+
+
+VERIFY_HELP = (f"vérifier le sceau d'un PDF de charte. Code de sortie{NBSP}: 0 intact (garanti par le hub, ou charte "
+               f"enregistrée sur ce poste){NBSP}; 1 modifié après le scellement, endommagé, sans sceau ou illisible"
+               f"{NBSP}; 3 inchangé mais non garanti par le hub de ce poste, ou différent de la charte enregistrée "
+               "ici sous ce numéro")
 
 
 def _target(out: str) -> Path:
@@ -125,9 +133,10 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    from ..charter.verdict import failure
+    from ..charter.verdict import exit_code, failure
     from ..charter.verify import VerifyReport, verify_pdf
     from ..services.charters import CharterService
+    from ..store.profile import profile_exists
 
     data = Path(args.file).read_bytes()
     report: VerifyReport | None = None
@@ -140,7 +149,8 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     if report is None:
         report = verify_pdf(data)
     if args.json:
-        print_json({**dataclasses.asdict(report), "ok": report.ok})
+        print_json({**dataclasses.asdict(report), "ok": report.ok, "verdict": report.kind,
+                    "exit_code": exit_code(report)})
     else:
         print(f"Fichier{NBSP}: {args.file}")
         print(f"Empreinte SHA-256{NBSP}: {report.sha256}")
@@ -150,8 +160,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
             print(message)
     if not report.ok:
         print(f"Vérification échouée{NBSP}: {failure(report)}", file=sys.stderr)
-        return EXIT_REFUSED
-    return EXIT_OK
+    return exit_code(report)
 
 
 def _plain(charter: StoredCharter) -> dict[str, object]:

@@ -1,5 +1,9 @@
 """The parser of `tandem` and its record, export, backup and check commands; the other command
-groups (keys, sync, match, charter) live in modules of their own beside this one."""
+groups (keys, sync, match, charter) live in modules of their own beside this one.
+
+The services and the store (SQLAlchemy, Alembic…) are imported by the command that uses them, so
+`tandem --help` and usage errors answer at once (tests/test_imports.py holds this).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,17 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from ..domain.kinds import KINDS, kind_spec
-from ..services import backup as backup_service
-from ..services import check as check_service
 from ..services import export as export_service
-from ..services.demo import generate_demo
-from ..services.records import Actor, Records
 from ..settings import Settings
-from ..store.profile import Profile, open_profile, profile_exists
-from ..store.queries import ListQuery
+from ..texts.arguments import FrenchArgumentParser
 from . import charter, keys, match, sync
 from .common import (
     EXIT_OK,
     EXIT_REFUSED,
-    EXIT_USAGE,
     NBSP,
     create_profile,
     opened,
@@ -32,40 +31,12 @@ from .common import (
 )
 from .output import print_json, table
 
-# argparse speaks English; the few messages a user may meet are given in French.
-_ARGPARSE_FR = (
-    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
-    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
-    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)",
-     r"argument \1 : choix invalide \2 (possibles : \3)"),
-    (r"argument (.*?): invalid (?:int|_count) value: (.*)", r"argument \1 : nombre entier attendu, pas \2"),
-    (r"argument (.*?): expected one argument", r"argument \1 : une valeur est attendue"),
-    (r"argument (.*?): (.*)", r"argument \1 : \2"),
-)
+if TYPE_CHECKING:
+    from ..services.records import Records
+    from ..store.profile import Profile
 
-
-def _french(message: str) -> str:
-    for pattern, replacement in _ARGPARSE_FR:
-        if re.fullmatch(pattern, message):
-            return re.sub(pattern, replacement, message).replace(" :", f"{NBSP}:")
-    return message
-
-
-class _Formatter(argparse.HelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        super().add_usage(usage, actions, groups, f"utilisation{NBSP}: " if prefix is None else prefix)
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, formatter_class=_Formatter, add_help=False, **kwargs)
-        self._positionals.title = f"arguments{NBSP}"  # argparse adds the colon
-        self._optionals.title = f"options{NBSP}"
-        self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}{NBSP}: erreur{NBSP}: {_french(message)}\n")
+class _Parser(FrenchArgumentParser):
+    """`tandem`'s parser: argparse's words in French (texts/arguments.py)."""
 
 
 def _kind(text: str) -> str:
@@ -102,6 +73,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     kinds = ", ".join(KINDS)
     parser = _Parser(prog="tandem", description="Tandem Desktop en ligne de commande.")
+    parser.add_argument("--version", action="version", version=f"tandem {__version__}",
+                        help="afficher la version et quitter")
     _common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE", title=f"commandes{NBSP}", required=True,
                                      parser_class=_Parser)
@@ -164,6 +137,8 @@ def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
 
 def _records(profile: Profile) -> Records:
     """Every record write of the command goes through this door, for the profile's counsellor."""
+    from ..services.records import Actor, Records
+
     return Records(profile.store, Actor.of_store(profile.store))
 
 
@@ -180,6 +155,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.demo import generate_demo
+    from ..store.profile import open_profile, profile_exists
+
     exists = profile_exists(settings)
     profile = with_prompted_passphrase(settings, open_profile) if exists else create_profile(settings)
     print_recovery_code(profile)
@@ -229,6 +207,8 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from ..store.queries import ListQuery
+
     spec = kind_spec(args.kind)
     query = ListQuery(search=args.search)
     with opened(settings) as profile:
@@ -258,6 +238,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     with opened(settings) as profile:
         dest = backup_service.backup_profile(profile, args.file)
     print(f"Sauvegarde chiffrée écrite{NBSP}: {dest}")
@@ -265,12 +247,16 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import backup as backup_service
+
     kept = with_prompted_passphrase(settings, lambda s: backup_service.restore_profile(s, args.file))
     print(f"Sauvegarde restaurée. La base précédente est conservée dans {kept}.")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import check as check_service
+
     report = with_prompted_passphrase(settings, check_service.check_profile)
     if args.json:
         print_json(report.as_dict())

@@ -9,13 +9,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from getpass import getpass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..settings import Settings
 from ..store.errors import KeyringUnreachable, LockedKeyring, PassphraseRequired, StoreError, WeakPassphrase
-from ..store.keys import check_new_passphrase, usable_keyring
-from ..store.profile import Profile, init_profile, open_profile
 from ..texts.french import NBSP
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, keyring, cryptography) is imported when a profile is opened
+    from ..store.profile import Profile
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -36,6 +37,8 @@ def with_prompted_passphrase(settings: Settings, action: Callable[[Settings], An
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[Profile]:
+    from ..store.profile import open_profile
+
     profile = with_prompted_passphrase(settings, open_profile)
     try:
         yield profile
@@ -45,6 +48,8 @@ def opened(settings: Settings) -> Iterator[Profile]:
 
 def ask_new_passphrase(settings: Settings) -> str:
     """A new passphrase typed twice at the terminal; a weak one is refused with the hint, asked again."""
+    from ..store.keys import check_new_passphrase
+
     for _ in range(3):
         first = getpass(f"Nouvelle phrase de passe (plusieurs mots, 8 caractères au moins){NBSP}: ")
         try:
@@ -59,6 +64,9 @@ def ask_new_passphrase(settings: Settings) -> str:
 
 
 def create_profile(settings: Settings) -> Profile:
+    from ..store.keys import usable_keyring
+    from ..store.profile import init_profile
+
     if settings.passphrase is None and not (settings.use_keyring and usable_keyring()) and interactive():
         settings = settings.with_passphrase(ask_new_passphrase(settings))
     try:

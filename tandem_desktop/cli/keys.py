@@ -9,10 +9,8 @@ import argparse
 from collections.abc import Callable
 from getpass import getpass
 
-from ..services import keys as key_service
 from ..settings import Settings
 from ..store.errors import KeyringUnreachable, LockedKeyring, StoreError
-from ..store.profile import new_recovery_code
 from .common import EXIT_OK, NBSP, ask_new_passphrase, interactive, opened, print_recovery_code
 
 MSG_NO_CODE = (f"Code de secours manquant{NBSP}: passez --recovery-code-file FICHIER ou définissez "
@@ -40,6 +38,8 @@ def _code(settings: Settings) -> str:
 
 
 def cmd_recover(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import keys as key_service  # the store: imported by the command, not by `tandem --help`
+
     code = _code(settings)
     new_passphrase = None
     if args.new_passphrase or not key_service.keyring_can_take_the_key():
@@ -57,6 +57,8 @@ def cmd_recover(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_recovery_code(args: argparse.Namespace, settings: Settings) -> int:
+    from ..store.profile import new_recovery_code
+
     with opened(settings) as profile:
         had = profile.meta.recovery is not None
         profile.recovery_code = new_recovery_code(profile)
@@ -67,6 +69,8 @@ def cmd_recovery_code(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import keys as key_service
+
     aside = key_service.start_again_from_hub(settings)
     # The old device's hub id is inside the database nobody can read: the administrator finds it by name.
     print(key_service.start_again_steps(aside))

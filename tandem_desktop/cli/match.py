@@ -11,13 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
-from ..services.matching import MatchingService
 from ..settings import Settings
 from ..store.files import write_private
 from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
 from .output import print_json, table
+
+if TYPE_CHECKING:  # numpy and scipy: imported by `tandem match` only
+    from ..services.matching import MatchingService
 
 
 def _score(text: str) -> float:
@@ -66,6 +69,8 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
 
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services.matching import MatchingService
+
     with opened(settings) as profile:
         service = MatchingService(profile.store)
         return HANDLERS[args.match_command](args, service)
@@ -89,6 +94,7 @@ def _suggest(args: argparse.Namespace, service: MatchingService) -> int:
 
 
 def _propose(args: argparse.Namespace, service: MatchingService) -> int:
+    from ..matching.propose import summary
     ids = None
     if args.mentees:
         ids = [line.strip() for line in Path(args.mentees).read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -99,11 +105,13 @@ def _propose(args: argparse.Namespace, service: MatchingService) -> int:
     if args.json:
         print_json(document)
         return EXIT_OK
+    if proposal.notice:  # nobody waiting, no mentor at all, or none with a free place
+        print(proposal.notice)
+        return EXIT_OK
     rows = [["score", "mentoré·e", "mentor"]] + [[f"{p.score:.1f}".replace(".", ","), p.mentee_name, p.mentor_name]
                                                  for p in proposal.pairs]
     print(table(rows) if proposal.pairs else "Aucune paire proposée.")
-    print(f"{len(proposal.pairs)} paires, total {proposal.total:.1f}, {len(proposal.unmatched)} sans mentor."
-          .replace(".", ",", 1))
+    print(summary(proposal.pairs, len(proposal.unmatched)) + ".")
     for u in proposal.unmatched[:20]:
         print(f"  {u.mentee_name}{NBSP}: {u.reason}")
     return EXIT_OK

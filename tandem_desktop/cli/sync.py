@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..services import sync as sync_service
 from ..settings import Settings
 from ..sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
 from .common import EXIT_OK, NBSP, opened
@@ -28,7 +27,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub = command("enroll", "relier ce poste au hub avec un code d'enrôlement")
     sub.add_argument("--hub", required=True, metavar="URL", help="adresse du hub, par exemple https://hub.exemple.fr")
     sub.add_argument("--code", required=True, metavar="CODE", help="code d'enrôlement à usage unique")
-    sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom de la machine)")
+    sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom du conseiller et de sa structure)")
     sub.add_argument("--insecure-http", action="store_true",
                      help=f"accepter une adresse http:// non chiffrée d'une autre machine (réseau de confiance "
                           f"seulement{NBSP}: le jeton et les fiches passent en clair)")
@@ -72,6 +71,8 @@ def _hub_ca(path: str | None) -> str | None:
 
 
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service  # httpx and the sync engine: only for the commands using them
+
     tls_ca_pem = _hub_ca(args.hub_ca)
     with opened(settings) as profile:
         info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name,
@@ -93,6 +94,8 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service
+
     with opened(settings) as profile:
         report = sync_service.sync_now(profile)
         status = sync_service.sync_status(profile)
@@ -118,6 +121,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service
+
     if args.resend:
         with opened(settings) as profile:
             sent = sync_service.resend_conflict(profile, args.resend)
@@ -141,6 +146,8 @@ def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service
+
     with opened(settings) as profile:
         info = sync_service.device_info(profile)
     if args.json:

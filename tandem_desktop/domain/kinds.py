@@ -199,6 +199,7 @@ TANDEM = KindSpec(
     title_fields=("mentee_id", "mentor_id"),
     list_columns=("mentee_id", "mentor_id", "status", "proposed_on", "outcome"),
     status_field="status",
+    last_statuses=("ended",),
     commune_field=None,
 )
 

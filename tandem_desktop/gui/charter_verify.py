@@ -36,7 +36,11 @@ if TYPE_CHECKING:
 
 INTACT, UNVOUCHED, MODIFIED, NO_SEAL, UNREADABLE = (texts.INTACT, texts.UNVOUCHED, texts.MODIFIED, texts.NO_SEAL,
                                                     texts.UNREADABLE)
-COLORS = {INTACT: "#1b7f3b", UNVOUCHED: "#8a4b00", MODIFIED: "#b3261e", NO_SEAL: "#8a4b00", UNREADABLE: "#b3261e"}
+GREEN, AMBER, RED = "#1b7f3b", "#8a4b00", "#b3261e"
+# Green: exit 0 with someone to vouch (the hub, or this device's register); amber: nobody vouches
+# (exit 0 where no hub is known, 3 where one is); red: changed, another file under a stored id, unreadable.
+COLORS = {INTACT: GREEN, texts.LOCAL: GREEN, UNVOUCHED: AMBER, texts.NOT_VOUCHED: AMBER, texts.MISMATCH: RED,
+          MODIFIED: RED, NO_SEAL: AMBER, UNREADABLE: RED}
 HEADLINES = {key: (texts.HEADLINES[key], color) for key, color in COLORS.items()}
 DETAILS = ("number", "signer", "device", "hub", "kind", "signatures", "date", "template", "charter", "local")
 DETAIL_LABELS = {"number": "N° de charte", "signer": "Scellé par", "device": "Poste", "hub": "Autorité",
@@ -61,6 +65,8 @@ def detail_texts(report: VerifyReport) -> dict[str, str]:
     local = {True: "Identique à la charte enregistrée sur ce poste",
              False: "Aucune charte identique enregistrée sur ce poste",
              None: "—"}[report.matches_local]
+    if report.differs_from_local:
+        local = "Différente de la charte enregistrée sur ce poste sous ce numéro"
     device = f"{texts.quoted(report.signer_device)} (nom donné par le poste)" if report.signer_device else "—"
     return {"number": report.number or "—", "signer": texts.signer_text(report), "device": device,
             "hub": texts.authority_text(report),

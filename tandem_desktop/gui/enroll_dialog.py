@@ -7,12 +7,11 @@ the device as enrolled.
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import urlsplit
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ..services.sync import Enrollment
+from ..services.sync import Enrollment, demo_refusal
 from .display import NBSP
 from .fitting import adopt, keep_fitted, say
 from .sync_controller import SyncController
@@ -35,11 +34,7 @@ def valid_url(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def default_device_name() -> str:
-    try:
-        return socket.gethostname() or ""
-    except OSError:
-        return ""
+DEVICE_NAME_HINT = "Par défaut : votre nom et celui de votre structure"
 
 
 class EnrollDialog(QDialog):
@@ -64,7 +59,7 @@ class EnrollDialog(QDialog):
         self.close_button = child(self.ui, QPushButton, "close_button")
         self.insecure_http = child(self.ui, QCheckBox, "insecure_http")
         self.insecure_label = child(self.ui, QLabel, "insecure_label")
-        self.device_name.setText(default_device_name())
+        self.device_name.setPlaceholderText(DEVICE_NAME_HINT)  # the hub names it « counsellor – structure »
         self.hub_url.textChanged.connect(self._show_insecure_choice)
         self.hub_url.setText(controller.hub_url)
         self._show_insecure_choice()
@@ -83,6 +78,12 @@ class EnrollDialog(QDialog):
         self.setMinimumWidth(520)
         keep_fitted(self)
         (self.code if self.hub_url.text() else self.hub_url).setFocus()
+        profile = getattr(controller, "profile", None)
+        if profile is not None and (refusal := demo_refusal(profile)):  # fake records would all be pushed
+            for widget in (self.hub_url, self.code, self.device_name, self.insecure_http, self.enroll_button):
+                widget.setEnabled(False)
+            self.show_error(refusal)
+            self.close_button.setFocus()
 
     def _show_current(self, info: Enrollment | None = None) -> None:
         status = self.controller.status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -17,6 +19,8 @@ from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.repository import Store
+from . import window_state
+from .diagnostics import show_about
 from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
@@ -34,7 +38,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
                  sync: SyncController | None = None, matching: MatchingService | None = None,
-                 records: Records | None = None):
+                 records: Records | None = None, state_file: Path | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
@@ -93,6 +97,9 @@ class MainWindow(QMainWindow):
         self.batch.count_changed.connect(self.update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
+        # Size, position, section and column widths of this profile's last session.
+        self.state_file = state_file or window_state.state_path(store.database_path.parent)
+        window_state.restore(self, self.state_file)
 
     # -- menus and shortcuts ------------------------------------------------------------------
 
@@ -138,6 +145,11 @@ class MainWindow(QMainWindow):
             action = self._action(f"action_show_{kind}", KINDS[kind].plural, f"Ctrl+{number}",
                                   lambda _=False, k=kind: self.show_section(k))
             self.view_menu.addAction(action)
+        self.about_action = self._action("action_about", "À &propos de Tandem Desktop", "", self.about)
+        self.menuBar().addMenu("Ai&de").addAction(self.about_action)
+
+    def about(self) -> None:
+        show_about(self, Path(self.store.database_path).parent)
 
     def verify_charter(self) -> None:
         """« Vérifier une charte… »: any charter PDF, from this device or another."""
@@ -236,6 +248,7 @@ class MainWindow(QMainWindow):
         if self.sync is not None:
             self.sync.stop()  # a running sync stops at its next safe point
         self.batch.stop()  # so does a batch proposal
+        window_state.save(self, self.state_file)
         self.runner.shutdown()
         event.accept()
 

@@ -28,17 +28,19 @@ from PySide6.QtWidgets import (
 
 from ..domain.errors import ValidationError
 from ..matching.assign import Cancelled
-from ..matching.propose import Pair, Proposal
+from ..matching.propose import Pair, Proposal, summary
 from ..services.matching import MatchingService
 from ..services.records import Changes
+from ..texts import french
 from .display import NBSP, number
-from .match_card import decimal, plural
+from .match_card import plural
 from .match_models import CHECK, MENTEE, MENTOR, REASONS, SCORE, PairModel, UnmatchedModel
 from .tasks import TaskRunner
 from .widgets import row_table
 
 MODES = (("best", "Meilleure adéquation"), ("most", "Le plus de mentorés possible"))
-STAGES = {"score": "Calcul des scores…", "solve": "Recherche de la meilleure répartition…",
+STAGES = {"constraints": "Vérification des contraintes de chaque paire…", "score": "Calcul des scores…",
+          "solve": "Recherche de la meilleure répartition…",
           "explain": "Explication des paires…", "done": "Mise en forme…"}
 
 
@@ -93,7 +95,7 @@ class MatchBatchView(QWidget):
         self.stop_button = self._button("stop_button", "Arrêter", self.stop)
         self.progress = QProgressBar(self)
         self.progress.setObjectName("progress")
-        self.progress.setRange(0, 3)
+        self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.status_label = QLabel(self)
         self.status_label.setObjectName("status_label")
@@ -218,7 +220,8 @@ class MatchBatchView(QWidget):
         self.unmatched.set_rows(proposal.unmatched)
         self.progress.setValue(self.progress.maximum())
         self._update()
-        self._status(f"Proposition calculée. Décochez les paires à écarter, puis «{NBSP}Accepter la sélection{NBSP}».")
+        self._status(proposal.notice or f"Proposition calculée. Décochez les paires à écarter, puis "
+                     f"«{NBSP}Accepter la sélection{NBSP}».")
         self.pairs_table.setFocus()
         if proposal.pairs:
             self.pairs_table.setCurrentIndex(self.pairs.index(0, MENTEE))
@@ -284,12 +287,9 @@ class MatchBatchView(QWidget):
         self.status_label.setText(text)
 
     def summary_text(self) -> str:
-        """« 83 paires, total 5 862,1 — 984 sans mentor » for what the tables show."""
-        if self.proposal is None:
-            return ""
-        total = sum(p.score_milli for p in self.pairs.pairs) / 10
-        return (f"{plural(len(self.pairs.pairs), 'paire', 'paires')}, total {decimal(total)} — "
-                f"{number(len(self.unmatched.rows))} sans mentor")
+        """« 83 paires proposées, score moyen 70,6 sur 100 (somme des scores 5 862,1) ; 984 mentorés sans
+        mentor » for what the tables show."""
+        return "" if self.proposal is None else summary(self.pairs.pairs, len(self.unmatched.rows))
 
     def _update(self) -> None:
         busy = bool(self._busy)
@@ -299,7 +299,8 @@ class MatchBatchView(QWidget):
             widget.setEnabled(not busy)
         ticked = len(self.pairs.ticked_pairs())
         self.accept_button.setEnabled(bool(ticked) and not busy and not self._stale)
-        self.accept_button.setText(f"Accepter la sélection ({number(ticked)})" if ticked else "Accepter la sélection")
+        self.accept_button.setText(f"Accepter la sélection ({french.plural(ticked, 'paire cochée', 'paires cochées')})"
+                                   if ticked else "Accepter la sélection")
         self.tabs.setTabText(0, f"Paires proposées ({number(len(self.pairs.pairs))})")
         self.tabs.setTabText(1, f"Sans mentor ({number(len(self.unmatched.rows))})")
         self.summary_label.setText(self.summary_text())

@@ -6,13 +6,17 @@ Structures and counsellors added here also become synced records (kinds `structu
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from ..domain.errors import ValidationError
 from ..domain.ids import is_record_id, new_id
+from ..domain.kinds import STRUCTURE
+from ..domain.records import clean
 from ..domain.validation import InvalidValue, control_error, normalize_email
+from ..reference import check_place, load_reference
 from ..texts.french import NBSP
 from .auth import new_code, sha256_hex
 from .db import counsellors, devices, enroll_codes, make_engine, structures, upgrade, utcnow, writing
@@ -57,12 +61,31 @@ def _publish(conn: Connection, last_seq: int, kind: str, record_id: str, fields:
     ledger.flush()
 
 
-def add_structure(engine: Engine, name: str) -> str:
+def structure_fields(name: str, kind: str = "autre", commune: str | None = None, postal_code: str | None = None,
+                     email: str | None = None, phone: str | None = None) -> dict[str, Any]:
+    """The structure record as devices will store it, checked by the domain's rules (the charter prints
+    its type, commune and e-mail); AdminError lists every problem, in French."""
     cleaned = _clean_name(name, "Nom de la structure", 120)
+    raw = {"name": cleaned, "type": kind, "commune": commune, "postal_code": postal_code, "email": email,
+           "phone": phone}
+    reference = load_reference()
+    try:
+        fields = clean(STRUCTURE, {k: v for k, v in raw.items() if v is not None}, today=date.today(),
+                       places=lambda commune, postal: check_place(reference, commune, postal))
+    except ValidationError as exc:
+        labels = STRUCTURE.by_name
+        raise AdminError(" ".join(f"{labels[k].label if k in labels else k}{NBSP}: {v}"
+                                  for k, v in exc.errors.items())) from None
+    return fields
+
+
+def add_structure(engine: Engine, name: str, **details: str | None) -> str:
+    """`details`: kind (a STRUCTURE_TYPES code), commune, postal_code, email, phone."""
+    fields = structure_fields(name, **details)
     structure_id = new_id()
     with writing(engine) as (conn, last_seq):
-        conn.execute(structures.insert().values(id=structure_id, name=cleaned, created_at=utcnow()))
-        _publish(conn, last_seq, "structure", structure_id, {"name": cleaned, "type": "autre"})
+        conn.execute(structures.insert().values(id=structure_id, name=fields["name"], created_at=utcnow()))
+        _publish(conn, last_seq, "structure", structure_id, fields)
     return structure_id
 
 

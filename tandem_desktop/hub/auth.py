@@ -77,9 +77,7 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str, *, ca: Cer
         raise HubError(400, "invalid_code", MSG_INVALID_CODE)
     if (problem := control_error(device_name)) is not None:  # it goes into the database and the certificate
         raise HubError(400, "bad_request", f"Nom d'appareil invalide\u00a0: {problem}")
-    name = " ".join(device_name.split())[:100]
-    if not name:
-        raise HubError(400, "bad_request", "Nom d'appareil manquant.")
+    name = " ".join(device_name.split())[:100]  # empty: named after the counsellor and structure below
     csr = parse_csr(csr_pem)
     with writing(engine) as (conn, _):
         row = conn.execute(
@@ -100,6 +98,7 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str, *, ca: Cer
             raise HubError(409, "code_expired", MSG_CODE_EXPIRED)
         ca_key, ca_cert = ca.key, ca.cert
         device_id, token = new_id(), new_token()
+        name = name or default_device_name(row.counsellor_name, row.structure_name)
         cert = issue_device_certificate(ca_key, ca_cert, csr, device_id, name, row.structure_name,
                                         row.counsellor_name)
         conn.execute(devices.insert().values(
@@ -112,4 +111,9 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str, *, ca: Cer
             raise HubError(409, "code_used", MSG_CODE_USED)
     return {"device_id": device_id, "token": token, "structure_id": row.structure_id,
             "counsellor_id": row.counsellor_id, "is_admin": bool(row.is_admin), "certificate_pem": to_pem(cert),
-            "ca_pem": to_pem(ca_cert)}
+            "ca_pem": to_pem(ca_cert), "device_name": name}
+
+
+def default_device_name(counsellor: str, structure: str) -> str:
+    """« Camille Martin – Mission locale de Marseille »: who uses the device, not the machine's host name."""
+    return f"{counsellor} \u2013 {structure}"[:100]

@@ -18,6 +18,9 @@ from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import __version__
+from ..domain.kinds import STRUCTURE_TYPES
+from ..texts.arguments import FrenchArgumentParser
 from ..texts.french import NBSP
 from . import admin, secret_key
 from .config import HubOptions, TLSFiles
@@ -32,11 +35,13 @@ def default_db_url() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = FrenchArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
                         help=f"base du hub (postgresql+psycopg://… ou sqlite:///chemin){NBSP}; sinon ${ENV_DB}")
-    parser = argparse.ArgumentParser(prog="tandem-hub", parents=[common],
+    parser = FrenchArgumentParser(prog="tandem-hub", parents=[common],
                                      description="Hub central de Tandem Desktop.")
+    parser.add_argument("--version", action="version", version=f"tandem-hub {__version__}",
+                        help="afficher la version et quitter")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     serve = commands.add_parser("serve", parents=[common], help="servir le hub (HTTP)")
@@ -64,9 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     structure = commands.add_parser("structure", parents=[common], help="structures partenaires")
     structure_cmds = structure.add_subparsers(dest="action", required=True, metavar="ACTION")
     structure_add = structure_cmds.add_parser("add", parents=[common], help="ajouter une structure (affiche son id)")
-    structure_add.add_argument("name", metavar="NOM")
+    structure_add.add_argument("name", metavar="NOM", help="nom de la structure, tel que la charte l’imprime")
+    types = ", ".join(f"{code} ({label})" for code, label in STRUCTURE_TYPES)
+    structure_add.add_argument("--type", dest="kind", required=True, metavar="TYPE",
+                               choices=[code for code, _ in STRUCTURE_TYPES], help=f"type de structure{NBSP}: {types}")
+    structure_add.add_argument("--commune", required=True, metavar="COMMUNE",
+                               help="commune de la structure (liste de référence), imprimée sur la charte")
+    structure_add.add_argument("--postal-code", metavar="CODE", help="code postal (sinon celui de la commune)")
+    structure_add.add_argument("--email", required=True, metavar="E-MAIL",
+                               help="adresse e-mail de contact imprimée sur la charte")
+    structure_add.add_argument("--phone", metavar="TÉLÉPHONE", help="téléphone de contact (facultatif)")
     structure_list = structure_cmds.add_parser("list", parents=[common], help="lister les structures")
-    structure_list.add_argument("--json", action="store_true")
+    structure_list.add_argument("--json", action="store_true", help="sortie JSON")
 
     counsellor = commands.add_parser("counsellor", parents=[common], help="conseillers")
     counsellor_cmds = counsellor.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -77,14 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     counsellor_add.add_argument("name", metavar="NOM")
     counsellor_add.add_argument("email", metavar="EMAIL")
     counsellor_list = counsellor_cmds.add_parser("list", parents=[common], help="lister les conseillers")
-    counsellor_list.add_argument("--json", action="store_true")
+    counsellor_list.add_argument("--json", action="store_true", help="sortie JSON")
 
     code = commands.add_parser("enroll-code", parents=[common], help="code d'enrôlement à usage unique")
     code.add_argument("--counsellor", required=True, metavar="COUNSELLOR_ID")
     code.add_argument("--hours", type=float, default=72, help="validité en heures (défaut 72)")
 
     devices = commands.add_parser("devices", parents=[common], help="lister les appareils inscrits")
-    devices.add_argument("--json", action="store_true")
+    devices.add_argument("--json", action="store_true", help="sortie JSON")
 
     revoke = commands.add_parser("revoke", parents=[common], help="révoquer un appareil")
     revoke.add_argument("device_id", metavar="DEVICE_ID")
@@ -160,7 +174,8 @@ def _run(args: argparse.Namespace, db_url: str) -> None:
     engine = admin.connect(db_url)
     try:
         if args.command == "structure" and args.action == "add":
-            print(admin.add_structure(engine, args.name))
+            print(admin.add_structure(engine, args.name, kind=args.kind, commune=args.commune,
+                                      postal_code=args.postal_code, email=args.email, phone=args.phone))
         elif args.command == "structure":
             _show(admin.list_structures(engine), args.json, [("id", "ID"), ("name", "NOM")])
         elif args.command == "counsellor" and args.action == "add":
@@ -185,7 +200,10 @@ def _run(args: argparse.Namespace, db_url: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already explained (in French)
+        return exc.code if isinstance(exc.code, int) else 2
     db_url = getattr(args, "db", None) or os.environ.get(ENV_DB) or default_db_url()
     try:
         _run(args, db_url)

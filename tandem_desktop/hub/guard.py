@@ -5,6 +5,7 @@
   device is given back: only failures (a guessed, used or expired code, a bad request) count, so an
   office behind one address can still enroll all its laptops. IPv6 clients count per /64, the block
   one host usually holds.
+- Request headers must arrive in time (http_protocol.py: 408 once a request has begun).
 - A request body must arrive in time: `body_timeout_s`, plus a second per `body_min_rate` bytes
   received (as Apache's mod_reqtimeout does), at most `body_max_s`. A client that trickles its body
   (slowloris) gets 408 and its connection is closed, whatever the route does with the body.
@@ -32,6 +33,8 @@ ENROLL_PATH = "/v1/enroll"
 MAX_TRACKED = 50_000  # addresses remembered at most; the oldest are forgotten first
 MSG_SLOW_BODY = (f"Requête trop lente{NBSP}: son contenu n'est pas arrivé à temps. Vérifiez la connexion et "
                  "réessayez.")
+MSG_SLOW_HEADERS = (f"Requête trop lente{NBSP}: ses en-têtes ne sont pas arrivés à temps. Vérifiez la connexion "
+                    "et réessayez.")
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -160,8 +163,13 @@ class RequestGuard:
         return timed_receive
 
 
+def error_body(code: str, message: str) -> bytes:
+    """An error answer's JSON body (PROTOCOL.md, "Endpoints")."""
+    return orjson.dumps({"error": code, "message": message})
+
+
 async def _error(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]) -> None:
-    body = orjson.dumps({"error": code, "message": message})
+    body = error_body(code, message)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *headers]})

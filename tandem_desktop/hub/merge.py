@@ -6,44 +6,45 @@ database, and the hub's order of arrival — never a device clock — decides ev
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.fields import FieldType, KindSpec
-from ..domain.hlc import MAX_AHEAD_MS, stamp_wall
 from ..domain.ids import is_record_id, new_id
-from ..domain.kinds import KINDS, kind_spec
-from ..domain.records import oversize
-from ..domain.validation import InvalidValue, parse_bool, shown
+from ..domain.kinds import KINDS
 from ..texts.french import NBSP
 from . import rights
+from .checks import (
+    CLOCK_AHEAD,
+    DELETED,
+    INVALID_HLC,
+    Refused,
+    check_bases,
+    check_complete,
+    check_size,
+    check_stamp,
+    validate,
+)
 
 SHARED_KINDS = frozenset({"structure", "counsellor", "mentor"})
 OWNED_KINDS = frozenset(KINDS) - SHARED_KINDS
-DELETED = "deleted"
-ACTIONS = ("create", "update", "delete")
-TOKEN_RE = re.compile(r"[\x21-\x7e]{1,128}")  # op ids, versions: printable ASCII, no NUL, no junk
 CONCURRENT_EDIT = "concurrent_edit"
 EDIT_AFTER_DELETE = "edit_after_delete"
 FORBIDDEN = "forbidden"
 NOT_OWNER = rights.NOT_OWNER
-INVALID_HLC = "invalid_hlc"
-CLOCK_AHEAD = "clock_ahead"
 HELD_BACK = "held_back"
 OP_ID_TAKEN = "op_id_taken"
+DUPLICATE_OP = "duplicate_op"
 # Refusals the device cannot fix by editing the record: it keeps the operation and sends it again
 # (PROTOCOL.md, "Refusals"). Every other code is about the record's content or scope.
-RETRY_CODES = frozenset({INVALID_HLC, CLOCK_AHEAD, HELD_BACK, OP_ID_TAKEN, "unknown_kind", "unknown_field"})
+RETRY_CODES = frozenset({INVALID_HLC, CLOCK_AHEAD, HELD_BACK, OP_ID_TAKEN, DUPLICATE_OP, "unknown_kind",
+                         "unknown_field"})
 
 MSG_CONCURRENT = (f"Modifiée en même temps sur un autre appareil{NBSP}: la dernière modification arrivée au hub "
                   "l'emporte, l'autre valeur est gardée dans la liste des conflits.")
 MSG_AFTER_DELETE = (f"Fiche supprimée entre-temps{NBSP}: la modification n'est pas appliquée, elle est gardée "
                     "dans la liste des conflits.")
 MSG_FORBIDDEN = f"Cette fiche relève d'une autre structure{NBSP}: modification refusée."
-MSG_INVALID_HLC = "Horodatage de l'opération (HLC) invalide."
-MSG_CLOCK_AHEAD = (f"Horodatage de l'opération trop en avance sur l'horloge du hub{NBSP}: l'appareil le "
-                   "renouvelle et renvoie l'opération.")
 MSG_HELD_BACK = (f"Une modification précédente de cette fiche n'a pas encore été acceptée{NBSP}: celle-ci "
                  "attend son tour.")
 
@@ -126,84 +127,6 @@ class ConflictEvent:
     op_id: str
 
 
-class Refused(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _check_shape(op: dict[str, Any]) -> None:
-    """The strings of an op that the hub keeps or compares (op id, stamp, versions) are plain tokens:
-    a NUL byte (PostgreSQL refuses it) or any other junk is refused before it reaches the database."""
-    if not TOKEN_RE.fullmatch(op["op_id"]):
-        raise Refused("invalid_op_id", "Identifiant d'opération invalide.")
-    if not TOKEN_RE.fullmatch(op["hlc"]):  # its form and its time: check_stamp
-        raise Refused(INVALID_HLC, MSG_INVALID_HLC)
-    for name, version in op["base_versions"].items():
-        if not TOKEN_RE.fullmatch(name) or (version is not None and not TOKEN_RE.fullmatch(version)):
-            raise Refused("invalid_base", "Versions de base de l'opération invalides.")
-
-
-def check_stamp(stamp: Any, now_ms: int) -> None:
-    """Refused unless `stamp` is a well-formed HLC at most MAX_AHEAD_MS ahead of the hub's clock: a
-    stamp further ahead would drag every device's clock there (PROTOCOL.md, "Clock stamps")."""
-    wall = stamp_wall(stamp)
-    if wall is None:
-        raise Refused(INVALID_HLC, MSG_INVALID_HLC)
-    if wall > now_ms + MAX_AHEAD_MS:
-        raise Refused(CLOCK_AHEAD, MSG_CLOCK_AHEAD)
-
-
-def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
-    """(kind spec, parsed changes) or Refused with a French message; values go through the domain,
-    whose parsers refuse a value of the wrong type, control characters and oversized lists."""
-    if op["action"] not in ACTIONS:
-        raise Refused("invalid_action", f"Action inconnue{NBSP}: « {shown(op['action'])} ».")
-    try:
-        spec = kind_spec(op["kind"])
-    except ValueError as exc:
-        raise Refused("unknown_kind", str(exc)) from None
-    if not is_record_id(op["record_id"]):
-        raise Refused("invalid_id", "Identifiant de fiche invalide.")
-    _check_shape(op)
-    changes = op["changes"]
-    if op["action"] == "delete":
-        if set(changes) - {DELETED}:
-            raise Refused("invalid_value", f"Une suppression ne change que le champ «{NBSP}deleted{NBSP}».")
-        changes = {DELETED: True}
-    parsed: dict[str, Any] = {}
-    errors: list[str] = []
-    for name, raw in changes.items():
-        if name == DELETED:
-            label = "Supprimée"
-            parse = parse_bool
-        else:
-            try:
-                field_spec = spec.spec(name)
-            except KeyError as exc:
-                raise Refused("unknown_field", exc.args[0]) from None
-            label, parse = field_spec.label, field_spec.parse
-        try:
-            if raw is None and name == DELETED:
-                raise InvalidValue("Répondez par oui ou non.")
-            parsed[name] = None if raw is None else parse(raw)
-        except InvalidValue as exc:
-            errors.append(f"{label}{NBSP}: {exc}")
-    if errors:
-        raise Refused("invalid_value", " ".join(errors))
-    return spec, parsed
-
-
-def check_size(record: RecordState | None, changes: dict[str, Any]) -> None:
-    """The record as this op would leave it stays within the domain's bound (records.oversize)."""
-    if set(changes) <= {DELETED}:
-        return  # a delete never grows a record, even one already too big
-    before = record.fields if record is not None else None
-    if (too_big := oversize({**(before or {}), **changes}, before)) is not None:
-        raise Refused("record_too_large", too_big[1])
-
-
 class Merger:
     """Applies one batch, op after op, to the records it was given; collects feed events in order."""
 
@@ -219,9 +142,11 @@ class Merger:
             check_stamp(op["hlc"], self.now_ms)
             spec, changes = validate(op)
             record = self._existing(op["record_id"], spec)
+            check_bases(op, record, self.now_ms)
             self._check_refs(spec, changes)
             self._check_rights(spec, record, changes)
             check_size(record, changes)
+            check_complete(spec, record, changes)
         except Refused as refusal:
             return Outcome(op["op_id"], "refused", refusal.code, refusal.message, self._current(op, refusal.code))
         if not changes:

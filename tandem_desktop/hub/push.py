@@ -3,6 +3,9 @@
 Idempotent by op id: an operation the hub already applied (or kept as a conflict) is answered with
 the stored outcome and not applied again. Refused operations are not stored — they changed
 nothing, and the same operation sent again is refused again for the same reason.
+Within one batch, an op id names one operation: the same op twice is answered twice with one
+outcome; a different op under an id already used in the batch is refused (`duplicate_op`, retry:
+the device gives it a new id), never answered with the other op's outcome.
 
 From protocol 4 on, an operation refused for a reason the device cannot fix (`retry`: true) holds
 back the later operations of the same record in the batch, so a later edit never overtakes it.
@@ -15,11 +18,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from ..texts.french import NBSP
+from .checks import Refused, check_stamp
 from .db import applied_ops, conflicts, devices, dumps, insert_rows, loads, utcnow, writing
 from .errors import HubError
 from .invariants import check_mentors
 from .ledger import Ledger, chunks, hub_now_ms, load_records, save_records
 from .merge import (
+    DUPLICATE_OP,
     FORBIDDEN,
     HELD_BACK,
     MSG_HELD_BACK,
@@ -29,8 +35,6 @@ from .merge import (
     ConflictEvent,
     FieldEvent,
     Merger,
-    Refused,
-    check_stamp,
     ref_targets,
     refused,
 )
@@ -39,6 +43,8 @@ MAX_OPS = 500
 MSG_ALL_FORBIDDEN = ("Aucune de ces modifications n'est permise\u00a0: les fiches concernées relèvent d'une "
                      "autre structure.")
 MSG_OP_ID_TAKEN = "Identifiant d'opération déjà utilisé par un autre appareil."
+MSG_DUPLICATE_OP = (f"Identifiant d'opération répété dans le même envoi{NBSP}: l'appareil donne un nouvel "
+                    "identifiant à cette modification et la renvoie.")
 MSG_OLD_CLOCK = ("Mettez Tandem Desktop à jour\u00a0: cette version ne sait pas corriger l'horloge de l'appareil, "
                  "en avance de plus de 48\u00a0h sur celle du hub (ou un horodatage est invalide). Rien n'a été "
                  "enregistré.")
@@ -66,8 +72,13 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
         results: list[dict[str, Any]] = []
         fresh: dict[str, dict[str, Any]] = {}
         held: set[str] = set()  # records with an operation the device will send again
+        seen: dict[str, dict[str, Any]] = {}  # op id -> the op it names in this batch
         for op in ops:
             op_id = op["op_id"]
+            if seen.setdefault(op_id, op) != op:  # another write under a used id: it is not that one
+                results.append(refused(op_id, DUPLICATE_OP, MSG_DUPLICATE_OP))
+                held.add(op["record_id"])
+                continue
             if op["record_id"] in held and protocol >= HOLDS_BACK:
                 results.append(refused(op_id, HELD_BACK, MSG_HELD_BACK))
                 continue

@@ -52,7 +52,7 @@ class PushBody(_Strict):
 
 class EnrollBody(_Strict):
     code: str = Field(max_length=64)
-    device_name: str = Field(max_length=200)
+    device_name: str = Field(default="", max_length=200)  # empty: « counsellor – structure »
     csr_pem: str = Field(max_length=16_000)
 
 
@@ -72,6 +72,7 @@ class EnrollAnswer(BaseModel):
     is_admin: bool
     certificate_pem: str
     ca_pem: str
+    device_name: str  # the name given, or « counsellor – structure » when none was
 
 
 class DeviceInfo(BaseModel):

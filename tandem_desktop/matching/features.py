@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,12 @@ def norm(text: Any) -> str:
     """Case-, accent- and space-insensitive form of a free-text value ("CMA CGM " == "cma cgm")."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    return _norm(str(text))
+
+
+@lru_cache(maxsize=65536)  # skills, languages, slots and employers repeat across thousands of records
+def _norm(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
@@ -38,17 +44,29 @@ class Vocabulary:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.words: list[str] = []
+        self._seen: dict[str, int] = {}  # text as typed -> id (-1: empty); the same few words fill 25,000 records
+
+    def _id_of(self, value: Any) -> int:
+        key = norm(value)
+        if not key:
+            return -1
+        if key not in self.index:
+            self.index[key] = len(self.words)
+            self.words.append(str(value))
+        return self.index[key]
 
     def ids(self, values: Iterable[Any]) -> list[int]:
         out = []
+        seen = self._seen
         for value in values or ():
-            key = norm(value)
-            if not key:
-                continue
-            if key not in self.index:
-                self.index[key] = len(self.words)
-                self.words.append(str(value))
-            out.append(self.index[key])
+            if isinstance(value, str):
+                found = seen.get(value)
+                if found is None:
+                    found = seen[value] = self._id_of(value)
+            else:
+                found = self._id_of(value)
+            if found >= 0:
+                out.append(found)
         return out
 
     def id(self, value: Any) -> int:
@@ -60,9 +78,15 @@ def bitsets(rows: Sequence[Sequence[int]], size: int) -> np.ndarray:
     """(n, words) uint64 bitsets; popcounts of ANDs give overlaps."""
     words = max(1, math.ceil(size / 64))
     out = np.zeros((len(rows), words), dtype=np.uint64)
+    mask = (1 << 64) - 1
     for r, ids in enumerate(rows):
-        for i in ids:
-            out[r, i >> 6] |= np.uint64(1 << (i & 63))
+        if not ids:
+            continue
+        value = 0
+        for i in ids:  # one Python integer per row, split into 64-bit words once: no numpy call per item
+            value |= 1 << i
+        for w in range(words):
+            out[r, w] = (value >> (64 * w)) & mask
     return out
 
 
@@ -153,15 +177,22 @@ class _Builder:
         self.employers = Vocabulary()
         self.places: list[Commune] = []
         self.place_index: dict[str, int] = {}
+        self._place_of: dict[tuple[Any, Any], int] = {}  # (commune, postal code) as typed -> index
 
     def place(self, record: dict[str, Any]) -> int:
-        commune = find_place(self.ref, record.get("commune"), record.get("postal_code"))
+        typed = (record.get("commune"), record.get("postal_code"))
+        if (known := self._place_of.get(typed)) is not None:
+            return known
+        commune = find_place(self.ref, *typed)
         if commune is None:
-            return -1
-        if commune.insee not in self.place_index:
-            self.place_index[commune.insee] = len(self.places)
+            index = -1
+        elif commune.insee not in self.place_index:
+            index = self.place_index[commune.insee] = len(self.places)
             self.places.append(commune)
-        return self.place_index[commune.insee]
+        else:
+            index = self.place_index[commune.insee]
+        self._place_of[typed] = index
+        return index
 
     def side(self, records: Sequence[dict[str, Any]], skills_field: str, projects: np.ndarray,
              default_reach: float) -> tuple[Side, list[list[int]], list[list[int]], list[list[int]]]:

@@ -7,18 +7,22 @@ the same integers everywhere. `plain.py` computes the same numbers one pair at a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from .criteria import CRITERIA, PROGRAMMES, MatchingSettings, bit
+from .assign import Cancelled
+from .criteria import CRITERIA, HARD_CONSTRAINTS, PROGRAMMES, MatchingSettings, bit
 from .features import PROJECT_BITS, MatchingData
 
 EPSILON = 1e-9  # guards floor() against 0.7 × 1000 = 699.9999…
 UNKNOWN = 0.5  # value of a criterion one side did not fill in: neither for nor against
 WAITING_FULL_DAYS = 180.0
 TRADE_LEVELS = (1.0, 0.7, 0.4, 0.3)  # same ROME code, family, domain, sector
+CHUNK_CELLS = 1 << 17  # pairs scored at a time: temporaries stay in the CPU cache, progress moves, stop is quick
+
+Step = Callable[[int, int], None]  # (rows done, rows in all)
 
 
 @dataclass
@@ -66,12 +70,20 @@ def _trade(data: MatchingData, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
     return value
 
 
-def _distance(data: MatchingData, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    a, b = data.mentees.place[rows], data.mentors.place[cols]
-    if not len(data.places):
-        return np.full((len(rows), len(cols)), np.nan)
-    km = data.distances[np.maximum(a, 0)[:, None], np.maximum(b, 0)[None, :]]
-    return np.where((a[:, None] >= 0) & (b[None, :] >= 0), km, np.nan)
+def _place_table(data: MatchingData, cols: np.ndarray) -> np.ndarray:
+    """(places + 1, m) km from each place to each mentor; the last row (place -1) and unknown mentor
+    places are nan. Gathering whole rows of it is much faster than 2-D fancy indexing per pair."""
+    b = data.mentors.place[cols]
+    table = np.full((len(data.places) + 1, len(cols)), np.nan)
+    if len(data.places):
+        table[:-1] = data.distances[:, np.maximum(b, 0)]
+        table[:-1, b < 0] = np.nan
+    return table
+
+
+def _distance(data: MatchingData, rows: np.ndarray, cols: np.ndarray, table: np.ndarray | None = None) -> np.ndarray:
+    table = _place_table(data, cols) if table is None else table
+    return table[data.mentees.place[rows]]  # place -1 picks the last row, all nan
 
 
 def criteria(data: MatchingData, rows: np.ndarray, cols: np.ndarray, distance: np.ndarray) -> Iterator[np.ndarray]:
@@ -116,22 +128,26 @@ def contributions_of(data: MatchingData, settings: MatchingSettings, rows: np.nd
 def hard_reasons(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, cols: np.ndarray,
                  distance: np.ndarray) -> np.ndarray:
     e, t = data.mentees, data.mentors
-    n, m = len(rows), len(cols)
-    reasons = np.zeros((n, m), dtype=np.uint16)
-    reasons |= np.where(~data.active[cols], bit("mentor_inactive"), 0).astype(np.uint16)[None, :]
-    consent = e.consent[rows][:, None] & t.consent[cols][None, :]
-    reasons |= np.where(consent, 0, bit("no_consent")).astype(np.uint16)
-    reasons |= np.where(data.remaining[cols] <= 0, bit("no_capacity"), 0).astype(np.uint16)[None, :]
-    mine, theirs = e.employer[rows][:, None], t.employer[cols][None, :]
-    reasons |= np.where((mine >= 0) & (mine == theirs), bit("same_employer"), 0).astype(np.uint16)
+    # Bits of one side only: a row vector OR a column vector (no consent = either side did not give it).
+    per_mentor = (np.where(~data.active[cols], bit("mentor_inactive"), 0)
+                  | np.where(data.remaining[cols] <= 0, bit("no_capacity"), 0)
+                  | np.where(t.consent[cols], 0, bit("no_consent"))).astype(np.uint16)
+    per_mentee = np.where(e.consent[rows], 0, bit("no_consent")).astype(np.uint16)
+    reasons = per_mentee[:, None] | per_mentor[None, :]
+    mine = e.employer[rows]
+    if (with_employer := np.flatnonzero(mine >= 0)).size:
+        same = mine[with_employer, None] == t.employer[cols][None, :]
+        reasons[with_employer] |= np.where(same, bit("same_employer"), 0).astype(np.uint16)
     wanted = data.required_language[rows]
-    speaks = np.ones((n, m), dtype=bool)
-    for r in np.nonzero(wanted != -1)[0]:
-        language = int(wanted[r])
-        speaks[r] = False if language < 0 else (t.languages[cols, language >> 6] >> np.uint64(language & 63)) & 1 == 1
-    reasons |= np.where(speaks, 0, bit("language")).astype(np.uint16)
-    limit = e.reach_km[rows][:, None] + t.reach_km[cols][None, :] + settings.max_extra_km
-    reasons |= np.where(distance > limit, bit("too_far"), 0).astype(np.uint16)  # nan compares False
+    if (asking := np.flatnonzero(wanted != -1)).size:
+        language = np.maximum(wanted[asking], 0)
+        words = t.languages[cols].T[language >> 6]  # (asking, m): the word holding each wanted language
+        speaks = (words >> (language & 63).astype(np.uint64)[:, None]) & np.uint64(1) == 1
+        speaks &= (wanted[asking] >= 0)[:, None]  # a language nobody listed: nobody speaks it
+        reasons[asking] |= np.where(speaks, 0, bit("language")).astype(np.uint16)
+    limit = e.reach_km[rows][:, None] + t.reach_km[cols][None, :]
+    limit += settings.max_extra_km
+    np.bitwise_or(reasons, np.uint16(bit("too_far")), out=reasons, where=distance > limit)  # nan compares False
     _sparse_reasons(data, rows, cols, reasons)
     return reasons
 
@@ -162,13 +178,64 @@ def _sparse_reasons(data: MatchingData, rows: np.ndarray, cols: np.ndarray, reas
             reasons[r, excluded] |= bit("declared_conflict")
 
 
+def _chunks(n: int, m: int, cancel: Callable[[], bool] | None, step: Step | None) -> Iterator[slice]:
+    """Row slices of about CHUNK_CELLS pairs; checks `cancel` before each and reports after each."""
+    size = max(1, CHUNK_CELLS // max(m, 1))
+    for start in range(0, n, size):
+        if cancel is not None and cancel():
+            raise Cancelled()
+        yield slice(start, min(start + size, n))
+        if step is not None:
+            step(min(start + size, n), n)
+
+
 def score_block(data: MatchingData, settings: MatchingSettings, rows: np.ndarray | None = None,
-                cols: np.ndarray | None = None) -> Block:
+                cols: np.ndarray | None = None, *, step: Step | None = None,
+                cancel: Callable[[], bool] | None = None) -> Block:
+    """Every pair of `rows` × `cols`, a chunk of rows at a time (same integers as one big pass)."""
     rows = np.arange(len(data.mentees.ids)) if rows is None else np.asarray(rows, dtype=np.int64)
     cols = np.arange(len(data.mentors.ids)) if cols is None else np.asarray(cols, dtype=np.int64)
-    distance = _distance(data, rows, cols)
-    contributions = contributions_of(data, settings, rows, criteria(data, rows, cols, distance),
-                                     (len(rows), len(cols)))
-    scores = contributions.sum(axis=0, dtype=np.int32)
-    reasons = hard_reasons(data, settings, rows, cols, distance)
-    return Block(rows, cols, contributions, scores, reasons, distance)
+    n, m = len(rows), len(cols)
+    table = _place_table(data, cols)
+    block = Block(rows, cols, np.empty((len(CRITERIA), n, m), dtype=np.int16), np.empty((n, m), dtype=np.int32),
+                  np.empty((n, m), dtype=np.uint16), np.empty((n, m), dtype=np.float64))
+    for part in _chunks(n, m, cancel, step):
+        these = rows[part]
+        distance = block.distance[part] = _distance(data, these, cols, table)
+        contributions = contributions_of(data, settings, these, criteria(data, these, cols, distance), distance.shape)
+        block.contributions[:, part] = contributions
+        contributions.sum(axis=0, dtype=np.int32, out=block.scores[part])
+        block.reasons[part] = hard_reasons(data, settings, these, cols, distance)
+    return block
+
+
+@dataclass
+class Scan:
+    """What a batch needs to know of every pair before scoring any: which can happen at all."""
+
+    rows: np.ndarray  # positions (in the scanned rows) of mentees with at least one possible mentor
+    cols: np.ndarray  # mentor indexes possible for at least one of them, ascending
+    broken: np.ndarray  # (n, constraints) int32: per mentee, how many mentors break each hard constraint
+
+
+def scan(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, *, step: Step | None = None,
+         cancel: Callable[[], bool] | None = None) -> Scan:
+    """Hard constraints of `rows` × every mentor, a chunk at a time, kept as counts: the batch then
+    scores only the possible mentees against the possible mentors, a small fraction of all pairs when
+    most mentors are full."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.arange(len(data.mentors.ids))
+    n, m = len(rows), len(cols)
+    table = _place_table(data, cols)
+    broken = np.zeros((n, len(HARD_CONSTRAINTS)), dtype=np.int32)
+    any_row = np.zeros(n, dtype=bool)
+    any_col = np.zeros(m, dtype=bool)
+    for part in _chunks(n, m, cancel, step):
+        these = rows[part]
+        reasons = hard_reasons(data, settings, these, cols, _distance(data, these, cols, table))
+        possible = reasons == 0
+        any_row[part] = possible.any(axis=1)
+        any_col |= possible.any(axis=0)
+        for k, constraint in enumerate(HARD_CONSTRAINTS):
+            broken[part, k] = np.count_nonzero(reasons & np.uint16(1 << constraint.bit), axis=1)
+    return Scan(np.flatnonzero(any_row), np.flatnonzero(any_col), broken)

@@ -18,7 +18,7 @@ from ..charter.context import CharterContext, CharterRecords, MissingData, build
 from ..charter.render import PARTIES, PARTY_LABELS, Signature, render_charter, verification_code
 from ..charter.seal import SealIdentity, new_local_identity, seal_pdf
 from ..charter.template import DEFAULT_TEMPLATE, Template, load_template
-from ..charter.verify import VerifyReport, verify_pdf
+from ..charter.verify import LocalCopy, VerifyReport, verify_pdf
 from ..domain.errors import DomainError
 from ..domain.ids import new_id
 from ..store import charters as charter_store
@@ -269,18 +269,8 @@ class CharterService:
         return charter_store.charter_scan(self.store, self.charter(charter_id).id)
 
     def verify(self, pdf: bytes) -> VerifyReport:
-        """verify_pdf against this device's hub CA, plus: is it byte for byte a charter stored here?"""
-        report = verify_pdf(pdf, hub_ca_pem=hub_ca_pem(self.store))
-        if not report.sealed and report.charter_id is None:
-            return report
-        match = charter_store.find_by_sha256(self.store, report.sha256)
-        report.matches_local = match is not None
-        if match is not None:
-            report.messages.append(f"Identique à la charte enregistrée sur ce poste (signée le "
-                                   f"{_french_date(match.signed_on)}).")
-        elif report.charter_id and self._known(report.charter_id):
-            report.messages.append(f"Différent de la charte {report.charter_id} enregistrée sur ce poste.")
-        return report
+        """verify_pdf against this device's hub CA and its register of charters (charter/verdict.py)."""
+        return verify_pdf(pdf, hub_ca_pem=hub_ca_pem(self.store), register=self._local_copy)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -305,6 +295,13 @@ class CharterService:
     @staticmethod
     def _place(prepared: _Prepared, place: str | None) -> str | None:
         return (place or "").strip() or prepared.context.values.get("charter.place") or None
+
+    def _local_copy(self, charter_id: str | None, sha256: str) -> LocalCopy:
+        """Is this file byte for byte a charter stored here, or another file under a stored id?"""
+        match = charter_store.find_by_sha256(self.store, sha256)
+        if match is not None:
+            return LocalCopy(identical=True, id_stored=True, signed_on=_french_date(match.signed_on))
+        return LocalCopy(identical=False, id_stored=bool(charter_id) and self._known(charter_id or ""))
 
     def _known(self, charter_id: str) -> bool:
         try:

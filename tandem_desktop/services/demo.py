@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
 
+from ..domain.errors import DomainError
 from ..reference import Commune, Reference, Trade, distance_km, load_reference
+from ..store.demo import ENROLLED_REFUSED, mark_demo
 from ..store.queries import ListQuery
 from ..store.repository import Store
 from .demo_data import (
@@ -388,11 +390,14 @@ def generate_demo(
     """Add a demo data set to the store in one transaction; same seed and day → same records."""
     if mentors < 0 or mentees < 0:
         raise ValueError("Les nombres de mentors et de mentorés doivent être positifs.")
+    if store.remote.state().get("device_id"):
+        raise DomainError(ENROLLED_REFUSED)
     started = time.perf_counter()
     gen = _Generator(reference or load_reference(), seed, today or store.today())
     report = progress or (lambda _message: None)
     summary = DemoSummary()
     with store.transaction():
+        mark_demo(store)  # fake records: this profile may never be enrolled with a hub
         # A second run reuses the structures (and their counsellors) already in the profile; the rows
         # are generated all the same, so the random sequence and the people do not depend on it.
         structure_rows = gen.structures()

@@ -12,15 +12,17 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.fields import FieldSpec, FieldType, KindSpec
 from ..domain.kinds import kind_spec
 from ..store.errors import NotFound
 from ..store.files import create_private
-from ..store.queries import ListQuery
-from ..store.repository import Store
 from ..texts import records as texts
+
+if TYPE_CHECKING:  # the CLI's parser reads FORMATS: importing this module must not load the store
+    from ..store.queries import ListQuery
+    from ..store.repository import Store
 
 FORMATS = ("csv", "xlsx")
 ID_HEADER = "Identifiant"
@@ -36,6 +38,8 @@ def display_value(field: FieldSpec, value: Any, titles: dict[str, str] | None = 
 
 def iter_records(store: Store, kind: str, query: ListQuery | None = None) -> Iterator[dict[str, Any]]:
     """Every live record of a kind, in the list's natural order, page by page."""
+    from ..store.queries import ListQuery
+
     query = query or ListQuery()
     offset = 0
     while page := store.find(kind, query, offset, _PAGE):

@@ -18,6 +18,7 @@ import orjson
 from ..domain.errors import DomainError
 from ..domain.kinds import KINDS
 from ..store import conflicts as conflict_store
+from ..store.demo import DEMO_REFUSED, is_demo
 from ..store.errors import NotFound
 from ..store.keys import forget_key
 from ..store.profile import Profile, wipe_profile_files
@@ -73,6 +74,11 @@ class SyncStatus:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def demo_refusal(profile: Profile) -> str | None:
+    """Why this profile may not be enrolled (its records are demo data), or None; the dialog says it first."""
+    return DEMO_REFUSED if is_demo(profile.store) else None
 
 
 @dataclass(frozen=True)

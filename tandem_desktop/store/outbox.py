@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 REFUSED = "refused"
 TOO_LARGE = "too_large"
 OP_ID_TAKEN = "op_id_taken"
+# The op id cannot stand: another device's, or repeated in the batch. The write goes under a new one.
+OP_ID_CODES = frozenset({OP_ID_TAKEN, "duplicate_op"})
 STAMP_CODES = frozenset({"invalid_hlc", "clock_ahead"})
 # Protocol 3 hubs give no `retry`: these codes (and those alone) are about the record itself.
 CONTENT_CODES = frozenset({"invalid_value", "invalid_ref", "invalid_id", "invalid_action", "kind_mismatch",
@@ -49,7 +51,8 @@ def is_retry(result: dict[str, Any]) -> bool:
 
 
 def renew_op_id(conn: Connection, seq: int) -> None:
-    """Another device already used this op id at the hub: the write goes again under a new one."""
+    """Another device already used this op id at the hub, or another write of the batch had it:
+    the write goes again under a new one."""
     conn.execute(update(outbox).where(outbox.c.seq == seq).values(op_id=new_id()))
 
 

@@ -111,17 +111,19 @@ class RemoteChanges:
         and conflicting ones leave; refusals the device cannot fix stay to be sent again (a new op
         id, a new stamp where that was the reason); refusals about the record's content leave for
         the local conflict list, value kept. Unanswered rows stay."""
-        by_id = {op["op_id"]: (seq, op) for seq, op in sent}
+        by_id: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for seq, op in sent:  # one op id may name two rows (`duplicate_op`): results come in their order
+            by_id.setdefault(op["op_id"], []).append((seq, op))
         stats = AckStats()
         now = utc_now()
         with self.store.transaction() as conn:
             seqs, restamp = [], []
             for result in results:
-                entry = by_id.get(result.get("op_id"))
+                rows = by_id.get(result.get("op_id")) if isinstance(result.get("op_id"), str) else None
                 status = result.get("status")
-                if entry is None or status not in _DONE:
+                if not rows or status not in _DONE:
                     continue
-                seq, op = entry
+                seq, op = rows.pop(0)
                 stats.acknowledged += 1
                 if status != "refused":
                     seqs.append(seq)
@@ -131,7 +133,7 @@ class RemoteChanges:
                     stats.kept += 1
                     stats.kept_records.add(op["record_id"])
                     stats.kept_reason = str(result.get("message") or result.get("code") or "")
-                    if result.get("code") == outbox_rows.OP_ID_TAKEN:
+                    if result.get("code") in outbox_rows.OP_ID_CODES:
                         outbox_rows.renew_op_id(conn, seq)
                     elif result.get("code") in outbox_rows.STAMP_CODES:
                         restamp.append(seq)

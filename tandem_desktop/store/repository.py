@@ -20,6 +20,7 @@ from ..domain.hlc import HybridClock, Stamp, stamp_wall
 from ..domain.ids import Uuid7Factory
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
+from ..reference import Reference, check_place, load_reference
 from . import queries, rows
 from .engine import translated_errors
 from .errors import NotFound
@@ -55,6 +56,19 @@ class Store:
         self._ids = Uuid7Factory()
         self._local = threading.local()
         self.remote = RemoteChanges(self)  # the sync engine's writes: pulled pages, push answers
+        self._reference: Reference | None = None
+
+    # -- reference data -----------------------------------------------------------------------
+
+    @property
+    def reference(self) -> Reference:
+        """The reference communes and lists, read once per open profile (local writes check against it)."""
+        if self._reference is None:
+            self._reference = load_reference()
+        return self._reference
+
+    def check_place(self, commune: str | None, postal_code: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        return check_place(self.reference, commune, postal_code)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -98,7 +112,7 @@ class Store:
             records = []
             for index, raw in enumerate(raws):
                 try:
-                    records.append(clean(spec, raw, today=today))
+                    records.append(clean(spec, raw, today=today, places=self.check_place))
                 except ValidationError as exc:
                     if index == 0:
                         raise
@@ -112,7 +126,7 @@ class Store:
         spec = kind_spec(kind)
         with self.transaction() as conn:
             current, versions, row = self._load_for_write(conn, spec, record_id)
-            changes = clean(spec, raw, today=self.today(), current=current)
+            changes = clean(spec, raw, today=self.today(), current=current, places=self.check_place)
             if not changes:
                 return {}
             self._check_refs(conn, spec, [changes])
@@ -189,7 +203,9 @@ class Store:
         table = RECORD_TABLES[kind]
         stmt = select(table).where(table.c.deleted.is_(False), *(table.c[k] == v for k, v in equals.items()))
         with self.reading() as conn:
-            return [queries.record_from_row(spec, row) for row in conn.execute(stmt).mappings()]
+            result = conn.execute(stmt)
+            keys = list(result.keys())  # plain dicts: much cheaper than SQLAlchemy's row mappings in bulk
+            return [queries.record_from_row(spec, dict(zip(keys, row, strict=True))) for row in result]
 
     def meta_value(self, key: str) -> str | None:
         with self.reading() as conn:

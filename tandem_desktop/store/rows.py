@@ -90,22 +90,23 @@ def _text_column(value: Any) -> str:
 
 
 def _converters(spec: KindSpec, validated: bool) -> list[tuple[int, Callable[[Any], Any]]]:
-    """(index in spec.field_names, conversion) of the fields to convert: validated values (a local
-    write) need it only where the column is not the value itself (lists, booleans); pulled ones
-    everywhere."""
+    """(index in spec.field_names, conversion) of the fields whose column is not the value itself:
+    lists and booleans; integers too when the values were pulled (validated ones are ints already)."""
     converters = []
     for i, name in enumerate(spec.field_names):
-        convert = _CONVERT.get(spec.by_name[name].type)
-        if convert is None and not validated:
-            convert = _text_column
-        if convert is not None and not (validated and spec.by_name[name].type is FieldType.INT):
-            converters.append((i, convert))
+        kind = spec.by_name[name].type
+        if kind in _CONVERT and not (validated and kind is FieldType.INT):
+            converters.append((i, _CONVERT[kind]))
     return converters
 
 
 _LOCAL = {kind: _converters(spec, True) for kind, spec in KINDS.items()}
 _PULLED = {kind: _converters(spec, False) for kind, spec in KINDS.items()}
-_CONVERT_BY_FIELD = {kind: {spec.field_names[i]: c for i, c in _PULLED[kind]} for kind, spec in KINDS.items()}
+_TEXT = {kind: [i for i, name in enumerate(spec.field_names) if spec.by_name[name].type not in _CONVERT]
+         for kind, spec in KINDS.items()}
+_POSITION = {kind: {name: i for i, name in enumerate(spec.field_names)} for kind, spec in KINDS.items()}
+_CONVERT_BY_FIELD = {kind: {name: _CONVERT.get(spec.by_name[name].type, _text_column) for name in spec.field_names}
+                     for kind, spec in KINDS.items()}
 
 
 def column_value(spec: KindSpec, name: str, value: Any) -> Any:
@@ -135,6 +136,8 @@ def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validate
         return
     names = spec.field_names
     converters = (_LOCAL if validated else _PULLED)[spec.name]
+    texts = () if validated else _TEXT[spec.name]  # a hub is trusted for content, not for types
+    position = _POSITION[spec.name]
     start = conn.exec_driver_sql(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}").scalar_one() + 1
     params = []
     live = []
@@ -143,11 +146,14 @@ def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validate
         for i, convert in converters:
             if values[i] is not None:
                 values[i] = convert(values[i])
+        for i in texts:
+            if values[i] is not None and type(values[i]) is not str:
+                values[i] = str(values[i])
         if row.versions is None:
             versions = _EMPTY
         else:
-            stored = dict(zip(names, values, strict=True))
-            versions = stored_versions(row.versions, lambda n, s=stored: s.get(n) is not None, row.created)
+            versions = stored_versions(row.versions, lambda n, v=values: (i := position.get(n)) is not None
+                                       and v[i] is not None, row.created)
         params.append((row_no, row.id, *values, sort_key(spec, row.values), int(row.deleted), versions,
                        row.created, row.updated))
         if not row.deleted:

@@ -7,7 +7,6 @@ private key and certificate always stay in the encrypted database (`meta`).
 from __future__ import annotations
 
 import contextlib
-import socket
 from typing import Any
 
 import keyring
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ..store.demo import DEMO_REFUSED, is_demo
 from ..store.errors import KeyringUnreachable, LockedKeyring
 from ..store.keys import KEYRING_SERVICE, keyring_call, usable_keyring
 from ..store.profile import Profile
@@ -130,6 +130,8 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
     so every later sync connects the same way. An enrolled device moves to a new address (say from
     http:// to https://) only if the hub there proves to be the same: its hub id, and a certificate
     signed by the hub authority this device already holds."""
+    if is_demo(profile.store):
+        raise SyncError(DEMO_REFUSED)
     url = normalize_url(hub_url)
     check_transport(url, insecure_http)
     remote = profile.store.remote
@@ -142,7 +144,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
     code = "".join(code.split())
     if not code:
         raise SyncError(f"Code d'enrôlement manquant{NBSP}: demandez-le à l'administrateur du hub.")
-    name = (device_name or socket.gethostname() or "Tandem Desktop").strip()[:100]
+    name = " ".join((device_name or "").split())[:100]  # empty: the hub names it « counsellor – structure »
     key_pem, csr_pem = make_key_and_csr(name)
     own = client is None
     client = client or HubClient(url, insecure_http=insecure_http, tls_ca_pem=tls_ca_pem)
@@ -163,6 +165,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
     if missing:
         raise HubError(f"réponse d'enrôlement incomplète ({', '.join(missing)})")
     _check_certificate(answer["certificate_pem"], key_pem)
+    name = " ".join(str(answer.get("device_name") or name).split())[:100]
     if moving and not _issued_by(answer["certificate_pem"], state["ca_pem"]):
         raise already  # it says it is the same hub, but cannot sign as its authority: nothing stored
     storage = save_token(profile, str(answer["token"]))

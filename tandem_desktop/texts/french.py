@@ -29,6 +29,11 @@ def number(n: int) -> str:
     return f"{n:,}".replace(",", NNBSP)
 
 
+def decimal(value: float, digits: int = 1) -> str:
+    """« 5 862,1 »: decimal comma, thousands separated by a narrow no-break space."""
+    return f"{value:,.{digits}f}".replace(",", NNBSP).replace(".", ",")
+
+
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:
     """« 0 conflit », « 1 conflit », « 3 conflits » (French: 0 and 1 take the singular)."""
     word = singular if abs(n) < 2 else (plural_form or singular + "s")

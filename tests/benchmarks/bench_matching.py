@@ -13,6 +13,12 @@ A plain script (not a test): builds its own demo profiles, then prints one JSON 
   two more) is often much lower: getting hundreds of MB of fresh pages from the kernel the first time
   is slow and varies from run to run (transparent huge pages, compaction).
 
+- propose_full_s < 5: the batch over the whole waiting list of a 1,000 mentors × 25,000 mentees demo
+  (about 23,000 waiting), end to end from the database like propose_1000_s; `propose_full_cached_s` is
+  the same run with the data already loaded (the app's second click), `propose_full_steps` how many
+  times the progress moved and `propose_full_max_gap_s` the longest wait between two moves (how late a
+  stop can be heard).
+
 Also printed: `python_ratio`, the same suggestions computed by a plain-Python loop over the record dicts
 (matching.plain.PlainScorer) in the same run, divided by ours (medians per mentee), with
 `python_same_results` (same top 10 ids and scores, ties by id) and `python_same_pairs` (same score and
@@ -187,6 +193,29 @@ def proposals(profile: Profile, runs: int = 3) -> dict[str, Any]:
     }
 
 
+def proposal_full(profile: Profile) -> dict[str, Any]:
+    store = profile.store
+    started = time.perf_counter()
+    service = MatchingService(store)
+    proposal = service.propose()
+    full_s = time.perf_counter() - started
+    moves: list[float] = []
+    started = time.perf_counter()
+    again = service.propose(progress=lambda stage, done, total: moves.append(time.perf_counter()))
+    cached_s = time.perf_counter() - started
+    gaps = [b - a for a, b in zip([started, *moves], moves, strict=False)]
+    return {
+        "propose_full_mentors": len(service.data().mentors.ids),
+        "propose_full_mentees": len(proposal.pairs) + len(proposal.unmatched),
+        "propose_full_matched": len(proposal.pairs),
+        "propose_full_s": round(full_s, 3),
+        "propose_full_cached_s": round(cached_s, 3),
+        "propose_full_steps": len(moves),
+        "propose_full_max_gap_s": round(max(gaps), 3),
+        "propose_full_same": [p.as_dict() for p in again.pairs] == [p.as_dict() for p in proposal.pairs],
+    }
+
+
 # -- stress (child process) -----------------------------------------------------------------------
 
 
@@ -281,11 +310,15 @@ def main() -> None:
         small = demo_profile(folder, "petit", 300, 1430, args.seed)
         propose_figures = proposals(small)
         small.close()
+        whole = demo_profile(folder, "complet", 1000, 25000, args.seed)
+        full_figures = proposal_full(whole)
+        whole.close()
     figures = {
         "mentors": suggest_figures["suggest_mentors"],
         "mentees": propose_figures["propose_mentees"],
         **suggest_figures,
         **propose_figures,
+        **full_figures,
         **stress_figures,
         "python": sys.version.split()[0],
         "numpy": np.__version__,

@@ -1,4 +1,4 @@
-"""`tandem charter …`, the real command in subprocesses on throw-away profiles."""
+"""`tandem charter …`, the real command (in-process, tests/cli_run.py) on throw-away profiles."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from tandem_desktop.cli import charter as cli_charter
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import open_profile
 
-from ..test_cli import env, ok, refused, show  # noqa: F401  (env is a fixture)
+from ..cli_run import ok, refused, show, tandem
+from ..test_cli import env  # noqa: F401  (a fixture)
 from .test_service import make_tandem as service_tandem
 from .test_service import png_signature
 
@@ -53,9 +54,10 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
 
     text = ok(env, "charter", "verify", str(sealed))
     assert "Le sceau est intact" in text and "Identique à la charte enregistrée sur ce poste" in text
-    assert text.splitlines()[3] == f"Sceau local{verify.NBSP}: aucune autorité ne garantit qui l'a apposé."
+    assert text.splitlines()[3].startswith(f"Sceau local{verify.NBSP}: cette charte a été scellée sur ce poste")
     report = json.loads(ok(env, "charter", "verify", str(sealed), "--json"))
     assert report["ok"] and report["matches_local"] and report["self_signed"] and report["template"]
+    assert (report["verdict"], report["exit_code"]) == ("local", 0)
 
     listed = json.loads(ok(env, "charter", "list", tandem_id, "--json"))
     assert len(listed) == 1 and listed[0]["mode"] == "screen" and listed[0]["signed_place"] == "Aubagne"
@@ -90,8 +92,6 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
 
 
 def refused_stdout(env: dict[str, str], *args: str) -> str:  # noqa: F811
-    from ..test_cli import tandem
-
     result = tandem(env, *args)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     return result.stdout

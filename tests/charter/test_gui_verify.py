@@ -9,11 +9,12 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from tandem_desktop.cli import main
-from tandem_desktop.gui.charter_verify import VerifyDialog
+from tandem_desktop.gui.charter_verify import AMBER, RED, VerifyDialog
 from tandem_desktop.gui.tasks import TaskRunner
 
 from ..conftest import PASSPHRASE
 from .test_seal_attacks import Scene, nadia_service, scene  # noqa: F401  (scene is a fixture)
+from .test_seal_register import resealed, service_of  # noqa: F401  (resealed is a fixture)
 
 NBSP = "\u00a0"
 
@@ -59,7 +60,7 @@ def test_the_dialog_and_the_cli_give_the_same_verdict_on_a_forged_charter(
     assert details["signer"] == "Nadia Ferhat, Mission locale de Marseille"
     assert details["signatures"] == f"2{NBSP}: le sceau et 1 ajoutée après lui"
     assert details["kind"].startswith("Certification (DocMDP)")
-    assert details["local"] == "Aucune charte identique enregistrée sur ce poste"
+    assert details["local"] == "Différente de la charte enregistrée sur ce poste sous ce numéro"
 
 
 def test_the_genuine_charter_in_the_dialog_names_the_counsellor_and_structure(
@@ -75,3 +76,25 @@ def test_the_genuine_charter_in_the_dialog_names_the_counsellor_and_structure(
     assert details["hub"] == "L'autorité du hub Tandem de ce poste"
     assert details["signatures"] == "1 (le sceau)"
     assert details["local"] == "Identique à la charte enregistrée sur ce poste"
+
+
+def test_the_dialog_shows_a_resealed_copy_red_and_an_unvouched_seal_amber(
+        qtbot, scene: Scene, resealed: dict[str, bytes], runner: TaskRunner, tmp_path: Path,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Red team finding 1: the whole charter rewritten and sealed again with a self-signed key."""
+    monkeypatch.setenv("TANDEM_PASSPHRASE", PASSPHRASE)
+    forged = tmp_path / "charte-resignee.pdf"
+    forged.write_bytes(resealed["self_signed"])
+    code, *printed = cli_lines(forged, str(scene.nadia_settings.data_dir), capsys)
+    assert code == "3"
+    with nadia_service(scene) as service:
+        dialog = shown_report(qtbot, service, runner, forged)
+        dialog.grab().save(str(tmp_path / "verify-mismatch.png"))
+    assert dialog.headline.text() == "✗ Ce n’est pas la charte enregistrée sur ce poste"
+    assert f"color: {RED}" in dialog.headline.styleSheet()
+    assert dialog.report.messages == printed and "intact" not in dialog.messages_label.text()
+    assert dialog.detail_labels["local"].text() == "Différente de la charte enregistrée sur ce poste sous ce numéro"
+    with service_of(scene.karim_settings) as service:  # on a device of the same hub that does not hold it
+        dialog = shown_report(qtbot, service, runner, forged)
+    assert dialog.headline.text() == f"⚠ Sceau non reconnu{NBSP}: ni le hub ni ce poste ne le garantissent"
+    assert f"color: {AMBER}" in dialog.headline.styleSheet()

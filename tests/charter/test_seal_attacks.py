@@ -41,7 +41,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from tandem_desktop.charter.seal import SEAL_FIELD, SealIdentity, seal_pdf
-from tandem_desktop.charter.verdict import NO_SEAL, kind
+from tandem_desktop.charter.verdict import MSG_NOT_VOUCHED, NO_SEAL, NOT_VOUCHED, kind
 from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_MODIFIED, NBSP, verify_pdf
 from tandem_desktop.cli import main
 from tandem_desktop.hub import admin
@@ -167,6 +167,7 @@ class Scene:
     nadia_cert_pem: str
     unsealed: bytes  # the same tandem's charter as rendered, never sealed
     files: dict[str, bytes] = field(default_factory=dict)
+    karim_settings: Any = None  # a device of another structure of the same hub
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +194,8 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
         original = service.pdf(stored.id)
         nadia_identity, karim_identity = device_identity(nadia.store), device_identity(karim.store)
         scene = Scene(ca_pem=nadia.store.remote.state()["ca_pem"], original=original, nadia_settings=nadia.settings,
-                      karim=karim_identity, nadia_cert_pem=nadia_identity.cert_pem, unsealed=unsealed)
+                      karim=karim_identity, nadia_cert_pem=nadia_identity.cert_pem, unsealed=unsealed,
+                      karim_settings=karim.settings)
         whited = whiteout_page_one(original)
         scene.files = {
             "a_other_structure": sign_after(whited, karim_identity),
@@ -204,6 +206,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
                                                        karim_identity, field_name=SEAL_FIELD),
         }
         nadia.close()
+        karim.close()
         yield scene
     finally:
         world.close()
@@ -329,12 +332,16 @@ def test_a_fresh_seal_by_another_structure_names_that_structure(scene: Scene) ->
 
 
 def test_a_self_signed_seal_with_the_counsellors_name_says_first_that_nobody_vouches(scene: Scene) -> None:
+    """On a device that knows the hub, nobody vouching is not « intact » (test_seal_register.py)."""
     impostor = self_signed_like(scene.nadia_cert_pem)
     forged = seal_pdf(whiteout_page_one(scene.unsealed), impostor)
     with nadia_service(scene) as service:
         report = service.verify(forged)
     assert report.self_signed and report.chains_to_hub is False and report.signer_name is None
-    assert report.messages[0] == MSG_LOCAL and report.messages[1] == MSG_INTACT
+    assert not report.ok and report.kind == NOT_VOUCHED
+    assert report.messages[0] == MSG_NOT_VOUCHED and MSG_INTACT not in report.messages
+    alone = verify_pdf(forged)  # where no hub is known: intact, and first of all, nobody vouches
+    assert alone.ok and alone.messages[:2] == [MSG_LOCAL, MSG_INTACT]
     assert NADIA_SEALS not in report.messages and not any(m.startswith("Scellé par") for m in report.messages)
     assert any(f"«{NBSP}Nadia Ferhat, Mission locale de Marseille{NBSP}»" in m and "personne ne garantit" in m
                for m in report.messages)
@@ -357,8 +364,11 @@ def test_seals_of_the_previous_release_still_verify_without_calling_the_device_a
     unknown = verify_pdf(hub_sealed)  # a machine that does not know that hub
     assert unknown.ok and unknown.chains_to_hub is None and any("ne sont pas garantis" in m for m in unknown.messages)
 
-    local = verify_pdf((DATA / "previous-release-local-seal.pdf").read_bytes(), hub_ca_pem=ca_pem)
+    local_seal = (DATA / "previous-release-local-seal.pdf").read_bytes()
+    local = verify_pdf(local_seal)
     assert local.ok and local.self_signed and local.messages[:2] == [MSG_LOCAL, MSG_INTACT]
+    vouched_by_nobody = verify_pdf(local_seal, hub_ca_pem=ca_pem)  # on a device of a hub, stored elsewhere
+    assert not vouched_by_nobody.ok and vouched_by_nobody.kind == NOT_VOUCHED
 
     forged = sign_after(whiteout_page_one(hub_sealed), self_signed_like(_cert_of(hub_sealed)))
     again = verify_pdf(forged, hub_ca_pem=ca_pem)  # an approval seal is no weaker here: still refused

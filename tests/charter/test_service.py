@@ -18,7 +18,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from tandem_desktop.charter.context import MissingData
 from tandem_desktop.charter.render import Signature
-from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_NO_SEAL, verify_pdf
+from tandem_desktop.charter.verdict import MSG_OWN_LOCAL
+from tandem_desktop.charter.verify import MSG_INTACT, MSG_NO_SEAL, verify_pdf
 from tandem_desktop.domain.errors import DomainError
 from tandem_desktop.services import charters as charter_service
 from tandem_desktop.services.charters import CharterError, CharterService, write_atomically
@@ -112,7 +113,7 @@ def test_seal_stores_the_pdf_and_moves_the_tandem_to_charter_signed(store: Store
     report = service.verify(pdf)
     assert report.ok and report.matches_local is True and report.self_signed is True
     assert report.charter_id == stored.id and report.template == "charte-tandem 2026.2"
-    assert report.messages[:2] == [MSG_LOCAL, MSG_INTACT]
+    assert report.messages[:2] == [MSG_OWN_LOCAL, MSG_INTACT]  # « Sceau local », and it is this device's own
     assert any(m.startswith("Identique à la charte enregistrée sur ce poste") for m in report.messages)
 
 

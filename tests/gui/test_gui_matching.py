@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QProgressBar
 from tandem_desktop.gui.match_card import MatchCard, decimal, score_text
 from tandem_desktop.gui.match_deck import LOADING_TEXT, MatchDeck
 from tandem_desktop.gui.match_models import CHECK
+from tandem_desktop.matching import score
 from tandem_desktop.matching.assign import Cancelled
 
 pytestmark = pytest.mark.gui
@@ -238,10 +239,12 @@ def test_batch_proposal_accepts_exactly_the_ticked_pairs(qtbot, window, store, p
     assert len(pairs) == 3 and {p.mentee_id for p in pairs} == {people["ines"], people["kevin"], people["lina"]}
     assert all(p.mentor_id != people["paul"] for p in pairs)
     assert batch.pairs.ticked == [True, True, True]
-    total = decimal(sum(p.score_milli for p in pairs) / 10)
-    assert batch.summary_label.text() == f"3 paires, total {total} — 0 sans mentor"
+    total = sum(p.score_milli for p in pairs) / 10
+    assert batch.summary_label.text() == (f"3{NBSP}paires proposées, score moyen {decimal(total / 3)} sur 100 "
+                                          f"(somme des scores {decimal(total)}){NBSP}; 0{NBSP}mentoré sans mentor")
     assert batch.pairs_table.model().index(0, 4).data(), "main reasons shown"
-    assert batch.tabs.tabText(0) == "Paires proposées (3)" and batch.accept_button.text() == "Accepter la sélection (3)"
+    assert batch.tabs.tabText(0) == "Paires proposées (3)"
+    assert batch.accept_button.text() == f"Accepter la sélection (3{NBSP}paires cochées)"
     assert batch.progress.value() == batch.progress.maximum()
 
     table = batch.pairs_table
@@ -251,7 +254,7 @@ def test_batch_proposal_accepts_exactly_the_ticked_pairs(qtbot, window, store, p
     qtbot.keyClick(table, Qt.Key.Key_Space)
     assert batch.pairs.ticked == [True, False, True]
     assert batch.pairs.index(1, CHECK).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
-    assert batch.accept_button.text() == "Accepter la sélection (2)"
+    assert batch.accept_button.text() == f"Accepter la sélection (2{NBSP}paires cochées)"
     left_out = pairs[1]
     ticked = [(p.mentee_id, p.mentor_id, "proposed") for p in pairs if p is not left_out]
 
@@ -301,7 +304,7 @@ def test_stopping_a_run_keeps_the_previous_proposal(qtbot, window, store, people
 
     def slow_propose(mentee_ids=None, *, progress=None, cancel=None, **options):  # type: ignore[no-untyped-def]
         threads.append(threading.get_ident())
-        progress("score", 0, 3)
+        progress("score", 0, 1000)
         started.set()
         deadline = time.monotonic() + 10
         while not cancel() and time.monotonic() < deadline:
@@ -313,7 +316,7 @@ def test_stopping_a_run_keeps_the_previous_proposal(qtbot, window, store, people
     assert not batch.compute_button.isEnabled() and batch.stop_button.isEnabled()
     qtbot.waitUntil(lambda: batch.status_label.text() == "Calcul des scores…", timeout=5000)
     assert started.is_set() and threads[0] != threading.get_ident(), "the run is on the worker"
-    assert batch.progress.value() == 0 and batch.progress.maximum() == 3
+    assert batch.progress.value() == 0 and batch.progress.maximum() == 1000
     QApplication.processEvents()
     assert batch.isEnabled() and batch.stop_button.isEnabled(), "the window stays responsive"
     qtbot.mouseClick(batch.stop_button, Qt.MouseButton.LeftButton)
@@ -323,6 +326,39 @@ def test_stopping_a_run_keeps_the_previous_proposal(qtbot, window, store, people
     assert [(p.mentee_id, p.mentor_id) for p in batch.pairs.pairs] == shown
     assert batch.compute_button.isEnabled() and not batch.stop_button.isEnabled()
     assert tandems(store) == []
+
+
+def test_the_real_run_shows_its_progress_and_stops_between_chunks(qtbot, window, store, people,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch):
+    batch = window.batch
+    real = window.matching.propose
+    monkeypatch.setattr(score, "CHUNK_CELLS", 1)  # one pair per chunk: many steps even on four people
+    held = threading.Event()
+    steps: list[tuple[str, int]] = []
+
+    def held_propose(mentee_ids=None, *, progress=None, cancel=None, **options):  # type: ignore[no-untyped-def]
+        def report(stage: str, done: int, total: int) -> None:
+            steps.append((stage, done))
+            progress(stage, done, total)
+            if stage == "score" and done > 350 and not held.is_set():  # hold the run mid-way, as a big one is
+                held.set()
+                deadline = time.monotonic() + 10
+                while not cancel() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+        return real(mentee_ids, progress=report, cancel=cancel, **options)
+
+    monkeypatch.setattr(window.matching, "propose", held_propose)
+    qtbot.keyClick(window, Qt.Key.Key_6, CTRL)
+    assert window.stack.currentWidget() is batch
+    qtbot.mouseClick(batch.compute_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: held.is_set() and batch.status_label.text() == "Calcul des scores…", timeout=10000)
+    qtbot.waitUntil(lambda: 350 < batch.progress.value() < 1000, timeout=5000)
+    assert batch.progress.maximum() == 1000
+    assert [s for s, _ in steps][:2] == ["constraints", "constraints"]
+    qtbot.mouseClick(batch.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: batch.status_label.text().startswith("Calcul arrêté"), timeout=5000)
+    assert max(done for _, done in steps) < 850, "stopped in the scoring, before the solver"
+    assert batch.proposal is None and tandems(store) == []
 
 
 def test_closing_the_deck_while_it_loads_drops_the_late_answer(qtbot, window, runner, people):  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ from tandem_desktop.hub.db import HUB_TABLES
 TEST_SECRET_KEY = secrets.token_bytes(32)
 TEST_OPTIONS = HubOptions(secret_key=TEST_SECRET_KEY)
 MENTOR = {"first_name": "Hélène", "last_name": "Durand", "capacity": 1}
-MENTEE = {"first_name": "Sofiane", "last_name": "Benali", "project_type": "job_search"}
+MENTEE = {"first_name": "Sofiane", "last_name": "Benali", "project_type": "job_search", "status": "waiting"}
 
 
 def head_revision() -> str:

@@ -1,4 +1,5 @@
-"""The `tandem-hub` command in real subprocesses: ids and codes alone on stdout, French errors."""
+"""The `tandem-hub` command: ids and codes alone on stdout, French errors (in-process, tests/cli_run.py);
+`serve` runs in real subprocesses."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tandem_desktop.hub.app import PROTOCOL
 from tandem_desktop.hub.auth import CODE_ALPHABET
 from tandem_desktop.hub.server import run_in_thread
 
+from ..cli_run import CliResult, run_main
 from .helpers import TEST_OPTIONS, TEST_SECRET_KEY, Device, head_revision, make_csr, make_tls_files
 
 SCRIPT = Path(sys.executable).with_name("tandem-hub")
@@ -33,13 +35,15 @@ def _command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "tandem_desktop.hub"]
 
 
-def hub_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+def hub_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    from tandem_desktop.hub.cli import main
+
+    return run_main(main, args, {**os.environ, **(env or {})})
 
 
 def test_commands_print_ids_alone_and_manage_devices(db_url: str, engine: Engine) -> None:
-    made = hub_cli("structure", "add", "Mission locale de Marseille", "--db", db_url)
+    made = hub_cli("structure", "add", "Mission locale de Marseille", "--type", "mission_locale", "--commune",
+                   "Marseille", "--email", "accueil@ml-marseille.example", "--db", db_url)
     assert made.returncode == 0, made.stderr
     structure = made.stdout.strip()
     assert made.stdout == structure + "\n" and is_record_id(structure)
@@ -79,14 +83,16 @@ def test_errors_are_french_and_exit_non_zero(db_url: str, engine: Engine) -> Non
         (("counsellor", "add", "--structure", "0190aaaa-0000-7000-8000-000000000000", "Camille", "c@exemple.fr"),
          "Structure inconnue"),
         (("counsellor", "add", "--structure", "nimporte", "Camille", "c@exemple.fr"), "Structure inconnue"),
-        (("structure", "add", "   "), "obligatoire"),
+        (("structure", "add", "   ", "--type", "adie", "--commune", "Aubagne", "--email", "a@adie.example"),
+         "obligatoire"),
         (("enroll-code", "--counsellor", "0190aaaa-0000-7000-8000-000000000000"), "Conseiller inconnu"),
         (("revoke", "0190aaaa-0000-7000-8000-000000000000"), "Appareil inconnu"),
     ):
         done = hub_cli(*args, "--db", db_url)
         assert done.returncode != 0 and done.stdout == "", args
         assert words in done.stderr and "\u00a0:" in done.stderr, done.stderr
-    structure = hub_cli("structure", "add", "Adie", "--db", db_url).stdout.strip()
+    structure = hub_cli("structure", "add", "Adie", "--type", "adie", "--commune", "Aubagne", "--email",
+                        "contact@adie.example", "--db", db_url).stdout.strip()
     bad_email = hub_cli("counsellor", "add", "--structure", structure, "Camille", "pas-une-adresse", "--db", db_url)
     assert bad_email.returncode == 1 and "e-mail" in bad_email.stderr
 

@@ -203,17 +203,29 @@ def test_a_slow_but_steady_upload_still_arrives(strict_hub: RunningHub, engine: 
     assert orjson.loads(answer)["device_id"]
 
 
-def test_headers_that_never_end_and_idle_connections_are_closed(strict_hub: RunningHub) -> None:
+def test_headers_that_never_end_get_408_and_idle_connections_are_closed(strict_hub: RunningHub) -> None:
+    """Red team finding 4: PROTOCOL.md promises 408 for headers not received in time; the hub closed
+    the connection without a word. A request begun gets the 408 (then the close); a connection that
+    never began one is closed silently (there is nothing to answer, see http_protocol.py)."""
+    stalled = _connect(strict_hub.url)
+    stalled.sendall(b"GET /v1/hello HTTP/1.1\r\nHost: hub\r\n")  # the blank line never comes
     trickled = _connect(strict_hub.url)
     trickled.sendall(b"GET /v1/hello HTTP/1.1\r\nHost: hub\r\nX-Lent: ")
     idle = _connect(strict_hub.url)
     started = time.monotonic()
+    stalled.settimeout(5)
+    status, headers, body = _read_response(stalled)
+    assert status == 408 and headers["connection"] == "close" and headers["content-type"] == "application/json"
+    error = orjson.loads(body)
+    assert error["error"] == "request_timeout"
+    assert error["message"].startswith(f"Requête trop lente{NBSP}: ses en-têtes ne sont pas arrivés à temps.")
+    assert stalled.recv(10) == b"", "closed after its answer"
     assert _closed_soon(trickled, 5), "headers sent one byte at a time kept the connection"
     idle.settimeout(5)
-    assert idle.recv(10) == b"", "a connection that never sent a request was kept"
+    assert idle.recv(10) == b"", "a connection that never sent a request was kept, or got an answer"
     assert time.monotonic() - started < 3
-    trickled.close()
-    idle.close()
+    for sock in (stalled, trickled, idle):
+        sock.close()
     # A connection used as usual keeps working: two requests in a row, then it is closed when idle.
     sock = _connect(strict_hub.url)
     for _ in range(2):

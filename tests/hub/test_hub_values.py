@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from tandem_desktop.domain.ids import new_id
 from tandem_desktop.domain.kinds import KINDS
-from tandem_desktop.hub.merge import Refused, validate
+from tandem_desktop.hub.checks import Refused, validate
 
 from .helpers import MENTEE, MENTOR, Device, World, row_counts
 

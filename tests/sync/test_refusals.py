@@ -65,6 +65,25 @@ def test_an_op_id_taken_by_another_device_goes_again_under_a_new_one(world) -> N
     assert sync_service.list_conflicts(b) == []
 
 
+def test_two_writes_under_one_op_id_both_reach_the_hub(world) -> None:  # type: ignore[no-untyped-def]
+    """Red team finding 3: the hub answered both « applied » and applied only the first. The second
+    is refused `duplicate_op`; the device settles each answer on its own row, keeps the second and
+    sends it again under a new id."""
+    a, b, _mentor = _pair(world)
+    first = b.store.create("mentor", {"first_name": "Premier", "last_name": "Un"})
+    second = b.store.create("mentor", {"first_name": "Second", "last_name": "Deux"})
+    row_one, row_two = _outbox(b)
+    _rewrite_outbox(b, row_two["seq"], op_id=row_one["op_id"])
+    report = sync_service.sync_now(b)
+    assert (report.pushed, report.kept, report.refused) == (1, 1, 0)
+    [kept] = _outbox(b)
+    assert kept["seq"] == row_two["seq"] and kept["op_id"] != row_one["op_id"]
+    assert sync_service.sync_now(b).pushed == 1 and outbox_rows(b) == 0
+    assert sync_service.list_conflicts(b) == []
+    sync_service.sync_now(a)
+    assert [a.store.get("mentor", r)["first_name"] for r in (first, second)] == ["Premier", "Second"]
+
+
 def test_an_op_the_hub_cannot_read_stays_and_later_edits_of_its_record_wait(world) -> None:  # type: ignore[no-untyped-def]
     """As a newer release's field on an older hub: refused `unknown_field`, kept; the edit made after
     it on the same record is held back (never overtakes it); every other record goes through."""
