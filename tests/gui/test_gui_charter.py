@@ -545,7 +545,8 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     files["unsealed"].write_bytes(service.generate(tandem))
     files["text"].write_text("pas un PDF")
 
-    expected = {"intact": ("⚠ Sceau intact, mais son origine n'est pas garantie", "#8a4b00"),  # a local seal
+    # a local seal, byte-identical to the charter this device stored: green, saying it is local
+    expected = {"intact": ("✓ Sceau local intact\u00a0: charte scellée sur ce poste", "#1b7f3b"),
                 "tampered": ("✗ Document modifié après le scellement", "#b3261e"),
                 "unsealed": ("Aucun sceau", "#8a4b00"), "text": ("✗ Fichier illisible", "#b3261e")}
     action = next(a for a in window.file_menu.actions() if a.objectName() == "action_verify_charter")
@@ -573,7 +574,7 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     assert texts["hub"].startswith(f"Aucune{NBSP}: certificat auto-signé")
     assert texts["template"] == "charte-tandem 2026.2" and texts["charter"] == stored.id
     assert texts["number"] == stored.verification_code
-    assert texts["local"] == "Aucune charte identique enregistrée sur ce poste"
+    assert texts["local"] == "Différente de la charte enregistrée sur ce poste sous ce numéro"
     assert "Le document a été modifié après le scellement." in dialog.messages_label.text()
     dialog.close()
 
@@ -581,5 +582,5 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     assert panel.verify_button.isEnabled()
     qtbot.mouseClick(panel.verify_button, LEFT)
     shown = wait_dialog(qtbot, panel, VerifyDialog)
-    assert shown.headline.text() == "⚠ Sceau intact, mais son origine n'est pas garantie"
+    assert shown.headline.text() == "✓ Sceau local intact\u00a0: charte scellée sur ce poste"
     assert shown.detail_labels["local"].text() == "Identique à la charte enregistrée sur ce poste"
