@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from ..settings import Settings
 from ..sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
@@ -127,19 +126,19 @@ def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
         with opened(settings) as profile:
             sent = sync_service.resend_conflict(profile, args.resend)
         if args.json:
-            print_json(sent)
+            print_json(sent.as_dict())
         else:
-            print(f"Modification renvoyée au hub à la prochaine synchronisation ({len(sent)} champ(s)).")
+            print(f"Modification renvoyée au hub à la prochaine synchronisation ({len(sent.values)} champ(s)).")
         return EXIT_OK
     with opened(settings) as profile:
         items = sync_service.list_conflicts(profile, include_resolved=args.all)
     if args.json:
-        print_json(items)
+        print_json([c.as_dict() for c in items])
         return EXIT_OK
     if items:
         rows = [["Identifiant", "Type", "Fiche", "Champ", "Gardée", "Remplacée", "Traité"]]
-        rows += [[c["id"], c["type_label"], f"{c['kind_label']} {c['record_label']}", c["field_label"],
-                  c["kept_text"], c["lost_text"], "oui" if c["resolved"] else "non"] for c in items]
+        rows += [[c.id, c.type_label, f"{c.kind_label} {c.record_label}", c.field_label,
+                  c.kept_text, c.lost_text, "oui" if c.resolved else "non"] for c in items]
         print(table(rows))
     print(f"{len(items)} conflit(s).", file=sys.stderr)
     return EXIT_OK
@@ -151,19 +150,19 @@ def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as profile:
         info = sync_service.device_info(profile)
     if args.json:
-        print_json(info)
+        print_json(info.as_dict())
         return EXIT_OK
-    if not info["enrolled"]:
-        print(f"Ce poste n'est relié à aucun hub (identifiant local{NBSP}: {info['local_device_id']}).")
+    if not info.enrolled:
+        print(f"Ce poste n'est relié à aucun hub (identifiant local{NBSP}: {info.local_device_id}).")
         return EXIT_OK
-    cert: dict[str, Any] = info["certificate"]
-    lines = [("Appareil", info["device_id"]), ("Nom", info["device_name"]), ("Hub", info["hub_url"]),
-             ("Structure", info["structure_id"]), ("Conseiller·ère", info["counsellor_id"]),
-             ("Administrateur", "oui" if info["is_admin"] else "non"), ("Inscrit le", info["enrolled_at"]),
-             ("Jeton", "trousseau du système" if info["token_storage"] == "keyring" else "base chiffrée"),
+    cert = info.certificate
+    lines = [("Appareil", info.device_id), ("Nom", info.device_name), ("Hub", info.hub_url),
+             ("Structure", info.structure_id), ("Conseiller·ère", info.counsellor_id),
+             ("Administrateur", "oui" if info.is_admin else "non"), ("Inscrit le", info.enrolled_at),
+             ("Jeton", "trousseau du système" if info.token_storage == "keyring" else "base chiffrée"),
              ("Certificat", cert.get("subject")), ("Émis par", cert.get("issuer")),
-             ("Valide jusqu'au", cert.get("not_after")), ("Dernière synchronisation", info["last_sync_at"]),
-             ("Révoqué", "oui" if info["revoked"] else "non")]
+             ("Valide jusqu'au", cert.get("not_after")), ("Dernière synchronisation", info.last_sync_at),
+             ("Révoqué", "oui" if info.revoked else "non")]
     for label, value in lines:
         print(f"{label}{NBSP}: {value or '—'}")
     return EXIT_OK

@@ -11,6 +11,7 @@ import contextlib
 import shutil
 from dataclasses import asdict, dataclass
 from threading import Event
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -39,13 +40,15 @@ from ..sync.errors import (
 )
 from ..texts.french import NBSP
 from .export import display_value, title_of
-from .records import Actor, Records
+from .records import Actor, Changes, Records
+from .sync_results import Conflict, DeviceInfo, Flag, Resolution
 
 __all__ = [
-    "DeviceRevoked", "Enrollment", "HubUnreachable", "NotEnrolled", "PushFailed", "SyncCancelled", "SyncError",
-    "SyncReport", "SyncStatus", "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll",
-    "list_conflicts", "list_flags", "needs_insecure_http", "probe", "resend_conflict", "reverse_conflict",
-    "sync_now", "sync_status", "wipe_local_copy",
+    "Conflict", "DeviceInfo", "DeviceRevoked", "Enrollment", "Flag", "HubUnreachable", "NotEnrolled",
+    "PushFailed", "Resolution", "SyncCancelled", "SyncError", "SyncReport", "SyncStatus", "UpdateRequired",
+    "device_info", "dismiss_conflict", "dismiss_flag", "enroll", "list_conflicts", "list_flags",
+    "needs_insecure_http", "probe", "resend_conflict", "reverse_conflict", "sync_now", "sync_status",
+    "wipe_local_copy",
 ]
 
 CONFLICT_TYPES = {
@@ -174,18 +177,18 @@ def sync_status(profile: Profile) -> SyncStatus:
     )
 
 
-def device_info(profile: Profile) -> dict[str, Any]:
+def device_info(profile: Profile) -> DeviceInfo:
     """This device's enrollment, for `tandem device` and the settings dialog (no secrets)."""
     state = profile.store.remote.state()
-    return {
-        "enrolled": bool(state.get("device_id")), "device_id": state.get("device_id"),
-        "local_device_id": profile.device_id, "device_name": state.get("device_name"),
-        "hub_url": state.get("hub_url"), "structure_id": state.get("structure_id"),
-        "counsellor_id": state.get("counsellor_id"), "is_admin": state.get("is_admin") == "1",
-        "enrolled_at": state.get("enrolled_at"), "token_storage": state.get("token_source"),
-        "certificate": certificate_info(state.get("certificate_pem")), "revoked": state.get("revoked") == "1",
-        "last_sync_at": state.get("last_sync_at"),
-    }
+    return DeviceInfo(
+        enrolled=bool(state.get("device_id")), device_id=state.get("device_id"),
+        local_device_id=profile.device_id, device_name=state.get("device_name"),
+        hub_url=state.get("hub_url"), structure_id=state.get("structure_id"),
+        counsellor_id=state.get("counsellor_id"), is_admin=state.get("is_admin") == "1",
+        enrolled_at=state.get("enrolled_at"), token_storage=state.get("token_source"),
+        certificate=certificate_info(state.get("certificate_pem")), revoked=state.get("revoked") == "1",
+        last_sync_at=state.get("last_sync_at"),
+    )
 
 
 # -- conflicts and flags ------------------------------------------------------------------------
@@ -237,7 +240,7 @@ def _describe(item: dict[str, Any], me: str | None) -> str:
             f"({who(item.get('lost_device'))}).")
 
 
-def list_conflicts(profile: Profile, include_resolved: bool = False) -> list[dict[str, Any]]:
+def list_conflicts(profile: Profile, include_resolved: bool = False) -> list[Conflict]:
     """Conflicts, newest first, with French labels: kind_label, field_label, record_label,
     type_label, kept_text, lost_text, description, reversible."""
     me = profile.store.remote.state().get("device_id")
@@ -259,13 +262,14 @@ def list_conflicts(profile: Profile, include_resolved: bool = False) -> list[dic
             item["conflict_type"] != "edit_after_delete" and not item["resolved"]
             and bool(spec) and field in (spec.by_name if spec else {}))
         item["description"] = _describe(item, me)
-        result.append(item)
+        result.append(Conflict(**item))
     return result
 
 
-def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
+def reverse_conflict(profile: Profile, conflict_id: str) -> Resolution:
     """Write the lost value back as an ordinary local edit (pushed at the next sync), and mark the
-    conflict resolved here. Returns the changes made (empty if the value was already back)."""
+    conflict resolved here. Returns the records written and the values written back (both empty if
+    the value was already back); a refused or set-aside write is sent again (`resend_conflict`)."""
     store = profile.store
     item = conflict_store.conflict(store, conflict_id)
     if item is None:
@@ -282,19 +286,18 @@ def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
             done = Records(store, Actor.of_store(store)).update(item["kind"], item["record_id"],
                                                                 {field: item["lost_value"]})
             record = store.get(item["kind"], item["record_id"])
-            changes = {name: record[name] for name in done.fields}
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: la valeur ne peut pas être rétablie.") from exc
         conflict_store.mark_resolved(store, conflict_id)
-    return changes
+    return Resolution(done, {name: record[name] for name in done.fields})
 
 
-def resend_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
+def resend_conflict(profile: Profile, conflict_id: str) -> Resolution:
     """Send again a write the hub refused for its content or set aside as too large, as a new write
     pushed at the next sync: a refused edit sends its values again (validated as any edit), a write
     set aside sends the record's current values of its fields (the counsellor shortened them), a
     record's creation the hub never took sends every field, a delete deletes again. The conflict is
-    marked resolved; a new refusal makes a new one. Returns what is sent."""
+    marked resolved; a new refusal makes a new one. Returns the records written and what is sent."""
     store = profile.store
     item = conflict_store.conflict(store, conflict_id)
     if item is None:
@@ -309,18 +312,18 @@ def resend_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
         try:
             record = store.get(item["kind"], item["record_id"])
             if set(values) == {"deleted"}:
-                records.delete(item["kind"], item["record_id"])
-                changes: dict[str, Any] = {"deleted": True}
+                done: Changes = records.delete(item["kind"], item["record_id"])
+                sent: dict[str, Any] = {"deleted": True}
             elif item["lost_version"] is not None and item["lost_version"] == record.get("created_hlc"):
-                changes = records.resend(item["kind"], item["record_id"], None)[1]
+                done, sent = records.resend(item["kind"], item["record_id"], None)
             else:
                 if item["conflict_type"] == "too_large":
                     values = {name: record[name] for name in values if name in spec.by_name}
-                changes = records.resend(item["kind"], item["record_id"], values)[1]
+                done, sent = records.resend(item["kind"], item["record_id"], values)
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: rien à renvoyer.") from exc
         conflict_store.mark_resolved(store, conflict_id)
-    return changes
+    return Resolution(done, sent)
 
 
 def dismiss_conflict(profile: Profile, conflict_id: str) -> None:
@@ -329,18 +332,19 @@ def dismiss_conflict(profile: Profile, conflict_id: str) -> None:
         raise SyncError(f"Conflit introuvable{NBSP}: {conflict_id}.")
 
 
-def list_flags(profile: Profile) -> list[dict[str, Any]]:
+def list_flags(profile: Profile) -> list[Flag]:
     """Hub flags (mentor_overbooked…), newest first, each with `resolved` and a French `description`."""
     result = []
     for flag in conflict_store.flags(profile.store):
         if flag["type"] == "mentor_overbooked":
             name = _title(profile, "mentor", flag.get("mentor_id") or "")
-            flag["description"] = (f"Mentor «{NBSP}{name}{NBSP}» surchargé{NBSP}: {flag.get('tandems')} tandems "
-                                   f"en cours pour une capacité de {flag.get('capacity')}, toutes structures "
-                                   "confondues.")
+            description = (f"Mentor «{NBSP}{name}{NBSP}» surchargé{NBSP}: {flag.get('tandems')} tandems "
+                           f"en cours pour une capacité de {flag.get('capacity')}, toutes structures confondues.")
         else:
-            flag["description"] = f"Alerte du hub{NBSP}: {flag['type']}."
-        result.append(flag)
+            description = f"Alerte du hub{NBSP}: {flag['type']}."
+        result.append(Flag(id=flag["id"], seq=flag["seq"], type=flag["type"], mentor_id=flag["mentor_id"],
+                           capacity=flag["capacity"], tandems=flag["tandems"], received_at=flag["received_at"],
+                           resolved=flag["resolved"], description=description, data=MappingProxyType(flag)))
     return result
 
 
