@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..domain.fields import FieldType
 from ..domain.kinds import KINDS
+from ..services.sync import Conflict, Resolution
 from ..store.repository import Store
 from ..texts.records import value_with_unit
 from .display import NBSP, ref_label, short_header
@@ -79,30 +80,27 @@ def field_label(kind: str, field: str | None) -> str:
     return short_header(spec) if spec is not None else field
 
 
-def describe(store: Store | None, conflict: dict[str, Any]) -> dict[str, Any]:
-    """The conflict with the texts each column shows (runs on the worker: it reads the store).
+def describe(store: Store | None, conflict: Conflict) -> dict[str, Any]:
+    """The conflict's row: its fields with the texts each column shows (runs on the worker: it reads
+    the store).
 
     The service's own labels (record, type, description) are used as given; values are shown the
     way every other view of the window shows them.
     """
-    kind, field = str(conflict.get("kind") or ""), conflict.get("field")
-    record_id = conflict.get("record_id")
+    kind, field, record_id = conflict.kind, conflict.field, conflict.record_id
     spec = KINDS.get(kind)
-    title = conflict.get("record_label") or (
+    title = conflict.record_label or (
         ref_label(store, kind, record_id) if store is not None and spec is not None else str(record_id))
-    kind_label = conflict.get("kind_label") or (spec.label if spec is not None else kind)
-    when = next((conflict[k] for k in ("received_at", "created_at", "detected_at") if conflict.get(k)), None)
-    conflict_type = str(conflict.get("conflict_type") or "")
+    kind_label = conflict.kind_label or (spec.label if spec is not None else kind)
     return {
-        **conflict,
+        **conflict.as_dict(),
         "record_title": title,
         "record_text": f"{kind_label} · {title}",
         "field_text": field_label(kind, field),
-        "kept_text": _cut(value_text(store, kind, field or "", conflict.get("kept_value"))),
-        "lost_text": _cut(value_text(store, kind, field or "", conflict.get("lost_value"))),
-        "type_text": conflict.get("type_label") or TYPES.get(conflict_type, conflict_type),
-        "date_text": moment_text(when),
-        "reversible": conflict.get("reversible", not conflict.get("resolved")),
+        "kept_text": _cut(value_text(store, kind, field or "", conflict.kept_value)),
+        "lost_text": _cut(value_text(store, kind, field or "", conflict.lost_value)),
+        "type_text": conflict.type_label or TYPES.get(conflict.conflict_type, conflict.conflict_type),
+        "date_text": moment_text(conflict.received_at),
     }
 
 
@@ -144,7 +142,7 @@ class ConflictsPage(QWidget):
 
     message = Signal(str)
     count_changed = Signal(str)
-    reversed = Signal(str)  # the kind whose record was written
+    reversed = Signal(object)  # the Changes the reversal (or the resend) wrote
 
     def __init__(self, store: Store, controller: SyncController, parent: QWidget | None = None):
         super().__init__(parent)
@@ -275,10 +273,10 @@ class ConflictsPage(QWidget):
         if conflict is None or conflict.get("resolved") or not conflict.get("reversible"):
             return
         self.reverse_button.setEnabled(False)
-        self.controller.reverse(str(conflict["id"]), on_done=lambda _r: self._reversed(conflict),
+        self.controller.reverse(str(conflict["id"]), on_done=lambda done: self._reversed(conflict, done),
                                 on_error=self._reverse_failed)
 
-    def _reversed(self, conflict: dict[str, Any]) -> None:
+    def _reversed(self, conflict: dict[str, Any], done: Resolution) -> None:
         if conflict.get("resendable"):
             self.message.emit(f"Modification de «{NBSP}{conflict['record_title']}{NBSP}» renvoyée au hub "
                               "avec la prochaine synchronisation.")
@@ -286,7 +284,7 @@ class ConflictsPage(QWidget):
             self.message.emit(f"Valeur perdue rétablie{NBSP}: {conflict['field_text']} de "
                               f"«{NBSP}{conflict['record_title']}{NBSP}» "
                               f"vaut de nouveau «{NBSP}{conflict['lost_text']}{NBSP}».")
-        self.reversed.emit(str(conflict.get("kind") or ""))  # the controller also asks for a fresh list
+        self.reversed.emit(done.changes)  # the controller also asks for a fresh list
 
     def _reverse_failed(self, exc: BaseException) -> None:
         self.message.emit(f"Valeur non rétablie{NBSP}: {exc}")

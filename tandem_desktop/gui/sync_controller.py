@@ -170,10 +170,8 @@ class SyncController(QObject):
         def work() -> list[dict[str, Any]]:
             from .display import ref_label
 
-            flags = [f for f in service.list_flags(profile) if not f.get("resolved")]
-            for flag in flags:
-                flag["mentor_name"] = ref_label(store, "mentor", flag.get("mentor_id")) if store else "—"
-            return flags
+            return [{**f.as_dict(), "mentor_name": ref_label(store, "mentor", f.mentor_id) if store else "—"}
+                    for f in service.list_flags(profile) if not f.resolved]
 
         self.runner.submit(work, on_done=self._flags_read, on_error=self._status_failed)
 

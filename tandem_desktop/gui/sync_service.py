@@ -2,7 +2,8 @@
 
 The window only ever calls `tandem_desktop.services.sync` (never `sync/` or `hub/`). The start-up
 code imports it and passes the module in (the controller takes anything with the same API), and its
-answers are the service's dataclasses: SyncReport, SyncStatus, Enrollment.
+answers are the service's frozen dataclasses: SyncReport, SyncStatus, Enrollment, Conflict, Flag and
+Resolution (a reversal's records, as `Changes`, and values).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from threading import Event
 from typing import Any, Protocol
 
 from ..domain.errors import DomainError
-from ..services.sync import Enrollment, SyncReport, SyncStatus
+from ..services.sync import Conflict, Enrollment, Flag, Resolution, SyncReport, SyncStatus
 from .display import NBSP
 
 Progress = Callable[[str, int, int | None], None]
@@ -31,11 +32,11 @@ class SyncService(Protocol):
 
     def sync_status(self, profile: Any) -> SyncStatus: ...
 
-    def list_conflicts(self, profile: Any, include_resolved: bool = False) -> list[dict[str, Any]]: ...
+    def list_conflicts(self, profile: Any, include_resolved: bool = False) -> list[Conflict]: ...
 
-    def reverse_conflict(self, profile: Any, conflict_id: str) -> dict[str, Any]: ...
+    def reverse_conflict(self, profile: Any, conflict_id: str) -> Resolution: ...
 
-    def list_flags(self, profile: Any) -> list[dict[str, Any]]: ...
+    def list_flags(self, profile: Any) -> list[Flag]: ...
 
     def probe(self, hub_url: str, timeout: float = 2.0) -> bool: ...
 

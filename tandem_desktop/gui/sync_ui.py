@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QListWidget, QMenu, QStackedWidget, QStatusBar, QWidget
 
+from ..services.records import Changes
 from ..services.sync import SyncReport
 from ..store.repository import Store
 from .conflicts_view import ConflictsPage
@@ -132,9 +133,11 @@ class SyncUi(QObject):
 
     # -- what the controller reports ----------------------------------------------------------
 
-    def _reversed(self, kind: str) -> None:
-        for section in self.window.sections.values():
-            section.refresh()
+    def _reversed(self, changes: Changes) -> None:
+        """A conflict reversed or sent again: the lists holding a record it wrote show it."""
+        for kind, section in self.window.sections.items():
+            if kind in changes.kinds:
+                section.refresh()
 
     def _pulled(self, kinds: list[str]) -> None:
         for kind, section in self.window.sections.items():

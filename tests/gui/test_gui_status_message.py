@@ -13,7 +13,7 @@ from sync_support import close_window, enroll, hub, make_controller, open_window
 from tandem_desktop.gui.conflicts_view import ConflictTableModel, describe
 from tandem_desktop.gui.sync_service import MSG_UNREACHABLE
 from tandem_desktop.gui.sync_texts import failure_summary, report_text
-from tandem_desktop.services.sync import SyncReport
+from tandem_desktop.services.sync import Conflict, SyncReport
 from tandem_desktop.texts.french import NBSP
 
 pytestmark = pytest.mark.gui
@@ -78,9 +78,13 @@ def test_a_sync_that_works_ends_the_stale_failure(qtbot, typist, profile, runner
 
 
 def test_conflict_values_have_their_no_break_space_and_unit(qtbot) -> None:  # type: ignore[no-untyped-def]
-    conflict = {"id": "c1", "kind": "mentor", "record_id": "r1", "record_label": "Yasmine Benali", "field": None,
-                "conflict_type": "refused", "kept_value": None,
-                "lost_value": {"languages": ["fr"], "mobility_km": 15}}
+    conflict = Conflict(
+        id="c1", seq=None, conflict_type="refused", kind="mentor", record_id="r1", field=None, kept_value=None,
+        kept_version=None, lost_value={"languages": ["fr"], "mobility_km": 15}, lost_version=None, kept_device=None,
+        lost_device=None, message=None, received_at="2026-11-20T10:00:00Z", resolved=False, resolved_at=None,
+        kind_label="Mentor", field_label="", record_label="Yasmine Benali", type_label="Refusée par le hub",
+        kept_text="", lost_text="", kept_by_me=False, lost_by_me=True, resendable=True, reversible=True,
+        description="")
     model = ConflictTableModel()
     model.set_rows([describe(None, conflict)])
     lost = model.data(model.index(0, 3))

@@ -112,7 +112,7 @@ def test_an_overbooked_mentor_is_flagged_in_the_status_bar_and_on_the_mentor_pag
         shot(window, "overbooked")
         window.section("mentor").close_overlay(ask=False)
         sync_service.sync_now(other)
-        assert [f["mentor_id"] for f in sync_service.list_flags(other)] == [mentor], "flagged to both structures"
+        assert [f.mentor_id for f in sync_service.list_flags(other)] == [mentor], "flagged to both structures"
     finally:
         other.close()
 

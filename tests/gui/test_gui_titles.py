@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import pytest
 from PySide6.QtWidgets import QLabel
@@ -35,7 +36,7 @@ def test_a_tandem_has_one_title_in_the_window_the_cli_the_export_and_the_conflic
         "kept_version": "v2", "lost_version": "v1", "kept_device": "autre", "lost_device": profile.device_id}}],
         cursor=1)
     [conflict] = sync_service.list_conflicts(profile)
-    titles = {"service des conflits": conflict["record_label"]}
+    titles = {"service des conflits": conflict.record_label}
     out = tmp_path / "rencontres.csv"
     export_service.export_kind(profile.store, "meeting", "csv", out)
     with out.open(encoding="utf-8-sig") as handle:
@@ -56,7 +57,7 @@ def test_a_tandem_has_one_title_in_the_window_the_cli_the_export_and_the_conflic
         detail = TandemDetail(store, tandem)
         qtbot.addWidget(detail)
         titles["page du tandem"] = detail.ui.findChild(QLabel, "title_label").text().removeprefix("Tandem ")
-        titles["vue des conflits"] = conflicts_view.describe(store, {**conflict, "record_label": None})["record_title"]
+        titles["vue des conflits"] = conflicts_view.describe(store, replace(conflict, record_label=""))["record_title"]
     finally:
         profile.close()
     assert titles == dict.fromkeys(titles, EXPECTED)

@@ -21,9 +21,9 @@ def test_enroll_keeps_the_token_in_the_keyring(world, memory_keyring) -> None:  
     assert len(tokens) == 1 and len(tokens[0]) >= 40
     assert state["private_key_pem"].startswith("-----BEGIN PRIVATE KEY-----")
     device = sync_service.device_info(profile)
-    assert device["device_id"] == info.device_id != profile.device_id
-    assert "Portable accueil" in device["certificate"]["subject"]
-    assert device["certificate"]["issuer"] and device["certificate"]["issuer"] != device["certificate"]["subject"]
+    assert device.device_id == info.device_id != profile.device_id
+    assert "Portable accueil" in device.certificate["subject"]
+    assert device.certificate["issuer"] and device.certificate["issuer"] != device.certificate["subject"]
     status = sync_service.sync_status(profile)
     assert status.enrolled and status.device_id == info.device_id and not status.revoked
     report = sync_service.sync_now(profile)  # the hub's structure and counsellor records come down

@@ -76,13 +76,14 @@ def test_same_field_one_winner_everywhere_and_a_reversible_conflict(world) -> No
     assert a.store.get("mentor", mentor)["employer"] == b.store.get("mentor", mentor)["employer"] == "RTM"
     assert snapshot(a) == snapshot(b)
     [on_a], [on_b] = sync_service.list_conflicts(a), sync_service.list_conflicts(b)
-    assert on_a["id"] == on_b["id"] and on_a["conflict_type"] == "concurrent_edit"
-    assert (on_a["kept_value"], on_a["lost_value"]) == ("RTM", "Airbus")
-    assert on_a["kind_label"] == "Mentor" and on_a["field_label"] == "Employeur"
-    assert on_a["record_label"] == "Hélène Durand" and on_a["reversible"]
-    assert "Airbus" in on_a["description"] and "RTM" in on_a["description"]
-    assert on_a["lost_by_me"] and on_b["kept_by_me"]
-    sync_service.reverse_conflict(a, on_a["id"])
+    assert on_a.id == on_b.id and on_a.conflict_type == "concurrent_edit"
+    assert (on_a.kept_value, on_a.lost_value) == ("RTM", "Airbus")
+    assert on_a.kind_label == "Mentor" and on_a.field_label == "Employeur"
+    assert on_a.record_label == "Hélène Durand" and on_a.reversible
+    assert "Airbus" in on_a.description and "RTM" in on_a.description
+    assert on_a.lost_by_me and on_b.kept_by_me
+    done = sync_service.reverse_conflict(a, on_a.id)
+    assert done.values == {"employer": "Airbus"} and done.changes.ids("mentor") == {mentor}  # what views refresh
     assert sync_service.list_conflicts(a) == [] and sync_service.list_conflicts(a, include_resolved=True)
     sync_all([a, b], rounds=1)
     assert a.store.get("mentor", mentor)["employer"] == b.store.get("mentor", mentor)["employer"] == "Airbus"
@@ -104,10 +105,10 @@ def test_an_edit_against_a_delete_is_kept_in_the_conflicts(world) -> None:  # ty
     for device in (a, b):
         assert device.store.count("mentee") == 0
         [conflict] = sync_service.list_conflicts(device)
-        assert conflict["conflict_type"] == "edit_after_delete" and conflict["lost_value"] == "Rappeler lundi"
-        assert not conflict["reversible"] and "supprimée" in conflict["description"]
+        assert conflict.conflict_type == "edit_after_delete" and conflict.lost_value == "Rappeler lundi"
+        assert not conflict.reversible and "supprimée" in conflict.description
     with pytest.raises(SyncError, match="supprimée"):
-        sync_service.reverse_conflict(b, conflict["id"])
+        sync_service.reverse_conflict(b, conflict.id)
     assert snapshot(a) == snapshot(b)
 
 
@@ -132,8 +133,8 @@ def _clock_scenario(world, skew_ms: int) -> dict:  # type: ignore[no-untyped-def
     for device in (a, b):
         record = device.store.get("mentor", mentor)
         [mentee] = device.store.find("mentee", sync_service_query("lea martin"))
-        conflicts = sorted((c["field"], c["kept_value"], c["lost_value"]) for c in sync_service.list_conflicts(device)
-                           if c["record_id"] == mentor)
+        conflicts = sorted((c.field, c.kept_value, c.lost_value) for c in sync_service.list_conflicts(device)
+                           if c.record_id == mentor)
         result[device is a] = ({k: record[k] for k in ("employer", "phone", "capacity", "notes")},
                                {k: mentee[k] for k in ("first_name", "last_name", "waiting_since", "status")},
                                conflicts)
@@ -189,15 +190,16 @@ def test_a_push_outside_the_scope_is_refused_and_the_rest_applies(world) -> None
     assert (report.refused, report.pushed) == (1, 1)
     assert outbox_rows(b) == 0
     [refused] = sync_service.list_conflicts(b)
-    assert refused["conflict_type"] == "refused" and refused["type_label"] == "Refusée par le hub"
-    assert "autre structure" in refused["message"] and refused["lost_value"] == "modifié par l'Adie"
-    assert refused["resendable"] and b.store.get("mentee", mentee)["notes"] == "modifié par l'Adie"  # kept here
+    assert refused.conflict_type == "refused" and refused.type_label == "Refusée par le hub"
+    assert "autre structure" in refused.message and refused.lost_value == "modifié par l'Adie"
+    assert refused.resendable and b.store.get("mentee", mentee)["notes"] == "modifié par l'Adie"  # kept here
     sync_service.sync_now(a)
     assert a.store.get("mentee", mentee)["notes"] == "confidentiel"
     assert a.store.get("mentor", mentor)["last_name"] == "Durand"
     # A batch made only of refused operations (the hub answers 403) is recorded the same way; sent
     # again from the conflict list, the write is refused again, and kept again.
-    assert sync_service.resend_conflict(b, refused["id"]) == {"notes": "modifié par l'Adie"}
+    sent = sync_service.resend_conflict(b, refused.id)
+    assert sent.values == {"notes": "modifié par l'Adie"} and sent.changes.ids("mentee") == {mentee}
     again = sync_service.sync_now(b)
     assert again.refused == 1 and outbox_rows(b) == 0 and len(sync_service.list_conflicts(b)) == 1
     b.store.update("mentee", mentee, {"notes": "encore"})
@@ -217,8 +219,8 @@ def test_the_overbooking_flag_reaches_both_structures(world) -> None:  # type: i
     assert sync_service.sync_now(b).flags == 1
     sync_service.sync_now(a)
     for device in (a, b):
-        [flag] = [f for f in sync_service.list_flags(device) if not f["resolved"]]
-        assert (flag["type"], flag["mentor_id"], flag["capacity"], flag["tandems"]) == (
+        [flag] = [f for f in sync_service.list_flags(device) if not f.resolved]
+        assert (flag.type, flag.mentor_id, flag.capacity, flag.tandems) == (
             "mentor_overbooked", mentor, 1, 2)
-        assert "Hélène Durand" in flag["description"]
+        assert "Hélène Durand" in flag.description
         assert sync_service.sync_status(device).flags_open == 1

@@ -27,14 +27,14 @@ def test_another_structure_cannot_change_a_structure_or_its_counsellors(world) -
     b.store.update("counsellor", counsellor, {"first_name": "Camille", "structure_id": s_b})
     report = sync_service.sync_now(b)
     assert (report.refused, report.pushed, outbox_rows(b)) == (2, 1, 0)
-    conflicts = {c["kind"]: c for c in sync_service.list_conflicts(b)}
+    conflicts = {c.kind: c for c in sync_service.list_conflicts(b)}
     assert set(conflicts) == {"structure", "counsellor"}
-    assert "ses propres postes" in conflicts["structure"]["description"]
-    assert conflicts["structure"]["lost_value"] == {"name": "Piratée", "email": "pirate@exemple.fr"}
-    assert "administrateur" in conflicts["counsellor"]["message"]
+    assert "ses propres postes" in conflicts["structure"].description
+    assert conflicts["structure"].lost_value == {"name": "Piratée", "email": "pirate@exemple.fr"}
+    assert "administrateur" in conflicts["counsellor"].message
     assert b.store.get("structure", s_a)["name"] == "Mission locale"  # as the hub has it…
     assert b.store.get("counsellor", counsellor)["structure_id"] == s_a
-    assert conflicts["counsellor"]["resendable"]  # …the refused values kept in the conflicts
+    assert conflicts["counsellor"].resendable  # …the refused values kept in the conflicts
     assert report.checked and report.mismatches == {}  # no lasting difference with the hub
     sync_service.sync_now(a)
     assert a.store.get("structure", s_a)["name"] == "Mission locale"
@@ -66,7 +66,7 @@ def test_a_mentor_is_deleted_only_by_the_structure_that_brought_it(world) -> Non
     assert (report.pushed, report.refused) == (1, 1)
     assert b.store.get("mentor", mentor)["employer"] == "CMA CGM"  # the refused delete brought it back
     [refused] = sync_service.list_conflicts(b)
-    assert refused["field"] == "deleted" and "inactif" in refused["message"]
+    assert refused.field == "deleted" and "inactif" in refused.message
     assert sync_service.sync_now(b).mismatches == {}
     sync_service.sync_now(a)
     assert a.store.get("mentor", mentor)["employer"] == "CMA CGM"

@@ -122,13 +122,13 @@ def test_an_oversized_write_is_set_aside_and_blocks_nothing(world) -> None:  # t
     assert (report.set_aside, report.pushed, report.refused) == (1, 1, 0) and outbox_rows(b) == 0
     assert b.store.get("mentor", mentor)["employer"] == "Arrivé pendant ce temps"  # the pull went on
     [aside] = sync_service.list_conflicts(b)
-    assert aside["conflict_type"] == "too_large" and aside["type_label"] == "Trop volumineuse pour le hub"
-    assert "volumineuse" in aside["description"] and aside["resendable"] and aside["lost_value"]["notes"] == HUGE
+    assert aside.conflict_type == "too_large" and aside.type_label == "Trop volumineuse pour le hub"
+    assert "volumineuse" in aside.description and aside.resendable and aside.lost_value["notes"] == HUGE
     sync_service.sync_now(a)
     assert a.store.get("mentor", later)["last_name"] == "Haddad" and a.store.count("mentee") == 0
     # The counsellor shortens the record and sends it again: the whole record reaches the hub.
     b.store.update("mentee", mentee, {"notes": "résumé"})
-    assert sync_service.resend_conflict(b, aside["id"])["first_name"] == "Karim"
+    assert sync_service.resend_conflict(b, aside.id).values["first_name"] == "Karim"
     assert sync_service.list_conflicts(b) == []
     report = sync_service.sync_now(b)
     assert report.set_aside == 0 and outbox_rows(b) == 0
@@ -158,7 +158,7 @@ def test_a_write_the_hub_still_finds_too_large_alone_is_set_aside(world) -> None
     assert {a.store.get("mentor", r)["first_name"] for r in (before, after)} == {"Avant", "Après"}
     assert b.store.get("mentor", mentor)["notes"] == "énorme"  # kept here, in the conflict list too
     [aside] = sync_service.list_conflicts(b)
-    assert aside["field"] == "notes" and aside["lost_value"] == "énorme"
+    assert aside.field == "notes" and aside.lost_value == "énorme"
 
 
 class BrokenHub(HubClient):
