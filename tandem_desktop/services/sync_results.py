@@ -72,7 +72,8 @@ class Flag:
     received_at: str
     resolved: bool
     description: str  # French
-    data: Mapping[str, Any] = field(default=_NONE, hash=False)  # the flag as stored: the hub's fields, then the columns
+    data: Mapping[str, Any] = field(default_factory=lambda: _NONE, hash=False)
+    # ^ the flag as stored: the hub's fields, then the columns
 
     def as_dict(self) -> dict[str, Any]:
         """The hub's flag, then the stored columns over it (as the store has always merged them)."""
@@ -107,7 +108,7 @@ class Resolution:
     refresh) and the field values written back or queued for the hub (`values`)."""
 
     changes: Changes
-    values: Mapping[str, Any] = field(default=_NONE, hash=False)
+    values: Mapping[str, Any] = field(default_factory=lambda: _NONE, hash=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The values, as `tandem conflicts --resend --json` prints them."""

@@ -23,6 +23,12 @@ def test_enroll_sync_conflicts_device_and_refusals(world, cli_env) -> None:  # t
     assert "Envoyées\u00a0: 0" in text and "Reçues\u00a0:" in text and "Alertes\u00a0: 0" in text
     assert json.loads(ok(cli_env, "conflicts", "--json")) == []
     device = json.loads(ok(cli_env, "device", "--json"))
+    assert list(device) == [  # the JSON printed before the service's answer was typed
+        "enrolled", "device_id", "local_device_id", "device_name", "hub_url", "structure_id", "counsellor_id",
+        "is_admin", "enrolled_at", "token_storage", "certificate", "revoked", "last_sync_at"]
+    assert (device["device_name"], device["is_admin"], device["token_storage"], device["revoked"]) == (
+        "Poste CLI", False, "database", False)
+    assert list(device["certificate"]) == ["subject", "issuer", "serial", "not_before", "not_after"]
     assert device["enrolled"] and device["hub_url"] == world.url and device["structure_id"] == structure
     assert "Poste CLI" in device["certificate"]["subject"] and device["certificate"]["issuer"]
     assert "token" not in json.dumps(device).replace("token_storage", "")

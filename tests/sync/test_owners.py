@@ -76,6 +76,13 @@ def test_a_mentor_is_deleted_only_by_the_structure_that_brought_it(world) -> Non
     assert b.store.count("mentor") == 0
 
 
+CONFLICT_JSON_KEYS = [
+    "id", "seq", "conflict_type", "kind", "record_id", "field", "kept_value", "kept_version", "lost_value",
+    "lost_version", "kept_device", "lost_device", "message", "received_at", "resolved", "resolved_at",
+    "kind_label", "field_label", "record_label", "type_label", "kept_text", "lost_text", "kept_by_me",
+    "lost_by_me", "resendable", "reversible", "description"]
+
+
 def test_the_command_lists_and_resends_a_refused_write(world, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     from tandem_desktop.cli import main
 
@@ -93,10 +100,17 @@ def test_the_command_lists_and_resends_a_refused_write(world, monkeypatch, capsy
     assert main(["conflicts", "--json"]) == 0
     [item] = json.loads(capsys.readouterr().out)
     assert item["conflict_type"] == "refused" and item["resendable"] and item["lost_value"] == "pirate@exemple.fr"
-    assert main(["conflicts", "--resend", item["id"]]) == 0
-    assert "renvoyée" in capsys.readouterr().out
+    assert list(item) == CONFLICT_JSON_KEYS  # the JSON printed before the service's answers were typed
+    assert (item["kind"], item["record_id"], item["field"], item["resolved"], item["kind_label"]) == (
+        "structure", s_a, "email", False, "Structure")
+    assert main(["conflicts", "--resend", item["id"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"email": "pirate@exemple.fr"}
     assert main(["sync"]) == 0
     assert "Refusées\u00a0: 1" in capsys.readouterr().out  # refused again: kept again
+    assert main(["conflicts", "--json"]) == 0
+    [again] = json.loads(capsys.readouterr().out)
+    assert main(["conflicts", "--resend", again["id"]]) == 0
+    assert "renvoyée" in (out := capsys.readouterr().out) and "(1 champ(s))" in out
     assert main(["conflicts", "--resend", "inconnu"]) == 1
     err = capsys.readouterr().err
     assert "introuvable" in err and "Traceback" not in err
