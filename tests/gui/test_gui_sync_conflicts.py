@@ -65,10 +65,14 @@ def test_a_conflict_between_two_laptops_is_shown_and_reversed(qtbot, typist, syn
         shot(window, "conflicts")
 
         reports: list[Any] = []
+        reversals: list[Any] = []
         window.sync.synced.connect(reports.append)
+        page.reversed.connect(reversals.append)
         qtbot.mouseClick(page.reverse_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: bool(reports), timeout=10_000)
         assert store.get("mentor", mentor)["employer"] == "Airbus"
+        [changes] = reversals  # the service's typed Changes: what the views refresh
+        assert (changes.kinds, changes.ids("mentor"), changes.fields) == ({"mentor"}, {mentor}, ("employer",))
         assert window.sync.reason == "reverse"
         assert window.status_message.text().startswith("Synchronisation terminée")
         qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=5000)
