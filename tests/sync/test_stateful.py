@@ -35,7 +35,8 @@ from tandem_desktop.sync.enroll import load_token
 
 from .conftest import BACKENDS, POSTGRES_URL, World, fresh_postgres_database, outbox_rows, snapshot
 
-EDITABLE = {"mentor": ("employer", "notes", "job_title"), "mentee": ("notes", "project", "trade")}  # free text: a commune must be a real one
+# Free-text fields only: a commune must now be a reference one.
+EDITABLE = {"mentor": ("employer", "notes", "job_title"), "mentee": ("notes", "project", "trade")}
 PAGE = 25  # small pull pages, so that cuts fall between pages
 CHUNK = 3  # push batches cut in chunks of 3 ops, so that a cut push leaves some applied, some not
 
