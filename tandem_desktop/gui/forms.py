@@ -1,13 +1,14 @@
 """Record forms (mentor, mentee, structure, tandem) built from the Designer files in ui/.
 
 A failed save keeps the form open with everything typed, and shows the domain's French message
-under each wrong field.
+under each wrong field. Given the window's operations, the write runs on the database lane (the
+form waits, its save button disabled) and its changes are broadcast to every view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
@@ -20,6 +21,9 @@ from ..store.repository import Store
 from .binding import FormBinding
 from .display import record_title
 from .uiload import child, load_ui
+
+if TYPE_CHECKING:
+    from .operations import Operations
 
 NEW_TITLES = {
     "mentor": "Nouveau mentor",
@@ -36,11 +40,15 @@ class RecordForm(QWidget):
     """Create (record_id=None) or edit one record; emits `saved` with its id."""
 
     saved = Signal(str)
+    save_failed = Signal()  # refused (fields in red, or the database said no): the form stays open
     cancel_requested = Signal()
 
-    def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None):
+    def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None,
+                 ops: Operations | None = None):
         super().__init__(parent)
         self.store = store
+        self.ops = ops
+        self.saving = False
         self.kind = kind
         self.spec = KINDS[kind]
         self.record_id = record_id
@@ -72,6 +80,11 @@ class RecordForm(QWidget):
         label = self.binding.error_labels.get(name) if name != "form" else self.binding.form_error
         return label.text() if label is not None and not label.isHidden() else ""
 
+    def has_errors(self) -> bool:
+        """A message under a field or the form is showing (what the counsellor must correct)."""
+        labels = [*self.binding.error_labels.values(), self.binding.form_error]
+        return any(label is not None and not label.isHidden() and label.text() for label in labels)
+
     def is_dirty(self) -> bool:
         return self.binding.values() != self._snapshot
 
@@ -83,28 +96,71 @@ class RecordForm(QWidget):
             first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def save(self) -> bool:
-        """Validate through the domain and write; on failure show the messages and keep everything."""
+        """Validate through the domain and write; on failure show the messages and keep everything.
+        With operations, True means « the write is on its way »: `saved` or `save_failed` follows."""
+        if self.saving:
+            return True
         values = self.binding.values()
         if problems := self.binding.widget_errors():
             self._show(problems)
+            self.save_failed.emit()
             return False
-        try:
-            if self.record_id is None:
-                create = CREATORS.get(self.kind)
-                self.record_id = create(self.store, values) if create else self.store.create(self.kind, values)
-            else:
-                self.store.update(self.kind, self.record_id, values)
-        except ValidationError as exc:
-            self._show(exc.errors)
-            return False
-        except StoreError as exc:
-            self.binding.clear_errors()
-            self.binding.show_form_error(str(exc))
-            return False
+        write, changes = self._write(values)
+        if self.ops is None:
+            try:
+                record_id = write()
+            except (ValidationError, StoreError) as exc:
+                self._refused(exc)
+                return False
+            self._written(values, record_id)
+            return True
+        self.saving = True
+        self.save_button.setEnabled(False)
+        self.ops.write(write, parent=self, changes=changes).success(
+            lambda record_id: self._written(values, record_id)).failure(self._refused).run()
+        return True
+
+    def _write(self, values: dict[str, Any]) -> tuple[Callable[[], str], Callable[[str], dict[str, Any]]]:
+        """The write itself (it runs off the GUI thread: plain values only) and what it changes."""
+        store, kind, record_id = self.store, self.kind, self.record_id
+        if record_id is None:
+            create = CREATORS.get(kind)
+
+            def write() -> str:
+                return create(store, values) if create else store.create(kind, values)
+        else:
+            def write() -> str:
+                store.update(kind, record_id, values)
+                return record_id
+
+        def changes(written: str) -> dict[str, Any]:
+            touched: dict[str, Any] = {kind: {written}}
+            if kind == "tandem" and values.get("mentee_id"):  # the mentee's status follows its tandem
+                touched["mentee"] = {values["mentee_id"]}
+            return touched
+
+        return write, changes
+
+    def _written(self, values: dict[str, Any], record_id: str) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        self.record_id = record_id
         self.binding.clear_errors()
         self._snapshot = values
-        self.saved.emit(self.record_id)
-        return True
+        self.saved.emit(record_id)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self._show(exc.errors)
+        elif isinstance(exc, StoreError):
+            self.binding.clear_errors()
+            self.binding.show_form_error(str(exc))
+        else:
+            self.binding.clear_errors()
+            self.binding.show_form_error(f"Enregistrement impossible\u00a0: {exc or type(exc).__name__}")
+        self.save_failed.emit()
 
     def _show(self, errors: dict[str, str]) -> None:
         self.binding.show_errors(errors)

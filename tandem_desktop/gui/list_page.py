@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -26,7 +26,11 @@ from .table_model import RecordTableModel
 from .tasks import TaskRunner
 from .widgets import named_button, row_table
 
+if TYPE_CHECKING:
+    from .changes import ChangeBroadcaster, Changed
+
 SEARCH_DELAY_MS = 150
+REFRESH_EVERY_MS = 400  # while a sync stores page after page, a shown list reloads at most this often
 SEARCH_HINTS = {
     "mentor": "Rechercher un mentor (nom, employeur, métier, compétence…)",
     "mentee": "Rechercher un·e mentoré·e (nom, projet, métier, compétence…)",
@@ -49,11 +53,19 @@ class ListPage(QWidget):
     suggest_requested = Signal(str)
     count_changed = Signal(str)
 
-    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None):
+    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
+                 broadcaster: ChangeBroadcaster | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
         self.spec = KINDS[kind]
+        # What this list shows: its own kind and the kinds its columns and filters name.
+        self.shows = frozenset({kind, *(f.ref for f in self.spec.fields if f.ref)})
+        self.stale = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_EVERY_MS)
+        self._refresh_timer.timeout.connect(self._refresh_if_shown)
         self.setObjectName(f"{kind}_list")
         self.count_text = ""
         self._count_generation = 0
@@ -129,6 +141,8 @@ class ListPage(QWidget):
         layout.addLayout(buttons)
         self._update_buttons()
         self.request_count()
+        if broadcaster is not None:
+            broadcaster.changed.connect(self.note)
 
     def _button(self, name: str, text: str, tip: str) -> QPushButton:
         return named_button(self, name, text, tip)
@@ -204,8 +218,28 @@ class ListPage(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
+    def note(self, change: Changed) -> None:
+        """A broadcast: if it touches what this list shows, reload soon (now-ish if shown, else
+        when shown). Bursts (pages of a sync) give one reload per REFRESH_EVERY_MS."""
+        if not change.touches(*self.shows):
+            return
+        self.stale = True
+        if self.isVisible() and not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_if_shown(self) -> None:
+        if self.stale and self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
+
     def refresh(self, select_id: str | None = None) -> None:
         """Data changed somewhere: reload rows, filter choices and the count."""
+        self.stale = False
+        self._refresh_timer.stop()
         keep = select_id or self.selected_id()
         self.reload_filters()
         query = self.current_query()  # a filter value may have vanished with the data

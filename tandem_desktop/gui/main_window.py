@@ -1,4 +1,7 @@
-"""The main window: navigation between sections, menus with the keyboard shortcuts, status bar."""
+"""The main window: navigation between sections, menus with the keyboard shortcuts, status bar.
+
+The window owns the change broadcaster and the operations its views write through; what a write or
+a pulled page changed reaches every view from there (no section reloads the others)."""
 
 from __future__ import annotations
 
@@ -17,24 +20,31 @@ from PySide6.QtWidgets import (
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..store.repository import Store
+from .changes import SYNC, ChangeBroadcaster, Changed
 from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
+from .operations import Operations
 from .section import SectionView
 from .sync_controller import SyncController
 from .tasks import TaskRunner
 
 SECTIONS = ("mentor", "mentee", "tandem", "structure")
+MSG_NOT_SAVED = f"Fiche non enregistrée{NBSP}: corrigez les champs signalés en rouge."
 
 
 class MainWindow(QMainWindow):
     """Sections on the left, the current list (or form, or tandem page) on the right."""
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
-                 sync: SyncController | None = None, matching: MatchingService | None = None):
+                 sync: SyncController | None = None, matching: MatchingService | None = None,
+                 changes: ChangeBroadcaster | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
+        self.changes = changes if changes is not None else ChangeBroadcaster(self)
+        self.ops = Operations(runner, self.changes)
+        self._not_saved_shown = False  # the status bar says « Fiche non enregistrée… »
         self.sync = sync
         self.matching = matching if matching is not None else MatchingService(store)  # one per open profile
         self.setObjectName("main_window")
@@ -54,9 +64,10 @@ class MainWindow(QMainWindow):
         self.sections: dict[str, SectionView] = {}
         self.pages: list[QWidget] = []  # in navigation order: the sections, then e.g. « Conflits »
         for kind in SECTIONS:
-            section = SectionView(store, runner, kind, self.stack, matching=self.matching)
+            section = SectionView(store, runner, kind, self.stack, matching=self.matching, ops=self.ops)
             section.message.connect(self.show_message)
-            section.data_changed.connect(self._data_changed)
+            section.save_failed.connect(self._save_failed)
+            section.currentChanged.connect(self._follow_not_saved)
             section.list_page.count_changed.connect(self._update_count)
             self.sections[kind] = section
             self.stack.addWidget(section)
@@ -85,10 +96,12 @@ class MainWindow(QMainWindow):
             from .sync_ui import SyncUi
 
             sync.setParent(self)  # its timers end with the window, on the GUI thread
+            sync.data_pulled.connect(lambda kinds: self.changes.tell(kinds or SECTIONS, source=SYNC))
             self.sync_ui = SyncUi(self, sync)
         self.batch = MatchBatchView(self.matching, runner, self.stack)
         self.batch.message.connect(self.show_message)
-        self.batch.data_changed.connect(self._data_changed)
+        self.batch.data_changed.connect(lambda _kind: self.changes.tell(["tandem", "mentee"], origin=self.batch))
+        self.changes.changed.connect(self._changed)
         self.batch.count_changed.connect(self._update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
@@ -181,16 +194,25 @@ class MainWindow(QMainWindow):
         if self.sender() in (current, getattr(current, "list_page", None)):
             self.status_count.setText(text)
 
-    def _data_changed(self, kind: str) -> None:
-        """A write in one section may show elsewhere (a new tandem changes the mentee's status)."""
-        origin = self.sender()
-        for section in self.sections.values():
-            if section is not origin:
-                section.refresh()
-        if origin is not self.batch:
+    def _changed(self, change: Changed) -> None:
+        """Every write and pulled page: the batch proposal goes stale, the status bar follows."""
+        if change.origin is not self.batch and change.touches("mentor", "mentee", "tandem"):
             self.batch.mark_stale()
+        self._follow_not_saved()
+
+    def _save_failed(self) -> None:
+        self.show_message(MSG_NOT_SAVED)
+        self._not_saved_shown = True
+
+    def _follow_not_saved(self, *_: object) -> None:
+        """« Fiche non enregistrée… » stays only while a form still shows what to correct."""
+        if not self._not_saved_shown:
+            return
+        if not any(s.form() is not None and s.form().has_errors() for s in self.sections.values()):
+            self.show_message("")
 
     def show_message(self, text: str) -> None:
+        self._not_saved_shown = False
         self.status_message.setText(text)
         self.status_message.setToolTip(text)
 
@@ -205,8 +227,8 @@ class MainWindow(QMainWindow):
         section = self.current_section()
         if section is None or section.form() is None:
             self.show_message("Aucune fiche ouverte à enregistrer.")
-        elif not section.save():
-            self.show_message(f"Fiche non enregistrée{NBSP}: corrigez les champs signalés en rouge.")
+        else:
+            section.save()  # a refusal comes back as save_failed (fields in red, or the database said no)
 
     def escape(self) -> None:
         section = self.current_section()

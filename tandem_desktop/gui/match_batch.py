@@ -33,7 +33,7 @@ from ..services.matching import MatchingService
 from .display import NBSP, number
 from .match_card import decimal, plural
 from .match_models import CHECK, MENTEE, MENTOR, REASONS, SCORE, PairModel, UnmatchedModel
-from .tasks import TaskRunner
+from .tasks import Lane, TaskRunner
 from .widgets import row_table
 
 MODES = (("best", "Meilleure adéquation"), ("most", "Le plus de mentorés possible"))
@@ -174,7 +174,8 @@ class MatchBatchView(QWidget):
     # -- computing ----------------------------------------------------------------------------
 
     def compute(self) -> None:
-        """Run the proposal on the worker; its progress comes back through a queued signal."""
+        """Run the proposal on the CPU lane (it reads through its own connection, never holding the
+        database lane); its progress comes back through a queued signal."""
         if self._busy:
             return
         cancel = threading.Event()
@@ -190,7 +191,7 @@ class MatchBatchView(QWidget):
         self._update()
         self.runner.submit(lambda: service.propose(progress=report, cancel=cancel.is_set, **options),
                            on_done=lambda proposal: self._computed(generation, proposal),
-                           on_error=lambda exc: self._compute_failed(generation, exc))
+                           on_error=lambda exc: self._compute_failed(generation, exc), lane=Lane.CPU)
 
     def stop(self) -> None:
         if self._busy == "compute" and self._cancel is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from .changes import LOCAL, Changed
 from .conflicts_view import ConflictsPage
 from .display import NBSP
 from .enroll_dialog import EnrollDialog
@@ -64,9 +65,7 @@ class SyncUi(QObject):
         window.navigation.currentRowChanged.connect(self._navigated)
 
         self.overbooking = OverbookingMarker(window.sections["mentor"], controller, self)
-        for section in window.sections.values():
-            section.data_changed.connect(controller.local_changed)
-        controller.data_pulled.connect(self._pulled)
+        window.changes.changed.connect(self._changed)  # every local write: the pending count follows
         controller.synced.connect(self._synced)
         controller.failed.connect(self._failed)
         controller.revoked.connect(self.on_revoked, Qt.ConnectionType.QueuedConnection)  # after the state is set
@@ -116,14 +115,12 @@ class SyncUi(QObject):
 
     # -- what the controller reports ----------------------------------------------------------
 
-    def _reversed(self, kind: str) -> None:
-        for section in self.window.sections.values():
-            section.refresh()
+    def _changed(self, change: Changed) -> None:
+        if change.source == LOCAL:
+            self.controller.local_changed()
 
-    def _pulled(self, kinds: list[str]) -> None:
-        for kind, section in self.window.sections.items():
-            if not kinds or kind in kinds:
-                section.refresh()
+    def _reversed(self, kind: str) -> None:
+        self.window.changes.tell([kind], origin=self.conflicts)
 
     def _synced(self, report: Any) -> None:
         told = self.controller.reason in USER_REASONS

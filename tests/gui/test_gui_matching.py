@@ -108,13 +108,18 @@ def test_deck_shows_a_card_and_right_arrow_proposes_a_tandem_that_undo_removes(q
     assert deck.message_label.text().startswith(f"Tandem proposé{NBSP}: Inès Haddad – Hélène Dupont.")
     assert window.status_message.text() == f"Tandem proposé{NBSP}: Inès Haddad – Hélène Dupont."
     tandem_list = window.section("tandem").list_page
-    qtbot.waitUntil(lambda: tandem_list.model.rowCount() == 1, timeout=2000)  # other lists refreshed
+    assert tandem_list.stale, "the broadcast reached the hidden tandem list"
+    window.show_section("tandem")
+    assert tandem_list.model.rowCount() == 1  # other lists refreshed
+    window.show_section("mentee")
 
     qtbot.keyClick(deck, Qt.Key.Key_Z, CTRL)
     assert tandems(store) == []
     assert store.get("mentee", people["ines"])["status"] == "waiting"
     assert deck.current() is not None and deck.current().id == people["helene"], "the card is back"
-    qtbot.waitUntil(lambda: tandem_list.model.rowCount() == 0, timeout=2000)
+    assert tandem_list.stale
+    window.show_section("tandem")
+    assert tandem_list.model.rowCount() == 0
 
 
 def test_left_arrow_declines_for_good_and_undo_or_reset_brings_it_back(qtbot, window, store, people, answer_yes):  # type: ignore[no-untyped-def]
@@ -260,6 +265,7 @@ def test_batch_proposal_accepts_exactly_the_ticked_pairs(qtbot, window, store, p
     assert tandems(store) == sorted(ticked)
     assert window.status_message.text() == f"2 tandems créés, à l'étape «{NBSP}Proposé{NBSP}»."
     assert [p.mentee_id for p in batch.pairs.pairs] == [left_out.mentee_id], "what was created leaves the table"
+    window.show_section("tandem")
     qtbot.waitUntil(lambda: window.section("tandem").list_page.model.rowCount() == 2, timeout=2000)
 
 

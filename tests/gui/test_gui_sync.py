@@ -22,6 +22,7 @@ from sync_support import (
     status_texts,
     sync_window,
 )
+from waiting import settle
 
 from tandem_desktop.gui.enroll_dialog import MSG_URL, unreachable_message
 from tandem_desktop.gui.sync_texts import pending_text
@@ -33,6 +34,7 @@ __all__ = ["hub", "sync_window"]  # fixtures used by name
 
 def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):  # type: ignore[no-untyped-def]
     qtbot.keyClick(window.focusWidget() or window, key, modifier)
+    settle(qtbot, window)
 
 
 def create_mentor(qtbot, typist, window, first: str, last: str) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QPushButton
+from waiting import settle
 
 from tandem_desktop.domain.validation import MSG_DATE
 from tandem_desktop.gui.binding import MSG_PICK
@@ -52,6 +53,7 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     form.widget("objectives").setFocus()
     typist(form.widget("objectives"), "Trouver un CDI de pâtissière")
     qtbot.keyClick(form.widget("objectives"), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
 
     tandems = store.find("tandem", ListQuery())
     assert len(tandems) == 1
@@ -69,8 +71,11 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     assert detail.timeline.item(0).text() == "Aucune rencontre pour l'instant."
     mentees_page = window.section("mentee").list_page
     status_column = [c.name for c in mentees_page.model.columns].index("status")
+    assert mentees_page.stale, "the broadcast reached the hidden mentee list: it reloads when shown"
+    window.show_section("mentee")
     row = mentees_page.model.row_of(people["mentees"][0])
     assert mentees_page.model.index(row, status_column).data() == "En tandem", "other lists refreshed"
+    window.show_section("tandem")
 
     quick = detail.meeting_form.widgets
     quick["date"].clear()
