@@ -208,7 +208,8 @@ class MainWindow(QMainWindow):
         """« Fiche non enregistrée… » stays only while a form still shows what to correct."""
         if not self._not_saved_shown:
             return
-        if not any(s.form() is not None and s.form().has_errors() for s in self.sections.values()):
+        shown = [s.form() for s in self.sections.values() if s.form() is not None and s.currentWidget() is s.form()]
+        if not any(form.has_errors() for form in shown):
             self.show_message("")
 
     def show_message(self, text: str) -> None:

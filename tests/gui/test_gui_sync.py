@@ -95,6 +95,8 @@ def test_enrollment_through_the_dialog(qtbot, typist, sync_window, hub, tmp_path
     assert re.fullmatch(f"Dernière synchro{NBSP}: \\d\\d:\\d\\d", texts["last"]), texts["last"]
     assert controller.status.device_id == device_id
     assert window.sync_ui.sync_action.isEnabled()
+    assert window.sections["structure"].list_page.stale, "the pulled pages were broadcast"
+    window.show_section("structure")
     assert window.sections["structure"].list_page.model.rowCount() == 1, "the first sync brought the structure"
 
 
