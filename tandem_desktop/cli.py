@@ -26,7 +26,7 @@ from .services import backup as backup_service
 from .services import check as check_service
 from .services import export as export_service
 from .services.demo import generate_demo
-from .services.tandems import move_tandem, propose_tandem
+from .services.records import Actor, Records
 from .settings import Settings, load_settings
 from .store.engine import quiet_sqlcipher_logs
 from .store.errors import KeyringUnreachable, LockedKeyring, PassphraseRequired, StoreError, WeakPassphrase
@@ -231,6 +231,11 @@ def _plain(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], **{name: record.get(name) for name in kind_spec(kind).field_names}}
 
 
+def _records(profile: Profile) -> Records:
+    """Every record write of the command goes through this door, for the profile's counsellor."""
+    return Records(profile.store, Actor.of_store(profile.store))
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -256,25 +261,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as profile:
-        values = dict(args.values)
-        if args.kind == "tandem":
-            record_id = propose_tandem(profile.store, values)
-        else:
-            record_id = profile.store.create(args.kind, values)
+        record_id = _records(profile).create(args.kind, dict(args.values)).record_id
     print(record_id)
     return EXIT_OK
 
 
 def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as profile:
-        values = dict(args.values)
-        if args.kind == "tandem" and "status" in values:
-            changes = move_tandem(profile.store, args.id, values.pop("status"), **values)
-        else:
-            changes = profile.store.update(args.kind, args.id, values)
+        changes = _records(profile).update(args.kind, args.id, dict(args.values))
     spec = kind_spec(args.kind)
-    if changes:
-        print(f"Fiche modifiée{NBSP}: {', '.join(spec.by_name[n].label for n in changes)}.")
+    if changes.fields:
+        print(f"Fiche modifiée{NBSP}: {', '.join(spec.by_name[n].label for n in changes.fields)}.")
     else:
         print("Aucun changement.")
     return EXIT_OK
@@ -294,7 +291,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as profile:
-        profile.store.delete(args.kind, args.id)
+        _records(profile).delete(args.kind, args.id)
     print(f"Fiche «{NBSP}{kind_spec(args.kind).label}{NBSP}» supprimée.")
     return EXIT_OK
 

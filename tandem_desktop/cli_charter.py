@@ -58,7 +58,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("tandem_id", metavar="TANDEM_ID")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = subs.add_parser("export", help="écrire le PDF (ou le scan) d'une charte enregistrée")
-    sub.add_argument("charter_id", metavar="CHARTE_ID")
+    sub.add_argument("charter_id", metavar="CHARTE", help="numéro de la charte (K7Q4-9XPM) ou son identifiant")
     sub.add_argument("--out", required=True, metavar="FICHIER", help="fichier à écrire")
     sub.add_argument("--scan", action="store_true", help="le scan de la charte signée à la main")
 
@@ -119,7 +119,7 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
         return EXIT_REFUSED
     sealer = sealer_summary(subject_names(stored.sealed_by), self_signed=bool(stored.self_signed))
     print(f"Charte scellée et enregistrée{NBSP}: {out}")
-    print(f"Charte {stored.id} · code {stored.verification_code} · sceau{NBSP}: {sealer}")
+    print(f"Charte n°{NBSP}{stored.verification_code} ({stored.id}) · sceau{NBSP}: {sealer}")
     print(f"Empreinte SHA-256{NBSP}: {stored.sha256}")
     return EXIT_OK
 
@@ -144,6 +144,8 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"Fichier{NBSP}: {args.file}")
         print(f"Empreinte SHA-256{NBSP}: {report.sha256}")
+        if report.number:
+            print(f"Charte n°{NBSP}{report.number}")
         for message in report.messages:
             print(message)
     if not report.ok:
@@ -161,10 +163,11 @@ def _list(args: argparse.Namespace, service: CharterService) -> int:
     if args.json:
         print_json([_plain(c) for c in found])
         return EXIT_OK
-    rows = [["Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
+    rows = [["N°", "Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
     for c in found:
         seal = ("local" if c.self_signed else "hub") if c.mode == "screen" else ("scan" if c.has_scan else "—")
-        rows.append([c.id, "écran" if c.mode == "screen" else "encre", c.signed_on, c.signed_place or "",
+        rows.append([c.verification_code, c.id, "écran" if c.mode == "screen" else "encre", c.signed_on,
+                     c.signed_place or "",
                      f"{c.template_id} {c.template_version}", seal])
     if found:
         print(table(rows))

@@ -116,7 +116,7 @@ def _accept(args: argparse.Namespace, service: MatchingService) -> int:
     except (ValueError, KeyError, TypeError):
         print(f"Fichier de proposition illisible{NBSP}: {args.file}. Rien n'a été créé.", file=sys.stderr)
         return EXIT_REFUSED
-    created = service.accept_pairs(pairs)
+    created = service.accept_pairs(pairs).created_ids("tandem")
     print(f"{len(created)} tandems créés (étape «{NBSP}Proposé{NBSP}»).")
     return EXIT_OK
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from tandem_desktop.domain.kinds import MENTEE
 from tandem_desktop.services.export import export_kind
-from tandem_desktop.services.tandems import add_meeting, propose_tandem
+from tandem_desktop.services.records import Actor, Records
 
 
 @pytest.fixture
@@ -27,8 +27,9 @@ def filled(store):  # type: ignore[no-untyped-def]
     gone = store.create("mentee", {"first_name": "Supprimé", "last_name": "Fantôme"})
     store.delete("mentee", gone)
     mentor = store.create("mentor", {"first_name": "Jean-Marc", "last_name": "Rossi", "capacity": "2"})
-    tandem = propose_tandem(store, {"mentor_id": mentor, "mentee_id": mentee})
-    add_meeting(store, tandem, {"date": "2026-10-02", "mode": "video", "summary": "Relecture du prévisionnel"})
+    tandem = Records(store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee}).record_id
+    Records(store, Actor()).add_meeting(tandem, {"date": "2026-10-02", "mode": "video",
+                                                 "summary": "Relecture du prévisionnel"})
     return {"structure": structure, "mentee": mentee, "mentor": mentor, "tandem": tandem}
 
 

@@ -1,10 +1,13 @@
-"""The shape of the code: core packages never import Qt; resources are found from any install."""
+"""The shape of the code: the import-linter contracts hold, the GUI never writes to a store, threads start in one
+place; resources are found from any install."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -15,41 +18,64 @@ PACKAGE = ROOT / "tandem_desktop"
 QT_FREE = ["domain", "store", "services", "matching", "charter", "sync", "hub"]
 
 
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
-def test_core_packages_never_import_qt() -> None:
+def _contract(contract_id: str) -> dict:
+    return next(c for c in _pyproject()["tool"]["importlinter"]["contracts"] if c["id"] == contract_id)
+
+
+def test_import_contracts_hold(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The layering of DESIGN.md §2, as import-linter contracts in pyproject.toml, on this checkout."""
+    from importlinter.cli import lint_imports
+
+    spec = importlib.util.find_spec("tandem_desktop")
+    assert spec is not None and spec.origin == str(PACKAGE / "__init__.py"), "the checkout under test"
+    monkeypatch.chdir(ROOT)
+    code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    report = capsys.readouterr().out
+    assert code == 0, report
+    assert "6 kept, 0 broken" in report
+
+
+def test_the_core_packages_of_the_design_are_under_the_qt_contract() -> None:
+    sources = set(_contract("core-without-qt")["source_modules"])
+    assert sources == {f"tandem_desktop.{name}" for name in [*QT_FREE, "cli"]}
+    assert _contract("qt-in-gui-only")["allowed_importers"] == ["tandem_desktop.gui", "tandem_desktop.app"]
+
+
+STORE_WRITES = {"create", "create_many", "update", "delete", "resend", "transaction", "set_meta_value", "set_state"}
+
+
+def test_no_gui_module_writes_to_a_store() -> None:
+    """Every record write of the window goes through services (services/records.py and friends)."""
     offenders = []
-    checked = 0
-    for sub in QT_FREE:
-        for path in (PACKAGE / sub).rglob("*.py") if (PACKAGE / sub).exists() else []:
-            checked += 1
-            if any(name.split(".")[0] in {"PySide6", "shiboken6", "PyQt5", "PyQt6"} for name in _imports(path)):
-                offenders.append(str(path.relative_to(ROOT)))
-    for path in [PACKAGE / "cli.py", *PACKAGE.glob("*.py")]:
-        if path.name != "app.py" and path.exists():
-            checked += 1
-            if any(name.startswith("PySide6") for name in _imports(path)):
-                offenders.append(str(path.relative_to(ROOT)))
-    assert checked > 10
+    for path in sorted((PACKAGE / "gui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in STORE_WRITES and "store" in ast.unparse(node.func.value).lower()):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node.func)}(…)")
     assert offenders == []
 
 
-def test_domain_imports_nothing_of_ours_outside_itself() -> None:
-    for path in (PACKAGE / "domain").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level > 1:
-                pytest.fail(f"{path.name} reaches outside the domain: from {'.' * node.level}{node.module}")
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tandem_desktop."):
-                assert (node.module or "").startswith("tandem_desktop.domain"), path
+THREAD_STARTERS = {"Thread", "Timer", "ThreadPoolExecutor", "ProcessPoolExecutor",
+                   "start_new_thread", "QThread", "QThreadPool", "QtConcurrent"}
+MAY_START_THREADS = {PACKAGE / "gui" / "tasks.py", PACKAGE / "hub" / "server.py"}  # see pyproject.toml
+
+
+def test_only_the_task_runner_starts_threads() -> None:
+    """The modules allowed to import threading use its locks, thread-locals and events, never a thread."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path in MAY_START_THREADS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+            alias = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+            if name in THREAD_STARTERS or THREAD_STARTERS & set(alias):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
 
 
 def test_top_level_is_exactly_the_agreed_layout() -> None:

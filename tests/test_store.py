@@ -84,11 +84,12 @@ def test_delete_is_a_tombstone_with_one_operation(store) -> None:  # type: ignor
 
 
 def test_deleting_a_tandem_tombstones_its_meetings(store) -> None:  # type: ignore[no-untyped-def]
-    from tandem_desktop.services.tandems import add_meeting, propose_tandem
+    from tandem_desktop.services.records import Actor, Records
 
     mentee_id = store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
-    tandem_id = propose_tandem(store, {"mentor_id": _mentor(store), "mentee_id": mentee_id})
-    meeting_id = add_meeting(store, tandem_id, {"date": "20/11/2026", "summary": "Premier échange"})
+    records = Records(store, Actor())
+    tandem_id = records.create("tandem", {"mentor_id": _mentor(store), "mentee_id": mentee_id}).record_id
+    meeting_id = records.add_meeting(tandem_id, {"date": "20/11/2026", "summary": "Premier échange"}).record_id
     with pytest.raises(ValidationError, match="Suppression impossible"):
         store.delete("mentee", mentee_id)  # a live tandem still points at the mentee
     before = store.outbox_writes()
@@ -145,10 +146,11 @@ def test_search_ignores_accents_and_case_and_matches_prefixes(store) -> None:  #
 
 
 def test_tandems_are_found_by_the_names_of_their_people(store) -> None:  # type: ignore[no-untyped-def]
-    from tandem_desktop.services.tandems import propose_tandem
+    from tandem_desktop.services.records import Actor, Records
 
     mentee_id = store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
-    tandem_id = propose_tandem(store, {"mentor_id": _mentor(store), "mentee_id": mentee_id})
+    records = Records(store, Actor())
+    tandem_id = records.create("tandem", {"mentor_id": _mentor(store), "mentee_id": mentee_id}).record_id
     for query in ("helene", "benali"):
         [row] = store.find("tandem", ListQuery(search=query))
         assert row["id"] == tandem_id

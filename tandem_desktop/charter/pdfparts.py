@@ -6,7 +6,7 @@ Kept apart from render.py, which assembles the document, so each stays short and
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import groupby, pairwise
 from typing import Any
@@ -125,8 +125,10 @@ def _mid(a: Point, b: Point) -> Point:
     return ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
 
 
-def pdf_date(day: date) -> str:
-    return f"D:{day:%Y%m%d}120000+00'00'"
+def pdf_date(moment: datetime) -> str:
+    """A PDF date in UTC, to the second (a naive moment is taken as UTC)."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return f"D:{moment:%Y%m%d%H%M%S}+00'00'"
 
 
 class TandemInfo(PDFInfo):

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
@@ -53,17 +53,34 @@ from .pdfparts import (
     Strokes,
     pdf_date,
 )
-from .template import BULLET, HEADING, PAGE_BREAK, PARAGRAPH, QUOTE, SIGNATURES, SUBHEADING, Block, Template
+from .template import (
+    BULLET,
+    HEADING,
+    PAGE_BREAK,
+    PARAGRAPH,
+    QUOTE,
+    SIGNATURES,
+    SUBHEADING,
+    Block,
+    Template,
+    french_typography,
+)
 
 __all__ = ["PARTIES", "PARTY_LABELS", "SIGNATURE_ASPECT", "Point", "Signature", "SignatureError", "Strokes",
            "render_charter", "verification_code"]
 
 PARTIES = ("mentee", "mentor", "counsellor")
-PARTY_LABELS = {"mentee": "Le ou la mentoré·e", "mentor": "Le mentor",
-                "counsellor": "Le conseiller ou la conseillère référent·e"}
+# Neutral wording: the records hold no gender, and « personne … » fits a woman and a man alike. The
+# mentee is « personne mentorée » everywhere on the page (template 2026.2 and later say so too).
+PARTY_LABELS = {"mentee": "Personne mentorée", "mentor": "Personne mentore", "counsellor": "Personne référente"}
 _PARTY_NAMES = {"mentee": "mentee.full_name", "mentor": "mentor.full_name", "counsellor": "counsellor.full_name"}
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed without doubt
 QR_PREFIX = "TANDEM-CHARTE"
+# Left for the pen on the copy printed for ink signing: « Fait à ………………, le ……………… ».
+PEN_BLANK = "\u2026" * 18
+QR_NOTE = ("Le code QR ci-contre contient ce numéro et l’identifiant de la charte. Un PDF de cette charte se "
+           "vérifie dans Tandem Desktop (Fichier › Vérifier une charte…) ou par "
+           "«\u00a0tandem charter verify fichier.pdf\u00a0»\u00a0: toute modification y est signalée.")
 
 _FIELD = re.compile(r"\{\{([a-z_]+\.[a-z_]+)\}\}")
 _NARROW = 0.628  # DejaVu Sans: width of U+202F / width of U+00A0 (199.7 / 317.9 units)
@@ -81,7 +98,8 @@ class Signature:
 
 
 def verification_code(charter_id: str, secret: bytes | None = None) -> str:
-    """Eight characters from an HMAC-SHA-256 of the id, « K7Q4-9XPM »: short enough to read over the phone."""
+    """The charter's number: eight characters from an HMAC-SHA-256 of the id, « K7Q4-9XPM », in two groups
+    of an alphabet without 0/O or 1/I/L, so it is read aloud over the phone and typed without doubt."""
     digest = hmac.new(secret or b"tandem-desktop/charte", charter_id.encode("utf-8"), hashlib.sha256).digest()
     number = int.from_bytes(digest[:16], "big")
     chars = []
@@ -97,16 +115,27 @@ def qr_text(charter_id: str, code: str) -> str:
 
 def render_charter(template: Template, context: CharterContext, *, charter_id: str, verification_code: str,
                    signatures: Sequence[Signature] = (), signed_on: date | None = None,
-                   signed_place: str | None = None) -> bytes:
-    """The charter as A4 PDF bytes; the same arguments always give the same bytes."""
+                   signed_place: str | None = None, created_at: datetime | None = None) -> bytes:
+    """The charter as A4 PDF bytes; the same arguments always give the same bytes.
+
+    Without `signed_on` this is the copy printed for ink signing: the date, and the place unless
+    `signed_place` is given, are left blank for the pen. `created_at` is the PDF's creation and
+    modification date (the seal, made at that same moment, then sets the modification date again).
+    """
     fonts.register_fonts()
     by_party = _check_signatures(signatures)
     context = context.with_signing(signed_on, signed_place)
     values = context.values
-    stamp = pdf_date(signed_on or context.issued_on or date(2026, 1, 1))
-    footer = f"Charte {charter_id} · modèle {template.id} {template.version}"
+    if signed_on is None:  # printed for ink: the pen writes when and where
+        place = " ".join((signed_place or "").split())
+        values = {**values, "charter.date": PEN_BLANK, "charter.place": french_typography(place) or PEN_BLANK}
+    if created_at is None:
+        day = signed_on or context.issued_on or date(2026, 1, 1)
+        created_at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    stamp = pdf_date(created_at)
+    footer = f"Charte n°\u00a0{verification_code} · modèle {template.id} {template.version}"
     names = " et ".join(n for n in (values.get("mentee.full_name"), values.get("mentor.full_name")) if n)
-    extra = {"TandemTemplate": template.label, "TandemCharter": charter_id}
+    extra = {"TandemTemplate": template.label, "TandemCharter": charter_id, "TandemNumber": verification_code}
 
     def canvasmaker(*args: Any, **kwargs: Any) -> Canvas:
         return CharterCanvas(*args, footer=footer, extra_info=extra, stamp=stamp, **kwargs)
@@ -137,6 +166,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle("title", fontName=fonts.BOLD, fontSize=17, leading=21, textColor=ACCENT),
         "subtitle": ParagraphStyle("subtitle", fontName=f, fontSize=9.5, leading=13, textColor=GREY, spaceBefore=3),
         "ref": ParagraphStyle("ref", fontName=f, fontSize=8, leading=11, textColor=GREY, spaceBefore=6),
+        "note": ParagraphStyle("note", fontName=f, fontSize=7.2, leading=9.4, textColor=GREY, spaceBefore=3),
         "code": ParagraphStyle("code", fontName=f, fontSize=7.5, leading=10, textColor=GREY, alignment=TA_CENTER),
         HEADING: ParagraphStyle("h1", fontName=fonts.BOLD, fontSize=11.5, leading=15, textColor=ACCENT,
                                 spaceBefore=9, spaceAfter=4, keepWithNext=1),
@@ -155,16 +185,17 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _header(template: Template, charter_id: str, code: str, width: float) -> list[Flowable]:
-    """Title on the left; on the right the QR code with, under it, the code to type in by hand."""
+    """Title on the left with the number and what the QR code is for; on the right the QR code."""
     s = _styles()
     left = [_para(escape(template.title), s["title"])]
     if template.subtitle:
         left.append(_para(escape(template.subtitle), s["subtitle"]))
-    left.append(_para(f"Charte n°\u00a0{escape(charter_id)}<br/>Modèle {escape(template.label)}", s["ref"]))
+    left.append(_para(f"Charte n°\u00a0<font name='{fonts.BOLD}' color='#1f3a68'>{escape(code)}</font>"
+                      f" · modèle {escape(template.label)}", s["ref"]))
+    left.append(_para(escape(QR_NOTE), s["note"]))
     right = [QrFlowable(qr_text(charter_id, code), 2.4 * cm),
-             _para(f"Code de vérification\u00a0: <font name='{fonts.BOLD}' color='#1f3a68'>{escape(code)}</font>",
-                       s["code"])]
-    table = Table([[left, right]], colWidths=[width - 5 * cm, 5 * cm])
+             _para(f"N°\u00a0<font name='{fonts.BOLD}' color='#1f3a68'>{escape(code)}</font>", s["code"])]
+    table = Table([[left, right]], colWidths=[width - 3.4 * cm, 3.4 * cm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0),
                                ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
                                ("RIGHTPADDING", (-1, 0), (-1, 0), 0), ("ALIGN", (-1, 0), (-1, 0), "CENTER")]))
@@ -228,15 +259,20 @@ def _check_signatures(signatures: Sequence[Signature]) -> dict[str, Signature]:
             raise SignatureError(f"Partie inconnue pour une signature\u00a0: «\u00a0{signature.party}\u00a0» "
                                  f"(possibles\u00a0: {', '.join(PARTIES)}).")
         if signature.party in by_party:
-            raise SignatureError(f"Deux signatures pour {PARTY_LABELS[signature.party].lower()}.")
+            raise SignatureError(f"Deux signatures pour {_party(signature.party)}.")
         if signature.image is not None:
             _check_image(signature)
         for stroke in signature.strokes or []:
             for point in stroke:
                 if len(point) != 2 or not all(isinstance(c, int | float) and math.isfinite(c) for c in point):
-                    raise SignatureError(f"Tracé illisible pour {PARTY_LABELS[signature.party].lower()}.")
+                    raise SignatureError(f"Tracé illisible pour {_party(signature.party)}.")
         by_party[signature.party] = signature
     return by_party
+
+
+def _party(party: str) -> str:
+    """« la personne mentore », inside a sentence."""
+    return f"la {PARTY_LABELS[party].lower()}"
 
 
 def _check_image(signature: Signature) -> None:
@@ -247,7 +283,7 @@ def _check_image(signature: Signature) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         kind = None
     if kind not in ("PNG", "JPEG"):
-        raise SignatureError(f"La signature de {PARTY_LABELS[signature.party].lower()} n'est pas une image "
+        raise SignatureError(f"La signature de {_party(signature.party)} n'est pas une image "
                              "PNG ou JPEG lisible.")
 
 

@@ -93,8 +93,10 @@ def messages(report: VerifyReport) -> list[str]:
     if report.signed_at:
         lines.append(f"Date du sceau{NBSP}: {french_datetime(datetime.fromisoformat(report.signed_at))}.")
     if report.template or report.charter_id:
-        parts = [f"modèle {report.template}" if report.template else "",
-                 f"charte {report.charter_id}" if report.charter_id else ""]
+        charter = f"charte {report.charter_id}" if report.charter_id else ""
+        if charter and report.number:  # the number people read, then the id it stands for
+            charter = f"charte n°{NBSP}{report.number} ({report.charter_id})"
+        parts = [f"modèle {report.template}" if report.template else "", charter]
         lines.append(f"Document{NBSP}: {', '.join(p for p in parts if p)}.")
     return lines
 

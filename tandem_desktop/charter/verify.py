@@ -64,6 +64,7 @@ class VerifyReport:
     revisions_after_seal: int = 0
     template: str | None = None  # "<id> <version>" from /TandemTemplate
     charter_id: str | None = None  # from /TandemCharter
+    number: str | None = None  # the number printed on every page, « K7Q4-9XPM » (/TandemNumber; 2026.2 on)
     sha256: str = ""
     matches_local: bool | None = None  # filled by CharterService.verify
     signatures: list[SignatureCheck] = field(default_factory=list)  # every one, seal first
@@ -137,6 +138,7 @@ def _check(pdf: bytes, hub_ca_pem: str | None, report: VerifyReport) -> None:
     reader = PdfFileReader(io.BytesIO(pdf))
     report.template = _info_value(reader, "/TandemTemplate")
     report.charter_id = _info_value(reader, "/TandemCharter")
+    report.number = _info_value(reader, "/TandemNumber")
     report.revisions = reader.xrefs.total_revisions
     report.signatures = check_all(reader, hub_ca_pem)
     if not report.signatures:

@@ -36,9 +36,9 @@ class Changed:
 
 
 def as_kinds(value: Any) -> dict[str, frozenset[str] | None]:
-    """Kind → ids from what a write returns: the services' typed changes (anything with a
-    `by_kind` or `kinds` mapping), a mapping, or an iterable of kind names (any record)."""
-    for name in ("by_kind", "kinds"):
+    """Kind → ids from what a write returns: the records door's `Changes` (its `written` mapping),
+    a mapping, or an iterable of kind names (any record)."""
+    for name in ("written",):
         inner = getattr(value, name, None)
         if isinstance(inner, Mapping):
             value = inner

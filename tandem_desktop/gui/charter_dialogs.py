@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..charter.render import SIGNATURE_ASPECT, Signature
+from ..charter.render import PARTY_LABELS, SIGNATURE_ASPECT, Signature
 from ..domain.errors import DomainError, ValidationError
 from ..store.errors import StoreError
 from .display import NBSP
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROLES = {"mentee": "mentoré·e", "mentor": "mentor", "counsellor": "conseiller·ère référent·e"}
+ROLES = {party: label.lower() for party, label in PARTY_LABELS.items()}  # the words the charter prints
 MSG_LOCAL_CERT = ("Ce poste n'est pas encore enrôlé\u00a0: la charte sera scellée avec un certificat local, "
                   "et personne ne pourra garantir qui l'a scellée.")
 MSG_HUB_CERT = ("La charte sera scellée avec le certificat de ce poste, délivré par le hub Tandem au nom du "

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ..services.charters import MAX_SCAN_BYTES, CharterError, CharterService, scan_kind
+from ..services.charters import MAX_SCAN_BYTES, CharterError, CharterService, charter_number, scan_kind
 from .charter_dialogs import MSG_PLACE, error_label, error_text, parse_french_date
 from .display import NBSP, NNBSP, french_date
 from .tasks import TaskRunner
@@ -21,6 +21,8 @@ from .widgets import named_button
 
 MSG_DATE = "Date invalide\u00a0: écrivez-la sous la forme JJ/MM/AAAA, par exemple 26/11/2026."
 MSG_FUTURE = "La date de signature ne peut pas être dans le futur."
+MSG_NUMBER = ("Numéro de charte invalide\u00a0: recopiez les huit caractères imprimés en tête de la charte, "
+              "par exemple K7Q4-9XPM (ou laissez la case vide).")
 
 
 class InkSignatureDialog(QDialog):
@@ -40,7 +42,8 @@ class InkSignatureDialog(QDialog):
         self.setObjectName("ink_dialog")
         self.setWindowTitle("Charte signée à l'encre")
         intro = QLabel("La charte a été imprimée et signée sur papier par les trois parties. Indiquez quand et "
-                       "où, et joignez si possible le scan de l'exemplaire signé.", self)
+                       "où, recopiez le numéro imprimé en tête de la charte, et joignez si possible le scan de "
+                       "l'exemplaire signé.", self)
         intro.setWordWrap(True)
         self.date_edit = QLineEdit(french_date(today.isoformat()), self)
         self.date_edit.setObjectName("date_edit")
@@ -48,6 +51,11 @@ class InkSignatureDialog(QDialog):
         self.place_edit = QLineEdit(place, self)
         self.place_edit.setObjectName("place_edit")
         self.place_edit.setPlaceholderText("Commune")
+        self.number_edit = QLineEdit("", self)
+        self.number_edit.setObjectName("number_edit")
+        self.number_edit.setPlaceholderText("K7Q4-9XPM")
+        self.number_edit.setToolTip("Le numéro imprimé en tête et en pied de page de l’exemplaire signé, pour que "
+                                    "la charte enregistrée porte le même")
         self.scan_label = QLabel("Aucun scan joint", self)
         self.scan_label.setObjectName("scan_label")
         self.scan_label.setWordWrap(True)
@@ -72,6 +80,7 @@ class InkSignatureDialog(QDialog):
         form = QFormLayout()
         form.addRow(f"Signée le{NBSP}:", self.date_edit)
         form.addRow(f"À{NBSP}:", self.place_edit)
+        form.addRow(f"N° imprimé{NBSP}:", self.number_edit)
         form.addRow(f"Scan{NBSP}:", scan_row)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -113,8 +122,8 @@ class InkSignatureDialog(QDialog):
         self.scan_label.setText(f"{name} ({size})" if data is not None else "Aucun scan joint")
         self.remove_scan_button.setVisible(data is not None)
 
-    def values(self) -> tuple[date, str] | None:
-        """The date and place, or None after showing what is wrong."""
+    def values(self) -> tuple[date, str, str | None] | None:
+        """The date, place and printed number (if typed), or None after showing what is wrong."""
         signed_on = parse_french_date(self.date_edit.text())
         if signed_on is None:
             self._show_error(MSG_DATE)
@@ -126,18 +135,23 @@ class InkSignatureDialog(QDialog):
         if not place:
             self._show_error(MSG_PLACE)
             return None
-        return signed_on, place
+        typed = self.number_edit.text().strip()
+        number = charter_number(typed) if typed else None
+        if typed and number is None:
+            self._show_error(MSG_NUMBER)
+            return None
+        return signed_on, place, number
 
     def save(self) -> None:
         values = self.values()
         if values is None or self.busy:
             return
-        signed_on, place = values
+        signed_on, place, number = values
         service, tandem_id, scan, scan_name = self.service, self.tandem_id, self.scan, self.scan_name
         self._set_busy(True)
         self.runner.submit(
             lambda: service.record_ink_signature(tandem_id, signed_on=signed_on, place=place, scan=scan,
-                                                 scan_name=scan_name),
+                                                 scan_name=scan_name, number=number),
             self._saved, self._failed)
 
     def _saved(self, stored: Any) -> None:
@@ -151,7 +165,8 @@ class InkSignatureDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
-        for widget in (self.save_button, self.cancel_button, self.scan_button, self.date_edit, self.place_edit):
+        for widget in (self.save_button, self.cancel_button, self.scan_button, self.date_edit, self.place_edit,
+                       self.number_edit):
             widget.setEnabled(not busy)
 
     def _show_error(self, text: str) -> None:

@@ -68,7 +68,7 @@ class CharterPanel(QGroupBox):
         self.status_label.setWordWrap(True)
         self.charters = QTreeWidget(self)
         self.charters.setObjectName("charter_list")
-        self.charters.setHeaderLabels(["Signée le", "Mode", "Scellée par"])
+        self.charters.setHeaderLabels(["Signée le", "N°", "Mode", "Scellée par"])
         self.charters.setRootIsDecorated(False)
         self.charters.setAlternatingRowColors(True)
         self.charters.itemSelectionChanged.connect(self._update_row_buttons)
@@ -105,11 +105,12 @@ class CharterPanel(QGroupBox):
         stored = self.service.charters_of(self.tandem_id)
         self.charters.clear()
         for charter in stored:
-            item = QTreeWidgetItem([french_date(charter.signed_on), self.mode_text(charter), self.sealer(charter)])
+            item = QTreeWidgetItem([french_date(charter.signed_on), charter.verification_code, self.mode_text(charter),
+                                    self.sealer(charter)])
             item.setData(0, ID_ROLE, charter)
-            item.setToolTip(2, charter.sealed_by or "")
+            item.setToolTip(3, charter.sealed_by or "")
             self.charters.addTopLevelItem(item)
-        for column in range(2):
+        for column in range(3):
             self.charters.resizeColumnToContents(column)
             self.charters.setColumnWidth(column, self.charters.columnWidth(column) + 16)
         rows = max(1, min(len(stored), 4))  # no tall empty list for the usual one charter
@@ -118,11 +119,7 @@ class CharterPanel(QGroupBox):
                                      + 2 * self.charters.frameWidth() + 2)
         if stored:
             self.charters.setCurrentItem(self.charters.topLevelItem(0))
-            self.status_label.setText(f"Charte signée le {french_date(stored[0].signed_on)}"
-                                      + (f" à {stored[0].signed_place}." if stored[0].signed_place else "."))
-        else:
-            self.status_label.setText("Aucune charte signée pour l'instant." if not ended else
-                                      "Ce tandem est terminé sans charte enregistrée.")
+        self.status_label.setText(self.service.status_text(self.tandem_id, stored))
         self.charters.setVisible(bool(stored))
         self._update_row_buttons()
 

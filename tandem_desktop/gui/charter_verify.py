@@ -38,9 +38,10 @@ INTACT, UNVOUCHED, MODIFIED, NO_SEAL, UNREADABLE = (texts.INTACT, texts.UNVOUCHE
                                                     texts.UNREADABLE)
 COLORS = {INTACT: "#1b7f3b", UNVOUCHED: "#8a4b00", MODIFIED: "#b3261e", NO_SEAL: "#8a4b00", UNREADABLE: "#b3261e"}
 HEADLINES = {key: (texts.HEADLINES[key], color) for key, color in COLORS.items()}
-DETAILS = ("signer", "device", "hub", "kind", "signatures", "date", "template", "charter", "local")
-DETAIL_LABELS = {"signer": "Scellé par", "device": "Poste", "hub": "Autorité", "kind": "Type de sceau",
-                 "signatures": "Signatures", "date": "Date du sceau", "template": "Modèle", "charter": "Charte",
+DETAILS = ("number", "signer", "device", "hub", "kind", "signatures", "date", "template", "charter", "local")
+DETAIL_LABELS = {"number": "N° de charte", "signer": "Scellé par", "device": "Poste", "hub": "Autorité",
+                 "kind": "Type de sceau",
+                 "signatures": "Signatures", "date": "Date du sceau", "template": "Modèle", "charter": "Identifiant",
                  "local": "Base de ce poste"}
 
 
@@ -61,7 +62,8 @@ def detail_texts(report: VerifyReport) -> dict[str, str]:
              False: "Aucune charte identique enregistrée sur ce poste",
              None: "—"}[report.matches_local]
     device = f"{texts.quoted(report.signer_device)} (nom donné par le poste)" if report.signer_device else "—"
-    return {"signer": texts.signer_text(report), "device": device, "hub": texts.authority_text(report),
+    return {"number": report.number or "—", "signer": texts.signer_text(report), "device": device,
+            "hub": texts.authority_text(report),
             "kind": texts.seal_kind_text(report), "signatures": texts.signatures_text(report),
             "date": _french_moment(report.signed_at), "template": report.template or "—",
             "charter": report.charter_id or "—", "local": local}

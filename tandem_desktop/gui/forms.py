@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWi
 
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
-from ..services.tandems import propose_tandem
+from ..services.records import Actor, Changes, Records
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .binding import FormBinding
@@ -31,9 +31,6 @@ NEW_TITLES = {
     "structure": "Nouvelle structure",
     "tandem": "Proposer un tandem",
 }
-# How each kind is created: a tandem is proposed (the mentee leaves the waiting list).
-Creator = Callable[[Store, dict[str, Any]], str]
-CREATORS: dict[str, Creator] = {"tandem": propose_tandem}
 
 
 class RecordForm(QWidget):
@@ -44,9 +41,10 @@ class RecordForm(QWidget):
     cancel_requested = Signal()
 
     def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None,
-                 ops: Operations | None = None):
+                 records: Records | None = None, ops: Operations | None = None):
         super().__init__(parent)
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.ops = ops
         self.saving = False
         self.kind = kind
@@ -105,45 +103,34 @@ class RecordForm(QWidget):
             self._show(problems)
             self.save_failed.emit()
             return False
-        write, changes = self._write(values)
+        write = self._write(values)
         if self.ops is None:
             try:
-                record_id = write()
+                changes = write()
             except (ValidationError, StoreError) as exc:
                 self._refused(exc)
                 return False
-            self._written(values, record_id)
+            self._written(values, changes)
             return True
         self.saving = True
         self.save_button.setEnabled(False)
-        self.ops.write(write, parent=self, changes=changes).success(
-            lambda record_id: self._written(values, record_id)).failure(self._refused).run()
+        self.ops.write(write, parent=self).success(
+            lambda changes: self._written(values, changes)).failure(self._refused).run()
         return True
 
-    def _write(self, values: dict[str, Any]) -> tuple[Callable[[], str], Callable[[str], dict[str, Any]]]:
-        """The write itself (it runs off the GUI thread: plain values only) and what it changes."""
-        store, kind, record_id = self.store, self.kind, self.record_id
+    def _write(self, values: dict[str, Any]) -> Callable[[], Changes]:
+        """The write itself (it runs off the GUI thread: plain values only); its Changes say what it
+        wrote (a tandem proposed moves its mentee: services.records knows what that means)."""
+        records, kind, record_id = self.records, self.kind, self.record_id
         if record_id is None:
-            create = CREATORS.get(kind)
+            return lambda: records.create(kind, values)
+        return lambda: records.update(kind, record_id, values)
 
-            def write() -> str:
-                return create(store, values) if create else store.create(kind, values)
-        else:
-            def write() -> str:
-                store.update(kind, record_id, values)
-                return record_id
-
-        def changes(written: str) -> dict[str, Any]:
-            touched: dict[str, Any] = {kind: {written}}
-            if kind == "tandem" and values.get("mentee_id"):  # the mentee's status follows its tandem
-                touched["mentee"] = {values["mentee_id"]}
-            return touched
-
-        return write, changes
-
-    def _written(self, values: dict[str, Any], record_id: str) -> None:
+    def _written(self, values: dict[str, Any], changes: Changes) -> None:
         self.saving = False
         self.save_button.setEnabled(True)
+        record_id = changes.record_id or self.record_id
+        assert record_id is not None
         self.record_id = record_id
         self.binding.clear_errors()
         self._snapshot = values

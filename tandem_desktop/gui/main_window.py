@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
+from ..services.records import Actor, Records
 from ..store.repository import Store
 from .changes import SYNC, ChangeBroadcaster, Changed
 from .display import NBSP
@@ -38,7 +39,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
                  sync: SyncController | None = None, matching: MatchingService | None = None,
-                 changes: ChangeBroadcaster | None = None):
+                 changes: ChangeBroadcaster | None = None, records: Records | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
@@ -46,7 +47,9 @@ class MainWindow(QMainWindow):
         self.ops = Operations(runner, self.changes)
         self._not_saved_shown = False  # the status bar says « Fiche non enregistrée… »
         self.sync = sync
-        self.matching = matching if matching is not None else MatchingService(store)  # one per open profile
+        # one of each per open profile: every record write goes through `records`
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
+        self.matching = matching if matching is not None else MatchingService(store, records=self.records)
         self.setObjectName("main_window")
         # Subtitle first: window managers append the application's display name to a title that
         # does not already end with it, which doubled "Tandem Desktop" on X11.
@@ -64,7 +67,8 @@ class MainWindow(QMainWindow):
         self.sections: dict[str, SectionView] = {}
         self.pages: list[QWidget] = []  # in navigation order: the sections, then e.g. « Conflits »
         for kind in SECTIONS:
-            section = SectionView(store, runner, kind, self.stack, matching=self.matching, ops=self.ops)
+            section = SectionView(store, runner, kind, self.stack, matching=self.matching, records=self.records,
+                                  ops=self.ops)
             section.message.connect(self.show_message)
             section.save_failed.connect(self._save_failed)
             section.currentChanged.connect(self._follow_not_saved)
@@ -98,9 +102,8 @@ class MainWindow(QMainWindow):
             sync.setParent(self)  # its timers end with the window, on the GUI thread
             sync.data_pulled.connect(lambda kinds: self.changes.tell(kinds or SECTIONS, source=SYNC))
             self.sync_ui = SyncUi(self, sync)
-        self.batch = MatchBatchView(self.matching, runner, self.stack)
+        self.batch = MatchBatchView(self.matching, runner, self.stack, ops=self.ops)
         self.batch.message.connect(self.show_message)
-        self.batch.data_changed.connect(lambda _kind: self.changes.tell(["tandem", "mentee"], origin=self.batch))
         self.changes.changed.connect(self._changed)
         self.batch.count_changed.connect(self._update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")

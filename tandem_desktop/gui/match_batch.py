@@ -30,9 +30,12 @@ from ..domain.errors import ValidationError
 from ..matching.assign import Cancelled
 from ..matching.propose import Pair, Proposal
 from ..services.matching import MatchingService
+from ..services.records import Changes
+from .changes import ChangeBroadcaster
 from .display import NBSP, number
 from .match_card import decimal, plural
 from .match_models import CHECK, MENTEE, MENTOR, REASONS, SCORE, PairModel, UnmatchedModel
+from .operations import Operations
 from .tasks import Lane, TaskRunner
 from .widgets import row_table
 
@@ -54,10 +57,12 @@ class MatchBatchView(QWidget):
     message = Signal(str)
     count_changed = Signal(str)
 
-    def __init__(self, service: MatchingService, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, service: MatchingService, runner: TaskRunner, parent: QWidget | None = None,
+                 ops: Operations | None = None):
         super().__init__(parent)
         self.service = service
         self.runner = runner
+        self.ops = ops or Operations(runner, ChangeBroadcaster(self))
         self.setObjectName("match_batch")
         self.proposal: Proposal | None = None
         self.count_text = ""
@@ -246,7 +251,7 @@ class MatchBatchView(QWidget):
     # -- accepting ----------------------------------------------------------------------------
 
     def accept_selection(self) -> None:
-        """The ticked pairs become tandems in one transaction, on the worker."""
+        """The ticked pairs become tandems in one transaction, on the database lane (then broadcast)."""
         chosen = self.pairs.ticked_pairs()
         if not chosen or self._busy or self._stale:
             return
@@ -255,10 +260,11 @@ class MatchBatchView(QWidget):
         self._busy = "accept"
         self._status(f"Création de {plural(len(chosen), 'tandem', 'tandems')}…")
         self._update()
-        self.runner.submit(lambda: service.accept_pairs(ids), on_done=lambda created: self._accepted(chosen, created),
-                           on_error=lambda exc: self._accept_failed(chosen, exc))
+        self.ops.write(lambda: service.accept_pairs(ids), parent=self).success(
+            lambda changes: self._accepted(chosen, changes)).failure(lambda exc: self._accept_failed(chosen, exc)).run()
 
-    def _accepted(self, chosen: list[Pair], created: list[str]) -> None:
+    def _accepted(self, chosen: list[Pair], changes: Changes) -> None:
+        created = changes.created_ids("tandem")
         self._busy = ""
         self.pairs.remove(chosen)
         text = f"{plural(len(created), 'tandem créé', 'tandems créés')}, à l'étape «{NBSP}Proposé{NBSP}»."

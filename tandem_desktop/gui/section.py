@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
+from ..services.records import Actor, Records
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .changes import ChangeBroadcaster, Changed
@@ -38,9 +39,10 @@ class SectionView(QStackedWidget):
 
     def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
                  matching: MatchingService | None = None, charters: CharterService | None = None,
-                 ops: Operations | None = None):
+                 records: Records | None = None, ops: Operations | None = None):
         super().__init__(parent)
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.runner = runner
         self.ops = ops or Operations(runner, ChangeBroadcaster(self))
         self.ops.broadcaster.changed.connect(self._changed)
@@ -67,7 +69,7 @@ class SectionView(QStackedWidget):
         if self._charters is None:
             from ..services.charters import CharterService
 
-            self._charters = CharterService(self.store)
+            self._charters = CharterService(self.store, records=self.records)
         return self._charters
 
     # -- what is open -------------------------------------------------------------------------
@@ -129,7 +131,8 @@ class SectionView(QStackedWidget):
             return
         if not self.close_overlay():
             return
-        detail = TandemDetail(self.store, record_id, self, runner=self.runner, charters=self.charters)
+        detail = TandemDetail(self.store, record_id, self, runner=self.runner, charters=self.charters, ops=self.ops,
+                              records=self.records)
         detail.back_requested.connect(self.close_overlay)
         detail.edit_requested.connect(self.edit_record)
         detail.changed.connect(self._detail_changed)
@@ -139,7 +142,7 @@ class SectionView(QStackedWidget):
         """The review deck of a mentee (mentor cards) or a mentor (mentee cards)."""
         if self.matching is None or self.kind not in ("mentee", "mentor") or not self.close_overlay():
             return
-        deck = MatchDeck(self.matching, self.runner, self.kind, record_id, self)
+        deck = MatchDeck(self.matching, self.runner, self.kind, record_id, self, ops=self.ops)
         deck.changed.connect(self._deck_changed)
         deck.close_requested.connect(self.close_overlay)
         self._push(deck)
@@ -156,11 +159,10 @@ class SectionView(QStackedWidget):
     def _deck_changed(self, message: str) -> None:
         self.message.emit(message)
         self.list_page.refresh()
-        self.ops.broadcaster.tell(["tandem", "mentee"], origin=self.deck())  # a yes makes a tandem
         self.data_changed.emit(self.kind)
 
     def _open_form(self, record_id: str | None) -> None:
-        form = RecordForm(self.store, self.kind, record_id, self, ops=self.ops)
+        form = RecordForm(self.store, self.kind, record_id, self, records=self.records, ops=self.ops)
         form.saved.connect(self._saved)
         form.save_failed.connect(self.save_failed)
         form.cancel_requested.connect(self.close_overlay)
@@ -186,7 +188,6 @@ class SectionView(QStackedWidget):
         self.message.emit(message)
         detail = self.detail()
         self.list_page.refresh(select_id=detail.tandem_id if detail is not None else None)
-        self.ops.broadcaster.tell(["tandem", "meeting", "mentee"], origin=detail)
         self.data_changed.emit(self.kind)
 
     def delete_record(self, record_id: str) -> bool:
@@ -196,7 +197,7 @@ class SectionView(QStackedWidget):
         if not confirm(self, "Supprimer la fiche",
                        f"Supprimer la fiche «{NBSP}{title}{NBSP}»{NBSP}? Cette action ne peut pas être annulée."):
             return False
-        store, kind = self.store, self.kind
+        records, kind = self.records, self.kind
 
         def refused(exc: BaseException) -> None:
             if not isinstance(exc, ValidationError | StoreError):
@@ -211,18 +212,8 @@ class SectionView(QStackedWidget):
             self.list_page.refresh()
             self.data_changed.emit(kind)
 
-        self.ops.write(lambda: store.delete(kind, record_id), parent=self,
-                       changes=self._delete_changes(record_id)).success(deleted).failure(refused).run()
+        self.ops.write(lambda: records.delete(kind, record_id), parent=self).success(deleted).failure(refused).run()
         return True
-
-    def _delete_changes(self, record_id: str) -> dict[str, object]:
-        """What a delete touches: the record, and for a tandem its mentee (its status follows)."""
-        touched: dict[str, object] = {self.kind: {record_id}}
-        if self.kind == "tandem":
-            mentee = self.store.get("tandem", record_id).get("mentee_id")
-            if mentee:
-                touched["mentee"] = {mentee}
-        return touched
 
     def _changed(self, change: Changed) -> None:
         """A broadcast: refresh the list if it shows what changed, and the open tandem page."""

@@ -25,7 +25,7 @@ from ..store import charters as charter_store
 from ..store.charters import StoredCharter
 from ..store.files import write_private
 from ..store.repository import Store
-from .tandems import move_tandem
+from .records import Actor, Records
 
 __all__ = ["CharterError", "CharterService", "StoredCharter", "image_kind", "scan_kind", "write_atomically"]
 
@@ -90,8 +90,9 @@ class SigningSetup:
 class CharterService:
     """Charters of the tandems in one profile's encrypted store."""
 
-    def __init__(self, store: Store, *, templates_dir: Path | None = None):
+    def __init__(self, store: Store, *, templates_dir: Path | None = None, records: Records | None = None):
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.templates_dir = templates_dir
 
     # -- making charters ------------------------------------------------------------------------
@@ -102,7 +103,8 @@ class CharterService:
         prepared = self._prepare(tandem_id, template_id, today or self.store.today(), place)
         charter_id = new_id()
         return render_charter(prepared.template, prepared.context, charter_id=charter_id,
-                              verification_code=verification_code(charter_id))
+                              verification_code=verification_code(charter_id), signed_place=place,
+                              created_at=_now())
 
     def seal(self, tandem_id: str, signatures: Sequence[Signature], *, place: str | None = None,
              today: date | None = None, template_id: str | None = None) -> StoredCharter:
@@ -116,31 +118,40 @@ class CharterService:
         charter_id = new_id()
         code = verification_code(charter_id)
         signed_place = self._place(prepared, place)
+        moment = _now()  # the PDF's creation date and the seal's time: one moment, never out of order
         rendered = render_charter(prepared.template, prepared.context, charter_id=charter_id,
                                   verification_code=code, signatures=tuple(signatures), signed_on=signed_on,
-                                  signed_place=signed_place)  # refuses an unknown party or a bad image
+                                  signed_place=signed_place, created_at=moment)  # refuses a bad party or image
         identity = self.identity()  # only now: a refused charter must not even create the local key
-        sealed = seal_pdf(rendered, identity, reason=SEAL_REASON, location=signed_place)
+        sealed = seal_pdf(rendered, identity, reason=SEAL_REASON, location=signed_place, signing_time=moment)
         return self._store(prepared, charter_id, code, "screen", sealed, signed_on, signed_place,
-                           sealed_by=identity.subject, self_signed=identity.self_signed)
+                           sealed_by=identity.subject, self_signed=identity.self_signed, created_at=moment)
 
     def record_ink_signature(self, tandem_id: str, *, signed_on: date, place: str | None,
                              scan: bytes | None = None, scan_name: str | None = None,
-                             template_id: str | None = None) -> StoredCharter:
-        """A charter printed and signed by hand: keep the reference text (and the scan if given)."""
+                             template_id: str | None = None, number: str | None = None) -> StoredCharter:
+        """A charter printed and signed by hand: keep the reference text (and the scan if given).
+
+        `number` is the one printed on the signed paper (each printed copy gets its own): the charter
+        recorded here then carries it, so the paper and the app name the charter alike.
+        """
         if signed_on > self.store.today():
             raise CharterError(f"Date de signature invalide{NBSP}: elle ne peut pas être dans le futur.")
         if scan is not None:
             scan_kind(scan, scan_name)
+        code = self._printed_number(number) if number and number.strip() else None
         prepared = self._prepare(tandem_id, template_id, signed_on, place)
         _check_not_before_steps(prepared.tandem, signed_on)
         charter_id = new_id()
-        code = verification_code(charter_id)
+        code = code or verification_code(charter_id)
         signed_place = self._place(prepared, place)
+        moment = _now()
         reference = render_charter(prepared.template, prepared.context, charter_id=charter_id,
-                                   verification_code=code, signed_on=signed_on, signed_place=signed_place)
+                                   verification_code=code, signed_on=signed_on, signed_place=signed_place,
+                                   created_at=moment)
         return self._store(prepared, charter_id, code, "ink", reference, signed_on, signed_place,
-                           scan=scan, scan_name=(scan_name or None) if scan is not None else None)
+                           scan=scan, scan_name=(scan_name or None) if scan is not None else None,
+                           created_at=moment)
 
     # -- reading and checking -------------------------------------------------------------------
 
@@ -162,14 +173,48 @@ class CharterService:
     def charters_of(self, tandem_id: str) -> list[StoredCharter]:
         return charter_store.charters_of(self.store, tandem_id)
 
+    def status_text(self, tandem_id: str, stored: Sequence[StoredCharter] | None = None) -> str:
+        """Where the tandem's charter is, in one French sentence: here, on paper, or on another device.
+
+        The tandem's `charter_signed_on` syncs but charter PDFs stay on the device that made them, so
+        a date with no charter here is told apart by who wrote it (see signing_date_device).
+        """
+        stored = self.charters_of(tandem_id) if stored is None else stored
+        tandem = self.store.get("tandem", tandem_id)
+        ended = tandem.get("status") == "ended"
+        if stored:
+            latest = stored[0]
+            where = f" à {latest.signed_place}" if latest.signed_place else ""
+            how = "signée à l’écran et scellée" if latest.sealed else "signée à l’encre"
+            return f"Charte {how} le {_french_date(latest.signed_on)}{where}{NBSP}: enregistrée sur ce poste."
+        signed_on = tandem.get("charter_signed_on")
+        if signed_on:
+            day = _french_date(signed_on)
+            device = charter_store.signing_date_device(self.store, tandem_id)
+            if device is not None and device != self.store.device_id:
+                return (f"Charte signée le {day} et enregistrée sur un autre poste{NBSP}: son PDF y est conservé "
+                        "(les chartes ne passent pas par le hub).")
+            text = f"Charte signée sur papier le {day}{NBSP}: aucun exemplaire n’est enregistré dans Tandem Desktop."
+            return text if ended else text + f" Pour en garder la trace, utilisez «{NBSP}Signée à l’encre…{NBSP}»."
+        if tandem.get("status") in ("charter_signed", "active"):
+            return (f"Étape «{NBSP}charte signée{NBSP}» sans date de signature{NBSP}: la charte n’est pas "
+                    "enregistrée sur ce poste (signée sur papier ou sur un autre poste).")
+        return "Ce tandem s’est terminé sans charte signée." if ended else "Aucune charte signée pour l’instant."
+
     def charter(self, charter_id: str) -> StoredCharter:
+        """By its id or by its number as a person reads it (« k7q4 9xpm » finds K7Q4-9XPM)."""
+        number = charter_number(charter_id)
+        if number is not None:
+            found = charter_store.find_by_number(self.store, number)
+            if found is not None:
+                return found
         return charter_store.get_charter(self.store, charter_id)
 
     def pdf(self, charter_id: str) -> bytes:
-        return charter_store.charter_pdf(self.store, charter_id)
+        return charter_store.charter_pdf(self.store, self.charter(charter_id).id)
 
     def scan(self, charter_id: str) -> tuple[bytes, str | None] | None:
-        return charter_store.charter_scan(self.store, charter_id)
+        return charter_store.charter_scan(self.store, self.charter(charter_id).id)
 
     def verify(self, pdf: bytes) -> VerifyReport:
         """verify_pdf against this device's hub CA, plus: is it byte for byte a charter stored here?"""
@@ -195,6 +240,16 @@ class CharterService:
         context = build_context(self.store, tandem_id, today, template, place=place)
         return _Prepared(template, context, tandem)
 
+    def _printed_number(self, text: str) -> str:
+        number = charter_number(text)
+        if number is None:
+            raise CharterError(f"Numéro de charte invalide{NBSP}: «{NBSP}{text.strip()}{NBSP}». Il s’écrit en huit "
+                               f"caractères, comme K7Q4-9XPM, en tête et en pied de chaque page de la charte.")
+        if charter_store.find_by_number(self.store, number) is not None:
+            raise CharterError(f"Le numéro {number} est déjà celui d’une charte enregistrée sur ce poste{NBSP}: "
+                               "vérifiez-le sur l’exemplaire signé.")
+        return number
+
     @staticmethod
     def _place(prepared: _Prepared, place: str | None) -> str | None:
         return (place or "").strip() or prepared.context.values.get("charter.place") or None
@@ -208,18 +263,34 @@ class CharterService:
 
     def _store(self, prepared: _Prepared, charter_id: str, code: str, mode: str, pdf: bytes, signed_on: date,
                signed_place: str | None, *, sealed_by: str | None = None, self_signed: bool | None = None,
-               scan: bytes | None = None, scan_name: str | None = None) -> StoredCharter:
+               scan: bytes | None = None, scan_name: str | None = None,
+               created_at: datetime | None = None) -> StoredCharter:
         values = {
             "id": charter_id, "tandem_id": prepared.tandem["id"], "template_id": prepared.template.id,
             "template_version": prepared.template.version, "verification_code": code, "mode": mode, "pdf": pdf,
             "sha256": hashlib.sha256(pdf).hexdigest(), "signed_on": signed_on.isoformat(),
             "signed_place": signed_place, "scan": scan, "scan_name": scan_name, "sealed_by": sealed_by,
-            "self_signed": self_signed, "created_at": datetime.now(UTC).isoformat(),
+            "self_signed": self_signed, "created_at": (created_at or _now()).isoformat(),
         }
         with self.store.transaction():
             stored = charter_store.insert_charter(self.store, values)
-            _mark_signed(self.store, prepared.tandem["id"], signed_on)
+            _mark_signed(self.records, prepared.tandem["id"], signed_on)
         return stored
+
+
+def charter_number(text: str) -> str | None:
+    """« k7q4 9xpm », « K7Q49XPM » → « K7Q4-9XPM »; None when `text` cannot be a charter number."""
+    from ..charter.render import CODE_ALPHABET
+
+    letters = "".join(ch for ch in text.upper() if not ch.isspace() and ch != "-")
+    if len(letters) != 8 or any(ch not in CODE_ALPHABET for ch in letters):
+        return None
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+def _now() -> datetime:
+    """UTC, to the second: what a PDF date can hold, so the file and the charter row say the same."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _check_not_before_steps(tandem: dict, signed_on: date) -> None:
@@ -229,16 +300,16 @@ def _check_not_before_steps(tandem: dict, signed_on: date) -> None:
                                f"({_french_date(tandem[name])}).")
 
 
-def _mark_signed(store: Store, tandem_id: str, signed_on: date) -> None:
+def _mark_signed(records: Records, tandem_id: str, signed_on: date) -> None:
     """Step by step to « charte signée » (the lifecycle allows no jump); a later step stays as it is."""
-    status = store.get("tandem", tandem_id)["status"]
+    status = records.store.get("tandem", tandem_id)["status"]
     if status == "proposed":
-        move_tandem(store, tandem_id, "accepted", accepted_on=signed_on.isoformat())
+        records.move_tandem(tandem_id, "accepted", accepted_on=signed_on.isoformat())
         status = "accepted"
     if status == "accepted":
-        move_tandem(store, tandem_id, "charter_signed", charter_signed_on=signed_on.isoformat())
+        records.move_tandem(tandem_id, "charter_signed", charter_signed_on=signed_on.isoformat())
     elif status == "charter_signed":  # signed again (a new template version): the latest date counts
-        store.update("tandem", tandem_id, {"charter_signed_on": signed_on.isoformat()})
+        records.update("tandem", tandem_id, {"charter_signed_on": signed_on.isoformat()})
 
 
 def _french_date(iso: str) -> str:

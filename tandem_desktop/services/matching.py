@@ -2,7 +2,8 @@
 
 The data is built once and kept until the database changes (its last clock stamp or sync cursor
 moves), so a suggestion in the app only scores one row. Writes (accept, decline) go through the
-store like any counsellor's edit: they reach the outbox and sync.
+records service like any counsellor's edit (`services.records`): they reach the outbox and sync,
+and return the `Changes` they made.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..matching.propose import Mode, Progress, Proposal, propose
 from ..matching.suggest import Suggestions, for_mentee, for_mentor
 from ..reference import Reference, load_reference
 from ..store.repository import Store
-from .tandems import propose_tandem
+from .records import Actor, Changes, Records
 
 SETTINGS_KEY = "matching_settings"
 
@@ -27,8 +28,9 @@ SETTINGS_KEY = "matching_settings"
 class MatchingService:
     """One per open profile (the app keeps it); thread-safe enough for one worker at a time."""
 
-    def __init__(self, store: Store, reference: Reference | None = None):
+    def __init__(self, store: Store, reference: Reference | None = None, records: Records | None = None):
         self.store = store
+        self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.reference = reference or load_reference()
         self._data: features.MatchingData | None = None
         self._extra: frozenset[str] = frozenset()
@@ -101,40 +103,39 @@ class MatchingService:
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def accept(self, mentee_id: str, mentor_id: str) -> str:
-        """Create the tandem as proposed (the counsellor said yes)."""
-        return propose_tandem(self.store, {"mentee_id": mentee_id, "mentor_id": mentor_id, "status": "proposed"})
+    def accept(self, mentee_id: str, mentor_id: str) -> Changes:
+        """Create the tandem as proposed (the counsellor said yes); `record_id` is the tandem."""
+        return self.records.create("tandem", {"mentee_id": mentee_id, "mentor_id": mentor_id, "status": "proposed"})
 
-    def accept_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[str]:
+    def accept_pairs(self, pairs: Iterable[tuple[str, str]]) -> Changes:
         """(mentee id, mentor id) pairs, all in one transaction: all are created or none."""
+        changes = Changes()
         with self.store.transaction():
-            return [self.accept(mentee_id, mentor_id) for mentee_id, mentor_id in pairs]
+            for mentee_id, mentor_id in pairs:
+                changes |= self.accept(mentee_id, mentor_id)
+        return changes
 
-    def undo_accept(self, tandem_id: str) -> None:
+    def undo_accept(self, tandem_id: str) -> Changes:
         """Take back a yes: the tandem goes, the mentee waits again."""
-        with self.store.transaction():
-            tandem = self.store.get("tandem", tandem_id)
-            self.store.delete("tandem", tandem_id)
-            mentee = self.store.get("mentee", tandem["mentee_id"])
-            if mentee.get("status") == "in_tandem":
-                self.store.update("mentee", mentee["id"], {"status": "waiting"})
+        return self.records.delete("tandem", tandem_id)
 
-    def decline(self, mentee_id: str, mentor_id: str) -> None:
+    def decline(self, mentee_id: str, mentor_id: str) -> Changes:
         """The counsellor said no: this mentor is not suggested again for this mentee."""
-        self._edit_declined(mentee_id, lambda ids: ids if mentor_id in ids else [*ids, mentor_id])
+        return self._edit_declined(mentee_id, lambda ids: ids if mentor_id in ids else [*ids, mentor_id])
 
-    def undo_decline(self, mentee_id: str, mentor_id: str) -> None:
-        self._edit_declined(mentee_id, lambda ids: [i for i in ids if i != mentor_id])
+    def undo_decline(self, mentee_id: str, mentor_id: str) -> Changes:
+        return self._edit_declined(mentee_id, lambda ids: [i for i in ids if i != mentor_id])
 
-    def reset_declines(self, mentee_id: str) -> None:
-        self._edit_declined(mentee_id, lambda ids: [])
+    def reset_declines(self, mentee_id: str) -> Changes:
+        return self._edit_declined(mentee_id, lambda ids: [])
 
-    def _edit_declined(self, mentee_id: str, change: Callable[[list[str]], list[str]]) -> None:
+    def _edit_declined(self, mentee_id: str, change: Callable[[list[str]], list[str]]) -> Changes:
         with self.store.transaction():
             current = list(self.store.get("mentee", mentee_id).get("declined_mentors") or [])
             wanted = change(current)
-            if wanted != current:
-                self.store.update("mentee", mentee_id, {"declined_mentors": wanted})
+            if wanted == current:
+                return Changes(mentee_id)
+            return self.records.update("mentee", mentee_id, {"declined_mentors": wanted})
 
 
 def proposal_pairs(proposal: Proposal) -> list[tuple[str, str]]:

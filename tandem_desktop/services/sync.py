@@ -38,6 +38,7 @@ from ..sync.errors import (
     UpdateRequired,
 )
 from .export import display_value, title_of
+from .records import Actor, Records
 
 __all__ = [
     "DeviceRevoked", "HubUnreachable", "NotEnrolled", "SyncCancelled", "SyncError", "SyncReport", "SyncStatus",
@@ -282,7 +283,10 @@ def reverse_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
                         "Recréez la fiche si elle est encore utile.")
     with store.transaction():
         try:
-            changes = store.update(item["kind"], item["record_id"], {field: item["lost_value"]})
+            done = Records(store, Actor.of_store(store)).update(item["kind"], item["record_id"],
+                                                                {field: item["lost_value"]})
+            record = store.get(item["kind"], item["record_id"])
+            changes = {name: record[name] for name in done.fields}
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: la valeur ne peut pas être rétablie.") from exc
         conflict_store.mark_resolved(store, conflict_id)
@@ -304,18 +308,19 @@ def resend_conflict(profile: Profile, conflict_id: str) -> dict[str, Any]:
         raise SyncError("Seule une modification refusée par le hub ou mise de côté peut être renvoyée.")
     value = item["lost_value"]
     values = dict(value) if item["field"] is None and isinstance(value, dict) else {item["field"]: value}
+    records = Records(store, Actor.of_store(store))
     with store.transaction():
         try:
             record = store.get(item["kind"], item["record_id"])
             if set(values) == {"deleted"}:
-                store.delete(item["kind"], item["record_id"])
+                records.delete(item["kind"], item["record_id"])
                 changes: dict[str, Any] = {"deleted": True}
             elif item["lost_version"] is not None and item["lost_version"] == record.get("created_hlc"):
-                changes = store.resend(item["kind"], item["record_id"], None)
+                changes = records.resend(item["kind"], item["record_id"], None)[1]
             else:
                 if item["conflict_type"] == "too_large":
                     values = {name: record[name] for name in values if name in spec.by_name}
-                changes = store.resend(item["kind"], item["record_id"], values)
+                changes = records.resend(item["kind"], item["record_id"], values)[1]
         except NotFound as exc:
             raise SyncError(f"{spec.label} supprimé·e depuis{NBSP}: rien à renvoyer.") from exc
         conflict_store.mark_resolved(store, conflict_id)

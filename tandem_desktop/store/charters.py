@@ -7,14 +7,16 @@ the tandem's move to « charte signée » commit together or not at all.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from ..domain.hlc import Stamp
 from .errors import NotFound
 from .repository import Store
-from .schema import charters
+from .schema import RECORD_TABLES, charters
 
 # Everything but the two blobs: listing a tandem's charters must not load megabytes of PDF.
 _SUMMARY_COLUMNS = [c for c in charters.c if c.name not in ("pdf", "scan")]
@@ -96,9 +98,37 @@ def charter_scan(store: Store, charter_id: str) -> tuple[bytes, str | None] | No
     return None if row.scan is None else (bytes(row.scan), row.scan_name)
 
 
+def find_by_number(store: Store, number: str) -> StoredCharter | None:
+    """The stored charter with this number (« K7Q4-9XPM », the `verification_code` column)."""
+    with store.reading() as conn:
+        row = conn.execute(select(*_SUMMARY_COLUMNS, charters.c.scan.is_not(None).label("has_scan"))
+                           .where(charters.c.verification_code == number).limit(1)).mappings().first()
+    return None if row is None else _stored(row, bool(row["has_scan"]))
+
+
 def find_by_sha256(store: Store, sha256: str) -> StoredCharter | None:
     """The stored charter whose PDF has exactly this digest (a file brought back for checking)."""
     with store.reading() as conn:
         row = conn.execute(select(*_SUMMARY_COLUMNS, charters.c.scan.is_not(None).label("has_scan"))
                            .where(charters.c.sha256 == sha256).limit(1)).mappings().first()
     return None if row is None else _stored(row, bool(row["has_scan"]))
+
+
+def signing_date_device(store: Store, tandem_id: str) -> str | None:
+    """The device that wrote the tandem's `charter_signed_on` (from its field version), or None.
+
+    Charter PDFs stay on the device that made them; the date syncs. So a date written by another
+    device means the charter is kept there, one written here without a charter row was typed in
+    (or imported) for a charter signed on paper.
+    """
+    table = RECORD_TABLES["tandem"]
+    with store.reading() as conn:
+        row = conn.execute(select(table.c.charter_signed_on, table.c.versions, table.c.created_hlc)
+                           .where(table.c.id == tandem_id)).first()
+    if row is None or not row.charter_signed_on:
+        return None
+    try:
+        stamp = json.loads(row.versions or "{}").get("charter_signed_on") or row.created_hlc
+        return Stamp.parse(stamp).device
+    except (ValueError, AttributeError):
+        return None

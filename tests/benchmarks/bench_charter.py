@@ -32,7 +32,7 @@ from tandem_desktop.charter import fonts
 from tandem_desktop.charter.render import Signature
 from tandem_desktop.charter.seal import seal_pdf
 from tandem_desktop.services.charters import CharterService
-from tandem_desktop.services.tandems import propose_tandem
+from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import init_profile
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
@@ -59,9 +59,10 @@ def make_tandems(store, count: int) -> list[str]:  # type: ignore[no-untyped-def
                                          "capacity": 1, "consent_given": True})
         mentee = store.create("mentee", {"first_name": "Inès", "last_name": f"Benali {n}", "consent_given": True,
                                          "structure_id": structure, "counsellor_id": counsellor})
-        ids.append(propose_tandem(store, {"mentor_id": mentor, "mentee_id": mentee, "counsellor_id": counsellor,
-                                          "structure_id": structure, "duration_months": 6,
-                                          "objectives": "Préparer les entretiens d'embauche et élargir le réseau."}))
+        ids.append(Records(store, Actor()).create("tandem", {
+            "mentor_id": mentor, "mentee_id": mentee, "counsellor_id": counsellor, "structure_id": structure,
+            "duration_months": 6, "objectives": "Préparer les entretiens d'embauche et élargir le réseau.",
+        }).record_id)
     return ids
 
 

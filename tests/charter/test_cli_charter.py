@@ -53,16 +53,22 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
 
     text = ok(env, "charter", "verify", str(sealed))
     assert "Le sceau est intact" in text and "Identique à la charte enregistrée sur ce poste" in text
-    assert text.splitlines()[2] == f"Sceau local{verify.NBSP}: aucune autorité ne garantit qui l'a apposé."
+    assert text.splitlines()[3] == f"Sceau local{verify.NBSP}: aucune autorité ne garantit qui l'a apposé."
     report = json.loads(ok(env, "charter", "verify", str(sealed), "--json"))
     assert report["ok"] and report["matches_local"] and report["self_signed"] and report["template"]
 
     listed = json.loads(ok(env, "charter", "list", tandem_id, "--json"))
     assert len(listed) == 1 and listed[0]["mode"] == "screen" and listed[0]["signed_place"] == "Aubagne"
     assert listed[0]["sha256"] == report["sha256"]
+    number = listed[0]["verification_code"]
+    assert text.splitlines()[2] == f"Charte n°{verify.NBSP}{number}" and report["number"] == number
     copy = out / "copie.pdf"
     ok(env, "charter", "export", listed[0]["id"], "--out", str(copy))
     assert copy.read_bytes() == sealed.read_bytes()
+    spoken = out / "dictee.pdf"  # the number read over the phone, typed in lower case without its dash
+    ok(env, "charter", "export", number.replace("-", "").lower(), "--out", str(spoken))
+    assert spoken.read_bytes() == sealed.read_bytes()
+    spoken.unlink()
 
     modified = bytearray(sealed.read_bytes())
     modified[modified.index(b"stream") + 40] ^= 0x01

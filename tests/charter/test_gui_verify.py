@@ -38,7 +38,8 @@ def cli_lines(path: Path, data_dir: str, capsys: pytest.CaptureFixture[str]) -> 
     code = main(["--data-dir", data_dir, "charter", "verify", str(path)])
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Fichier") and out[1].startswith("Empreinte SHA-256")
-    return [str(code), *out[2:]]
+    assert out[2].startswith(f"Charte n°{NBSP}")  # the number the file says it has (not a verdict)
+    return [str(code), *out[3:]]
 
 
 def test_the_dialog_and_the_cli_give_the_same_verdict_on_a_forged_charter(

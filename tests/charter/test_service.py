@@ -22,7 +22,7 @@ from tandem_desktop.charter.render import Signature
 from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_NO_SEAL, verify_pdf
 from tandem_desktop.domain.errors import DomainError
 from tandem_desktop.services.charters import CharterError, CharterService, write_atomically
-from tandem_desktop.services.tandems import move_tandem, propose_tandem
+from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.store import files as private_files
 from tandem_desktop.store.repository import Store
 
@@ -54,8 +54,8 @@ def make_tandem(store: Store, *, complete: bool = True) -> str:
                                      "job_title": "Responsable logistique"})
     mentee = store.create("mentee", {"first_name": "Sofiane", "last_name": "Benali", "project_type": "job_search",
                                      "structure_id": structure, "counsellor_id": counsellor})
-    return propose_tandem(store, {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6,
-                                  "objectives": "Trouver un emploi de magasinier\nPréparer les entretiens"})
+    return Records(store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6,
+                                  "objectives": "Trouver un emploi de magasinier\nPréparer les entretiens"}).record_id
 
 
 def signatures() -> list[Signature]:
@@ -86,7 +86,7 @@ def test_seal_stores_the_pdf_and_moves_the_tandem_to_charter_signed(store: Store
     assert elapsed < 20
 
     assert stored.mode == "screen" and stored.sealed and stored.self_signed is True
-    assert stored.template_id == "charte-tandem" and stored.template_version == "2026.1"
+    assert stored.template_id == "charte-tandem" and stored.template_version == "2026.2"
     assert stored.signed_on == FIXED_TODAY.isoformat() and stored.signed_place == "Marseille"
     assert "Tandem Desktop — poste non enrôlé" in (stored.sealed_by or "")
     pdf = service.pdf(stored.id)
@@ -111,7 +111,7 @@ def test_seal_stores_the_pdf_and_moves_the_tandem_to_charter_signed(store: Store
 
     report = service.verify(pdf)
     assert report.ok and report.matches_local is True and report.self_signed is True
-    assert report.charter_id == stored.id and report.template == "charte-tandem 2026.1"
+    assert report.charter_id == stored.id and report.template == "charte-tandem 2026.2"
     assert report.messages[:2] == [MSG_LOCAL, MSG_INTACT]
     assert any(m.startswith("Identique à la charte enregistrée sur ce poste") for m in report.messages)
 
@@ -211,7 +211,7 @@ def test_generate_gives_an_unsigned_charter_and_stores_nothing(store: Store, ser
     before = written_state(store)
     pdf = service.generate(tandem_id)
     report = verify_pdf(pdf)
-    assert not report.sealed and report.messages == [MSG_NO_SEAL] and report.template == "charte-tandem 2026.1"
+    assert not report.sealed and report.messages == [MSG_NO_SEAL] and report.template == "charte-tandem 2026.2"
     assert written_state(store) == before and service.charters_of(tandem_id) == []
 
 
@@ -221,10 +221,10 @@ def test_an_ended_tandem_cannot_sign_and_an_active_one_keeps_its_step(store: Sto
     second = service.seal(tandem_id, signatures())  # signed again: a second charter, same step
     assert [c.id for c in service.charters_of(tandem_id)] == [second.id, first.id]
     assert store.get("tandem", tandem_id)["status"] == "charter_signed"
-    move_tandem(store, tandem_id, "active")
+    Records(store, Actor()).move_tandem(tandem_id, "active")
     service.seal(tandem_id, signatures())
     assert store.get("tandem", tandem_id)["status"] == "active"
-    move_tandem(store, tandem_id, "ended", outcome="job")
+    Records(store, Actor()).move_tandem(tandem_id, "ended", outcome="job")
     with pytest.raises(CharterError, match="Ce tandem est terminé"):
         service.seal(tandem_id, signatures())
     assert len(service.charters_of(tandem_id)) == 3

@@ -240,7 +240,7 @@ def test_preview_dialog_prints_and_saves(qtbot, printed: Path, tmp_path: Path, m
 @pytest.fixture
 def tandem(store) -> str:  # type: ignore[no-untyped-def]
     """An accepted tandem whose records hold everything the charter template needs."""
-    from tandem_desktop.services.tandems import move_tandem, propose_tandem
+    from tandem_desktop.services.records import Actor, Records
 
     structure = store.create("structure", {"name": "Mission locale de Marseille", "type": "mission_locale",
                                            "commune": "Marseille", "email": "contact@ml-marseille.fr"})
@@ -250,9 +250,11 @@ def tandem(store) -> str:  # type: ignore[no-untyped-def]
                                      "job_title": "Responsable comptable", "commune": "Marseille"})
     mentee = store.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "structure_id": structure,
                                      "counsellor_id": counsellor, "commune": "La Ciotat"})
-    tandem_id = propose_tandem(store, {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6,
-                                       "objectives": "Trouver un CDI de pâtissière", "proposed_on": "2026-11-02"})
-    move_tandem(store, tandem_id, "accepted", accepted_on="2026-11-10")
+    records = Records(store, Actor())
+    tandem_id = records.create("tandem", {"mentor_id": mentor, "mentee_id": mentee, "duration_months": 6,
+                                          "objectives": "Trouver un CDI de pâtissière",
+                                          "proposed_on": "2026-11-02"}).record_id
+    records.move_tandem(tandem_id, "accepted", accepted_on="2026-11-10")
     return tandem_id
 
 
@@ -276,7 +278,7 @@ def wait_dialog(qtbot, panel, kind):  # type: ignore[no-untyped-def]
 def test_preview_shows_the_real_charter_and_prints_it(qtbot, window, store, tandem, printed) -> None:  # type: ignore[no-untyped-def]
     panel = open_tandem(qtbot, window, tandem)
     assert panel.title() == "Charte"
-    assert panel.status_label.text() == "Aucune charte signée pour l'instant."
+    assert panel.status_label.text() == "Aucune charte signée pour l’instant."
     assert not panel.charters.isVisible() and not panel.open_button.isVisible()
     qtbot.mouseClick(panel.preview_button, LEFT)
     preview = wait_dialog(qtbot, panel, PdfPreviewDialog)
@@ -346,9 +348,9 @@ def test_sign_on_screen_party_by_party_seals_stores_and_prints_the_drawings(
         assert dialog.next_button.text() == expected
         if position < 2:
             qtbot.mouseClick(dialog.next_button, LEFT)
-    assert headings == [f"Signature d'Inès Haddad (mentoré·e) — 1{NBSP}sur{NBSP}3",
-                        f"Signature d'Hélène Durand (mentor) — 2{NBSP}sur{NBSP}3",
-                        f"Signature de Claire Moreau (conseiller·ère référent·e) — 3{NBSP}sur{NBSP}3"]
+    assert headings == [f"Signature d'Inès Haddad (personne mentorée) — 1{NBSP}sur{NBSP}3",
+                        f"Signature d'Hélène Durand (personne mentore) — 2{NBSP}sur{NBSP}3",
+                        f"Signature de Claire Moreau (personne référente) — 3{NBSP}sur{NBSP}3"]
     qtbot.mouseClick(dialog.previous_button, LEFT)
     assert dialog.heading.text() == headings[1] and len(dialog.pad().strokes()) == 2, "drawings are kept"
     qtbot.mouseClick(dialog.next_button, LEFT)
@@ -366,7 +368,8 @@ def test_sign_on_screen_party_by_party_seals_stores_and_prints_the_drawings(
     assert window.status_message.text() == "Charte signée à l'écran et scellée."
     assert panel.charters.topLevelItemCount() == 1 and panel.charters.isVisible()
     row = panel.charters.topLevelItem(0)
-    assert [row.text(c) for c in range(3)] == ["26/11/2026", "À l'écran, scellée", "Tandem Desktop — poste non enrôlé"]
+    assert [row.text(c) for c in range(4)] == ["26/11/2026", stored[0].verification_code, "À l'écran, scellée",
+                                               "Tandem Desktop — poste non enrôlé"]
 
     report = panel.service.verify(panel.service.pdf(stored[0].id))
     assert report.ok and report.matches_local is True
@@ -452,8 +455,9 @@ def test_ink_signature_checks_the_date_and_place_then_records_the_scan(
     tandem_row = store.get("tandem", tandem)
     assert (tandem_row["status"], tandem_row["charter_signed_on"]) == ("charter_signed", "2026-11-20")
     row = panel.charters.topLevelItem(0)
-    assert [row.text(c) for c in range(3)] == ["20/11/2026", "À l'encre · scan joint", "—"]
-    assert panel.status_label.text() == "Charte signée le 20/11/2026 à Aubagne."
+    assert [row.text(c) for c in range(4)] == ["20/11/2026", stored.verification_code, "À l'encre · scan joint", "—"]
+    assert panel.status_label.text() == (f"Charte signée à l’encre le 20 novembre 2026 à Aubagne{NBSP}: "
+                                         "enregistrée sur ce poste.")
     assert not panel.verify_button.isEnabled(), "nothing to verify: paper carries no seal"
     assert window.status_message.text() == "Charte signée à l'encre enregistrée."
     qtbot.mouseClick(panel.scan_button, LEFT)
@@ -565,7 +569,8 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     texts = {key: label.text() for key, label in dialog.detail_labels.items()}
     assert texts["signer"].endswith("(nom non garanti, le sceau est altéré)")  # one bit flipped in it
     assert texts["hub"].startswith(f"Aucune{NBSP}: certificat auto-signé")
-    assert texts["template"] == "charte-tandem 2026.1" and texts["charter"] == stored.id
+    assert texts["template"] == "charte-tandem 2026.2" and texts["charter"] == stored.id
+    assert texts["number"] == stored.verification_code
     assert texts["local"] == "Aucune charte identique enregistrée sur ce poste"
     assert "Le document a été modifié après le scellement." in dialog.messages_label.text()
     dialog.close()

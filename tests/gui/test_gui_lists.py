@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from tandem_desktop.gui.table_model import PAGE_SIZE, RecordTableModel
-from tandem_desktop.services.tandems import move_tandem, propose_tandem
+from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.store.errors import ProfileLocked
 from tandem_desktop.store.profile import open_profile
 
@@ -64,8 +64,8 @@ def test_window_list_starts_with_one_page(qtbot, many_mentees, window) -> None: 
 def test_values_are_shown_in_french(qapp, store) -> None:  # type: ignore[no-untyped-def]
     mentor = store.create("mentor", {"first_name": "Hélène", "last_name": "Dupont", "capacity": 2, "active": False})
     mentee = store.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "project_type": "business_creation"})
-    tandem = propose_tandem(store, {"mentor_id": mentor, "mentee_id": mentee})
-    move_tandem(store, tandem, "ended", outcome="business_created")
+    tandem = Records(store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee}).record_id
+    Records(store, Actor()).move_tandem(tandem, "ended", outcome="business_created")
 
     mentors = RecordTableModel(store, "mentor")
     header = [mentors.headerData(c, Qt.Orientation.Horizontal) for c in range(mentors.columnCount())]

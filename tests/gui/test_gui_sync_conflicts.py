@@ -15,7 +15,7 @@ from tandem_desktop.gui.overbooking import WARNING_NAME
 from tandem_desktop.gui.revoked import MSG_READ_ONLY, RevokedDialog
 from tandem_desktop.hub import admin
 from tandem_desktop.services import sync as sync_service
-from tandem_desktop.services.tandems import propose_tandem
+from tandem_desktop.services.records import Actor, Records
 
 pytestmark = pytest.mark.gui
 __all__ = ["hub", "sync_window"]  # fixtures used by name
@@ -95,10 +95,11 @@ def test_an_overbooked_mentor_is_flagged_in_the_status_bar_and_on_the_mentor_pag
         sync_service.enroll(other, hub.url, hub.code("Adie Provence"), "Poste Adie")
         sync_service.sync_now(other)
         theirs = other.store.create("mentee", {"first_name": "Sofiane", "last_name": "Benali"})
-        propose_tandem(other.store, {"mentor_id": mentor, "mentee_id": theirs})  # the last free place…
+        # the last free place…
+        Records(other.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": theirs})
         sync_service.sync_now(other)
         mine = store.create("mentee", {"first_name": "Inès", "last_name": "Haddad"})
-        propose_tandem(store, {"mentor_id": mentor, "mentee_id": mine})  # …given here too, offline
+        Records(store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mine})  # …given here too, offline
         sync_and_wait(qtbot, window)
         bar = window.sync_ui.status
         qtbot.waitUntil(lambda: status_texts(window)["flags"] != "", timeout=5000)

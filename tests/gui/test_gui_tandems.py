@@ -9,7 +9,8 @@ from waiting import settle
 
 from tandem_desktop.domain.validation import MSG_DATE
 from tandem_desktop.gui.binding import MSG_PICK
-from tandem_desktop.services.tandems import meetings_of, propose_tandem
+from tandem_desktop.services.records import Actor, Records
+from tandem_desktop.services.tandems import meetings_of
 from tandem_desktop.store.queries import ListQuery
 
 pytestmark = pytest.mark.gui
@@ -84,6 +85,7 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     quick["summary"].setFocus()
     typist(quick["summary"], "Premier échange : le métier, les horaires.")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
 
     assert detail.timeline.count() == 1
     assert detail.timeline.item(0).text() == "12/11/2026 · Visio\nPremier échange : le métier, les horaires."
@@ -97,16 +99,19 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     quick["date"].clear()
     typist(quick["date"], "05/11/2026")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     quick["date"].clear()
     typist(quick["date"], "20/11/2026")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     heads = [detail.timeline.item(r).text().split("\n")[0] for r in range(detail.timeline.count())]
     assert heads == ["20/11/2026 · En présentiel", "12/11/2026 · Visio", "05/11/2026 · En présentiel"]
     assert len(meetings_of(store, tandem["id"])) == 3
 
 
 def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, typist, window, store, people) -> None:  # type: ignore[no-untyped-def]
-    tandem_id = propose_tandem(store, {"mentor_id": people["mentors"][0], "mentee_id": people["mentees"][0]})
+    tandem_id = Records(store, Actor()).create(
+        "tandem", {"mentor_id": people["mentors"][0], "mentee_id": people["mentees"][0]}).record_id
     section = window.section("tandem")
     window.show_section("tandem")
     section.refresh()
@@ -118,6 +123,7 @@ def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, ty
     quick["summary"].setFocus()
     typist(quick["summary"], "Compte rendu à garder")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
 
     error = detail.quick_add.findChild(QLabel, "error_date")
     assert error.isVisible() and error.text() == MSG_DATE
@@ -126,7 +132,8 @@ def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, ty
 
 
 def test_steps_follow_the_allowed_moves_and_ending_asks_the_outcome(qtbot, window, store, people, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    tandem_id = propose_tandem(store, {"mentor_id": people["mentors"][1], "mentee_id": people["mentees"][1]})
+    tandem_id = Records(store, Actor()).create(
+        "tandem", {"mentor_id": people["mentors"][1], "mentee_id": people["mentees"][1]}).record_id
     section = window.section("tandem")
     window.show_section("tandem")
     section.refresh()
@@ -139,6 +146,7 @@ def test_steps_follow_the_allowed_moves_and_ending_asks_the_outcome(qtbot, windo
 
     assert buttons() == ["Passer à «\u00a0Accepté\u00a0»", "Terminer le tandem…"]
     qtbot.mouseClick(detail.moves_box.findChild(QPushButton, "move_accepted"), Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     assert store.get("tandem", tandem_id)["status"] == "accepted"
     assert detail.ui.findChild(QLabel, "status_label").text() == "Accepté"
     qtbot.waitUntil(lambda: buttons() == ["Passer à «\u00a0Charte signée\u00a0»", "Terminer le tandem…"])
@@ -151,6 +159,7 @@ def test_steps_follow_the_allowed_moves_and_ending_asks_the_outcome(qtbot, windo
 
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(get_item))
     qtbot.mouseClick(detail.moves_box.findChild(QPushButton, "move_ended"), Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     ended = store.get("tandem", tandem_id)
     assert (ended["status"], ended["outcome"], ended["ended_on"]) == ("ended", "job", "2026-11-26")
     assert offered == [["Emploi", "Formation", "Entreprise créée", "Arrêt anticipé", "Autre"]]

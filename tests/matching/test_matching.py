@@ -149,7 +149,7 @@ def test_declared_exclusion_decline_and_existing_tandem_are_hard_too(store) -> N
     assert found.candidates == [] and found.excluded == {"declared_conflict": 1, "declined": 1}
     service.reset_declines(learner)
     assert [c.id for c in service.suggest_for_mentee(learner).candidates] == [other]
-    tandem = service.accept(learner, other)
+    tandem = service.accept(learner, other).record_id
     assert store.get("tandem", tandem)["status"] == "proposed" and store.get("mentee", learner)["status"] == "in_tandem"
     assert service.suggest_for_mentee(learner).excluded.get("already_paired") == 1
     service.undo_accept(tandem)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tandem_desktop.services import sync as sync_service
-from tandem_desktop.services.tandems import propose_tandem
+from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.sync.errors import SyncError
 
 from .conftest import DAY_MS, outbox_rows, snapshot, sync_all
@@ -23,7 +23,7 @@ def test_two_devices_of_one_structure_round_trip(world) -> None:  # type: ignore
     mentor = a.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand", "capacity": 2,
                                        "skills": "cuisine, gestion", "employer": "CMA CGM"})
     mentee = a.store.create("mentee", {"first_name": "Karim", "last_name": "Benali", "structure_id": structure})
-    tandem = propose_tandem(a.store, {"mentor_id": mentor, "mentee_id": mentee})
+    tandem = Records(a.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee}).record_id
     sync_all([a, b], rounds=1)
     assert _values(b, "tandem", tandem) == _values(a, "tandem", tandem)
     assert _values(b, "mentee", mentee)["status"] == "in_tandem"
@@ -156,10 +156,10 @@ def test_another_structures_mentees_never_reach_a_device(world) -> None:  # type
     admin = world.device(s1, "admin", admin_role=True)
     mentor = a.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand", "capacity": 3})
     mentee_a = a.store.create("mentee", {"first_name": "Karim", "last_name": "Benali", "structure_id": s1})
-    tandem_a = propose_tandem(a.store, {"mentor_id": mentor, "mentee_id": mentee_a})
+    tandem_a = Records(a.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee_a}).record_id
     sync_all([a, b], rounds=1)
     mentee_b = b.store.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "structure_id": s2})
-    propose_tandem(b.store, {"mentor_id": mentor, "mentee_id": mentee_b})
+    Records(b.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee_b})
     b.store.update("mentor", mentor, {"notes": "Vu par l'Adie"})
     sync_all([a, b, admin], rounds=2)
     seen_by_b = snapshot(b, deleted=True)
@@ -212,7 +212,7 @@ def test_the_overbooking_flag_reaches_both_structures(world) -> None:  # type: i
     sync_all([a, b], rounds=1)
     for device, structure in ((a, s1), (b, s2)):  # each gives the last free place, offline
         mentee = device.store.create("mentee", {"first_name": "X", "last_name": "Y", "structure_id": structure})
-        propose_tandem(device.store, {"mentor_id": mentor, "mentee_id": mentee})
+        Records(device.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee})
     sync_service.sync_now(a)
     assert sync_service.sync_now(b).flags == 1
     sync_service.sync_now(a)
