@@ -203,6 +203,10 @@ class TandemDetail(QWidget):
         return True
 
     def _charter_signed(self, message: str) -> None:
+        """Sealed on the CPU lane (or recorded on the database lane) by the charter service: told
+        like any write, so the pending count and the lists follow."""
+        if self.ops is not None:
+            self.ops.broadcaster.tell({"charter": None, "tandem": {self.tandem_id}}, origin=self)
         self.reload()
         self.changed.emit(message)
 
