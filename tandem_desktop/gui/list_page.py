@@ -160,14 +160,16 @@ class ListPage(QWidget):
 
     # -- filters and search -------------------------------------------------------------------
 
-    def reload_filters(self) -> None:
+    def reload_filters(self, choices: dict[str, list[tuple[Any, str]]] | None = None) -> None:
         """Fill the filter combos from the choices and the data, keeping what is selected."""
+        if choices is None:
+            choices = self._all_filter_choices()
         for name, combo in self.filters.items():
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(self._all_text(name), None)
-            for value, label in self._filter_choices(name):
+            for value, label in choices.get(name, []):
                 combo.addItem(label, value)
             index = combo.findData(current) if current is not None else 0
             combo.setCurrentIndex(max(index, 0))
@@ -180,6 +182,10 @@ class ListPage(QWidget):
         if name == self.spec.commune_field:
             return "Toutes les communes"
         return ALL_TEXTS.get(field.label, "Tous")
+
+    def _all_filter_choices(self) -> dict[str, list[tuple[Any, str]]]:
+        """Plain values read from the store (distinct communes over 25,000 rows: the database lane's work)."""
+        return {name: self._filter_choices(name) for name in self.filters}
 
     def _filter_choices(self, name: str) -> list[tuple[Any, str]]:
         field = self.spec.by_name[name]
@@ -241,15 +247,20 @@ class ListPage(QWidget):
         self.stale = False
         self._refresh_timer.stop()
         keep = select_id or self.selected_id()
-        self.reload_filters()
-        query = self.current_query()  # a filter value may have vanished with the data
-        if query != self.model.query:
-            self.model.set_query(query)
-        else:
-            self.model.refresh()
+        self.model.refresh()
         if keep:
             self.select(keep)
         self.request_count()
+        if self.filters:
+            self.runner.submit(self._all_filter_choices, on_done=self._filters_read)
+
+    def _filters_read(self, choices: dict[str, list[tuple[Any, str]]]) -> None:
+        """The filter choices, read on the database lane; a value that vanished resets its filter."""
+        self.reload_filters(choices)
+        query = self.current_query()
+        if query != self.model.query:
+            self.model.set_query(query)
+            self.request_count()
 
     # -- counting (off the GUI thread) ----------------------------------------------------------
 

@@ -23,7 +23,7 @@ from ..domain.ids import Uuid7Factory
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
 from . import queries
-from .engine import translated_errors
+from .engine import READ_ONLY, translated_errors
 from .errors import NotFound
 from .remote import RemoteChanges
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table, meta_table, outbox
@@ -100,7 +100,7 @@ class Store:
             yield current
             return
         with translated_errors(self.database_path), self.engine.connect() as conn:
-            yield conn
+            yield conn.execution_options(**{READ_ONLY: True})  # no write lock: never waits for a writer
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -107,12 +107,27 @@ class Probe:
 
 
 def wait_for(condition: Any, timeout_s: float) -> None:
+    """Run the event loop (as the app does) until `condition` holds; checked every 20 ms."""
     loop = QEventLoop()
     deadline = time.perf_counter() + timeout_s
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the benchmark waited too long")
-        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    failed: list[bool] = []
+
+    def check() -> None:
+        if condition():
+            loop.quit()
+        elif time.perf_counter() > deadline:
+            failed.append(True)
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(check)
+    timer.start()
+    if not condition():
+        loop.exec()
+    timer.stop()
+    if failed:
+        raise TimeoutError("the benchmark waited too long")
 
 
 def percentile(values: list[float], q: float) -> float:
