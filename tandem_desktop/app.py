@@ -8,17 +8,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from . import __version__
+from .diagnostics import FieldLog, field_log
 from .domain.errors import DomainError
 from .gui import profile_flow
+from .gui.diagnostics import ErrorReporter, qt_messages_logged
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
+from .gui.qt_french import install_qt_french
 from .gui.sync_controller import SyncController
-from .gui.sync_service import load_sync_service
 from .gui.tasks import TaskRunner
+from .services import sync as sync_service
 from .services.backup import restore_profile
 from .settings import Settings, default_data_dir, load_settings
 from .store.errors import CorruptDatabase, StoreError
@@ -39,6 +44,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         formatter_class=_FrenchHelp, add_help=False,
     )
     parser.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    parser.add_argument("--version", action="version", version=f"tandem-desktop {__version__}",
+                        help="afficher la version et quitter")
     parser.add_argument("--data-dir", metavar="DOSSIER",
                         help="dossier du profil (par défaut celui de l'utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
     parser.add_argument("--passphrase-file", metavar="FICHIER",
@@ -57,11 +64,7 @@ def make_application(qt_args: Sequence[str] = ()) -> QApplication:
     app.setOrganizationName("Tandem")
     french = QLocale(QLocale.Language.French, QLocale.Country.France)
     QLocale.setDefault(french)
-    if app.findChild(QTranslator, "qtbase_fr") is None:
-        translator = QTranslator(app)
-        translator.setObjectName("qtbase_fr")
-        if translator.load(french, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-            app.installTranslator(translator)
+    install_qt_french(app, french)
     return app
 
 
@@ -109,8 +112,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:  # TANDEM_KDF_LOG2N, a passphrase file that is not text…
         report_fatal(str(exc))
         return 2
+    with ExitStack() as stack:
+        diagnostics = start_diagnostics(settings, stack)
+        return _open_and_run(app, settings, diagnostics)
+
+
+def start_diagnostics(settings: Settings, stack: ExitStack) -> FieldLog:
+    """The field log, crash file and hooks (diagnostics/), Qt's messages into the log, and the
+    « erreur inattendue » dialog for what nobody handled; all undone when `stack` closes."""
+    reporter = ErrorReporter()
+    diagnostics = stack.enter_context(field_log(settings, "tandem-desktop", on_error=reporter.report))
+    reporter.log_path = diagnostics.path
+    stack.enter_context(qt_messages_logged())
+    stack.callback(reporter.deleteLater)
+    return diagnostics
+
+
+def watch_runner(runner: TaskRunner, diagnostics: FieldLog) -> TaskRunner:
+    """A background job that failed with no `on_error` is an unexpected error: logged and shown."""
+    runner.error.connect(lambda exc: diagnostics.unexpected(exc, "tâche en arrière-plan"))
+    return runner
+
+
+def _open_and_run(app: QApplication, settings: Settings, diagnostics: FieldLog) -> int:
     for _attempt in range(3):  # a restore of the latest sound backup opens the profile again
-        runner = TaskRunner()
+        runner = watch_runner(TaskRunner(), diagnostics)
         try:
             profile = open_or_create(settings, runner)
         except CorruptDatabase as exc:
@@ -126,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if profile is None:
             runner.shutdown()
             return 0
+        diagnostics.start_crash_log()  # a profile created just now has its logs/ folder from here on
         code, backup = _run_window(app, settings, profile, runner)
         if backup is None:
             return code
@@ -139,8 +166,7 @@ def _run_window(app: QApplication, settings: Settings, profile: Profile, runner:
     chosen: list[object] = []
     try:
         custom = settings.data_dir != default_data_dir()  # say which profile when it is not the usual one
-        service = load_sync_service()  # None in a build without sync: the window then has no sync parts
-        sync = SyncController(profile, runner, service) if service is not None else None
+        sync = SyncController(profile, runner, sync_service)
         window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "", sync=sync)
         watch = IntegrityWatch(profile, runner, window)
         watch.restore_requested.connect(lambda backup: window.close() and chosen.append(backup))

@@ -10,6 +10,7 @@ Commune whose coordinates `distance_km` can use.
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 import re
 import unicodedata
@@ -64,6 +65,7 @@ class Reference:
     skills: dict[str, tuple[str, ...]]  # group (ROME domain letter or *name) -> skills
     # Communes of the Var, Vaucluse, Gard and Alpes-de-Haute-Provence: matching only, never the demo.
     nearby_communes: tuple[Commune, ...] = ()
+    languages: tuple[str, ...] = ()
     # find_place's lookup tables, built on first use (the dataclass is frozen, its dict is not).
     _places: dict[str, dict[str, tuple[Commune, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
@@ -110,7 +112,22 @@ def load_reference(directory: Path | None = None) -> Reference:
         slots=tuple((r["creneau"], int(r["poids_mentors"]), int(r["poids_mentores"]))
                     for r in _rows(d, "disponibilites.csv")),
         skills={k: tuple(v) for k, v in skills.items()},
+        languages=tuple(r["langue"] for r in _rows(d, "langues.csv")),
     )
+
+
+def list_options(ref: Reference, field: str) -> tuple[str, ...]:
+    """What a form offers for a list field (the counsellor may still type another value): skills,
+    needs (what mentors offer), languages, availability slots; () for fields without a list."""
+    if field == "skills":
+        return tuple(dict.fromkeys(s for group in ref.skills.values() for s in group))
+    if field == "needs":
+        return tuple(dict.fromkeys((*ref.skills.get("*mentor", ()), *ref.skills.get("*creation", ()))))
+    if field == "languages":
+        return ref.languages
+    if field == "availability":
+        return tuple(slot for slot, _, _ in ref.slots)
+    return ()
 
 
 def distance_km(a: Commune, b: Commune) -> float:
@@ -160,3 +177,90 @@ def find_place(ref: Reference, commune: str | None, postal_code: str | None) -> 
         return next((c for c in named if c.postal_code == code), named[0])
     coded = index["postal"].get(code, ())
     return coded[0] if coded else None
+
+
+# -- checking what a counsellor typed ---------------------------------------------------------------
+
+NBSP = "\u00a0"
+DEPARTEMENTS = {"13": "des Bouches-du-Rhône", "83": "du Var", "84": "de Vaucluse", "30": "du Gard",
+                "04": "des Alpes-de-Haute-Provence"}
+
+
+def commune_names(ref: Reference) -> list[str]:
+    """Every commune name once, in the order a French reader expects (accents and case ignored)."""
+    return sorted({place_key(c.name): c.name for c in ref.communes + ref.nearby_communes}.values(),
+                  key=place_key)
+
+
+def communes_named(ref: Reference, name: str) -> tuple[Commune, ...]:
+    """The rows of one commune (Marseille has one per arrondissement), most populous first."""
+    return _index(ref)["name"].get(place_key(name), ())
+
+
+def close_communes(ref: Reference, text: str, limit: int = 3) -> list[str]:
+    """Names a mistyped commune probably meant (« Marseile » → Marseille, « aix » → Aix-en-Provence)."""
+    key = place_key(text)
+    if not key:
+        return []
+    names = {k: v[0].name for k, v in _index(ref)["name"].items()}
+    starting = sorted((k for k in names if k.startswith(key)), key=lambda k: -names_population(ref, k))
+    close = difflib.get_close_matches(key, list(names), n=limit, cutoff=0.75)
+    chosen = list(dict.fromkeys([*close, *starting]))[:limit]
+    return [names[k] for k in chosen]
+
+
+def names_population(ref: Reference, key: str) -> int:
+    return sum(c.population for c in _index(ref)["name"].get(key, ()))
+
+
+def _codes_text(codes: list[str]) -> str:
+    if len(codes) > 3:
+        return f"{codes[0]} à {codes[-1]}"
+    return ", ".join(codes)
+
+
+def check_place(ref: Reference, commune: str | None, postal_code: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(canonical values, French errors by field) for a commune and postal code typed together.
+
+    The commune must be one of the reference communes (its spelling is then the file's: « AIX EN
+    PROVENCE » is stored « Aix-en-Provence »). A postal code must be the commune's own, or at least one
+    of its département the file does not list (it has one code per commune; Aix has five): a code
+    known to belong to other communes, or of another département, is refused.
+    """
+    fixed: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    named = communes_named(ref, commune) if commune else ()
+    if commune and not named:
+        close = close_communes(ref, commune, 1)
+        hint = (f" Vouliez-vous dire «{NBSP}{close[0]}{NBSP}»{NBSP}?" if close else
+                " Choisissez-la dans la liste (communes des Bouches-du-Rhône et des départements voisins).")
+        errors["commune"] = f"Commune inconnue{NBSP}: «{NBSP}{_shown(commune)}{NBSP}».{hint}"
+        return fixed, errors
+    if named and named[0].name != commune:
+        fixed["commune"] = named[0].name
+    if named and postal_code:
+        codes = sorted({c.postal_code for c in named})
+        if postal_code not in codes:
+            owners = _index(ref)["postal"].get(postal_code, ())  # most populous first
+            name = named[0].name
+            if owners:
+                errors["postal_code"] = (f"Le code postal {postal_code} est celui {of(owners[0].name)}, pas "
+                                         f"{of(name)} ({_codes_text(codes)}).")
+            elif postal_code[:2] != named[0].departement:
+                where = DEPARTEMENTS.get(named[0].departement, f"du {named[0].departement}")
+                errors["postal_code"] = (f"Le code postal {postal_code} n’est pas un code {where}, où se trouve "
+                                         f"{name} ({_codes_text(codes)}).")
+    return fixed, errors
+
+
+def of(name: str) -> str:
+    """« de » before a commune name, as French says it: d’Aix-en-Provence, du Tholonet, des Pennes-Mirabeau."""
+    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
+        if name.startswith(article):
+            return contracted + name[len(article):]
+    first = unicodedata.normalize("NFKD", name[:1]).casefold()[:1]
+    return f"d’{name}" if first in "aeiouyh" else f"de {name}"
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:39] + "…"

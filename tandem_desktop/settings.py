@@ -9,6 +9,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from .domain.errors import DomainError
+from .texts.french import NBSP
 
 APP_NAME = "TandemDesktop"
 ENV_DATA_DIR = "TANDEM_DATA_DIR"
@@ -19,7 +20,6 @@ ENV_RECOVERY_CODE = "TANDEM_RECOVERY_CODE"
 # = store.keys.KDF_LOG2N_MIN/MAX (a test checks); not imported, so settings stays below store
 KDF_LOG2N_RANGE = (14, 20)
 _PASSPHRASE_FILE_MAX = 4096
-NBSP = "\u00a0"
 
 
 class SettingsError(DomainError):

@@ -63,7 +63,7 @@ def store(profile: Profile):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for running the real `tandem` command in a subprocess on a throw-away profile."""
+    """Environment for the real `tandem` command (tests/cli_run.py, or a subprocess) on a throw-away profile."""
     env = dict(os.environ)
     env.update(
         TANDEM_DATA_DIR=str(tmp_path / "profil-cli"),
@@ -73,3 +73,21 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         QT_QPA_PLATFORM="offscreen",
     )
     return env
+
+
+SLOW_S = 15.0  # a test over this must be marked `slow` (pyproject.toml); it still runs in CI
+_unmarked_slow: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.duration > SLOW_S and "slow" not in report.keywords:
+        _unmarked_slow.append((report.nodeid, report.duration))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Named after --durations: a test that grew past 15 s without the `slow` mark (not a failure:
+    the machine may just be loaded)."""
+    if _unmarked_slow:
+        terminalreporter.section(f"over {SLOW_S:.0f} s and not marked slow")
+        for nodeid, seconds in sorted(_unmarked_slow, key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{seconds:6.1f}s {nodeid}")

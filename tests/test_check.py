@@ -29,9 +29,9 @@ PAGE = 4096
 
 
 def digests(folder: Path) -> dict[str, str]:
-    """Every file of the profile (backups included) but the lock, by SHA-256."""
+    """Every file of the profile (backups included) but the lock and the field log, by SHA-256."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "tandem.lock"}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "tandem.lock" and p.parent.name != "logs"}
 
 
 def fill(settings: Settings, mentors: int = 60) -> None:
@@ -100,7 +100,7 @@ def test_a_zero_byte_database_is_refused_and_stays_zero_bytes(cli_profile: Setti
     assert code == 1 and "endommagé" in err
     assert settings.database_path.stat().st_size == 0  # the old code rebuilt an empty schema here
     assert digests(settings.data_dir) == before
-    assert sorted(p.name for p in settings.data_dir.iterdir()) == ["profile.json", "tandem.db", "tandem.lock"]
+    assert sorted(p.name for p in settings.data_dir.iterdir()) == ["logs", "profile.json", "tandem.db", "tandem.lock"]
     assert lock_is_free(settings)
 
 

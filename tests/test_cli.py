@@ -1,10 +1,12 @@
-"""The real `tandem` command, run in subprocesses on throw-away profiles."""
+"""The real `tandem` command on throw-away profiles, in-process (tests/cli_run.py); a few real processes at the end."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,39 +19,7 @@ from tandem_desktop.domain.validation import MSG_EMAIL, MSG_PHONE
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import open_profile
 
-
-def tandem(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tandem_desktop", *args],
-        env={**env, "PYTHONUTF8": "1"}, capture_output=True, text=True, encoding="utf-8",
-        stdin=subprocess.DEVNULL, timeout=180,
-    )
-
-
-def ok(env: dict[str, str], *args: str) -> str:
-    result = tandem(env, *args)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
-
-
-def refused(env: dict[str, str], *args: str, code: int = 1) -> str:
-    result = tandem(env, *args)
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip()
-    return result.stderr
-
-
-def add(env: dict[str, str], kind: str, **values: str) -> str:
-    out = ok(env, "add", kind, *(f"{k}={v}" for k, v in values.items()))
-    record_id = out.strip()
-    assert out == record_id + "\n" and is_record_id(record_id)  # the id alone on stdout
-    return record_id
-
-
-def show(env: dict[str, str], kind: str, record_id: str) -> dict:
-    return json.loads(ok(env, "show", kind, record_id, "--json"))
+from .cli_run import add, ok, refused, show, tandem
 
 
 def sha256(path: Path) -> str:
@@ -149,7 +119,7 @@ def test_tandems_go_through_the_tandem_use_cases(env: dict[str, str]) -> None:
     assert "Suppression impossible" in refused(env, "delete", "mentor", mentor)
     meeting = add(env, "meeting", tandem_id=tandem_id, date="21/06/2018", mode="Visio")
     assert show(env, "meeting", meeting)["date"] == "2018-06-21"
-    assert "Karim Benali – Lina Diallo" in ok(env, "show", "meeting", meeting)
+    assert "Lina Diallo – Karim Benali" in ok(env, "show", "meeting", meeting)
 
 
 def test_wrong_passphrase_is_refused_and_changes_nothing(env: dict[str, str]) -> None:
@@ -241,3 +211,66 @@ def test_backup_and_restore_round_trip(env: dict[str, str], tmp_path: Path) -> N
     before = sha256(data_dir / "tandem.db")
     assert "Rien n'a été modifié" in refused(env, "restore", str(garbage))
     assert sha256(data_dir / "tandem.db") == before
+
+
+# -- real processes: the command as installed, a few smoke runs ----------------------------------
+
+
+def _process(command: list[str], env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*command, *args], env={**env, "PYTHONUTF8": "1"}, capture_output=True, text=True,
+                          encoding="utf-8", stdin=subprocess.DEVNULL, timeout=180)
+
+
+def test_smoke_python_dash_m_creates_a_profile_and_a_record(cli_env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "tandem_desktop"]
+    assert _process(command, cli_env, "init").returncode == 0
+    added = _process(command, cli_env, "add", "mentor", "first_name=Hélène", "last_name=Durand")
+    assert added.returncode == 0 and is_record_id(added.stdout.strip()), added.stderr
+    assert show(cli_env, "mentor", added.stdout.strip())["first_name"] == "Hélène"
+    usage = _process(command, cli_env, "list", "mentr")
+    assert usage.returncode == 2 and "Type de fiche inconnu" in usage.stderr and "Traceback" not in usage.stderr
+
+
+def test_smoke_console_script_help(cli_env: dict[str, str]) -> None:
+    script = Path(sys.executable).with_name("tandem")
+    found = str(script) if script.exists() else shutil.which("tandem")
+    if found is None:
+        pytest.skip("the `tandem` console script is not installed (pip install -e .)")
+    result = _process([found], {**cli_env, "PATH": os.environ.get("PATH", "")}, "--help")
+    assert result.returncode == 0 and "utilisation\u00a0: tandem" in result.stdout, result.stderr
+
+
+def test_an_in_process_run_leaves_the_process_as_it_found_it(tmp_path: Path) -> None:
+    """What tests/cli_run.py puts back, so that no CLI test leaks into the next one."""
+    import logging
+    import threading
+
+    import keyring
+
+    from tandem_desktop.domain.errors import DomainError
+
+    from .cli_run import run_main
+    from .memory_keyring import MemoryKeyring
+
+    before = (dict(os.environ), os.getcwd(), sys.stdout, sys.excepthook, threading.excepthook,
+              list(logging.getLogger().handlers), logging.getLogger("tandem_desktop").level, keyring.get_keyring())
+    handler = logging.StreamHandler()
+
+    def untidy(argv: list[str]) -> int:
+        os.chdir(tmp_path)
+        os.environ["TANDEM_LEFT_BEHIND"] = "1"
+        logging.getLogger().addHandler(handler)
+        logging.getLogger("tandem_desktop").setLevel(logging.DEBUG)
+        sys.excepthook = threading.excepthook = print  # type: ignore[assignment]
+        keyring.set_keyring(MemoryKeyring())
+        print("sortie", argv)
+        print("erreur", file=sys.stderr)
+        raise SystemExit(3)
+
+    result = run_main(untidy, ["a"], {"TANDEM_ONLY": "1"})
+    assert (result.returncode, result.stdout, result.stderr) == (3, "sortie ['a']\n", "erreur\n")
+    after = (dict(os.environ), os.getcwd(), sys.stdout, sys.excepthook, threading.excepthook,
+             list(logging.getLogger().handlers), logging.getLogger("tandem_desktop").level, keyring.get_keyring())
+    assert after == before
+    with pytest.raises(DomainError):  # an escaping exception is the test's failure, not an exit code
+        run_main(lambda argv: (_ for _ in ()).throw(DomainError("x")), [], None)

@@ -38,7 +38,7 @@ FRENCH = re.compile(r"[éèàùçêâîôû«]|\b(est|pas|une?|le|la|les|des|du|
 
 def digests(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "tandem.lock"}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "tandem.lock" and p.parent.name != "logs"}
 
 
 def lock_is_free(settings: Settings) -> bool:
@@ -326,7 +326,7 @@ def test_hostile_arguments_on_a_sound_profile(hostile, capsys) -> None:  # type:
     with open_profile(settings) as opened:
         assert [m["first_name"] for m in opened.store.find("mentor", ListQuery(), 0, 10)] == ["Hélène"]
         assert opened.store.outbox_size() == outbox and opened.store.count("tandem") == 0
-    assert sorted(p.name for p in settings.data_dir.iterdir()) == ["profile.json", "tandem.db", "tandem.lock"]
+    assert sorted(p.name for p in settings.data_dir.iterdir()) == ["logs", "profile.json", "tandem.db", "tandem.lock"]
     assert not files.out.exists() and not files.csv.exists()
     assert sorted(p.name for p in files.root.iterdir()) == ["binaire.bin", "note.txt", "un-dossier"]
 
@@ -340,17 +340,17 @@ def test_an_unexpected_failure_is_told_in_french_and_logged_without_personal_dat
         with open_profile(settings):
             raise ZeroDivisionError("Hélène Durand, helene@exemple.fr")  # personal data in the message
 
-    monkeypatch.setitem(cli.COMMANDS, "list", broken)
+    monkeypatch.setitem(cli.HANDLERS, "list", broken)
     code = cli.main(["list", "mentor"])
     out, err = capsys.readouterr()
     assert code == cli.EXIT_UNEXPECTED and "Traceback" not in out + err
-    assert "Erreur inattendue (ZeroDivisionError)" in err and "journal-erreurs.log" in err
+    log = settings.data_dir / "logs" / "tandem.log"
+    assert "Erreur inattendue (ZeroDivisionError)" in err and str(log) in err
     assert "Hélène" not in err
-    log = settings.data_dir / "journal-erreurs.log"
     text = log.read_text(encoding="utf-8")
-    assert "commande=list" in text and "builtins.ZeroDivisionError" in text and "test_cli_hostile.py" in text
-    assert "Hélène" not in text and "helene" not in text and "mentor" not in text.split("commande=list")[1]
-    assert log.stat().st_mode & 0o777 == 0o600
+    assert "unexpected ZeroDivisionError in command list" in text and "test_cli_hostile.py" in text
+    assert "Hélène" not in text and "helene" not in text and "mentor" not in text
+    assert log.stat().st_mode & 0o777 == 0o600 and log.parent.stat().st_mode & 0o777 == 0o700
     assert lock_is_free(settings)
 
 

@@ -58,7 +58,24 @@ def test_dates_in_french_or_iso_form() -> None:
     assert v.parse_date("21/06/2018") == date(2018, 6, 21)
     assert v.parse_date("2018-06-21") == date(2018, 6, 21)
     with pytest.raises(v.InvalidValue, match="JJ/MM/AAAA"):
-        v.parse_date("31/02/2018")
+        v.parse_date("le 3 février")
+
+
+def test_a_well_written_date_that_does_not_exist_is_told_so() -> None:
+    """« 31/02/2001 » follows JJ/MM/AAAA: the message says the day is not in the calendar."""
+    cases = {
+        "31/02/2001": "Cette date n’existe pas\u00a0: février 2001 n’a que 28\u00a0jours.",
+        "29/02/2023": "Cette date n’existe pas\u00a0: février 2023 n’a que 28\u00a0jours.",
+        "31/04/2026": "Cette date n’existe pas\u00a0: avril 2026 n’a que 30\u00a0jours.",
+        "2026-06-31": "Cette date n’existe pas\u00a0: juin 2026 n’a que 30\u00a0jours.",
+        "12/13/2020": "Cette date n’existe pas\u00a0: il n’y a pas de mois 13 (de 1 à 12).",
+        "01/01/1850": v.MSG_YEAR,
+    }
+    for text, message in cases.items():
+        with pytest.raises(v.InvalidValue) as info:
+            MENTEE.spec("birth_date").parse(text)
+        assert str(info.value) == message, text
+    assert v.parse_date("29/02/2024") == date(2024, 2, 29)
 
 
 def test_clean_collects_every_error_at_once_with_french_messages() -> None:

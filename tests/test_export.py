@@ -68,7 +68,7 @@ def test_tandem_and_meeting_exports_name_the_people(store, filled, tmp_path: Pat
     assert tandem["Étape"] == "Proposé"
     export_kind(store, "meeting", "csv", tmp_path / "r.csv")
     [meeting] = _read_csv(tmp_path / "r.csv")
-    assert meeting["Tandem"] == "Jean-Marc Rossi – Hélène Khatchadourian"
+    assert meeting["Tandem"] == "Hélène Khatchadourian – Jean-Marc Rossi"
     assert meeting["Modalité"] == "Visio" and meeting["Date"] == "02/10/2026"
 
 

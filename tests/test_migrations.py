@@ -18,7 +18,7 @@ def test_empty_encrypted_database_upgrades_to_head(tmp_path) -> None:  # type: i
         assert migrations.pending(conn)
         migrations.upgrade(conn)
     with engine.connect() as conn:
-        assert migrations.current_revision(conn) == migrations.head_revision() == "0004_charters"
+        assert migrations.current_revision(conn) == migrations.head_revision() == "0005_french_sort"
         assert not migrations.pending(conn)
         tables = set(inspect(conn).get_table_names())
         assert {"structure", "counsellor", "mentor", "mentee", "tandem", "meeting", "outbox", "meta"} <= tables
@@ -43,3 +43,29 @@ def test_downgrade_then_upgrade_again(tmp_path) -> None:  # type: ignore[no-unty
         migrations.upgrade(conn)
         assert "mentor" in inspect(conn).get_table_names()
     engine.dispose()
+
+
+def test_the_french_sort_migration_rebuilds_the_keys_of_an_existing_profile(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Keys written by 0.4 kept « œ » as one letter (sorted after « z »); the upgrade rebuilds them."""
+    from alembic import command
+
+    from tandem_desktop.domain.kinds import KINDS
+    from tandem_desktop.store.queries import ListQuery, find
+
+    engine = make_engine(tmp_path / "tri.db", b"\x04" * 32)
+    with engine.begin() as conn:
+        command.upgrade(migrations.alembic_config(conn), "0004_charters")
+        for row_no, (first, last, old_key) in enumerate(
+                [("Anne", "Œuvray", "œuvray anne"), ("Paul", "Ortiz", "ortiz paul"), ("Zoé", "Pic", "pic zoe")], 1):
+            conn.execute(text("INSERT INTO mentee (row_no, id, first_name, last_name, sort_key, created_hlc, "
+                              "updated_hlc) VALUES (:n, :id, :f, :l, :k, 's', 's')"),
+                         {"n": row_no, "id": f"id{row_no}", "f": first, "l": last, "k": old_key})
+        before = [r["last_name"] for r in find(conn, KINDS["mentee"], ListQuery(), 0, 10)]
+        assert before == ["Ortiz", "Pic", "Œuvray"]
+        migrations.upgrade(conn)
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT last_name, sort_key FROM mentee")).all())
+        after = [r["last_name"] for r in find(conn, KINDS["mentee"], ListQuery(), 0, 10)]
+    engine.dispose()
+    assert keys["Œuvray"] == "oeuvray anne"
+    assert after == ["Œuvray", "Ortiz", "Pic"]

@@ -171,6 +171,8 @@ def test_filters_and_sorting(store) -> None:  # type: ignore[no-untyped-def]
     by_first = store.find("mentee", ListQuery(sort="first_name", descending=True))
     assert [m["first_name"] for m in by_first] == ["Zoé", "Yanis", "Xavier"]
     assert store.distinct_values("mentee", "commune") == ["Aubagne", "Marseille"]
+    by_commune = store.find("mentee", ListQuery(sort="commune", descending=True))
+    assert [m["commune"] for m in by_commune] == ["Marseille", "Marseille", "Aubagne"]
     page = store.find("mentee", ListQuery(), offset=1, limit=1)
     assert [m["last_name"] for m in page] == ["Durand"]
 
@@ -189,3 +191,23 @@ def test_clock_and_device_survive_a_restart(settings, profile) -> None:  # type:
         assert reopened.store.outbox_ops()[-1]["hlc"] > last
     finally:
         reopened.close()
+
+
+def test_a_column_sort_follows_french_order(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """« Éguilles » sorts among the E (it came first in descending order, after « Ventabren »), case
+    and ligatures are folded, and an accent only breaks a tie."""
+    # Communes as an older version (before the reference-commune rule) or another device stored them.
+    monkeypatch.setattr(store, "check_place", lambda commune, postal_code: ({}, {}))
+    communes = ["Ventabren", "Éguilles", "eyguières", "Aubagne", "Œuvre-sur-Mer", "Ensuès", "Ensues", "Orgon"]
+    store.create_many("mentee", [{"first_name": f"P{i}", "last_name": "Test", "commune": c}
+                                 for i, c in enumerate(communes)])
+    ascending = [m["commune"] for m in store.find("mentee", ListQuery(sort="commune"))]
+    assert ascending == ["Aubagne", "Éguilles", "Ensues", "Ensuès", "eyguières", "Œuvre-sur-Mer", "Orgon",
+                         "Ventabren"]
+    descending = [m["commune"] for m in store.find("mentee", ListQuery(sort="commune", descending=True))]
+    assert descending == ascending[::-1]
+    store.create_many("mentee", [{"first_name": "Anne", "last_name": "Œuvray"},
+                                 {"first_name": "Paul", "last_name": "Ortiz"}])
+    by_name = [m["last_name"] for m in store.find("mentee", ListQuery(sort="last_name")) if m["last_name"] != "Test"]
+    assert by_name == ["Œuvray", "Ortiz"]
+    assert [m["last_name"] for m in store.find("mentee", ListQuery())][:2] == ["Œuvray", "Ortiz"]

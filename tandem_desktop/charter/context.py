@@ -1,4 +1,4 @@
-"""The values a charter template is filled with, read from the store and formatted in French.
+"""The values a charter template is filled with, from plain records, formatted in French.
 
 Everything the template needs is checked before any PDF is made, and everything missing is named in
 one message, so the counsellor completes the records once instead of discovering gaps one by one.
@@ -8,19 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.errors import DomainError
 from ..domain.kinds import PROJECT_TYPES, STRUCTURE_TYPES
 from ..domain.validation import parse_date
-from ..store.errors import NotFound
+from ..texts.french import long_date as french_date
+from ..texts.french import months as french_months
 from .template import KNOWN_FIELDS, Template, french_typography, load_template
-
-if TYPE_CHECKING:
-    from ..store.repository import Store
-
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 
 # What each record is called when it is missing altogether, and each field when it is empty:
 # (label for a list, phrase that follows « il manque »).
@@ -79,33 +74,30 @@ class CharterContext:
         return CharterContext(values, signed_on or self.issued_on, self.record_ids)
 
 
-def french_date(value: date) -> str:
-    """« 1er mars 2027 », « 26 novembre 2026 »: the form a French document uses."""
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
-def french_months(months: int) -> str:
-    return f"{months}\u00a0mois"
+@dataclass(frozen=True)
+class CharterRecords:
+    """The records a charter speaks of, as plain dicts (None: missing, or deleted since). Loaded by
+    services.charters.load_records: the charter package never reads the store itself."""
+
+    tandem: dict[str, Any]
+    mentee: dict[str, Any] | None = None
+    mentor: dict[str, Any] | None = None
+    counsellor: dict[str, Any] | None = None
+    structure: dict[str, Any] | None = None
+
+    def by_kind(self) -> dict[str, dict[str, Any] | None]:
+        return {"tandem": self.tandem, "mentee": self.mentee, "mentor": self.mentor,
+                "counsellor": self.counsellor, "structure": self.structure}
 
 
-def build_context(store: Store, tandem_id: str, today: date, template: Template | None = None,
+def build_context(found: CharterRecords, today: date, template: Template | None = None,
                   place: str | None = None) -> CharterContext:
-    """Read the tandem and its people; raise MissingData naming everything `template` needs and lacks.
-
-    The counsellor is the tandem's, else the mentee's; the structure is the tandem's, else the
-    counsellor's, else the mentee's. The place defaults to the structure's commune.
-    """
+    """Fill the template's values from the records; raise MissingData naming everything `template`
+    needs and lacks. The place defaults to the structure's commune."""
     template = template or load_template()
-    tandem = store.get("tandem", tandem_id)
-    records: dict[str, dict[str, Any] | None] = {"tandem": tandem}
-    records["mentee"] = _get(store, "mentee", tandem.get("mentee_id"))
-    records["mentor"] = _get(store, "mentor", tandem.get("mentor_id"))
-    mentee = records["mentee"] or {}
-    records["counsellor"] = _get(store, "counsellor", tandem.get("counsellor_id") or mentee.get("counsellor_id"))
-    counsellor = records["counsellor"] or {}
-    structure_id = tandem.get("structure_id") or counsellor.get("structure_id") or mentee.get("structure_id")
-    records["structure"] = _get(store, "structure", structure_id)
+    records = found.by_kind()
 
     values = {name: "" for name in KNOWN_FIELDS}
     for kind, record in records.items():
@@ -139,15 +131,6 @@ def build_context(store: Store, tandem_id: str, today: date, template: Template 
         raise MissingData(labels, phrases)
     ids = {kind: str(record["id"]) for kind, record in records.items() if record is not None}
     return CharterContext(values, today, ids)
-
-
-def _get(store: Store, kind: str, record_id: str | None) -> dict[str, Any] | None:
-    if not record_id:
-        return None
-    try:
-        return store.get(kind, record_id)
-    except NotFound:  # deleted since: the charter treats it as missing
-        return None
 
 
 def _values_of(kind: str, record: dict[str, Any]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -27,14 +27,11 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..domain.errors import DomainError
-from ..store.repository import Store
 from .names import LOCAL_SUBJECT, CertificateNames, certificate_names_of_pem
 
 SEAL_FIELD = "Sceau"
 LOCAL_ORGANIZATION = "Tandem Desktop"
 LOCAL_YEARS = 10
-META_LOCAL_KEY = "charter_local_key_pem"
-META_LOCAL_CERT = "charter_local_cert_pem"
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # RFC 9336, as in the hub's certificates
 
 
@@ -108,7 +105,7 @@ def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str = "Charte signé
     return out.getvalue()
 
 
-def _new_local_identity(device_id: str, now: datetime) -> tuple[str, str]:
+def new_local_identity(device_id: str, now: datetime) -> tuple[str, str]:
     """(key PEM, certificate PEM) of a fresh self-signed EC P-256 document-signing certificate."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([
@@ -139,29 +136,3 @@ def _new_local_identity(device_id: str, now: datetime) -> tuple[str, str]:
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def local_identity(store: Store, device_id: str | None = None) -> SealIdentity:
-    """This device's self-signed seal identity, made on first use and kept in the encrypted meta table."""
-    with store.transaction():
-        key_pem, cert_pem = store.meta_value(META_LOCAL_KEY), store.meta_value(META_LOCAL_CERT)
-        if not key_pem or not cert_pem:
-            key_pem, cert_pem = _new_local_identity(device_id or store.device_id, datetime.now(UTC))
-            store.set_meta_value(META_LOCAL_KEY, key_pem)
-            store.set_meta_value(META_LOCAL_CERT, cert_pem)
-    return SealIdentity(key_pem=key_pem, cert_pem=cert_pem, chain_pem=[], self_signed=True)
-
-
-def device_identity(store: Store) -> SealIdentity:
-    """The hub-issued identity when this device is enrolled (and not revoked), else the local one."""
-    state = store.remote.state()
-    key_pem, cert_pem = state.get("private_key_pem"), state.get("certificate_pem")
-    if key_pem and cert_pem and state.get("revoked") != "1":
-        chain = [state["ca_pem"]] if state.get("ca_pem") else []
-        return SealIdentity(key_pem=key_pem, cert_pem=cert_pem, chain_pem=chain, self_signed=False)
-    return local_identity(store, store.device_id)
-
-
-def hub_ca_pem(store: Store) -> str | None:
-    """The hub CA this device trusts (received at enrollment), to check where a seal comes from."""
-    return store.remote.state().get("ca_pem") or None

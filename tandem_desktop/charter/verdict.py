@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..texts.french import NBSP, quoted
+from ..texts.french import long_datetime as french_datetime
+
 if TYPE_CHECKING:
     from .names import CertificateNames
     from .signatures import SignatureCheck
     from .verify import VerifyReport
 
-NBSP = "\u00a0"
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 HUB_AUTHORITY = "certificat délivré par l'autorité du hub Tandem"
 MSG_INTACT = f"Le sceau est intact{NBSP}: aucun octet n'a changé depuis la signature."
 MSG_MODIFIED = "Le document a été modifié après le scellement."
@@ -44,15 +44,6 @@ HEADLINES = {
     NO_SEAL: "Aucun sceau",
     UNREADABLE: "✗ Fichier illisible",
 }
-
-
-def quoted(text: str) -> str:
-    return f"«{NBSP}{text}{NBSP}»"
-
-
-def french_datetime(moment: datetime) -> str:
-    local = moment.astimezone()
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
 
 
 def kind(report: VerifyReport) -> str:

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import verdict
 from .verdict import (  # noqa: F401  (re-exported: the messages' historical home)
-    MONTHS,
     MSG_BROKEN_PDF,
     MSG_DAMAGED,
     MSG_INTACT,

@@ -166,6 +166,8 @@ class KindSpec:
     status_field: str | None = None
     structure_field: str | None = "structure_id"
     commune_field: str | None = "commune"
+    # Statuses listed after all others in the natural order (ended tandems below the live ones).
+    last_statuses: tuple[str, ...] = ()
     by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     required: tuple[str, ...] = field(init=False, repr=False, compare=False)

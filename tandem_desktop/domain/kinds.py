@@ -196,9 +196,10 @@ TANDEM = KindSpec(
         FieldSpec("outcome", "Issue", T.CHOICE, choices=OUTCOMES),
         FieldSpec("notes", "Notes", T.LONG_TEXT),
     ),
-    title_fields=("mentor_id", "mentee_id"),
+    title_fields=("mentee_id", "mentor_id"),
     list_columns=("mentee_id", "mentor_id", "status", "proposed_on", "outcome"),
     status_field="status",
+    last_statuses=("ended",),
     commune_field=None,
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,9 @@ from .errors import ValidationError
 from .fields import KindSpec
 from .validation import MSG_REQUIRED, InvalidValue
 
+# (commune, postal code) -> (canonical values, errors by field): the reference communes' rule, given
+# by the store (the domain holds no reference data). See reference.check_place.
+PlaceRule = Callable[[str | None, str | None], tuple[dict[str, str], dict[str, str]]]
 MAX_RECORD_BYTES = 64 * 1024  # a whole record as UTF-8 JSON: one op stays far below a push's 4 MiB
 
 
@@ -22,8 +26,12 @@ def clean(
     *,
     today: date,
     current: dict[str, Any] | None = None,
+    places: PlaceRule | None = None,
 ) -> dict[str, Any]:
     """Parse and check `raw` (new record if `current` is None, else changes to it).
+
+    With `places`, a commune or postal code typed or changed must fit the reference communes; values
+    stored before are left alone (a record with an unknown commune still opens and saves).
 
     Returns the changes in stored form, with defaults and step dates filled in (for a new record,
     only its non-empty fields); raises
@@ -48,6 +56,8 @@ def clean(
             changes[name] = value
         else:  # a new record keeps only its non-empty fields; an explicit blank drops a default
             changes.pop(name, None)
+    if places is not None and spec.commune_field:
+        _check_place(spec.commune_field, places, current, changes, errors)
     merged = {**current, **changes} if current else changes
     for name in spec.required:
         if merged.get(name) in (None, "", []) and name not in errors:
@@ -61,6 +71,20 @@ def clean(
     if current is not None:
         changes = {k: v for k, v in changes.items() if current.get(k) != v}
     return changes
+
+
+def _check_place(name: str, places: PlaceRule, current: dict[str, Any] | None, changes: dict[str, Any],
+                 errors: dict[str, str]) -> None:
+    fields = (name, "postal_code")
+    before = current or {}
+    touched = [f for f in fields if f in changes and changes[f] != before.get(f)]
+    if not touched or any(f in errors for f in fields):
+        return
+    merged = {**before, **changes}
+    fixed, problems = places(merged.get(name), merged.get("postal_code"))
+    errors.update(problems)
+    if name in touched and name in fixed:
+        changes[name] = fixed[name]
 
 
 def record_bytes(values: dict[str, Any]) -> int:

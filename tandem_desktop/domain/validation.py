@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime
 
@@ -15,6 +16,7 @@ MSG_EMAIL = "Adresse e-mail invalide (exemple\u00a0: prenom.nom@exemple.fr)."
 MSG_PHONE = "Numéro de téléphone invalide\u00a0: 10 chiffres commençant par 0 (exemple\u00a0: 06 12 34 56 78)."
 MSG_POSTAL = "Code postal invalide\u00a0: 5 chiffres (exemple\u00a0: 13001)."
 MSG_DATE = "Date invalide\u00a0: utilisez le format JJ/MM/AAAA (exemple\u00a0: 21/06/2018)."
+MSG_YEAR = "Date invalide\u00a0: l’année doit être comprise entre 1900 et 2100."
 MSG_INT = "Nombre entier attendu."
 MSG_BOOL = "Répondez par oui ou non."
 MSG_TEXT = "Texte attendu."
@@ -158,10 +160,35 @@ def parse_date(value: str | date) -> date:
             except ValueError:
                 continue
         else:
-            raise InvalidValue(MSG_DATE)
+            raise InvalidValue(nonexistent_date(text) or MSG_DATE)
     if not 1900 <= parsed.year <= 2100:
-        raise InvalidValue(MSG_DATE)
+        raise InvalidValue(MSG_YEAR)
     return parsed
+
+
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre")
+_DMY_RE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_YMD_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def nonexistent_date(text: str) -> str | None:
+    """The French message for a date written in the right form that is not in the calendar
+    (« 31/02/2001 »): the counsellor used the format, so saying « use JJ/MM/AAAA » would mislead."""
+    if found := _DMY_RE.fullmatch(text):
+        day, month, year = (int(g) for g in found.groups())
+    elif found := _YMD_RE.fullmatch(text):
+        year, month, day = (int(g) for g in found.groups())
+    else:
+        return None
+    if not 1 <= month <= 12:
+        return f"Cette date n’existe pas\u00a0: il n’y a pas de mois {month} (de 1 à 12)."
+    days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+    if day == 0:
+        return "Cette date n’existe pas\u00a0: les jours se comptent à partir de 1."
+    if day > days:
+        return f"Cette date n’existe pas\u00a0: {_MONTHS[month - 1]} {year} n’a que {days}\u00a0jours."
+    return None
 
 
 def parse_int(value: str | int, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.fields import FieldSpec, KindSpec
+from ..reference import list_options
 from ..store.queries import ListQuery
 from ..store.repository import Store
 from .display import display_value, edit_text, record_title, ref_label
+from .pickers import CommuneEdit, ListPicker
 from .widgets import RecordPicker
 
 NONE_TEXT = "—"
@@ -63,6 +65,13 @@ class FormBinding:
     def _setup(self, field: FieldSpec, widget: QWidget) -> None:
         if isinstance(widget, RecordPicker):
             widget.bind(self.store, field.ref or "")
+        elif isinstance(widget, CommuneEdit):
+            widget.bind(self.store.reference, self.root.findChild(QLineEdit, "postal_code"))
+            widget.hint_changed.connect(lambda message, name=field.name: self.show_hint(name, message))
+        elif isinstance(widget, ListPicker):
+            # Lists with codes (meeting modes…) are checkable QListWidgets; these are open lists.
+            widget.set_options(list_options(self.store.reference, field.name))
+            widget.refused.connect(lambda message, name=field.name: self.show_hint(name, message))
         elif isinstance(widget, QComboBox):
             widget.clear()
             if not field.required:
@@ -111,6 +120,8 @@ class FormBinding:
             widget.setValue(widget.minimum() if value is None else int(value))
         elif isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
+        elif isinstance(widget, ListPicker):
+            widget.set_items(list(value or []))
         elif isinstance(widget, QListWidget):
             chosen = set(value or ())
             for row in range(widget.count()):
@@ -148,6 +159,8 @@ class FormBinding:
             return None if widget.specialValueText() and widget.value() == widget.minimum() else widget.value()
         if isinstance(widget, QCheckBox):
             return widget.isChecked()
+        if isinstance(widget, ListPicker):
+            return widget.items()
         if isinstance(widget, QListWidget):
             return [widget.item(r).data(Qt.ItemDataRole.UserRole) for r in range(widget.count())
                     if widget.item(r).checkState() == Qt.CheckState.Checked]
@@ -190,6 +203,14 @@ class FormBinding:
                      None)
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_hint(self, name: str, message: str) -> None:
+        """A widget's own advice under its field as it is used (a commune not in the list…)."""
+        label = self.error_labels.get(name)
+        if label is None:
+            return
+        label.setText(message)
+        label.setVisible(bool(message))
 
     def show_form_error(self, message: str) -> None:
         if self.form_error is None:

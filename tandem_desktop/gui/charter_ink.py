@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from ..domain.validation import nonexistent_date
 from ..services.charters import MAX_SCAN_BYTES, CharterError, CharterService, charter_number, scan_kind
 from .charter_dialogs import MSG_PLACE, error_label, error_text, parse_french_date
 from .display import NBSP, NNBSP, french_date
@@ -126,7 +127,7 @@ class InkSignatureDialog(QDialog):
         """The date, place and printed number (if typed), or None after showing what is wrong."""
         signed_on = parse_french_date(self.date_edit.text())
         if signed_on is None:
-            self._show_error(MSG_DATE)
+            self._show_error(nonexistent_date(self.date_edit.text().strip()) or MSG_DATE)
             return None
         if signed_on > self.today:
             self._show_error(MSG_FUTURE)

@@ -1,54 +1,29 @@
-"""How stored values read on screen: French dates, Oui/Non, choice labels, names for references.
+"""How stored values read on screen: the texts module's French, with names for references.
 
 Plain functions (no widgets) so the table model, the forms and the detail page show values alike.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from ..domain.fields import FieldSpec, FieldType, KindSpec
 from ..domain.kinds import KINDS
 from ..store.errors import NotFound
 from ..store.repository import Store
+from ..texts import records as texts
+from ..texts.french import NBSP, NNBSP, number
+from ..texts.french import short_date as french_date
 
-NBSP = "\u00a0"
-NNBSP = "\u202f"  # narrow no-break space: French thousands separator
-
-
-def french_date(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        return date.fromisoformat(iso).strftime("%d/%m/%Y")
-    except ValueError:
-        return iso
-
-
-def number(n: int) -> str:
-    return f"{n:,}".replace(",", NNBSP)
+__all__ = ["NBSP", "NNBSP", "display_value", "edit_text", "french_date", "kind_count", "number", "record_title",
+           "ref_label", "short_header"]
 
 
 def display_value(spec: FieldSpec, record: dict[str, Any]) -> str:
     """The text of one field of a list row or a record (REF fields use the row's `__label`)."""
-    value = record.get(spec.name)
     if spec.ref:
         return str(record.get(f"{spec.name}__label") or "")
-    if value is None:
-        return ""
-    match spec.type:
-        case FieldType.BOOL:
-            return "Oui" if value else "Non"
-        case FieldType.CHOICE:
-            return spec.choice_label(value)
-        case FieldType.DATE:
-            return french_date(value)
-        case FieldType.LIST:
-            return ", ".join(spec.choice_label(item) if spec.choices else item for item in value)
-        case FieldType.INT:
-            return number(value)
-    return str(value)
+    return texts.display_value(spec, record.get(spec.name))
 
 
 def edit_text(spec: FieldSpec, value: Any) -> str:
@@ -68,13 +43,8 @@ def short_header(spec: FieldSpec) -> str:
 
 
 def record_title(store: Store, kind: str, record: dict[str, Any]) -> str:
-    """« Hélène Dupont » for people, the name of a structure, « mentoré·e – mentor » for a tandem."""
-    spec = KINDS[kind]
-    if kind == "tandem":
-        mentee = ref_label(store, "mentee", record.get("mentee_id"))
-        return f"{mentee} – {ref_label(store, 'mentor', record.get('mentor_id'))}"
-    parts = [display_value(spec.by_name[name], record) for name in spec.title_fields]
-    return " ".join(p for p in parts if p) or spec.label
+    """The record's title (texts.records.record_title), or the kind's label when it has none."""
+    return texts.record_title(kind, record, lambda ref, rid: ref_label(store, ref, rid)) or KINDS[kind].label
 
 
 def ref_label(store: Store, kind: str, record_id: str | None) -> str:

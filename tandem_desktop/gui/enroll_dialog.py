@@ -8,11 +8,11 @@ the device as enrolled.
 from __future__ import annotations
 
 import socket
-from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from ..services.sync import Enrollment
 from .display import NBSP
 from .sync_controller import SyncController
 from .sync_service import Failure, classify, failure_message
@@ -47,7 +47,7 @@ class EnrollDialog(QDialog):
     def __init__(self, controller: SyncController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.result_info: dict[str, Any] | None = None
+        self.result_info: Enrollment | None = None
         self.setObjectName("enroll_dialog")
         self.setWindowTitle("Connexion au hub")
         self.ui = load_ui("enroll_dialog.ui", self)
@@ -77,11 +77,10 @@ class EnrollDialog(QDialog):
         self.setMinimumWidth(520)
         (self.code if self.hub_url.text() else self.hub_url).setFocus()
 
-    def _show_current(self, info: dict[str, Any] | None = None) -> None:
+    def _show_current(self, info: Enrollment | None = None) -> None:
         status = self.controller.status
-        device = (info or {}).get("device_id") or getattr(status, "device_id", None)
-        url = self.controller.hub_url if info is None else (info.get("hub_url")
-                                                            or self.hub_url.text().strip().rstrip("/"))
+        device = info.device_id if info is not None else (status.device_id if status is not None else None)
+        url = self.controller.hub_url if info is None else (info.hub_url or self.hub_url.text().strip().rstrip("/"))
         if info is None and not self.controller.is_enrolled:
             self.current.hide()
             return
@@ -91,8 +90,8 @@ class EnrollDialog(QDialog):
         if info is None:
             text += ("\nUn nouveau code d'enrôlement le reconnecte (cela crée un nouvel appareil au hub\u00a0: "
                      "faites révoquer l'ancien par l'administrateur).")
-        elif info.get("previous_device_id"):
-            text += (f"\nL'ancien appareil {info['previous_device_id']} reste actif au hub{NBSP}: demandez à "
+        elif info.previous_device_id:
+            text += (f"\nL'ancien appareil {info.previous_device_id} reste actif au hub{NBSP}: demandez à "
                      "l'administrateur de le révoquer.")
         self.current.setText(text)
         self.current.show()
@@ -144,8 +143,8 @@ class EnrollDialog(QDialog):
         if busy:
             self.show_error("")
 
-    def _enrolled(self, info: dict[str, Any]) -> None:
-        self.result_info = dict(info)
+    def _enrolled(self, info: Enrollment) -> None:
+        self.result_info = info
         self._busy(False)
         self.code.clear()
         self._show_current(self.result_info)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 SEARCH_DELAY_MS = 150
 REFRESH_EVERY_MS = 400  # while a sync stores page after page, a shown list reloads at most this often
+TEXT_COLUMN_WIDTH = 150  # six columns fit the default window without sideways scrolling
 SEARCH_HINTS = {
     "mentor": "Rechercher un mentor (nom, employeur, métier, compétence…)",
     "mentee": "Rechercher un·e mentoré·e (nom, projet, métier, compétence…)",
@@ -95,7 +96,6 @@ class ListPage(QWidget):
         self.table = row_table(self, "table", self.model)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # natural order until a header is clicked
@@ -148,15 +148,14 @@ class ListPage(QWidget):
         return named_button(self, name, text, tip)
 
     def _size_columns(self) -> None:
-        """Short values get a fixed width; names and texts share the rest (no sideways scrolling)."""
+        """Short values get a narrow column, names and texts a wider one; the last fills the rest. All
+        can be resized by the counsellor, and the window remembers the widths (window_state.py)."""
         widths = {FieldType.INT: 90, FieldType.BOOL: 80, FieldType.DATE: 110, FieldType.CHOICE: 170}
         header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
         for column, spec in enumerate(self.model.columns):
-            if spec.type in widths:
-                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-                self.table.setColumnWidth(column, widths[spec.type])
-            else:
-                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+            self.table.setColumnWidth(column, widths.get(spec.type, TEXT_COLUMN_WIDTH))
 
     # -- filters and search -------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ a pulled page changed reaches every view from there (no section reloads the othe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -21,13 +23,16 @@ from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.repository import Store
+from . import window_state
 from .changes import SYNC, ChangeBroadcaster, Changed
+from .diagnostics import show_about
 from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
 from .operations import Operations
 from .section import SectionView
 from .sync_controller import SyncController
+from .sync_ui import SyncUi
 from .tasks import TaskRunner
 
 SECTIONS = ("mentor", "mentee", "tandem", "structure")
@@ -39,7 +44,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
                  sync: SyncController | None = None, matching: MatchingService | None = None,
-                 changes: ChangeBroadcaster | None = None, records: Records | None = None):
+                 changes: ChangeBroadcaster | None = None, records: Records | None = None,
+                 state_file: Path | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
@@ -72,7 +78,7 @@ class MainWindow(QMainWindow):
             section.message.connect(self.show_message)
             section.save_failed.connect(self._save_failed)
             section.currentChanged.connect(self._follow_not_saved)
-            section.list_page.count_changed.connect(self._update_count)
+            section.list_page.count_changed.connect(self.update_count)
             self.sections[kind] = section
             self.stack.addWidget(section)
             self.pages.append(section)
@@ -95,19 +101,20 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_count)
         self._build_actions()
         runner.error.connect(lambda exc: self.show_message(str(exc)))
-        self.sync_ui = None
+        self.sync_ui: SyncUi | None = None
         if sync is not None:
-            from .sync_ui import SyncUi
-
             sync.setParent(self)  # its timers end with the window, on the GUI thread
             sync.data_pulled.connect(lambda kinds: self.changes.tell(kinds or SECTIONS, source=SYNC))
             self.sync_ui = SyncUi(self, sync)
         self.batch = MatchBatchView(self.matching, runner, self.stack, ops=self.ops)
         self.batch.message.connect(self.show_message)
         self.changes.changed.connect(self._changed)
-        self.batch.count_changed.connect(self._update_count)
+        self.batch.count_changed.connect(self.update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
+        # Size, position, section and column widths of this profile's last session.
+        self.state_file = state_file or window_state.state_path(store.database_path.parent)
+        window_state.restore(self, self.state_file)
 
     # -- menus and shortcuts ------------------------------------------------------------------
 
@@ -153,6 +160,11 @@ class MainWindow(QMainWindow):
             action = self._action(f"action_show_{kind}", KINDS[kind].plural, f"Ctrl+{number}",
                                   lambda _=False, k=kind: self.show_section(k))
             self.view_menu.addAction(action)
+        self.about_action = self._action("action_about", "À &propos de Tandem Desktop", "", self.about)
+        self.menuBar().addMenu("Ai&de").addAction(self.about_action)
+
+    def about(self) -> None:
+        show_about(self, Path(self.store.database_path).parent)
 
     def verify_charter(self) -> None:
         """« Vérifier une charte… »: any charter PDF, from this device or another."""
@@ -192,7 +204,7 @@ class MainWindow(QMainWindow):
             counted = page.list_page if isinstance(page, SectionView) else page
             self.status_count.setText(getattr(counted, "count_text", ""))
 
-    def _update_count(self, text: str) -> None:
+    def update_count(self, text: str) -> None:
         current = self.stack.currentWidget()
         if self.sender() in (current, getattr(current, "list_page", None)):
             self.status_count.setText(text)
@@ -262,6 +274,7 @@ class MainWindow(QMainWindow):
         if self.sync is not None:
             self.sync.stop()  # a running sync stops at its next safe point
         self.batch.stop()  # so does a batch proposal
+        window_state.save(self, self.state_file)
         self.runner.shutdown()
         event.accept()
 

@@ -32,6 +32,7 @@ from ..matching.criteria import CONSTRAINT_BY_CODE
 from ..matching.explain import Contribution, km_text
 from ..matching.suggest import Candidate, Suggestions
 from ..services.matching import MatchingService
+from ..texts.records import tandem_title
 from .display import NBSP, NNBSP, display_value, number
 
 FOR_COLOUR, AGAINST_COLOUR, NEUTRAL_COLOUR = "#1b7f3b", "#b3261e", "#6b6b6b"
@@ -248,7 +249,7 @@ def end_text(kind: str, name: str, found: Suggestions, history: list[Decision], 
     """Why the deck is over: a tandem was proposed, the mentor is full, or nobody else fits (and why)."""
     accepted = [d for d in history if d.accepted]
     if kind == "mentee" and accepted:
-        return (f"Tandem proposé{NBSP}: {name} – {accepted[-1].candidate.name}.\n"
+        return (f"Tandem proposé{NBSP}: {tandem_title(name, accepted[-1].candidate.name)}.\n"
                 f"Il figure dans la liste des tandems, à l'étape «{NBSP}Proposé{NBSP}».\n"
                 "Ctrl+Z pour revenir sur cette décision.")
     if finished:

@@ -26,6 +26,7 @@ from shiboken6 import Shiboken
 from ..domain.errors import DomainError
 from ..matching.suggest import Candidate, person_name
 from ..services.matching import MatchingService
+from ..texts.records import tandem_title
 from .changes import ChangeBroadcaster
 from .display import NBSP
 from .match_card import (
@@ -310,7 +311,7 @@ class MatchDeck(QWidget):
                 self.places -= 1
             mentee, mentor = self._names(candidate)
             self._show()
-            self.changed.emit(f"Tandem proposé{NBSP}: {mentee} – {mentor}.")
+            self.changed.emit(f"Tandem proposé{NBSP}: {tandem_title(mentee, mentor)}.")
 
         self._write(lambda: service.accept(*pair), "Tandem non créé", done)
 
@@ -350,7 +351,7 @@ class MatchDeck(QWidget):
             mentee, mentor = self._names(decision.candidate)
             what = "Tandem retiré" if decision.accepted else "Refus annulé"
             self._show()
-            self.changed.emit(f"{what}{NBSP}: {mentee} – {mentor}.")
+            self.changed.emit(f"{what}{NBSP}: {tandem_title(mentee, mentor)}.")
 
         self._write(op, "Annulation impossible", done)
 

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 from ..matching.criteria import CRITERIA, MAX_WEIGHT, PROGRAMME_LABELS, PROGRAMMES, MatchingSettings, SettingsError
 from ..services.matching import MatchingService
 
-NBSP = "\u00a0"
 TITLE = "Réglages de la mise en relation"
 INTRO = ("Les poids disent l'importance de chaque critère\u00a0; le score d'une paire est la moyenne "
          "pondérée des critères, sur 100. Aucun critère ne porte sur l'origine, la santé ou la religion.")

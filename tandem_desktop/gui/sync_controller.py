@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QNetworkInformation
 
+from ..services.sync import PushFailed, SyncReport, SyncStatus
 from .display import NBSP
 from .sync_service import Failure, SyncService, classify, failure_message
 from .sync_texts import failure_label
@@ -52,7 +53,7 @@ class SyncController(QObject):
     failed = Signal(str)  # a French message
     revoked = Signal()
     update_required = Signal(str)
-    enrolled = Signal(dict)
+    enrolled = Signal(object)  # the Enrollment
     conflicts_changed = Signal()
     flags_changed = Signal(list)  # open flags, each with a `mentor_name`
     data_pulled = Signal(list)  # a stored page or a sync wrote records of these kinds (empty: maybe any)
@@ -68,11 +69,11 @@ class SyncController(QObject):
         self.backoff_base_ms = backoff_base_ms
         self.backoff_max_ms = backoff_max_ms
         self.probe_timeout_s = probe_timeout_s
-        self.status: Any = None  # the last SyncStatus
+        self.status: SyncStatus | None = None
         self.online: bool | None = None  # None until the first probe or sync answers
         self.syncing = False
         self.phase: tuple[str, int, int | None] | None = None
-        self.last_report: Any = None
+        self.last_report: SyncReport | None = None
         self.last_error = ""
         self.failing = ""  # the last sync failed, not for the network: its short label (« Trousseau verrouillé »)
         self.flags: list[dict[str, Any]] = []
@@ -118,11 +119,11 @@ class SyncController(QObject):
 
     @property
     def is_enrolled(self) -> bool:
-        return bool(self.status is not None and getattr(self.status, "enrolled", False))
+        return self.status is not None and self.status.enrolled
 
     @property
     def hub_url(self) -> str:
-        return str(getattr(self.status, "hub_url", "") or "") if self.status is not None else ""
+        return (self.status.hub_url or "") if self.status is not None else ""
 
     @property
     def can_sync(self) -> bool:
@@ -152,12 +153,12 @@ class SyncController(QObject):
                            on_done=lambda status: self._status_read(status, then),
                            on_error=lambda exc: self._status_failed(exc, then))
 
-    def _status_read(self, status: Any, then: Any) -> None:
+    def _status_read(self, status: SyncStatus, then: Any) -> None:
         self.status = status
-        if getattr(status, "revoked", False) and self.fatal is not Failure.REVOKED:
+        if status.revoked and self.fatal is not Failure.REVOKED:
             self._enter_fatal(Failure.REVOKED, "")
         self.changed.emit()
-        if int(getattr(status, "flags_open", 0) or 0) or self.flags:
+        if status.flags_open or self.flags:
             self.refresh_flags()
         if then is not None:
             then()
@@ -288,16 +289,16 @@ class SyncController(QObject):
         self.next_retry_ms = None
         self.refresh_status(then=lambda: self._finish(report))
 
-    def _finish(self, report: Any) -> None:
+    def _finish(self, report: SyncReport) -> None:
         self.syncing = False
         self.phase = None
         if not self.stopped:
             self._set_online(True)
         self.refresh_flags()
-        kinds = list(getattr(report, "kinds_changed", None) or [])
-        if (kinds and not set(kinds) <= self._told) or (not kinds and getattr(report, "pulled", 0)):
+        kinds = list(report.kinds_changed)
+        if (kinds and not set(kinds) <= self._told) or (not kinds and report.pulled):
             self.data_pulled.emit(kinds)
-        if getattr(report, "conflicts_new", 0):
+        if report.conflicts_new:
             self.conflicts_changed.emit()
         self.synced.emit(report)
         self.changed.emit()
@@ -307,11 +308,11 @@ class SyncController(QObject):
     def _failed(self, exc: BaseException) -> None:
         self.syncing = False
         self.phase = None
-        pulled = getattr(exc, "report", None)  # the push failed but the pull ran (PushFailed)
+        pulled = exc.report if isinstance(exc, PushFailed) else None  # the push failed but the pull ran
         if pulled is not None:
             self.last_report = pulled
-            if getattr(pulled, "kinds_changed", None) or getattr(pulled, "pulled", 0):
-                self.data_pulled.emit(list(pulled.kinds_changed or []))
+            if pulled.kinds_changed or pulled.pulled:
+                self.data_pulled.emit(list(pulled.kinds_changed))
         kind = classify(exc)
         message = failure_message(exc)
         self.last_error = message

@@ -1,18 +1,19 @@
 """The sync use cases as the window sees them: the service API, and what its errors mean on screen.
 
-The window only ever calls `tandem_desktop.services.sync` (never `sync/` or `hub/`). The module is
-found at start-up and passed in, so tests can hand the controller another object with the same API.
+The window only ever calls `tandem_desktop.services.sync` (never `sync/` or `hub/`). The start-up
+code imports it and passes the module in (the controller takes anything with the same API), and its
+answers are the service's dataclasses: SyncReport, SyncStatus, Enrollment.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from enum import Enum
 from threading import Event
 from typing import Any, Protocol
 
 from ..domain.errors import DomainError
+from ..services.sync import Enrollment, SyncReport, SyncStatus
 from .display import NBSP
 
 Progress = Callable[[str, int, int | None], None]
@@ -22,33 +23,25 @@ class SyncService(Protocol):
     """What `tandem_desktop.services.sync` offers (see its docstrings for the details)."""
 
     def enroll(self, profile: Any, hub_url: str, code: str, device_name: str | None = None, *,
-               insecure_http: bool = False) -> dict[str, Any]: ...
+               insecure_http: bool = False) -> Enrollment: ...
 
     def needs_insecure_http(self, hub_url: str) -> bool: ...
 
     def sync_now(self, profile: Any, progress: Progress | None = None, cancel: Event | None = None, *,
                  database: Callable[[Callable[[], Any]], Any] | None = None,
-                 applied: Callable[[list[str]], None] | None = None) -> Any: ...
+                 applied: Callable[[list[str]], None] | None = None) -> SyncReport: ...
 
-    def sync_status(self, profile: Any) -> Any: ...
+    def sync_status(self, profile: Any) -> SyncStatus: ...
 
     def list_conflicts(self, profile: Any, include_resolved: bool = False) -> list[dict[str, Any]]: ...
 
-    def reverse_conflict(self, profile: Any, conflict_id: str) -> Any: ...
+    def reverse_conflict(self, profile: Any, conflict_id: str) -> dict[str, Any]: ...
 
     def list_flags(self, profile: Any) -> list[dict[str, Any]]: ...
 
     def probe(self, hub_url: str, timeout: float = 2.0) -> bool: ...
 
-    def wipe_local_copy(self, profile: Any) -> Any: ...
-
-
-def load_sync_service() -> SyncService | None:
-    """The real service module, or None in a build that does not have it yet (sync is then hidden)."""
-    try:
-        return importlib.import_module("tandem_desktop.services.sync")  # type: ignore[return-value]
-    except ImportError:
-        return None
+    def wipe_local_copy(self, profile: Any) -> list[str]: ...
 
 
 class Failure(Enum):

@@ -3,8 +3,6 @@ and the warnings the hub raised (an overbooked mentor, a count that differs afte
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
@@ -128,19 +126,19 @@ class SyncStatusWidget(QWidget):
 
     def render(self) -> None:
         c = self.controller
-        status: Any = c.status
+        status = c.status
         enrolled = c.is_enrolled
         self.state_label.setText(("● " if enrolled else "") + self.state_text())
         self.state_label.setStyleSheet(f"color: {self._dot()};" if enrolled else "")
         self.state_label.setToolTip(self._state_tip())
         self._render_progress()
-        pending = int(getattr(status, "pending_changes", 0) or 0) if status is not None else 0
-        conflicts = int(getattr(status, "conflicts_open", 0) or 0) if status is not None else 0
+        pending = status.pending_changes if status is not None else 0
+        conflicts = status.conflicts_open if status is not None else 0
         self.pending_label.setText(pending_text(pending))
         self.pending_label.setVisible(status is not None)
         self.conflicts_button.setText(conflicts_text(conflicts))
         self.conflicts_button.setVisible(conflicts > 0)
-        self.last_label.setText(last_sync_text(getattr(status, "last_sync_at", None)))
+        self.last_label.setText(last_sync_text(status.last_sync_at if status is not None else None))
         self.last_label.setVisible(enrolled)
         set_warning(self.flags_label, flags_text(c.flags), flags_detail(c.flags))
         set_warning(self.mismatch_label, *check_warning(c.last_report))

@@ -1,4 +1,4 @@
-"""French wording of the sync state: plurals (0 and 1 take the singular), times, flags, mismatches.
+"""French wording of the sync state: times, flags, mismatches (plurals and numbers: texts.french).
 
 Plain functions without widgets, so the status bar, the dialogs and the tests read the same texts.
 """
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ..domain.kinds import KINDS
-from .display import NBSP, number
+from ..texts.french import NBSP, number, plural
 
 PHASES = {
     "hello": "connexion", "handshake": "connexion", "connect": "connexion",
@@ -35,12 +35,6 @@ def failure_label(exc: BaseException) -> str:
         if cls.__name__ in FAILURE_LABELS:
             return FAILURE_LABELS[cls.__name__]
     return MSG_SYNC_FAILING
-
-
-def plural(n: int, singular: str, plural_form: str | None = None) -> str:
-    """« 1 conflit », « 0 conflit », « 3 conflits » (French: 0 and 1 are singular)."""
-    word = singular if abs(n) < 2 else (plural_form or singular + "s")
-    return f"{number(n)}{NBSP}{word}"
 
 
 def pending_text(n: int) -> str:

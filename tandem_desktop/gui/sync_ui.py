@@ -3,42 +3,66 @@ overbooking warning on mentors, and what happens when the hub revokes this devic
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QListWidget, QMenu, QStackedWidget, QStatusBar, QWidget
 
+from ..services.sync import SyncReport
+from ..store.repository import Store
 from .changes import LOCAL, Changed
 from .conflicts_view import ConflictsPage
 from .display import NBSP
 from .enroll_dialog import EnrollDialog
 from .overbooking import OverbookingMarker
 from .revoked import ReadOnlyGuard, RevokedDialog, confirm_wipe, warn_update
+from .section import SectionView
 from .sync_controller import USER_REASONS, SyncController
 from .sync_status import SyncStatusWidget
 from .sync_texts import plural
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+
+class SyncHost(Protocol):
+    """What the sync parts need of the main window (which builds them): this module never imports
+    the window, so the two do not import each other."""
+
+    store: Store
+    stack: QStackedWidget
+    navigation: QListWidget
+    file_menu: QMenu
+    quit_action: QAction
+    new_action: QAction
+    save_action: QAction
+    sections: dict[str, SectionView]
+    pages: list[QWidget]
+
+    def statusBar(self) -> QStatusBar: ...
+    def addAction(self, action: QAction) -> None: ...
+    def close(self) -> bool: ...
+    def show_message(self, text: str) -> None: ...
+    def update_count(self, text: str) -> None: ...
+    def add_page(self, name: str, label: str, page: QWidget, shortcut: str) -> QAction: ...
+    def show_page(self, page: QWidget) -> None: ...
 
 SYNC_SHORTCUT = "Ctrl+Shift+S"  # « Ctrl+Maj+S » in the French menus
 
 
-def report_text(report: Any) -> str:
+def report_text(report: SyncReport) -> str:
     """« Synchronisation terminée : 3 modifications envoyées, 5 mises à jour reçues, 1 nouveau conflit. »"""
-    parts = [plural(int(getattr(report, "pushed", 0) or 0), "modification envoyée", "modifications envoyées"),
-             plural(int(getattr(report, "pulled", 0) or 0), "mise à jour reçue", "mises à jour reçues")]
-    for attr, singular in (("conflicts_new", "nouveau conflit"), ("refused", "refusée")):
-        n = int(getattr(report, attr, 0) or 0)
-        if n:
-            parts.append(plural(n, singular, "nouveaux conflits" if attr == "conflicts_new" else "refusées"))
+    parts = [plural(report.pushed, "modification envoyée", "modifications envoyées"),
+             plural(report.pulled, "mise à jour reçue", "mises à jour reçues")]
+    if report.conflicts_new:
+        parts.append(plural(report.conflicts_new, "nouveau conflit", "nouveaux conflits"))
+    if report.refused:
+        parts.append(plural(report.refused, "refusée", "refusées"))
     return f"Synchronisation terminée{NBSP}: {', '.join(parts)}."
 
 
 class SyncUi(QObject):
     """Built by the window when it has a sync controller; keeps the pieces together."""
 
-    def __init__(self, window: MainWindow, controller: SyncController):
+    def __init__(self, window: SyncHost, controller: SyncController):
         super().__init__(window)
         self.window = window
         self.controller = controller
@@ -59,7 +83,7 @@ class SyncUi(QObject):
 
         self.conflicts = ConflictsPage(window.store, controller, window.stack)
         self.conflicts.message.connect(window.show_message)
-        self.conflicts.count_changed.connect(window._update_count)
+        self.conflicts.count_changed.connect(window.update_count)
         self.conflicts.reversed.connect(self._reversed)
         self.conflicts_action = window.add_page("conflicts", "Conflits", self.conflicts, "Ctrl+5")
         window.navigation.currentRowChanged.connect(self._navigated)
@@ -122,9 +146,9 @@ class SyncUi(QObject):
     def _reversed(self, kind: str) -> None:
         self.window.changes.tell([kind], origin=self.conflicts)
 
-    def _synced(self, report: Any) -> None:
+    def _synced(self, report: SyncReport) -> None:
         told = self.controller.reason in USER_REASONS
-        if told or getattr(report, "conflicts_new", 0) or getattr(report, "refused", 0):
+        if told or report.conflicts_new or report.refused:
             self.window.show_message(report_text(report))
 
     def _failed(self, message: str) -> None:
@@ -134,7 +158,7 @@ class SyncUi(QObject):
     def on_revoked(self) -> None:
         """Tell the counsellor; wipe (asked twice) and close, or keep a read-only copy for now."""
         status = self.controller.status
-        pending = int(getattr(status, "pending_changes", 0) or 0) if status is not None else 0
+        pending = status.pending_changes if status is not None else 0
         dialog = RevokedDialog(pending, self.window)
         dialog.exec()
         if dialog.choice == "wipe" and confirm_wipe(self.window, pending):

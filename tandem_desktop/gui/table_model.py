@@ -18,6 +18,7 @@ from ..store.repository import Store
 from .display import display_value, short_header
 
 PAGE_SIZE = 200
+ALL_ROWS = 10_000_000  # a limit no list reaches
 ID_ROLE = Qt.ItemDataRole.UserRole
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -69,6 +70,18 @@ class RecordTableModel(QAbstractTableModel):
             return
         page = self.store.find(self.spec.name, self._query, len(self._rows), self.page_size)
         self._complete = len(page) < self.page_size
+        if page:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+
+    def fetch_all(self) -> None:
+        """Load every remaining row (Ctrl+End goes to the real end of the list, not of the page)."""
+        if self._complete:
+            return
+        page = self.store.find(self.spec.name, self._query, len(self._rows), ALL_ROWS)
+        self._complete = True
         if page:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)

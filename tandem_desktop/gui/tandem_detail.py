@@ -24,6 +24,7 @@ from ..services.records import Actor, Records
 from ..services.tandems import allowed_moves, meetings_of
 from ..store.errors import StoreError
 from ..store.repository import Store
+from ..texts.records import tandem_title
 from .binding import FormBinding
 from .display import NBSP, display_value, french_date, ref_label
 from .tasks import TaskRunner
@@ -99,7 +100,7 @@ class TandemDetail(QWidget):
         self.tandem = tandem
         mentee = ref_label(self.store, "mentee", tandem["mentee_id"])
         mentor = ref_label(self.store, "mentor", tandem["mentor_id"])
-        self._set("title_label", f"Tandem {mentee} – {mentor}")
+        self._set("title_label", f"Tandem {tandem_title(mentee, mentor)}")
         self._set("mentee_label", describe_person(self.store, "mentee", tandem["mentee_id"]))
         self._set("mentor_label", describe_person(self.store, "mentor", tandem["mentor_id"]))
         self._set("structure_label", ref_label(self.store, "structure", tandem["structure_id"]))

@@ -9,6 +9,7 @@ from PySide6.QtUiTools import QUiLoader
 from PySide6.QtWidgets import QWidget
 
 from ..paths import ui_dir
+from .pickers import CommuneEdit, ListPicker
 from .widgets import RecordPicker
 
 W = TypeVar("W", bound=QWidget)
@@ -17,7 +18,8 @@ W = TypeVar("W", bound=QWidget)
 def load_ui(name: str, parent: QWidget | None = None) -> QWidget:
     """Build the widget tree of ui/<name>; a parent embeds it (no separate window)."""
     loader = QUiLoader()
-    loader.registerCustomWidget(RecordPicker)
+    for custom in (RecordPicker, CommuneEdit, ListPicker):
+        loader.registerCustomWidget(custom)
     path = ui_dir() / name
     file = QFile(str(path))
     if not file.open(QIODevice.OpenModeFlag.ReadOnly):

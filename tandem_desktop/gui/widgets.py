@@ -129,9 +129,33 @@ class RecordPicker(QLineEdit):
         super().keyPressEvent(event)
 
 
+class RowTable(QTableView):
+    """A table over a lazy model whose Ctrl+End reaches the last row of the list, not of the page
+    loaded so far (Qt's own stops there, as it only knows the rows fetched), in the same column."""
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction,
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        model = self.model()
+        if (action == QAbstractItemView.CursorAction.MoveEnd and modifiers & Qt.KeyboardModifier.ControlModifier
+                and model is not None and model.canFetchMore(QModelIndex())):
+            fetch_all = getattr(model, "fetch_all", None)
+            if fetch_all is not None:
+                fetch_all()
+            else:
+                while model.canFetchMore(QModelIndex()):
+                    model.fetchMore(QModelIndex())
+        target = super().moveCursor(action, modifiers)
+        if action in (QAbstractItemView.CursorAction.MoveEnd, QAbstractItemView.CursorAction.MoveHome) \
+                and modifiers & Qt.KeyboardModifier.ControlModifier and target.isValid():
+            # Whole rows are selected: stay in the column shown rather than scroll sideways to the last.
+            column = self.currentIndex().column() if self.currentIndex().isValid() else 0
+            target = target.siblingAtColumn(column)
+        return target
+
+
 def row_table(parent: QWidget, name: str, model: QAbstractItemModel) -> QTableView:
     """A read-only table that selects whole rows, one at a time: every list of the app looks alike."""
-    table = QTableView(parent)
+    table = RowTable(parent)
     table.setObjectName(name)
     table.setModel(model)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

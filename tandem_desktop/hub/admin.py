@@ -13,13 +13,12 @@ from sqlalchemy import Connection, Engine, select, update
 
 from ..domain.ids import is_record_id, new_id
 from ..domain.validation import InvalidValue, control_error, normalize_email
+from ..texts.french import NBSP
 from .auth import new_code, sha256_hex
 from .db import counsellors, devices, enroll_codes, make_engine, structures, upgrade, utcnow, writing
 from .errors import AdminError
 from .ledger import HUB_DEVICE, Ledger, hub_stamp, save_records
 from .merge import RecordState
-
-NBSP = "\u00a0"
 
 
 def connect(db_url: str) -> Engine:

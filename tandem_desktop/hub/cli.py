@@ -18,12 +18,13 @@ from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import __version__
+from ..texts.french import NBSP
 from . import admin, secret_key
 from .config import HubOptions, TLSFiles
 from .errors import AdminError
 
 ENV_DB = "TANDEM_HUB_DB"
-NBSP = "\u00a0"
 
 
 def default_db_url() -> str:
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"base du hub (postgresql+psycopg://… ou sqlite:///chemin){NBSP}; sinon ${ENV_DB}")
     parser = argparse.ArgumentParser(prog="tandem-hub", parents=[common],
                                      description="Hub central de Tandem Desktop.")
+    parser.add_argument("--version", action="version", version=f"tandem-hub {__version__}",
+                        help="afficher la version et quitter")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     serve = commands.add_parser("serve", parents=[common], help="servir le hub (HTTP)")

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ..texts.french import NBSP
 from .ca import CertificateAuthority, open_ca, stored_key_state
 from .db import hub_id
 from .secret_key import HOW_TO_MAKE, SecretKeyError, read_secret_key_file, trial_key_path, write_new_key_file
-
-NBSP = "\u00a0"
 
 
 def tell_stderr(message: str) -> None:

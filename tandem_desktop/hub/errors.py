@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-NBSP = "\u00a0"
+from ..texts.french import NBSP
 
 MSG_UNAUTHORIZED = (f"Appareil inconnu du hub (jeton absent ou invalide){NBSP}: reliez-le avec un code "
                     "d'enrôlement.")

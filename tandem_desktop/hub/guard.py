@@ -25,9 +25,9 @@ from typing import Any
 
 import orjson
 
+from ..texts.french import NBSP
 from .config import HubOptions
 
-NBSP = "\u00a0"
 ENROLL_PATH = "/v1/enroll"
 MAX_TRACKED = 50_000  # addresses remembered at most; the oldest are forgotten first
 MSG_SLOW_BODY = (f"Requête trop lente{NBSP}: son contenu n'est pas arrivé à temps. Vérifiez la connexion et "

@@ -16,9 +16,9 @@ from ..domain.ids import is_record_id, new_id
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import oversize
 from ..domain.validation import InvalidValue, parse_bool, shown
+from ..texts.french import NBSP
 from . import rights
 
-NBSP = "\u00a0"
 SHARED_KINDS = frozenset({"structure", "counsellor", "mentor"})
 OWNED_KINDS = frozenset(KINDS) - SHARED_KINDS
 DELETED = "deleted"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..texts.french import NBSP
+
 if TYPE_CHECKING:
     from .merge import Actor, RecordState
 
-NBSP = "\u00a0"
 NOT_OWNER = "not_owner"
 DELETED = "deleted"
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from ..texts.french import NBSP
 from .errors import AdminError
 
 ENV_KEY_FILE = "TANDEM_HUB_SECRET_KEY_FILE"
 ENV_KEY = "TANDEM_HUB_SECRET_KEY"
 KEY_BYTES = 32
 TRIAL_SUFFIX = ".key"
-NBSP = "\u00a0"
 HOW_TO_MAKE = ("créez-en une avec «\u00a0tandem-hub secret-key --out FICHIER\u00a0» (ou «\u00a0openssl rand -hex 32"
                "\u00a0») et donnez-la par --secret-key-file FICHIER, $TANDEM_HUB_SECRET_KEY_FILE ou "
                "$TANDEM_HUB_SECRET_KEY")

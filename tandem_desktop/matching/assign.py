@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 Mode = Literal["best", "most"]
 
@@ -135,6 +134,8 @@ def assign(
     del block
 
     _check(cancel)
+    from scipy.optimize import linear_sum_assignment  # 0.6 s of imports: only when a batch is proposed
+
     row_ind, col_ind = linear_sum_assignment(cost)
     del cost
     _check(cancel)

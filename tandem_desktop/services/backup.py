@@ -26,8 +26,7 @@ from ..store.errors import CorruptDatabase, StoreError, restore_advice
 from ..store.files import copy_private, create_private, ensure_private_dir, os_reason
 from ..store.lock import ProfileLock
 from ..store.profile import Profile, read_meta, unlock_key
-
-NBSP = "\u00a0"
+from ..texts.french import NBSP
 
 
 def known_revisions() -> set[str]:

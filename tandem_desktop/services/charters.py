@@ -14,28 +14,79 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ..charter.context import CharterContext, MissingData, build_context
+from ..charter.context import CharterContext, CharterRecords, MissingData, build_context
 from ..charter.render import PARTIES, PARTY_LABELS, Signature, render_charter, verification_code
-from ..charter.seal import SealIdentity, device_identity, hub_ca_pem, seal_pdf
+from ..charter.seal import SealIdentity, new_local_identity, seal_pdf
 from ..charter.template import DEFAULT_TEMPLATE, Template, load_template
 from ..charter.verify import VerifyReport, verify_pdf
 from ..domain.errors import DomainError
 from ..domain.ids import new_id
 from ..store import charters as charter_store
 from ..store.charters import StoredCharter
+from ..store.errors import NotFound
 from ..store.files import write_private
 from ..store.repository import Store
+from ..texts.french import NBSP, long_date
 from .records import Actor, Records
 
-__all__ = ["CharterError", "CharterService", "StoredCharter", "image_kind", "scan_kind", "write_atomically"]
+__all__ = ["CharterError", "CharterService", "StoredCharter", "device_identity", "hub_ca_pem", "image_kind",
+           "load_records", "local_identity", "scan_kind", "write_atomically"]
 
-NBSP = "\u00a0"
+META_LOCAL_KEY = "charter_local_key_pem"
+META_LOCAL_CERT = "charter_local_cert_pem"
 MAX_SCAN_BYTES = 50 * 1024 * 1024
 SEAL_REASON = "Charte du tandem signée par les parties"
 
 
 class CharterError(DomainError):
     """A charter that cannot be made or recorded; the message is French and says what to do."""
+
+
+def load_records(store: Store, tandem_id: str) -> CharterRecords:
+    """The tandem and its people, for charter/ (which takes plain data). The counsellor is the
+    tandem's, else the mentee's; the structure is the tandem's, else the counsellor's, else the mentee's."""
+    tandem = store.get("tandem", tandem_id)
+    mentee = _get(store, "mentee", tandem.get("mentee_id"))
+    counsellor = _get(store, "counsellor", tandem.get("counsellor_id") or (mentee or {}).get("counsellor_id"))
+    structure_id = (tandem.get("structure_id") or (counsellor or {}).get("structure_id")
+                    or (mentee or {}).get("structure_id"))
+    return CharterRecords(tandem=tandem, mentee=mentee, mentor=_get(store, "mentor", tandem.get("mentor_id")),
+                          counsellor=counsellor, structure=_get(store, "structure", structure_id))
+
+
+def _get(store: Store, kind: str, record_id: str | None) -> dict | None:  # type: ignore[type-arg]
+    if not record_id:
+        return None
+    try:
+        return store.get(kind, record_id)
+    except NotFound:  # deleted since: the charter treats it as missing
+        return None
+
+
+def local_identity(store: Store, device_id: str | None = None) -> SealIdentity:
+    """This device's self-signed seal identity, made on first use and kept in the encrypted meta table."""
+    with store.transaction():
+        key_pem, cert_pem = store.meta_value(META_LOCAL_KEY), store.meta_value(META_LOCAL_CERT)
+        if not key_pem or not cert_pem:
+            key_pem, cert_pem = new_local_identity(device_id or store.device_id, datetime.now(UTC))
+            store.set_meta_value(META_LOCAL_KEY, key_pem)
+            store.set_meta_value(META_LOCAL_CERT, cert_pem)
+    return SealIdentity(key_pem=key_pem, cert_pem=cert_pem, chain_pem=[], self_signed=True)
+
+
+def device_identity(store: Store) -> SealIdentity:
+    """The hub-issued identity when this device is enrolled (and not revoked), else the local one."""
+    state = store.remote.state()
+    key_pem, cert_pem = state.get("private_key_pem"), state.get("certificate_pem")
+    if key_pem and cert_pem and state.get("revoked") != "1":
+        chain = [state["ca_pem"]] if state.get("ca_pem") else []
+        return SealIdentity(key_pem=key_pem, cert_pem=cert_pem, chain_pem=chain, self_signed=False)
+    return local_identity(store, store.device_id)
+
+
+def hub_ca_pem(store: Store) -> str | None:
+    """The hub CA this device trusts (received at enrollment), to check where a seal comes from."""
+    return store.remote.state().get("ca_pem") or None
 
 
 def image_kind(data: bytes) -> str | None:
@@ -158,10 +209,11 @@ class CharterService:
     def signing_setup(self, tandem_id: str) -> SigningSetup:
         """Check the records first (MissingData before anyone signs); a missing place only is fine, it is asked."""
         template = load_template(DEFAULT_TEMPLATE, directory=self.templates_dir)
+        records = load_records(self.store, tandem_id)
         try:
-            context = build_context(self.store, tandem_id, self.store.today(), template)
+            context = build_context(records, self.store.today(), template)
         except MissingData:
-            context = build_context(self.store, tandem_id, self.store.today(), template, place="?")  # what else
+            context = build_context(records, self.store.today(), template, place="?")  # what else
             context = replace(context, values={**context.values, "charter.place": ""})
         names = [(party, context.values.get(f"{party}.full_name") or "") for party in PARTIES]
         return SigningSetup(names, context.values.get("charter.place", ""), self.identity().self_signed)
@@ -233,12 +285,12 @@ class CharterService:
     # -- internals ------------------------------------------------------------------------------
 
     def _prepare(self, tandem_id: str, template_id: str | None, today: date, place: str | None) -> _Prepared:
-        tandem = self.store.get("tandem", tandem_id)
-        if tandem["status"] == "ended":
+        records = load_records(self.store, tandem_id)
+        if records.tandem["status"] == "ended":
             raise CharterError(f"Ce tandem est terminé{NBSP}: sa charte ne peut plus être signée.")
         template = load_template(template_id or DEFAULT_TEMPLATE, directory=self.templates_dir)
-        context = build_context(self.store, tandem_id, today, template, place=place)
-        return _Prepared(template, context, tandem)
+        context = build_context(records, today, template, place=place)
+        return _Prepared(template, context, records.tandem)
 
     def _printed_number(self, text: str) -> str:
         number = charter_number(text)
@@ -313,10 +365,7 @@ def _mark_signed(records: Records, tandem_id: str, signed_on: date) -> None:
 
 
 def _french_date(iso: str) -> str:
-    from ..charter.verify import MONTHS
-
     try:
-        day = date.fromisoformat(iso)
+        return long_date(date.fromisoformat(iso))
     except ValueError:
         return iso
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

@@ -17,8 +17,7 @@ from ..store.errors import CorruptDatabase, restore_advice
 from ..store.keys import KeyMeta, load_key
 from ..store.lock import ProfileLock
 from ..store.profile import Profile, read_meta
-
-NBSP = "\u00a0"
+from ..texts.french import NBSP
 
 
 @dataclass(frozen=True)

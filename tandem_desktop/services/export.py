@@ -7,20 +7,22 @@ to a temporary file beside the destination, then renamed: a failed export never 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.fields import FieldSpec, FieldType, KindSpec
 from ..domain.kinds import kind_spec
 from ..store.errors import NotFound
 from ..store.files import create_private
-from ..store.queries import ListQuery
-from ..store.repository import Store
+from ..texts import records as texts
+
+if TYPE_CHECKING:  # the CLI's parser reads FORMATS: importing this module must not load the store
+    from ..store.queries import ListQuery
+    from ..store.repository import Store
 
 FORMATS = ("csv", "xlsx")
 ID_HEADER = "Identifiant"
@@ -29,30 +31,15 @@ _PAGE = 2000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def format_date(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d/%m/%Y")
-
-
 def display_value(field: FieldSpec, value: Any, titles: dict[str, str] | None = None) -> str:
-    """The text a counsellor reads for a stored value: labels, JJ/MM/AAAA, Oui/Non, "a, b"."""
-    if value is None or value == "" or value == []:
-        return ""
-    match field.type:
-        case FieldType.DATE:
-            return format_date(value)
-        case FieldType.BOOL:
-            return "Oui" if value else "Non"
-        case FieldType.CHOICE:
-            return field.choice_label(value)
-        case FieldType.LIST:
-            return ", ".join(field.choice_label(v) if field.choices else str(v) for v in value)
-        case FieldType.REF:
-            return (titles or {}).get(value, value)
-    return str(value)
+    """The text a counsellor reads for a stored value; references by the titles given (else their id)."""
+    return texts.display_value(field, value, lambda _kind, rid: (titles or {}).get(rid or "", rid or ""))
 
 
 def iter_records(store: Store, kind: str, query: ListQuery | None = None) -> Iterator[dict[str, Any]]:
     """Every live record of a kind, in the list's natural order, page by page."""
+    from ..store.queries import ListQuery
+
     query = query or ListQuery()
     offset = 0
     while page := store.find(kind, query, offset, _PAGE):
@@ -66,31 +53,29 @@ def record_titles(store: Store, kind: str, cache: dict[str, dict[str, str]] | No
     if kind in cache:
         return cache[kind]
     spec = kind_spec(kind)
-    ref_titles = {name: record_titles(store, spec.by_name[name].ref or "", cache)
-                  for name in spec.title_fields if spec.by_name[name].ref}
-    titles = {}
-    for record in iter_records(store, kind):
-        parts = [ref_titles[name].get(record[name], record[name]) if name in ref_titles
-                 else display_value(spec.by_name[name], record[name]) for name in spec.title_fields]
-        titles[record["id"]] = " – ".join(p for p in parts if p) if ref_titles else " ".join(p for p in parts if p)
+    refs = {spec.by_name[name].ref or "" for name in ("mentee_id", "mentor_id", *spec.title_fields)
+            if name in spec.by_name and spec.by_name[name].ref}
+    known = {ref: record_titles(store, ref, cache) for ref in refs}
+
+    def ref_title(ref: str, rid: str | None) -> str:
+        return known.get(ref, {}).get(rid or "", rid or "")
+
+    titles = {record["id"]: texts.record_title(kind, record, ref_title) for record in iter_records(store, kind)}
     cache[kind] = titles
     return titles
 
 
 def title_of(store: Store, kind: str, record: dict[str, Any]) -> str:
-    """One record's readable title; a tandem's is 'mentor – mentee'."""
-    spec = kind_spec(kind)
-    parts = []
-    for name in spec.title_fields:
-        field, value = spec.by_name[name], record.get(name)
-        if field.ref and value:
-            with contextlib.suppress(NotFound):
-                value = title_of(store, field.ref, store.get(field.ref, value))
-            parts.append(value)
-        else:
-            parts.append(display_value(field, value))
-    separator = " – " if any(spec.by_name[n].ref for n in spec.title_fields) else " "
-    return separator.join(p for p in parts if p)
+    """One record's readable title (texts.records.record_title); a missing reference reads as its id."""
+    def ref_title(ref: str, rid: str | None) -> str:
+        if not rid:
+            return ""
+        try:
+            return title_of(store, ref, store.get(ref, rid))
+        except NotFound:
+            return rid
+
+    return texts.record_title(kind, record, ref_title)
 
 
 def describe(store: Store, kind: str, record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -159,11 +144,10 @@ def export_kind(store: Store, kind: str, fmt: str, dest: str | os.PathLike[str])
 
 
 def _cell(field: FieldSpec, value: Any, titles: dict[str, str], fmt: str) -> Any:
-    if fmt == "xlsx" and value is not None:
-        if field.type is FieldType.DATE:
-            return date.fromisoformat(value)
-        if field.type is FieldType.INT:
-            return value
+    if field.type is FieldType.INT and value is not None:
+        return value if fmt == "xlsx" else str(value)  # a number, not « 1 234 » with its spaces
+    if fmt == "xlsx" and value is not None and field.type is FieldType.DATE:
+        return date.fromisoformat(value)
     text = display_value(field, value, titles)
     return _safe_text(text) if fmt == "csv" and field.type is not FieldType.INT else text
 

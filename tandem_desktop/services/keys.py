@@ -10,8 +10,7 @@ from pathlib import Path
 from ..settings import Settings
 from ..store.keys import usable_keyring
 from ..store.profile import Profile, open_profile, put_key_back, set_new_passphrase, set_profile_aside
-
-NBSP = "\u00a0"
+from ..texts.french import NBSP
 
 CODE_ADVICE = (
     "Recopiez-le ou imprimez-le maintenant et gardez-le sur papier, ailleurs que dans la sacoche de "

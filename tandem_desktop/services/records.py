@@ -33,6 +33,7 @@ Errors are the store's and the domain's: `ValidationError` (French messages per 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -42,6 +43,8 @@ from ..domain.errors import ValidationError
 from ..domain.kinds import kind_spec
 from ..store.errors import NotFound
 from ..store.repository import Store
+
+log = logging.getLogger(__name__)  # ids, kinds and field names only: never a value
 
 __all__ = ["ENDED_TANDEM_MEETING", "Actor", "Changes", "Records"]
 
@@ -147,7 +150,8 @@ class Records:
             changes = Changes.one(kind, record_id, tuple(n for n in data if n in spec.by_name), created=True)
             if mentee is not None:
                 changes |= self._settle(mentee["id"], without_live="exited")
-            return changes
+        log.info("created %s %s (%d fields)", kind, record_id, len(data))
+        return changes
 
     def update(self, kind: str, record_id: str, values: dict[str, Any]) -> Changes:
         """Change some fields; `fields` says which did (empty, and nothing written, if none)."""
@@ -164,7 +168,8 @@ class Records:
                 changes |= self._settle(after["mentee_id"], without_live="exited")
                 if after["mentee_id"] != before["mentee_id"]:
                     changes |= self._settle(before["mentee_id"], without_live="waiting")
-            return changes
+        log.info("updated %s %s: %s", kind, record_id, ",".join(sorted(changed)))
+        return changes
 
     def delete(self, kind: str, record_id: str) -> Changes:
         """Tombstone a record (a tandem takes its meetings along); refused while others point at it."""
@@ -179,7 +184,8 @@ class Records:
                 changes |= Changes(written=_freeze(ids), deleted=_freeze(ids))
             if kind == "tandem":
                 changes |= self._settle(record["mentee_id"], without_live="waiting")
-            return changes
+        log.info("deleted %s %s", kind, record_id)
+        return changes
 
     # -- named use cases ------------------------------------------------------------------------
 

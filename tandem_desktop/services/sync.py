@@ -37,17 +37,17 @@ from ..sync.errors import (
     TokenMissing,
     UpdateRequired,
 )
+from ..texts.french import NBSP
 from .export import display_value, title_of
 from .records import Actor, Records
 
 __all__ = [
-    "DeviceRevoked", "HubUnreachable", "NotEnrolled", "SyncCancelled", "SyncError", "SyncReport", "SyncStatus",
-    "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll", "list_conflicts", "list_flags",
-    "needs_insecure_http", "probe", "resend_conflict", "reverse_conflict", "sync_now", "sync_status",
-    "wipe_local_copy",
+    "DeviceRevoked", "Enrollment", "HubUnreachable", "NotEnrolled", "PushFailed", "SyncCancelled", "SyncError",
+    "SyncReport", "SyncStatus", "UpdateRequired", "device_info", "dismiss_conflict", "dismiss_flag", "enroll",
+    "list_conflicts", "list_flags", "needs_insecure_http", "probe", "resend_conflict", "reverse_conflict",
+    "sync_now", "sync_status", "wipe_local_copy",
 ]
 
-NBSP = "\u00a0"
 CONFLICT_TYPES = {
     "concurrent_edit": "Modification simultanée",
     "edit_after_delete": "Modification d'une fiche supprimée",
@@ -76,14 +76,34 @@ class SyncStatus:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Enrollment:
+    """What the hub answered to an enrollment: this device's identity there (no secrets)."""
+
+    device_id: str
+    hub_url: str
+    structure_id: str
+    counsellor_id: str | None
+    is_admin: bool
+    device_name: str | None
+    token_storage: str  # "keyring" or "database"
+    certificate: dict[str, Any]
+    previous_device_id: str | None  # enrolled again: the old device stays active at the hub until revoked
+    insecure_http: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 # -- enrollment and sync ------------------------------------------------------------------------
 
 
 def enroll(profile: Profile, hub_url: str, code: str, device_name: str | None = None, *,
-           insecure_http: bool = False, tls_ca_pem: str | None = None) -> dict[str, Any]:
+           insecure_http: bool = False, tls_ca_pem: str | None = None) -> Enrollment:
     """Enroll this profile with the hub using a one-time code; returns the device's identity.
     Plain http:// to another machine needs `insecure_http` (InsecureHub otherwise, nothing stored)."""
-    return enroll_device(profile, hub_url, code, device_name, insecure_http=insecure_http, tls_ca_pem=tls_ca_pem)
+    return Enrollment(**enroll_device(profile, hub_url, code, device_name, insecure_http=insecure_http,
+                                      tls_ca_pem=tls_ca_pem))
 
 
 def needs_insecure_http(hub_url: str) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from .errors import CorruptDatabase, DiskFull, StoreError
+from .search import SQL_FOLD, fold
 
 
 def quiet_sqlcipher_logs() -> None:
@@ -78,6 +79,7 @@ def make_engine(path: Path, key: bytes, *, max_page_count: int | None = None) ->
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
         if max_page_count:
             dbapi_conn.execute(f"PRAGMA max_page_count = {int(max_page_count)}")
+        dbapi_conn.create_function(SQL_FOLD, 1, _sql_fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
@@ -87,6 +89,10 @@ def make_engine(path: Path, key: bytes, *, max_page_count: int | None = None) ->
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _sql_fold(value: object) -> str | None:
+    return None if value is None else fold(value if isinstance(value, str) else str(value))
 
 
 @contextmanager

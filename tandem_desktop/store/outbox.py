@@ -18,14 +18,13 @@ from sqlalchemy import Connection, select, update
 
 from ..domain.ids import new_id
 from ..domain.kinds import KINDS
-from . import queries
-from .schema import FTS_KINDS, RECORD_TABLES, fts_table, outbox, sync_conflicts
-from .search import search_body_sql, sort_key
+from ..texts.french import NBSP
+from . import queries, rows
+from .schema import RECORD_TABLES, outbox, sync_conflicts
 
 if TYPE_CHECKING:
     from .repository import Store
 
-NBSP = "\u00a0"
 REFUSED = "refused"
 TOO_LARGE = "too_large"
 OP_ID_TAKEN = "op_id_taken"
@@ -89,18 +88,16 @@ def _rename_versions(conn: Connection, kind: str, record_id: str, mapping: dict[
         if any(v in mapping for v in bases.values()):
             bases = {name: mapping.get(v, v) for name, v in bases.items()}
             conn.execute(update(outbox).where(outbox.c.seq == seq).values(base_versions=_json(bases)))
-    table = RECORD_TABLES.get(kind)
-    if table is None:
+    spec, table = KINDS.get(kind), RECORD_TABLES.get(kind)
+    if spec is None or table is None:
         return
-    row = conn.execute(select(table.c.row_no, table.c.versions, table.c.created_hlc, table.c.updated_hlc)
-                       .where(table.c.id == record_id)).first()
+    row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
     if row is None:
         return
-    versions = {name: mapping.get(v, v) for name, v in orjson.loads(row.versions).items()}
-    created = mapping.get(row.created_hlc, row.created_hlc)
-    updated = max([created, *versions.values()]) if row.updated_hlc in mapping else row.updated_hlc
-    conn.execute(update(table).where(table.c.row_no == row.row_no).values(
-        versions=_json(versions), created_hlc=created, updated_hlc=updated))
+    versions = {name: mapping.get(v, v) for name, v in rows.effective_versions(spec, row).items()}
+    created = mapping.get(row["created_hlc"], row["created_hlc"])
+    updated = max([created, *versions.values()]) if row["updated_hlc"] in mapping else row["updated_hlc"]
+    rows.update_row(conn, spec, row, {}, versions, updated=updated, created=created)
 
 
 def set_aside(conn: Connection, seq: int, op: dict[str, Any], conflict_type: str, message: str,
@@ -153,8 +150,6 @@ def _rebase_later(conn: Connection, op: dict[str, Any], new_base: dict[str, str 
 def _restore(conn: Connection, op: dict[str, Any], hub: dict[str, tuple[Any, str | None]]) -> None:
     """Put the fields the refused write set back to the hub's values and versions (those not
     written again since), as a pulled record would; the search index and sort order follow."""
-    from .remote import _coerce  # the pulled-value conversion, one place for it
-
     spec, table = KINDS.get(op["kind"]), RECORD_TABLES.get(op["kind"])
     if spec is None or table is None:
         return
@@ -162,32 +157,23 @@ def _restore(conn: Connection, op: dict[str, Any], hub: dict[str, tuple[Any, str
     row = conn.execute(select(table).where(table.c.id == op["record_id"])).mappings().first()
     if row is None:
         return
-    versions = orjson.loads(row["versions"])
+    versions = rows.effective_versions(spec, row)
     record = queries.record_from_row(spec, row)
-    values: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
     for name, (value, version) in hub.items():
         if name not in op["changes"] or versions.get(name) != op["hlc"]:
             continue  # written again since: that later write is what the hub will get
-        if name == "deleted":
-            values["deleted"] = bool(value)
-        elif name in spec.by_name:
-            values[name] = _coerce(spec, name, value)
-            record[name] = value
-        else:
+        if name != "deleted" and name not in spec.by_name:
             continue
+        changes[name] = value
+        if name != "deleted":
+            record[name] = value
         if version:
             versions[name] = version
         else:
-            versions.pop(name)
-    if not values:
-        return
-    conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(
-        **values, versions=_json(versions), sort_key=sort_key(spec, record)))
-    if spec.name in FTS_KINDS:
-        conn.exec_driver_sql(f"DELETE FROM {fts_table(spec.name)} WHERE rowid = ?", (row["row_no"],))
-        if not values.get("deleted", row["deleted"]):
-            conn.exec_driver_sql(f"INSERT INTO {fts_table(spec.name)} (rowid, body) SELECT row_no, "
-                                 f"{search_body_sql(spec)} FROM {spec.name} WHERE row_no = ?", (row["row_no"],))
+            versions.pop(name, None)
+    if changes:
+        rows.update_row(conn, spec, row, changes, versions, record=record)
 
 
 def _back_to_base(conn: Connection, op: dict[str, Any]) -> None:
@@ -197,22 +183,18 @@ def _back_to_base(conn: Connection, op: dict[str, Any]) -> None:
         return
     stamp, bases = op["hlc"], op.get("base_versions") or {}
     _rebase_later(conn, op, {name: bases.get(name) for name in op["changes"]})
-    row = conn.execute(select(table.c.row_no, table.c.versions, table.c.created_hlc, table.c.deleted)
-                       .where(table.c.id == op["record_id"])).first()
+    row = conn.execute(select(table).where(table.c.id == op["record_id"])).mappings().first()
     if row is None:
         return
-    versions = orjson.loads(row.versions)
-    values: dict[str, Any] = {}
+    versions = rows.effective_versions(spec, row)
+    changes: dict[str, Any] = {}
     for name in op["changes"]:
         if versions.get(name) != stamp:
             continue  # written again since: that later write is what the hub will get
         if bases.get(name):
             versions[name] = bases[name]
         else:
-            versions.pop(name)
+            versions.pop(name, None)
         if name == "deleted":  # only a live record can be deleted: the hub still has it live
-            values["deleted"] = False
-    if values.get("deleted") is False and row.deleted and spec.name in FTS_KINDS:
-        conn.exec_driver_sql(f"INSERT INTO {fts_table(spec.name)} (rowid, body) SELECT row_no, "
-                             f"{search_body_sql(spec)} FROM {spec.name} WHERE row_no = ?", (row.row_no,))
-    conn.execute(update(table).where(table.c.row_no == row.row_no).values(versions=_json(versions), **values))
+            changes["deleted"] = False
+    rows.update_row(conn, spec, row, changes, versions)

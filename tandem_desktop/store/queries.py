@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, literal_column, select, text
+from sqlalchemy import Connection, Select, case, func, literal_column, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table
-from .search import fts_query
+from .search import SQL_FOLD, fts_query
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,17 @@ def find(conn: Connection, spec: KindSpec, query: ListQuery, offset: int, limit:
         field_spec = spec.by_name[query.sort]
         key = (literal_column(f"{query.sort}__label") if field_spec.ref and query.sort in refs
                else table.c[query.sort])
+        keys = [key]
         if field_spec.type in (FieldType.TEXT, FieldType.EMAIL, FieldType.CHOICE) or field_spec.ref:
-            key = key.collate("NOCASE")
-        key = key.desc() if query.descending else key.asc()
-        stmt = stmt.order_by(key, table.c.sort_key, table.c.row_no)
+            keys = [getattr(func, SQL_FOLD)(key), key]  # French order; accents break ties only
+        keys = [k.desc() if query.descending else k.asc() for k in keys]
+        stmt = stmt.order_by(*keys, table.c.sort_key, table.c.row_no)
     else:
         order = table.c.sort_key.desc() if query.descending else table.c.sort_key.asc()
-        stmt = stmt.order_by(order, table.c.row_no)
+        keys = [order, table.c.row_no]
+        if spec.last_statuses and spec.status_field:  # live records first, whatever the direction
+            keys.insert(0, case((table.c[spec.status_field].in_(spec.last_statuses), 1), else_=0))
+        stmt = stmt.order_by(*keys)
     rows = conn.execute(stmt.offset(offset).limit(limit)).mappings().all()
     result = []
     for row in rows:
@@ -122,5 +126,5 @@ def distinct_values(conn: Connection, kind: str, name: str) -> list[str]:
     table = RECORD_TABLES[kind]
     column = table.c[name]
     stmt = (select(column).distinct().where(table.c.deleted.is_(False), column.is_not(None))
-            .order_by(column.collate("NOCASE")))
+            .order_by(getattr(func, SQL_FOLD)(column), column))
     return [v for v in conn.execute(stmt).scalars() if v != ""]

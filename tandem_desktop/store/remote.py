@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Connection, delete, select, update
 
-from ..domain.fields import FieldType, KindSpec
+from ..domain.fields import KindSpec
 from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
 from . import outbox as outbox_rows
-from . import queries
-from .schema import FTS_KINDS, RECORD_TABLES, fts_table, meta_table, outbox, sync_conflicts, sync_flags
-from .search import search_body_sql, sort_key
+from . import queries, rows
+from .schema import FTS_KINDS, RECORD_TABLES, meta_table, outbox, sync_conflicts, sync_flags
 
 if TYPE_CHECKING:
     from .repository import Store
@@ -62,40 +60,6 @@ class AckStats:
     kept_records: set[str] = field(default_factory=set)
     kept_reason: str = ""
     flags_new: int = 0
-
-
-def effective_versions(spec: KindSpec, row: Any) -> dict[str, str]:
-    """Field -> version; a field written by the local create and never since carries created_hlc
-    (Store keeps `versions` empty on create, see Store._load_for_write)."""
-    versions = json.loads(row["versions"])
-    for name in spec.field_names:
-        if name not in versions and row[name] is not None:
-            versions[name] = row["created_hlc"]
-    return versions
-
-
-def _coerce(spec: KindSpec, name: str, value: Any) -> Any:
-    """A pulled JSON value in the column's stored form; the hub is trusted for content, not for types."""
-    if value is None:
-        return None
-    kind = spec.by_name[name].type
-    if kind is FieldType.LIST:
-        return _json([str(v) for v in value]) if isinstance(value, list) else None
-    if kind is FieldType.BOOL:
-        return int(bool(value))
-    if kind is FieldType.INT:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
-    return value if isinstance(value, str) else str(value)
-
-
-# Fields whose stored form is not the pulled string itself (lists, booleans, integers).
-_NON_TEXT = {name: frozenset(f.name for f in spec.fields if f.type in (FieldType.LIST, FieldType.BOOL, FieldType.INT))
-             for name, spec in KINDS.items()}
 
 
 class RemoteChanges:
@@ -273,10 +237,8 @@ class RemoteChanges:
         for start in range(0, len(ids), 500):
             for row in conn.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))).mappings():
                 existing[row["id"]] = row
-        names = spec.field_names
-        inserts: list[tuple[Any, ...]] = []
-        reindex: list[int] = []
-        unindex: list[int] = []
+        inserts: list[rows.NewRow] = []
+        work = rows.IndexWork()
         for rid, fields in records.items():
             kept = {n: vv for n, vv in fields.items() if (spec.name, rid, n) not in pending}
             stats.fields_kept_local += len(fields) - len(kept)
@@ -284,73 +246,39 @@ class RemoteChanges:
                 continue
             row = existing.get(rid)
             if row is None:
-                inserts.append(self._new_row(spec, rid, kept))
-            else:
-                changed = self._update_row(conn, spec, row, kept)
-                if not changed:
-                    continue
-                was_live, live = not row["deleted"], not kept.get("deleted", (row["deleted"], ""))[0]
-                if spec.name in FTS_KINDS:
-                    if was_live and not live:
-                        unindex.append(row["row_no"])
-                    elif live and (not was_live or any(n in spec.searchable for n in kept)):
-                        reindex.append(row["row_no"])
+                inserts.append(self._new_row(rid, kept))
+            elif not self._update_row(conn, spec, row, kept, work):
+                continue
             stats.fields_applied += len(kept)
             stats.kinds_changed.add(spec.name)
-        stale = unindex + reindex  # rows already indexed: their old body goes before the new one
-        if inserts:
-            start = (conn.exec_driver_sql(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}").scalar_one()) + 1
-            rows = [(start + i, *values) for i, values in enumerate(inserts)]
-            columns = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc",
-                                 "updated_hlc"))
-            marks = ", ".join("?" * (len(names) + 7))
-            conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns}) VALUES ({marks})", rows)
-            deleted_at = 2 + len(names) + 1
-            reindex.extend(row[0] for row in rows if not row[deleted_at])
         if spec.name in FTS_KINDS:
-            fts = fts_table(spec.name)
-            if stale:
-                conn.exec_driver_sql(f"DELETE FROM {fts} WHERE rowid = ?", [(row_no,) for row_no in stale])
-            for start in range(0, len(reindex), 500):
-                chunk = reindex[start:start + 500]
-                conn.exec_driver_sql(
-                    f"INSERT INTO {fts} (rowid, body) SELECT row_no, {search_body_sql(spec)} FROM {spec.name} "
-                    f"WHERE row_no IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+            work.apply(conn, spec)  # rows already indexed: their old text goes before the new
+        rows.insert(conn, spec, inserts, validated=False)
 
     @staticmethod
-    def _new_row(spec: KindSpec, rid: str, fields: dict[str, tuple[Any, str]]) -> tuple[Any, ...]:
-        values = {n: v if v is None or (type(v) is str and n not in _NON_TEXT[spec.name]) else _coerce(spec, n, v)
-                  for n, (v, _) in fields.items() if n != "deleted"}
-        record = {n: v for n, (v, _) in fields.items()}
+    def _new_row(rid: str, fields: dict[str, tuple[Any, str]]) -> rows.NewRow:
         stamps = sorted(version for _, version in fields.values())
-        created = stamps[0]
-        # As Store.create does, a field holding a value and still at the create's version stores no
-        # version of its own (effective_versions restores it): most pulled rows store "{}".
-        versions = {n: version for n, (_, version) in fields.items()
-                    if version != created or values.get(n) is None}
-        deleted = bool(fields.get("deleted", (False, ""))[0])
-        return (rid, *(values.get(n) for n in spec.field_names), sort_key(spec, record), int(deleted),
-                _json(versions), created, stamps[-1])
+        return rows.NewRow(id=rid, values={n: v for n, (v, _) in fields.items() if n != "deleted"},
+                           created=stamps[0], updated=stamps[-1],
+                           versions={n: version for n, (_, version) in fields.items()},
+                           deleted=bool(fields.get("deleted", (False, ""))[0]))
 
     @staticmethod
-    def _update_row(conn: Connection, spec: KindSpec, row: Any, fields: dict[str, tuple[Any, str]]) -> bool:
-        versions = effective_versions(spec, row)
+    def _update_row(conn: Connection, spec: KindSpec, row: Any, fields: dict[str, tuple[Any, str]],
+                    work: rows.IndexWork) -> bool:
+        versions = rows.effective_versions(spec, row)
         fresh = {n: vv for n, vv in fields.items() if versions.get(n) != vv[1]}
         if not fresh:
             return False  # our own operations coming back, or a page pulled twice
         current = queries.record_from_row(spec, row)
-        values: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
         for name, (value, version) in fresh.items():
             versions[name] = version
-            if name == "deleted":
-                values["deleted"] = bool(value)
-            else:
-                values[name] = _coerce(spec, name, value)
+            changes[name] = value
+            if name != "deleted":
                 current[name] = value
         updated = max(row["updated_hlc"], *(version for _, version in fresh.values()))
-        table = RECORD_TABLES[spec.name]
-        conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(
-            **values, versions=_json(versions), updated_hlc=updated, sort_key=sort_key(spec, current)))
+        rows.update_row(conn, spec, row, changes, versions, record=current, updated=updated, work=work)
         return True
 
     def _store_conflict(self, conn: Connection, seq: int | None, conflict: dict[str, Any], now: str) -> int:
@@ -393,14 +321,12 @@ class RemoteChanges:
                 # One string of 0/1 per row tells which fields hold a value (those carry created_hlc
                 # when `versions` does not name them): far cheaper than fetching every column.
                 present = " || ".join(f"({n} IS NOT NULL)" for n in names)
-                rows = conn.exec_driver_sql(
+                found = conn.exec_driver_sql(
                     f"SELECT id, versions, created_hlc, {present} FROM {kind} WHERE deleted = 0").all()
                 lines = []
-                for record_id, raw, created, flags in rows:
-                    versions = orjson.loads(raw) if raw != "{}" else {}
-                    for name, flag in zip(names, flags, strict=True):
-                        if flag == "1" and name not in versions:
-                            versions[name] = created
+                for record_id, raw, created, flags in found:
+                    holding = (n for n, flag in zip(names, flags, strict=True) if flag == "1")
+                    versions = rows.versions_of(raw, created, holding)
                     lines.append(record_id + "".join(f"|{n}={versions[n]}" for n in sorted(versions)))
                 lines.sort()
                 counts[kind] = len(lines)

@@ -9,25 +9,24 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, select, text
 
 from ..domain.errors import ValidationError
-from ..domain.fields import FieldType, KindSpec
+from ..domain.fields import KindSpec
 from ..domain.hlc import HybridClock, Stamp, stamp_wall
 from ..domain.ids import Uuid7Factory
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
-from . import queries
+from ..reference import Reference, check_place, load_reference
+from . import queries, rows
 from .engine import READ_ONLY, translated_errors
 from .errors import NotFound
 from .remote import RemoteChanges
-from .schema import FTS_KINDS, RECORD_TABLES, fts_table, meta_table, outbox
-from .search import search_body_sql, sort_key
+from .rows import encode
+from .schema import RECORD_TABLES, meta_table, outbox
 
 # Who points at whom: deleting a record that live records still reference is refused.
 _REFERENCED_BY: dict[str, list[tuple[str, str]]] = {}
@@ -36,21 +35,6 @@ for _spec in KINDS.values():
         if _field.ref:
             _REFERENCED_BY.setdefault(_field.ref, []).append((_spec.name, _field.name))
 _CASCADE = {"tandem": [("meeting", "tandem_id")]}
-
-
-def encode(value: Any) -> str:
-    """Compact UTF-8 JSON, as the standard library would write it, several times faster."""
-    return orjson.dumps(value).decode()
-
-
-@lru_cache(maxsize=4096)
-def _encode_list(items: tuple[str, ...]) -> str:
-    return encode(list(items))
-
-
-# Python values -> column values; lists repeat a lot (languages, slots), so their JSON is memoised.
-_TO_DB: dict[FieldType, Callable[[Any], Any]] = {FieldType.LIST: lambda v: _encode_list(tuple(v)),
-                                                 FieldType.BOOL: int}
 
 
 class Store:
@@ -72,6 +56,19 @@ class Store:
         self._ids = Uuid7Factory()
         self._local = threading.local()
         self.remote = RemoteChanges(self)  # the sync engine's writes: pulled pages, push answers
+        self._reference: Reference | None = None
+
+    # -- reference data -----------------------------------------------------------------------
+
+    @property
+    def reference(self) -> Reference:
+        """The reference communes and lists, read once per open profile (local writes check against it)."""
+        if self._reference is None:
+            self._reference = load_reference()
+        return self._reference
+
+    def check_place(self, commune: str | None, postal_code: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        return check_place(self.reference, commune, postal_code)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -115,7 +112,7 @@ class Store:
             records = []
             for index, raw in enumerate(raws):
                 try:
-                    records.append(clean(spec, raw, today=today))
+                    records.append(clean(spec, raw, today=today, places=self.check_place))
                 except ValidationError as exc:
                     if index == 0:
                         raise
@@ -128,21 +125,15 @@ class Store:
         """Apply changes; returns what actually changed (empty if nothing did)."""
         spec = kind_spec(kind)
         with self.transaction() as conn:
-            current, versions, row_no = self._load_for_write(conn, spec, record_id)
-            changes = clean(spec, raw, today=self.today(), current=current)
+            current, versions, row = self._load_for_write(conn, spec, record_id)
+            changes = clean(spec, raw, today=self.today(), current=current, places=self.check_place)
             if not changes:
                 return {}
             self._check_refs(conn, spec, [changes])
             stamp = str(self.clock.now())
-            merged = {**current, **changes}
-            row = {name: self._db_value(spec, name, value) for name, value in changes.items()}
             versions_before = dict(versions)
             versions.update(dict.fromkeys(changes, stamp))
-            row.update(versions=encode(versions), updated_hlc=stamp, sort_key=sort_key(spec, merged))
-            table = RECORD_TABLES[kind]
-            conn.execute(update(table).where(table.c.row_no == row_no).values(**row))
-            if kind in FTS_KINDS and any(name in spec.searchable for name in changes):
-                self._index(conn, kind, row_no, row_no, replace=True)
+            rows.update_row(conn, spec, row, changes, versions, record={**current, **changes}, updated=stamp)
             bases = {name: versions_before[name] for name in changes if name in versions_before}
             self._append_writes(conn, [("update", kind, record_id, changes, bases, stamp)])
             return changes
@@ -151,7 +142,7 @@ class Store:
         """Tombstone the record (and a tandem's meetings); refused while live records point at it."""
         spec = kind_spec(kind)
         with self.transaction() as conn:
-            _current, versions, row_no = self._load_for_write(conn, spec, record_id)
+            _current, versions, row = self._load_for_write(conn, spec, record_id)
             self._refuse_if_referenced(conn, spec, record_id)
             for child_kind, child_field in _CASCADE.get(kind, []):
                 child = RECORD_TABLES[child_kind]
@@ -163,14 +154,7 @@ class Store:
             stamp = str(self.clock.now())
             base = versions.get("deleted")
             versions["deleted"] = stamp
-            table = RECORD_TABLES[kind]
-            conn.execute(
-                update(table)
-                .where(table.c.row_no == row_no)
-                .values(deleted=True, versions=encode(versions), updated_hlc=stamp)
-            )
-            if kind in FTS_KINDS:
-                conn.exec_driver_sql(f"DELETE FROM {fts_table(kind)} WHERE rowid = ?", (row_no,))
+            rows.update_row(conn, spec, row, {"deleted": True}, versions, updated=stamp)
             bases = {"deleted": base} if base else {}
             self._append_writes(conn, [("delete", kind, record_id, {"deleted": True}, bases, stamp)])
 
@@ -181,7 +165,7 @@ class Store:
         the record or the cause went away. Returns what is sent."""
         spec = kind_spec(kind)
         with self.transaction() as conn:
-            current, versions, row_no = self._load_for_write(conn, spec, record_id)
+            current, versions, row = self._load_for_write(conn, spec, record_id)
             if values is None:
                 action, changes, bases = "create", {n: v for n, v in current.items() if v is not None}, {}
                 fresh: dict[str, Any] = {}
@@ -193,13 +177,8 @@ class Store:
             if not changes:
                 return {}
             stamp = str(self.clock.now())
-            row = {name: self._db_value(spec, name, value) for name, value in fresh.items()}
             versions.update(dict.fromkeys(changes, stamp))
-            row.update(versions=encode(versions), updated_hlc=stamp, sort_key=sort_key(spec, {**current, **changes}))
-            table = RECORD_TABLES[kind]
-            conn.execute(update(table).where(table.c.row_no == row_no).values(**row))
-            if kind in FTS_KINDS and any(name in spec.searchable for name in fresh):
-                self._index(conn, kind, row_no, row_no, replace=True)
+            rows.update_row(conn, spec, row, fresh, versions, record={**current, **changes}, updated=stamp)
             self._append_writes(conn, [(action, kind, record_id, changes, bases, stamp)])
             return changes
 
@@ -274,29 +253,14 @@ class Store:
     # -- internals ----------------------------------------------------------------------------
 
     def _insert(self, conn: Connection, spec: KindSpec, records: list[dict[str, Any]]) -> list[str]:
-        table = RECORD_TABLES[spec.name]
-        names = spec.field_names
-        start = (conn.execute(text(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}")).scalar_one()) + 1
-        convert = [(i, to_db) for i, name in enumerate(names) if (to_db := _TO_DB.get(spec.by_name[name].type))]
-        ids, rows, writes = [], [], []
-        stamps = self.clock.now_many(len(records))
         new_id = self._ids.new
-        for row_no, record, stamp in zip(range(start, start + len(records)), records, stamps, strict=True):
-            record_id = new_id()
-            values = list(map(record.get, names))
-            for i, to_db in convert:
-                if values[i] is not None:
-                    values[i] = to_db(values[i])
-            # versions stay "{}" on create: see _load_for_write
-            rows.append((row_no, record_id, *values, sort_key(spec, record), "{}", stamp, stamp))
-            writes.append(("create", spec.name, record_id, record, {}, stamp))  # clean() kept non-empty fields
-            ids.append(record_id)
-        columns = ", ".join(("row_no", "id", *names, "sort_key", "versions", "created_hlc", "updated_hlc"))
-        marks = ", ".join("?" * (len(names) + 6))
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
-        if spec.name in FTS_KINDS:
-            self._index(conn, spec.name, start, start + len(records) - 1)
-        self._append_writes(conn, writes)
+        ids = [new_id() for _ in records]
+        stamps = self.clock.now_many(len(records))
+        rows.insert(conn, spec, [rows.NewRow(rid, record, stamp, stamp)
+                                 for rid, record, stamp in zip(ids, records, stamps, strict=True)], validated=True)
+        # clean() kept the non-empty fields only: each create sends exactly those
+        self._append_writes(conn, [("create", spec.name, rid, record, {}, stamp)
+                                   for rid, record, stamp in zip(ids, records, stamps, strict=True)])
         return ids
 
     def _append_writes(
@@ -312,39 +276,16 @@ class Store:
              for action, kind, rid, changes, bases, stamp in writes],
         )
 
-    @staticmethod
-    def _index(conn: Connection, kind: str, first_row: int, last_row: int, replace: bool = False) -> None:
-        """(Re)index rows first_row..last_row; SQLite builds the text from the stored columns itself."""
-        fts = fts_table(kind)
-        if replace:
-            conn.exec_driver_sql(f"DELETE FROM {fts} WHERE rowid BETWEEN ? AND ?", (first_row, last_row))
-        conn.exec_driver_sql(
-            f"INSERT INTO {fts} (rowid, body) SELECT row_no, {search_body_sql(KINDS[kind])} FROM {kind} "
-            "WHERE row_no BETWEEN ? AND ?",
-            (first_row, last_row),
-        )
-
-    @staticmethod
-    def _db_value(spec: KindSpec, name: str, value: Any) -> Any:
-        to_db = _TO_DB.get(spec.by_name[name].type)
-        return to_db(value) if to_db and value is not None else value
-
     def _load_for_write(
         self, conn: Connection, spec: KindSpec, record_id: str
-    ) -> tuple[dict[str, Any], dict[str, str], int]:
+    ) -> tuple[dict[str, Any], dict[str, str], Any]:
+        """The record's fields, their effective versions and its stored row, for a write."""
         table = RECORD_TABLES[spec.name]
         row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
         if row is None or row["deleted"]:
             raise NotFound(spec.label, record_id)
         record = queries.record_from_row(spec, row)
-        fields = {name: record[name] for name in spec.field_names}
-        # A field never written since the create still carries the create's version; the create
-        # stores none (it would repeat one stamp per field on every row).
-        versions = json.loads(row["versions"])
-        for name, value in fields.items():
-            if value is not None and name not in versions:
-                versions[name] = row["created_hlc"]
-        return fields, versions, row["row_no"]
+        return {name: record[name] for name in spec.field_names}, rows.effective_versions(spec, row), row
 
     def _check_refs(self, conn: Connection, spec: KindSpec, records: list[dict[str, Any]]) -> None:
         errors: dict[str, str] = {}

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import lru_cache
 from typing import Any
 
 from ..domain.fields import KindSpec
+from ..texts.french import collation_key as fold
 
-
-@lru_cache(maxsize=8192)  # names repeat a lot across thousands of records
-def fold(text: str) -> str:
-    """Lower case without accents: 'Hélène' -> 'helene'. Used for sort keys."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+# The SQL function every connection of the store knows (see engine.make_engine): lists sorted by a
+# column use it, so « Éguilles » sorts among the E, not after « Ventabren ».
+SQL_FOLD = "french_key"
 
 
 def sort_key(spec: KindSpec, record: dict[str, Any]) -> str:
-    """Accent- and case-free key of the natural order: people by name, meetings by date…"""
+    """French key of the natural order (case, accents, ligatures folded): people by name, meetings by date…"""
     if spec.name in ("mentor", "mentee", "counsellor"):
         parts = (record.get("last_name"), record.get("first_name"))
     elif spec.name == "meeting":

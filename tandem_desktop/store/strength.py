@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-NBSP = "\u00a0"
+from ..texts.french import NBSP
+
 MIN_SCORE = 4  # zxcvbn score 4: at least 10^10 guesses expected
 _ZXCVBN_MAX = 72  # zxcvbn refuses longer input; a longer passphrase is at least as strong as its start
 

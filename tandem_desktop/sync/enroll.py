@@ -22,10 +22,10 @@ from ..store.errors import KeyringUnreachable, LockedKeyring
 from ..store.keys import KEYRING_SERVICE, keyring_call, usable_keyring
 from ..store.profile import Profile
 from ..store.remote import utc_now
+from ..texts.french import NBSP
 from .client import HubClient, check_transport, needs_insecure_http, normalize_url
 from .errors import HubError, SyncError, TokenLocked, TokenUnreachable
 
-NBSP = "\u00a0"
 TOKEN = "le jeton de ce poste pour le hub"
 
 

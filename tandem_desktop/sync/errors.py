@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.errors import DomainError
+from ..texts.french import NBSP
 
-NBSP = "\u00a0"
 KEPT = "Vos modifications sont gardées sur ce poste."
 
 

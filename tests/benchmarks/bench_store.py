@@ -2,9 +2,11 @@
 
 A plain script (not a test): builds its own profile with the demo data set (1,000 mentors, 25,000
 mentees by default), then prints one JSON line. Targets (issue #2): open_s < 1.0, search_p95_ms < 30,
-insert_ratio <= 5. Ratios are computed within the same run, so a noisy machine affects both sides.
+insert_ratio <= 5; (issue #10) help_s < 0.5, the median wall time of `python -m tandem_desktop --help`,
+given beside `python -c pass` measured in the same run (help_ratio). Ratios are computed within the
+same run, so a noisy machine affects both sides.
 
-    .venv/bin/python tests/benchmarks/bench_store.py [--mentors N] [--mentees M] [--seed S]
+    .venv/bin/python tests/benchmarks/bench_store.py [--mentors N] [--mentees M] [--seed S] [--cli-only]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -134,12 +137,34 @@ def search_timings(profile, model) -> tuple[list[float], list[float]]:  # type: 
     return page_ms, count_ms
 
 
+def cli_start_timings(repeats: int = 7) -> dict[str, float]:
+    """`tandem --help` against a bare interpreter start, alternated so that both see the same machine."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    commands = {"help_s": [sys.executable, "-m", "tandem_desktop", "--help"],
+                "python_pass_s": [sys.executable, "-c", "pass"]}
+    spent: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            spent[name].append(time.perf_counter() - started)
+    figures = {name: round(statistics.median(times), 3) for name, times in spent.items()}
+    figures["help_ratio"] = round(figures["help_s"] / figures["python_pass_s"], 1)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mentors", type=int, default=1000)
     parser.add_argument("--mentees", type=int, default=25_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cli-only", action="store_true", help="only the `tandem --help` figures")
     args = parser.parse_args()
+    cli_figures = cli_start_timings()
+    if args.cli_only:
+        print(json.dumps({**cli_figures, "python": sys.version.split()[0]}))
+        return
     keyring.set_keyring(MemoryKeyring())
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -170,6 +195,7 @@ def main() -> None:
         "insert_ratio": round(store_insert_s / bulk_s, 2),
         "demo_s": round(demo_s, 2),
         "db_mb": round(db_mb, 1),
+        **cli_figures,
         "python": sys.version.split()[0],
     }
     print(json.dumps(figures))

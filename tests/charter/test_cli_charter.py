@@ -1,17 +1,18 @@
-"""`tandem charter …`, the real command in subprocesses on throw-away profiles."""
+"""`tandem charter …`, the real command (in-process, tests/cli_run.py) on throw-away profiles."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tandem_desktop import cli_charter
 from tandem_desktop.charter import seal, verify
 from tandem_desktop.charter.render import PARTIES
+from tandem_desktop.cli import charter as cli_charter
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import open_profile
 
-from ..test_cli import env, ok, refused, show  # noqa: F401  (env is a fixture)
+from ..cli_run import ok, refused, show, tandem
+from ..test_cli import env  # noqa: F401  (a fixture)
 from .test_service import make_tandem as service_tandem
 from .test_service import png_signature
 
@@ -90,8 +91,6 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
 
 
 def refused_stdout(env: dict[str, str], *args: str) -> str:  # noqa: F811
-    from ..test_cli import tandem
-
     result = tandem(env, *args)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     return result.stdout

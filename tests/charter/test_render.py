@@ -27,6 +27,7 @@ from tandem_desktop.charter.render import (
     verification_code,
 )
 from tandem_desktop.charter.template import Template, load_template
+from tandem_desktop.services.charters import load_records
 
 from .test_template import TODAY, make_records
 
@@ -38,7 +39,7 @@ CODE = verification_code(CHARTER_ID)
 def charter(store: Any) -> tuple[Template, CharterContext]:
     ids = make_records(store)
     template = load_template()
-    return template, build_context(store, ids["tandem"], TODAY, template)
+    return template, build_context(load_records(store, ids["tandem"]), TODAY, template)
 
 
 def render(charter: tuple[Template, CharterContext], **kwargs: Any) -> bytes:
@@ -103,7 +104,7 @@ def test_punctuation_never_starts_a_line(store: Any) -> None:
     words = " ".join(f"mot{n} ; mot{n} ! mot{n} ? « mot{n} » mot{n} :" for n in range(30))
     ids = make_records(store, tandem={"objectives": words})
     template = load_template()
-    for text in texts(render((template, build_context(store, ids["tandem"], TODAY, template)))):
+    for text in texts(render((template, build_context(load_records(store, ids["tandem"]), TODAY, template)))):
         for line in (line.strip() for line in text.splitlines()):
             assert not line or (line[0] not in ";:!?»" and not line.endswith("«")), line
 
@@ -198,7 +199,7 @@ def test_bad_signatures_are_refused_in_french(charter: tuple[Template, CharterCo
 def test_values_are_escaped_not_interpreted(store: Any) -> None:
     ids = make_records(store, tandem={"objectives": "Salaire < 2 000 € & <b>gras</b> **pas gras**\nLigne 2"})
     template = load_template()
-    pdf = render((template, build_context(store, ids["tandem"], TODAY, template)))
+    pdf = render((template, build_context(load_records(store, ids["tandem"]), TODAY, template)))
     text = flat("\n".join(texts(pdf)))
     assert "Salaire < 2 000 € & <b>gras</b> **pas gras**" in text
     assert "Ligne 2" in text
@@ -218,7 +219,7 @@ def test_long_objectives_flow_onto_more_pages_with_consistent_numbering(store: A
                           for n in range(40))
     ids = make_records(store, tandem={"objectives": long_text})
     template = load_template()
-    pages = texts(render((template, build_context(store, ids["tandem"], TODAY, template))))
+    pages = texts(render((template, build_context(load_records(store, ids["tandem"]), TODAY, template))))
     assert len(pages) >= 3
     for number, text in enumerate(pages, start=1):
         assert f"Page {number} sur {len(pages)}" in text

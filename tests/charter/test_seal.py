@@ -17,8 +17,10 @@ from pyhanko_certvalidator import ValidationContext
 from reportlab.pdfgen import canvas
 
 from tandem_desktop.charter import seal as seal_module
-from tandem_desktop.charter.seal import SealIdentity, device_identity, local_identity, seal_pdf
+from tandem_desktop.charter.seal import SealIdentity, seal_pdf
 from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_MODIFIED, MSG_NO_SEAL, MSG_NOT_PDF, verify_pdf
+from tandem_desktop.services import charters as charter_service
+from tandem_desktop.services.charters import device_identity, local_identity
 
 from ..sync.conftest import World
 
@@ -161,7 +163,7 @@ def test_local_identity_is_made_once_and_kept_in_the_encrypted_meta(store, profi
     first = local_identity(store, store.device_id)
     again = local_identity(store, store.device_id)
     assert first == again and first.self_signed and first.chain_pem == []
-    assert store.meta_value(seal_module.META_LOCAL_CERT) == first.cert_pem
+    assert store.meta_value(charter_service.META_LOCAL_CERT) == first.cert_pem
     cert = x509.load_pem_x509_certificate(first.cert_pem.encode())
     assert cert.subject == cert.issuer
     assert cert.subject.rfc4514_string() == "O=Tandem Desktop,CN=Tandem Desktop — poste non enrôlé"

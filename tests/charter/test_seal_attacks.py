@@ -40,13 +40,13 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
-from tandem_desktop.charter.seal import SEAL_FIELD, SealIdentity, device_identity, seal_pdf
+from tandem_desktop.charter.seal import SEAL_FIELD, SealIdentity, seal_pdf
 from tandem_desktop.charter.verdict import NO_SEAL, kind
 from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_MODIFIED, NBSP, verify_pdf
 from tandem_desktop.cli import main
 from tandem_desktop.hub import admin
 from tandem_desktop.services import sync as sync_service
-from tandem_desktop.services.charters import CharterService
+from tandem_desktop.services.charters import CharterService, device_identity
 from tandem_desktop.store.profile import Profile, open_profile
 
 from ..conftest import PASSPHRASE

@@ -16,11 +16,11 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from tandem_desktop.charter import seal as seal_module
 from tandem_desktop.charter.context import MissingData
 from tandem_desktop.charter.render import Signature
 from tandem_desktop.charter.verify import MSG_INTACT, MSG_LOCAL, MSG_NO_SEAL, verify_pdf
 from tandem_desktop.domain.errors import DomainError
+from tandem_desktop.services import charters as charter_service
 from tandem_desktop.services.charters import CharterError, CharterService, write_atomically
 from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.store import files as private_files
@@ -201,7 +201,7 @@ def test_missing_data_lists_everything_in_french_and_writes_nothing(
     with pytest.raises(MissingData):
         service.record_ink_signature(tandem_id, signed_on=FIXED_TODAY, place="Marseille", scan=png_signature())
     assert written_state(store) == before  # not even the local seal key
-    assert store.meta_value(seal_module.META_LOCAL_KEY) is None
+    assert store.meta_value(charter_service.META_LOCAL_KEY) is None
     assert list(out_dir.iterdir()) == []
     assert store.get("tandem", tandem_id)["status"] == "proposed"
 
@@ -278,4 +278,4 @@ def test_an_enrolled_device_seals_with_its_hub_certificate(hub_world: World) -> 
     assert report.messages[0] == MSG_INTACT
     assert ("Scellé par Conseillère, Mission locale de Marseille (certificat délivré par l'autorité du hub "
             "Tandem).") in report.messages
-    assert device.store.meta_value(seal_module.META_LOCAL_KEY) is None  # no local key was ever needed
+    assert device.store.meta_value(charter_service.META_LOCAL_KEY) is None  # no local key was ever needed

@@ -22,6 +22,7 @@ from tandem_desktop.charter.template import (
     parse_template,
 )
 from tandem_desktop.domain.errors import DomainError
+from tandem_desktop.services.charters import load_records
 
 TODAY = date(2026, 11, 26)
 HEADER = "id: essai\nversion: {version}\ntitre: Charte d'essai\n---\n"
@@ -188,7 +189,7 @@ def test_french_typography() -> None:
 
 def test_context_values_are_formatted_in_french(store: Any) -> None:
     ids = make_records(store, tandem={"accepted_on": "2027-03-01"})
-    context = build_context(store, ids["tandem"], TODAY, load_template())
+    context = build_context(load_records(store, ids["tandem"]), TODAY, load_template())
     values = context.values
     assert values["mentee.full_name"] == "Hélène Dürand-Œuvray"
     assert values["mentor.job_title"] == "responsable logistique"  # lower-cased inside a sentence
@@ -200,7 +201,8 @@ def test_context_values_are_formatted_in_french(store: Any) -> None:
     assert values["charter.date"] == "26 novembre 2026"
     assert values["charter.place"] == "Marseille"  # the structure's commune by default
     assert context.issued_on == TODAY
-    assert build_context(store, ids["tandem"], TODAY, place=" Aubagne ").values["charter.place"] == "Aubagne"
+    records = load_records(store, ids["tandem"])
+    assert build_context(records, TODAY, place=" Aubagne ").values["charter.place"] == "Aubagne"
     assert french_date(date(2026, 8, 15)) == "15 août 2026"
 
 
@@ -208,7 +210,7 @@ def test_missing_data_lists_everything_the_template_needs(store: Any) -> None:
     ids = make_records(store, mentor={"employer": None, "job_title": None}, tandem={"objectives": None},
                        counsellor=False)
     with pytest.raises(MissingData) as caught:
-        build_context(store, ids["tandem"], TODAY, load_template())
+        build_context(load_records(store, ids["tandem"]), TODAY, load_template())
     error = caught.value
     assert isinstance(error, DomainError)
     assert error.missing == ["Employeur du mentor", "Poste du mentor",
@@ -222,11 +224,11 @@ def test_missing_data_lists_everything_the_template_needs(store: Any) -> None:
 def test_missing_data_only_counts_what_the_template_uses(store: Any, tmp_path: Path) -> None:
     ids = make_records(store, mentor={"employer": None})
     write(tmp_path, "1", HEADER.format(version="1") + "{{ mentor.full_name }} à {{ charter.place }}\n\n[signatures]\n")
-    context = build_context(store, ids["tandem"], TODAY, load_template("essai", directory=tmp_path))
+    context = build_context(load_records(store, ids["tandem"]), TODAY, load_template("essai", directory=tmp_path))
     assert context.values["mentor.employer"] == ""
     write(tmp_path, "2", HEADER.format(version="2") + "Chez {{ mentor.employer }}.\n\n[signatures]\n")
     with pytest.raises(MissingData, match=r"il manque l'employeur du mentor\.$"):
-        build_context(store, ids["tandem"], TODAY, load_template("essai", directory=tmp_path))
+        build_context(load_records(store, ids["tandem"]), TODAY, load_template("essai", directory=tmp_path))
 
 
 def test_a_structure_without_commune_needs_a_place(store: Any, tmp_path: Path) -> None:
@@ -235,9 +237,9 @@ def test_a_structure_without_commune_needs_a_place(store: Any, tmp_path: Path) -
     write(tmp_path, "1", HEADER.format(version="1") + "Fait à {{ charter.place }}.\n\n[signatures]\n")
     template = load_template("essai", directory=tmp_path)
     with pytest.raises(MissingData) as caught:
-        build_context(store, ids["tandem"], TODAY, template)
+        build_context(load_records(store, ids["tandem"]), TODAY, template)
     assert caught.value.missing == ["Lieu de signature (commune de la structure)"]
-    context = build_context(store, ids["tandem"], TODAY, template, place="La Ciotat")
+    context = build_context(load_records(store, ids["tandem"]), TODAY, template, place="La Ciotat")
     assert context.values["charter.place"] == "La Ciotat"
 
 
@@ -248,9 +250,9 @@ def test_the_tandems_own_counsellor_and_structure_come_first(store: Any) -> None
     counsellor = store.create("counsellor", {"first_name": "Karim", "last_name": "Benali",
                                              "email": "k.benali@adie.example", "structure_id": other})
     store.update("tandem", ids["tandem"], {"counsellor_id": counsellor})
-    values = build_context(store, ids["tandem"], TODAY, load_template()).values
+    values = build_context(load_records(store, ids["tandem"]), TODAY, load_template()).values
     assert (values["counsellor.full_name"], values["structure.name"]) == ("Karim Benali", "Adie Aubagne")
     assert values["charter.place"] == "Aubagne"
     store.update("tandem", ids["tandem"], {"structure_id": ids["structure"]})
-    values = build_context(store, ids["tandem"], TODAY, load_template()).values
+    values = build_context(load_records(store, ids["tandem"]), TODAY, load_template()).values
     assert (values["counsellor.full_name"], values["structure.name"]) == ("Karim Benali", "Mission locale de Marseille")

@@ -416,7 +416,9 @@ def test_ink_signature_checks_the_date_and_place_then_records_the_scan(
     qtbot.mouseClick(panel.ink_button, LEFT)
     dialog = wait_dialog(qtbot, panel, InkSignatureDialog)
     assert dialog.date_edit.text() == "26/11/2026" and dialog.place_edit.text() == "Marseille"
-    for date_text, place, error in (("31/02/2026", "Marseille", MSG_DATE), ("27/11/2026", "Marseille", MSG_FUTURE),
+    no_such_day = "Cette date n’existe pas\u00a0: février 2026 n’a que 28\u00a0jours."
+    for date_text, place, error in (("31/02/2026", "Marseille", no_such_day), ("3 nov.", "Marseille", MSG_DATE),
+                                    ("27/11/2026", "Marseille", MSG_FUTURE),
                                     ("20/11/2026", "  ", MSG_PLACE)):
         dialog.date_edit.setText(date_text)
         dialog.place_edit.setText(place)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 
 from tandem_desktop.gui.table_model import PAGE_SIZE, RecordTableModel
 from tandem_desktop.services.records import Actor, Records
@@ -149,3 +149,34 @@ def test_a_second_open_of_the_profile_is_refused_while_the_window_is_open(window
         open_profile(settings)
     assert "déjà ouvert dans une autre fenêtre" in str(caught.value)
     assert window.isVisible()
+
+
+def test_clicking_a_column_header_sorts_in_french_order(qtbot, store, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """« Éguilles » came first in descending order (after « Ventabren »): it sorts among the E."""
+    # Communes as an older version (before the reference-commune rule) or another device stored them.
+    monkeypatch.setattr(store, "check_place", lambda commune, postal_code: ({}, {}))
+    communes = ["Ventabren", "Éguilles", "Aubagne", "eyguières", "Marseille"]
+    store.create_many("mentee", [{"first_name": f"P{i}", "last_name": f"N{i}", "commune": c}
+                                 for i, c in enumerate(communes)])
+    window.show_section("mentee")
+    page = window.section("mentee").list_page
+    page.refresh()
+    page.reload_filters()
+    commune = [c.name for c in page.model.columns].index("commune")
+    header = page.table.horizontalHeader()
+
+    def click_header() -> list[str]:
+        x = header.sectionViewportPosition(commune) + header.sectionSize(commune) // 2
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+        qtbot.waitUntil(lambda: page.model.query.sort == "commune")
+        return [page.model.index(r, commune).data() for r in range(page.model.rowCount())]
+
+    shown = {}
+    for _ in range(2):
+        rows = click_header()
+        shown[page.model.query.descending] = rows
+    assert shown[False] == ["Aubagne", "Éguilles", "eyguières", "Marseille", "Ventabren"]
+    assert shown[True] == shown[False][::-1]
+    window.grab().save("/tmp/rows_sorted_communes.png")
+    filters = page.filters["commune"]
+    assert [filters.itemText(i) for i in range(1, filters.count())] == shown[False]

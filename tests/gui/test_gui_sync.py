@@ -82,7 +82,7 @@ def test_enrollment_through_the_dialog(qtbot, typist, sync_window, hub, tmp_path
 
     dialog = enroll_through_dialog(qtbot, typist, window, hub.url + "/", hub.code())
     qtbot.waitUntil(lambda: dialog.result_info is not None, timeout=10_000)
-    device_id = dialog.result_info["device_id"]
+    device_id = dialog.result_info.device_id
     assert dialog.current.isVisible()
     assert dialog.current.text().startswith(f"Ce poste est connecté au hub «{NBSP}{hub.url}{NBSP}».")
     assert device_id in dialog.current.text()

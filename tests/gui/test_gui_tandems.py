@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QPushButton
 from waiting import settle
 
-from tandem_desktop.domain.validation import MSG_DATE
 from tandem_desktop.gui.binding import MSG_PICK
 from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.services.tandems import meetings_of
@@ -126,7 +125,7 @@ def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, ty
     settle(qtbot, window)
 
     error = detail.quick_add.findChild(QLabel, "error_date")
-    assert error.isVisible() and error.text() == MSG_DATE
+    assert error.isVisible() and error.text() == "Cette date n’existe pas\u00a0: février 2026 n’a que 28\u00a0jours."
     assert quick["summary"].toPlainText() == "Compte rendu à garder"
     assert meetings_of(store, tandem_id) == []
 

@@ -1,4 +1,5 @@
-"""The `tandem-hub` command in real subprocesses: ids and codes alone on stdout, French errors."""
+"""The `tandem-hub` command: ids and codes alone on stdout, French errors (in-process, tests/cli_run.py);
+`serve` runs in real subprocesses."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tandem_desktop.hub.app import PROTOCOL
 from tandem_desktop.hub.auth import CODE_ALPHABET
 from tandem_desktop.hub.server import run_in_thread
 
+from ..cli_run import CliResult, run_main
 from .helpers import TEST_OPTIONS, TEST_SECRET_KEY, Device, head_revision, make_csr, make_tls_files
 
 SCRIPT = Path(sys.executable).with_name("tandem-hub")
@@ -33,9 +35,10 @@ def _command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "tandem_desktop.hub"]
 
 
-def hub_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+def hub_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    from tandem_desktop.hub.cli import main
+
+    return run_main(main, args, {**os.environ, **(env or {})})
 
 
 def test_commands_print_ids_alone_and_manage_devices(db_url: str, engine: Engine) -> None:

@@ -70,6 +70,7 @@ def _without_header_parameters(raw: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
+@pytest.mark.slow  # 25–40 s per database: thousands of generated requests
 def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(world: World) -> None:
     alice = world.device(world.structure())
     mentor, mentee = alice.create("mentor", MENTOR), alice.create("mentee", MENTEE)

@@ -1,4 +1,4 @@
-"""`tandem match …` through the real command, in subprocesses, on a throw-away demo profile."""
+"""`tandem match …` through the real command (in-process, tests/cli_run.py), on a throw-away demo profile."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import ok, refused
+from tests.cli_run import ok, refused
 
 
 @pytest.fixture(scope="module")

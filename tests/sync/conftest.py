@@ -158,7 +158,7 @@ def snapshot(profile: Profile, *, versions: bool = True, deleted: bool = False) 
                 if deleted:
                     record["deleted"] = bool(row["deleted"])
                 if versions:
-                    from tandem_desktop.store.remote import effective_versions
+                    from tandem_desktop.store.rows import effective_versions
 
                     record["versions"] = effective_versions(spec, row)
                 rows[row["id"]] = record

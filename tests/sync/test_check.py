@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import text
 
 from tandem_desktop.services import sync as sync_service
@@ -20,6 +21,7 @@ def _sync_at(start: threading.Barrier, device):  # type: ignore[no-untyped-def]
     return sync_service.sync_now(device)
 
 
+@pytest.mark.slow  # 12–15 s per database: 20 devices, each a profile, syncing together
 def test_many_devices_syncing_at_once_raise_no_false_alarm(world) -> None:  # type: ignore[no-untyped-def]
     structure = world.structure("Mission locale")
     devices = [world.device(structure, f"poste{n}") for n in range(DEVICES)]

@@ -1,4 +1,4 @@
-"""`tandem enroll / sync / conflicts / device`, run as real subprocesses against a real hub."""
+"""`tandem enroll / sync / conflicts / device`, run in-process (tests/cli_run.py) against a real hub."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from tandem_desktop.hub import admin
 from tandem_desktop.services import sync as sync_service
 
-from ..test_cli import ok, refused, tandem
+from ..cli_run import ok, refused, tandem
 
 
 def test_enroll_sync_conflicts_device_and_refusals(world, cli_env) -> None:  # type: ignore[no-untyped-def]

@@ -14,18 +14,18 @@ def test_enroll_keeps_the_token_in_the_keyring(world, memory_keyring) -> None:  
     structure = world.structure("Mission locale de Marseille")
     profile = world.new_profile("accueil")
     info = sync_service.enroll(profile, world.url, world.code(structure), device_name="Portable accueil")
-    assert info["token_storage"] == "keyring" and info["structure_id"] == structure
+    assert info.token_storage == "keyring" and info.structure_id == structure
     state = profile.store.remote.state()
     assert "token" not in state and state["token_source"] == "keyring"
     tokens = [v for (service, user), v in memory_keyring.secrets.items() if user.startswith("hub-token-")]
     assert len(tokens) == 1 and len(tokens[0]) >= 40
     assert state["private_key_pem"].startswith("-----BEGIN PRIVATE KEY-----")
     device = sync_service.device_info(profile)
-    assert device["device_id"] == info["device_id"] != profile.device_id
+    assert device["device_id"] == info.device_id != profile.device_id
     assert "Portable accueil" in device["certificate"]["subject"]
     assert device["certificate"]["issuer"] and device["certificate"]["issuer"] != device["certificate"]["subject"]
     status = sync_service.sync_status(profile)
-    assert status.enrolled and status.device_id == info["device_id"] and not status.revoked
+    assert status.enrolled and status.device_id == info.device_id and not status.revoked
     report = sync_service.sync_now(profile)  # the hub's structure and counsellor records come down
     assert report.pulled > 0 and report.mismatches == {} and report.checked
     assert profile.store.count("structure") == 1 and profile.store.count("counsellor") == 1
@@ -36,7 +36,7 @@ def test_without_keyring_the_token_goes_to_the_encrypted_database(world) -> None
     structure = world.structure("Adie")
     profile = world.new_profile()
     info = sync_service.enroll(profile, world.url, world.code(structure))
-    assert info["token_storage"] == "database"
+    assert info.token_storage == "database"
     state = profile.store.remote.state()
     assert state["token_source"] == "database" and len(state["token"]) >= 40
     assert sync_service.sync_now(profile).mismatches == {}

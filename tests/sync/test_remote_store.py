@@ -178,8 +178,9 @@ def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_path) -> 
         assert migrations.pending(conn)
         migrations.upgrade(conn)
     with engine.connect() as conn:
-        assert migrations.current_revision(conn) == "0004_charters"
+        assert migrations.current_revision(conn) == migrations.head_revision()
         assert conn.execute(text("SELECT first_name FROM mentor")).scalar_one() == "Hélène"
+        assert conn.execute(text("SELECT sort_key FROM mentor")).scalar_one() == "durand helene"
         assert conn.execute(text("SELECT count(*) FROM sync_conflicts")).scalar_one() == 0
     engine.dispose()
 

@@ -72,7 +72,7 @@ def test_a_missing_token_says_re_enrolling_makes_a_new_device(world, memory_keyr
     assert "introuvable" in message and "nouvel appareil" in message and old in message
     assert "révoquer" in message and "ne reconnaît pas" not in message
     info_new = sync_service.enroll(profile, world.url, world.code(structure))
-    assert info_new["previous_device_id"] == old != info_new["device_id"]
+    assert info_new.previous_device_id == old != info_new.device_id
     assert not next(d for d in admin.list_devices(world.engine) if d["id"] == old)["revoked"]
     assert sync_service.sync_now(profile).pushed == 1  # the edit made meanwhile is not lost
     admin.revoke_device(world.engine, old)  # what the administrator is asked to do

@@ -84,7 +84,7 @@ def test_insecure_http_chosen_at_enrollment_is_kept_for_every_sync(world: World,
     with pytest.raises(InsecureHub):
         sync_service.enroll(profile, lan_hub.url, world.code(structure))
     info = sync_service.enroll(profile, lan_hub.url, world.code(structure), insecure_http=True)
-    assert info["insecure_http"] is True and _enrollment(profile)["insecure_http"] == "1"
+    assert info.insecure_http is True and _enrollment(profile)["insecure_http"] == "1"
     profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
     report = sync_service.sync_now(profile)
     assert report.pushed == 1 and outbox_rows(profile) == 0
@@ -185,7 +185,7 @@ def test_an_enrolled_device_moves_to_https_only_on_the_same_hub(world: World, hu
     with run_in_thread(hub_db_url, options=TEST_OPTIONS, tls=tls) as secure:  # the same hub, now over HTTPS
         info = sync_service.enroll(profile, secure.url, world.code(structure), tls_ca_pem=ca_pem)
         state = profile.store.remote.state()
-        assert state["hub_url"] == secure.url == info["hub_url"] and state["cursor"] == cursor
+        assert state["hub_url"] == secure.url == info.hub_url and state["cursor"] == cursor
         assert state["device_id"] != before["device_id"]
         profile.store.create("mentor", {"first_name": "Luc", "last_name": "Martin"})
         report = sync_service.sync_now(profile)

@@ -1,20 +1,22 @@
 """How the `tandem` command fails: French refusals of unusable arguments, and the last resort.
 
 A failure nobody foresaw still gets a French message and exit 70, never a traceback; its technical
-trace (code locations only, no personal data) goes to the profile's journal-erreurs.log.
+trace (code locations only, no personal data) goes to the profile's field log, logs/tandem.log.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
-from . import errorlog
-from .settings import Settings
+from ..diagnostics import LOG_NAME, logs_dir
+from ..settings import Settings
+from ..texts.french import NBSP
 
 EXIT_UNEXPECTED = 70  # EX_SOFTWARE (sysexits.h)
-NBSP = "\u00a0"
+log = logging.getLogger("tandem_desktop.cli")
 
 
 def not_utf8(argv: Sequence[str]) -> str | None:
@@ -39,8 +41,10 @@ def command_name(args: argparse.Namespace | None) -> str:
 
 
 def unexpected(error: BaseException, args: argparse.Namespace | None, settings: Settings | None) -> int:
-    """Last resort: a French message, never a traceback; the trace goes to the profile's error log."""
-    logged = errorlog.record(settings.data_dir, error, command_name(args)) if settings else None
+    """Last resort: a French message, never a traceback; the trace goes to the profile's field log."""
+    log.critical("unexpected %s in command %s", type(error).__name__, command_name(args) or "?", exc_info=error)
+    logged = logs_dir(settings.data_dir) / LOG_NAME if settings else None
+    logged = logged if logged is not None and logged.is_file() else None
     where = f" Détails techniques (sans données personnelles){NBSP}: {logged}." if logged else ""
     print(f"Erreur inattendue ({type(error).__name__}){NBSP}: l'opération s'est arrêtée avant la fin. Les "
           f"enregistrements déjà validés sont intacts.{where} Réessayez{NBSP}; si l'erreur revient, "

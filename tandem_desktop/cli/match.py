@@ -11,13 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened
-from .cli_output import print_json, table
-from .matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
-from .services.matching import MatchingService
-from .settings import Settings
-from .store.files import write_private
+from ..matching.criteria import CRITERION_CODES, PROGRAMMES, SettingsError
+from ..settings import Settings
+from ..store.files import write_private
+from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
+from .output import print_json, table
+
+if TYPE_CHECKING:  # numpy and scipy: imported by `tandem match` only
+    from ..services.matching import MatchingService
 
 
 def _score(text: str) -> float:
@@ -66,7 +69,9 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
 
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
-    with _opened(settings) as profile:
+    from ..services.matching import MatchingService
+
+    with opened(settings) as profile:
         service = MatchingService(profile.store)
         return HANDLERS[args.match_command](args, service)
 

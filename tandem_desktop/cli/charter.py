@@ -15,15 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli import EXIT_OK, EXIT_REFUSED, NBSP, _opened
-from .cli_output import print_json, table
-from .settings import Settings
-from .store.errors import StoreError
-from .store.profile import profile_exists
+from ..settings import Settings
+from ..store.errors import StoreError
+from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
+from .output import print_json, table
 
 if TYPE_CHECKING:  # pyHanko takes a third of a second to import: only charter commands pay for it
-    from .services.charters import CharterService
-    from .store.charters import StoredCharter
+    from ..services.charters import CharterService
+    from ..store.charters import StoredCharter
 
 PARTIES = ("mentee", "mentor", "counsellor")  # = charter.render.PARTIES (a test checks), without importing it
 
@@ -65,7 +64,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
 
 def _target(out: str) -> Path:
     """The output path, checked before any work so a bad path never costs a seal."""
-    from .services.charters import CharterError
+    from ..services.charters import CharterError
 
     path = Path(out)
     if path.is_dir():
@@ -78,11 +77,11 @@ def _target(out: str) -> Path:
 def cmd_charter(args: argparse.Namespace, settings: Settings) -> int:
     if args.charter_command == "verify":
         return _verify(args, settings)
-    from .charter.context import MissingData
-    from .services.charters import CharterService
+    from ..charter.context import MissingData
+    from ..services.charters import CharterService
 
     try:
-        with _opened(settings) as profile:
+        with opened(settings) as profile:
             return HANDLERS[args.charter_command](args, CharterService(profile.store))
     except MissingData as exc:  # one line per gap, so the counsellor can tick them off
         print(f"Charte impossible{NBSP}: il manque{NBSP}:", file=sys.stderr)
@@ -93,7 +92,7 @@ def cmd_charter(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _generate(args: argparse.Namespace, service: CharterService) -> int:
-    from .services.charters import write_atomically
+    from ..services.charters import write_atomically
 
     out = _target(args.out)
     write_atomically(out, service.generate(args.tandem_id, template_id=args.template, place=args.place))
@@ -102,10 +101,10 @@ def _generate(args: argparse.Namespace, service: CharterService) -> int:
 
 
 def _seal(args: argparse.Namespace, service: CharterService) -> int:
-    from .charter.names import subject_names
-    from .charter.render import Signature
-    from .charter.verdict import sealer_summary
-    from .services.charters import write_atomically
+    from ..charter.names import subject_names
+    from ..charter.render import Signature
+    from ..charter.verdict import sealer_summary
+    from ..services.charters import write_atomically
 
     out = _target(args.out)
     signatures = [Signature(party=party, image=path.read_bytes()) for party, path in args.signature]
@@ -125,15 +124,16 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    from .charter.verdict import failure
-    from .charter.verify import VerifyReport, verify_pdf
-    from .services.charters import CharterService
+    from ..charter.verdict import failure
+    from ..charter.verify import VerifyReport, verify_pdf
+    from ..services.charters import CharterService
+    from ..store.profile import profile_exists
 
     data = Path(args.file).read_bytes()
     report: VerifyReport | None = None
     if profile_exists(settings):
         try:
-            with _opened(settings) as profile:
+            with opened(settings) as profile:
                 report = CharterService(profile.store).verify(data)
         except StoreError as exc:  # locked or no passphrase: still check the seal, without the hub's CA
             print(f"Profil non ouvert ({exc}){NBSP}; vérification sans l'autorité du hub.", file=sys.stderr)
@@ -176,7 +176,7 @@ def _list(args: argparse.Namespace, service: CharterService) -> int:
 
 
 def _export(args: argparse.Namespace, service: CharterService) -> int:
-    from .services.charters import CharterError, write_atomically
+    from ..services.charters import CharterError, write_atomically
 
     out = _target(args.out)
     if args.scan:

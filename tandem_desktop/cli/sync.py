@@ -14,11 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_OK, NBSP, _opened
-from .cli_output import print_json, table
-from .services import sync as sync_service
-from .settings import Settings
-from .sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
+from ..settings import Settings
+from ..sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
+from .common import EXIT_OK, NBSP, opened
+from .output import print_json, table
 
 EXIT_REVOKED, EXIT_UNREACHABLE, EXIT_UPDATE = 3, 4, 5
 ENV_HUB_CA = "TANDEM_HUB_CA_FILE"
@@ -72,28 +71,32 @@ def _hub_ca(path: str | None) -> str | None:
 
 
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service  # httpx and the sync engine: only for the commands using them
+
     tls_ca_pem = _hub_ca(args.hub_ca)
-    with _opened(settings) as profile:
+    with opened(settings) as profile:
         info = sync_service.enroll(profile, args.hub, args.code, device_name=args.name,
                                    insecure_http=args.insecure_http, tls_ca_pem=tls_ca_pem)
     if args.json:
-        print_json(info)
+        print_json(info.as_dict())
         return EXIT_OK
-    where = "le trousseau du système" if info["token_storage"] == "keyring" else "la base chiffrée"
-    role = " (administrateur du hub)" if info["is_admin"] else ""
-    print(f"Poste relié au hub {info['hub_url']}{role}.\nAppareil{NBSP}: {info['device_id']}\n"
-          f"Structure{NBSP}: {info['structure_id']}\nJeton rangé dans {where}.")
-    if info.get("previous_device_id"):
-        print(f"L'ancien appareil {info['previous_device_id']} reste actif au hub{NBSP}: demandez à l'administrateur "
-              f"de le révoquer (tandem-hub revoke {info['previous_device_id']}).")
-    if info.get("insecure_http"):
+    where = "le trousseau du système" if info.token_storage == "keyring" else "la base chiffrée"
+    role = " (administrateur du hub)" if info.is_admin else ""
+    print(f"Poste relié au hub {info.hub_url}{role}.\nAppareil{NBSP}: {info.device_id}\n"
+          f"Structure{NBSP}: {info.structure_id}\nJeton rangé dans {where}.")
+    if info.previous_device_id:
+        print(f"L'ancien appareil {info.previous_device_id} reste actif au hub{NBSP}: demandez à l'administrateur "
+              f"de le révoquer (tandem-hub revoke {info.previous_device_id}).")
+    if info.insecure_http:
         print(f"Attention{NBSP}: connexion non chiffrée (http://), acceptée à votre demande. Le jeton et les fiches "
               "passent en clair sur le réseau.", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    with _opened(settings) as profile:
+    from ..services import sync as sync_service
+
+    with opened(settings) as profile:
         report = sync_service.sync_now(profile)
         status = sync_service.sync_status(profile)
     if args.json:
@@ -118,15 +121,17 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
+    from ..services import sync as sync_service
+
     if args.resend:
-        with _opened(settings) as profile:
+        with opened(settings) as profile:
             sent = sync_service.resend_conflict(profile, args.resend)
         if args.json:
             print_json(sent)
         else:
             print(f"Modification renvoyée au hub à la prochaine synchronisation ({len(sent)} champ(s)).")
         return EXIT_OK
-    with _opened(settings) as profile:
+    with opened(settings) as profile:
         items = sync_service.list_conflicts(profile, include_resolved=args.all)
     if args.json:
         print_json(items)
@@ -141,7 +146,9 @@ def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
-    with _opened(settings) as profile:
+    from ..services import sync as sync_service
+
+    with opened(settings) as profile:
         info = sync_service.device_info(profile)
     if args.json:
         print_json(info)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from .domain.validation import escape_controls
+from ..domain.validation import escape_controls
 
 
 class EscapedStream:

@@ -1,0 +1,247 @@
+"""The one writer of record rows: column values, sort keys, stored versions and the search index.
+
+Local writes (Store), pulled pages (RemoteChanges) and refused pushes (outbox) all write records
+through these functions, so a row reads the same whoever wrote it. Every function runs inside the
+caller's `Store.transaction()`.
+
+The versions rule, once: a row's `versions` column names only the fields whose version differs
+from `created_hlc` (or that hold no value); a field holding a value and absent from it carries
+`created_hlc`. A create therefore stores "{}" instead of one stamp per field on every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, update
+
+from ..domain.fields import FieldType, KindSpec
+from ..domain.kinds import KINDS
+from .schema import FTS_KINDS, RECORD_TABLES, fts_table
+from .search import search_body_sql, sort_key
+
+_EMPTY = "{}"
+
+
+def encode(value: Any) -> str:
+    """Compact UTF-8 JSON, as the standard library would write it, several times faster."""
+    return orjson.dumps(value).decode()
+
+
+# -- the versions rule ------------------------------------------------------------------------------
+
+
+def effective_versions(spec: KindSpec, row: Mapping[str, Any]) -> dict[str, str]:
+    """Field -> version of a stored row (mapping of its columns), the created_hlc filled in."""
+    return versions_of(row["versions"], row["created_hlc"], (n for n in spec.field_names if row[n] is not None))
+
+
+def versions_of(raw: str, created: str, holding_value: Iterable[str]) -> dict[str, str]:
+    """The same from the `versions` column, `created_hlc` and the names of the fields holding a value."""
+    versions: dict[str, str] = orjson.loads(raw) if raw != _EMPTY else {}
+    for name in holding_value:
+        if name not in versions:
+            versions[name] = created
+    return versions
+
+
+def stored_versions(versions: Mapping[str, str], holds_value: Callable[[str], bool], created: str) -> str:
+    """The `versions` column for effective `versions`: what effective_versions gives back."""
+    kept = {n: v for n, v in versions.items() if v != created or not holds_value(n)}
+    return encode(kept) if kept else _EMPTY
+
+
+# -- column values ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)  # lists repeat a lot (languages, slots): their JSON is memoised
+def _encode_list(items: tuple[str, ...]) -> str:
+    return encode(list(items))
+
+
+def _list_column(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return None
+    if all(type(v) is str for v in value):
+        return _encode_list(tuple(value))
+    return encode([str(v) for v in value])  # a hub is trusted for content, not for types
+
+
+def _int_column(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+_CONVERT: dict[FieldType, Callable[[Any], Any]] = {
+    FieldType.LIST: _list_column, FieldType.BOOL: lambda v: int(bool(v)), FieldType.INT: _int_column,
+}
+
+
+def _text_column(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
+def _converters(spec: KindSpec, validated: bool) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(index in spec.field_names, conversion) of the fields whose column is not the value itself:
+    lists and booleans; integers too when the values were pulled (validated ones are ints already)."""
+    converters = []
+    for i, name in enumerate(spec.field_names):
+        kind = spec.by_name[name].type
+        if kind in _CONVERT and not (validated and kind is FieldType.INT):
+            converters.append((i, _CONVERT[kind]))
+    return converters
+
+
+_LOCAL = {kind: _converters(spec, True) for kind, spec in KINDS.items()}
+_PULLED = {kind: _converters(spec, False) for kind, spec in KINDS.items()}
+_TEXT = {kind: [i for i, name in enumerate(spec.field_names) if spec.by_name[name].type not in _CONVERT]
+         for kind, spec in KINDS.items()}
+_POSITION = {kind: {name: i for i, name in enumerate(spec.field_names)} for kind, spec in KINDS.items()}
+_CONVERT_BY_FIELD = {kind: {name: _CONVERT.get(spec.by_name[name].type, _text_column) for name in spec.field_names}
+                     for kind, spec in KINDS.items()}
+
+
+def column_value(spec: KindSpec, name: str, value: Any) -> Any:
+    """A field's value (validated locally, or pulled JSON) in its column's stored form."""
+    return None if value is None else _CONVERT_BY_FIELD[spec.name][name](value)
+
+
+# -- inserts ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """One record to insert; `versions` None means every field at `created` (a local create)."""
+
+    id: str
+    values: Mapping[str, Any]
+    created: str
+    updated: str
+    versions: Mapping[str, str] | None = None
+    deleted: bool = False
+
+
+def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validated: bool) -> None:
+    """Insert rows at the end of the table, with their sort keys, and index the live ones;
+    `validated`: the values went through domain validation (a local write), not pulled JSON."""
+    if not rows:
+        return
+    names = spec.field_names
+    converters = (_LOCAL if validated else _PULLED)[spec.name]
+    texts = () if validated else _TEXT[spec.name]  # a hub is trusted for content, not for types
+    position = _POSITION[spec.name]
+    start = conn.exec_driver_sql(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}").scalar_one() + 1
+    params = []
+    live = []
+    for row_no, row in enumerate(rows, start):
+        values = list(map(row.values.get, names))
+        for i, convert in converters:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        for i in texts:
+            if values[i] is not None and type(values[i]) is not str:
+                values[i] = str(values[i])
+        if row.versions is None:
+            versions = _EMPTY
+        else:
+            versions = stored_versions(row.versions, lambda n, v=values: (i := position.get(n)) is not None
+                                       and v[i] is not None, row.created)
+        params.append((row_no, row.id, *values, sort_key(spec, row.values), int(row.deleted), versions,
+                       row.created, row.updated))
+        if not row.deleted:
+            live.append(row_no)
+    columns = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc", "updated_hlc"))
+    marks = ", ".join("?" * (len(names) + 7))
+    conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns}) VALUES ({marks})", params)
+    if spec.name in FTS_KINDS:
+        if len(live) == len(rows):
+            _index_range(conn, spec, start, start + len(rows) - 1)
+        else:
+            index(conn, spec, live)
+
+
+# -- updates ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class IndexWork:
+    """Rows whose search text must go (`stale`) or be built again (`fresh`), applied in one go."""
+
+    stale: list[int] = field(default_factory=list)
+    fresh: list[int] = field(default_factory=list)
+
+    def apply(self, conn: Connection, spec: KindSpec) -> None:
+        unindex(conn, spec, self.stale)
+        index(conn, spec, self.fresh)
+        self.stale, self.fresh = [], []
+
+
+def update_row(conn: Connection, spec: KindSpec, row: Mapping[str, Any], changes: Mapping[str, Any],
+               versions: Mapping[str, str], *, record: Mapping[str, Any] | None = None,
+               updated: str | None = None, created: str | None = None, work: IndexWork | None = None) -> None:
+    """Write `changes` (field -> value, "deleted" -> bool) over the stored `row` with the effective
+    `versions`; `record` is the whole record after the change (for the sort key), when the caller has
+    it. The sort key and the search index follow (now, or in `work` for the caller to apply once);
+    a deleted row leaves the index."""
+    values: dict[str, Any] = {}
+    for name, value in changes.items():
+        values[name] = bool(value) if name == "deleted" else column_value(spec, name, value)
+    created = created or row["created_hlc"]
+    holds = {name: (values[name] if name in values else row[name]) is not None for name in spec.field_names}
+    values["versions"] = stored_versions(versions, lambda n: holds.get(n, False), created)
+    if created != row["created_hlc"]:
+        values["created_hlc"] = created
+    if updated is not None:
+        values["updated_hlc"] = updated
+    if record is not None and any(name != "deleted" for name in changes):
+        values["sort_key"] = sort_key(spec, record)
+    table = RECORD_TABLES[spec.name]
+    conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(**values))
+    if spec.name not in FTS_KINDS:
+        return
+    pending = IndexWork() if work is None else work
+    was_live = not row["deleted"]
+    live = not changes["deleted"] if "deleted" in changes else was_live
+    if was_live and not live:
+        pending.stale.append(row["row_no"])
+    elif live and (not was_live or any(name in spec.searchable for name in changes)):
+        if was_live:
+            pending.stale.append(row["row_no"])
+        pending.fresh.append(row["row_no"])
+    if work is None:
+        pending.apply(conn, spec)
+
+
+# -- the search index -------------------------------------------------------------------------------
+
+
+def _index_range(conn: Connection, spec: KindSpec, first: int, last: int) -> None:
+    conn.exec_driver_sql(
+        f"INSERT INTO {fts_table(spec.name)} (rowid, body) SELECT row_no, {search_body_sql(spec)} "
+        f"FROM {spec.name} WHERE row_no BETWEEN ? AND ?", (first, last))
+
+
+def index(conn: Connection, spec: KindSpec, row_nos: Iterable[int]) -> None:
+    """Add rows to the search index; SQLite builds the text from the stored columns itself."""
+    numbers = list(row_nos)
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start:start + 500]
+        conn.exec_driver_sql(
+            f"INSERT INTO {fts_table(spec.name)} (rowid, body) SELECT row_no, {search_body_sql(spec)} "
+            f"FROM {spec.name} WHERE row_no IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+
+
+def unindex(conn: Connection, spec: KindSpec, row_nos: Iterable[int]) -> None:
+    numbers = [(n,) for n in row_nos]
+    if numbers:
+        conn.exec_driver_sql(f"DELETE FROM {fts_table(spec.name)} WHERE rowid = ?", numbers)
+
+
