@@ -1,11 +1,12 @@
 """GUI responsiveness benchmark: the real window (offscreen) while heavy work runs in the background.
 
-A hub on 127.0.0.1 receives the 25,000-mentee demo (1,000 mentors, tandems, meetings: about 31,000
-records) from a seeding device, made once. Then, for each runner, a fresh device opens the real
-window on the mentee list, and runs (1) its first sync of every record from the hub, the lists
-following page by page, then (2) a batch proposal over the whole waiting list together with a
-charter seal. A 10 ms QTimer measures the GUI event loop's latency all along (`stall` = how late a
-tick came), and a list count is asked every 250 ms (`count_wait` = how long it waited for its answer).
+A hub on 127.0.0.1 (`tandem-hub serve` in its own process, SQLite) receives the 25,000-mentee demo
+(1,000 mentors, tandems, meetings: about 32,000 records) from a seeding device, made once. Then, for
+each runner, a fresh device opens the real window on the mentee list, and runs (1) its first sync of
+every record from the hub, the lists following page by page, then (2) a batch proposal over the whole
+waiting list together with a charter seal. A 10 ms QTimer measures the GUI event loop's latency all
+along (`stall` = how late a tick came), and a list count is asked every 250 ms (`count_wait` = how
+long it waited for its answer).
 
 Passes: `lanes` (the database, network and CPU lanes) and `single` (the old single worker:
 `TaskRunner(single_worker=True)`, same window), run back to back in the same process.
@@ -19,7 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +40,7 @@ from tandem_desktop.charter.render import PARTIES, Signature
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.gui.sync_controller import SyncController
 from tandem_desktop.gui.tasks import Lane, TaskRunner
-from tandem_desktop.hub import admin
-from tandem_desktop.hub.config import HubOptions
-from tandem_desktop.hub.server import run_in_thread
+from tandem_desktop.hub import admin, secret_key
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.charters import CharterService
 from tandem_desktop.services.demo import generate_demo
@@ -49,6 +50,28 @@ from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the 
 
 TICK_MS = 10
 COUNT_EVERY_MS = 250
+
+
+def start_hub(folder: Path, hub_db: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`tandem-hub serve` in its own process, as in the field: its work never competes with the
+    window's process for the interpreter."""
+    key_file = folder / "hub.key"
+    secret_key.write_new_key_file(key_file)
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    command = [sys.executable, "-c", "import sys; from tandem_desktop.hub.cli import main; sys.exit(main())",
+               "serve", "--db", hub_db, "--port", str(port), "--secret-key-file", str(key_file),
+               "--body-timeout", "120"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not sync_service.probe(url, timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the hub did not start")
+        time.sleep(0.2)
+    return process, url
 
 
 def new_device(folder: Path, name: str, hub_url: str, code: str) -> Profile:
@@ -215,11 +238,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         hub_db = f"sqlite:///{folder / 'hub.db'}"  # the shared PostgreSQL belongs to the test suites
-        hub = run_in_thread(hub_db, options=HubOptions(secret_key=os.urandom(32)))
+        hub, hub_url = start_hub(folder, hub_db)
         engine = admin.connect(hub_db)
         marseille = admin.add_structure(engine, "Mission locale de Marseille")
         counsellor = admin.add_counsellor(engine, marseille, "Nadia Ferhat", "nadia.ferhat@exemple.fr")
-        seeder = new_device(folder, "seeder", hub.url, admin.make_enroll_code(engine, counsellor))
+        seeder = new_device(folder, "seeder", hub_url, admin.make_enroll_code(engine, counsellor))
         started = time.perf_counter()
         generate_demo(seeder.store, mentors=args.mentors, mentees=args.mentees, seed=args.seed)
         sync_service.sync_now(seeder)
@@ -231,8 +254,9 @@ def main() -> None:
         passes = {}
         for name in args.passes.split(","):
             code = admin.make_enroll_code(engine, counsellor)
-            passes[name] = one_pass(folder, f"poste-{name}", hub.url, code, single=(name == "single"))
-        hub.stop()
+            passes[name] = one_pass(folder, f"poste-{name}", hub_url, code, single=(name == "single"))
+        hub.terminate()
+        hub.wait(30)
         engine.dispose()
     lanes = passes.get("lanes", {})
     single = passes.get("single", {})
