@@ -30,7 +30,7 @@ from ..store.errors import StoreError
 from .display import NBSP
 from .pdf_view import file_error
 from .signature_pad import SignaturePad
-from .tasks import TaskRunner
+from .tasks import Lane, TaskRunner
 from .widgets import named_button
 
 if TYPE_CHECKING:
@@ -221,7 +221,8 @@ class SignOnScreenDialog(QDialog):
         self.error_label.hide()
         self.progress_label.setText("Scellement en cours…")
         self._update_buttons()
-        self.runner.submit(lambda: service.seal(tandem_id, signatures, place=place), self._sealed, self._failed)
+        self.runner.submit(lambda: service.seal(tandem_id, signatures, place=place), self._sealed, self._failed,
+                           lane=Lane.CPU)  # rendering and sealing: seconds of CPU, the database lane stays free
 
     def _sealed(self, stored: Any) -> None:
         self.busy = False

@@ -1,24 +1,29 @@
 """Record forms (mentor, mentee, structure, tandem) built from the Designer files in ui/.
 
 A failed save keeps the form open with everything typed, and shows the domain's French message
-under each wrong field.
+under each wrong field. Given the window's operations, the write runs on the database lane (the
+form waits, its save button disabled) and its changes are broadcast to every view.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
-from ..services.records import Actor, Records
+from ..services.records import Actor, Changes, Records
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .binding import FormBinding
 from .display import record_title
 from .uiload import child, load_ui
+
+if TYPE_CHECKING:
+    from .operations import Operations
 
 NEW_TITLES = {
     "mentor": "Nouveau mentor",
@@ -32,13 +37,16 @@ class RecordForm(QWidget):
     """Create (record_id=None) or edit one record; emits `saved` with its id."""
 
     saved = Signal(str)
+    save_failed = Signal()  # refused (fields in red, or the database said no): the form stays open
     cancel_requested = Signal()
 
     def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None,
-                 records: Records | None = None):
+                 records: Records | None = None, ops: Operations | None = None):
         super().__init__(parent)
         self.store = store
         self.records = records if records is not None else Records(store, Actor.of_store(store))
+        self.ops = ops
+        self.saving = False
         self.kind = kind
         self.spec = KINDS[kind]
         self.record_id = record_id
@@ -70,6 +78,11 @@ class RecordForm(QWidget):
         label = self.binding.error_labels.get(name) if name != "form" else self.binding.form_error
         return label.text() if label is not None and not label.isHidden() else ""
 
+    def has_errors(self) -> bool:
+        """A message under a field or the form is showing (what the counsellor must correct)."""
+        labels = [*self.binding.error_labels.values(), self.binding.form_error]
+        return any(label is not None and not label.isHidden() and label.text() for label in labels)
+
     def is_dirty(self) -> bool:
         return self.binding.values() != self._snapshot
 
@@ -81,27 +94,60 @@ class RecordForm(QWidget):
             first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def save(self) -> bool:
-        """Validate through the domain and write; on failure show the messages and keep everything."""
+        """Validate through the domain and write; on failure show the messages and keep everything.
+        With operations, True means « the write is on its way »: `saved` or `save_failed` follows."""
+        if self.saving:
+            return True
         values = self.binding.values()
         if problems := self.binding.widget_errors():
             self._show(problems)
+            self.save_failed.emit()
             return False
-        try:
-            if self.record_id is None:  # a tandem is proposed: services.records knows what that means
-                self.record_id = self.records.create(self.kind, values).record_id
-            else:
-                self.records.update(self.kind, self.record_id, values)
-        except ValidationError as exc:
-            self._show(exc.errors)
-            return False
-        except StoreError as exc:
-            self.binding.clear_errors()
-            self.binding.show_form_error(str(exc))
-            return False
+        write = self._write(values)
+        if self.ops is None:
+            try:
+                changes = write()
+            except (ValidationError, StoreError) as exc:
+                self._refused(exc)
+                return False
+            self._written(values, changes)
+            return True
+        self.saving = True
+        self.save_button.setEnabled(False)
+        self.ops.write(write, parent=self).success(
+            lambda changes: self._written(values, changes)).failure(self._refused).run()
+        return True
+
+    def _write(self, values: dict[str, Any]) -> Callable[[], Changes]:
+        """The write itself (it runs off the GUI thread: plain values only); its Changes say what it
+        wrote (a tandem proposed moves its mentee: services.records knows what that means)."""
+        records, kind, record_id = self.records, self.kind, self.record_id
+        if record_id is None:
+            return lambda: records.create(kind, values)
+        return lambda: records.update(kind, record_id, values)
+
+    def _written(self, values: dict[str, Any], changes: Changes) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        record_id = changes.record_id or self.record_id
+        assert record_id is not None
+        self.record_id = record_id
         self.binding.clear_errors()
         self._snapshot = values
-        self.saved.emit(self.record_id)
-        return True
+        self.saved.emit(record_id)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self._show(exc.errors)
+        elif isinstance(exc, StoreError):
+            self.binding.clear_errors()
+            self.binding.show_form_error(str(exc))
+        else:
+            self.binding.clear_errors()
+            self.binding.show_form_error(f"Enregistrement impossible\u00a0: {exc or type(exc).__name__}")
+        self.save_failed.emit()
 
     def _show(self, errors: dict[str, str]) -> None:
         self.binding.show_errors(errors)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -26,7 +26,11 @@ from .table_model import RecordTableModel
 from .tasks import TaskRunner
 from .widgets import named_button, row_table
 
+if TYPE_CHECKING:
+    from .changes import ChangeBroadcaster, Changed
+
 SEARCH_DELAY_MS = 150
+REFRESH_EVERY_MS = 400  # while a sync stores page after page, a shown list reloads at most this often
 TEXT_COLUMN_WIDTH = 150  # six columns fit the default window without sideways scrolling
 SEARCH_HINTS = {
     "mentor": "Rechercher un mentor (nom, employeur, métier, compétence…)",
@@ -50,11 +54,19 @@ class ListPage(QWidget):
     suggest_requested = Signal(str)
     count_changed = Signal(str)
 
-    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None):
+    def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
+                 broadcaster: ChangeBroadcaster | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
         self.spec = KINDS[kind]
+        # What this list shows: its own kind and the kinds its columns and filters name.
+        self.shows = frozenset({kind, *(f.ref for f in self.spec.fields if f.ref)})
+        self.stale = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_EVERY_MS)
+        self._refresh_timer.timeout.connect(self._refresh_if_shown)
         self.setObjectName(f"{kind}_list")
         self.count_text = ""
         self._count_generation = 0
@@ -129,6 +141,8 @@ class ListPage(QWidget):
         layout.addLayout(buttons)
         self._update_buttons()
         self.request_count()
+        if broadcaster is not None:
+            broadcaster.changed.connect(self.note)
 
     def _button(self, name: str, text: str, tip: str) -> QPushButton:
         return named_button(self, name, text, tip)
@@ -145,14 +159,16 @@ class ListPage(QWidget):
 
     # -- filters and search -------------------------------------------------------------------
 
-    def reload_filters(self) -> None:
+    def reload_filters(self, choices: dict[str, list[tuple[Any, str]]] | None = None) -> None:
         """Fill the filter combos from the choices and the data, keeping what is selected."""
+        if choices is None:
+            choices = self._all_filter_choices()
         for name, combo in self.filters.items():
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(self._all_text(name), None)
-            for value, label in self._filter_choices(name):
+            for value, label in choices.get(name, []):
                 combo.addItem(label, value)
             index = combo.findData(current) if current is not None else 0
             combo.setCurrentIndex(max(index, 0))
@@ -165,6 +181,10 @@ class ListPage(QWidget):
         if name == self.spec.commune_field:
             return "Toutes les communes"
         return ALL_TEXTS.get(field.label, "Tous")
+
+    def _all_filter_choices(self) -> dict[str, list[tuple[Any, str]]]:
+        """Plain values read from the store (distinct communes over 25,000 rows: the database lane's work)."""
+        return {name: self._filter_choices(name) for name in self.filters}
 
     def _filter_choices(self, name: str) -> list[tuple[Any, str]]:
         field = self.spec.by_name[name]
@@ -203,18 +223,43 @@ class ListPage(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
+    def note(self, change: Changed) -> None:
+        """A broadcast: if it touches what this list shows, reload soon (now-ish if shown, else
+        when shown). Bursts (pages of a sync) give one reload per REFRESH_EVERY_MS."""
+        if not change.touches(*self.shows):
+            return
+        self.stale = True
+        if self.isVisible() and not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_if_shown(self) -> None:
+        if self.stale and self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
+
     def refresh(self, select_id: str | None = None) -> None:
         """Data changed somewhere: reload rows, filter choices and the count."""
+        self.stale = False
+        self._refresh_timer.stop()
         keep = select_id or self.selected_id()
-        self.reload_filters()
-        query = self.current_query()  # a filter value may have vanished with the data
-        if query != self.model.query:
-            self.model.set_query(query)
-        else:
-            self.model.refresh()
+        self.model.refresh()
         if keep:
             self.select(keep)
         self.request_count()
+        if self.filters:
+            self.runner.submit(self._all_filter_choices, on_done=self._filters_read)
+
+    def _filters_read(self, choices: dict[str, list[tuple[Any, str]]]) -> None:
+        """The filter choices, read on the database lane; a value that vanished resets its filter."""
+        self.reload_filters(choices)
+        query = self.current_query()
+        if query != self.model.query:
+            self.model.set_query(query)
+            self.request_count()
 
     # -- counting (off the GUI thread) ----------------------------------------------------------
 

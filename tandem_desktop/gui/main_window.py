@@ -1,4 +1,7 @@
-"""The main window: navigation between sections, menus with the keyboard shortcuts, status bar."""
+"""The main window: navigation between sections, menus with the keyboard shortcuts, status bar.
+
+The window owns the change broadcaster and the operations its views write through; what a write or
+a pulled page changed reaches every view from there (no section reloads the others)."""
 
 from __future__ import annotations
 
@@ -20,10 +23,12 @@ from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.repository import Store
 from . import window_state
+from .changes import SYNC, ChangeBroadcaster, Changed
 from .diagnostics import show_about
 from .display import NBSP
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
+from .operations import Operations
 from .section import SectionView
 from .status_message import StatusMessage
 from .sync_controller import SyncController
@@ -31,6 +36,7 @@ from .sync_ui import SyncUi
 from .tasks import TaskRunner
 
 SECTIONS = ("mentor", "mentee", "tandem", "structure")
+MSG_NOT_SAVED = f"Fiche non enregistrée{NBSP}: corrigez les champs signalés en rouge."
 
 
 class MainWindow(QMainWindow):
@@ -38,10 +44,14 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
                  sync: SyncController | None = None, matching: MatchingService | None = None,
-                 records: Records | None = None, state_file: Path | None = None):
+                 changes: ChangeBroadcaster | None = None, records: Records | None = None,
+                 state_file: Path | None = None):
         super().__init__(parent)
         self.store = store
         self.runner = runner
+        self.changes = changes if changes is not None else ChangeBroadcaster(self)
+        self.ops = Operations(runner, self.changes)
+        self._not_saved_shown = False  # the status bar says « Fiche non enregistrée… »
         self.sync = sync
         # one of each per open profile: every record write goes through `records`
         self.records = records if records is not None else Records(store, Actor.of_store(store))
@@ -63,9 +73,11 @@ class MainWindow(QMainWindow):
         self.sections: dict[str, SectionView] = {}
         self.pages: list[QWidget] = []  # in navigation order: the sections, then e.g. « Conflits »
         for kind in SECTIONS:
-            section = SectionView(store, runner, kind, self.stack, matching=self.matching, records=self.records)
+            section = SectionView(store, runner, kind, self.stack, matching=self.matching, records=self.records,
+                                  ops=self.ops)
             section.message.connect(self.show_message)
-            section.data_changed.connect(self._data_changed)
+            section.save_failed.connect(self._save_failed)
+            section.currentChanged.connect(self._follow_not_saved)
             section.list_page.count_changed.connect(self.update_count)
             self.sections[kind] = section
             self.stack.addWidget(section)
@@ -90,10 +102,11 @@ class MainWindow(QMainWindow):
         self.sync_ui: SyncUi | None = None
         if sync is not None:
             sync.setParent(self)  # its timers end with the window, on the GUI thread
+            sync.data_pulled.connect(lambda kinds: self.changes.tell(kinds or SECTIONS, source=SYNC))
             self.sync_ui = SyncUi(self, sync)
-        self.batch = MatchBatchView(self.matching, runner, self.stack)
+        self.batch = MatchBatchView(self.matching, runner, self.stack, ops=self.ops)
         self.batch.message.connect(self.show_message)
-        self.batch.data_changed.connect(self._data_changed)
+        self.changes.changed.connect(self._changed)
         self.batch.count_changed.connect(self.update_count)
         self.batch_action = self.add_page("batch", "Proposition groupée", self.batch, "Ctrl+6")
         self.navigation.setCurrentRow(0)
@@ -194,16 +207,26 @@ class MainWindow(QMainWindow):
         if self.sender() in (current, getattr(current, "list_page", None)):
             self.status_count.setText(text)
 
-    def _data_changed(self, kind: str) -> None:
-        """A write in one section may show elsewhere (a new tandem changes the mentee's status)."""
-        origin = self.sender()
-        for section in self.sections.values():
-            if section is not origin:
-                section.refresh()
-        if origin is not self.batch:
+    def _changed(self, change: Changed) -> None:
+        """Every write and pulled page: the batch proposal goes stale, the status bar follows."""
+        if change.origin is not self.batch and change.touches("mentor", "mentee", "tandem"):
             self.batch.mark_stale()
+        self._follow_not_saved()
+
+    def _save_failed(self) -> None:
+        self.show_message(MSG_NOT_SAVED)
+        self._not_saved_shown = True
+
+    def _follow_not_saved(self, *_: object) -> None:
+        """« Fiche non enregistrée… » stays only while a form still shows what to correct."""
+        if not self._not_saved_shown:
+            return
+        shown = [s.form() for s in self.sections.values() if s.form() is not None and s.currentWidget() is s.form()]
+        if not any(form.has_errors() for form in shown):
+            self.show_message("")
 
     def show_message(self, text: str, detail: str = "") -> None:
+        self._not_saved_shown = False
         self.status_message.show_text(text, detail)
 
     # -- shortcut targets ---------------------------------------------------------------------
@@ -217,8 +240,8 @@ class MainWindow(QMainWindow):
         section = self.current_section()
         if section is None or section.form() is None:
             self.show_message("Aucune fiche ouverte à enregistrer.")
-        elif not section.save():
-            self.show_message(f"Fiche non enregistrée{NBSP}: corrigez les champs signalés en rouge.")
+        else:
+            section.save()  # a refusal comes back as save_failed (fields in red, or the database said no)
 
     def escape(self) -> None:
         section = self.current_section()

@@ -32,10 +32,12 @@ from ..matching.propose import Pair, Proposal, summary
 from ..services.matching import MatchingService
 from ..services.records import Changes
 from ..texts import french
+from .changes import ChangeBroadcaster
 from .display import NBSP, number
 from .match_card import plural
 from .match_models import CHECK, MENTEE, MENTOR, REASONS, SCORE, PairModel, UnmatchedModel
-from .tasks import TaskRunner
+from .operations import Operations
+from .tasks import Lane, TaskRunner
 from .widgets import row_table
 
 MODES = (("best", "Meilleure adéquation"), ("most", "Le plus de mentorés possible"))
@@ -57,10 +59,12 @@ class MatchBatchView(QWidget):
     message = Signal(str)
     count_changed = Signal(str)
 
-    def __init__(self, service: MatchingService, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, service: MatchingService, runner: TaskRunner, parent: QWidget | None = None,
+                 ops: Operations | None = None):
         super().__init__(parent)
         self.service = service
         self.runner = runner
+        self.ops = ops or Operations(runner, ChangeBroadcaster(self))
         self.setObjectName("match_batch")
         self.proposal: Proposal | None = None
         self.count_text = ""
@@ -177,7 +181,8 @@ class MatchBatchView(QWidget):
     # -- computing ----------------------------------------------------------------------------
 
     def compute(self) -> None:
-        """Run the proposal on the worker; its progress comes back through a queued signal."""
+        """Run the proposal on the CPU lane (it reads through its own connection, never holding the
+        database lane); its progress comes back through a queued signal."""
         if self._busy:
             return
         cancel = threading.Event()
@@ -193,7 +198,7 @@ class MatchBatchView(QWidget):
         self._update()
         self.runner.submit(lambda: service.propose(progress=report, cancel=cancel.is_set, **options),
                            on_done=lambda proposal: self._computed(generation, proposal),
-                           on_error=lambda exc: self._compute_failed(generation, exc))
+                           on_error=lambda exc: self._compute_failed(generation, exc), lane=Lane.CPU)
 
     def stop(self) -> None:
         if self._busy == "compute" and self._cancel is not None:
@@ -249,7 +254,7 @@ class MatchBatchView(QWidget):
     # -- accepting ----------------------------------------------------------------------------
 
     def accept_selection(self) -> None:
-        """The ticked pairs become tandems in one transaction, on the worker."""
+        """The ticked pairs become tandems in one transaction, on the database lane (then broadcast)."""
         chosen = self.pairs.ticked_pairs()
         if not chosen or self._busy or self._stale:
             return
@@ -258,8 +263,8 @@ class MatchBatchView(QWidget):
         self._busy = "accept"
         self._status(f"Création de {plural(len(chosen), 'tandem', 'tandems')}…")
         self._update()
-        self.runner.submit(lambda: service.accept_pairs(ids), on_done=lambda created: self._accepted(chosen, created),
-                           on_error=lambda exc: self._accept_failed(chosen, exc))
+        self.ops.write(lambda: service.accept_pairs(ids), parent=self).success(
+            lambda changes: self._accepted(chosen, changes)).failure(lambda exc: self._accept_failed(chosen, exc)).run()
 
     def _accepted(self, chosen: list[Pair], changes: Changes) -> None:
         created = changes.created_ids("tandem")

@@ -27,6 +27,7 @@ from ..domain.errors import DomainError
 from ..matching.suggest import Candidate, person_name
 from ..services.matching import MatchingService
 from ..texts.records import tandem_title
+from .changes import ChangeBroadcaster
 from .display import NBSP
 from .match_card import (
     NOUNS,
@@ -40,6 +41,7 @@ from .match_card import (
     load_deck,
     plural,
 )
+from .operations import Operations
 from .tasks import TaskRunner
 from .widgets import named_button
 
@@ -53,10 +55,12 @@ class MatchDeck(QWidget):
     close_requested = Signal()
 
     def __init__(self, service: MatchingService, runner: TaskRunner, kind: str, subject_id: str,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, ops: Operations | None = None):
         super().__init__(parent)
         self.service = service
         self.runner = runner
+        self.ops = ops or Operations(runner, ChangeBroadcaster(self))
+        self.writing = False  # an answer is being written (database lane): the next key waits for it
         self.kind = kind
         self.subject_id = subject_id
         self.setObjectName("match_deck")
@@ -275,61 +279,81 @@ class MatchDeck(QWidget):
         pair = (self.subject_name(), candidate.name)
         return pair if self.kind == "mentee" else (pair[1], pair[0])
 
+    def _write(self, op: Any, title: str, done: Any) -> None:
+        """An answer, written on the database lane; a refusal says why and changes nothing."""
+        self.writing = True
+
+        def written(changes: Any) -> None:
+            self.writing = False
+            done(changes)
+
+        def refused(exc: BaseException) -> None:
+            self.writing = False
+            if not isinstance(exc, DomainError):
+                self.runner.error.emit(exc)
+                return
+            QMessageBox.warning(self, title, f"{exc}\nRien n'a été modifié." if title != "Annulation impossible"
+                                else str(exc))
+
+        self.ops.write(op, parent=self).success(written).failure(refused).run()
+
     def accept(self) -> None:
         """Oui: the tandem is created at the « Proposé » step."""
         candidate = self.current()
-        if candidate is None:
+        if candidate is None or self.writing:
             return
-        try:
-            tandem_id = self.service.accept(*self._pair(candidate)).record_id
-        except DomainError as exc:
-            QMessageBox.warning(self, "Tandem non créé", f"{exc}\nRien n'a été modifié.")
-            return
-        self.history.append(Decision(True, self.index, candidate, tandem_id))
-        self.index += 1
-        if self.places is not None:
-            self.places -= 1
-        mentee, mentor = self._names(candidate)
-        self._show()
-        self.changed.emit(f"Tandem proposé{NBSP}: {tandem_title(mentee, mentor)}.")
+        service, pair, index = self.service, self._pair(candidate), self.index
+
+        def done(changes: Any) -> None:
+            self.history.append(Decision(True, index, candidate, changes.record_id))
+            self.index = index + 1
+            if self.places is not None:
+                self.places -= 1
+            mentee, mentor = self._names(candidate)
+            self._show()
+            self.changed.emit(f"Tandem proposé{NBSP}: {tandem_title(mentee, mentor)}.")
+
+        self._write(lambda: service.accept(*pair), "Tandem non créé", done)
 
     def decline(self) -> None:
         """Non: this pair is not suggested again (the mentee's « Mentors écartés »)."""
         candidate = self.current()
-        if candidate is None:
+        if candidate is None or self.writing:
             return
-        try:
-            self.service.decline(*self._pair(candidate))
-        except DomainError as exc:
-            QMessageBox.warning(self, "Refus non enregistré", f"{exc}\nRien n'a été modifié.")
-            return
-        self.history.append(Decision(False, self.index, candidate))
-        self.index += 1
-        mentee, mentor = self._names(candidate)
-        self._show()
-        self.changed.emit(f"{mentor} ne sera plus suggéré·e pour {mentee}.")
+        service, pair, index = self.service, self._pair(candidate), self.index
+
+        def done(_: Any) -> None:
+            self.history.append(Decision(False, index, candidate))
+            self.index = index + 1
+            mentee, mentor = self._names(candidate)
+            self._show()
+            self.changed.emit(f"{mentor} ne sera plus suggéré·e pour {mentee}.")
+
+        self._write(lambda: service.decline(*pair), "Refus non enregistré", done)
 
     def undo(self) -> None:
         """Ctrl+Z: the last decision is taken back and its card shows again."""
-        if not self.history or self.loading:
+        if not self.history or self.loading or self.writing:
             return
         decision = self.history[-1]
-        try:
-            if decision.accepted and decision.tandem_id:
-                self.service.undo_accept(decision.tandem_id)
-            else:
-                self.service.undo_decline(*self._pair(decision.candidate))
-        except DomainError as exc:
-            QMessageBox.warning(self, "Annulation impossible", str(exc))
-            return
-        self.history.pop()
-        self.index = decision.index
-        if decision.accepted and self.places is not None:
-            self.places += 1
-        mentee, mentor = self._names(decision.candidate)
-        what = "Tandem retiré" if decision.accepted else "Refus annulé"
-        self._show()
-        self.changed.emit(f"{what}{NBSP}: {tandem_title(mentee, mentor)}.")
+        service, pair = self.service, self._pair(decision.candidate)
+        if decision.accepted and decision.tandem_id:
+            tandem_id = decision.tandem_id
+            op = lambda: service.undo_accept(tandem_id)  # noqa: E731
+        else:
+            op = lambda: service.undo_decline(*pair)  # noqa: E731
+
+        def done(_: Any) -> None:
+            self.history.pop()
+            self.index = decision.index
+            if decision.accepted and self.places is not None:
+                self.places += 1
+            mentee, mentor = self._names(decision.candidate)
+            what = "Tandem retiré" if decision.accepted else "Refus annulé"
+            self._show()
+            self.changed.emit(f"{what}{NBSP}: {tandem_title(mentee, mentor)}.")
+
+        self._write(op, "Annulation impossible", done)
 
     def show_details(self) -> None:
         candidate = self.current()
@@ -352,10 +376,10 @@ class MatchDeck(QWidget):
         if QMessageBox.question(self, "Réinitialiser les refus", question, buttons,
                                 QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.service.reset_declines(self.subject_id)
-        except DomainError as exc:
-            QMessageBox.warning(self, "Refus non réinitialisés", str(exc))
-            return
-        self.changed.emit(f"Refus réinitialisés pour {self.subject_name()}.")
-        self.reload()
+        service, subject = self.service, self.subject_id
+
+        def done(_: Any) -> None:
+            self.changed.emit(f"Refus réinitialisés pour {self.subject_name()}.")
+            self.reload()
+
+        self._write(lambda: service.reset_declines(subject), "Refus non réinitialisés", done)

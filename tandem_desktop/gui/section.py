@@ -1,5 +1,8 @@
 """A section of the window (Mentors, Mentorés, Tandems, Structures): its list, and on top of it
-the open form or tandem page. Delete confirmations and refused deletes are handled here."""
+the open form or tandem page. Delete confirmations and refused deletes are handled here.
+
+Writes go through the window's operations (database lane, then a broadcast); the section refreshes
+what a broadcast touches: its list (see ListPage.note) and the open tandem page."""
 
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.errors import StoreError
 from ..store.repository import Store
+from .changes import ChangeBroadcaster, Changed
 from .display import NBSP, record_title
 from .forms import RecordForm
 from .list_page import ListPage
 from .match_deck import MatchDeck
+from .operations import Operations
 from .tandem_detail import TandemDetail
 from .tasks import TaskRunner
 
@@ -28,22 +33,25 @@ if TYPE_CHECKING:
 class SectionView(QStackedWidget):
     """Index 0 is the list; a form or a tandem page is pushed on top and closed with Échap."""
 
-    data_changed = Signal(str)  # the kind written (this list is already fresh; the window refreshes the others)
+    data_changed = Signal(str)  # a write made here (the broadcast tells every view what it changed)
     message = Signal(str)  # last action, for the status bar
+    save_failed = Signal()  # the open form refused to save
 
     def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
                  matching: MatchingService | None = None, charters: CharterService | None = None,
-                 records: Records | None = None):
+                 records: Records | None = None, ops: Operations | None = None):
         super().__init__(parent)
         self.store = store
         self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.runner = runner
+        self.ops = ops or Operations(runner, ChangeBroadcaster(self))
+        self.ops.broadcaster.changed.connect(self._changed)
         self.matching = matching
         self._charters = charters
         self.kind = kind
         self.spec = KINDS[kind]
         self.setObjectName(f"section_{kind}")
-        self.list_page = ListPage(store, runner, kind, self)
+        self.list_page = ListPage(store, runner, kind, self, broadcaster=self.ops.broadcaster)
         self.addWidget(self.list_page)
         self.overlay: QWidget | None = None
         page = self.list_page
@@ -123,7 +131,7 @@ class SectionView(QStackedWidget):
             return
         if not self.close_overlay():
             return
-        detail = TandemDetail(self.store, record_id, self, runner=self.runner, charters=self.charters,
+        detail = TandemDetail(self.store, record_id, self, runner=self.runner, charters=self.charters, ops=self.ops,
                               records=self.records)
         detail.back_requested.connect(self.close_overlay)
         detail.edit_requested.connect(self.edit_record)
@@ -134,7 +142,7 @@ class SectionView(QStackedWidget):
         """The review deck of a mentee (mentor cards) or a mentor (mentee cards)."""
         if self.matching is None or self.kind not in ("mentee", "mentor") or not self.close_overlay():
             return
-        deck = MatchDeck(self.matching, self.runner, self.kind, record_id, self)
+        deck = MatchDeck(self.matching, self.runner, self.kind, record_id, self, ops=self.ops)
         deck.changed.connect(self._deck_changed)
         deck.close_requested.connect(self.close_overlay)
         self._push(deck)
@@ -154,8 +162,9 @@ class SectionView(QStackedWidget):
         self.data_changed.emit(self.kind)
 
     def _open_form(self, record_id: str | None) -> None:
-        form = RecordForm(self.store, self.kind, record_id, self, records=self.records)
+        form = RecordForm(self.store, self.kind, record_id, self, records=self.records, ops=self.ops)
         form.saved.connect(self._saved)
+        form.save_failed.connect(self.save_failed)
         form.cancel_requested.connect(self.close_overlay)
         self._push(form)
         form.focus_first_field()
@@ -182,22 +191,37 @@ class SectionView(QStackedWidget):
         self.data_changed.emit(self.kind)
 
     def delete_record(self, record_id: str) -> bool:
-        """Ask, then delete; a delete the domain refuses shows its message and changes nothing."""
+        """Ask, then delete on the database lane; a delete the domain refuses shows its message and
+        changes nothing. True once the delete is on its way."""
         title = record_title(self.store, self.kind, self.store.get(self.kind, record_id))
         if not confirm(self, "Supprimer la fiche",
                        f"Supprimer la fiche «{NBSP}{title}{NBSP}»{NBSP}? Cette action ne peut pas être annulée."):
             return False
-        try:
-            self.records.delete(self.kind, record_id)
-        except (ValidationError, StoreError) as exc:
+        records, kind = self.records, self.kind
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, ValidationError | StoreError):
+                self.runner.error.emit(exc)
+                return
             message = "\n".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc)
             QMessageBox.warning(self, "Suppression impossible", message)
             self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» non supprimée.")
-            return False
-        self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» supprimée.")
-        self.list_page.refresh()
-        self.data_changed.emit(self.kind)
+
+        def deleted(_: object) -> None:
+            self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» supprimée.")
+            self.list_page.refresh()
+            self.data_changed.emit(kind)
+
+        self.ops.write(lambda: records.delete(kind, record_id), parent=self).success(deleted).failure(refused).run()
         return True
+
+    def _changed(self, change: Changed) -> None:
+        """A broadcast: refresh the list if it shows what changed, and the open tandem page."""
+        self.list_page.note(change)
+        detail = self.detail()
+        if detail is not None and change.origin is not detail and change.touches(
+                "tandem", "meeting", "charter", "mentor", "mentee"):
+            detail.reload()
 
     # -- keyboard -----------------------------------------------------------------------------
 

@@ -3,8 +3,11 @@
 Sync starts by itself when the hub becomes reachable (Qt's network information where a backend
 exists, plus a light probe while offline), a few seconds after local changes, periodically while
 online, and on demand. Failures are retried with exponential backoff (capped, reset by a success).
-Every call to the service runs on the task runner's worker, one sync at a time; progress comes back
-to the GUI thread by a queued signal, so the window never freezes.
+A sync runs on the network lane, one at a time; each of its database steps (a pulled page stored,
+a pushed batch acknowledged) is handed to the database lane, so a list count or a save slips in
+between two pages. Each stored page is told at once (`data_pulled`), and progress comes back to
+the GUI thread by a queued signal, so the window never freezes. Local reads (status, flags) run on
+the database lane, probes on the network lane.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ..services.sync import PushFailed, SyncReport, SyncStatus
 from .display import NBSP
 from .sync_service import Failure, SyncService, classify, failure_message
 from .sync_texts import failure_label
-from .tasks import TaskRunner
+from .tasks import Lane, TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ class _ProgressRelay(QObject):
     """Lives in the GUI thread; `moved` is emitted from the worker and delivered queued."""
 
     moved = Signal(str, int, object)
+    pulled = Signal(list)  # the kinds one stored page changed
 
 
 class SyncController(QObject):
@@ -52,7 +56,7 @@ class SyncController(QObject):
     enrolled = Signal(object)  # the Enrollment
     conflicts_changed = Signal()
     flags_changed = Signal(list)  # open flags, each with a `mentor_name`
-    data_pulled = Signal(list)  # the sync wrote records of these kinds (empty: maybe any): lists reload
+    data_pulled = Signal(list)  # a stored page or a sync wrote records of these kinds (empty: maybe any)
 
     def __init__(self, profile: Any, runner: TaskRunner, service: SyncService, parent: QObject | None = None, *,
                  debounce_ms: int = DEBOUNCE_MS, periodic_ms: int = PERIODIC_MS, probe_ms: int = PROBE_MS,
@@ -83,6 +87,8 @@ class SyncController(QObject):
         self._cancel = threading.Event()
         self._relay = _ProgressRelay(self)
         self._relay.moved.connect(self._moved)
+        self._relay.pulled.connect(self._page_stored)
+        self._told: set[str] = set()  # kinds already told page by page during the running sync
         self.debounce_timer = self._timer(debounce_ms, True, lambda: self.sync_now(reason="local"))
         self.periodic_timer = self._timer(periodic_ms, False, lambda: self.sync_now(reason="periodic"))
         self.probe_timer = self._timer(probe_ms, False, self.probe_now)
@@ -210,7 +216,7 @@ class SyncController(QObject):
         self._probing = True
         service, url, timeout = self.service, self.hub_url, self.probe_timeout_s
         self.runner.submit(lambda: bool(service.probe(url, timeout=timeout)),
-                           on_done=self._probed, on_error=lambda exc: self._probed(False))
+                           on_done=self._probed, on_error=lambda exc: self._probed(False), lane=Lane.NETWORK)
 
     def _probed(self, reachable: bool) -> None:
         self._probing = False
@@ -249,10 +255,22 @@ class SyncController(QObject):
         self._again = None
         self.phase = None
         self._cancel = threading.Event()
+        self._told = set()
         service, profile, cancel, relay = self.service, self.profile, self._cancel, self._relay
-        self.runner.submit(lambda: service.sync_now(profile, progress=relay.moved.emit, cancel=cancel),
-                           on_done=self._done, on_error=self._failed)
+        database = self.runner.on_database
+
+        def work() -> Any:
+            return service.sync_now(profile, progress=relay.moved.emit, cancel=cancel, database=database,
+                                    applied=relay.pulled.emit)
+
+        self.runner.submit(work, on_done=self._done, on_error=self._failed, lane=Lane.NETWORK)
         self.changed.emit()
+
+    def _page_stored(self, kinds: list[str]) -> None:
+        """A pulled page is in the database: the views showing those kinds refresh now."""
+        if self.syncing and kinds:
+            self._told |= set(kinds)
+            self.data_pulled.emit(kinds)
 
     def _moved(self, phase: str, done: int, total: object) -> None:
         if self.syncing:
@@ -276,7 +294,7 @@ class SyncController(QObject):
             self._set_online(True)
         self.refresh_flags()
         kinds = list(report.kinds_changed)
-        if kinds or report.pulled:
+        if (kinds and not set(kinds) <= self._told) or (not kinds and report.pulled):
             self.data_pulled.emit(kinds)
         if report.conflicts_new:
             self.conflicts_changed.emit()
@@ -326,7 +344,7 @@ class SyncController(QObject):
             self.update_required.emit(message)
         self.changed.emit()
 
-    # -- other service calls, all on the worker -----------------------------------------------
+    # -- other service calls, off the GUI thread ------------------------------------------------
 
     def enroll(self, hub_url: str, code: str, device_name: str | None, on_done: Any, on_error: Any,
                insecure_http: bool = False) -> None:
@@ -347,7 +365,7 @@ class SyncController(QObject):
             self.refresh_status(then=lambda: self.sync_now(reason="enrolled"))
 
         self.runner.submit(lambda: service.enroll(profile, hub_url, code, device_name=device_name, **extra),
-                           on_done=done, on_error=on_error)
+                           on_done=done, on_error=on_error, lane=Lane.NETWORK)
 
     def reverse(self, conflict_id: str, on_done: Any, on_error: Any) -> None:
         """Write the lost value back (an ordinary local edit), then sync it."""

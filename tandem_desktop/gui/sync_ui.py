@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QListWidget, QMenu, QStackedWidget, QStatusBar, QW
 from ..services.records import Changes
 from ..services.sync import SyncReport
 from ..store.repository import Store
+from .changes import LOCAL, Changed
 from .conflicts_view import ConflictsPage
 from .display import NBSP
 from .enroll_dialog import EnrollDialog
@@ -81,9 +82,7 @@ class SyncUi(QObject):
         window.navigation.currentRowChanged.connect(self._navigated)
 
         self.overbooking = OverbookingMarker(window.sections["mentor"], controller, self)
-        for section in window.sections.values():
-            section.data_changed.connect(controller.local_changed)
-        controller.data_pulled.connect(self._pulled)
+        window.changes.changed.connect(self._changed)  # every local write: the pending count follows
         controller.synced.connect(self._synced)
         controller.failed.connect(self._failed)
         controller.revoked.connect(self.on_revoked, Qt.ConnectionType.QueuedConnection)  # after the state is set
@@ -133,16 +132,13 @@ class SyncUi(QObject):
 
     # -- what the controller reports ----------------------------------------------------------
 
-    def _reversed(self, changes: Changes) -> None:
-        """A conflict reversed or sent again: the lists holding a record it wrote show it."""
-        for kind, section in self.window.sections.items():
-            if kind in changes.kinds:
-                section.refresh()
+    def _changed(self, change: Changed) -> None:
+        if change.source == LOCAL:
+            self.controller.local_changed()
 
-    def _pulled(self, kinds: list[str]) -> None:
-        for kind, section in self.window.sections.items():
-            if not kinds or kind in kinds:
-                section.refresh()
+    def _reversed(self, changes: Changes) -> None:
+        """A conflict reversed or sent again: what it wrote is broadcast like any write."""
+        self.window.changes.tell(changes, origin=self.conflicts)
 
     def _synced(self, report: SyncReport) -> None:
         """A sync that worked, asked for or automatic, ends the failure the bar still told."""

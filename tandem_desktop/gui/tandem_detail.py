@@ -33,6 +33,7 @@ from .uiload import child, load_ui
 
 if TYPE_CHECKING:
     from ..services.charters import CharterService
+    from .operations import Operations
 
 TANDEM = KINDS["tandem"]
 MEETING = KINDS["meeting"]
@@ -58,10 +59,11 @@ class TandemDetail(QWidget):
 
     def __init__(self, store: Store, tandem_id: str, parent: QWidget | None = None,
                  runner: TaskRunner | None = None, charters: CharterService | None = None,
-                 records: Records | None = None):
+                 records: Records | None = None, ops: Operations | None = None):
         super().__init__(parent)
         self.store = store
         self.records = records if records is not None else Records(store, Actor.of_store(store))
+        self.ops = ops
         self.tandem_id = tandem_id
         self.setObjectName("tandem_detail")
         self.ui = load_ui("tandem_detail.ui", self)
@@ -170,35 +172,64 @@ class TandemDetail(QWidget):
             if not ok:
                 return False
             extra["outcome"] = dict((label, code) for code, label in OUTCOMES)[chosen]
-        try:
-            self.records.move_tandem(self.tandem_id, status, **extra)
-        except (ValidationError, StoreError) as exc:
+        records, tandem_id = self.records, self.tandem_id
+
+        def moved(_: object) -> None:
+            self.reload()
+            self.changed.emit(f"Tandem passé à l'étape «{NBSP}{lifecycle.label(status)}{NBSP}».")
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, ValidationError | StoreError):
+                self._unexpected(exc)
             errors = exc.errors.values() if isinstance(exc, ValidationError) else [str(exc)]
             QMessageBox.warning(self, "Étape inchangée", "\n".join(errors))
+
+        return self._write(lambda: records.move_tandem(tandem_id, status, **extra), moved, refused)
+
+    def _unexpected(self, exc: BaseException) -> None:
+        if self.ops is not None:
+            self.ops.runner.error.emit(exc)
+
+    def _write(self, op: Any, done: Any, refused: Any) -> bool:
+        """On the database lane with the window's operations (then broadcast); here without."""
+        if self.ops is not None:
+            self.ops.write(op, parent=self).success(done).failure(refused).run()
+            return True
+        try:
+            result = op()
+        except (ValidationError, StoreError) as exc:
+            refused(exc)
             return False
-        self.reload()
-        self.changed.emit(f"Tandem passé à l'étape «{NBSP}{lifecycle.label(status)}{NBSP}».")
+        done(result)
         return True
 
     def _charter_signed(self, message: str) -> None:
+        """Sealed on the CPU lane (or recorded on the database lane) by the charter service: told
+        like any write, so the pending count and the lists follow."""
+        if self.ops is not None:
+            self.ops.broadcaster.tell({"charter": None, "tandem": {self.tandem_id}}, origin=self)
         self.reload()
         self.changed.emit(message)
 
     def add_meeting(self) -> bool:
         values = {k: v for k, v in self.meeting_form.values().items() if k != "tandem_id"}
-        try:
-            self.records.add_meeting(self.tandem_id, values)
-        except ValidationError as exc:
-            self.meeting_form.show_errors(exc.errors)
-            return False
-        except StoreError as exc:
-            self.meeting_form.show_form_error(str(exc))
-            return False
-        self.meeting_form.clear_errors()
-        self._reset_quick_add()
-        self._fill_timeline()
-        self.changed.emit("Rencontre ajoutée.")
-        return True
+        records, tandem_id = self.records, self.tandem_id
+
+        def added(_: object) -> None:
+            self.meeting_form.clear_errors()
+            self._reset_quick_add()
+            self._fill_timeline()
+            self.changed.emit("Rencontre ajoutée.")
+
+        def refused(exc: BaseException) -> None:
+            if isinstance(exc, ValidationError):
+                self.meeting_form.show_errors(exc.errors)
+            elif isinstance(exc, StoreError):
+                self.meeting_form.show_form_error(str(exc))
+            else:
+                self._unexpected(exc)
+
+        return self._write(lambda: records.add_meeting(tandem_id, values), added, refused)
 
     def _reset_quick_add(self) -> None:
         self.meeting_form.populate(MEETING.defaults(self.store.today()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from threading import Event
 from types import MappingProxyType
@@ -128,11 +129,40 @@ def _client(profile: Profile, state: dict[str, str]) -> HubClient:
     return HubClient(state["hub_url"], token, **connection_settings(state))
 
 
+class _DatabaseSteps:
+    """The sync's local side with every database step handed to `run` (the window's database
+    lane): HTTP waits then never hold the database, and the steps stay serialised with other writes.
+    `applied` hears the kinds each pulled page changed, as soon as it is stored."""
+
+    def __init__(self, remote: Any, run: Callable[[Callable[[], Any]], Any],
+                 applied: Callable[[list[str]], None] | None):
+        self.store = remote.store
+        self._remote, self._run, self._applied = remote, run, applied
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._remote, name)
+        if not callable(method):
+            return method
+
+        def step(*args: Any, **kwargs: Any) -> Any:
+            result = self._run(lambda: method(*args, **kwargs))
+            if name == "apply_page" and self._applied is not None and result.kinds_changed:
+                self._applied(sorted(result.kinds_changed))
+            return result
+
+        return step
+
+
 def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event | None = None, *,
-             client: HubClient | None = None) -> SyncReport:
+             client: HubClient | None = None, database: Callable[[Callable[[], Any]], Any] | None = None,
+             applied: Callable[[list[str]], None] | None = None) -> SyncReport:
     """One full sync (push, pull, check). Progress is called as (phase, done, total or None) with
-    phase in connect / push / pull / check; setting `cancel` stops between batches and pages."""
+    phase in connect / push / pull / check; setting `cancel` stops between batches and pages.
+    `database` runs each database step (the caller's database lane; default: here), and
+    `applied` hears the kinds each stored page changed."""
     remote = profile.store.remote
+    if database is not None or applied is not None:
+        remote = _DatabaseSteps(remote, database or (lambda step: step()), applied)
     own = client is None
     try:
         client = client or _client(profile, remote.state())

@@ -56,6 +56,9 @@ def verify_readable(path: Path, key: bytes) -> None:
         conn.close()
 
 
+READ_ONLY = "tandem_read_only"  # execution option of connections that only read
+
+
 def make_engine(path: Path, key: bytes, *, max_page_count: int | None = None) -> Engine:
     """An engine whose every connection is keyed, in WAL mode, with temp data kept in memory."""
     url = URL.create("sqlite+pysqlcipher", password=_raw_key(key), database=str(path))
@@ -80,8 +83,10 @@ def make_engine(path: Path, key: bytes, *, max_page_count: int | None = None) ->
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
-        # IMMEDIATE takes the write lock up front, so two writers never deadlock half-way.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front, so two writers never deadlock half-way. A read
+        # (READ_ONLY, see Store.reading) begins DEFERRED: in WAL mode it then never waits for a
+        # writer (the window's lists used to stall behind every pulled page being stored).
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 

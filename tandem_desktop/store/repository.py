@@ -22,7 +22,7 @@ from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
 from ..reference import Reference, check_place, load_reference
 from . import queries, rows
-from .engine import translated_errors
+from .engine import READ_ONLY, translated_errors
 from .errors import NotFound
 from .remote import RemoteChanges
 from .rows import encode
@@ -97,7 +97,7 @@ class Store:
             yield current
             return
         with translated_errors(self.database_path), self.engine.connect() as conn:
-            yield conn
+            yield conn.execution_options(**{READ_ONLY: True})  # no write lock: never waits for a writer
 
     # -- writes -------------------------------------------------------------------------------
 

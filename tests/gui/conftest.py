@@ -75,3 +75,4 @@ def type_text(qtbot, widget: QWidget, text: str) -> None:  # type: ignore[no-unt
 @pytest.fixture
 def typist(qtbot):  # type: ignore[no-untyped-def]
     return lambda widget, text: type_text(qtbot, widget, text)
+

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QProgressBar
+from waiting import settle
 
 from tandem_desktop.gui.match_card import MatchCard, decimal, score_text
 from tandem_desktop.gui.match_deck import LOADING_TEXT, MatchDeck
@@ -103,19 +104,26 @@ def test_deck_shows_a_card_and_right_arrow_proposes_a_tandem_that_undo_removes(q
     assert card.findChild(type(card.name_label), "reason_trade").styleSheet() == "color: #1b7f3b;"
 
     qtbot.keyClick(deck.focusWidget() or deck, RIGHT)
+    settle(qtbot, window)
     assert tandems(store) == [(people["ines"], people["helene"], "proposed")]
     assert store.get("mentee", people["ines"])["status"] == "in_tandem"
     assert deck.current() is None, "one mentor per mentee: the deck stops on the proposal"
     assert deck.message_label.text().startswith(f"Tandem proposé{NBSP}: Inès Haddad – Hélène Dupont.")
     assert window.status_message.text() == f"Tandem proposé{NBSP}: Inès Haddad – Hélène Dupont."
     tandem_list = window.section("tandem").list_page
-    qtbot.waitUntil(lambda: tandem_list.model.rowCount() == 1, timeout=2000)  # other lists refreshed
+    assert tandem_list.stale, "the broadcast reached the hidden tandem list"
+    window.show_section("tandem")
+    assert tandem_list.model.rowCount() == 1  # other lists refreshed
+    window.show_section("mentee")
 
     qtbot.keyClick(deck, Qt.Key.Key_Z, CTRL)
+    settle(qtbot, window)
     assert tandems(store) == []
     assert store.get("mentee", people["ines"])["status"] == "waiting"
     assert deck.current() is not None and deck.current().id == people["helene"], "the card is back"
-    qtbot.waitUntil(lambda: tandem_list.model.rowCount() == 0, timeout=2000)
+    assert tandem_list.stale
+    window.show_section("tandem")
+    assert tandem_list.model.rowCount() == 0
 
 
 def test_left_arrow_declines_for_good_and_undo_or_reset_brings_it_back(qtbot, window, store, people, answer_yes):  # type: ignore[no-untyped-def]
@@ -123,16 +131,19 @@ def test_left_arrow_declines_for_good_and_undo_or_reset_brings_it_back(qtbot, wi
     first = deck.current()
     assert first is not None
     qtbot.keyClick(deck, LEFT)
+    settle(qtbot, window)
     assert declined(store, people["ines"]) == [first.id]
     assert tandems(store) == []
     assert deck.position_label.text() == f"2{NBSP}/{NBSP}3" and deck.current().id != first.id
     assert deck.reset_button.text() == "Réinitialiser les refus (1)"
 
     qtbot.keyClick(deck, Qt.Key.Key_Z, CTRL)
+    settle(qtbot, window)
     assert declined(store, people["ines"]) == []
     assert deck.current().id == first.id and deck.position_label.text() == f"1{NBSP}/{NBSP}3"
 
     qtbot.keyClick(deck, LEFT)
+    settle(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.section("mentee").deck() is None, "Échap closes the deck"
     assert window.section("mentee").list_page.selected_id() == people["ines"]
@@ -142,7 +153,9 @@ def test_left_arrow_declines_for_good_and_undo_or_reset_brings_it_back(qtbot, wi
     assert again.load.suggestions.excluded.get("declined") == 1
 
     qtbot.keyClick(again, LEFT)
+    settle(qtbot, window)
     qtbot.keyClick(again, LEFT)
+    settle(qtbot, window)
     assert again.current() is None
     end = again.message_label.text()
     assert end.startswith("Plus de suggestion pour Inès Haddad.")
@@ -150,6 +163,7 @@ def test_left_arrow_declines_for_good_and_undo_or_reset_brings_it_back(qtbot, wi
     assert again.position_label.text() == ""
 
     qtbot.mouseClick(again.reset_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     assert answer_yes and "3 mentors écartés pour Inès Haddad pourront de nouveau être suggérés" in answer_yes[0]
     assert declined(store, people["ines"]) == []
     qtbot.waitUntil(lambda: not again.loading, timeout=5000)
@@ -161,6 +175,7 @@ def test_up_arrow_details_add_up_to_the_score(qtbot, window, store, people):  # 
     shown = deck.current()
     assert shown is not None
     qtbot.keyClick(deck, UP)
+    settle(qtbot, window)
     details = deck.details
     assert details is not None and details.isVisible()
     assert details.windowTitle() == f"Détail du score — {shown.name}"
@@ -185,19 +200,23 @@ def test_mentor_deck_shows_mentee_cards_until_the_places_are_taken(qtbot, window
     assert first is not None and first.kind == "mentee"
     assert card_of(deck).facts_label.text().startswith("Recherche d'emploi · ")
     qtbot.keyClick(deck, RIGHT)
+    settle(qtbot, window)
     assert tandems(store) == [(first.id, people["helene"], "proposed")]
     second = deck.current()
     assert second is not None and second.id != first.id and "1 place libre" in deck.subtitle_label.text()
     qtbot.keyClick(deck, LEFT)
+    settle(qtbot, window)
     assert declined(store, second.id) == [people["helene"]]
     third = deck.current()
     assert third is not None
     qtbot.keyClick(deck, RIGHT)
+    settle(qtbot, window)
     both = sorted([(first.id, people["helene"], "proposed"), (third.id, people["helene"], "proposed")])
     assert tandems(store) == both
     assert deck.current() is None
     assert deck.message_label.text().startswith(f"Plus de place chez Hélène Dupont{NBSP}: 2 tandems proposés.")
     qtbot.keyClick(deck, Qt.Key.Key_Z, CTRL)
+    settle(qtbot, window)
     assert tandems(store) == [(first.id, people["helene"], "proposed")]
     assert deck.current().id == third.id
 
@@ -263,6 +282,7 @@ def test_batch_proposal_accepts_exactly_the_ticked_pairs(qtbot, window, store, p
     assert tandems(store) == sorted(ticked)
     assert window.status_message.text() == f"2 tandems créés, à l'étape «{NBSP}Proposé{NBSP}»."
     assert [p.mentee_id for p in batch.pairs.pairs] == [left_out.mentee_id], "what was created leaves the table"
+    window.show_section("tandem")
     qtbot.waitUntil(lambda: window.section("tandem").list_page.model.rowCount() == 2, timeout=2000)
 
 
@@ -288,6 +308,7 @@ def test_batch_untick_all_and_stale_after_a_deck_decision(qtbot, window, store, 
     assert batch.pairs.ticked == [True] * 3 and batch.accept_button.isEnabled()
     deck = open_deck(qtbot, window, "mentee", people["ines"])
     qtbot.keyClick(deck, RIGHT)
+    settle(qtbot, window)
     assert not batch.accept_button.isEnabled(), "a proposal computed before a new tandem must be recomputed"
     assert batch.status_label.text() == f"Les fiches ont changé depuis ce calcul{NBSP}: relancez-le avant d'accepter."
     batch = compute(qtbot, window)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
+from waiting import settle
 
 from tandem_desktop.domain.validation import MSG_EMAIL, MSG_REQUIRED
 from tandem_desktop.store.queries import ListQuery
@@ -16,6 +17,7 @@ def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):  # type:
     """A key press as the counsellor makes it: to the widget that has the focus."""
     target = window.focusWidget() or window
     qtbot.keyClick(target, key, modifier)
+    settle(qtbot, window)
 
 
 def open_new_mentor_form(qtbot, window):  # type: ignore[no-untyped-def]
@@ -78,6 +80,7 @@ def test_invalid_email_is_shown_inline_and_nothing_typed_is_lost(qtbot, typist, 
     type_into(typist, form, "email", "helene.dupont@exemple.fr")
     type_into(typist, form, "last_name", "Dupont")
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     assert window.section("mentor").form() is None
     assert store.find("mentor", ListQuery())[0]["email"] == "helene.dupont@exemple.fr"
 
@@ -144,8 +147,10 @@ def test_delete_mentor_asks_first(qtbot, window, store, monkeypatch) -> None:  #
 
     monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     assert store.count("mentor") == 1, "answering « Non » keeps the record"
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     assert store.count("mentor") == 0
     assert asked[0] == ("Supprimer la fiche «\u00a0Hélène Dupont\u00a0»\u00a0? "
                         "Cette action ne peut pas être annulée.")
@@ -161,6 +166,7 @@ def test_refused_delete_shows_the_domain_message(qtbot, window, store, answer_ye
     section.refresh()
     section.list_page.select(structure_id)
     qtbot.mouseClick(section.list_page.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
 
     assert store.count("structure") == 1
     assert warnings == [

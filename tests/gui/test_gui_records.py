@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
+from waiting import settle
 
 from tandem_desktop.services.records import ENDED_TANDEM_MEETING, Actor, Records
 from tandem_desktop.services.tandems import meetings_of
@@ -37,9 +38,12 @@ def test_deleting_a_tandem_from_the_list_puts_the_mentee_back_on_the_waiting_lis
     assert _status_shown(window, mentee) == "En tandem"
     assert section.list_page.select(tandem)
     qtbot.mouseClick(section.list_page.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
 
     assert store.count("tandem") == 0
     assert store.get("mentee", mentee)["status"] == "waiting"
+    assert window.section("mentee").list_page.stale, "the delete's broadcast names the mentee"
+    window.show_section("mentee")
     assert _status_shown(window, mentee) == "En attente", "the mentee list follows"
     assert window.status_message.text().endswith("supprimée.")
 
@@ -59,6 +63,7 @@ def test_a_meeting_on_an_ended_tandem_is_refused_in_french(qtbot, typist, window
     typist(quick["summary"], "Bilan après la fin")
     pending = store.outbox_writes()
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
 
     error = detail.quick_add.findChild(QLabel, "error_form")
     assert error is not None and error.isVisible()

@@ -22,6 +22,7 @@ from sync_support import (
     status_texts,
     sync_window,
 )
+from waiting import settle
 
 from tandem_desktop.gui.enroll_dialog import MSG_URL, unreachable_message
 from tandem_desktop.gui.sync_texts import pending_text
@@ -33,6 +34,7 @@ __all__ = ["hub", "sync_window"]  # fixtures used by name
 
 def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):  # type: ignore[no-untyped-def]
     qtbot.keyClick(window.focusWidget() or window, key, modifier)
+    settle(qtbot, window)
 
 
 def create_mentor(qtbot, typist, window, first: str, last: str) -> None:  # type: ignore[no-untyped-def]
@@ -93,6 +95,8 @@ def test_enrollment_through_the_dialog(qtbot, typist, sync_window, hub, tmp_path
     assert re.fullmatch(f"Dernière synchro{NBSP}: \\d\\d:\\d\\d", texts["last"]), texts["last"]
     assert controller.status.device_id == device_id
     assert window.sync_ui.sync_action.isEnabled()
+    assert window.sections["structure"].list_page.stale, "the pulled pages were broadcast"
+    window.show_section("structure")
     assert window.sections["structure"].list_page.model.rowCount() == 1, "the first sync brought the structure"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from sync_support import close_window, enroll, hub, make_controller, open_window, shot, status_texts
+from waiting import settle
 
 pytestmark = pytest.mark.gui
 __all__ = ["hub"]  # fixture used by name
@@ -23,6 +24,7 @@ def edit_mentor(qtbot, typist, window, record_id: str, employer: str) -> None:  
     field.clear()
     typist(field, employer)
     qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
     assert section.form() is None, "saved"
 
 

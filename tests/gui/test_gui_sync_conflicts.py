@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from sync_support import NBSP, activate, enroll, hub, new_device, shot, status_texts, sync_window
+from waiting import settle
 
 from tandem_desktop.gui.overbooking import WARNING_NAME
 from tandem_desktop.gui.revoked import MSG_READ_ONLY, RevokedDialog
@@ -26,6 +27,7 @@ def sync_and_wait(qtbot, window) -> Any:  # type: ignore[no-untyped-def]
     reports: list[Any] = []
     window.sync.synced.connect(reports.append)
     qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_S, SYNC_KEYS)
+    settle(qtbot, window)
     qtbot.waitUntil(lambda: bool(reports), timeout=10_000)
     window.sync.synced.disconnect(reports.append)
     return reports[0]
@@ -140,6 +142,7 @@ def revoke_and_sync(qtbot, typist, window, hub) -> None:  # type: ignore[no-unty
     enroll(qtbot, typist, window, hub.url, hub.code())
     admin.revoke_device(hub.engine, window.sync.status.device_id)
     qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_S, SYNC_KEYS)
+    settle(qtbot, window)
 
 
 def test_a_revoked_device_is_told_and_can_keep_a_read_only_copy(qtbot, typist, sync_window, hub,

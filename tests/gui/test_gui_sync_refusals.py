@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import text
 from sync_support import NBSP, enroll, hub, new_device, sync_window
+from waiting import settle
 
 from tandem_desktop.services import sync as sync_service
 
@@ -23,6 +24,7 @@ def sync_and_wait(qtbot, window) -> Any:  # type: ignore[no-untyped-def]
     reports: list[Any] = []
     window.sync.synced.connect(reports.append)
     qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_S, SYNC_KEYS)
+    settle(qtbot, window)
     qtbot.waitUntil(lambda: bool(reports), timeout=10_000)
     window.sync.synced.disconnect(reports.append)
     return reports[0]

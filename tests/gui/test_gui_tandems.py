@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QPushButton
+from waiting import settle
 
 from tandem_desktop.gui.binding import MSG_PICK
 from tandem_desktop.services.records import Actor, Records
@@ -52,6 +53,7 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     form.widget("objectives").setFocus()
     typist(form.widget("objectives"), "Trouver un CDI de pâtissière")
     qtbot.keyClick(form.widget("objectives"), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
 
     tandems = store.find("tandem", ListQuery())
     assert len(tandems) == 1
@@ -69,8 +71,11 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     assert detail.timeline.item(0).text() == "Aucune rencontre pour l'instant."
     mentees_page = window.section("mentee").list_page
     status_column = [c.name for c in mentees_page.model.columns].index("status")
+    assert mentees_page.stale, "the broadcast reached the hidden mentee list: it reloads when shown"
+    window.show_section("mentee")
     row = mentees_page.model.row_of(people["mentees"][0])
     assert mentees_page.model.index(row, status_column).data() == "En tandem", "other lists refreshed"
+    window.show_section("tandem")
 
     quick = detail.meeting_form.widgets
     quick["date"].clear()
@@ -79,6 +84,7 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     quick["summary"].setFocus()
     typist(quick["summary"], "Premier échange : le métier, les horaires.")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
 
     assert detail.timeline.count() == 1
     assert detail.timeline.item(0).text() == "12/11/2026 · Visio\nPremier échange : le métier, les horaires."
@@ -92,9 +98,11 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     quick["date"].clear()
     typist(quick["date"], "05/11/2026")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     quick["date"].clear()
     typist(quick["date"], "20/11/2026")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     heads = [detail.timeline.item(r).text().split("\n")[0] for r in range(detail.timeline.count())]
     assert heads == ["20/11/2026 · En présentiel", "12/11/2026 · Visio", "05/11/2026 · En présentiel"]
     assert len(meetings_of(store, tandem["id"])) == 3
@@ -114,6 +122,7 @@ def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, ty
     quick["summary"].setFocus()
     typist(quick["summary"], "Compte rendu à garder")
     qtbot.mouseClick(detail.add_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
 
     error = detail.quick_add.findChild(QLabel, "error_date")
     assert error.isVisible() and error.text() == "Cette date n’existe pas\u00a0: février 2026 n’a que 28\u00a0jours."
@@ -136,6 +145,7 @@ def test_steps_follow_the_allowed_moves_and_ending_asks_the_outcome(qtbot, windo
 
     assert buttons() == ["Passer à «\u00a0Accepté\u00a0»", "Terminer le tandem…"]
     qtbot.mouseClick(detail.moves_box.findChild(QPushButton, "move_accepted"), Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     assert store.get("tandem", tandem_id)["status"] == "accepted"
     assert detail.ui.findChild(QLabel, "status_label").text() == "Accepté"
     qtbot.waitUntil(lambda: buttons() == ["Passer à «\u00a0Charte signée\u00a0»", "Terminer le tandem…"])
@@ -148,6 +158,7 @@ def test_steps_follow_the_allowed_moves_and_ending_asks_the_outcome(qtbot, windo
 
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(get_item))
     qtbot.mouseClick(detail.moves_box.findChild(QPushButton, "move_ended"), Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
     ended = store.get("tandem", tandem_id)
     assert (ended["status"], ended["outcome"], ended["ended_on"]) == ("ended", "job", "2026-11-26")
     assert offered == [["Emploi", "Formation", "Entreprise créée", "Arrêt anticipé", "Autre"]]
