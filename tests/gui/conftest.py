@@ -24,7 +24,14 @@ def runner(qapp: QApplication) -> Iterator[TaskRunner]:
 def window(qtbot, store, runner: TaskRunner) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
     """The real window, shown and active (shortcuts only fire in the active window)."""
     main = MainWindow(store, runner)
-    qtbot.addWidget(main)
+
+    def drop_open_forms(window: MainWindow) -> None:
+        # pytest-qt closes the window before this fixture's teardown runs: after a failed test a
+        # form may still hold changes, and its « drop changes? » box would wait for an answer forever.
+        for section in window.sections.values():
+            section.close_overlay(ask=False)
+
+    qtbot.addWidget(main, before_close_func=drop_open_forms)
     main.show()
     qtbot.waitExposed(main)
     main.activateWindow()
