@@ -42,7 +42,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
     parser.add_argument("--version", action="version", version=f"tandem-desktop {__version__}",
                         help="afficher la version et quitter")
     parser.add_argument("--data-dir", metavar="DOSSIER",
-                        help="dossier du profil (par défaut celui de l'utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
+                        help="dossier du profil (par défaut celui de l’utilisateur\u00a0; aussi TANDEM_DATA_DIR)")
     parser.add_argument("--passphrase-file", metavar="FICHIER",
                         help="fichier contenant la phrase de passe (aussi TANDEM_PASSPHRASE)")
     parser.add_argument("--recovery-code-file", metavar="FICHIER",
@@ -89,7 +89,7 @@ def _offer_restore(error: CorruptDatabase, settings: Settings) -> bool:
     """A damaged database refused at open: offer its latest sound backup, or one chosen by hand
     (checked by the restore before it replaces anything); True once it is restored."""
     when = f" du {error.backup_date}" if error.backup_date else ""
-    message = (f"Le fichier de données {error.path} est endommagé ou n'est pas une base Tandem. Il n'a pas été "
+    message = (f"Le fichier de données {error.path} est endommagé ou n’est pas une base Tandem. Il n’a pas été "
                "modifié.")
     if error.backup is not None:
         message += (f"\n\nDernière sauvegarde saine{when}. La restaurer\u00a0? La base endommagée sera "

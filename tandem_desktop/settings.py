@@ -123,12 +123,12 @@ def read_passphrase_file(path: Path, what: str = "Le fichier de phrase de passe"
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise SettingsError(f"{what} {path} n'est pas un texte UTF-8{NBSP}: "
+        raise SettingsError(f"{what} {path} n’est pas un texte UTF-8{NBSP}: "
                             "il doit contenir le secret sur une ligne.") from None
     passphrase = text.rstrip("\r\n")  # as before: a profile made from this file must still open
     if not passphrase:
         raise SettingsError(f"{what} {path} est vide.")
     if "\x00" in passphrase:
         raise SettingsError(f"{what} {path} contient des octets nuls{NBSP}: "
-                            "ce n'est pas un fichier texte.")
+                            "ce n’est pas un fichier texte.")
     return passphrase

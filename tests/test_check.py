@@ -92,7 +92,7 @@ def test_a_zero_byte_database_is_refused_and_stays_zero_bytes(cli_profile: Setti
     settings = cli_profile
     settings.database_path.write_bytes(b"")
     before = digests(settings.data_dir)
-    with pytest.raises(CorruptDatabase, match="Il n'a pas été modifié"):
+    with pytest.raises(CorruptDatabase, match="Il n’a pas été modifié"):
         open_profile(settings)
     code, _, err = run(capsys, "list", "mentor")
     assert code == 1 and "endommagé" in err
@@ -187,7 +187,7 @@ def test_check_without_any_backup_says_where_else_to_look(cli_profile: Settings,
 def test_check_of_a_zero_byte_database(cli_profile: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
     cli_profile.database_path.write_bytes(b"")
     code, _, err = run(capsys, "check")
-    assert code == 1 and "n'est pas une base Tandem lisible" in err
+    assert code == 1 and "n’est pas une base Tandem lisible" in err
     assert cli_profile.database_path.stat().st_size == 0
 
 
@@ -222,7 +222,7 @@ def test_backup_refuses_a_damaged_database_and_keeps_the_good_backups(cli_profil
         for target in (good, tmp_path / "nouvelle.db"):
             with pytest.raises(StoreError, match="Sauvegarde refusée") as info:
                 backup_service.backup_profile(opened, target)
-            assert "Aucune sauvegarde n'a été écrite" in str(info.value) and str(good) in str(info.value)
+            assert "Aucune sauvegarde n’a été écrite" in str(info.value) and str(good) in str(info.value)
     assert hashlib.sha256(good.read_bytes()).hexdigest() == good_digest  # the old code replaced it
     assert not (tmp_path / "nouvelle.db").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -209,7 +209,7 @@ def test_backup_and_restore_round_trip(env: dict[str, str], tmp_path: Path) -> N
     garbage = tmp_path / "pas-une-sauvegarde.db"
     garbage.write_bytes(b"SQLite format 3\x00" + b"\x01" * 8000)
     before = sha256(data_dir / "tandem.db")
-    assert "Rien n'a été modifié" in refused(env, "restore", str(garbage))
+    assert "Rien n’a été modifié" in refused(env, "restore", str(garbage))
     assert sha256(data_dir / "tandem.db") == before
 
 

@@ -385,7 +385,7 @@ def test_subprocess_raw_bytes_in_argv_and_environment(cli_env: dict[str, str], c
     err = assert_refused(tandem({**cli_env, "TANDEM_KDF_LOG2N": "abc"}, "backup", "/proc/version"))
     assert "TANDEM_KDF_LOG2N" in err
     err = assert_refused(tandem(cli_env, "backup", "/proc/version"))
-    assert "Aucune sauvegarde n'a été écrite" in err
+    assert "Aucune sauvegarde n’a été écrite" in err
     capsys.readouterr()
     assert cli.main(["list", "mentor"]) == 0  # no stale lock, nothing damaged
 

@@ -129,7 +129,7 @@ def test_recovery_code_replaces_the_old_one(data_dir, memory_keyring, capsys, mo
     assert recovery.normalize(second) != recovery.normalize(first)
     memory_keyring.clear()
     monkeypatch.setenv("TANDEM_RECOVERY_CODE", first)
-    assert "n'est pas celui de ce profil" in run(capsys, "list", "mentor")[2]
+    assert "n’est pas celui de ce profil" in run(capsys, "list", "mentor")[2]
     monkeypatch.setenv("TANDEM_RECOVERY_CODE", second)
     assert run(capsys, "list", "mentor")[0] == 0
 
@@ -142,9 +142,9 @@ def test_reset_keeps_the_lost_profile_aside_and_says_what_comes_back(data_dir, m
     assert cli.main(["reset"]) == 2  # --keep-aside is required: nothing is ever deleted
     assert "--keep-aside" in capsys.readouterr().err
     status, out, _ = run(capsys, "reset", "--keep-aside")
-    assert status == 0 and "rien n'a été effacé" in out
+    assert status == 0 and "rien n’a été effacé" in out
     assert "Reviennent" in out and "mentorés" in out and "Ne reviennent pas" in out and "chartes" in out
-    assert "révoquer l'ancien appareil" in out
+    assert "révoquer l’ancien appareil" in out
     [aside] = [p for p in data_dir.parent.iterdir() if p.name.startswith("profil-mis-de-cote-")]
     assert (aside / "tandem.db").is_file() and (aside / "profile.json").is_file()
     init_with_code(capsys)

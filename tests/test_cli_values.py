@@ -38,7 +38,7 @@ def tandem(data_dir: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tu
 
 @pytest.mark.parametrize(("value", "problem"), [
     ("Ctl\x1b[31mRED\x07", "Caractère de contrôle interdit (U+001B en position 4)"),
-    ("\u202egpj.exe", "Caractère d'inversion du sens d'écriture interdit (U+202E en position 1)"),
+    ("\u202egpj.exe", "Caractère d’inversion du sens d’écriture interdit (U+202E en position 1)"),
     ("Zoé\x9b2J", "Caractère de contrôle interdit (U+009B en position 4)"),
 ])
 def test_add_refuses_control_characters_in_a_name(data_dir: Path, capsys: pytest.CaptureFixture[str],

@@ -153,7 +153,7 @@ def test_the_scrubbing_filter_is_a_safety_net(settings: Settings, profile) -> No
     with field_log(settings, "test"):
         try:
             record = {"first_name": FIRST, "email": EMAIL}  # noqa: F841 (a local: its value must not be logged)
-            raise ValueError(f"« {LAST} » n'est pas valide")
+            raise ValueError(f"« {LAST} » n’est pas valide")
         except ValueError as exc:
             logger.error("save failed: %r", exc)
             logger.error("save failed", exc_info=exc)

@@ -105,7 +105,7 @@ def test_clean_fills_defaults_and_parses_typed_values() -> None:
 
 
 def test_choice_accepts_code_or_french_label() -> None:
-    assert clean(MENTEE, {"first_name": "A", "last_name": "B", "project_type": "Création d'entreprise"},
+    assert clean(MENTEE, {"first_name": "A", "last_name": "B", "project_type": "Création d’entreprise"},
                  today=TODAY)["project_type"] == "business_creation"
     with pytest.raises(ValidationError) as info:
         clean(MENTEE, {"first_name": "A", "last_name": "B", "project_type": "astronaute"}, today=TODAY)

@@ -16,7 +16,7 @@ from tandem_desktop.services.records import Actor, Records
 
 @pytest.fixture
 def filled(store):  # type: ignore[no-untyped-def]
-    structure = store.create("structure", {"name": "Adie Provence-Alpes-Côte d'Azur", "type": "adie"})
+    structure = store.create("structure", {"name": "Adie Provence-Alpes-Côte d’Azur", "type": "adie"})
     mentee = store.create("mentee", {
         "first_name": "Hélène", "last_name": "Khatchadourian", "email": "helene.k@exemple.fr",
         "birth_date": "21/06/2004", "project_type": "business_creation", "languages": "français, arménien",
@@ -49,13 +49,13 @@ def test_csv_has_french_headers_labels_and_dates(store, filled, tmp_path: Path) 
     [row] = _read_csv(path)
     assert row["Identifiant"] == filled["mentee"]
     assert row["Prénom"] == "Hélène" and row["Nom"] == "Khatchadourian"
-    assert row["Type de projet"] == "Création d'entreprise"
+    assert row["Type de projet"] == "Création d’entreprise"
     assert row["Date de naissance"] == "21/06/2004"
     assert row["Langues"] == "français, arménien"
     assert row["Portée du consentement"] == ("Traitement des données pour le mentorat, "
                                              "Partage avec le hub Tandem")
     assert row["Consentement recueilli"] == "Oui" and row["Date du consentement"] == "01/09/2026"
-    assert row["Structure prescriptrice"] == "Adie Provence-Alpes-Côte d'Azur"
+    assert row["Structure prescriptrice"] == "Adie Provence-Alpes-Côte d’Azur"
     assert row["Statut"] == "En tandem" and row["Déplacement possible (km)"] == "12"
     assert row["Notes"] == "'=HYPERLINK(\"http://exemple.invalid\")"  # never run as a formula
     assert row["Téléphone"] == ""
@@ -82,7 +82,7 @@ def test_xlsx_same_content_bold_header_typed_cells(store, filled, tmp_path: Path
     assert all(c.font.bold for c in sheet[1])
     assert sheet.max_row == 2
     row = dict(zip(header, (c.value for c in sheet[2]), strict=True))
-    assert row["Prénom"] == "Hélène" and row["Type de projet"] == "Création d'entreprise"
+    assert row["Prénom"] == "Hélène" and row["Type de projet"] == "Création d’entreprise"
     assert row["Langues"] == "français, arménien"
     assert row["Date de naissance"] == datetime(2004, 6, 21)
     assert sheet.cell(2, header.index("Date de naissance") + 1).number_format == "DD/MM/YYYY"
@@ -100,7 +100,7 @@ def test_export_replaces_atomically_and_rejects_unknown_format(store, filled, tm
     export_kind(store, "mentor", "csv", path)
     assert [r["Nom"] for r in _read_csv(path)] == ["Rossi"]
     assert sorted(p.name for p in out.iterdir()) == ["mentors.csv"]  # no temporary file left
-    with pytest.raises(ValueError, match="Format d'export inconnu"):
+    with pytest.raises(ValueError, match="Format d’export inconnu"):
         export_kind(store, "mentor", "ods", out / "x.ods")
     with pytest.raises(OSError):
         export_kind(store, "mentor", "csv", out / "absent" / "x.csv")
@@ -119,7 +119,7 @@ def test_a_failed_export_keeps_the_previous_file(store, filled, tmp_path: Path, 
     out = tmp_path / "exports"
     out.mkdir()
     path = out / "mentores.csv"
-    path.write_text("export d'hier", encoding="utf-8")
+    path.write_text("export d’hier", encoding="utf-8")
 
     def broken(target: Path, headers, rows) -> None:  # type: ignore[no-untyped-def]
         target.write_text("à moitié", encoding="utf-8")
@@ -128,5 +128,5 @@ def test_a_failed_export_keeps_the_previous_file(store, filled, tmp_path: Path, 
     monkeypatch.setattr(export, "_write_csv", broken)
     with pytest.raises(OSError):
         export_kind(store, "mentee", "csv", path)
-    assert path.read_text(encoding="utf-8") == "export d'hier"
+    assert path.read_text(encoding="utf-8") == "export d’hier"
     assert sorted(p.name for p in out.iterdir()) == ["mentores.csv"]

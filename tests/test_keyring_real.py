@@ -186,7 +186,7 @@ def test_a_forgotten_passphrase_is_replaced_after_a_recovery(settings, tmp_path)
     profile.store.create("mentor", {"first_name": "Lina", "last_name": "Diallo"})
     backup_service.backup_profile(profile, tmp_path / "avant.db")
     profile.close()
-    with open_profile(settings.with_passphrase("je ne m'en souviens plus").with_recovery_code(code)) as opened:
+    with open_profile(settings.with_passphrase("je ne m’en souviens plus").with_recovery_code(code)) as opened:
         with pytest.raises(WeakPassphrase):
             set_new_passphrase(opened, "12345678")
         set_new_passphrase(opened, "trois pommes vertes dans un panier")

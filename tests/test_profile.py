@@ -91,8 +91,8 @@ def test_wrong_passphrase_is_refused_and_changes_nothing(settings: Settings, pro
     profile.close()
     before = _files_digest(settings.data_dir)
     with pytest.raises(WrongKey) as info:
-        open_profile(settings.with_passphrase("ce n'est pas la bonne"))
-    assert str(info.value) == "Phrase de passe incorrecte. La base n'a pas été modifiée\u00a0; réessayez."
+        open_profile(settings.with_passphrase("ce n’est pas la bonne"))
+    assert str(info.value) == "Phrase de passe incorrecte. La base n’a pas été modifiée\u00a0; réessayez."
     with pytest.raises(PassphraseRequired):
         open_profile(settings.with_passphrase(None))
     assert _files_digest(settings.data_dir) == before

@@ -56,7 +56,7 @@ def test_names_match_whatever_the_spelling(ref: Reference) -> None:
     assert aix.insee == "13001"
     for typed in ("aix en provence", "AIX EN PROVENCE", "Aix en Provence ", "aix-en-provènce"):
         assert find_place(ref, typed, None) == aix
-    assert _place(ref, "l'isle sur la sorgue").insee == "84054"
+    assert _place(ref, "l’isle sur la sorgue").insee == "84054"
     assert _place(ref, "L’Isle-sur-la-Sorgue").insee == "84054"
     assert _place(ref, "st tropez").insee == "83119"
     assert _place(ref, "NIMES").insee == "30189"

@@ -104,7 +104,7 @@ def test_a_failed_transaction_leaves_neither_record_nor_outbox_rows(store) -> No
     with pytest.raises(RuntimeError), store.transaction():
         _mentor(store)
         store.create("mentee", {"first_name": "Karim", "last_name": "Benali"})
-        raise RuntimeError("coupure au milieu de l'enregistrement")
+        raise RuntimeError("coupure au milieu de l’enregistrement")
     assert store.outbox_size() == before_ops
     assert store.count("mentor") == before_mentors
     assert store.find("mentor", ListQuery(search="helene")) == []

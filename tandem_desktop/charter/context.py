@@ -34,14 +34,14 @@ _OWNERS = {
 }
 _NOUNS = {  # field -> (noun with its article, noun for a label)
     "first_name": ("le prénom", "Prénom"), "last_name": ("le nom", "Nom"), "full_name": ("le nom", "Nom"),
-    "email": ("l'adresse e-mail", "Adresse e-mail"), "phone": ("le téléphone", "Téléphone"),
+    "email": ("l’adresse e-mail", "Adresse e-mail"), "phone": ("le téléphone", "Téléphone"),
     "commune": ("la commune", "Commune"), "postal_code": ("le code postal", "Code postal"),
     "project_type": ("le type de projet", "Type de projet"), "project": ("le projet", "Projet"),
-    "employer": ("l'employeur", "Employeur"), "job_title": ("le poste", "Poste"), "trade": ("le métier", "Métier"),
+    "employer": ("l’employeur", "Employeur"), "job_title": ("le poste", "Poste"), "trade": ("le métier", "Métier"),
     "sector": ("le secteur", "Secteur"), "name": ("le nom", "Nom"), "type": ("le type", "Type"),
     "objectives": ("les objectifs", "Objectifs"), "duration_months": ("la durée prévue", "Durée prévue"),
     "proposed_on": ("la date de proposition", "Date de proposition"),
-    "accepted_on": ("la date d'acceptation", "Date d'acceptation"),
+    "accepted_on": ("la date d’acceptation", "Date d’acceptation"),
 }
 _PLACE = ("Lieu de signature (commune de la structure)", "le lieu de signature (commune de la structure)")
 _DATE = ("Date de la charte", "la date de la charte")

@@ -283,7 +283,7 @@ def _check_image(signature: Signature) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         kind = None
     if kind not in ("PNG", "JPEG"):
-        raise SignatureError(f"La signature de {_party(signature.party)} n'est pas une image "
+        raise SignatureError(f"La signature de {_party(signature.party)} n’est pas une image "
                              "PNG ou JPEG lisible.")
 
 

@@ -87,7 +87,7 @@ def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str = "Charte signé
         chain = [_asn1_cert(pem) for pem in identity.chain_pem]
     except (ValueError, TypeError) as exc:
         raise SealError("Le certificat ou la clé de sceau de ce poste est illisible\u00a0: "
-                        "la charte n'a pas été scellée.") from exc
+                        "la charte n’a pas été scellée.") from exc
     signer = signers.SimpleSigner(signing_cert=cert, signing_key=key_info,
                                   cert_registry=SimpleCertificateStore.from_certs([cert, *chain]))
     meta = signers.PdfSignatureMetadata(

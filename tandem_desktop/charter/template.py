@@ -117,11 +117,11 @@ def _load_cached(path: Path, _mtime_ns: int, _size: int) -> Template:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise TemplateError("le fichier n'est pas en UTF-8\u00a0; enregistrez-le en UTF-8.", source=source) from None
+        raise TemplateError("le fichier n’est pas en UTF-8\u00a0; enregistrez-le en UTF-8.", source=source) from None
     template = parse_template(text, source=source, path=path)
     if (template.id, template.version) != (path.parent.name, path.stem):
         raise TemplateError(
-            f"l'en-tête annonce «\u00a0{template.id} {template.version}\u00a0» mais le fichier devrait s'appeler "
+            f"l’en-tête annonce «\u00a0{template.id} {template.version}\u00a0» mais le fichier devrait s’appeler "
             f"{template.id}/{template.version}.txt.", source=source,
         )
     return template
@@ -161,20 +161,20 @@ def _parse_header(lines: list[str], source: str) -> tuple[dict[str, str], int]:
                 names = ", ".join(f"«\u00a0{key}:\u00a0»" for key in missing)
                 raise TemplateError(f"en-tête incomplet, il manque\u00a0: {names}.", source=source, line=index + 1)
             if not _ID.fullmatch(header["id"]):
-                raise TemplateError("l'identifiant ne doit contenir que des minuscules, des chiffres et des tirets.",
+                raise TemplateError("l’identifiant ne doit contenir que des minuscules, des chiffres et des tirets.",
                                     source=source, line=1)
             return header, index + 1
         key, colon, value = line.partition(":")
         key = key.strip().lower()
         if not colon or key not in _HEADER_KEYS:
             raise TemplateError(
-                f"ligne d'en-tête inattendue «\u00a0{line}\u00a0»\u00a0; l'en-tête contient «\u00a0id:\u00a0», "
+                f"ligne d’en-tête inattendue «\u00a0{line}\u00a0»\u00a0; l’en-tête contient «\u00a0id:\u00a0», "
                 "«\u00a0version:\u00a0», «\u00a0titre:\u00a0» (et éventuellement «\u00a0sous-titre:\u00a0»), "
                 "puis une ligne «\u00a0---\u00a0».", source=source, line=index + 1)
         if not value.strip():
             raise TemplateError(f"«\u00a0{key}:\u00a0» est vide.", source=source, line=index + 1)
         header[_HEADER_KEYS[key]] = french_typography(value.strip()) if key != "id" else value.strip()
-    raise TemplateError("la ligne «\u00a0---\u00a0» qui termine l'en-tête est introuvable.", source=source)
+    raise TemplateError("la ligne «\u00a0---\u00a0» qui termine l’en-tête est introuvable.", source=source)
 
 
 class _BodyParser:
@@ -198,7 +198,7 @@ class _BodyParser:
         if line.startswith("#"):
             marks = len(line) - len(line.lstrip("#"))
             if marks > 2 or line[marks:marks + 1] != " ":
-                raise self._error("un titre s'écrit «\u00a0# Titre\u00a0» ou «\u00a0## Sous-titre\u00a0» "
+                raise self._error("un titre s’écrit «\u00a0# Titre\u00a0» ou «\u00a0## Sous-titre\u00a0» "
                                   "(un ou deux #, puis une espace).", number)
             self._single(HEADING if marks == 1 else SUBHEADING, line[marks:].strip(), number)
         elif line.startswith("["):
@@ -259,7 +259,7 @@ class _BodyParser:
         if "{{" in rest:
             raise self._error("«\u00a0{{\u00a0» sans «\u00a0}}\u00a0» pour le fermer sur la même ligne.", number)
         if "{" in rest or "}" in rest:
-            raise self._error("accolade isolée\u00a0; un champ s'écrit {{ mentee.first_name }}.", number)
+            raise self._error("accolade isolée\u00a0; un champ s’écrit {{ mentee.first_name }}.", number)
         return _PLACEHOLDER.sub(lambda m: "{{" + m.group(1).strip() + "}}", line)
 
     def _error(self, message: str, number: int) -> TemplateError:

@@ -27,19 +27,19 @@ if TYPE_CHECKING:
     from .signatures import SignatureCheck
     from .verify import VerifyReport
 
-HUB_AUTHORITY = "certificat délivré par l'autorité du hub Tandem"
-MSG_INTACT = f"Le sceau est intact{NBSP}: aucun octet n'a changé depuis la signature."
+HUB_AUTHORITY = "certificat délivré par l’autorité du hub Tandem"
+MSG_INTACT = f"Le sceau est intact{NBSP}: aucun octet n’a changé depuis la signature."
 MSG_MODIFIED = "Le document a été modifié après le scellement."
-MSG_LOCAL = f"Sceau local{NBSP}: aucune autorité ne garantit qui l'a apposé."
+MSG_LOCAL = f"Sceau local{NBSP}: aucune autorité ne garantit qui l’a apposé."
 MSG_NO_SEAL = "Aucun sceau numérique dans ce fichier."
-MSG_NOT_TANDEM = "Ce PDF porte une signature numérique, mais pas le sceau Tandem d'une charte."
-MSG_NOT_PDF = f"Fichier illisible{NBSP}: ce n'est pas un PDF."
+MSG_NOT_TANDEM = "Ce PDF porte une signature numérique, mais pas le sceau Tandem d’une charte."
+MSG_NOT_PDF = f"Fichier illisible{NBSP}: ce n’est pas un PDF."
 MSG_DAMAGED = (f"Le sceau ne peut pas être vérifié{NBSP}: le fichier est endommagé ou a été modifié après "
                "le scellement.")
 MSG_BROKEN_PDF = "Fichier PDF illisible ou endommagé."
 MSG_BYTES_CHANGED = f"Le contenu scellé ne correspond plus au sceau{NBSP}: des octets ont changé."
 MSG_BAD_SIGNATURE = f"La signature du sceau est invalide{NBSP}: elle ne correspond pas à son certificat."
-MSG_APPROVAL_SEAL = (f"Sceau d'une version antérieure de Tandem Desktop (signature d'approbation, sans verrou "
+MSG_APPROVAL_SEAL = (f"Sceau d’une version antérieure de Tandem Desktop (signature d’approbation, sans verrou "
                      f"DocMDP){NBSP}: cette vérification détecte toute modification ultérieure, mais un lecteur PDF "
                      "ordinaire peut ne pas la signaler.")
 
@@ -56,7 +56,7 @@ LOCAL, NOT_VOUCHED, MISMATCH = "local", "not_vouched", "mismatch"
 HEADLINES = {
     INTACT: "✓ Sceau intact",
     LOCAL: f"✓ Sceau local intact{NBSP}: charte scellée sur ce poste",
-    UNVOUCHED: "⚠ Sceau intact, mais son origine n'est pas garantie",
+    UNVOUCHED: "⚠ Sceau intact, mais son origine n’est pas garantie",
     NOT_VOUCHED: f"⚠ Sceau non reconnu{NBSP}: ni le hub ni ce poste ne le garantissent",
     MISMATCH: "✗ Ce n’est pas la charte enregistrée sur ce poste",
     MODIFIED: "✗ Document modifié après le scellement",
@@ -154,7 +154,7 @@ def _what_changed(report: VerifyReport, seal: SignatureCheck) -> str:
         return f"Le sceau ne couvre pas tout le fichier{NBSP}: des données ont été ajoutées après lui."
     signed = len(report.later_signatures)
     if signed == 0:
-        detail = "aucune n'est signée" if after > 1 else "elle n'est pas signée"
+        detail = "aucune n’est signée" if after > 1 else "elle n’est pas signée"
     else:
         detail = f"dont {signed} signée{'s' if signed > 1 else ''}"
     plural = "s" if after > 1 else ""
@@ -180,18 +180,18 @@ def _origin(names: CertificateNames, chains_to_hub: bool | None, *, sealed: bool
     if chains_to_hub:  # a hub certificate of an earlier release: its CN is the device's own name
         structure = f" de {names.organization}" if names.organization else ""
         return (f"{verb} depuis un poste{structure} enrôlé auprès du hub ({HUB_AUTHORITY}){NBSP}; ce certificat "
-                f"d'une version antérieure nomme le poste, {quoted(names.common_name)}, pas le conseiller")
+                f"d’une version antérieure nomme le poste, {quoted(names.common_name)}, pas le conseiller")
     if names.local:
-        return f"{verb} avec le certificat local d'un poste non enrôlé{NBSP}: personne ne garantit qui l'a utilisé"
+        return f"{verb} avec le certificat local d’un poste non enrôlé{NBSP}: personne ne garantit qui l’a utilisé"
     if names.self_signed:
         return (f"Certificat portant les noms {quoted(names.as_written())}, mais délivré par lui-même{NBSP}: "
                 "personne ne garantit ces noms")
     if chains_to_hub is None:
         return (f"Certificat portant les noms {quoted(names.as_written())}, délivré par {quoted(names.issuer)}{NBSP}; "
-                f"l'autorité du hub n'est pas connue sur ce poste{NBSP}: l'origine n'a pas pu être vérifiée et ces "
+                f"l’autorité du hub n’est pas connue sur ce poste{NBSP}: l’origine n’a pas pu être vérifiée et ces "
                 "noms ne sont pas garantis")
-    return (f"Certificat portant les noms {quoted(names.as_written())}, délivré par {quoted(names.issuer)}, qui n'est "
-            f"pas l'autorité du hub de ce poste{NBSP}: ces noms ne sont pas garantis")
+    return (f"Certificat portant les noms {quoted(names.as_written())}, délivré par {quoted(names.issuer)}, qui n’est "
+            f"pas l’autorité du hub de ce poste{NBSP}: ces noms ne sont pas garantis")
 
 
 def _person_and_structure(names: CertificateNames) -> str:
@@ -229,10 +229,10 @@ def authority_text(report: VerifyReport) -> str:
     if not report.intact:
         return f"{quoted(names.issuer)}{NBSP}: impossible à vérifier, le sceau est altéré"
     if report.chains_to_hub:
-        return "L'autorité du hub Tandem de ce poste"
+        return "L’autorité du hub Tandem de ce poste"
     if report.chains_to_hub is None:
-        return f"{quoted(names.issuer)}{NBSP}: impossible à vérifier, ce poste n'est pas enrôlé auprès d'un hub"
-    return f"{quoted(names.issuer)}, qui n'est pas l'autorité du hub de ce poste"
+        return f"{quoted(names.issuer)}{NBSP}: impossible à vérifier, ce poste n’est pas enrôlé auprès d’un hub"
+    return f"{quoted(names.issuer)}, qui n’est pas l’autorité du hub de ce poste"
 
 
 def signer_text(report: VerifyReport) -> str:

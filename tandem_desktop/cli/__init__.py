@@ -103,9 +103,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return code
     except OSError as exc:
         where = f"{exc.filename}{NBSP}: " if exc.filename else ""
-        print(f"Opération impossible{NBSP}: {where}{os_reason(exc)}. Rien n'a été modifié.", file=sys.stderr)
+        print(f"Opération impossible{NBSP}: {where}{os_reason(exc)}. Rien n’a été modifié.", file=sys.stderr)
     except UnicodeDecodeError as exc:  # a file given to read (ids, proposal…) that is not UTF-8 text
-        print(f"Fichier illisible{NBSP}: ce n'est pas un texte UTF-8 ({exc.reason}). Rien n'a été modifié.",
+        print(f"Fichier illisible{NBSP}: ce n’est pas un texte UTF-8 ({exc.reason}). Rien n’a été modifié.",
               file=sys.stderr)
     except Exception as exc:
         return unexpected(exc, args, settings)

@@ -39,7 +39,7 @@ def _signature(text: str) -> tuple[str, Path]:
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    charter = command("charter", "charte du tandem (à imprimer, scellée, vérification d'un fichier)")
+    charter = command("charter", "charte du tandem (à imprimer, scellée, vérification d’un fichier)")
     subs = charter.add_subparsers(dest="charter_command", metavar="ACTION", required=True)
     sub = subs.add_parser("generate", help="écrire la charte non signée, à imprimer et signer à la main")
     sub.add_argument("tandem_id", metavar="TANDEM_ID")
@@ -56,16 +56,16 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub = subs.add_parser("verify", help=VERIFY_HELP, description=VERIFY_HELP)
     sub.add_argument("file", metavar="FICHIER.pdf")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
-    sub = subs.add_parser("list", help="chartes enregistrées d'un tandem")
+    sub = subs.add_parser("list", help="chartes enregistrées d’un tandem")
     sub.add_argument("tandem_id", metavar="TANDEM_ID")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
-    sub = subs.add_parser("export", help="écrire le PDF (ou le scan) d'une charte enregistrée")
+    sub = subs.add_parser("export", help="écrire le PDF (ou le scan) d’une charte enregistrée")
     sub.add_argument("charter_id", metavar="CHARTE", help="numéro de la charte (K7Q4-9XPM) ou son identifiant")
     sub.add_argument("--out", required=True, metavar="FICHIER", help="fichier à écrire")
     sub.add_argument("--scan", action="store_true", help="le scan de la charte signée à la main")
 
 
-VERIFY_HELP = (f"vérifier le sceau d'un PDF de charte. Code de sortie{NBSP}: 0 intact (garanti par le hub, ou charte "
+VERIFY_HELP = (f"vérifier le sceau d’un PDF de charte. Code de sortie{NBSP}: 0 intact (garanti par le hub, ou charte "
                f"enregistrée sur ce poste){NBSP}; 1 modifié après le scellement, endommagé, sans sceau ou illisible"
                f"{NBSP}; 3 inchangé mais non garanti par le hub de ce poste, ou différent de la charte enregistrée "
                "ici sous ce numéro")
@@ -79,7 +79,7 @@ def _target(out: str) -> Path:
     if path.is_dir():
         raise CharterError(f"«{NBSP}{out}{NBSP}» est un dossier{NBSP}: indiquez un nom de fichier.")
     if not path.parent.is_dir():
-        raise CharterError(f"Dossier introuvable{NBSP}: {path.parent}. Aucun fichier n'a été écrit.")
+        raise CharterError(f"Dossier introuvable{NBSP}: {path.parent}. Aucun fichier n’a été écrit.")
     return path
 
 
@@ -96,7 +96,7 @@ def cmd_charter(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Charte impossible{NBSP}: il manque{NBSP}:", file=sys.stderr)
         for item in exc.missing:
             print(f"  – {item}", file=sys.stderr)
-        print("Complétez les fiches puis recommencez. Aucun fichier n'a été écrit.", file=sys.stderr)
+        print("Complétez les fiches puis recommencez. Aucun fichier n’a été écrit.", file=sys.stderr)
         return EXIT_REFUSED
 
 
@@ -121,7 +121,7 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
     try:
         write_atomically(out, service.pdf(stored.id))
     except OSError as exc:
-        print(f"La charte est scellée et enregistrée dans le profil, mais {out} n'a pas pu être écrit "
+        print(f"La charte est scellée et enregistrée dans le profil, mais {out} n’a pas pu être écrit "
               f"({exc.strerror or exc}). Reprenez-la avec{NBSP}: tandem charter export {stored.id} --out FICHIER",
               file=sys.stderr)
         return EXIT_REFUSED
@@ -145,7 +145,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
             with opened(settings) as profile:
                 report = CharterService(profile.store).verify(data)
         except StoreError as exc:  # locked or no passphrase: still check the seal, without the hub's CA
-            print(f"Profil non ouvert ({exc}){NBSP}; vérification sans l'autorité du hub.", file=sys.stderr)
+            print(f"Profil non ouvert ({exc}){NBSP}; vérification sans l’autorité du hub.", file=sys.stderr)
     if report is None:
         report = verify_pdf(data)
     if args.json:

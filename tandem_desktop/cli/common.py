@@ -58,9 +58,9 @@ def ask_new_passphrase(settings: Settings) -> str:
             print(exc, file=sys.stderr)
             continue
         if getpass(f"Confirmez la phrase de passe{NBSP}: ") != first:
-            raise StoreError(f"Les deux saisies diffèrent{NBSP}; le profil n'a pas été modifié.")
+            raise StoreError(f"Les deux saisies diffèrent{NBSP}; le profil n’a pas été modifié.")
         return first
-    raise StoreError(f"Aucune phrase de passe assez solide{NBSP}; le profil n'a pas été modifié.")
+    raise StoreError(f"Aucune phrase de passe assez solide{NBSP}; le profil n’a pas été modifié.")
 
 
 def create_profile(settings: Settings) -> Profile:

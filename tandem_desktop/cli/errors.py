@@ -26,9 +26,9 @@ def not_utf8(argv: Sequence[str]) -> str | None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:80]
-            return (f"tandem{NBSP}: erreur{NBSP}: l'argument n°{NBSP}{number} («{NBSP}{shown}{NBSP}») contient des "
+            return (f"tandem{NBSP}: erreur{NBSP}: l’argument n°{NBSP}{number} («{NBSP}{shown}{NBSP}») contient des "
                     "octets qui ne sont pas du texte UTF-8. Corrigez la valeur (ou renommez le fichier), "
-                    "puis réessayez. Rien n'a été modifié.")
+                    "puis réessayez. Rien n’a été modifié.")
     return None
 
 
@@ -46,8 +46,8 @@ def unexpected(error: BaseException, args: argparse.Namespace | None, settings: 
     logged = logs_dir(settings.data_dir) / LOG_NAME if settings else None
     logged = logged if logged is not None and logged.is_file() else None
     where = f" Détails techniques (sans données personnelles){NBSP}: {logged}." if logged else ""
-    print(f"Erreur inattendue ({type(error).__name__}){NBSP}: l'opération s'est arrêtée avant la fin. Les "
-          f"enregistrements déjà validés sont intacts.{where} Réessayez{NBSP}; si l'erreur revient, "
+    print(f"Erreur inattendue ({type(error).__name__}){NBSP}: l’opération s’est arrêtée avant la fin. Les "
+          f"enregistrements déjà validés sont intacts.{where} Réessayez{NBSP}; si l’erreur revient, "
           "signalez-la avec ce fichier.", file=sys.stderr)
     return EXIT_UNEXPECTED
 

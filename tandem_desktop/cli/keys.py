@@ -23,7 +23,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--new-passphrase", action="store_true",
                      help="protéger désormais le profil par une nouvelle phrase de passe (TANDEM_PASSPHRASE, "
                           "--passphrase-file, ou saisie) plutôt que par le trousseau")
-    command("recovery-code", "créer un nouveau code de secours pour ce profil (l'ancien ne sert plus)")
+    command("recovery-code", "créer un nouveau code de secours pour ce profil (l’ancien ne sert plus)")
     sub = command("reset", "mettre de côté un profil illisible (clé et code de secours perdus) pour repartir du hub")
     sub.add_argument("--keep-aside", action="store_true", required=True,
                      help="déplacer le dossier du profil à côté, sans rien effacer (obligatoire)")
@@ -51,7 +51,7 @@ def cmd_recover(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = key_service.recover(settings.with_passphrase(None), code, new_passphrase)
     except (LockedKeyring, KeyringUnreachable) as exc:
-        raise StoreError(f"{exc} Le profil n'a pas été modifié. Sinon{NBSP}: tandem recover --new-passphrase.") from exc
+        raise StoreError(f"{exc} Le profil n’a pas été modifié. Sinon{NBSP}: tandem recover --new-passphrase.") from exc
     print(result.message())
     return EXIT_OK
 
@@ -64,7 +64,7 @@ def cmd_recovery_code(args: argparse.Namespace, settings: Settings) -> int:
         profile.recovery_code = new_recovery_code(profile)
         print_recovery_code(profile)
     if had:
-        print(f"L'ancien code de secours de ce profil ne sert plus{NBSP}: détruisez la feuille qui le porte.")
+        print(f"L’ancien code de secours de ce profil ne sert plus{NBSP}: détruisez la feuille qui le porte.")
     return EXIT_OK
 
 

@@ -43,23 +43,23 @@ def _top(text: str) -> int:
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     match = command("match", "mise en relation sur ce poste (suggestions, proposition groupée)")
     subs = match.add_subparsers(dest="match_command", metavar="ACTION", required=True)
-    sub = subs.add_parser("suggest", help="meilleurs mentors d'un·e mentoré·e, ou mentorés d'un mentor",
+    sub = subs.add_parser("suggest", help="meilleurs mentors d’un·e mentoré·e, ou mentorés d’un mentor",
                           description="Suggestions expliquées, critère par critère.")
     who = sub.add_mutually_exclusive_group(required=True)
     who.add_argument("--mentee", metavar="ID", help="identifiant du ou de la mentoré·e")
     who.add_argument("--mentor", metavar="ID", help="identifiant du mentor")
     sub.add_argument("--top", type=_top, default=10, metavar="K", help="nombre de suggestions (10)")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
-    sub = subs.add_parser("propose", help="proposition groupée pour les mentorés en attente (rien n'est créé)",
-                          description="Maximise l'adéquation totale sous les capacités des mentors.")
-    sub.add_argument("--mentees", metavar="FICHIER", help="fichier d'identifiants de mentorés, un par ligne")
+    sub = subs.add_parser("propose", help="proposition groupée pour les mentorés en attente (rien n’est créé)",
+                          description="Maximise l’adéquation totale sous les capacités des mentors.")
+    sub.add_argument("--mentees", metavar="FICHIER", help="fichier d’identifiants de mentorés, un par ligne")
     sub.add_argument("--min-score", type=_score, metavar="X", help="score minimum, sur 100 ou entre 0 et 1")
     sub.add_argument("--mode", choices=("best", "most"), default="best",
                      help="best : meilleure adéquation totale ; most : le plus de mentorés possible")
     sub.add_argument("--no-spread", action="store_true", help="sans répartition de la charge entre mentors")
     sub.add_argument("--out", metavar="FICHIER", help="écrire aussi la proposition JSON dans ce fichier")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
-    sub = subs.add_parser("accept", help="créer les tandems d'une proposition enregistrée (--out de propose)")
+    sub = subs.add_parser("accept", help="créer les tandems d’une proposition enregistrée (--out de propose)")
     sub.add_argument("file", metavar="FICHIER")
     sub = subs.add_parser("settings", help="afficher ou modifier les poids des critères")
     sub.add_argument("--set", action="append", default=[], metavar="PROGRAMME.CRITÈRE=POIDS",
@@ -122,7 +122,7 @@ def _accept(args: argparse.Namespace, service: MatchingService) -> int:
         document = json.loads(Path(args.file).read_text(encoding="utf-8"))
         pairs = [(str(p["mentee_id"]), str(p["mentor_id"])) for p in document["pairs"]]
     except (ValueError, KeyError, TypeError):
-        print(f"Fichier de proposition illisible{NBSP}: {args.file}. Rien n'a été créé.", file=sys.stderr)
+        print(f"Fichier de proposition illisible{NBSP}: {args.file}. Rien n’a été créé.", file=sys.stderr)
         return EXIT_REFUSED
     created = service.accept_pairs(pairs).created_ids("tandem")
     print(f"{len(created)} tandems créés (étape «{NBSP}Proposé{NBSP}»).")
@@ -143,7 +143,7 @@ def _settings(args: argparse.Namespace, service: MatchingService) -> int:
                 raise SettingsError(f"Poids invalide{NBSP}: {item}.") from None
             current = current.with_weight(programme, criterion, weight)
     except SettingsError as exc:
-        print(f"{exc} Rien n'a été modifié.", file=sys.stderr)
+        print(f"{exc} Rien n’a été modifié.", file=sys.stderr)
         return EXIT_REFUSED
     if args.set:
         service.save_settings(current)

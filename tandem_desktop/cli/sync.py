@@ -23,15 +23,15 @@ ENV_HUB_CA = "TANDEM_HUB_CA_FILE"
 
 
 def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    sub = command("enroll", "relier ce poste au hub avec un code d'enrôlement")
+    sub = command("enroll", "relier ce poste au hub avec un code d’enrôlement")
     sub.add_argument("--hub", required=True, metavar="URL", help="adresse du hub, par exemple https://hub.exemple.fr")
-    sub.add_argument("--code", required=True, metavar="CODE", help="code d'enrôlement à usage unique")
+    sub.add_argument("--code", required=True, metavar="CODE", help="code d’enrôlement à usage unique")
     sub.add_argument("--name", metavar="NOM", help="nom de ce poste (sinon le nom du conseiller et de sa structure)")
     sub.add_argument("--insecure-http", action="store_true",
-                     help=f"accepter une adresse http:// non chiffrée d'une autre machine (réseau de confiance "
+                     help=f"accepter une adresse http:// non chiffrée d’une autre machine (réseau de confiance "
                           f"seulement{NBSP}: le jeton et les fiches passent en clair)")
     sub.add_argument("--hub-ca", metavar="FICHIER", default=os.environ.get(ENV_HUB_CA) or None,
-                     help=f"certificat (PEM) de l'autorité qui a signé celui du hub, s'il n'est pas reconnu par le "
+                     help=f"certificat (PEM) de l’autorité qui a signé celui du hub, s’il n’est pas reconnu par le "
                           f"système{NBSP}; sinon ${ENV_HUB_CA}")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = command("sync", "synchroniser maintenant avec le hub")
@@ -41,7 +41,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--resend", metavar="ID", help="renvoyer au hub une modification refusée ou mise de côté "
                                                      "(après avoir corrigé la fiche)")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
-    sub = command("device", "afficher l'identité de ce poste auprès du hub")
+    sub = command("device", "afficher l’identité de ce poste auprès du hub")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
 
 
@@ -63,9 +63,9 @@ def _hub_ca(path: str | None) -> str | None:
     try:
         text = Path(path).expanduser().read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SyncError(f"Certificat d'autorité du hub illisible{NBSP}: {path}.") from exc
+        raise SyncError(f"Certificat d’autorité du hub illisible{NBSP}: {path}.") from exc
     if "-----BEGIN CERTIFICATE-----" not in text:
-        raise SyncError(f"Certificat d'autorité du hub invalide{NBSP}: {path} n'est pas un certificat PEM.")
+        raise SyncError(f"Certificat d’autorité du hub invalide{NBSP}: {path} n’est pas un certificat PEM.")
     return text
 
 
@@ -84,7 +84,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Poste relié au hub {info.hub_url}{role}.\nAppareil{NBSP}: {info.device_id}\n"
           f"Structure{NBSP}: {info.structure_id}\nJeton rangé dans {where}.")
     if info.previous_device_id:
-        print(f"L'ancien appareil {info.previous_device_id} reste actif au hub{NBSP}: demandez à l'administrateur "
+        print(f"L’ancien appareil {info.previous_device_id} reste actif au hub{NBSP}: demandez à l’administrateur "
               f"de le révoquer (tandem-hub revoke {info.previous_device_id}).")
     if info.insecure_http:
         print(f"Attention{NBSP}: connexion non chiffrée (http://), acceptée à votre demande. Le jeton et les fiches "
@@ -153,7 +153,7 @@ def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
         print_json(info.as_dict())
         return EXIT_OK
     if not info.enrolled:
-        print(f"Ce poste n'est relié à aucun hub (identifiant local{NBSP}: {info.local_device_id}).")
+        print(f"Ce poste n’est relié à aucun hub (identifiant local{NBSP}: {info.local_device_id}).")
         return EXIT_OK
     cert = info.certificate
     lines = [("Appareil", info.device_id), ("Nom", info.device_name), ("Hub", info.hub_url),
@@ -161,7 +161,7 @@ def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
              ("Administrateur", "oui" if info.is_admin else "non"), ("Inscrit le", info.enrolled_at),
              ("Jeton", "trousseau du système" if info.token_storage == "keyring" else "base chiffrée"),
              ("Certificat", cert.get("subject")), ("Émis par", cert.get("issuer")),
-             ("Valide jusqu'au", cert.get("not_after")), ("Dernière synchronisation", info.last_sync_at),
+             ("Valide jusqu’au", cert.get("not_after")), ("Dernière synchronisation", info.last_sync_at),
              ("Révoqué", "oui" if info.revoked else "non")]
     for label, value in lines:
         print(f"{label}{NBSP}: {value or '—'}")

@@ -2,7 +2,7 @@
 
 An exception is described by its type and the code locations it went through (file, line,
 function), along its chain of causes. Never its message, the values of its frames' locals or the
-source lines: our French messages quote what was typed (« Marseile » n'est pas une commune…), and
+source lines: our French messages quote what was typed (« Marseile » n’est pas une commune…), and
 a library's message may hold a name, an e-mail or a passphrase. The one exception: an OSError's
 errno name (ENOSPC), which is a fact about the machine, never about a person.
 """

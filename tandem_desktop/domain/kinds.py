@@ -17,8 +17,8 @@ STRUCTURE_TYPES = (
     ("autre", "Autre"),
 )
 PROJECT_TYPES = (
-    ("job_search", "Recherche d'emploi"),
-    ("business_creation", "Création d'entreprise"),
+    ("job_search", "Recherche d’emploi"),
+    ("business_creation", "Création d’entreprise"),
     ("orientation", "Orientation"),
 )
 MENTEE_STATUSES = (("waiting", "En attente"), ("in_tandem", "En tandem"), ("exited", "Sorti·e"))
@@ -156,11 +156,11 @@ MENTEE = KindSpec(
         FieldSpec("mobility_mode", "Mobilité", T.CHOICE, choices=MOBILITY_MODES),
         FieldSpec("mobility_km", "Déplacement possible (km)", T.INT, minimum=0, maximum=300, default=10),
         # Matching: what the mentee expects from a mentor, and what rules a mentor out.
-        FieldSpec("needs", "Besoins d'accompagnement", T.LIST, searchable=True, max_length=120),
+        FieldSpec("needs", "Besoins d’accompagnement", T.LIST, searchable=True, max_length=120),
         FieldSpec("meeting_modes", "Rencontres souhaitées", T.LIST, choices=MEETING_MODES),
         FieldSpec("required_language", "Langue indispensable", max_length=40),
         FieldSpec("employer", "Employeur actuel ou récent", max_length=120),
-        FieldSpec("excluded_employers", "Employeurs exclus (conflit d'intérêts)", T.LIST, max_length=120),
+        FieldSpec("excluded_employers", "Employeurs exclus (conflit d’intérêts)", T.LIST, max_length=120),
         FieldSpec("excluded_mentors", "Mentors exclus (lien personnel)", T.LIST, max_length=120,
                   max_items=100),
         FieldSpec("declined_mentors", "Mentors écartés", T.LIST, max_length=64, max_items=200),

@@ -161,14 +161,14 @@ def _check_tandem(
         return
     lifecycle.stamp_step_date(old, merged, changes, today)
     if new == "ended" and not merged.get("outcome"):
-        errors["outcome"] = "Indiquez l'issue du tandem pour le terminer."
+        errors["outcome"] = "Indiquez l’issue du tandem pour le terminer."
     if merged.get("outcome") and new != "ended":
-        errors["outcome"] = "L'issue ne se renseigne qu'à la fin du tandem."
+        errors["outcome"] = "L’issue ne se renseigne qu’à la fin du tandem."
     if merged.get("mentor_id") and merged.get("mentor_id") == merged.get("mentee_id"):
         errors["mentee_id"] = "Le mentor et le mentoré doivent être deux personnes différentes."
     dated = [(lifecycle.STEP_DATE[s], merged.get(lifecycle.STEP_DATE[s])) for s in lifecycle.ORDER]
     known = [(name, value) for name, value in dated if value]
     for (_, earlier), (name, later) in itertools.pairwise(known):
         if later < earlier:
-            errors[name] = "Cette date précède celle de l'étape précédente."
+            errors[name] = "Cette date précède celle de l’étape précédente."
             break

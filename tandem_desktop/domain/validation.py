@@ -58,7 +58,7 @@ def control_error(text: str) -> str | None:
     if "\ud800" <= char <= "\udfff":
         return f"Texte mal encodé ({code} en position {where})\u00a0: ressaisissez-le."
     if _BIDI_RE.match(char):
-        return (f"Caractère d'inversion du sens d'écriture interdit ({code} en position {where})\u00a0: "
+        return (f"Caractère d’inversion du sens d’écriture interdit ({code} en position {where})\u00a0: "
                 "retirez-le.")
     return f"Caractère de contrôle interdit ({code} en position {where})\u00a0: retirez-le."
 

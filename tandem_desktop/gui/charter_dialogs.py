@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROLES = {party: label.lower() for party, label in PARTY_LABELS.items()}  # the words the charter prints
-MSG_LOCAL_CERT = ("Ce poste n'est pas encore enrôlé\u00a0: la charte sera scellée avec un certificat local, "
-                  "et personne ne pourra garantir qui l'a scellée.")
+MSG_LOCAL_CERT = ("Ce poste n’est pas encore enrôlé\u00a0: la charte sera scellée avec un certificat local, "
+                  "et personne ne pourra garantir qui l’a scellée.")
 MSG_HUB_CERT = ("La charte sera scellée avec le certificat de ce poste, délivré par le hub Tandem au nom du "
                 "conseiller et de la structure pour qui il a été enrôlé.")
 MSG_PLACE = "Indiquez où la charte est signée (par exemple «\u00a0Marseille\u00a0»)."
@@ -65,12 +65,12 @@ def error_text(exc: BaseException) -> str:
 
 
 def of_name(name: str) -> str:
-    """« de Jean Martin », « d'Hélène Durand »: French elides « de » before a vowel or a mute h."""
+    """« de Jean Martin », « d’Hélène Durand »: French elides « de » before a vowel or a mute h."""
     return f"d'{name}" if name[:1].lower() in "aeiouyhàâéèêëîïôöùûü" else f"de {name}"
 
 
 def party_heading(name: str, party: str, position: int, total: int) -> str:
-    """« Signature d'Hélène Durand (mentor) — 2 sur 3 »."""
+    """« Signature d’Hélène Durand (mentor) — 2 sur 3 »."""
     return f"Signature {of_name(name)} ({ROLES.get(party, party)}) — {position}{NBSP}sur{NBSP}{total}"
 
 
@@ -104,7 +104,7 @@ class SignOnScreenDialog(QDialog):
         self.stored: Any = None  # the StoredCharter once sealed
         self.busy = False
         self.setObjectName("sign_dialog")
-        self.setWindowTitle("Signer la charte à l'écran")
+        self.setWindowTitle("Signer la charte à l’écran")
         self.heading = QLabel(self)
         self.heading.setObjectName("heading_label")
         self.heading.setStyleSheet("font-size: 13pt; font-weight: 600;")

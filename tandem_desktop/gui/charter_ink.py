@@ -1,4 +1,4 @@
-"""« Charte signée à l'encre »: the charter was printed and signed on paper; record when and where,
+"""« Charte signée à l’encre »: the charter was printed and signed on paper; record when and where,
 with the scan of the signed copy if there is one.
 
 The service checks again (dates of the tandem's steps, the scan's format) on the task runner; its
@@ -27,7 +27,7 @@ MSG_NUMBER = ("Numéro de charte invalide\u00a0: recopiez les huit caractères i
 
 
 class InkSignatureDialog(QDialog):
-    """« Charte signée à l'encre »: the date and place of the paper signature, and its scan if any."""
+    """« Charte signée à l’encre »: the date and place of the paper signature, and its scan if any."""
 
     def __init__(self, service: CharterService, runner: TaskRunner, tandem_id: str, *, today: date,
                  place: str = "", parent: QWidget | None = None):
@@ -41,10 +41,10 @@ class InkSignatureDialog(QDialog):
         self.stored: Any = None
         self.busy = False
         self.setObjectName("ink_dialog")
-        self.setWindowTitle("Charte signée à l'encre")
+        self.setWindowTitle("Charte signée à l’encre")
         intro = QLabel("La charte a été imprimée et signée sur papier par les trois parties. Indiquez quand et "
                        "où, recopiez le numéro imprimé en tête de la charte, et joignez si possible le scan de "
-                       "l'exemplaire signé.", self)
+                       "l’exemplaire signé.", self)
         intro.setWordWrap(True)
         self.date_edit = QLineEdit(french_date(today.isoformat()), self)
         self.date_edit.setObjectName("date_edit")
@@ -66,7 +66,7 @@ class InkSignatureDialog(QDialog):
         self.remove_scan_button.clicked.connect(lambda: self.set_scan(None, None))
         self.remove_scan_button.hide()
         self.error_label = error_label(self)
-        self.save_button = named_button(self, "save_button", "Enregistrer", "Enregistrer la charte signée à l'encre")
+        self.save_button = named_button(self, "save_button", "Enregistrer", "Enregistrer la charte signée à l’encre")
         self.save_button.setDefault(True)
         for button in (self.scan_button, self.remove_scan_button):
             button.setAutoDefault(False)

@@ -37,7 +37,7 @@ from .tasks import TaskRunner
 from .widgets import named_button
 
 ID_ROLE = Qt.ItemDataRole.UserRole
-MODES = {"screen": "À l'écran, scellée", "ink": "À l'encre"}
+MODES = {"screen": "À l’écran, scellée", "ink": "À l’encre"}
 
 
 class CharterPanel(QGroupBox):
@@ -56,9 +56,9 @@ class CharterPanel(QGroupBox):
         self.dialog: QDialog | None = None  # the last dialog opened (tests and screenshots look at it)
         self.preview_button = named_button(self, "preview_button", "Aperçu et impression",
                                            "La charte pré-remplie, à imprimer ou à enregistrer en PDF")
-        self.sign_button = named_button(self, "sign_button", "Signer à l'écran…",
-                                        "Les trois parties signent sur l'écran, puis la charte est scellée")
-        self.ink_button = named_button(self, "ink_button", "Signée à l'encre…",
+        self.sign_button = named_button(self, "sign_button", "Signer à l’écran…",
+                                        "Les trois parties signent sur l’écran, puis la charte est scellée")
+        self.ink_button = named_button(self, "ink_button", "Signée à l’encre…",
                                        "Enregistrer une charte imprimée et signée sur papier")
         self.preview_button.clicked.connect(self.preview)
         self.sign_button.clicked.connect(self.sign)
@@ -179,7 +179,7 @@ class CharterPanel(QGroupBox):
     def _open_sign_dialog(self, setup: SigningSetup) -> None:
         dialog = SignOnScreenDialog(self.service, self.runner, self.tandem_id, setup.parties, place=setup.place,
                                     local_certificate=setup.local_certificate, parent=self.window())
-        dialog.accepted.connect(lambda: self._stored(dialog.stored, "Charte signée à l'écran et scellée."))
+        dialog.accepted.connect(lambda: self._stored(dialog.stored, "Charte signée à l’écran et scellée."))
         self.dialog = dialog
         dialog.open()
 
@@ -190,7 +190,7 @@ class CharterPanel(QGroupBox):
     def _open_ink_dialog(self, setup: SigningSetup) -> None:
         dialog = InkSignatureDialog(self.service, self.runner, self.tandem_id, today=self.store.today(),
                                     place=setup.place, parent=self.window())
-        dialog.accepted.connect(lambda: self._stored(dialog.stored, "Charte signée à l'encre enregistrée."))
+        dialog.accepted.connect(lambda: self._stored(dialog.stored, "Charte signée à l’encre enregistrée."))
         self.dialog = dialog
         dialog.open()
 

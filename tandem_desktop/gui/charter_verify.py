@@ -99,7 +99,7 @@ class VerifyDialog(QDialog):
         self.busy = False
         self.setObjectName("verify_dialog")
         self.setWindowTitle("Vérifier une charte")
-        self.file_label = QLabel("Choisissez le PDF d'une charte scellée, reçu par courriel ou imprimé depuis "
+        self.file_label = QLabel("Choisissez le PDF d’une charte scellée, reçu par courriel ou imprimé depuis "
                                  "un autre poste.", self)
         self.file_label.setObjectName("file_label")
         self.file_label.setWordWrap(True)

@@ -34,13 +34,13 @@ COLUMNS = (("record_text", "Fiche"), ("field_text", "Champ"), ("kept_text", "Val
            ("lost_text", "Valeur perdue"), ("type_text", "Type"), ("date_text", "Date"))
 TYPES = {  # used when the service gives no `type_label`
     "field": "Modification simultanée",
-    "edit_after_delete": "Modification d'une fiche supprimée",
+    "edit_after_delete": "Modification d’une fiche supprimée",
     "refused": "Refusée par le hub",
     "too_large": "Trop volumineuse pour le hub",
 }
 REVERSE_TEXT = ("Rétablir la valeur perdue", "Remet la valeur perdue dans la fiche, puis synchronise")
 RESEND_TEXT = ("Renvoyer au hub", "Renvoie la modification telle que la fiche la porte maintenant "
-               "(corrigez-la d'abord si besoin), puis synchronise")
+               "(corrigez-la d’abord si besoin), puis synchronise")
 FILTERS = (("open", "Conflits ouverts"), ("resolved", "Conflits résolus"), ("all", "Tous les conflits"))
 EMPTY = "(vide)"
 CELL_CHARS = 300  # a value longer than this is cut in the table (a write set aside can hold megabytes)
@@ -156,7 +156,7 @@ class ConflictsPage(QWidget):
         title.setObjectName("title_label")
         title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         intro = QLabel("Quand deux postes ont modifié le même champ, le hub garde la dernière modification "
-                       f"reçue et conserve l'autre ici. Sélectionnez un conflit puis «{NBSP}Rétablir la valeur "
+                       f"reçue et conserve l’autre ici. Sélectionnez un conflit puis «{NBSP}Rétablir la valeur "
                        f"perdue{NBSP}» pour la remettre. Une modification refusée par le hub ou trop "
                        f"volumineuse est gardée ici aussi{NBSP}: corrigez la fiche, puis «{NBSP}Renvoyer au "
                        f"hub{NBSP}».", self)
@@ -242,8 +242,8 @@ class ConflictsPage(QWidget):
     @staticmethod
     def _empty_text(which: str) -> str:
         if which == "resolved":
-            return "Aucun conflit résolu pour l'instant."
-        return ("Aucun conflit ouvert. Quand deux postes modifient le même champ d'une fiche, "
+            return "Aucun conflit résolu pour l’instant."
+        return ("Aucun conflit ouvert. Quand deux postes modifient le même champ d’une fiche, "
                 "le conflit apparaît ici après la synchronisation.")
 
     # -- selection and reversal ---------------------------------------------------------------

@@ -19,13 +19,13 @@ from .sync_service import Failure, classify, failure_message
 from .uiload import child, load_ui
 
 MSG_URL = f"Adresse du hub invalide{NBSP}: elle commence par https:// (ou http://) suivi du nom du serveur."
-MSG_CODE = "Saisissez le code d'enrôlement remis par l'administrateur du hub."
-MSG_INSECURE = (f"Cette adresse en http:// n'est pas chiffrée{NBSP}: cochez «{NBSP}Autoriser une connexion non "
-                f"chiffrée{NBSP}» seulement sur un réseau de confiance, ou demandez l'adresse https:// du hub.")
+MSG_CODE = "Saisissez le code d’enrôlement remis par l’administrateur du hub."
+MSG_INSECURE = (f"Cette adresse en http:// n’est pas chiffrée{NBSP}: cochez «{NBSP}Autoriser une connexion non "
+                f"chiffrée{NBSP}» seulement sur un réseau de confiance, ou demandez l’adresse https:// du hub.")
 
 
 def unreachable_message(url: str) -> str:
-    return (f"Hub injoignable à l'adresse «{NBSP}{url}{NBSP}»{NBSP}: vérifiez l'adresse et la connexion "
+    return (f"Hub injoignable à l’adresse «{NBSP}{url}{NBSP}»{NBSP}: vérifiez l’adresse et la connexion "
             "du poste, puis réessayez.")
 
 
@@ -94,13 +94,13 @@ class EnrollDialog(QDialog):
             return
         text = f"Ce poste est connecté au hub «{NBSP}{url}{NBSP}»."
         if device:
-            text += f"\nIdentifiant de l'appareil{NBSP}: {device}"
+            text += f"\nIdentifiant de l’appareil{NBSP}: {device}"
         if info is None:
-            text += ("\nUn nouveau code d'enrôlement le reconnecte (cela crée un nouvel appareil au hub\u00a0: "
-                     "faites révoquer l'ancien par l'administrateur).")
+            text += ("\nUn nouveau code d’enrôlement le reconnecte (cela crée un nouvel appareil au hub\u00a0: "
+                     "faites révoquer l’ancien par l’administrateur).")
         elif info.previous_device_id:
             text += (f"\nL'ancien appareil {info.previous_device_id} reste actif au hub{NBSP}: demandez à "
-                     "l'administrateur de le révoquer.")
+                     "l’administrateur de le révoquer.")
         self.current.setText(text)
         self.current.show()
 

@@ -36,7 +36,7 @@ def _reason(error: BaseException) -> str:
 
 def damage_text(report: CheckReport) -> str:
     """The box's explanation: what is damaged, what was not touched, and the way back."""
-    lines = [f"La base de ce profil est endommagée{NBSP}:", *report.damage.lines(), "Elle n'a pas été modifiée."]
+    lines = [f"La base de ce profil est endommagée{NBSP}:", *report.damage.lines(), "Elle n’a pas été modifiée."]
     if report.backup is not None:
         lines.append(
             f"Dernière sauvegarde saine{NBSP}: {report.backup.path.name}, du {report.backup.date_text}. "

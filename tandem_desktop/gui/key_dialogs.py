@@ -96,8 +96,8 @@ class RecoveryCodeDialog(QDialog):
         self.group = secrets.randbelow(recovery.GROUPS) + 1  # which group to type back
         self.confirmed = False
         intro = QLabel(
-            f"Voici le code de secours de ce profil. Il ne sera affiché qu'une fois{NBSP}: imprimez-le ou "
-            "recopiez-le sur papier maintenant, et rangez-le ailleurs que dans la sacoche de l'ordinateur. "
+            f"Voici le code de secours de ce profil. Il ne sera affiché qu’une fois{NBSP}: imprimez-le ou "
+            "recopiez-le sur papier maintenant, et rangez-le ailleurs que dans la sacoche de l’ordinateur. "
             "Il ouvre ce profil et toutes ses sauvegardes si la clé du trousseau (ou la phrase de passe) "
             "est perdue.", self)
         intro.setWordWrap(True)
@@ -113,7 +113,7 @@ class RecoveryCodeDialog(QDialog):
         self.print_button = _button(self, "print_button", "Imprimer…", self.print_sheet)
         self.copy_button = _button(self, "copy_button", "Copier", self.copy)
         ordinal = "1er" if self.group == 1 else f"{self.group}e"
-        ask = QLabel(f"Pour confirmer que vous l'avez noté, recopiez son {ordinal}{NBSP}groupe de "
+        ask = QLabel(f"Pour confirmer que vous l’avez noté, recopiez son {ordinal}{NBSP}groupe de "
                      f"{recovery.GROUP_LEN}{NBSP}caractères{NBSP}:", self)
         ask.setWordWrap(True)
         self.confirm = QLineEdit(self)

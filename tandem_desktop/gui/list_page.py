@@ -285,7 +285,7 @@ class ListPage(QWidget):
 
     def _empty_text(self, total: int) -> str:
         if total == 0:
-            return "Aucune fiche pour l'instant. Cliquez sur «\u00a0Nouveau\u00a0» (Ctrl+N) pour en créer une."
+            return "Aucune fiche pour l’instant. Cliquez sur «\u00a0Nouveau\u00a0» (Ctrl+N) pour en créer une."
         return "Aucune fiche ne correspond à la recherche ou aux filtres. Échap efface la recherche."
 
     # -- selection ----------------------------------------------------------------------------

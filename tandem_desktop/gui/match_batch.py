@@ -79,7 +79,7 @@ class MatchBatchView(QWidget):
         title.setObjectName("title_label")
         title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         intro = QLabel("Un mentor pour chaque mentoré·e en attente, au mieux pour tous et dans la limite des places "
-                       f"de chaque mentor. Rien n'est créé avant «{NBSP}Accepter la sélection{NBSP}».", self)
+                       f"de chaque mentor. Rien n’est créé avant «{NBSP}Accepter la sélection{NBSP}».", self)
         intro.setWordWrap(True)
         self.min_score = QDoubleSpinBox(self)
         self.min_score.setObjectName("min_score")
@@ -129,7 +129,7 @@ class MatchBatchView(QWidget):
         self.pairs.dataChanged.connect(self._update)
         self.pairs.modelReset.connect(self._update)
         self.accept_button = self._button("accept_button", "Accepter la sélection", self.accept_selection)
-        self.accept_button.setToolTip("Créer les tandems cochés, à l'étape «\u00a0Proposé\u00a0»")
+        self.accept_button.setToolTip("Créer les tandems cochés, à l’étape «\u00a0Proposé\u00a0»")
         hint = QLabel(f"Espace{NBSP}: cocher ou décocher la ligne · Ctrl+A{NBSP}: tout cocher · "
                       f"Ctrl+Maj+A{NBSP}: tout décocher", self)
         hint.setStyleSheet("color: #6b6b6b;")
@@ -241,14 +241,14 @@ class MatchBatchView(QWidget):
             self._status(f"Calcul arrêté{kept}")
         else:
             self._status("Calcul impossible.")
-            QMessageBox.warning(self, "Calcul impossible", f"La proposition n'a pas pu être calculée{NBSP}: {exc}")
+            QMessageBox.warning(self, "Calcul impossible", f"La proposition n’a pas pu être calculée{NBSP}: {exc}")
         self._update()
 
     def mark_stale(self) -> None:
         """Records changed elsewhere: the pairs on screen may no longer hold, so compute again first."""
         if self.proposal is not None and self._busy != "accept":
             self._stale = True
-            self._status(f"Les fiches ont changé depuis ce calcul{NBSP}: relancez-le avant d'accepter.")
+            self._status(f"Les fiches ont changé depuis ce calcul{NBSP}: relancez-le avant d’accepter.")
             self._update()
 
     # -- accepting ----------------------------------------------------------------------------
@@ -270,7 +270,7 @@ class MatchBatchView(QWidget):
         created = changes.created_ids("tandem")
         self._busy = ""
         self.pairs.remove(chosen)
-        text = f"{plural(len(created), 'tandem créé', 'tandems créés')}, à l'étape «{NBSP}Proposé{NBSP}»."
+        text = f"{plural(len(created), 'tandem créé', 'tandems créés')}, à l’étape «{NBSP}Proposé{NBSP}»."
         self._status(text)
         self.message.emit(text)
         self.data_changed.emit("tandem")
@@ -283,7 +283,7 @@ class MatchBatchView(QWidget):
         self._status("Aucun tandem créé.")
         self._update()
         QMessageBox.warning(self, "Tandems non créés",
-                            f"Aucun tandem n'a été créé{NBSP}: {reason}\n\nRelancez le calcul pour une proposition "
+                            f"Aucun tandem n’a été créé{NBSP}: {reason}\n\nRelancez le calcul pour une proposition "
                             "à jour, puis acceptez de nouveau.")
 
     # -- display ------------------------------------------------------------------------------

@@ -250,7 +250,7 @@ def end_text(kind: str, name: str, found: Suggestions, history: list[Decision], 
     accepted = [d for d in history if d.accepted]
     if kind == "mentee" and accepted:
         return (f"Tandem proposé{NBSP}: {tandem_title(name, accepted[-1].candidate.name)}.\n"
-                f"Il figure dans la liste des tandems, à l'étape «{NBSP}Proposé{NBSP}».\n"
+                f"Il figure dans la liste des tandems, à l’étape «{NBSP}Proposé{NBSP}».\n"
                 "Ctrl+Z pour revenir sur cette décision.")
     if finished:
         return (f"Plus de place chez {name}{NBSP}: {plural(len(accepted), 'tandem proposé', 'tandems proposés')}.\n"
@@ -268,6 +268,6 @@ def end_text(kind: str, name: str, found: Suggestions, history: list[Decision], 
     if declined:
         excluded["declined"] = excluded.get("declined", 0) + declined
     if shown := excluded_lines(excluded):
-        lines.append(f"\n{many.capitalize()} écartés (un même {one} peut l'être pour plusieurs raisons){NBSP}:")
+        lines.append(f"\n{many.capitalize()} écartés (un même {one} peut l’être pour plusieurs raisons){NBSP}:")
         lines.extend(f"• {line}" for line in shown)
     return "\n".join(lines)

@@ -94,7 +94,7 @@ class MatchDeck(QWidget):
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("font-size: 11pt;")
-        self.next_button = self._button("next_button", "Suggestions suivantes", "Calculer d'autres suggestions")
+        self.next_button = self._button("next_button", "Suggestions suivantes", "Calculer d’autres suggestions")
         self.next_button.clicked.connect(self.reload)
         message_page = QWidget(self.pages)
         message_layout = QVBoxLayout(message_page)
@@ -292,7 +292,7 @@ class MatchDeck(QWidget):
             if not isinstance(exc, DomainError):
                 self.runner.error.emit(exc)
                 return
-            QMessageBox.warning(self, title, f"{exc}\nRien n'a été modifié." if title != "Annulation impossible"
+            QMessageBox.warning(self, title, f"{exc}\nRien n’a été modifié." if title != "Annulation impossible"
                                 else str(exc))
 
         self.ops.write(op, parent=self).success(written).failure(refused).run()

@@ -29,8 +29,8 @@ from ..matching.criteria import CRITERIA, MAX_WEIGHT, PROGRAMME_LABELS, PROGRAMM
 from ..services.matching import MatchingService
 
 TITLE = "Réglages de la mise en relation"
-INTRO = ("Les poids disent l'importance de chaque critère\u00a0; le score d'une paire est la moyenne "
-         "pondérée des critères, sur 100. Aucun critère ne porte sur l'origine, la santé ou la religion.")
+INTRO = ("Les poids disent l’importance de chaque critère\u00a0; le score d’une paire est la moyenne "
+         "pondérée des critères, sur 100. Aucun critère ne porte sur l’origine, la santé ou la religion.")
 RESET_TEXT = "Rétablir les valeurs par défaut"
 MSG_ALL_ZERO = "Donnez un poids à au moins un critère pour «\u00a0{programme}\u00a0»."
 ERROR_STYLE = "color: #b3261e;"
@@ -92,7 +92,7 @@ class MatchSettingsDialog(QDialog):
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
         self.reset_button = self.buttons.addButton(QDialogButtonBox.StandardButton.RestoreDefaults)
         self.reset_button.setText(RESET_TEXT)
-        self.reset_button.setToolTip("Remet les valeurs d'origine dans les champs\u00a0; rien n'est enregistré "
+        self.reset_button.setToolTip("Remet les valeurs d’origine dans les champs\u00a0; rien n’est enregistré "
                                      "avant «\u00a0OK\u00a0».")
         self.reset_button.clicked.connect(self.restore_defaults)
         self.buttons.accepted.connect(self.accept)
@@ -131,9 +131,9 @@ class MatchSettingsDialog(QDialog):
         box.setObjectName("group_proposals")
         form = QFormLayout(box)
         self.min_score = _spin(box, "min_score", SCALE, 1.0, 0)
-        self.min_score.setToolTip("Sous ce score, une personne reste sans proposition plutôt que d'être mal "
+        self.min_score.setToolTip("Sous ce score, une personne reste sans proposition plutôt que d’être mal "
                                   "accompagnée.")
-        form.addRow("Score minimum d'une proposition (sur 100)", self.min_score)
+        form.addRow("Score minimum d’une proposition (sur 100)", self.min_score)
         self.spread = QCheckBox("Répartir la charge entre mentors", box)
         self.spread.setObjectName("spread")
         self.spread.setToolTip("Préfère, à score proche, un mentor qui accompagne encore peu de personnes.")

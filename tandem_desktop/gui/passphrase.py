@@ -78,16 +78,16 @@ class PassphraseDialog(QDialog):
             self.setWindowTitle("Créer le profil chiffré")
             intro_label.setText(intro or (
                 f"Bienvenue{NBSP}! Les fiches de ce poste{where} seront chiffrées. Aucun trousseau sécurisé "
-                f"n'est disponible sur cet ordinateur{NBSP}: choisissez une phrase de passe de plusieurs mots, "
-                "difficile à deviner. Elle sera demandée à chaque ouverture, et c'est elle qui protège les "
-                "fiches si l'ordinateur est volé. Un code de secours vous sera remis ensuite, au cas où vous "
-                "l'oublieriez."
+                f"n’est disponible sur cet ordinateur{NBSP}: choisissez une phrase de passe de plusieurs mots, "
+                "difficile à deviner. Elle sera demandée à chaque ouverture, et c’est elle qui protège les "
+                "fiches si l’ordinateur est volé. Un code de secours vous sera remis ensuite, au cas où vous "
+                "l’oublieriez."
             ))
             self.ok_button.setText("Créer le profil")
             self.progress.setText("Création du profil chiffré en cours…")
         else:
             self.setWindowTitle("Déverrouiller Tandem Desktop")
-            intro_label.setText(f"Ce profil{where} est chiffré. Saisissez sa phrase de passe pour l'ouvrir.")
+            intro_label.setText(f"Ce profil{where} est chiffré. Saisissez sa phrase de passe pour l’ouvrir.")
             self.confirm.hide()
             child(self.ui, QLabel, "label_confirm").hide()
         self.progress.hide()

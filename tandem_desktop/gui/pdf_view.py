@@ -247,9 +247,9 @@ def paint_pages(printer: QPrinter, document: pdfium.PdfDocument, numbers: range)
     return True
 
 
-FILE_ERRORS = {errno.ENOENT: "le dossier n'existe pas", errno.EACCES: "accès refusé", errno.EPERM: "accès refusé",
+FILE_ERRORS = {errno.ENOENT: "le dossier n’existe pas", errno.EACCES: "accès refusé", errno.EPERM: "accès refusé",
                errno.ENOSPC: "le disque est plein", errno.EROFS: "le support est en lecture seule",
-               errno.EISDIR: "c'est un dossier"}
+               errno.EISDIR: "c’est un dossier"}
 
 
 def file_error(exc: OSError) -> str:
@@ -272,7 +272,7 @@ def save_pdf_as(data: bytes, parent: QWidget | None, suggested: str) -> Path | N
         write_atomically(path, data)
     except OSError as exc:
         QMessageBox.warning(parent, "Enregistrement impossible",
-                            f"Le fichier «{NBSP}{path}{NBSP}» n'a pas pu être écrit{NBSP}: {file_error(exc)}.")
+                            f"Le fichier «{NBSP}{path}{NBSP}» n’a pas pu être écrit{NBSP}: {file_error(exc)}.")
         return None
     return path
 
@@ -291,7 +291,7 @@ class PdfPreviewDialog(QDialog):
         self.print_button = named_button(self, "print_button", "Imprimer…", "Imprimer la charte (Ctrl+P)")
         self.print_button.setShortcut("Ctrl+P")
         self.save_button = named_button(self, "save_button", "Enregistrer sous…", "Enregistrer le PDF dans un fichier")
-        self.close_button = named_button(self, "close_button", "Fermer", "Fermer l'aperçu (Échap)")
+        self.close_button = named_button(self, "close_button", "Fermer", "Fermer l’aperçu (Échap)")
         self.print_button.clicked.connect(lambda: print_pdf(self.data, self, title))
         self.save_button.clicked.connect(self.save_as)
         self.close_button.clicked.connect(self.accept)

@@ -24,7 +24,7 @@ from .passphrase import PassphraseDialog
 from .tasks import TaskRunner
 
 APP_TITLE = "Tandem Desktop"
-MSG_NO_CODE = (f"Ce profil n'a pas encore de code de secours{NBSP}: sans lui, une clé perdue fait perdre le profil et "
+MSG_NO_CODE = (f"Ce profil n’a pas encore de code de secours{NBSP}: sans lui, une clé perdue fait perdre le profil et "
                "ses sauvegardes. Fichier › Code de secours… pour en créer un.")
 LOCKED_INTRO = (f"Le trousseau du système est inaccessible{NBSP}: la clé de ce nouveau profil ne peut pas y être "
                 "rangée. Protégez-le plutôt par une phrase de passe de plusieurs mots, difficile à deviner (elle sera "
@@ -116,8 +116,8 @@ def recover(settings: Settings, runner: TaskRunner) -> Profile | None:
 
 def start_again_from_hub(settings: Settings, runner: TaskRunner, parent: QWidget | None = None) -> Profile | None:
     """Both the key and the code are lost: set the profile aside (never deleted), make a new one."""
-    text = (f"Ce profil ne peut plus être ouvert. Il sera mis de côté, intact (rien n'est effacé), et un nouveau "
-            f"profil sera créé, à relier au hub avec un nouveau code d'enrôlement.\n\n"
+    text = (f"Ce profil ne peut plus être ouvert. Il sera mis de côté, intact (rien n’est effacé), et un nouveau "
+            f"profil sera créé, à relier au hub avec un nouveau code d’enrôlement.\n\n"
             f"Reviendront{NBSP}: {key_service.COMES_BACK}.\n"
             f"Ne reviendront pas{NBSP}: {key_service.DOES_NOT_COME_BACK}.\n\nContinuer{NBSP}?")
     answer = QMessageBox.question(parent, APP_TITLE, text)
@@ -167,7 +167,7 @@ def make_opening_normal(profile: Profile, runner: TaskRunner, parent: QWidget | 
 
         chosen = PassphraseDialog(attempt, runner, create=True, location=location_of(profile), parent=parent,
                                   intro="Choisissez la nouvelle phrase de passe de ce profil (plusieurs mots, "
-                                        "difficile à deviner). Elle l'ouvrira désormais, ainsi que ses sauvegardes.")
+                                        "difficile à deviner). Elle l’ouvrira désormais, ainsi que ses sauvegardes.")
         if chosen.exec() == QDialog.DialogCode.Accepted:
             return key_service.Recovered("passphrase").message()
     return f"Profil ouvert avec le code de secours{NBSP}; il le sera encore à la prochaine ouverture."
@@ -185,12 +185,12 @@ def install_recovery_action(window: QWidget, file_menu: object, before: QAction,
 
     def made(code: str) -> None:
         show_recovery_code(code, location_of(profile), window)
-        show_message("Nouveau code de secours enregistré. L'ancien ne sert plus.")  # type: ignore[operator]
+        show_message("Nouveau code de secours enregistré. L’ancien ne sert plus.")  # type: ignore[operator]
 
     def trigger() -> None:
         if profile.meta.recovery is not None:
             answer = QMessageBox.question(window, APP_TITLE, (
-                f"Créer un nouveau code de secours{NBSP}? L'ancien ne servira plus{NBSP}: détruisez la feuille "
+                f"Créer un nouveau code de secours{NBSP}? L’ancien ne servira plus{NBSP}: détruisez la feuille "
                 "qui le porte."))
             if answer != QMessageBox.StandardButton.Yes:
                 return

@@ -17,8 +17,8 @@ from .tandem_detail import TandemDetail
 TITLE = "Appareil révoqué"
 MSG_REVOKED = (f"Cet appareil a été révoqué par le hub{NBSP}: il ne peut plus envoyer ni recevoir de "
                "modifications. Si ce poste a été perdu ou remplacé, effacez sa copie locale des fiches. "
-               "Vous pouvez aussi la garder en lecture seule pour l'instant, le temps de voir avec "
-               "l'administrateur du hub.")
+               "Vous pouvez aussi la garder en lecture seule pour l’instant, le temps de voir avec "
+               "l’administrateur du hub.")
 MSG_READ_ONLY = f"Appareil révoqué{NBSP}: synchronisation arrêtée, fiches en lecture seule."
 
 
@@ -38,7 +38,7 @@ class RevokedDialog(QDialog):
         waiting.setVisible(pending > 0)
         self.wipe_button = QPushButton("Effacer la copie locale…", self)
         self.wipe_button.setObjectName("wipe_button")
-        self.keep_button = QPushButton("Garder en lecture seule pour l'instant", self)
+        self.keep_button = QPushButton("Garder en lecture seule pour l’instant", self)
         self.keep_button.setObjectName("keep_button")
         self.keep_button.setDefault(True)
         self.wipe_button.clicked.connect(lambda: self._choose("wipe"))
@@ -64,7 +64,7 @@ def confirm_wipe(parent: QWidget, pending: int) -> bool:
     lost = f" Les {pending_text(pending).lower()} seront perdues." if pending > 0 else ""
     first = (f"Effacer la copie locale de ce poste{NBSP}? Toutes les fiches seront supprimées de cet "
              f"ordinateur.{lost}")
-    second = f"Dernière confirmation{NBSP}: l'effacement est définitif. Effacer maintenant{NBSP}?"
+    second = f"Dernière confirmation{NBSP}: l’effacement est définitif. Effacer maintenant{NBSP}?"
     return confirm(parent, "Effacer la copie locale", first) and confirm(parent, "Effacer la copie locale", second)
 
 

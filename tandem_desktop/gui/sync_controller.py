@@ -34,7 +34,7 @@ BACKOFF_BASE_MS = 5_000
 BACKOFF_MAX_MS = 10 * 60_000
 PROBE_TIMEOUT_S = 2.0
 USER_REASONS = ("manual", "reverse", "enrolled")  # syncs the counsellor asked for: their outcome is told
-MSG_NOT_ENROLLED = f"Cet appareil n'est pas connecté à un hub{NBSP}: Fichier › Connexion au hub…"
+MSG_NOT_ENROLLED = f"Cet appareil n’est pas connecté à un hub{NBSP}: Fichier › Connexion au hub…"
 
 
 class _ProgressRelay(QObject):

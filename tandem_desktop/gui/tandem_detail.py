@@ -115,7 +115,7 @@ class TandemDetail(QWidget):
         outcome = child(self.ui, QLabel, "outcome_label")
         outcome.setText(f"Issue{NBSP}: {display_value(TANDEM.by_name['outcome'], tandem)}")
         outcome.setVisible(bool(tandem.get("outcome")))
-        self._set("objectives_label", tandem.get("objectives") or "Aucun objectif saisi pour l'instant.")
+        self._set("objectives_label", tandem.get("objectives") or "Aucun objectif saisi pour l’instant.")
         self._build_moves(tandem["status"])
         self._fill_timeline()
         if self.charter_panel is not None:
@@ -146,7 +146,7 @@ class TandemDetail(QWidget):
         for meeting in meetings:
             QListWidgetItem(self.timeline_text(meeting), self.timeline).setData(MEETING_ID_ROLE, meeting["id"])
         if not meetings:
-            QListWidgetItem("Aucune rencontre pour l'instant.", self.timeline)
+            QListWidgetItem("Aucune rencontre pour l’instant.", self.timeline)
 
     @staticmethod
     def timeline_text(meeting: dict[str, Any]) -> str:
@@ -176,7 +176,7 @@ class TandemDetail(QWidget):
 
         def moved(_: object) -> None:
             self.reload()
-            self.changed.emit(f"Tandem passé à l'étape «{NBSP}{lifecycle.label(status)}{NBSP}».")
+            self.changed.emit(f"Tandem passé à l’étape «{NBSP}{lifecycle.label(status)}{NBSP}».")
 
         def refused(exc: BaseException) -> None:
             if not isinstance(exc, ValidationError | StoreError):

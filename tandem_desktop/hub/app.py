@@ -53,12 +53,12 @@ MAX_ENROLL_BODY = 64 * 1024
 STATUS_TEXTS = {
     400: "Requête mal formée (JSON, paramètre, en-tête ou valeur invalide).",
     401: "Jeton absent ou inconnu.",
-    403: "Appareil révoqué, ou fiches d'une autre structure.",
+    403: "Appareil révoqué, ou fiches d’une autre structure.",
     408: "Corps de la requête trop lent à arriver.",
-    409: "Code d'enrôlement déjà utilisé ou expiré.",
+    409: "Code d’enrôlement déjà utilisé ou expiré.",
     413: "Corps ou lot trop volumineux.",
-    426: "Protocole trop ancien\u00a0: mettre à jour l'application.",
-    429: "Trop de tentatives d'enrôlement depuis cette adresse.",
+    426: "Protocole trop ancien\u00a0: mettre à jour l’application.",
+    429: "Trop de tentatives d’enrôlement depuis cette adresse.",
 }
 
 
@@ -71,7 +71,7 @@ ERRORS = errors(400, 401, 403, 426)  # every authenticated endpoint
 DESCRIPTION = ("Hub central de Tandem Desktop\u00a0: enrôlement des appareils, envoi des opérations, "
                "réception des changements. Voir tandem_desktop/sync/PROTOCOL.md.")
 
-bearer = HTTPBearer(auto_error=False, description="Jeton de l'appareil reçu à l'enrôlement.")
+bearer = HTTPBearer(auto_error=False, description="Jeton de l’appareil reçu à l’enrôlement.")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Caller:
 
 def protocol_version(
     tandem_protocol: Annotated[str | None, Header(alias="Tandem-Protocol",
-                                                  description="Version du protocole parlée par l'appareil.")] = None,
+                                                  description="Version du protocole parlée par l’appareil.")] = None,
 ) -> int:
     """PROTOCOL is current, down to MIN_PROTOCOL still served; below that the client must update (426)."""
     if tandem_protocol is None:
@@ -213,7 +213,7 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     @app.get("/v1/pull", response_model=PullAnswer, responses=ERRORS, tags=["synchronisation"])
     def pull_entries(
         who: Device,
-        cursor: Annotated[str | None, Query(description="Dernier seq enregistré par l'appareil (0 au début).",
+        cursor: Annotated[str | None, Query(description="Dernier seq enregistré par l’appareil (0 au début).",
                                             json_schema_extra={"pattern": r"^[0-9]{0,18}$"})] = None,
         limit: Annotated[str | None, Query(description="Entrées par page, 1000 au plus.",
                                            json_schema_extra={"pattern": r"^[0-9]{0,4}$"})] = None,

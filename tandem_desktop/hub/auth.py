@@ -21,9 +21,9 @@ from .merge import Actor
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
 CODE_LENGTH = 10
 MAX_TOKEN = 200
-MSG_INVALID_CODE = "Code d'enrôlement inconnu\u00a0: vérifiez-le ou demandez-en un nouveau à l'administrateur."
-MSG_CODE_USED = "Ce code d'enrôlement a déjà servi\u00a0: demandez-en un nouveau à l'administrateur."
-MSG_CODE_EXPIRED = "Ce code d'enrôlement a expiré\u00a0: demandez-en un nouveau à l'administrateur."
+MSG_INVALID_CODE = "Code d’enrôlement inconnu\u00a0: vérifiez-le ou demandez-en un nouveau à l’administrateur."
+MSG_CODE_USED = "Ce code d’enrôlement a déjà servi\u00a0: demandez-en un nouveau à l’administrateur."
+MSG_CODE_EXPIRED = "Ce code d’enrôlement a expiré\u00a0: demandez-en un nouveau à l’administrateur."
 
 
 def sha256_hex(text: str) -> str:
@@ -76,7 +76,7 @@ def enroll(engine: Engine, code: str, device_name: str, csr_pem: str, *, ca: Cer
     if normalized is None:
         raise HubError(400, "invalid_code", MSG_INVALID_CODE)
     if (problem := control_error(device_name)) is not None:  # it goes into the database and the certificate
-        raise HubError(400, "bad_request", f"Nom d'appareil invalide\u00a0: {problem}")
+        raise HubError(400, "bad_request", f"Nom d’appareil invalide\u00a0: {problem}")
     name = " ".join(device_name.split())[:100]  # empty: named after the counsellor and structure below
     csr = parse_csr(csr_pem)
     with writing(engine) as (conn, _):

@@ -36,10 +36,10 @@ DEVICE_YEARS = 5
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 MS_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
 ADOBE_AUTHENTIC_DOCUMENTS = ObjectIdentifier("1.2.840.113583.1.1.5")
-MSG_WRONG_SECRET = ("La clé secrète donnée n'ouvre pas la clé de l'autorité de ce hub (mauvaise clé, ou base d'un "
+MSG_WRONG_SECRET = ("La clé secrète donnée n’ouvre pas la clé de l’autorité de ce hub (mauvaise clé, ou base d’un "
                     "autre hub)\u00a0: le hub ne démarre pas. Donnez-lui la clé avec laquelle il a été lancé.")
 MSG_BAD_CSR = ("Demande de certificat (CSR) illisible ou invalide\u00a0: une clé EC P-256 signée par "
-               "l'appareil est attendue.")
+               "l’appareil est attendue.")
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ INVALID_HLC = "invalid_hlc"
 CLOCK_AHEAD = "clock_ahead"
 INVALID_BASE = "invalid_base"
 INVALID_VALUE = "invalid_value"
-MSG_INVALID_HLC = "Horodatage de l'opération (HLC) invalide."
-MSG_CLOCK_AHEAD = (f"Horodatage de l'opération trop en avance sur l'horloge du hub{NBSP}: l'appareil le "
-                   "renouvelle et renvoie l'opération.")
-MSG_INVALID_BASE = "Versions de base de l'opération invalides."
+MSG_INVALID_HLC = "Horodatage de l’opération (HLC) invalide."
+MSG_CLOCK_AHEAD = (f"Horodatage de l’opération trop en avance sur l’horloge du hub{NBSP}: l’appareil le "
+                   "renouvelle et renvoie l’opération.")
+MSG_INVALID_BASE = "Versions de base de l’opération invalides."
 
 
 class Refused(Exception):
@@ -45,7 +45,7 @@ def _check_shape(op: dict[str, Any]) -> None:
     """The strings of an op that the hub keeps or compares (op id, stamp, versions) are plain tokens:
     a NUL byte (PostgreSQL refuses it) or any other junk is refused before it reaches the database."""
     if not TOKEN_RE.fullmatch(op["op_id"]):
-        raise Refused("invalid_op_id", "Identifiant d'opération invalide.")
+        raise Refused("invalid_op_id", "Identifiant d’opération invalide.")
     if not TOKEN_RE.fullmatch(op["hlc"]):  # its form and its time: check_stamp
         raise Refused(INVALID_HLC, MSG_INVALID_HLC)
     for name, version in op["base_versions"].items():
@@ -72,7 +72,7 @@ def check_bases(op: dict[str, Any], record: RecordState | None, now_ms: int) -> 
     for name, base in op["base_versions"].items():
         if base is not None and base != current.get(name) and not stamp_ok(base, now_ms):
             raise Refused(INVALID_BASE, f"Version de base invalide pour le champ «{NBSP}{shown(name)}{NBSP}»{NBSP}: "
-                          "ce n'est pas une version donnée par le hub.")
+                          "ce n’est pas une version donnée par le hub.")
 
 
 def check_complete(spec: KindSpec, record: RecordState | None, changes: dict[str, Any]) -> None:

@@ -45,23 +45,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     serve = commands.add_parser("serve", parents=[common], help="servir le hub (HTTP)")
-    serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="port d'écoute (défaut 8765)")
+    serve.add_argument("--host", default="127.0.0.1", help="adresse d’écoute (défaut 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port d’écoute (défaut 8765)")
     serve.add_argument("--secret-key-file", metavar="FICHIER",
-                       help=f"clé secrète qui chiffre la clé de l'autorité du hub{NBSP}; sinon "
+                       help=f"clé secrète qui chiffre la clé de l’autorité du hub{NBSP}; sinon "
                             f"${secret_key.ENV_KEY_FILE} ou ${secret_key.ENV_KEY} (essai SQLite{NBSP}: un fichier "
                             "créé à côté de la base)")
     serve.add_argument("--tls-cert", metavar="FICHIER",
                        help="certificat TLS (PEM, chaîne complète) pour servir en HTTPS")
     serve.add_argument("--tls-key", metavar="FICHIER", help="clé privée TLS (PEM) du certificat")
     serve.add_argument("--trust-proxy", action="store_true",
-                       help=f"derrière un proxy inverse{NBSP}: l'adresse du client est la dernière de X-Forwarded-For")
+                       help=f"derrière un proxy inverse{NBSP}: l’adresse du client est la dernière de X-Forwarded-For")
     serve.add_argument("--enroll-attempts", type=int, default=10, metavar="N",
-                       help="tentatives d'enrôlement par adresse et par fenêtre (défaut 10)")
+                       help="tentatives d’enrôlement par adresse et par fenêtre (défaut 10)")
     serve.add_argument("--enroll-window", type=float, default=600, metavar="SECONDES",
-                       help="fenêtre du compte des tentatives d'enrôlement (défaut 600)")
+                       help="fenêtre du compte des tentatives d’enrôlement (défaut 600)")
     serve.add_argument("--body-timeout", type=float, default=30, metavar="SECONDES",
-                       help="délai pour recevoir le corps d'une requête (défaut 30, plus pour un gros envoi)")
+                       help="délai pour recevoir le corps d’une requête (défaut 30, plus pour un gros envoi)")
 
     key = commands.add_parser("secret-key", parents=[common], help="créer un fichier de clé secrète pour le hub")
     key.add_argument("--out", required=True, metavar="FICHIER", help="fichier à créer (jamais remplacé), mode 0600")
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     counsellor_list = counsellor_cmds.add_parser("list", parents=[common], help="lister les conseillers")
     counsellor_list.add_argument("--json", action="store_true", help="sortie JSON")
 
-    code = commands.add_parser("enroll-code", parents=[common], help="code d'enrôlement à usage unique")
+    code = commands.add_parser("enroll-code", parents=[common], help="code d’enrôlement à usage unique")
     code.add_argument("--counsellor", required=True, metavar="COUNSELLOR_ID")
     code.add_argument("--hours", type=float, default=72, help="validité en heures (défaut 72)")
 

@@ -56,15 +56,15 @@ def open_authority(engine: Engine, db_url: str, options: HubOptions) -> Certific
 def _trial_secret(engine: Engine, db_url: str, options: HubOptions) -> bytes:
     path = trial_key_path(db_url)
     if path is None:
-        raise SecretKeyError(f"Un hub sur PostgreSQL a besoin d'une clé secrète, gardée hors de la base, pour "
+        raise SecretKeyError(f"Un hub sur PostgreSQL a besoin d’une clé secrète, gardée hors de la base, pour "
                              f"chiffrer la clé de son autorité{NBSP}: {HOW_TO_MAKE}.")
     if path.exists():
         return read_secret_key_file(path)
     if stored_key_state(engine) == "sealed":
-        raise SecretKeyError(f"La clé de l'autorité de ce hub est chiffrée, mais sa clé secrète est introuvable "
-                             f"({path} n'existe pas et aucune clé n'est donnée){NBSP}: le hub ne démarre pas. "
+        raise SecretKeyError(f"La clé de l’autorité de ce hub est chiffrée, mais sa clé secrète est introuvable "
+                             f"({path} n’existe pas et aucune clé n’est donnée){NBSP}: le hub ne démarre pas. "
                              "Rendez-lui le fichier de clé, ou donnez-la par --secret-key-file FICHIER.")
     secret = write_new_key_file(path)
     options.tell(f"Clé secrète du hub créée{NBSP}: {path} (lisible par vous seul). Elle chiffre la clé de "
-                 "l'autorité du hub\u00a0: gardez-la, mais pas avec les sauvegardes de la base.")
+                 "l’autorité du hub\u00a0: gardez-la, mais pas avec les sauvegardes de la base.")
     return secret

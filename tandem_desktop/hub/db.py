@@ -200,7 +200,7 @@ def normalize_url(db_url: str) -> str:
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
-            raise ValueError("Le hub a besoin d'un fichier SQLite (pas d'une base en mémoire).")
+            raise ValueError("Le hub a besoin d’un fichier SQLite (pas d’une base en mémoire).")
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     return db_url
 

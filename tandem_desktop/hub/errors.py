@@ -7,12 +7,12 @@ from typing import Any
 from ..texts.french import NBSP
 
 MSG_UNAUTHORIZED = (f"Appareil inconnu du hub (jeton absent ou invalide){NBSP}: reliez-le avec un code "
-                    "d'enrôlement.")
-MSG_REVOKED = (f"Cet appareil a été révoqué par l'administrateur du hub{NBSP}: il ne peut plus synchroniser. "
+                    "d’enrôlement.")
+MSG_REVOKED = (f"Cet appareil a été révoqué par l’administrateur du hub{NBSP}: il ne peut plus synchroniser. "
                "Vous pouvez effacer la copie locale des données.")
 MSG_UPGRADE = "Mettez Tandem Desktop à jour\u00a0: cette version est trop ancienne pour ce hub."
 MSG_TOO_LARGE = "Envoi trop volumineux pour le hub\u00a0: 4\u00a0Mio au plus par requête."
-MSG_BAD_JSON = "Requête illisible\u00a0: le corps n'est pas un JSON valide."
+MSG_BAD_JSON = "Requête illisible\u00a0: le corps n’est pas un JSON valide."
 
 
 class HubError(Exception):

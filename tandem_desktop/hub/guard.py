@@ -31,7 +31,7 @@ from .config import HubOptions
 
 ENROLL_PATH = "/v1/enroll"
 MAX_TRACKED = 50_000  # addresses remembered at most; the oldest are forgotten first
-MSG_SLOW_BODY = (f"Requête trop lente{NBSP}: son contenu n'est pas arrivé à temps. Vérifiez la connexion et "
+MSG_SLOW_BODY = (f"Requête trop lente{NBSP}: son contenu n’est pas arrivé à temps. Vérifiez la connexion et "
                  "réessayez.")
 MSG_SLOW_HEADERS = (f"Requête trop lente{NBSP}: ses en-têtes ne sont pas arrivés à temps. Vérifiez la connexion "
                     "et réessayez.")
@@ -45,8 +45,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Any]
 
 def too_many_attempts_message(retry_after_s: int) -> str:
     minutes = max(1, math.ceil(retry_after_s / 60))
-    return (f"Trop de tentatives d'enrôlement depuis cette adresse{NBSP}: réessayez dans {minutes} minute"
-            f"{'s' if minutes > 1 else ''}, avec le code exact remis par l'administrateur du hub.")
+    return (f"Trop de tentatives d’enrôlement depuis cette adresse{NBSP}: réessayez dans {minutes} minute"
+            f"{'s' if minutes > 1 else ''}, avec le code exact remis par l’administrateur du hub.")
 
 
 class AttemptLimiter:

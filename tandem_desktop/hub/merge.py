@@ -41,11 +41,11 @@ RETRY_CODES = frozenset({INVALID_HLC, CLOCK_AHEAD, HELD_BACK, OP_ID_TAKEN, DUPLI
                          "unknown_field"})
 
 MSG_CONCURRENT = (f"Modifiée en même temps sur un autre appareil{NBSP}: la dernière modification arrivée au hub "
-                  "l'emporte, l'autre valeur est gardée dans la liste des conflits.")
-MSG_AFTER_DELETE = (f"Fiche supprimée entre-temps{NBSP}: la modification n'est pas appliquée, elle est gardée "
+                  "l’emporte, l’autre valeur est gardée dans la liste des conflits.")
+MSG_AFTER_DELETE = (f"Fiche supprimée entre-temps{NBSP}: la modification n’est pas appliquée, elle est gardée "
                     "dans la liste des conflits.")
-MSG_FORBIDDEN = f"Cette fiche relève d'une autre structure{NBSP}: modification refusée."
-MSG_HELD_BACK = (f"Une modification précédente de cette fiche n'a pas encore été acceptée{NBSP}: celle-ci "
+MSG_FORBIDDEN = f"Cette fiche relève d’une autre structure{NBSP}: modification refusée."
+MSG_HELD_BACK = (f"Une modification précédente de cette fiche n’a pas encore été acceptée{NBSP}: celle-ci "
                  "attend son tour.")
 
 
@@ -222,7 +222,7 @@ class Merger:
         if not self.actor.may_see(record.owner):
             raise Refused(FORBIDDEN, MSG_FORBIDDEN)
         if record.kind != spec.name:
-            raise Refused("kind_mismatch", "Cet identifiant désigne déjà une fiche d'un autre type.")
+            raise Refused("kind_mismatch", "Cet identifiant désigne déjà une fiche d’un autre type.")
         return record
 
     def _current(self, op: dict[str, Any], code: str) -> dict[str, Any] | None:
@@ -254,9 +254,9 @@ class Merger:
             if target is None:
                 continue  # not (yet) known to the hub: the device may send it later
             if not self.actor.may_see(target.owner):
-                raise Refused(FORBIDDEN, f"{field_spec.label}{NBSP}: cette fiche relève d'une autre structure.")
+                raise Refused(FORBIDDEN, f"{field_spec.label}{NBSP}: cette fiche relève d’une autre structure.")
             if target.kind != field_spec.ref:
-                raise Refused("invalid_ref", f"{field_spec.label}{NBSP}: la fiche désignée n'est pas du bon type.")
+                raise Refused("invalid_ref", f"{field_spec.label}{NBSP}: la fiche désignée n’est pas du bon type.")
 
     def _note_mentors(self, record: RecordState, mentor_before: Any, changes: dict[str, Any]) -> None:
         """Mentors whose live tandem count or capacity this op may have changed (hub-wide invariant)."""

@@ -40,13 +40,13 @@ from .merge import (
 )
 
 MAX_OPS = 500
-MSG_ALL_FORBIDDEN = ("Aucune de ces modifications n'est permise\u00a0: les fiches concernées relèvent d'une "
+MSG_ALL_FORBIDDEN = ("Aucune de ces modifications n’est permise\u00a0: les fiches concernées relèvent d’une "
                      "autre structure.")
-MSG_OP_ID_TAKEN = "Identifiant d'opération déjà utilisé par un autre appareil."
-MSG_DUPLICATE_OP = (f"Identifiant d'opération répété dans le même envoi{NBSP}: l'appareil donne un nouvel "
+MSG_OP_ID_TAKEN = "Identifiant d’opération déjà utilisé par un autre appareil."
+MSG_DUPLICATE_OP = (f"Identifiant d’opération répété dans le même envoi{NBSP}: l’appareil donne un nouvel "
                     "identifiant à cette modification et la renvoie.")
-MSG_OLD_CLOCK = ("Mettez Tandem Desktop à jour\u00a0: cette version ne sait pas corriger l'horloge de l'appareil, "
-                 "en avance de plus de 48\u00a0h sur celle du hub (ou un horodatage est invalide). Rien n'a été "
+MSG_OLD_CLOCK = ("Mettez Tandem Desktop à jour\u00a0: cette version ne sait pas corriger l’horloge de l’appareil, "
+                 "en avance de plus de 48\u00a0h sur celle du hub (ou un horodatage est invalide). Rien n’a été "
                  "enregistré.")
 HOLDS_BACK = 4  # the first protocol whose clients keep a held-back operation (older ones would drop it)
 SCOPE_CODES = (FORBIDDEN, NOT_OWNER)

@@ -20,11 +20,11 @@ DELETED = "deleted"
 
 MSG_STRUCTURE = (f"Cette structure ne peut être modifiée que par ses propres postes ou un administrateur du hub"
                  f"{NBSP}: modification refusée.")
-MSG_COUNSELLOR = (f"Ce conseiller relève d'une autre structure{NBSP}: seuls les postes de sa structure ou un "
+MSG_COUNSELLOR = (f"Ce conseiller relève d’une autre structure{NBSP}: seuls les postes de sa structure ou un "
                   "administrateur du hub peuvent le modifier.")
 MSG_MOVE = (f"Seul un administrateur du hub peut rattacher un conseiller à une autre structure{NBSP}: "
             "modification refusée.")
-MSG_ATTACH = (f"Structure d'une autre structure partenaire{NBSP}: un conseiller ne peut y être ajouté que par ses "
+MSG_ATTACH = (f"Structure d’une autre structure partenaire{NBSP}: un conseiller ne peut y être ajouté que par ses "
               "postes ou un administrateur du hub.")
 MSG_MENTOR_DELETE = (f"Ce mentor a été inscrit par une autre structure{NBSP}: seule celle-ci ou un administrateur "
                      "du hub peut le supprimer. Vous pouvez le marquer inactif.")

@@ -99,7 +99,7 @@ def write_new_key_file(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise SecretKeyError(f"Le fichier {path} existe déjà{NBSP}: il n'a pas été remplacé.") from None
+        raise SecretKeyError(f"Le fichier {path} existe déjà{NBSP}: il n’a pas été remplacé.") from None
     except OSError as exc:
         raise SecretKeyError(f"Impossible de créer le fichier de clé {path} ({exc.strerror}).") from None
     with os.fdopen(fd, "w", encoding="ascii") as handle:

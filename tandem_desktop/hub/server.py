@@ -70,7 +70,7 @@ def run_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0, *, option
             sock.close()
             server.should_exit = True
             app.state.engine.dispose()
-            raise RuntimeError("Le hub n'a pas démarré.")
+            raise RuntimeError("Le hub n’a pas démarré.")
         time.sleep(0.005)
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     scheme = "https" if tls is not None else "http"

@@ -23,8 +23,8 @@ HARD_CONSTRAINTS: tuple[Constraint, ...] = (
     Constraint("mentor_inactive", 0, "Mentor inactif"),
     Constraint("no_consent", 1, "Consentement non recueilli"),
     Constraint("no_capacity", 2, "Plus de place chez ce mentor"),
-    Constraint("same_employer", 3, "Conflit d'intérêts\u00a0: même employeur"),
-    Constraint("declared_conflict", 4, "Conflit d'intérêts déclaré"),
+    Constraint("same_employer", 3, "Conflit d’intérêts\u00a0: même employeur"),
+    Constraint("declared_conflict", 4, "Conflit d’intérêts déclaré"),
     Constraint("declined", 5, "Déjà écarté pour ce mentoré"),
     Constraint("language", 6, "Ne parle pas la langue indispensable"),
     Constraint("too_far", 7, "Trop loin pour se rencontrer"),
@@ -58,12 +58,12 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("availability", "Disponibilités"),
     Criterion("languages", "Langues"),
     Criterion("preferences", "Préférences de rencontre"),
-    Criterion("waiting", "Temps d'attente"),
+    Criterion("waiting", "Temps d’attente"),
 )
 CRITERION_CODES = tuple(c.code for c in CRITERIA)
 
 PROGRAMMES = ("job_search", "business_creation", "orientation")
-PROGRAMME_LABELS = {"job_search": "Recherche d'emploi", "business_creation": "Création d'entreprise",
+PROGRAMME_LABELS = {"job_search": "Recherche d’emploi", "business_creation": "Création d’entreprise",
                     "orientation": "Orientation"}
 
 # Defaults per programme: creators need skills (finance, legal, sales) more than a mentor of their

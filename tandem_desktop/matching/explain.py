@@ -14,7 +14,7 @@ from .features import MatchingData, norm
 from .score import UNKNOWN, Block, criterion_values
 
 FOR, AGAINST, NEUTRAL = "pour", "contre", "neutre"
-PROJECT_LABELS = {"job_search": "recherche d'emploi", "business_creation": "création d'entreprise",
+PROJECT_LABELS = {"job_search": "recherche d’emploi", "business_creation": "création d’entreprise",
                   "orientation": "orientation"}
 MODE_LABELS = {"in_person": "en présentiel", "phone": "par téléphone", "video": "en visio"}
 
@@ -94,7 +94,7 @@ class Explainer:
             return "Types de projets accompagnés non renseignés"
         if value:
             return f"Accompagne les projets de {project}"
-        return f"N'accompagne pas les projets de {project}"
+        return f"N’accompagne pas les projets de {project}"
 
     def _trade(self, mentee: dict[str, Any], mentor: dict[str, Any], value: float, km: float) -> str:
         code = norm(mentee.get("trade_code")).upper()

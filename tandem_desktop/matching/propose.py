@@ -103,9 +103,9 @@ def _no_mentor_reason(broken: np.ndarray, n_mentors: int) -> str:
 def _left_reason(best: int, min_milli: int) -> tuple[str, str]:
     """Why a mentee who had possible mentors got none."""
     if best < min_milli:
-        return "below_minimum", (f"Aucun mentor n'atteint le score minimum de {points_text(min_milli)} "
+        return "below_minimum", (f"Aucun mentor n’atteint le score minimum de {points_text(min_milli)} "
                                  f"(meilleur : {points_text(best)})")
-    return "taken", "Les mentors possibles n'ont plus de place : ils sont proposés à d'autres mentorés"
+    return "taken", "Les mentors possibles n’ont plus de place : ils sont proposés à d’autres mentorés"
 
 
 def nobody_reason(data: MatchingData, rows: np.ndarray) -> str:

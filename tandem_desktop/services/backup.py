@@ -37,8 +37,8 @@ def known_revisions() -> set[str]:
 def verify_backup(path: Path, key: bytes) -> None:
     """check_backup, with every kind of damage reported as one clear refusal."""
     unreadable = StoreError(
-        f"{path} n'est pas une sauvegarde lisible de ce profil (fichier endommagé ou clé différente). "
-        "Rien n'a été modifié."
+        f"{path} n’est pas une sauvegarde lisible de ce profil (fichier endommagé ou clé différente). "
+        "Rien n’a été modifié."
     )
     try:
         check_backup(path, key, known_revisions())
@@ -69,11 +69,11 @@ def _backup_target(settings: Settings, dest: str | os.PathLike[str]) -> Path:
     if _is_profile_file(settings, target):
         raise StoreError(f"{target} est un fichier du profil lui-même{NBSP}: choisissez un autre nom de sauvegarde.")
     if not target.parent.is_dir():
-        raise StoreError(f"Dossier introuvable{NBSP}: {target.parent}. Aucune sauvegarde n'a été écrite.")
+        raise StoreError(f"Dossier introuvable{NBSP}: {target.parent}. Aucune sauvegarde n’a été écrite.")
     if target.is_dir():
         raise StoreError(f"{target} est un dossier{NBSP}: donnez un nom de fichier pour la sauvegarde.")
     if target.exists() and not target.is_file():
-        raise StoreError(f"{target} n'est pas un fichier ordinaire{NBSP}: choisissez un autre nom de sauvegarde.")
+        raise StoreError(f"{target} n’est pas un fichier ordinaire{NBSP}: choisissez un autre nom de sauvegarde.")
     return target
 
 
@@ -86,7 +86,7 @@ def refuse_if_damaged(profile: Profile) -> None:
         advice = restore_advice(found.path, found.date_text) if found else restore_advice(None)
         raise StoreError(
             f"Sauvegarde refusée{NBSP}: la base du profil est endommagée. {' '.join(damage.lines())} "
-            f"Aucune sauvegarde n'a été écrite, pour qu'une copie endommagée ne remplace pas une bonne. {advice}"
+            f"Aucune sauvegarde n’a été écrite, pour qu’une copie endommagée ne remplace pas une bonne. {advice}"
         )
 
 
@@ -104,15 +104,15 @@ def backup_profile(profile: Profile, dest: str | os.PathLike[str]) -> Path:
         staged.unlink()  # left by a backup killed half-way
         create_private(staged)
     except OSError as exc:
-        raise StoreError(f"Impossible d'écrire dans {target.parent} ({os_reason(exc)}). "
-                         "Aucune sauvegarde n'a été écrite.") from exc
+        raise StoreError(f"Impossible d’écrire dans {target.parent} ({os_reason(exc)}). "
+                         "Aucune sauvegarde n’a été écrite.") from exc
     try:
         export_copy(profile.engine, profile.key, staged)
         verify_backup(staged, profile.key)
         os.replace(staged, target)
     except OSError as exc:
-        raise StoreError(f"La sauvegarde {target} n'a pas pu être écrite ({os_reason(exc)}). "
-                         "Aucune sauvegarde n'a été écrite.") from exc
+        raise StoreError(f"La sauvegarde {target} n’a pas pu être écrite ({os_reason(exc)}). "
+                         "Aucune sauvegarde n’a été écrite.") from exc
     finally:
         staged.unlink(missing_ok=True)
     return target
@@ -163,16 +163,16 @@ def restore_profile(settings: Settings, src: str | os.PathLike[str]) -> Path:
     meta = read_meta(settings)
     database = settings.database_path
     if backup in _profile_files(settings):
-        raise StoreError(f"{backup} est la base du profil elle-même, pas une sauvegarde. Rien n'a été modifié.")
+        raise StoreError(f"{backup} est la base du profil elle-même, pas une sauvegarde. Rien n’a été modifié.")
     if not backup.is_file():
-        raise StoreError(f"Fichier de sauvegarde introuvable\u00a0: {backup}. Rien n'a été modifié.")
+        raise StoreError(f"Fichier de sauvegarde introuvable\u00a0: {backup}. Rien n’a été modifié.")
     lock = ProfileLock(settings.lock_path)
     lock.acquire()
     try:
         key, _ = unlock_key(meta, settings)  # the recovery code opens backups too: they share the key
         verify_backup(backup, key)
         if _profile_id_of(backup, key) != meta.profile_id:
-            raise StoreError(f"{backup} est la sauvegarde d'un autre profil. Rien n'a été modifié.")
+            raise StoreError(f"{backup} est la sauvegarde d’un autre profil. Rien n’a été modifié.")
         if not database.exists():
             copy_private(backup, database.with_name(database.name + ".restoring"))
             os.replace(database.with_name(database.name + ".restoring"), database)

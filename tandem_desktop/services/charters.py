@@ -109,10 +109,10 @@ def scan_kind(data: bytes, name: str | None = None) -> str:
     if data.startswith(b"%PDF"):
         return "pdf"
     if suffix == ".pdf":
-        raise CharterError(f"Scan refusé{NBSP}: {shown} porte l'extension .pdf mais n'est pas un PDF.")
+        raise CharterError(f"Scan refusé{NBSP}: {shown} porte l’extension .pdf mais n’est pas un PDF.")
     kind = image_kind(data)
     if kind is None:
-        raise CharterError(f"Scan refusé{NBSP}: {shown} n'est ni un PDF ni une image PNG ou JPEG.")
+        raise CharterError(f"Scan refusé{NBSP}: {shown} n’est ni un PDF ni une image PNG ou JPEG.")
     return kind
 
 
@@ -343,7 +343,7 @@ def _now() -> datetime:
 
 
 def _check_not_before_steps(tandem: dict, signed_on: date) -> None:
-    for name, label in (("proposed_on", "la proposition"), ("accepted_on", "l'acceptation")):
+    for name, label in (("proposed_on", "la proposition"), ("accepted_on", "l’acceptation")):
         if tandem.get(name) and signed_on.isoformat() < tandem[name]:
             raise CharterError(f"Date de signature invalide{NBSP}: elle précède {label} du tandem "
                                f"({_french_date(tandem[name])}).")

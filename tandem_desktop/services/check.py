@@ -41,7 +41,7 @@ class CheckReport:
             "Aucune sauvegarde saine dans le dossier backups/ du profil. Restaurez une sauvegarde faite "
             "ailleurs (tandem restore FICHIER), ou repartez des données du hub si ce poste y est relié.")
         return (f"La base {self.database} est endommagée. {' '.join(self.damage.lines())} "
-                f"Elle n'a pas été modifiée. {advice}")
+                f"Elle n’a pas été modifiée. {advice}")
 
     def as_dict(self) -> dict[str, Any]:
         return {

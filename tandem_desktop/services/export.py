@@ -125,7 +125,7 @@ def export_kind(store: Store, kind: str, fmt: str, dest: str | os.PathLike[str])
     """Write every live record of `kind` to `dest` as csv or xlsx; returns the number of records."""
     spec = kind_spec(kind)
     if fmt not in FORMATS:
-        raise ValueError(f"Format d'export inconnu\u00a0: « {fmt} ». Possibles\u00a0: {', '.join(FORMATS)}.")
+        raise ValueError(f"Format d’export inconnu\u00a0: « {fmt} ». Possibles\u00a0: {', '.join(FORMATS)}.")
     titles = _ref_titles(store, spec)
     headers = [ID_HEADER, *(f.label for f in spec.fields)]
     count = 0

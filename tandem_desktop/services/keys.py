@@ -14,9 +14,9 @@ from ..texts.french import NBSP
 
 CODE_ADVICE = (
     "Recopiez-le ou imprimez-le maintenant et gardez-le sur papier, ailleurs que dans la sacoche de "
-    "l'ordinateur (il ne sera plus jamais affiché). Il ouvre ce profil et toutes ses sauvegardes si la "
+    "l’ordinateur (il ne sera plus jamais affiché). Il ouvre ce profil et toutes ses sauvegardes si la "
     f"clé du trousseau ou la phrase de passe est perdue{NBSP}: tandem recover, ou «{NBSP}Code de secours…{NBSP}» "
-    "dans l'application."
+    "dans l’application."
 )
 
 COMES_BACK = (
@@ -25,7 +25,7 @@ COMES_BACK = (
 )
 DOES_NOT_COME_BACK = (
     "les modifications faites sur ce poste et pas encore synchronisées, les chartes signées (PDF scellés) "
-    "et leurs scans, l'historique local des conflits, et les réglages de ce poste (poids de la mise en "
+    "et leurs scans, l’historique local des conflits, et les réglages de ce poste (poids de la mise en "
     "relation)"
 )
 
@@ -37,15 +37,15 @@ def code_text(code: str) -> str:
 
 def start_again_steps(aside: Path | None = None, device_id: str | None = None) -> str:
     """What to do after the profile was set aside, what comes back from the hub and what does not."""
-    where = f"L'ancien profil est gardé, intact, dans {aside} (rien n'a été effacé).\n" if aside else ""
+    where = f"L’ancien profil est gardé, intact, dans {aside} (rien n’a été effacé).\n" if aside else ""
     old = f" {device_id}" if device_id else " (tandem-hub devices le retrouve par son nom et sa date)"
     return (
         f"{where}Pour repartir du hub{NBSP}:\n"
-        "  1. créez un nouveau profil (tandem init, ou ouvrez l'application) et notez son code de secours\u00a0;\n"
-        "  2. demandez un code d'enrôlement à l'administrateur du hub, puis tandem enroll --hub URL --code CODE "
+        "  1. créez un nouveau profil (tandem init, ou ouvrez l’application) et notez son code de secours\u00a0;\n"
+        "  2. demandez un code d’enrôlement à l’administrateur du hub, puis tandem enroll --hub URL --code CODE "
         "(ou Fichier › Connexion au hub…)\u00a0;\n"
-        f"  3. demandez-lui de révoquer l'ancien appareil de ce poste{old}\u00a0: tandem-hub revoke ID\u00a0;\n"
-        "  4. synchronisez (tandem sync, ou automatiquement dans l'application).\n"
+        f"  3. demandez-lui de révoquer l’ancien appareil de ce poste{old}\u00a0: tandem-hub revoke ID\u00a0;\n"
+        "  4. synchronisez (tandem sync, ou automatiquement dans l’application).\n"
         f"Reviennent{NBSP}: {COMES_BACK}.\n"
         f"Ne reviennent pas{NBSP}: {DOES_NOT_COME_BACK}."
     )
@@ -62,7 +62,7 @@ class Recovered:
             return ("Profil ouvert avec le code de secours, et sa clé est de nouveau dans le trousseau du "
                     "système\u00a0: la prochaine ouverture sera normale. Le code de secours reste valable.")
         return ("Profil ouvert avec le code de secours, et la nouvelle phrase de passe est enregistrée\u00a0: "
-                "elle l'ouvrira désormais, ainsi que ses sauvegardes. Le code de secours reste valable.")
+                "elle l’ouvrira désormais, ainsi que ses sauvegardes. Le code de secours reste valable.")
 
 
 def keyring_can_take_the_key() -> bool:

@@ -54,7 +54,7 @@ __all__ = [
 
 CONFLICT_TYPES = {
     "concurrent_edit": "Modification simultanée",
-    "edit_after_delete": "Modification d'une fiche supprimée",
+    "edit_after_delete": "Modification d’une fiche supprimée",
     "refused": "Refusée par le hub",
     "too_large": "Trop volumineuse pour le hub",
 }
@@ -264,7 +264,7 @@ def _describe(item: dict[str, Any], me: str | None) -> str:
     if item["conflict_type"] == "edit_after_delete":
         return (f"{head}{NBSP}: modification ({item['field_label'] or 'plusieurs champs'}"
                 f"{NBSP}: {_shown(kind, field, item['lost_value'])}) faite sur {who(item.get('lost_device'))} "
-                "alors que la fiche avait été supprimée. Elle n'a pas été appliquée.")
+                "alors que la fiche avait été supprimée. Elle n’a pas été appliquée.")
     return (f"{head}, {item['field_label']}{NBSP}: {_shown(kind, field, item['kept_value'])} "
             f"({who(item.get('kept_device'))}) a remplacé {_shown(kind, field, item['lost_value'])} "
             f"({who(item.get('lost_device'))}).")

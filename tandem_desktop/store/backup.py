@@ -34,8 +34,8 @@ def export_copy(engine: Engine, key: bytes, dest: Path) -> Path:
                 finally:
                     raw.execute("DETACH DATABASE backup")
         except sqlcipher3.Error as exc:  # what translated_errors has no message for
-            raise StoreError(f"La copie chiffrée {dest} n'a pas pu être écrite ({exc}). "
-                             "Aucune copie n'a été écrite.") from exc
+            raise StoreError(f"La copie chiffrée {dest} n’a pas pu être écrite ({exc}). "
+                             "Aucune copie n’a été écrite.") from exc
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -53,8 +53,8 @@ def check_backup(path: Path, key: bytes, known_revisions: set[str]) -> None:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as exc:
             raise StoreError(
-                f"{path} n'est pas une sauvegarde lisible de ce profil (fichier endommagé ou clé différente). "
-                "Rien n'a été modifié."
+                f"{path} n’est pas une sauvegarde lisible de ce profil (fichier endommagé ou clé différente). "
+                "Rien n’a été modifié."
             ) from exc
         try:
             ok = conn.execute("PRAGMA quick_check").fetchone()[0]

@@ -48,11 +48,11 @@ class Damage:
         """The damage in French, one line per kind, short enough for a message box."""
         out = []
         if self.unreadable:
-            out.append("Le fichier n'est pas une base Tandem lisible (vide, absent, première page indéchiffrable "
+            out.append("Le fichier n’est pas une base Tandem lisible (vide, absent, première page indéchiffrable "
                        "ou schéma manquant).")
         if self.pages:
             shown = ", ".join(str(p) for p in self.pages[:10]) + (" …" if len(self.pages) > 10 else "")
-            out.append(f"{len(self.pages)} page(s) ne passent pas le contrôle d'authenticité de SQLCipher "
+            out.append(f"{len(self.pages)} page(s) ne passent pas le contrôle d’authenticité de SQLCipher "
                        f"(HMAC)\u00a0: {shown}.")
         if self.other:
             out.append(f"Fichier incomplet ou de taille incohérente\u00a0: {self.other[0]}.")

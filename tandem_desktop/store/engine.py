@@ -113,7 +113,7 @@ def _translate(error: BaseException | None, path: Path) -> Exception:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return CorruptDatabase(path)
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"Le dossier du profil {path.parent} est en lecture seule\u00a0: rien n'a été enregistré.")
+        return StoreError(f"Le dossier du profil {path.parent} est en lecture seule\u00a0: rien n’a été enregistré.")
     if "locked" in text or "busy" in text:
         return StoreError("La base est occupée par une autre opération\u00a0; réessayez dans un instant.")
     return error if isinstance(error, Exception) else StoreError(text)

@@ -12,12 +12,12 @@ class StoreError(DomainError):
 
 class ProfileMissing(StoreError):
     def __init__(self, path: object):
-        super().__init__(f"Aucun profil dans {path}. Créez-le d'abord (tandem init).")
+        super().__init__(f"Aucun profil dans {path}. Créez-le d’abord (tandem init).")
 
 
 class ProfileExists(StoreError):
     def __init__(self, path: object):
-        super().__init__(f"Un profil existe déjà dans {path}\u00a0; il n'a pas été modifié.")
+        super().__init__(f"Un profil existe déjà dans {path}\u00a0; il n’a pas été modifié.")
 
 
 class PassphraseRequired(StoreError):
@@ -41,11 +41,11 @@ class WeakPassphrase(StoreError):
 class WrongKey(StoreError):
     def __init__(self, source: str):
         if source == "passphrase":
-            message = "Phrase de passe incorrecte. La base n'a pas été modifiée\u00a0; réessayez."
+            message = "Phrase de passe incorrecte. La base n’a pas été modifiée\u00a0; réessayez."
         else:
             message = (
                 "La clé de chiffrement du trousseau ne correspond pas à cette base. "
-                "La base n'a pas été modifiée."
+                "La base n’a pas été modifiée."
             )
         super().__init__(message)
 
@@ -57,7 +57,7 @@ class KeyUnavailable(StoreError):
         super().__init__(keys_texts.key_missing(keys_texts.CLI))
 
 
-UNLOCK_HOW = ("déverrouillez-le (ouvrez votre session, ou l'application Trousseaux / «\u00a0Mots de passe et "
+UNLOCK_HOW = ("déverrouillez-le (ouvrez votre session, ou l’application Trousseaux / «\u00a0Mots de passe et "
               "clés\u00a0»), puis réessayez")
 
 
@@ -66,8 +66,8 @@ class LockedKeyring(StoreError):
 
     def __init__(self, what: str = "la clé de chiffrement de ce profil") -> None:
         super().__init__(
-            f"Le trousseau du système est verrouillé\u00a0: impossible d'y lire ou d'y ranger {what}. "
-            f"Rien n'est perdu\u00a0: {UNLOCK_HOW}."
+            f"Le trousseau du système est verrouillé\u00a0: impossible d’y lire ou d’y ranger {what}. "
+            f"Rien n’est perdu\u00a0: {UNLOCK_HOW}."
         )
 
 
@@ -77,8 +77,8 @@ class KeyringUnreachable(StoreError):
     def __init__(self, detail: str = "", what: str = "la clé de chiffrement de ce profil") -> None:
         extra = f" ({detail})" if detail else ""
         super().__init__(
-            f"Le trousseau du système ne répond pas{extra}\u00a0: impossible d'y lire {what}. "
-            "Rien n'est perdu. Ouvrez une session graphique normale sur ce poste, puis réessayez, "
+            f"Le trousseau du système ne répond pas{extra}\u00a0: impossible d’y lire {what}. "
+            "Rien n’est perdu. Ouvrez une session graphique normale sur ce poste, puis réessayez, "
             "ou utilisez le code de secours du profil."
         )
 
@@ -87,13 +87,13 @@ class RecoveryCodeInvalid(StoreError):
     def __init__(self, length: int, group: int) -> None:
         super().__init__(
             f"Code de secours mal formé\u00a0: {length}\u00a0caractères attendus (chiffres et lettres, sans I, "
-            f"L, O ni U), par groupes de {group}. Vérifiez la saisie\u00a0; rien n'a été modifié."
+            f"L, O ni U), par groupes de {group}. Vérifiez la saisie\u00a0; rien n’a été modifié."
         )
 
 
 class WrongRecoveryCode(StoreError):
     def __init__(self) -> None:
-        super().__init__("Ce code de secours n'est pas celui de ce profil. Rien n'a été modifié\u00a0; "
+        super().__init__("Ce code de secours n’est pas celui de ce profil. Rien n’a été modifié\u00a0; "
                          "vérifiez la saisie (le dernier code créé est le seul valable).")
 
 
@@ -110,8 +110,8 @@ class CorruptDatabase(StoreError):
         self.backup = backup
         self.backup_date = backup_date
         super().__init__(
-            f"Le fichier de données {path} est endommagé ou n'est pas une base Tandem. "
-            f"Il n'a pas été modifié. {restore_advice(backup, backup_date)}"
+            f"Le fichier de données {path} est endommagé ou n’est pas une base Tandem. "
+            f"Il n’a pas été modifié. {restore_advice(backup, backup_date)}"
         )
 
 
@@ -127,8 +127,8 @@ def restore_advice(backup: object | None, backup_date: str = "") -> str:
 class NewerSchema(StoreError):
     def __init__(self, revision: str):
         super().__init__(
-            f"Cette base vient d'une version plus récente de Tandem Desktop (schéma «\u00a0{revision}\u00a0»). "
-            "Mettez l'application à jour\u00a0; la base n'a pas été modifiée."
+            f"Cette base vient d’une version plus récente de Tandem Desktop (schéma «\u00a0{revision}\u00a0»). "
+            "Mettez l’application à jour\u00a0; la base n’a pas été modifiée."
         )
 
 
@@ -143,7 +143,7 @@ class ProfileLocked(StoreError):
 class DiskFull(StoreError):
     def __init__(self) -> None:
         super().__init__(
-            "Le disque est plein\u00a0: la modification n'a pas été enregistrée et les données "
+            "Le disque est plein\u00a0: la modification n’a pas été enregistrée et les données "
             "précédentes sont intactes. Libérez de la place, puis réessayez."
         )
 

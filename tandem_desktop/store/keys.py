@@ -273,7 +273,7 @@ def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
                 key = open_key(key, meta.key_wrap, meta.profile_id, _WRAP_LABEL) or b""
             except (KeyError, TypeError, ValueError) as exc:
                 raise StoreError("La partie «\u00a0key_wrap\u00a0» de profile.json est illisible. "
-                                 "Le fichier n'a pas été modifié.") from exc
+                                 "Le fichier n’a pas été modifié.") from exc
     if not hmac.compare_digest(key_check(key), meta.key_check):
         raise WrongKey(meta.key_source)
     return key

@@ -139,12 +139,12 @@ def read_meta(settings: Settings) -> KeyMeta:
     except InvalidKeyMeta as exc:
         raise StoreError(
             f"Le fichier {settings.profile_path} contient des valeurs de dérivation invalides ({exc})\u00a0: "
-            "il a été modifié ou endommagé, et sans lui la clé ne peut pas être retrouvée. Il n'a pas été modifié."
+            "il a été modifié ou endommagé, et sans lui la clé ne peut pas être retrouvée. Il n’a pas été modifié."
         ) from exc
     except (ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
         raise StoreError(
             f"Le fichier {settings.profile_path} est illisible\u00a0: sans lui la clé ne peut pas être retrouvée. "
-            "Il n'a pas été modifié."
+            "Il n’a pas été modifié."
         ) from exc
 
 

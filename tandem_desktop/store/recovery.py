@@ -55,7 +55,7 @@ def wrap(key: bytes, code: str, profile_id: str, log2_n: int) -> dict[str, Any]:
 
 def _unreadable() -> StoreError:
     return StoreError("La partie «\u00a0recovery\u00a0» de profile.json est illisible\u00a0: le code de secours ne "
-                      "peut pas servir. Le fichier n'a pas été modifié.")
+                      "peut pas servir. Le fichier n’a pas été modifié.")
 
 
 def unwrap(block: dict[str, Any], code: str, profile_id: str) -> bytes:

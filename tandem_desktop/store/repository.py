@@ -322,7 +322,7 @@ class Store:
             if n:
                 raise ValidationError({
                     field: f"Suppression impossible\u00a0: {n} fiche(s) «\u00a0{KINDS[kind].label}\u00a0» "
-                           f"y font référence. Supprimez-les ou modifiez-les d'abord."
+                           f"y font référence. Supprimez-les ou modifiez-les d’abord."
                 })
 
 

@@ -36,7 +36,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 # OpenSSL's verification failures a counsellor may meet, in French (X509_V_ERR_* codes).
 TLS_FAILURES = {10: "certificat expiré", 18: "certificat auto-signé", 19: "autorité inconnue",
-                20: "autorité inconnue", 21: "autorité inconnue", 62: "le nom du serveur n'est pas celui du certificat"}
+                20: "autorité inconnue", 21: "autorité inconnue", 62: "le nom du serveur n’est pas celui du certificat"}
 
 
 @functools.lru_cache(maxsize=8)
@@ -118,7 +118,7 @@ def raise_for(response: httpx.Response) -> None:
     if status == 403:
         raise DeviceRevoked(message) if code == "revoked" else AccessDenied(message, body)
     if status == 409 or code in ("code_used", "code_expired", "code_unknown", "invalid_code"):
-        raise EnrollmentRefused(message or "Code d'enrôlement refusé (déjà utilisé, expiré ou inconnu).")
+        raise EnrollmentRefused(message or "Code d’enrôlement refusé (déjà utilisé, expiré ou inconnu).")
     if status == 413:
         raise PayloadTooLarge()
     if status == 426:
@@ -144,7 +144,7 @@ class HubClient:
         try:
             verify = tls_context(tls_ca_pem or None)
         except (ssl.SSLError, ValueError) as exc:
-            raise SyncError("Certificat de l'autorité du hub illisible\u00a0: un fichier PEM est attendu.") from exc
+            raise SyncError("Certificat de l’autorité du hub illisible\u00a0: un fichier PEM est attendu.") from exc
         try:
             self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
                                       verify=verify, headers={"User-Agent": "TandemDesktop"})
@@ -217,7 +217,7 @@ class HubClient:
     def push(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
         answer = self._request("POST", "/v1/push", body={"ops": ops})
         if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
-            raise HubError("réponse d'envoi illisible")
+            raise HubError("réponse d’envoi illisible")
         return answer
 
     def pull(self, cursor: int, limit: int) -> dict[str, Any]:

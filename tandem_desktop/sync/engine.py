@@ -32,7 +32,7 @@ from .pushing import BATCH_OPS, Progress, push
 PAGE_ENTRIES = 1000  # the hub's maximum: half the round trips and local commits of 500
 OFFSET_SLACK_MS = 2_000  # the saved offset is rewritten only when it moved more than this
 CHECK_ATTEMPTS = 3  # summaries asked while the feed moves on, before the check is put off
-MSG_NOT_COMPARABLE = ("Comparaison avec le hub remise à la prochaine synchronisation\u00a0: d'autres postes lui "
+MSG_NOT_COMPARABLE = ("Comparaison avec le hub remise à la prochaine synchronisation\u00a0: d’autres postes lui "
                       "envoyaient des changements pendant la vérification.")
 _FATAL = (DeviceRevoked, AuthenticationFailed, UpdateRequired, SyncCancelled, HubUnreachable)
 
@@ -87,7 +87,7 @@ def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress:
         if not page.get("more"):
             return
         if new_cursor == cursor:
-            raise HubError("le hub annonce d'autres changements sans avancer")
+            raise HubError("le hub annonce d’autres changements sans avancer")
         cursor = new_cursor
 
 

@@ -143,7 +143,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
         raise already
     code = "".join(code.split())
     if not code:
-        raise SyncError(f"Code d'enrôlement manquant{NBSP}: demandez-le à l'administrateur du hub.")
+        raise SyncError(f"Code d’enrôlement manquant{NBSP}: demandez-le à l’administrateur du hub.")
     name = " ".join((device_name or "").split())[:100]  # empty: the hub names it « counsellor – structure »
     key_pem, csr_pem = make_key_and_csr(name)
     own = client is None
@@ -163,7 +163,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
             client.close()
     missing = [k for k in ("device_id", "token", "structure_id", "certificate_pem") if not answer.get(k)]
     if missing:
-        raise HubError(f"réponse d'enrôlement incomplète ({', '.join(missing)})")
+        raise HubError(f"réponse d’enrôlement incomplète ({', '.join(missing)})")
     _check_certificate(answer["certificate_pem"], key_pem)
     name = " ".join(str(answer.get("device_name") or name).split())[:100]
     if moving and not _issued_by(answer["certificate_pem"], state["ca_pem"]):

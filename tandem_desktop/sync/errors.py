@@ -16,8 +16,8 @@ class SyncError(DomainError):
 
 class NotEnrolled(SyncError):
     def __init__(self) -> None:
-        super().__init__(f"Cet appareil n'est pas encore relié à un hub{NBSP}: utilisez «{NBSP}tandem enroll"
-                         f"{NBSP}» (ou Fichier › Connexion au hub…) avec le code donné par l'administrateur.")
+        super().__init__(f"Cet appareil n’est pas encore relié à un hub{NBSP}: utilisez «{NBSP}tandem enroll"
+                         f"{NBSP}» (ou Fichier › Connexion au hub…) avec le code donné par l’administrateur.")
 
 
 class HubUnreachable(SyncError):
@@ -29,7 +29,7 @@ class HubUnreachable(SyncError):
 class DeviceRevoked(SyncError):
     def __init__(self, message: str = "") -> None:
         super().__init__(message or (
-            "Cet appareil a été révoqué par l'administrateur du hub. Il ne peut plus synchroniser"
+            "Cet appareil a été révoqué par l’administrateur du hub. Il ne peut plus synchroniser"
             f"{NBSP}; effacez la copie locale des données."))
 
 
@@ -46,8 +46,8 @@ class AuthenticationFailed(SyncError):
 
     def __init__(self) -> None:
         super().__init__("Le hub ne reconnaît pas le jeton de cet appareil. Reliez-le de nouveau avec un code "
-                         f"d'enrôlement{NBSP}: cela crée un nouvel appareil au hub, demandez à l'administrateur "
-                         f"de révoquer l'ancien. {KEPT}")
+                         f"d’enrôlement{NBSP}: cela crée un nouvel appareil au hub, demandez à l’administrateur "
+                         f"de révoquer l’ancien. {KEPT}")
 
 
 class LocalCredentialProblem(SyncError):
@@ -58,10 +58,10 @@ class TokenMissing(LocalCredentialProblem):
     def __init__(self, device_id: str | None = None) -> None:
         old = f" ({device_id})" if device_id else ""
         super().__init__(
-            "Le jeton de ce poste pour le hub est introuvable dans le trousseau du système (l'entrée a été "
-            f"supprimée){NBSP}; le hub n'y est pour rien. Pour synchroniser de nouveau, reliez ce poste avec un "
-            f"nouveau code d'enrôlement (Fichier › Connexion au hub…){NBSP}: cela crée un nouvel appareil au hub. "
-            f"Demandez à l'administrateur de révoquer l'ancien{old} (tandem-hub revoke). {KEPT}")
+            "Le jeton de ce poste pour le hub est introuvable dans le trousseau du système (l’entrée a été "
+            f"supprimée){NBSP}; le hub n’y est pour rien. Pour synchroniser de nouveau, reliez ce poste avec un "
+            f"nouveau code d’enrôlement (Fichier › Connexion au hub…){NBSP}: cela crée un nouvel appareil au hub. "
+            f"Demandez à l’administrateur de révoquer l’ancien{old} (tandem-hub revoke). {KEPT}")
 
 
 class TokenLocked(LocalCredentialProblem):
@@ -69,7 +69,7 @@ class TokenLocked(LocalCredentialProblem):
         super().__init__(
             "Le trousseau du système est verrouillé : le jeton de ce poste pour le hub ne peut pas être lu. "
             "Inutile de relier ce poste de nouveau : déverrouillez le trousseau (ouvrez votre session, ou "
-            f"l'application Trousseaux), la synchronisation reprendra d'elle-même. {KEPT}")
+            f"l’application Trousseaux), la synchronisation reprendra d’elle-même. {KEPT}")
 
 
 class TokenUnreachable(LocalCredentialProblem):
@@ -109,7 +109,7 @@ class HubError(SyncError):
 
 class SyncCancelled(SyncError):
     def __init__(self) -> None:
-        super().__init__(f"Synchronisation interrompue. Elle reprendra où elle s'est arrêtée. {KEPT}")
+        super().__init__(f"Synchronisation interrompue. Elle reprendra où elle s’est arrêtée. {KEPT}")
 
 
 class InsecureHub(SyncError):
@@ -117,10 +117,10 @@ class InsecureHub(SyncError):
 
     def __init__(self, url: str) -> None:
         super().__init__(
-            f"Connexion non chiffrée refusée{NBSP}: l'adresse «{NBSP}{url}{NBSP}» est en http://. Le jeton de ce "
+            f"Connexion non chiffrée refusée{NBSP}: l’adresse «{NBSP}{url}{NBSP}» est en http://. Le jeton de ce "
             "poste et les fiches (noms, coordonnées, suivis) passeraient en clair sur le réseau, lisibles et "
-            "modifiables par quiconque s'y trouve. Demandez à l'administrateur l'adresse https:// du hub"
-            f"{NBSP}; sur un réseau de confiance seulement, le temps d'un essai, reliez ce poste avec "
+            "modifiables par quiconque s’y trouve. Demandez à l’administrateur l’adresse https:// du hub"
+            f"{NBSP}; sur un réseau de confiance seulement, le temps d’un essai, reliez ce poste avec "
             f"«{NBSP}--insecure-http{NBSP}» (ou la case «{NBSP}Autoriser une connexion non chiffrée{NBSP}» de "
             f"la fenêtre de connexion). {KEPT}")
 
@@ -131,9 +131,9 @@ class HubUntrusted(SyncError):
     def __init__(self, detail: str = "") -> None:
         extra = f" ({detail})" if detail else ""
         super().__init__(
-            f"Le certificat du hub n'est pas reconnu{extra}{NBSP}: la connexion a été refusée pour protéger vos "
-            "données. Vérifiez l'adresse. Si le hub a sa propre autorité de certification, reliez ce poste avec "
-            f"«{NBSP}--hub-ca FICHIER{NBSP}» (le certificat de cette autorité, remis par l'administrateur). {KEPT}")
+            f"Le certificat du hub n’est pas reconnu{extra}{NBSP}: la connexion a été refusée pour protéger vos "
+            "données. Vérifiez l’adresse. Si le hub a sa propre autorité de certification, reliez ce poste avec "
+            f"«{NBSP}--hub-ca FICHIER{NBSP}» (le certificat de cette autorité, remis par l’administrateur). {KEPT}")
 
 
 class PushFailed(SyncError):

@@ -61,7 +61,7 @@ def make_tandems(store, count: int) -> list[str]:  # type: ignore[no-untyped-def
                                          "structure_id": structure, "counsellor_id": counsellor})
         ids.append(Records(store, Actor()).create("tandem", {
             "mentor_id": mentor, "mentee_id": mentee, "counsellor_id": counsellor, "structure_id": structure,
-            "duration_months": 6, "objectives": "Préparer les entretiens d'embauche et élargir le réseau.",
+            "duration_months": 6, "objectives": "Préparer les entretiens d’embauche et élargir le réseau.",
         }).record_id)
     return ids
 
@@ -69,7 +69,7 @@ def make_tandems(store, count: int) -> list[str]:  # type: ignore[no-untyped-def
 def baseline_document() -> bytes:
     fonts.register_fonts()
     style = ParagraphStyle("b", fontName=fonts.REGULAR, fontSize=10.5, leading=14)
-    text = "Le mentor s'engage à rencontrer le ou la mentoré·e au moins une fois par mois « en confiance ». " * 12
+    text = "Le mentor s’engage à rencontrer le ou la mentoré·e au moins une fois par mois « en confiance ». " * 12
     story = []
     for page in range(3):
         story += [Paragraph(text, style) for _ in range(5)]

@@ -185,7 +185,7 @@ def main() -> None:
         mentees = fresh.store.find("mentee", ListQuery(), 0, 1000)
         with fresh.store.transaction():
             for index, mentee in enumerate(mentees):
-                fresh.store.update("mentee", mentee["id"], {"notes": f"Point d'étape n° {index}"})
+                fresh.store.update("mentee", mentee["id"], {"notes": f"Point d’étape n° {index}"})
         push_s, pushed = timed_sync(fresh)
         key = fresh.key
         fresh.close()

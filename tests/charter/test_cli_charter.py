@@ -80,7 +80,7 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
     assert json.loads(refused_stdout(env, "charter", "verify", str(out / "modifiee.pdf"), "--json"))["ok"] is False
 
     (out / "note.txt").write_text("pas un PDF", encoding="utf-8")
-    assert "ce n'est pas un PDF" in refused(env, "charter", "verify", str(out / "note.txt"))
+    assert "ce n’est pas un PDF" in refused(env, "charter", "verify", str(out / "note.txt"))
     assert "Opération impossible" in refused(env, "charter", "verify", str(out / "absent.pdf"))
     assert sorted(p.name for p in out.iterdir()) == ["charte.pdf", "copie.pdf", "modifiee.pdf", "note.txt",
                                                     "vierge.pdf"]
@@ -88,7 +88,7 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
     # Another machine, no profile at all: the seal is still checked, its origin reported as local.
     elsewhere = {**env, "TANDEM_DATA_DIR": str(tmp_path / "aucun-profil")}
     text = ok(elsewhere, "charter", "verify", str(sealed))
-    assert "Le sceau est intact" in text and "certificat local d'un poste non enrôlé" in text
+    assert "Le sceau est intact" in text and "certificat local d’un poste non enrôlé" in text
 
 
 def refused_stdout(env: dict[str, str], *args: str) -> str:  # noqa: F811
@@ -105,7 +105,7 @@ def test_missing_data_is_listed_and_no_file_is_written(env: dict[str, str], tmp_
         error = refused(env, "charter", action, tandem_id, "--out", str(out / "charte.pdf"))
         assert "Charte impossible" in error
         assert "  – Employeur du mentor\n" in error and "  – Adresse e-mail de la structure\n" in error
-        assert "Aucun fichier n'a été écrit" in error
+        assert "Aucun fichier n’a été écrit" in error
     assert list(out.iterdir()) == []
     assert show(env, "tandem", tandem_id)["status"] == "proposed"
     assert json.loads(ok(env, "charter", "list", tandem_id, "--json")) == []

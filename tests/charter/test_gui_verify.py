@@ -73,7 +73,7 @@ def test_the_genuine_charter_in_the_dialog_names_the_counsellor_and_structure(
     details = {key: label.text() for key, label in dialog.detail_labels.items()}
     assert details["signer"] == "Nadia Ferhat, Mission locale de Marseille"
     assert details["device"] == f"«{NBSP}vm{NBSP}» (nom donné par le poste)"
-    assert details["hub"] == "L'autorité du hub Tandem de ce poste"
+    assert details["hub"] == "L’autorité du hub Tandem de ce poste"
     assert details["signatures"] == "1 (le sceau)"
     assert details["local"] == "Identique à la charte enregistrée sur ce poste"
 

@@ -187,7 +187,7 @@ def test_signed_date_and_place_are_shown(charter: tuple[Template, CharterContext
 @pytest.mark.parametrize(("signatures", "words"), [
     ([Signature("witness", strokes=[[(0.1, 0.1)]])], "Partie inconnue"),
     ([Signature("mentor", strokes=[]), Signature("mentor", strokes=[])], "Deux signatures pour la personne mentore"),
-    ([Signature("mentee", image=b"not an image")], "n'est pas une image PNG ou JPEG lisible"),
+    ([Signature("mentee", image=b"not an image")], "n’est pas une image PNG ou JPEG lisible"),
     ([Signature("mentee", strokes=[[(0.1, float("nan"))]])], "Tracé illisible"),
 ])
 def test_bad_signatures_are_refused_in_french(charter: tuple[Template, CharterContext], signatures: list[Signature],

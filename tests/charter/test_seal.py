@@ -83,7 +83,7 @@ def test_our_report_on_an_intact_self_signed_seal(sealed: bytes) -> None:
     assert report.template == "charte-tandem 2026.1" and report.charter_id == "0190-test"
     assert report.signed_at and report.signed_at.startswith(str(datetime.now(UTC).year))
     assert report.messages[:2] == [MSG_LOCAL, MSG_INTACT]  # who vouches for it comes first: nobody
-    assert any("certificat local d'un poste non enrôlé" in m and "personne ne garantit" in m for m in report.messages)
+    assert any("certificat local d’un poste non enrôlé" in m and "personne ne garantit" in m for m in report.messages)
 
 
 def test_an_independent_reader_sees_the_signature_field(sealed: bytes) -> None:
@@ -213,17 +213,17 @@ def test_once_enrolled_the_seal_chains_to_the_hub_ca(hub_world: World) -> None:
     assert (report.signer_issuer or "").startswith("O=Tandem - le hub du mentorat,CN=Tandem hub CA")
     assert report.signer_name == "Conseillère" and report.signer_organization == "Mission locale de Marseille"
     assert report.signer_device == "Portable de Camille"
-    assert ("Scellé par Conseillère, Mission locale de Marseille (certificat délivré par l'autorité du hub "
+    assert ("Scellé par Conseillère, Mission locale de Marseille (certificat délivré par l’autorité du hub "
             "Tandem).") in report.messages
 
     unknown = verify_pdf(sealed)  # on a machine that does not know the hub: intact, origin unchecked
     assert unknown.ok and unknown.chains_to_hub is None
-    assert any("n'a pas pu être vérifiée" in m for m in unknown.messages)
+    assert any("n’a pas pu être vérifiée" in m for m in unknown.messages)
 
     other = hub_world.new_profile("autre-poste")
     stranger = verify_pdf(sealed, hub_ca_pem=local_identity(other.store).cert_pem)
     assert stranger.intact and stranger.chains_to_hub is False
-    assert any("qui n'est pas l'autorité du hub" in m for m in stranger.messages)
+    assert any("qui n’est pas l’autorité du hub" in m for m in stranger.messages)
 
     local_sealed = seal_pdf(plain_pdf(), local_identity(device.store))
     assert verify_pdf(local_sealed, hub_ca_pem=state["ca_pem"]).chains_to_hub is False

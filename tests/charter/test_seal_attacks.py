@@ -55,7 +55,7 @@ from .test_service import make_tandem, signatures
 
 DATA = Path(__file__).parent / "data"
 FORGED_TEXT = "ENGAGEMENTS ANNULES PAR AVENANT"
-NADIA_SEALS = "Scellé par Nadia Ferhat, Mission locale de Marseille (certificat délivré par l'autorité du hub Tandem)."
+NADIA_SEALS = "Scellé par Nadia Ferhat, Mission locale de Marseille (certificat délivré par l’autorité du hub Tandem)."
 ATTACKS = ("a_other_structure", "b_self_signed_same_subject", "c_unsigned_update", "d_byte_flip",
            "e_seal_dropped_from_the_form")
 
@@ -296,7 +296,7 @@ def test_the_signature_after_the_seal_is_itself_fine_and_reported(scene: Scene, 
     if attack == "b_self_signed_same_subject":
         assert "Nadia Ferhat, Mission locale de Marseille" in line and "personne ne garantit ces noms" in line
     else:
-        assert "Karim Haddad, Adie (certificat délivré par l'autorité du hub Tandem)" in line
+        assert "Karim Haddad, Adie (certificat délivré par l’autorité du hub Tandem)" in line
     if attack == "e_seal_dropped_from_the_form":  # hidden from the last revision, found in its own
         assert [s.field_name for s in PdfFileReader(io.BytesIO(forged)).embedded_signatures] == [SEAL_FIELD]
         assert report.signatures[0].revision < added.revision
@@ -326,7 +326,7 @@ def test_a_fresh_seal_by_another_structure_names_that_structure(scene: Scene) ->
     with nadia_service(scene) as service:
         report = service.verify(forged)
     assert report.ok and report.chains_to_hub  # a charter Adie's device really sealed...
-    assert "Scellé par Karim Haddad, Adie (certificat délivré par l'autorité du hub Tandem)." in report.messages
+    assert "Scellé par Karim Haddad, Adie (certificat délivré par l’autorité du hub Tandem)." in report.messages
     assert not any("Nadia" in m for m in report.messages)  # ...and says so, not that Nadia did
     assert report.matches_local is False
 
@@ -360,7 +360,7 @@ def test_seals_of_the_previous_release_still_verify_without_calling_the_device_a
     assert any(m.startswith("Scellé depuis un poste de Mission locale de Marseille enrôlé auprès du hub")
                and f"nomme le poste, «{NBSP}vm{NBSP}», pas le conseiller" in m for m in report.messages)
     assert not any("par vm" in m for m in report.messages)
-    assert any("signature d'approbation" in m for m in report.messages)
+    assert any("signature d’approbation" in m for m in report.messages)
     unknown = verify_pdf(hub_sealed)  # a machine that does not know that hub
     assert unknown.ok and unknown.chains_to_hub is None and any("ne sont pas garantis" in m for m in unknown.messages)
 
@@ -387,6 +387,6 @@ def test_a_pdf_signed_by_someone_else_is_not_a_sealed_charter(scene: Scene) -> N
     signed = sign_after(scene.unsealed, scene.karim, field_name="Signature1")  # a valid hub key, not our seal
     report = verify_pdf(signed, hub_ca_pem=scene.ca_pem)
     assert not report.sealed and not report.ok and len(report.signatures) == 1
-    assert report.messages[0] == "Ce PDF porte une signature numérique, mais pas le sceau Tandem d'une charte."
+    assert report.messages[0] == "Ce PDF porte une signature numérique, mais pas le sceau Tandem d’une charte."
     assert "Karim Haddad, Adie" in report.messages[1]
     assert kind(report) == NO_SEAL

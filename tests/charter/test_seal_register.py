@@ -137,7 +137,7 @@ def test_a_self_signed_seal_is_not_vouched_for_where_a_hub_is_known(
     assert any(f"«{NBSP}Nadia Ferhat, Mission locale de Marseille{NBSP}»" in m and "personne ne garantit" in m
                for m in report.messages)
     assert vouched.ok and vouched.kind == verdict.INTACT
-    assert "Scellé par Karim Haddad, Adie (certificat délivré par l'autorité du hub Tandem)." in vouched.messages
+    assert "Scellé par Karim Haddad, Adie (certificat délivré par l’autorité du hub Tandem)." in vouched.messages
     monkeypatch.setenv("TANDEM_PASSPHRASE", PASSPHRASE)
     code, out, err = cli_verify(scene.karim_settings.data_dir, forged, tmp_path, capsys)
     assert code == 3 and f"Vérification échouée{NBSP}: Sceau non reconnu" in err and "Le sceau est intact" not in out

@@ -163,8 +163,8 @@ def test_ink_signature_with_a_scan(store: Store, service: CharterService) -> Non
 
 
 @pytest.mark.parametrize(("scan", "name", "message"), [
-    (b"Bonjour", "scan.pdf", "porte l'extension .pdf mais n'est pas un PDF"),
-    (b"GIF89a....", "scan.gif", "n'est ni un PDF ni une image PNG ou JPEG"),
+    (b"Bonjour", "scan.pdf", "porte l’extension .pdf mais n’est pas un PDF"),
+    (b"GIF89a....", "scan.gif", "n’est ni un PDF ni une image PNG ou JPEG"),
     (b"", "vide.png", "est vide"),
 ])
 def test_a_bad_scan_is_refused_in_french_and_nothing_is_written(
@@ -277,6 +277,6 @@ def test_an_enrolled_device_seals_with_its_hub_certificate(hub_world: World) -> 
     report = service.verify(service.pdf(stored.id))
     assert report.ok and report.chains_to_hub is True and report.self_signed is False and report.matches_local
     assert report.messages[0] == MSG_INTACT
-    assert ("Scellé par Conseillère, Mission locale de Marseille (certificat délivré par l'autorité du hub "
+    assert ("Scellé par Conseillère, Mission locale de Marseille (certificat délivré par l’autorité du hub "
             "Tandem).") in report.messages
     assert device.store.meta_value(charter_service.META_LOCAL_KEY) is None  # no local key was ever needed

@@ -25,7 +25,7 @@ from tandem_desktop.domain.errors import DomainError
 from tandem_desktop.services.charters import load_records
 
 TODAY = date(2026, 11, 26)
-HEADER = "id: essai\nversion: {version}\ntitre: Charte d'essai\n---\n"
+HEADER = "id: essai\nversion: {version}\ntitre: Charte d’essai\n---\n"
 
 
 def make_records(store: Any, *, mentor: dict[str, Any] | None = None, mentee: dict[str, Any] | None = None,
@@ -119,9 +119,9 @@ def test_syntax_errors_name_the_line(tmp_path: Path, body: str, line: int | None
 @pytest.mark.parametrize(("header", "words"), [
     ("id: essai\ntitre: Sans version\n---\n", "il manque\u00a0: «\u00a0version:\u00a0»"),
     ("id: essai\nversion: 1\n---\n", "«\u00a0titre:\u00a0»"),
-    ("id: essai\nversion: 1\ntitre: Sans fin d'en-tête\n", "«\u00a0---\u00a0»"),
-    ("id: essai\nversion: 1\nauteur: Moi\ntitre: T\n---\n", "ligne d'en-tête inattendue"),
-    ("id: essai\nversion: 2\ntitre: Mauvais fichier\n---\n", "devrait s'appeler essai/2.txt"),
+    ("id: essai\nversion: 1\ntitre: Sans fin d’en-tête\n", "«\u00a0---\u00a0»"),
+    ("id: essai\nversion: 1\nauteur: Moi\ntitre: T\n---\n", "ligne d’en-tête inattendue"),
+    ("id: essai\nversion: 2\ntitre: Mauvais fichier\n---\n", "devrait s’appeler essai/2.txt"),
 ])
 def test_header_errors(tmp_path: Path, header: str, words: str) -> None:
     write(tmp_path, "1", header + "Texte\n\n[signatures]\n")
@@ -159,7 +159,7 @@ def test_parsing_blocks_and_normalising_placeholders() -> None:
 
 def test_newest_version_is_picked_and_versions_sort_like_numbers(tmp_path: Path) -> None:
     for version in ("2026.1", "2026.2", "2026.10"):
-        write(tmp_path, version, HEADER.format(version=version).replace("Charte d'essai", f"V{version}")
+        write(tmp_path, version, HEADER.format(version=version).replace("Charte d’essai", f"V{version}")
               + "Texte\n\n[signatures]\n")
     assert list_templates(tmp_path) == [("essai", "2026.1"), ("essai", "2026.2"), ("essai", "2026.10")]
     assert load_template("essai", directory=tmp_path).version == "2026.10"
@@ -179,7 +179,7 @@ def test_an_edited_template_is_read_again(tmp_path: Path) -> None:
 
 
 def test_french_typography() -> None:
-    assert french_typography("Objectifs : l'emploi ; vraiment ? Oui ! « Bien »") == (
+    assert french_typography("Objectifs : l’emploi ; vraiment ? Oui ! « Bien »") == (
         "Objectifs\u00a0: l’emploi\u202f; vraiment\u202f? Oui\u202f! «\u00a0Bien\u00a0»")
     assert french_typography("à 10:30, voir https://exemple.fr/?q=1") == "à 10:30, voir https://exemple.fr/?q=1"
 
@@ -217,7 +217,7 @@ def test_missing_data_lists_everything_the_template_needs(store: Any) -> None:
                              "Conseiller ou conseillère référent·e du tandem", "Structure du tandem",
                              "Objectifs du tandem"]
     assert str(error) == (
-        "Charte impossible\u00a0: il manque l'employeur du mentor, le poste du mentor, le conseiller ou la "
+        "Charte impossible\u00a0: il manque l’employeur du mentor, le poste du mentor, le conseiller ou la "
         "conseillère référent·e, la structure du tandem et les objectifs du tandem.")
 
 
@@ -227,7 +227,7 @@ def test_missing_data_only_counts_what_the_template_uses(store: Any, tmp_path: P
     context = build_context(load_records(store, ids["tandem"]), TODAY, load_template("essai", directory=tmp_path))
     assert context.values["mentor.employer"] == ""
     write(tmp_path, "2", HEADER.format(version="2") + "Chez {{ mentor.employer }}.\n\n[signatures]\n")
-    with pytest.raises(MissingData, match=r"il manque l'employeur du mentor\.$"):
+    with pytest.raises(MissingData, match=r"il manque l’employeur du mentor\.$"):
         build_context(load_records(store, ids["tandem"]), TODAY, load_template("essai", directory=tmp_path))
 
 

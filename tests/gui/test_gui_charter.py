@@ -231,7 +231,7 @@ def test_preview_dialog_prints_and_saves(qtbot, printed: Path, tmp_path: Path, m
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(missing), "")))
     qtbot.mouseClick(dialog.save_button, LEFT)
     assert dialog.saved_to == saved and not missing.parent.exists()
-    assert warnings == [f"Le fichier «{NBSP}{missing}{NBSP}» n'a pas pu être écrit{NBSP}: le dossier n'existe pas."]
+    assert warnings == [f"Le fichier «{NBSP}{missing}{NBSP}» n’a pas pu être écrit{NBSP}: le dossier n’existe pas."]
 
 
 # -- the charter of a real tandem ---------------------------------------------------------------
@@ -348,8 +348,8 @@ def test_sign_on_screen_party_by_party_seals_stores_and_prints_the_drawings(
         assert dialog.next_button.text() == expected
         if position < 2:
             qtbot.mouseClick(dialog.next_button, LEFT)
-    assert headings == [f"Signature d'Inès Haddad (personne mentorée) — 1{NBSP}sur{NBSP}3",
-                        f"Signature d'Hélène Durand (personne mentore) — 2{NBSP}sur{NBSP}3",
+    assert headings == [f"Signature d’Inès Haddad (personne mentorée) — 1{NBSP}sur{NBSP}3",
+                        f"Signature d’Hélène Durand (personne mentore) — 2{NBSP}sur{NBSP}3",
                         f"Signature de Claire Moreau (personne référente) — 3{NBSP}sur{NBSP}3"]
     qtbot.mouseClick(dialog.previous_button, LEFT)
     assert dialog.heading.text() == headings[1] and len(dialog.pad().strokes()) == 2, "drawings are kept"
@@ -365,10 +365,10 @@ def test_sign_on_screen_party_by_party_seals_stores_and_prints_the_drawings(
     assert [len(strokes) for strokes in drawn] == [2, 2, 2]
     detail = window.section("tandem").detail()
     assert detail.ui.findChild(QLabel, "status_label").text() == "Charte signée", "the page reloaded"
-    assert window.status_message.text() == "Charte signée à l'écran et scellée."
+    assert window.status_message.text() == "Charte signée à l’écran et scellée."
     assert panel.charters.topLevelItemCount() == 1 and panel.charters.isVisible()
     row = panel.charters.topLevelItem(0)
-    assert [row.text(c) for c in range(4)] == ["26/11/2026", stored[0].verification_code, "À l'écran, scellée",
+    assert [row.text(c) for c in range(4)] == ["26/11/2026", stored[0].verification_code, "À l’écran, scellée",
                                                "Tandem Desktop — poste non enrôlé"]
 
     report = panel.service.verify(panel.service.pdf(stored[0].id))
@@ -438,8 +438,8 @@ def test_ink_signature_checks_the_date_and_place_then_records_the_scan(
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(fake), "")))
     qtbot.mouseClick(dialog.scan_button, LEFT)
     assert dialog.scan is None and dialog.scan_label.text() == "Aucun scan joint"
-    assert dialog.error_label.text() == ("Scan refusé\u00a0: «\u00a0scan.pdf\u00a0» porte l'extension .pdf "
-                                         "mais n'est pas un PDF.")
+    assert dialog.error_label.text() == ("Scan refusé\u00a0: «\u00a0scan.pdf\u00a0» porte l’extension .pdf "
+                                         "mais n’est pas un PDF.")
     scan = tmp_path / "charte-signee.png"
     scan.write_bytes(png_bytes())
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(scan), "")))
@@ -457,11 +457,11 @@ def test_ink_signature_checks_the_date_and_place_then_records_the_scan(
     tandem_row = store.get("tandem", tandem)
     assert (tandem_row["status"], tandem_row["charter_signed_on"]) == ("charter_signed", "2026-11-20")
     row = panel.charters.topLevelItem(0)
-    assert [row.text(c) for c in range(4)] == ["20/11/2026", stored.verification_code, "À l'encre · scan joint", "—"]
+    assert [row.text(c) for c in range(4)] == ["20/11/2026", stored.verification_code, "À l’encre · scan joint", "—"]
     assert panel.status_label.text() == (f"Charte signée à l’encre le 20 novembre 2026 à Aubagne{NBSP}: "
                                          "enregistrée sur ce poste.")
     assert not panel.verify_button.isEnabled(), "nothing to verify: paper carries no seal"
-    assert window.status_message.text() == "Charte signée à l'encre enregistrée."
+    assert window.status_message.text() == "Charte signée à l’encre enregistrée."
     qtbot.mouseClick(panel.scan_button, LEFT)
     shown = wait_dialog(qtbot, panel, ImageDialog)
     assert shown.windowTitle() == f"Scan{NBSP}: charte-signee.png"

@@ -131,9 +131,9 @@ def test_list_fields_are_chips_picked_from_the_reference_lists(qtbot, typist, wi
     typist(skills.entry, "cv")
     click_suggestion(qtbot, skills.entry.completer().popup(), "Relecture de CV")
     qtbot.waitUntil(lambda: skills.entry.text() == "", timeout=2000)
-    typist(skills.entry, "Soudure à l'arc")
+    typist(skills.entry, "Soudure à l’arc")
     qtbot.keyClick(skills.entry, Qt.Key.Key_Return)  # not in the list: free entry
-    assert [b.property("value") for b in skills.chip_buttons()] == ["Relecture de CV", "Soudure à l'arc"]
+    assert [b.property("value") for b in skills.chip_buttons()] == ["Relecture de CV", "Soudure à l’arc"]
     assert skills.entry.text() == ""
     availability = form.widget("availability")
     availability.entry.setFocus()
@@ -152,7 +152,7 @@ def test_list_fields_are_chips_picked_from_the_reference_lists(qtbot, typist, wi
     form.grab().save("/tmp/shots/list_pickers.png")
     save(qtbot, window)
     record = store.live_records("mentee")[0]
-    assert record["skills"] == ["Relecture de CV", "Soudure à l'arc"]
+    assert record["skills"] == ["Relecture de CV", "Soudure à l’arc"]
     assert record["availability"] == ["mercredi après-midi"]
     assert record["languages"] == ["français", "arabe", "comorien"]
     assert record["needs"] == ["Business plan"]
@@ -160,9 +160,9 @@ def test_list_fields_are_chips_picked_from_the_reference_lists(qtbot, typist, wi
     window.section("mentee").edit_record(record["id"])
     form = window.section("mentee").form()
     skills = form.widget("skills")
-    assert [b.property("value") for b in skills.chip_buttons()] == ["Relecture de CV", "Soudure à l'arc"]
+    assert [b.property("value") for b in skills.chip_buttons()] == ["Relecture de CV", "Soudure à l’arc"]
     assert not form.is_dirty()
     qtbot.mouseClick(skills.chip_buttons()[0], Qt.MouseButton.LeftButton)
     assert form.is_dirty()
     save(qtbot, window)
-    assert store.get("mentee", record["id"])["skills"] == ["Soudure à l'arc"]
+    assert store.get("mentee", record["id"])["skills"] == ["Soudure à l’arc"]

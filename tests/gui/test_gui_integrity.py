@@ -54,7 +54,7 @@ def test_damage_found_after_opening_offers_the_latest_backup(qtbot, profile, win
     qtbot.waitUntil(lambda: watch.box is not None and watch.box.isVisible(), timeout=10_000)
     text = watch.box.text()
     assert "La base de ce profil est endommagée" in text and "incohérence(s) dans la structure" in text
-    assert "sauvegarde-lundi.db" in text and "Elle n'a pas été modifiée" in text
+    assert "sauvegarde-lundi.db" in text and "Elle n’a pas été modifiée" in text
     assert "Base endommagée" in window.status_message.text()
     assert watch.restore_button is not None and watch.restore_button.text() == "Restaurer cette sauvegarde"
     with qtbot.waitSignal(watch.restore_requested, timeout=5000) as signal:

@@ -180,7 +180,7 @@ def test_a_deleted_key_opens_with_the_recovery_code_and_goes_back(qtbot, qapp, s
     modal.on(RecoveryEntryDialog, type_code)
     profile = app.open_or_create(bare, runner)
     assert profile is not None and profile.opened_with == "recovery"
-    assert "n'est pas celui de ce profil" in errors[0]
+    assert "n’est pas celui de ce profil" in errors[0]
     modal.on(AfterRecoveryDialog, lambda dialog: click(qtbot, dialog.keyring_button))
     message = profile_flow.after_open(profile, runner)
     profile.close()
@@ -201,7 +201,7 @@ def test_starting_again_from_the_hub_when_key_and_code_are_lost(qtbot, qapp, set
     with profile:
         assert profile.store.count("mentor") == 0 and profile.recovery_code
     assert "Ne reviendront pas" in answer_yes[0] and "chartes signées" in answer_yes[0]
-    assert "révoquer l'ancien appareil" in told[0]
+    assert "révoquer l’ancien appareil" in told[0]
     [aside] = [p for p in settings.data_dir.parent.iterdir() if "-mis-de-cote-" in p.name]
     assert (aside / "tandem.db").is_file()
 

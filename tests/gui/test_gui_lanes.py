@@ -138,7 +138,7 @@ def test_not_saved_follows_the_form(qtbot, typist, window, store, answer_yes) ->
     window.show_message("")
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     settle(qtbot, window)
-    assert window.status_message.text() == MSG_NOT_SAVED, "the button's failure is told as Ctrl+S's"
+    assert window.status_message.text() == MSG_NOT_SAVED, "the button's failure is told as Ctrl+S’s"
     qtbot.keyClick(form.widget("first_name"), Qt.Key.Key_Escape)
     assert window.section("mentor").form() is None and answer_yes, "discarded after the question"
     assert window.status_message.text() == "", "no form is waiting for a correction any more"

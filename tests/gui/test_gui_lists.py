@@ -76,7 +76,7 @@ def test_values_are_shown_in_french(qapp, store) -> None:  # type: ignore[no-unt
         "Dupont", "Hélène", "", "", "", "2", "Non"]
 
     mentees = RecordTableModel(store, "mentee")
-    assert mentees.index(0, 2).data() == "Création d'entreprise"
+    assert mentees.index(0, 2).data() == "Création d’entreprise"
     assert mentees.index(0, 5).data() == "Sorti·e", "her only tandem ended"
 
     tandems = RecordTableModel(store, "tandem")

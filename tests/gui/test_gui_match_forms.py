@@ -56,8 +56,8 @@ def save(qtbot, form: RecordForm) -> str:  # type: ignore[no-untyped-def]
 
 def test_mentee_matching_fields_are_saved_as_lists(qtbot, typist, store) -> None:  # type: ignore[no-untyped-def]
     form = open_form(qtbot, store, "mentee")
-    assert form.ui.findChild(QLabel, "label_needs").text() == "Besoins d'accompagnement"
-    assert form.ui.findChild(QLabel, "label_excluded_employers").text() == "Employeurs exclus (conflit d'intérêts)"
+    assert form.ui.findChild(QLabel, "label_needs").text() == "Besoins d’accompagnement"
+    assert form.ui.findChild(QLabel, "label_excluded_employers").text() == "Employeurs exclus (conflit d’intérêts)"
     modes = form.widget("meeting_modes")
     assert [modes.item(r).text() for r in range(modes.count())] == ["En présentiel", "Téléphone", "Visio"]
 
@@ -126,7 +126,7 @@ def test_mentor_project_types_and_meeting_modes_round_trip(qtbot, typist, store)
     assert form.ui.findChild(QLabel, "label_meeting_modes").text() == "Rencontres possibles"
     projects = form.widget("project_types")
     assert [projects.item(r).text() for r in range(projects.count())] == [
-        "Recherche d'emploi", "Création d'entreprise", "Orientation"]
+        "Recherche d’emploi", "Création d’entreprise", "Orientation"]
 
     type_into(typist, form, "first_name", "Hélène")
     type_into(typist, form, "last_name", "Dupont")

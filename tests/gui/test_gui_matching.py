@@ -198,7 +198,7 @@ def test_mentor_deck_shows_mentee_cards_until_the_places_are_taken(qtbot, window
     assert not deck.reset_button.isVisible(), "declines belong to mentees"
     first = deck.current()
     assert first is not None and first.kind == "mentee"
-    assert card_of(deck).facts_label.text().startswith("Recherche d'emploi · ")
+    assert card_of(deck).facts_label.text().startswith("Recherche d’emploi · ")
     qtbot.keyClick(deck, RIGHT)
     settle(qtbot, window)
     assert tandems(store) == [(first.id, people["helene"], "proposed")]
@@ -280,7 +280,7 @@ def test_batch_proposal_accepts_exactly_the_ticked_pairs(qtbot, window, store, p
     qtbot.mouseClick(batch.accept_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: batch.status_label.text().startswith("2 tandems créés"), timeout=5000)
     assert tandems(store) == sorted(ticked)
-    assert window.status_message.text() == f"2 tandems créés, à l'étape «{NBSP}Proposé{NBSP}»."
+    assert window.status_message.text() == f"2 tandems créés, à l’étape «{NBSP}Proposé{NBSP}»."
     assert [p.mentee_id for p in batch.pairs.pairs] == [left_out.mentee_id], "what was created leaves the table"
     window.show_section("tandem")
     qtbot.waitUntil(lambda: window.section("tandem").list_page.model.rowCount() == 2, timeout=2000)
@@ -294,7 +294,7 @@ def test_batch_accept_is_all_or_nothing_with_a_french_message(qtbot, window, sto
     qtbot.waitUntil(lambda: bool(warnings), timeout=5000)
     assert tandems(store) == [], "not one tandem of the batch was created"
     assert all(store.get("mentee", m)["status"] == "waiting" for m in (people["ines"], people["kevin"], people["lina"]))
-    assert warnings[0].startswith(f"Aucun tandem n'a été créé{NBSP}: Mentor introuvable{NBSP}: {victim.mentor_name}.")
+    assert warnings[0].startswith(f"Aucun tandem n’a été créé{NBSP}: Mentor introuvable{NBSP}: {victim.mentor_name}.")
     assert batch.status_label.text() == "Aucun tandem créé."
     assert len(batch.pairs.pairs) == 3 and batch.accept_button.isEnabled()
 
@@ -310,7 +310,7 @@ def test_batch_untick_all_and_stale_after_a_deck_decision(qtbot, window, store, 
     qtbot.keyClick(deck, RIGHT)
     settle(qtbot, window)
     assert not batch.accept_button.isEnabled(), "a proposal computed before a new tandem must be recomputed"
-    assert batch.status_label.text() == f"Les fiches ont changé depuis ce calcul{NBSP}: relancez-le avant d'accepter."
+    assert batch.status_label.text() == f"Les fiches ont changé depuis ce calcul{NBSP}: relancez-le avant d’accepter."
     batch = compute(qtbot, window)
     assert {p.mentee_id for p in batch.pairs.pairs} == {people["kevin"], people["lina"]}
     assert batch.accept_button.isEnabled()

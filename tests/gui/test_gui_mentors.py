@@ -171,7 +171,7 @@ def test_refused_delete_shows_the_domain_message(qtbot, window, store, answer_ye
     assert store.count("structure") == 1
     assert warnings == [
         "Suppression impossible\u00a0: 1 fiche(s) «\u00a0Mentor\u00a0» y font référence. "
-        "Supprimez-les ou modifiez-les d'abord."
+        "Supprimez-les ou modifiez-les d’abord."
     ]
 
 

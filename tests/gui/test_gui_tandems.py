@@ -68,7 +68,7 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     assert detail is not None and detail.tandem_id == tandem["id"], "a new tandem opens on its page"
     assert detail.ui.findChild(QLabel, "title_label").text() == "Tandem Inès Haddad – Hélène Dupont"
     assert detail.ui.findChild(QLabel, "status_label").text() == "Proposé"
-    assert detail.timeline.item(0).text() == "Aucune rencontre pour l'instant."
+    assert detail.timeline.item(0).text() == "Aucune rencontre pour l’instant."
     mentees_page = window.section("mentee").list_page
     status_column = [c.name for c in mentees_page.model.columns].index("status")
     assert mentees_page.stale, "the broadcast reached the hidden mentee list: it reloads when shown"

@@ -119,7 +119,7 @@ def test_a_second_write_under_an_op_id_used_in_the_batch_is_refused(world: World
     results = device.push(first, second, later)["results"]
     assert [(r["status"], r.get("code"), r.get("retry")) for r in results] == [
         ("applied", None, None), ("refused", "duplicate_op", True), ("refused", "held_back", True)]
-    assert "Identifiant d'opération répété" in results[1]["message"]
+    assert "Identifiant d’opération répété" in results[1]["message"]
     records = device.records()
     assert first["record_id"] in records and second["record_id"] not in records
     # Under its own id it goes; the first op sent again is still answered with its own outcome.

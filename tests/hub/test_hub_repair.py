@@ -67,7 +67,7 @@ def test_an_old_hubs_poisoned_versions_are_repaired_and_never_served(db_url: str
                 token_hash="0" * 64, certificate_pem="-", cert_serial="1", enrolled_at=now)
         _record(conn, 1, "mentor", mentor, {"first_name": "Hélène", "last_name": "Durand"},
                 {"first_name": POISON, "last_name": good}, {"first_name": device, "last_name": device})
-        _record(conn, 2, "structure", partner, {"name": "Point d'accueil", "type": "association"},
+        _record(conn, 2, "structure", partner, {"name": "Point d’accueil", "type": "association"},
                 {"name": good, "type": good}, {"name": device, "type": device})
         field = {"type": "field", "kind": "mentor", "record_id": other, "field": "employer", "value": "X",
                  "version": OVERFLOWED}

@@ -89,9 +89,9 @@ def test_a_copy_of_the_database_without_its_key_issues_nothing(db_url: str, engi
         run_in_thread(copy_url)
     assert "\u00a0:" in str(missing.value)
     assert not list(tmp_path.glob("copie/*.key")), "no new key is made for an encrypted CA"
-    with pytest.raises(SecretKeyError, match="n'ouvre pas"):
+    with pytest.raises(SecretKeyError, match="n’ouvre pas"):
         run_in_thread(copy_url, options=HubOptions(secret_key=os.urandom(32)))
-    with pytest.raises(SecretKeyError, match="n'ouvre pas"):
+    with pytest.raises(SecretKeyError, match="n’ouvre pas"):
         unseal_ca_key(stored, os.urandom(32), hub_identity, ca_cert)  # nor by hand, with any other key
     # The command says so in French and exits non-zero; nothing was changed.
     assert cli.main(["serve", "--db", copy_url, "--port", "9"]) == 1
@@ -162,7 +162,7 @@ def test_a_plaintext_ca_key_of_the_previous_release_is_encrypted_at_first_start(
     assert _ca_cert(engine) == old_ca
     for marker in PLAIN_MARKERS:
         assert marker not in _raw_bytes(db_url, engine)
-    with pytest.raises(SecretKeyError, match="n'ouvre pas"):
+    with pytest.raises(SecretKeyError, match="n’ouvre pas"):
         run_in_thread(db_url, options=HubOptions(secret_key=os.urandom(32)))
 
 

@@ -130,7 +130,7 @@ def test_a_structure_and_its_counsellors_are_changed_only_by_their_devices(world
 def test_records_a_device_creates_belong_to_its_structure(world: World) -> None:
     a, b = world.structure("Mission locale"), world.structure("Adie")
     alice, bruno = world.device(a, protocol=4), world.device(b, protocol=4)
-    partner = bruno.create("structure", {"name": "Point d'accueil", "type": "association"})
+    partner = bruno.create("structure", {"name": "Point d’accueil", "type": "association"})
     person = {"first_name": "Inès", "last_name": "Haddad"}
     colleague = bruno.create("counsellor", {**person, "structure_id": partner["record_id"]})
     intruder = alice.create("counsellor", {**person, "structure_id": a})

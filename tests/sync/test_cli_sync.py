@@ -50,7 +50,7 @@ def test_enroll_sync_conflicts_device_and_refusals(world, cli_env) -> None:  # t
 
 def test_sync_without_enrollment_is_refused_in_french(cli_env) -> None:  # type: ignore[no-untyped-def]
     ok(cli_env, "init")
-    assert "n'est pas encore relié" in refused(cli_env, "sync")
+    assert "n’est pas encore relié" in refused(cli_env, "sync")
     assert "relié à aucun hub" in ok(cli_env, "device")
     assert ok(cli_env, "conflicts", "--json").strip() == "[]"
     assert sync_service.probe("http://127.0.0.1:9", timeout=0.2) is False

@@ -64,7 +64,7 @@ def test_a_device_poisoned_before_the_upgrade_heals_by_itself(world) -> None:  #
     mentor = other.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
     sync_service.sync_now(other)
     sync_service.sync_now(poisoned)
-    poisoned.store.update("mentor", mentor, {"notes": "écrit pendant l'empoisonnement"})
+    poisoned.store.update("mentor", mentor, {"notes": "écrit pendant l’empoisonnement"})
     # What the previous release left behind after pulling the hostile stamp: its clock saved there,
     # its pending write and the record's version stamped with it.
     end_of_time = f"9999999999999-99999-{poisoned.device_id}"
@@ -84,7 +84,7 @@ def test_a_device_poisoned_before_the_upgrade_heals_by_itself(world) -> None:  #
     assert sync_service.list_conflicts(healed) == []
     sync_service.sync_now(other)
     record = other.store.get("mentor", mentor)
-    assert (record["notes"], record["employer"]) == ("écrit pendant l'empoisonnement", "Écrit après la mise à jour")
+    assert (record["notes"], record["employer"]) == ("écrit pendant l’empoisonnement", "Écrit après la mise à jour")
     assert snapshot(other) == snapshot(healed)
     assert all(sane(s) for s in _local_stamps(healed))
 

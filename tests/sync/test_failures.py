@@ -85,7 +85,7 @@ def test_a_pull_cut_mid_page_resumes_and_downloads_at_most_that_page_again(world
     def dies_on_third_page(self, entries, cursor):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 3:
-            raise Cut("coupure pendant l'écriture de la page 3")
+            raise Cut("coupure pendant l’écriture de la page 3")
         return original(self, entries, cursor)
 
     monkeypatch.setattr(RemoteChanges, "apply_page", dies_on_third_page)
@@ -149,7 +149,7 @@ def test_a_push_cut_before_its_answer_is_stored_is_not_applied_twice(world, monk
     def dies_on_second_answer(self, sent, results, flags=()):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
-            raise Cut("coupure avant d'enregistrer la réponse du hub")
+            raise Cut("coupure avant d’enregistrer la réponse du hub")
         return original(self, sent, results, flags)
 
     monkeypatch.setattr(RemoteChanges, "acknowledge", dies_on_second_answer)

@@ -161,13 +161,13 @@ def test_another_structures_mentees_never_reach_a_device(world) -> None:  # type
     sync_all([a, b], rounds=1)
     mentee_b = b.store.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "structure_id": s2})
     Records(b.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee_b})
-    b.store.update("mentor", mentor, {"notes": "Vu par l'Adie"})
+    b.store.update("mentor", mentor, {"notes": "Vu par l’Adie"})
     sync_all([a, b, admin], rounds=2)
     seen_by_b = snapshot(b, deleted=True)
     assert mentee_a not in seen_by_b["mentee"] and tandem_a not in seen_by_b["tandem"]
     assert set(seen_by_b["mentee"]) == {mentee_b}
     assert set(snapshot(a, deleted=True)["mentee"]) == {mentee_a}
-    assert a.store.get("mentor", mentor)["notes"] == "Vu par l'Adie"  # the mentor pool is shared
+    assert a.store.get("mentor", mentor)["notes"] == "Vu par l’Adie"  # the mentor pool is shared
     assert set(snapshot(admin)["mentee"]) == {mentee_a, mentee_b}
     for device in (a, b, admin):
         assert sync_service.sync_now(device).mismatches == {}
@@ -184,22 +184,22 @@ def test_a_push_outside_the_scope_is_refused_and_the_rest_applies(world) -> None
     page = [{"seq": 0, "type": "field", "kind": "mentee", "record_id": mentee, "field": name, "value": value,
              "version": f"0000000000001-00000-{a.device_id}"} for name, value in fields.items()]
     b.store.remote.apply_page(page, int(b.store.remote.state()["cursor"]))
-    b.store.update("mentee", mentee, {"notes": "modifié par l'Adie"})
+    b.store.update("mentee", mentee, {"notes": "modifié par l’Adie"})
     mentor = b.store.create("mentor", {"first_name": "Hélène", "last_name": "Durand"})
     report = sync_service.sync_now(b)
     assert (report.refused, report.pushed) == (1, 1)
     assert outbox_rows(b) == 0
     [refused] = sync_service.list_conflicts(b)
     assert refused.conflict_type == "refused" and refused.type_label == "Refusée par le hub"
-    assert "autre structure" in refused.message and refused.lost_value == "modifié par l'Adie"
-    assert refused.resendable and b.store.get("mentee", mentee)["notes"] == "modifié par l'Adie"  # kept here
+    assert "autre structure" in refused.message and refused.lost_value == "modifié par l’Adie"
+    assert refused.resendable and b.store.get("mentee", mentee)["notes"] == "modifié par l’Adie"  # kept here
     sync_service.sync_now(a)
     assert a.store.get("mentee", mentee)["notes"] == "confidentiel"
     assert a.store.get("mentor", mentor)["last_name"] == "Durand"
     # A batch made only of refused operations (the hub answers 403) is recorded the same way; sent
     # again from the conflict list, the write is refused again, and kept again.
     sent = sync_service.resend_conflict(b, refused.id)
-    assert sent.values == {"notes": "modifié par l'Adie"} and sent.changes.ids("mentee") == {mentee}
+    assert sent.values == {"notes": "modifié par l’Adie"} and sent.changes.ids("mentee") == {mentee}
     again = sync_service.sync_now(b)
     assert again.refused == 1 and outbox_rows(b) == 0 and len(sync_service.list_conflicts(b)) == 1
     b.store.update("mentee", mentee, {"notes": "encore"})

@@ -110,7 +110,7 @@ def test_a_page_and_its_cursor_commit_together(store, monkeypatch) -> None:  # t
     page = [*_mentor_page(rid), {"seq": 7, "type": "conflict", "conflict": {"id": new_id(), "kind": "mentor"}}]
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("coupure pendant l'écriture de la page")
+        raise RuntimeError("coupure pendant l’écriture de la page")
 
     monkeypatch.setattr(type(store.remote), "_store_conflict", broken)
     with pytest.raises(RuntimeError):
@@ -144,13 +144,13 @@ def test_acknowledged_rows_leave_the_outbox_and_refusals_are_kept(store) -> None
     assert [op["action"] for _, op in sent] == ["create", "create", "update"]
     results = [{"op_id": sent[0][1]["op_id"], "status": "applied"},
                {"op_id": sent[2][1]["op_id"], "status": "refused", "code": "forbidden",
-                "message": "Fiche d'une autre structure."}]  # no answer for the second: it stays
+                "message": "Fiche d’une autre structure."}]  # no answer for the second: it stays
     stats = store.remote.acknowledge(sent, results)
     assert (stats.applied, stats.refused, stats.acknowledged) == (1, 1, 2)
     assert [op["op_id"] for _, op in store.remote.outbox_batch(0, 500)] == [sent[1][1]["op_id"]]
     [refused] = conflict_store.conflicts(store)
     assert refused["conflict_type"] == "refused" and refused["field"] == "employer"
-    assert refused["lost_value"] == "X" and refused["message"] == "Fiche d'une autre structure."
+    assert refused["lost_value"] == "X" and refused["message"] == "Fiche d’une autre structure."
 
 
 def test_summary_counts_live_records_and_digests_their_versions(store) -> None:  # type: ignore[no-untyped-def]

@@ -118,7 +118,7 @@ def test_https_with_the_hubs_own_authority(world: World, tls_hub: tuple[RunningH
     before = _enrollment(profile)
     with pytest.raises(HubUntrusted) as untrusted:  # not an authority of the system: refused
         sync_service.enroll(profile, hub.url, world.code(structure))
-    assert "n'est pas reconnu" in str(untrusted.value) and "autorité inconnue" in str(untrusted.value)
+    assert "n’est pas reconnu" in str(untrusted.value) and "autorité inconnue" in str(untrusted.value)
     assert "--hub-ca" in str(untrusted.value) and _enrollment(profile) == before
     other_ca, _ = make_tls_files(tmp_path / "autre")
     with pytest.raises(HubUntrusted):  # nor another authority
@@ -142,7 +142,7 @@ def test_https_with_the_hubs_own_authority(world: World, tls_hub: tuple[RunningH
     ca_file = tmp_path / "hub-ca.pem"
     ca_file.write_text(ca_pem)
     assert cli.main(["enroll", *where, "--hub", hub.url, "--code", world.code(structure)]) == 1
-    assert "n'est pas reconnu" in capsys.readouterr().err
+    assert "n’est pas reconnu" in capsys.readouterr().err
     assert cli.main(["enroll", *where, "--hub", hub.url, "--code", world.code(structure), "--hub-ca",
                      str(tmp_path / "absent.pem")]) == 1
     assert "illisible" in capsys.readouterr().err
