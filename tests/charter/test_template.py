@@ -132,7 +132,7 @@ def test_header_errors(tmp_path: Path, header: str, words: str) -> None:
 
 def test_a_template_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "1", "")
-    path.write_bytes((HEADER.format(version="1") + "Déjà\n\n[signatures]\n").encode("latin-1"))
+    path.write_bytes((HEADER.format(version="1") + "Déjà\n\n[signatures]\n").encode("cp1252"))  # a Windows editor
     with pytest.raises(TemplateError, match="UTF-8"):
         load_template("essai", directory=tmp_path)
 
