@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ELISION = re.compile(r"(?<![A-Za-zÀ-ÿ])(?:[dlnjmstcDLNJMSTC]|[Qq]u|[Jj]usqu|[Ll]orsqu|[Pp]uisqu|[Aa]ujourd|"
-                     r"[Pp]resqu|[Qq]uelqu)'(?=[A-Za-zÀ-ÿ])")
+                     r"[Pp]resqu|[Qq]uelqu)'(?=[A-Za-zÀ-ÿ{])")
 # Word lists matched against what people type, and invented demo records: not interface text.
 LEFT_AS_TYPED = {"services/demo_data.py", "services/demo.py", "store/strength.py", "reference.py"}
 
@@ -42,3 +42,4 @@ def test_no_straight_apostrophe_in_french_strings() -> None:
 def test_the_scan_finds_a_straight_apostrophe() -> None:
     assert ELISION.search("Impossible d'ouvrir l'appareil") and not ELISION.search("Impossible d’ouvrir")
     assert not ELISION.search("don't stop") and not ELISION.search("the hub's clock")
+    assert ELISION.search("f\"d'{name}\"")  # an f-string placeholder right after the elision

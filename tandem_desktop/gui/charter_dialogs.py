@@ -66,7 +66,7 @@ def error_text(exc: BaseException) -> str:
 
 def of_name(name: str) -> str:
     """« de Jean Martin », « d’Hélène Durand »: French elides « de » before a vowel or a mute h."""
-    return f"d'{name}" if name[:1].lower() in "aeiouyhàâéèêëîïôöùûü" else f"de {name}"
+    return f"d’{name}" if name[:1].lower() in "aeiouyhàâéèêëîïôöùûü" else f"de {name}"
 
 
 def party_heading(name: str, party: str, position: int, total: int) -> str:
