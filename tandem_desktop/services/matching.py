@@ -8,9 +8,7 @@ and return the `Changes` they made.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,23 +19,13 @@ from ..matching.explain import Explainer
 from ..matching.propose import Mode, Progress, Proposal, propose
 from ..matching.suggest import Suggestions, for_mentee, for_mentor
 from ..reference import Reference, load_reference
+from ..store.bulk import gc_paused
 from ..store.repository import Store
 from .records import Actor, Changes, Records
 
 SETTINGS_KEY = "matching_settings"
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading 25,000 records makes a million small objects and no cycle: the cycle collector would
-    scan them again and again (a third of the load time). Reference counting still frees them."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class MatchingService:
@@ -75,7 +63,7 @@ class MatchingService:
         if cached is not None and cached.version == version and extra <= set(cached.mentees.row):
             return cached
         extra |= self._extra if cached is not None and cached.version == version else frozenset()
-        with _gc_paused():
+        with gc_paused():
             self._data = self._load(extra, version)
         self._extra = extra
         return self._data
@@ -117,7 +105,7 @@ class MatchingService:
                             dtype=np.int64)
         else:
             rows = np.array([data.mentees.row[m] for m in dict.fromkeys(mentee_ids)], dtype=np.int64)
-        with _gc_paused():  # tens of thousands of pairs and reasons: objects, no cycles
+        with gc_paused():  # tens of thousands of pairs and reasons: objects, no cycles
             return propose(data, self.settings(), self.explainer(data), rows, min_score=min_score, mode=mode,
                            spread=spread, pinned=pinned, progress=progress, cancel=cancel)
 

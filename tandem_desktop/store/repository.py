@@ -3,7 +3,6 @@ field-level operations to the outbox in the same transaction (DESIGN.md §3–4)
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +21,7 @@ from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
 from ..reference import Reference, check_place, load_reference
 from . import queries, rows
+from .bulk import gc_paused
 from .engine import READ_ONLY, translated_errors
 from .errors import NotFound
 from .remote import RemoteChanges
@@ -108,7 +108,7 @@ class Store:
         """Create records in one transaction; bulk paths (demo, imports) use it for speed."""
         spec = kind_spec(kind)
         today = self.today()
-        with _gc_paused():
+        with gc_paused():
             records = []
             for index, raw in enumerate(raws):
                 try:
@@ -326,17 +326,6 @@ class Store:
                 })
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Bulk writes allocate hundreds of thousands of small dicts and tuples, none of them cyclic; the
-    cyclic collector would rescan the whole growing heap again and again (a third of the time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
