@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from fill import type_into
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
 from waiting import settle
 
 pytestmark = pytest.mark.gui
@@ -16,14 +16,6 @@ def open_new_form(qtbot, window, kind: str):  # type: ignore[no-untyped-def]
     form = window.section(kind).form()
     assert form is not None
     return form
-
-
-def type_into(typist, form, name: str, text: str) -> None:  # type: ignore[no-untyped-def]
-    widget = form.widget(name)
-    widget.setFocus()
-    if isinstance(widget, QLineEdit):
-        widget.clear()
-    typist(widget, text)
 
 
 def save(qtbot, window) -> None:  # type: ignore[no-untyped-def]

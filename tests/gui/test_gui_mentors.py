@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fill import type_into
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 from waiting import settle
 
 from tandem_desktop.domain.validation import MSG_EMAIL, MSG_REQUIRED
@@ -26,14 +27,6 @@ def open_new_mentor_form(qtbot, window):  # type: ignore[no-untyped-def]
     form = window.section("mentor").form()
     assert form is not None, "Ctrl+N opens the new-mentor form"
     return form
-
-
-def type_into(typist, form, name: str, text: str) -> None:  # type: ignore[no-untyped-def]
-    widget = form.widget(name)
-    widget.setFocus()
-    if isinstance(widget, QLineEdit):
-        widget.clear()
-    typist(widget, text)
 
 
 def test_create_mentor_through_the_form(qtbot, typist, window, store) -> None:  # type: ignore[no-untyped-def]
