@@ -45,6 +45,7 @@ from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.charters import CharterService
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.settings import load_settings
+from tandem_desktop.store.demo import DEMO_KEY
 from tandem_desktop.store.profile import Profile, init_profile
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
@@ -74,8 +75,12 @@ def start_hub(folder: Path, hub_db: str) -> tuple[subprocess.Popen[bytes], str]:
     return process, url
 
 
-def new_device(folder: Path, name: str, hub_url: str, code: str) -> Profile:
+def new_device(folder: Path, name: str, hub_url: str, code: str, fill: Any = None) -> Profile:
+    """A device enrolled at the benchmark's hub; `fill(store)` first puts data on it."""
     profile = init_profile(load_settings(folder / name, environ={}))
+    if fill is not None:
+        fill(profile.store)
+        profile.store.set_meta_value(DEMO_KEY, None)  # its own throw-away hub receives the demo on purpose
     sync_service.enroll(profile, hub_url, code, device_name=name)
     return profile
 
@@ -242,9 +247,10 @@ def main() -> None:
         engine = admin.connect(hub_db)
         marseille = admin.add_structure(engine, "Mission locale de Marseille")
         counsellor = admin.add_counsellor(engine, marseille, "Nadia Ferhat", "nadia.ferhat@exemple.fr")
-        seeder = new_device(folder, "seeder", hub_url, admin.make_enroll_code(engine, counsellor))
         started = time.perf_counter()
-        generate_demo(seeder.store, mentors=args.mentors, mentees=args.mentees, seed=args.seed)
+        seeder = new_device(folder, "seeder", hub_url, admin.make_enroll_code(engine, counsellor),
+                            fill=lambda store: generate_demo(store, mentors=args.mentors, mentees=args.mentees,
+                                                             seed=args.seed))
         sync_service.sync_now(seeder)
         setup_s = time.perf_counter() - started
         records = sum(seeder.store.count(kind) for kind in ("structure", "counsellor", "mentor", "mentee",

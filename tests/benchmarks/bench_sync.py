@@ -40,6 +40,7 @@ from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store import migrations
+from tandem_desktop.store.demo import DEMO_KEY
 from tandem_desktop.store.engine import make_engine, open_raw
 from tandem_desktop.store.profile import Profile, init_profile
 from tandem_desktop.store.queries import ListQuery
@@ -173,8 +174,10 @@ def main() -> None:
         counsellor = admin.add_counsellor(engine, marseille, "Nadia Ferhat", "nadia.ferhat@exemple.fr")
         other = admin.add_counsellor(engine, aubagne, "Luc Martin", "luc.martin@exemple.fr")
 
-        seeder = new_device(folder, "seeder", hub.url, admin.make_enroll_code(engine, counsellor))
+        seeder = init_profile(load_settings(folder / "seeder", environ={}))
         counts = fill(seeder, args.mentors, args.mentees, args.tandems, args.seed)
+        seeder.store.set_meta_value(DEMO_KEY, None)  # its own throw-away hub receives the demo on purpose
+        sync_service.enroll(seeder, hub.url, admin.make_enroll_code(engine, counsellor), device_name="seeder")
         fill_s, _ = timed_sync(seeder)
         seeder.close()
 
