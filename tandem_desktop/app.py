@@ -19,6 +19,7 @@ from .domain.errors import DomainError
 from .gui import profile_flow
 from .gui.diagnostics import ErrorReporter, qt_messages_logged
 from .gui.display_check import display_problem
+from .gui.heap import HeapKeeper
 from .gui.integrity import IntegrityWatch, ask_restore_at_start, run_with_progress
 from .gui.main_window import MainWindow
 from .gui.qt_french import install_qt_french
@@ -178,7 +179,10 @@ def _run_window(app: QApplication, settings: Settings, profile: Profile, runner:
         if sync is not None:
             sync.start()
         watch.start()
+        heap = HeapKeeper(runner, window)
+        heap.start()  # after start-up: what it built is frozen, full collections wait for idle lanes
         code = app.exec()
+        heap.stop()
     finally:
         runner.shutdown()
         profile.close()

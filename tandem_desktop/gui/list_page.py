@@ -90,9 +90,11 @@ class ListPage(QWidget):
                 combo.setMaximumWidth(260)
                 combo.currentIndexChanged.connect(self.apply_query)
                 self.filters[name] = combo
-        self.reload_filters()
+        self.reload_filters({})  # « Tous… » for now: the values come from the database lane
+        if self.filters:
+            runner.submit(self._all_filter_choices, on_done=self._filters_read)
 
-        self.model = RecordTableModel(store, kind, parent=self)
+        self.model = RecordTableModel(store, kind, parent=self, runner=runner)
         self.table = row_table(self, "table", self.model)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
@@ -246,9 +248,7 @@ class ListPage(QWidget):
         self.stale = False
         self._refresh_timer.stop()
         keep = select_id or self.selected_id()
-        self.model.refresh()
-        if keep:
-            self.select(keep)
+        self.model.refresh(then=(lambda: self.select(keep)) if keep else None)
         self.request_count()
         if self.filters:
             self.runner.submit(self._all_filter_choices, on_done=self._filters_read)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QPushButton, QTableView, QWidget
 
@@ -136,21 +136,33 @@ class RowTable(QTableView):
     def moveCursor(self, action: QAbstractItemView.CursorAction,
                    modifiers: Qt.KeyboardModifier) -> QModelIndex:
         model = self.model()
-        if (action == QAbstractItemView.CursorAction.MoveEnd and modifiers & Qt.KeyboardModifier.ControlModifier
-                and model is not None and model.canFetchMore(QModelIndex())):
+        to_end = (action == QAbstractItemView.CursorAction.MoveEnd
+                  and bool(modifiers & Qt.KeyboardModifier.ControlModifier))
+        if to_end and model is not None and model.canFetchMore(QModelIndex()):
             fetch_all = getattr(model, "fetch_all", None)
-            if fetch_all is not None:
-                fetch_all()
+            if fetch_all is not None:  # the rest arrives from the database lane: go there then
+                fetch_all(then=self._go_to_last_row)
             else:
                 while model.canFetchMore(QModelIndex()):
                     model.fetchMore(QModelIndex())
         target = super().moveCursor(action, modifiers)
         if action in (QAbstractItemView.CursorAction.MoveEnd, QAbstractItemView.CursorAction.MoveHome) \
                 and modifiers & Qt.KeyboardModifier.ControlModifier and target.isValid():
-            # Whole rows are selected: stay in the column shown rather than scroll sideways to the last.
-            column = self.currentIndex().column() if self.currentIndex().isValid() else 0
-            target = target.siblingAtColumn(column)
+            target = target.siblingAtColumn(self._shown_column())
         return target
+
+    def _shown_column(self) -> int:
+        """Whole rows are selected: stay in the column shown rather than scroll sideways to the last."""
+        return self.currentIndex().column() if self.currentIndex().isValid() else 0
+
+    def _go_to_last_row(self) -> None:
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return
+        target = model.index(model.rowCount() - 1, self._shown_column())
+        self.selectionModel().setCurrentIndex(
+            target, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.scrollTo(target)
 
 
 def row_table(parent: QWidget, name: str, model: QAbstractItemModel) -> QTableView:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.digest import digest_line
 from ..domain.fields import FieldType, KindSpec
 from ..domain.ids import is_record_id, new_id
 from ..domain.kinds import KINDS
@@ -83,7 +84,7 @@ class RecordState:
 
     def digest_line(self) -> str:
         """This record's line in GET /v1/summary: `record_id|field=version|…`, fields sorted."""
-        return self.record_id + "".join(f"|{name}={self.versions[name]}" for name in sorted(self.versions))
+        return digest_line(self.record_id, self.versions)
 
 
 @dataclass

@@ -6,13 +6,13 @@ hundreds of thousands of entries costs the hub little more than reading them.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import Engine, Select, select, union_all
 
+from ..domain.digest import digest_of
 from ..domain.kinds import KINDS
 from .db import dumps, feed, last_seq, loads, records
 from .errors import bad_request
@@ -115,7 +115,7 @@ class SummaryCache:
                         query = query.where(records.c.owner_structure_id == actor.structure_id)
                     lines = sorted(conn.execute(query).scalars())
                     counts[kind] = len(lines)
-                    digests[kind] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+                    digests[kind] = digest_of(lines)
         answer = {"seq": last, "counts": counts, "digests": digests}
         with self._lock:
             self._items[(scope, last)] = answer

@@ -8,7 +8,6 @@ See tandem_desktop/sync/PROTOCOL.md for what the hub sends.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Connection, delete, select, update
 
+from ..domain.digest import digest_line, digest_of
 from ..domain.fields import KindSpec
 from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
@@ -329,8 +329,8 @@ class RemoteChanges:
                 for record_id, raw, created, flags in found:
                     holding = (n for n, flag in zip(names, flags, strict=True) if flag == "1")
                     versions = rows.versions_of(raw, created, holding)
-                    lines.append(record_id + "".join(f"|{n}={versions[n]}" for n in sorted(versions)))
+                    lines.append(digest_line(record_id, versions))
                 lines.sort()
                 counts[kind] = len(lines)
-                digests[kind] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+                digests[kind] = digest_of(lines)
         return {"counts": counts, "digests": digests}

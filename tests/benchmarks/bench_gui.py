@@ -37,6 +37,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from tandem_desktop.charter.render import PARTIES, Signature
+from tandem_desktop.gui.heap import HeapKeeper
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.gui.sync_controller import SyncController
 from tandem_desktop.gui.tasks import Lane, TaskRunner
@@ -173,6 +174,9 @@ def one_pass(folder: Path, name: str, hub_url: str, code: str, single: bool) -> 
     window.show()
     window.show_section("mentee")
     wait_for(lambda: runner.pending_on(Lane.DATABASE) == 0, 30)
+    heap = HeapKeeper(runner, window)
+    if not single:  # as app.py does once the window is up; the single-worker pass keeps the old ways
+        heap.start()
     probe = Probe(runner, profile)
     figures: dict[str, Any] = {}
     done: list[Any] = []
@@ -222,6 +226,7 @@ def one_pass(folder: Path, name: str, hub_url: str, code: str, single: bool) -> 
         "sync_count_wait_max_ms": round(max(waits[:sync_waits], default=0.0), 1),
         "counts_answered": len(waits),
     })
+    heap.stop()
     controller.stop()
     window.batch.stop()
     runner.shutdown()

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QLabel
+from waiting import loaded
 
 from tandem_desktop.gui.pdf_view import PdfPreviewDialog, PdfView, print_pdf
 from tandem_desktop.gui.signature_pad import SignaturePad
@@ -263,6 +264,7 @@ def open_tandem(qtbot, window, tandem_id: str):  # type: ignore[no-untyped-def]
     window.show_section("tandem")
     section = window.section("tandem")
     section.refresh()
+    loaded(qtbot, section.list_page)
     section.open_record(tandem_id)
     detail = section.detail()
     assert detail is not None and detail.charter_panel is not None

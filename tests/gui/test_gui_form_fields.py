@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fill import type_into
 from PySide6.QtCore import Qt
-from waiting import settle
+from waiting import loaded, settle
 
 pytestmark = pytest.mark.gui
 
@@ -102,6 +102,7 @@ def test_an_old_record_with_an_unknown_commune_opens_and_saves(qtbot, typist, wi
     record_id = store.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "commune": "Marseile"})
     monkeypatch.undo()
     window.section("mentee").refresh()
+    loaded(qtbot, window.section("mentee").list_page)
     window.show_section("mentee")
     window.section("mentee").edit_record(record_id)
     form = window.section("mentee").form()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from waiting import loaded
 
 from tandem_desktop.gui.table_model import PAGE_SIZE
 
@@ -18,10 +19,12 @@ def mentees_650(store):  # type: ignore[no-untyped-def]
 def test_ctrl_end_goes_to_the_last_record_not_the_last_loaded(qtbot, mentees_650, window) -> None:  # type: ignore[no-untyped-def]
     window.show_section("mentee")
     page = window.section("mentee").list_page
+    loaded(qtbot, page)
     assert page.model.rowCount() == PAGE_SIZE
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(page.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    loaded(qtbot, page)
     assert page.model.rowCount() == 650
     assert page.table.currentIndex().row() == 649
     selected = page.model.record_at(page.table.currentIndex().row())
@@ -49,6 +52,7 @@ def test_tandems_list_opens_on_live_tandems_before_ended_ones(qtbot, store, runn
     qtbot.addWidget(window)
     window.show()
     window.show_section("tandem")
+    loaded(qtbot, window.section("tandem").list_page)
     model = window.section("tandem").list_page.model
     statuses = [model.record_at(r)["status"] for r in range(model.rowCount())]
     assert statuses[:5] == ["proposed", "accepted", "active", "proposed", "charter_signed"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
+from waiting import loaded
 
 from tandem_desktop.gui.table_model import PAGE_SIZE, RecordTableModel
 from tandem_desktop.services.records import Actor, Records
@@ -112,7 +113,9 @@ def test_filters_by_status_structure_and_commune(qtbot, store, many_mentees, win
     assert page.model.query.filters == {"status": "exited"}
     qtbot.waitUntil(lambda: window.status_count.text() == "150 mentorés sur 600")
     page.set_filter("commune", "Aubagne")
+    loaded(qtbot, page)
     page.model.fetchMore(QModelIndex())
+    loaded(qtbot, page)
     status = [c.name for c in page.model.columns].index("status")
     commune = [c.name for c in page.model.columns].index("commune")
     rows = [(page.model.index(r, status).data(), page.model.index(r, commune).data())
@@ -138,9 +141,12 @@ def test_mentor_filter_by_active_flag(qtbot, window, store) -> None:  # type: ig
     ])
     page = window.section("mentor").list_page
     page.refresh()
+    loaded(qtbot, page)
     page.set_filter("active", False)
+    loaded(qtbot, page)
     assert [page.model.index(r, 0).data() for r in range(page.model.rowCount())] == ["Martin"]
     page.set_filter("active", True)
+    loaded(qtbot, page)
     assert [page.model.index(r, 0).data() for r in range(page.model.rowCount())] == ["Dupont"]
 
 
@@ -161,6 +167,7 @@ def test_clicking_a_column_header_sorts_in_french_order(qtbot, store, window, mo
     window.show_section("mentee")
     page = window.section("mentee").list_page
     page.refresh()
+    loaded(qtbot, page)
     page.reload_filters()
     commune = [c.name for c in page.model.columns].index("commune")
     header = page.table.horizontalHeader()
@@ -169,6 +176,7 @@ def test_clicking_a_column_header_sorts_in_french_order(qtbot, store, window, mo
         x = header.sectionViewportPosition(commune) + header.sectionSize(commune) // 2
         qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
         qtbot.waitUntil(lambda: page.model.query.sort == "commune")
+        loaded(qtbot, page)
         return [page.model.index(r, commune).data() for r in range(page.model.rowCount())]
 
     shown = {}

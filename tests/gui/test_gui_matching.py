@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QProgressBar
-from waiting import settle
+from waiting import loaded, settle
 
 from tandem_desktop.gui.match_card import MatchCard, decimal, score_text
 from tandem_desktop.gui.match_deck import LOADING_TEXT, MatchDeck
@@ -64,6 +64,7 @@ def open_deck(qtbot, window, kind: str, record_id: str) -> MatchDeck:  # type: i
     window.show_section(kind)
     section = window.section(kind)
     section.list_page.refresh()  # the people were created after the window
+    loaded(qtbot, section.list_page)
     assert section.list_page.select(record_id)
     button = section.list_page.suggest_button
     assert button.isVisible() and button.isEnabled()
@@ -113,6 +114,7 @@ def test_deck_shows_a_card_and_right_arrow_proposes_a_tandem_that_undo_removes(q
     tandem_list = window.section("tandem").list_page
     assert tandem_list.stale, "the broadcast reached the hidden tandem list"
     window.show_section("tandem")
+    loaded(qtbot, tandem_list)
     assert tandem_list.model.rowCount() == 1  # other lists refreshed
     window.show_section("mentee")
 
@@ -123,6 +125,7 @@ def test_deck_shows_a_card_and_right_arrow_proposes_a_tandem_that_undo_removes(q
     assert deck.current() is not None and deck.current().id == people["helene"], "the card is back"
     assert tandem_list.stale
     window.show_section("tandem")
+    loaded(qtbot, tandem_list)
     assert tandem_list.model.rowCount() == 0
 
 
@@ -225,6 +228,7 @@ def test_ctrl_m_opens_the_deck_of_the_selected_row(qtbot, window, people):  # ty
     window.show_section("mentee")
     section = window.section("mentee")
     section.list_page.refresh()
+    loaded(qtbot, section.list_page)
     assert section.list_page.suggest_button.text() == "Suggérer des mentors"
     assert window.section("mentor").list_page.suggest_button.text() == "Suggérer des mentorés"
     assert not window.section("tandem").list_page.suggest_button.isVisibleTo(window)

@@ -6,7 +6,7 @@ import pytest
 from fill import type_into
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
-from waiting import settle
+from waiting import loaded, settle
 
 from tandem_desktop.domain.validation import MSG_EMAIL, MSG_REQUIRED
 from tandem_desktop.store.queries import ListQuery
@@ -85,6 +85,7 @@ def test_search_as_you_type_ignores_accents(qtbot, typist, window, store) -> Non
         {"first_name": "Helena", "last_name": "Costa", "commune": "Aix-en-Provence"},
     ])
     window.section("mentor").refresh()
+    loaded(qtbot, window.section("mentor").list_page)
     page = window.section("mentor").list_page
     assert page.model.rowCount() == 3
 
@@ -105,6 +106,7 @@ def test_edit_mentor(qtbot, typist, window, store) -> None:  # type: ignore[no-u
     mentor_id = store.create("mentor", {"first_name": "Hélène", "last_name": "Dupont", "employer": "CMA CGM"})
     section = window.section("mentor")
     section.refresh()
+    loaded(qtbot, section.list_page)
     page = section.list_page
     assert page.select(mentor_id)
     qtbot.mouseClick(page.edit_button, Qt.MouseButton.LeftButton)
@@ -128,6 +130,7 @@ def test_delete_mentor_asks_first(qtbot, window, store, monkeypatch) -> None:  #
     mentor_id = store.create("mentor", {"first_name": "Hélène", "last_name": "Dupont"})
     section = window.section("mentor")
     section.refresh()
+    loaded(qtbot, section.list_page)
     page = section.list_page
     page.select(mentor_id)
 
@@ -157,6 +160,7 @@ def test_refused_delete_shows_the_domain_message(qtbot, window, store, answer_ye
     window.show_section("structure")
     section = window.section("structure")
     section.refresh()
+    loaded(qtbot, section.list_page)
     section.list_page.select(structure_id)
     qtbot.mouseClick(section.list_page.delete_button, Qt.MouseButton.LeftButton)
     settle(qtbot, window)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
-from waiting import settle
+from waiting import loaded, settle
 
 from tandem_desktop.services.records import ENDED_TANDEM_MEETING, Actor, Records
 from tandem_desktop.services.tandems import meetings_of
@@ -34,7 +34,9 @@ def test_deleting_a_tandem_from_the_list_puts_the_mentee_back_on_the_waiting_lis
     window.show_section("tandem")
     section = window.section("tandem")
     section.refresh()
+    loaded(qtbot, section.list_page)
     window.section("mentee").refresh()
+    settle(qtbot, window)
     assert _status_shown(window, mentee) == "En tandem"
     assert section.list_page.select(tandem)
     qtbot.mouseClick(section.list_page.delete_button, Qt.MouseButton.LeftButton)
@@ -44,6 +46,7 @@ def test_deleting_a_tandem_from_the_list_puts_the_mentee_back_on_the_waiting_lis
     assert store.get("mentee", mentee)["status"] == "waiting"
     assert window.section("mentee").list_page.stale, "the delete's broadcast names the mentee"
     window.show_section("mentee")
+    loaded(qtbot, window.section("mentee").list_page)
     assert _status_shown(window, mentee) == "En attente", "the mentee list follows"
     assert window.status_message.text().endswith("supprimée.")
 
@@ -56,6 +59,7 @@ def test_a_meeting_on_an_ended_tandem_is_refused_in_french(qtbot, typist, window
     window.show_section("tandem")
     section = window.section("tandem")
     section.refresh()
+    loaded(qtbot, section.list_page)
     section.open_record(tandem)
     detail = section.detail()
     quick = detail.meeting_form.widgets

@@ -22,7 +22,7 @@ from sync_support import (
     status_texts,
     sync_window,
 )
-from waiting import settle
+from waiting import loaded, settle
 
 from tandem_desktop.gui.enroll_dialog import MSG_URL, unreachable_message
 from tandem_desktop.gui.sync_texts import pending_text
@@ -97,6 +97,7 @@ def test_enrollment_through_the_dialog(qtbot, typist, sync_window, hub, tmp_path
     assert window.sync_ui.sync_action.isEnabled()
     assert window.sections["structure"].list_page.stale, "the pulled pages were broadcast"
     window.show_section("structure")
+    loaded(qtbot, window.sections["structure"].list_page)
     assert window.sections["structure"].list_page.model.rowCount() == 1, "the first sync brought the structure"
 
 
@@ -165,6 +166,7 @@ def test_sync_now_runs_in_the_worker_and_the_window_stays_responsive(qtbot, typi
         profile.store.create_many("mentor", [{"first_name": f"Prénom{i}", "last_name": f"Nom{i}"}
                                             for i in range(3000)])
         window.sections["mentor"].refresh()
+        loaded(qtbot, window.sections["mentor"].list_page)
         controller.local_changed()  # what a save in the window does: the count of waiting changes
         qtbot.waitUntil(lambda: status_texts(window)["pending"] == pending_text(profile.store.outbox_writes()),
                         timeout=5000)

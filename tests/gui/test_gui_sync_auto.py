@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from sync_support import close_window, enroll, hub, make_controller, open_window, shot, status_texts
-from waiting import settle
+from waiting import loaded, settle
 
 pytestmark = pytest.mark.gui
 __all__ = ["hub"]  # fixture used by name
@@ -35,6 +35,7 @@ def test_local_changes_sync_once_after_a_quiet_moment(qtbot, typist, profile, ru
         mentor = profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Dupont"})
         enroll(qtbot, typist, window, hub.url, hub.code())
         window.sections["mentor"].refresh()
+        loaded(qtbot, window.sections["mentor"].list_page)
         reports: list[Any] = []
         controller.synced.connect(reports.append)
         for employer in ("CMA CGM", "Airbus", "Orange"):
@@ -59,6 +60,7 @@ def test_offline_then_the_hub_comes_back(qtbot, typist, profile, runner, hub) ->
         mentor = profile.store.create("mentor", {"first_name": "Hélène", "last_name": "Dupont"})
         enroll(qtbot, typist, window, hub.url, hub.code())
         window.sections["mentor"].refresh()
+        loaded(qtbot, window.sections["mentor"].list_page)
         assert status_texts(window)["state"] == "En ligne"
 
         hub.stop()

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from sync_support import NBSP, activate, enroll, hub, new_device, shot, status_texts, sync_window
-from waiting import settle
+from waiting import loaded, settle
 
 from tandem_desktop.gui.overbooking import WARNING_NAME
 from tandem_desktop.gui.revoked import MSG_READ_ONLY, RevokedDialog
@@ -160,6 +160,7 @@ def test_a_revoked_device_is_told_and_can_keep_a_read_only_copy(qtbot, typist, s
     assert page.new_button.isHidden() and page.delete_button.isHidden()
     assert not window.new_action.isEnabled() and not window.save_action.isEnabled()
     window.section("mentor").refresh()
+    loaded(qtbot, window.section("mentor").list_page)
     page.table.selectRow(0)
     qtbot.mouseClick(page.edit_button, Qt.MouseButton.LeftButton)
     form = window.section("mentor").form()

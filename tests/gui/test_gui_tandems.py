@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QPushButton
-from waiting import settle
+from waiting import loaded, settle
 
 from tandem_desktop.gui.binding import MSG_PICK
 from tandem_desktop.services.records import Actor, Records
@@ -73,6 +73,7 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     status_column = [c.name for c in mentees_page.model.columns].index("status")
     assert mentees_page.stale, "the broadcast reached the hidden mentee list: it reloads when shown"
     window.show_section("mentee")
+    loaded(qtbot, mentees_page)
     row = mentees_page.model.row_of(people["mentees"][0])
     assert mentees_page.model.index(row, status_column).data() == "En tandem", "other lists refreshed"
     window.show_section("tandem")
@@ -114,6 +115,7 @@ def test_meeting_quick_add_shows_the_domain_message_and_keeps_the_text(qtbot, ty
     section = window.section("tandem")
     window.show_section("tandem")
     section.refresh()
+    loaded(qtbot, section.list_page)
     section.open_record(tandem_id)
     detail = section.detail()
     quick = detail.meeting_form.widgets
@@ -136,6 +138,7 @@ def test_steps_follow_the_allowed_moves_and_ending_asks_the_outcome(qtbot, windo
     section = window.section("tandem")
     window.show_section("tandem")
     section.refresh()
+    loaded(qtbot, section.list_page)
     assert section.list_page.select(tandem_id)
     qtbot.mouseClick(section.list_page.open_button, Qt.MouseButton.LeftButton)
     detail = section.detail()

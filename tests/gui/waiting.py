@@ -12,3 +12,9 @@ def settle(qtbot, window: MainWindow, timeout: int = 10_000) -> None:  # type: i
     qtbot.waitUntil(lambda: window.runner.pending_on(Lane.DATABASE) == 0
                     and not any(s.form() is not None and s.form().saving for s in window.sections.values()),
                     timeout=timeout)
+
+
+def loaded(qtbot, page, timeout: int = 10_000) -> None:  # type: ignore[no-untyped-def]
+    """A list's rows come from the database lane: wait until they (and the count) are in."""
+    qtbot.waitUntil(lambda: not page.model.reading and page.runner.pending_on(Lane.DATABASE) == 0,
+                    timeout=timeout)

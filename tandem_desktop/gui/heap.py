@@ -1,0 +1,73 @@
+"""When Python's cycle collector runs in the window's process: on the GUI thread, in small steps.
+
+Why: the automatic collector runs on whichever thread happens to allocate, and holds the interpreter
+lock while it walks its generation. With a 25,000-mentee profile open (modules, classes, Qt wrappers,
+matching data, list rows: about half a million objects) a full pass takes 60–200 ms, and the window
+freezes for as long whatever thread started it: bench_gui counted 27 of them in one first sync. A
+young pass can be as long when a worker has just built 300,000 objects with the collector paused
+(`store.bulk.gc_paused`): they are all young at once. So, in the window only:
+- what start-up built (modules, classes, the window's widgets) is moved out of the collector's sight
+  with `gc.freeze()`: it lives as long as the process anyway;
+- automatic collection is off; the GUI thread collects the youngest generation every YOUNG_EVERY_MS,
+  so each pass only meets what the workers allocated in that time (a few milliseconds of work), and
+  never on a worker, where a collected cycle could destroy a Qt object off its thread (Anki
+  collects on the main thread for that reason);
+- the older generations, where most survivors end, are collected in one pass when no lane has work,
+  at most every FULL_EVERY_MS. Reference counting frees everything that is not a cycle meanwhile.
+The command line and the hub keep Python's defaults: nobody watches them redraw.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer
+
+from .tasks import TaskRunner
+
+YOUNG_EVERY_MS = 100
+FULL_EVERY_MS = 120_000
+RETRY_MS = 5_000  # a lane was busy: look again soon
+
+
+class HeapKeeper(QObject):
+    """Owns the collector's schedule while the window is open; `stop()` gives Python's back."""
+
+    def __init__(self, runner: TaskRunner, parent: QObject | None = None):
+        super().__init__(parent)
+        self.runner = runner
+        self.full_passes = 0
+        self._was_enabled = gc.isenabled()
+        self._young = QTimer(self)
+        self._young.setInterval(YOUNG_EVERY_MS)
+        self._young.timeout.connect(self._young_pass)
+        self._full = QTimer(self)
+        self._full.setSingleShot(True)
+        self._full.timeout.connect(self._full_pass_if_idle)
+
+    def start(self) -> None:
+        """Call once the window is up: what exists now is frozen, collections become ours."""
+        gc.collect()  # start-up's own cycles go now, before the survivors are frozen
+        gc.freeze()
+        gc.disable()
+        self._young.start()
+        self._full.start(FULL_EVERY_MS)
+
+    def stop(self) -> None:
+        self._young.stop()
+        self._full.stop()
+        gc.unfreeze()
+        if self._was_enabled:
+            gc.enable()
+
+    @staticmethod
+    def _young_pass() -> None:
+        gc.collect(0)
+
+    def _full_pass_if_idle(self) -> None:
+        if self.runner.busy:
+            self._full.start(RETRY_MS)
+            return
+        gc.collect()
+        self.full_passes += 1
+        self._full.start(FULL_EVERY_MS)

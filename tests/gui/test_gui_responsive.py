@@ -1,0 +1,133 @@
+"""What keeps the window's event loop free while workers run: list reads on the database lane and the
+cycle collector on the GUI thread in small steps (bench_gui measures the result)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from sqlalchemy import event
+from waiting import loaded
+
+from tandem_desktop.gui.heap import HeapKeeper
+from tandem_desktop.gui.tasks import TaskRunner
+from tandem_desktop.store.queries import ListQuery
+
+pytestmark = pytest.mark.gui
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+@pytest.fixture
+def mentees_450(store) -> None:  # type: ignore[no-untyped-def]
+    store.create_many("mentee", [{"first_name": f"Prénom{i:03d}", "last_name": f"Nom{i:03d}",
+                                  "commune": "Marseille" if i % 2 else "Aubagne"} for i in range(450)])
+
+
+def list_reads_on_gui_thread(store) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every page of rows (a SELECT with LIMIT) read on the GUI thread from now on."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is threading.main_thread() and "LIMIT" in statement.upper():
+            seen.append(statement.split("FROM", 1)[-1][:60])
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    return seen
+
+
+def test_list_loads_search_sort_scroll_and_refresh_never_read_on_the_gui_thread(  # type: ignore[no-untyped-def]
+        qtbot, typist, mentees_450, window, store) -> None:
+    on_gui = list_reads_on_gui_thread(store)
+    window.show_section("mentee")
+    page = window.section("mentee").list_page
+    page.refresh()
+    loaded(qtbot, page)
+    assert page.model.rowCount() == 200
+
+    typist(page.search, "Nom01")
+    qtbot.waitUntil(lambda: page.model.query.search == "Nom01", timeout=3000)
+    loaded(qtbot, page)
+    assert {page.model.record_at(r)["last_name"] for r in range(page.model.rowCount())} == {
+        f"Nom{i:03d}" for i in range(10, 20)}
+
+    page.clear_search()
+    loaded(qtbot, page)
+    header = page.table.horizontalHeader()
+    commune = [c.name for c in page.model.columns].index("commune")
+    x = header.sectionViewportPosition(commune) + header.sectionSize(commune) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+    qtbot.waitUntil(lambda: page.model.query.sort == "commune", timeout=3000)
+    loaded(qtbot, page)
+    assert page.model.record_at(0)["commune"] == "Aubagne"
+
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_End, CTRL)
+    loaded(qtbot, page)
+    assert page.model.rowCount() == 450 and page.table.currentIndex().row() == 449
+    assert on_gui == [], "a page of rows was read on the GUI thread"
+
+
+def test_only_the_newest_query_s_rows_are_shown(qtbot, mentees_450, window) -> None:  # type: ignore[no-untyped-def]
+    window.show_section("mentee")
+    page = window.section("mentee").list_page
+    loaded(qtbot, page)
+    resets: list[int] = []
+    page.model.modelReset.connect(lambda: resets.append(1))
+    page.model.set_query(ListQuery(search="Nom001"))
+    page.model.set_query(ListQuery(search="Nom002"))  # typed on before the first answer came
+    loaded(qtbot, page)
+    assert [page.model.record_at(r)["last_name"] for r in range(page.model.rowCount())] == ["Nom002"]
+    assert resets == [1], "the older answer was dropped, not shown then replaced"
+
+
+def test_collections_run_on_the_gui_thread_young_only_while_a_worker_allocates(qtbot, runner) -> None:  # type: ignore[no-untyped-def]
+    keeper = HeapKeeper(runner)
+    seen: list[tuple[bool, int]] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append((threading.current_thread() is threading.main_thread(), info["generation"]))
+
+    def build() -> int:
+        """Like a matching load: hundreds of thousands of young containers, and some cycles."""
+        rows = [[i, {"n": [i]}] for i in range(150_000)]
+        for _ in range(500):
+            loop: list[object] = []
+            loop.append(loop)
+        return len(rows)
+
+    keeper.start()
+    gc.callbacks.append(watch)
+    try:
+        assert not gc.isenabled() and gc.get_freeze_count() > 0
+        done: list[int] = []
+        runner.submit(build, on_done=done.append)
+        qtbot.waitUntil(lambda: bool(done), timeout=20_000)
+        qtbot.wait(350)
+    finally:
+        gc.callbacks.remove(watch)
+        keeper.stop()
+    assert done == [150_000]
+    assert seen, "the GUI thread collected the young generation"
+    assert all(on_main for on_main, _ in seen), "no collection ran on the worker"
+    assert {generation for _, generation in seen} == {0}, "no full pass while working"
+    assert gc.isenabled() and gc.get_freeze_count() == 0, "stop() gives Python its defaults back"
+
+
+def test_the_full_pass_waits_until_no_lane_has_work(qtbot, runner: TaskRunner) -> None:  # type: ignore[no-untyped-def]
+    keeper = HeapKeeper(runner)
+    keeper.start()
+    release = threading.Event()
+    try:
+        runner.submit(lambda: release.wait(10))
+        keeper._full_pass_if_idle()
+        assert keeper.full_passes == 0, "a lane is busy: the full pass is put off"
+        release.set()
+        qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+        keeper._full_pass_if_idle()
+        assert keeper.full_passes == 1
+    finally:
+        release.set()
+        keeper.stop()
