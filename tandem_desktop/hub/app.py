@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.validation import shown
+from . import encoding
 from . import pull as pulling
 from .admin import connect
 from .auth import authenticate, enroll
@@ -32,6 +33,7 @@ from .guard import AttemptLimiter, RequestGuard
 from .ledger import hub_now_ms
 from .merge import Actor
 from .push import MAX_OPS, push
+from .wire import expand_push
 from .schemas import (
     DeviceInfo,
     EnrollAnswer,
@@ -46,8 +48,9 @@ from .schemas import (
     request_body,
 )
 
-PROTOCOL = 4
+PROTOCOL = 5
 MIN_PROTOCOL = 1
+COMPACT = 5  # compact stamps, device tables and compressed bodies
 MAX_BODY = 4 * 1024 * 1024
 MAX_ENROLL_BODY = 64 * 1024
 STATUS_TEXTS = {
@@ -56,7 +59,8 @@ STATUS_TEXTS = {
     403: "Appareil révoqué, ou fiches d’une autre structure.",
     408: "Corps de la requête trop lent à arriver.",
     409: "Code d’enrôlement déjà utilisé ou expiré.",
-    413: "Corps ou lot trop volumineux.",
+    413: "Corps ou lot trop volumineux (décompressé compris).",
+    415: "Encodage du corps (Content-Encoding) non pris en charge.",
     426: "Protocole trop ancien\u00a0: mettre à jour l’application.",
     429: "Trop de tentatives d’enrôlement depuis cette adresse.",
 }
@@ -99,8 +103,9 @@ def protocol_version(
     return version
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The parsed body, read at most `limit` bytes far (413 beyond, even without Content-Length)."""
+async def read_json(request: Request, limit: int, *, encoded: bool = False) -> Any:
+    """The parsed body, read at most `limit` bytes far (413 beyond, even without Content-Length).
+    `encoded`: the body may be compressed (Content-Encoding), and `limit` holds once decompressed too."""
     length = request.headers.get("content-length")
     if length is not None and not length.isdigit():
         raise bad_request("En-tête Content-Length invalide.")
@@ -111,6 +116,11 @@ async def read_json(request: Request, limit: int) -> Any:
         body += chunk
         if len(body) > limit:
             raise HubError(413, "too_large", MSG_TOO_LARGE)
+    content_encoding = request.headers.get("content-encoding")
+    if content_encoding is not None and content_encoding.strip().lower() != "identity":
+        if not encoded:
+            raise HubError(415, "unsupported_encoding", encoding.MSG_ENCODING)
+        body = encoding.decompress(bytes(body), content_encoding, limit)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -148,6 +158,20 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
+def encoded_response(body: bytes, request: Request, protocol: int) -> Response:
+    """A JSON answer compressed as the client accepts (protocol 5 on; older ones get it as before)."""
+    response = Response(body, media_type="application/json")
+    if protocol < COMPACT:
+        return response
+    response.headers["Vary"] = "Accept-Encoding"
+    chosen = encoding.accepted(request.headers.get("accept-encoding"))
+    if chosen is not None and len(body) >= encoding.MIN_SIZE:
+        response.body = encoding.compress(body, chosen)
+        response.headers["Content-Encoding"] = chosen
+        response.headers["Content-Length"] = str(len(response.body))
+    return response
+
+
 def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     """The hub on this database (migrated to head first). Refuses to start (SecretKeyError, in
     French) when its secret key is missing or does not open the CA key."""
@@ -159,7 +183,7 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
         engine.dispose()
         raise
     identity = {"protocol": PROTOCOL, "min_protocol": MIN_PROTOCOL, "schema": schema_revision(engine),
-                "hub_id": hub_id(engine)}
+                "hub_id": hub_id(engine), "encodings": list(encoding.ENCODINGS)}
     summaries = pulling.SummaryCache()
     app = FastAPI(title="Tandem hub", version=str(PROTOCOL), description=DESCRIPTION, redoc_url=None,
                   dependencies=[Depends(known_query_only)])
@@ -187,31 +211,39 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     async def enroll_device(request: Request) -> Response:
         """Trade a one-time code and a CSR for a device id, a token and a certificate."""
         body = checked(EnrollBody, await read_json(request, MAX_ENROLL_BODY))
-        answer = await run_in_threadpool(enroll, engine, body.code, body.device_name, body.csr_pem, ca=authority)
+        answer = await run_in_threadpool(enroll, engine, body.code, body.device_name, body.csr_pem, ca=authority,
+                                         stamp_device=body.stamp_device)
         return json_response(answer)
 
     @app.get("/v1/device", response_model=DeviceInfo, responses=ERRORS, tags=["appareils"])
     def device(who: Device) -> Response:
         """This device as the hub knows it (a revoked device gets 403 `revoked`)."""
         actor = who.actor
-        return json_response({"device_id": actor.device_id, "structure_id": actor.structure_id,
-                              "counsellor_id": actor.counsellor_id, "is_admin": actor.is_admin, "revoked": False})
+        answer: dict[str, Any] = {"device_id": actor.device_id, "structure_id": actor.structure_id,
+                                  "counsellor_id": actor.counsellor_id, "is_admin": actor.is_admin, "revoked": False}
+        if who.protocol >= COMPACT:
+            answer["device_number"] = actor.number
+        return json_response(answer)
 
-    @app.post("/v1/push", response_model=PushAnswer, responses={**ERRORS, **errors(408, 413)},
+    @app.post("/v1/push", response_model=PushAnswer, responses={**ERRORS, **errors(408, 413, 415)},
               openapi_extra=request_body(PushBody),
               tags=["synchronisation"])
     async def push_ops(request: Request, who: Device) -> Response:
         """Apply a batch of outbox operations (idempotent by op_id), with one result per operation."""
-        data = await read_json(request, MAX_BODY)
+        data = await read_json(request, MAX_BODY, encoded=True)
         if not isinstance(data, dict) or not isinstance(data.get("ops"), list):
             raise bad_request("Requête mal formée\u00a0: un objet {\"ops\": [...]} est attendu.")
         if len(data["ops"]) > MAX_OPS:
             raise HubError(413, "too_large", f"Lot trop grand\u00a0: {MAX_OPS} opérations au plus par envoi.")
+        if who.protocol >= COMPACT:
+            data = expand_push(data)
         ops = [op.model_dump() for op in checked(PushBody, data).ops]
-        return json_response(await run_in_threadpool(push, engine, who.actor, ops, who.protocol))
+        answer = await run_in_threadpool(push, engine, who.actor, ops, who.protocol)
+        return encoded_response(orjson.dumps(answer), request, who.protocol)
 
     @app.get("/v1/pull", response_model=PullAnswer, responses=ERRORS, tags=["synchronisation"])
     def pull_entries(
+        request: Request,
         who: Device,
         cursor: Annotated[str | None, Query(description="Dernier seq enregistré par l’appareil (0 au début).",
                                             json_schema_extra={"pattern": r"^[0-9]{0,18}$"})] = None,
@@ -220,12 +252,12 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     ) -> Response:
         """Changes after `cursor`, in hub order, scoped to the device's structure."""
         body = pulling.pull(engine, who.actor, pulling.parse_cursor(cursor), pulling.parse_limit(limit), who.protocol)
-        return Response(body, media_type="application/json")
+        return encoded_response(body, request, who.protocol)
 
     @app.get("/v1/summary", response_model=Summary, responses=ERRORS, tags=["synchronisation"])
-    def summary(who: Device) -> Response:
+    def summary(request: Request, who: Device) -> Response:
         """Per kind, live records and a digest of their field versions, in the device's scope."""
-        return json_response(summaries.summary(engine, who.actor))
+        return encoded_response(orjson.dumps(summaries.summary(engine, who.actor)), request, who.protocol)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

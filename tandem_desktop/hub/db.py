@@ -103,10 +103,13 @@ devices = Table(
     Column("enrolled_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime),  # last push (pulls write nothing)
     Column("revoked_at", DateTime),
+    Column("number", Integer),  # device_numbers number of the id it stamps with, once the hub knows it
 )
 
 # Current state of every synced record; `deleted` and `mentor_id` repeat fields for the scope and
-# invariant queries, `digest_line` is the record's line of GET /v1/summary.
+# invariant queries. Versions and writers are stored compact (hub/numbers.py): `versions` is
+# {compact stamp: [field, …]}, `writers` {device number: [field, …]}; the record's feed entry is built
+# from this row when pulled (its feed row holds no copy of it).
 records = Table(
     "records", metadata,
     Column("record_id", String(ID), primary_key=True),
@@ -115,9 +118,8 @@ records = Table(
     Column("deleted", Boolean(create_constraint=False), nullable=False),
     Column("mentor_id", String(ID), index=True),  # tandems only
     Column("fields", Text, nullable=False),  # field -> value
-    Column("versions", Text, nullable=False),  # field -> HLC of the operation that last set it
-    Column("writers", Text, nullable=False),  # field -> device that last set it
-    Column("digest_line", Text, nullable=False),
+    Column("versions", Text, nullable=False),  # HLC of the operation that last set a field -> its fields
+    Column("writers", Text, nullable=False),  # number of the device that last set a field -> its fields
     Column("updated_seq", BigInteger, nullable=False),
     Column("editor_structure_id", String(ID)),  # shared kinds: the structure that created it (hub/rights.py)
 )
@@ -141,9 +143,17 @@ feed = Table(
     Column("owner_structure_id", String(ID)),  # NULL: every device sees it
     Column("kind", String(20)),
     Column("record_id", String(ID)),
-    Column("payload", Text, nullable=False),  # the entry without its seq, as JSON
+    Column("payload", Text, nullable=False),  # the entry without its seq, as JSON ("" for a record: see records)
 )
 Index("ix_feed_owner_seq", feed.c.owner_structure_id, feed.c.seq)
+
+# The hub's short number for every device id that appears in a stored stamp or as a writer, given on
+# first use and never changed (hub/numbers.py): stamps are stored and served as `W.C.N`.
+device_numbers = Table(
+    "device_numbers", metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False, unique=True),
+)
 
 conflicts = Table(
     "conflicts", metadata,
@@ -177,7 +187,7 @@ flags = Table(
 )
 
 HUB_TABLES = ("hub_state", "hub_ca", "structures", "counsellors", "enroll_codes", "devices", "records",
-              "applied_ops", "feed", "conflicts", "flags")
+              "applied_ops", "feed", "conflicts", "flags", "device_numbers")
 
 
 def utcnow() -> datetime:

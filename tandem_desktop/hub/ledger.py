@@ -15,6 +15,15 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from ..domain.hlc import HybridClock
 from .db import dumps, feed, hub_state, insert_rows, loads, records
 from .merge import DELETED, RecordState
+from .numbers import (
+    compact_versions,
+    compact_writers,
+    full_versions,
+    full_writers,
+    numbers_of,
+    stored_numbers,
+    versions_devices,
+)
 
 CHUNK = 500
 HUB_DEVICE = "hub"  # the writer of what the hub itself creates (structures, counsellors)
@@ -52,9 +61,10 @@ class Ledger:
         self._replaced: list[int] = []
 
     def add(self, entry_type: str, owner: str | None, kind: str | None, record_id: str | None,
-            body: dict[str, Any]) -> int:
+            body: dict[str, Any] | None) -> int:
+        """Queue a feed row; `body` None for a record entry, which a pull builds from its record row."""
         self.seq += 1
-        payload = dumps({"type": entry_type, **body})
+        payload = "" if body is None else dumps({"type": entry_type, **body})
         self._rows.append({"seq": self.seq, "type": entry_type, "owner_structure_id": owner, "kind": kind,
                            "record_id": record_id, "payload": payload})
         return self.seq
@@ -69,10 +79,7 @@ class Ledger:
         for record in self._touched.values():
             if record.feed_seq:
                 self._replaced.append(record.feed_seq)
-            fields = {name: value for name, value in record.fields.items() if name != DELETED}
-            record.feed_seq = self.add("record", record.owner, record.kind, record.record_id, {
-                "kind": record.kind, "record_id": record.record_id, "fields": fields,
-                "versions": record.versions, "deleted": record.deleted})
+            record.feed_seq = self.add("record", record.owner, record.kind, record.record_id, None)
         self._touched.clear()
 
     def flush(self) -> None:
@@ -90,33 +97,45 @@ class Ledger:
 
 def load_records(conn: Connection, record_ids: Iterable[str]) -> dict[str, RecordState]:
     ids = sorted({rid for rid in record_ids if isinstance(rid, str) and 0 < len(rid) <= 64})
-    found: dict[str, RecordState] = {}
     columns = (records.c.record_id, records.c.kind, records.c.owner_structure_id, records.c.fields,
                records.c.versions, records.c.writers, records.c.updated_seq, records.c.editor_structure_id)
+    loaded = []
+    numbers: set[int] = set()
     for chunk in chunks(ids):
         for row in conn.execute(select(*columns).where(records.c.record_id.in_(chunk))):
-            found[row.record_id] = RecordState(row.record_id, row.kind, row.owner_structure_id, loads(row.fields),
-                                               loads(row.versions), loads(row.writers),
-                                               editor=row.editor_structure_id, feed_seq=row.updated_seq)
+            versions, writers, named = stored_numbers(row.versions, row.writers)
+            numbers |= named
+            loaded.append((row, versions, writers))
+    names = numbers_of(conn).names(conn, numbers)
+    found: dict[str, RecordState] = {}
+    for row, versions, writers in loaded:
+        found[row.record_id] = RecordState(row.record_id, row.kind, row.owner_structure_id, loads(row.fields),
+                                           full_versions(versions, names), full_writers(writers, names),
+                                           editor=row.editor_structure_id, feed_seq=row.updated_seq)
     return found
 
 
-def _row(record: RecordState, seq: int) -> dict[str, Any]:
+def _row(record: RecordState, seq: int, numbers: dict[str, int]) -> dict[str, Any]:
     mentor = record.fields.get("mentor_id") if record.kind == "tandem" else None
     return {"kind": record.kind, "owner_structure_id": record.owner, "deleted": bool(record.fields.get(DELETED)),
-            "mentor_id": mentor, "fields": dumps(record.fields), "versions": dumps(record.versions),
-            "writers": dumps(record.writers), "digest_line": record.digest_line(),
+            "mentor_id": mentor, "fields": dumps(record.fields), "versions": compact_versions(record.versions, numbers),
+            "writers": compact_writers(record.writers, numbers),
             "updated_seq": record.feed_seq or seq, "editor_structure_id": record.editor}
 
 
-def save_records(conn: Connection, states: Iterable[RecordState], seq: int) -> None:
-    """Insert the new records and update the changed ones (those marked dirty). `updated_seq` is the
-    seq of the record's feed entry: call Ledger.records() first."""
+def save_records(conn: Connection, states: Iterable[RecordState], seq: int) -> dict[str, int]:
+    """Insert the new records and update the changed ones (those marked dirty), versions and writers
+    in their compact stored form. `updated_seq` is the seq of the record's feed entry: call
+    Ledger.records() first. Returns the device numbers of the ids they name."""
+    dirty = [record for record in states if record.dirty]
+    devices: set[str] = set()
+    for record in dirty:
+        devices |= versions_devices(record.versions)
+        devices.update(record.writers.values())
+    numbers = numbers_of(conn).assign(conn, devices)
     new, changed = [], []
-    for record in states:
-        if not record.dirty:
-            continue
-        row = _row(record, seq)
+    for record in dirty:
+        row = _row(record, seq, numbers)
         if record.is_new:
             new.append({"record_id": record.record_id, **row})
         else:
@@ -127,3 +146,4 @@ def save_records(conn: Connection, states: Iterable[RecordState], seq: int) -> N
         statement = update(records).where(records.c.record_id == bindparam("b_record_id"))
         for rows in chunks(changed):
             conn.execute(statement, rows)
+    return numbers

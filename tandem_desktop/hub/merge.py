@@ -58,6 +58,7 @@ class Actor:
     structure_id: str
     counsellor_id: str
     is_admin: bool
+    number: int | None = None  # the device number of the id it stamps with, once the hub knows it
 
     def may_see(self, owner: str | None) -> bool:
         return owner is None or self.is_admin or owner == self.structure_id

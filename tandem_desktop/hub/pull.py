@@ -1,7 +1,8 @@
 """GET /v1/pull and GET /v1/summary: what a device may read, scoped to its structure.
 
-Pull answers are spliced from the stored JSON payloads (no parse, no re-encode), so a first sync of
-hundreds of thousands of entries costs the hub little more than reading them.
+A record's feed entry is its record row, joined at pull time (the feed keeps no second copy).
+Protocol 5 answers splice the stored JSON as it is (fields, versions grouped by compact stamp) with
+the table of the device numbers the page names; older protocols get full stamps, as before.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import Engine, Select, select, union_all
+from sqlalchemy import Engine, Select, and_, select, union_all
 
-from ..domain.digest import digest_of
+from ..domain.digest import digest_line, digest_of
 from ..domain.kinds import KINDS
 from .db import dumps, feed, last_seq, loads, records
 from .errors import bad_request
 from .merge import DELETED, OWNED_KINDS, Actor
+from .numbers import full_versions, numbers_of, stored_numbers
 
 MAX_LIMIT = 1000
 MSG_CURSOR = ("Curseur de synchronisation invalide (négatif, non numérique ou au-delà du dernier changement "
               "du hub).")
+
+
+COMPACT = 5  # the first protocol served compact stamps and grouped versions
 
 
 def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int) -> bytes:
@@ -35,14 +40,61 @@ def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int) -
         if cursor > last:
             raise bad_request(MSG_CURSOR)
         rows = conn.execute(_page_query(actor, cursor, last, limit + 1, protocol)).all()
+        page = _Page(rows[:limit])
+        names = numbers_of(conn).names(conn, page.numbers)
     more = len(rows) > limit
-    rows = rows[:limit]
-    new_cursor = rows[-1].seq if more else last
+    new_cursor = page.rows[-1].seq if more else last
+    if protocol >= COMPACT:
+        entries = ",".join(page.compact())
+        table = dumps({str(n): names[n] for n in sorted(page.numbers) if n in names})
+        return (f'{{"entries":[{entries}],"cursor":{new_cursor},"more":{"true" if more else "false"},'
+                f'"devices":{table}}}').encode()
     if protocol < 3:
-        entries = ",".join(_field_entries(seq, payload) for seq, payload in rows)
+        entries = ",".join(_field_entries(seq, payload) for seq, payload in page.full(names))
     else:
-        entries = ",".join(f'{{"seq":{seq},{payload[1:]}' for seq, payload in rows)
+        entries = ",".join(f'{{"seq":{seq},{payload[1:]}' for seq, payload in page.full(names))
     return f'{{"entries":[{entries}],"cursor":{new_cursor},"more":{"true" if more else "false"}}}'.encode()
+
+
+class _Page:
+    """One page of feed rows; record entries come from their record row (the feed keeps no copy)."""
+
+    def __init__(self, rows: list[Any]):
+        self.rows = rows
+        self.numbers: set[int] = set()
+        self._versions: dict[int, tuple[Any, Any]] = {}
+        for row in rows:
+            if row.type == "record" and row.versions is not None:
+                versions, _, named = stored_numbers(row.versions, "{}")
+                self._versions[row.seq] = versions
+                self.numbers |= named
+
+    def compact(self) -> list[str]:
+        """Protocol 5: the stored JSON spliced as it is (fields, grouped compact versions)."""
+        out = []
+        for row in self.rows:
+            if row.type != "record":
+                out.append(f'{{"seq":{row.seq},{row.payload[1:]}')
+            elif row.versions is not None:
+                out.append(f'{{"seq":{row.seq},"type":"record","kind":"{row.kind}","record_id":"{row.record_id}",'
+                           f'"fields":{row.fields},"versions":{row.versions},'
+                           f'"deleted":{"true" if row.deleted else "false"}}}')
+        return out
+
+    def full(self, names: dict[int, str]) -> list[tuple[int, str]]:
+        """Protocols 1 to 4: (seq, entry JSON without its seq) with full stamps, as before protocol 5."""
+        out = []
+        for row in self.rows:
+            if row.type != "record":
+                out.append((row.seq, row.payload))
+            elif row.versions is not None:
+                fields = loads(row.fields)
+                deleted = bool(fields.pop(DELETED, False))
+                out.append((row.seq, dumps({"type": "record", "kind": row.kind, "record_id": row.record_id,
+                                            "fields": fields,
+                                            "versions": full_versions(self._versions[row.seq], names),
+                                            "deleted": deleted})))
+        return out
 
 
 def _field_entries(seq: int, payload: str) -> str:
@@ -57,17 +109,23 @@ def _field_entries(seq: int, payload: str) -> str:
 
 
 def _page_query(actor: Actor, cursor: int, last: int, count: int, protocol: int) -> Select[Any]:
-    """The next `count` entries in scope. Shared and own entries are two index range scans merged
-    (UNION ALL): an OR of the two would make the database sort everything after the cursor."""
-    query = select(feed.c.seq, feed.c.payload).where(feed.c.seq > cursor, feed.c.seq <= last)
+    """The next `count` entries in scope, each record entry with its record row. Shared and own
+    entries are two index range scans merged (UNION ALL): an OR of the two would make the database
+    sort everything after the cursor."""
+    query = select(feed.c.seq, feed.c.type, feed.c.payload, feed.c.record_id).where(
+        feed.c.seq > cursor, feed.c.seq <= last)
     if protocol < 2:  # protocol 1 does not know flags
         query = query.where(feed.c.type != "flag")
     if actor.is_admin:
-        return query.order_by(feed.c.seq).limit(count)
-    parts = [query.where(owner).order_by(feed.c.seq).limit(count).subquery().select()
-             for owner in (feed.c.owner_structure_id.is_(None), feed.c.owner_structure_id == actor.structure_id)]
-    merged = union_all(*parts).subquery()
-    return select(merged.c.seq, merged.c.payload).order_by(merged.c.seq).limit(count)
+        merged = query.order_by(feed.c.seq).limit(count).subquery()
+    else:
+        parts = [query.where(owner).order_by(feed.c.seq).limit(count).subquery().select()
+                 for owner in (feed.c.owner_structure_id.is_(None), feed.c.owner_structure_id == actor.structure_id)]
+        merged = union_all(*parts).subquery()
+    joined = merged.outerjoin(records, and_(merged.c.type == "record", records.c.record_id == merged.c.record_id))
+    return (select(merged.c.seq, merged.c.type, merged.c.payload, records.c.kind, records.c.record_id,
+                   records.c.fields, records.c.versions, records.c.deleted)
+            .select_from(joined).order_by(merged.c.seq).limit(count))
 
 
 def parse_cursor(raw: str | None) -> int:
@@ -110,10 +168,11 @@ class SummaryCache:
                 counts: dict[str, int] = {}
                 digests: dict[str, str] = {}
                 for kind in KINDS:
-                    query = select(records.c.digest_line).where(records.c.kind == kind, records.c.deleted.is_(False))
+                    query = select(records.c.record_id, records.c.versions).where(
+                        records.c.kind == kind, records.c.deleted.is_(False))
                     if kind in OWNED_KINDS and not actor.is_admin:
                         query = query.where(records.c.owner_structure_id == actor.structure_id)
-                    lines = sorted(conn.execute(query).scalars())
+                    lines = _digest_lines(conn, conn.execute(query).all())
                     counts[kind] = len(lines)
                     digests[kind] = digest_of(lines)
         answer = {"seq": last, "counts": counts, "digests": digests}
@@ -122,3 +181,17 @@ class SummaryCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return answer
+
+
+def _digest_lines(conn: Any, rows: list[Any]) -> list[str]:
+    """The sorted summary lines `record_id|field=version|…` (full stamps) of the records `rows`."""
+    parsed = []
+    numbers: set[int] = set()
+    for record_id, versions_text in rows:
+        versions, _, named = stored_numbers(versions_text, "{}")
+        numbers |= named
+        parsed.append((record_id, versions))
+    names = numbers_of(conn).names(conn, numbers)
+    lines = [digest_line(record_id, full_versions(versions, names)) for record_id, versions in parsed]
+    lines.sort()
+    return lines

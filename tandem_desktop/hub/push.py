@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from ..domain.compact import split_full
 from ..texts.french import NBSP
 from .checks import Refused, check_stamp
 from .db import applied_ops, conflicts, devices, dumps, insert_rows, loads, utcnow, writing
@@ -103,15 +104,25 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
         ledger = Ledger(conn, last_seq)
         _record_events(conn, ledger, merger)
         ledger.records()
-        save_records(conn, merger.records.values(), ledger.seq)
+        numbers = save_records(conn, merger.records.values(), ledger.seq)
         raised = check_mentors(conn, ledger, merger.touched_mentors)
         now = utcnow()
         rows = [{"op_id": op_id, "device_id": actor.device_id, "result": dumps(outcome), "created_at": now}
                 for op_id, outcome in fresh.items()]
         insert_rows(conn, applied_ops, rows)
-        conn.execute(update(devices).where(devices.c.id == actor.device_id).values(last_seen_at=now))
+        seen: dict[str, Any] = {"last_seen_at": now}
+        if actor.number is None and (number := _own_number(ops, fresh, numbers)) is not None:
+            seen["number"] = number  # learnt on first use: the id this device stamps with
+        conn.execute(update(devices).where(devices.c.id == actor.device_id).values(**seen))
         ledger.flush()
     return {"results": results, "flags": raised if protocol >= 2 else []}
+
+
+def _own_number(ops: list[dict[str, Any]], fresh: dict[str, Any], numbers: dict[str, int]) -> int | None:
+    for op in ops:
+        if op["op_id"] in fresh and (parts := split_full(op["hlc"])) is not None:
+            return numbers.get(parts[2])
+    return None
 
 
 def _refuse_old_clocks(ops: list[dict[str, Any]], now_ms: int) -> None:

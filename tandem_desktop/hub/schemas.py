@@ -47,13 +47,18 @@ class Op(_Strict):
 
 
 class PushBody(_Strict):
-    ops: list[Op] = Field(description="at most 500 operations, body at most 4 MiB")
+    ops: list[Op] = Field(description="at most 500 operations, body at most 4 MiB (decompressed)")
+    devices: Any = Field(None, description="protocol 5: number -> device id, the devices the compact stamps "
+                                           "`W.C.N` of the ops name",
+                         json_schema_extra={"type": "object", "additionalProperties": {"type": "string"}})
 
 
 class EnrollBody(_Strict):
     code: str = Field(max_length=64)
     device_name: str = Field(default="", max_length=200)  # empty: « counsellor – structure »
     csr_pem: str = Field(max_length=16_000)
+    stamp_device: str | None = Field(None, max_length=100, description="protocol 5: the id the device stamps "
+                                                                       "with, numbered now (device_number)")
 
 
 class Hello(BaseModel):
@@ -62,6 +67,7 @@ class Hello(BaseModel):
     schema_: str = Field(alias="schema")
     hub_id: str
     time_ms: int | None = Field(None, description="the hub's clock (ms since 1970, UTC); protocol 4")
+    encodings: list[str] | None = Field(None, description="body encodings the hub takes and gives; protocol 5")
 
 
 class EnrollAnswer(BaseModel):
@@ -73,6 +79,7 @@ class EnrollAnswer(BaseModel):
     certificate_pem: str
     ca_pem: str
     device_name: str  # the name given, or « counsellor – structure » when none was
+    device_number: int | None = Field(None, description="the number of `stamp_device`, when given")
 
 
 class DeviceInfo(BaseModel):
@@ -81,6 +88,8 @@ class DeviceInfo(BaseModel):
     counsellor_id: str
     is_admin: bool
     revoked: bool
+    device_number: int | None = Field(None, description="protocol 5: the number of the id this device stamps "
+                                                        "with, once the hub knows it")
 
 
 class OpResult(BaseModel):
@@ -111,6 +120,8 @@ class PullAnswer(BaseModel):
     entries: list[dict[str, Any]] = Field(description="field, conflict or flag entries, in seq order")
     cursor: int
     more: bool
+    devices: dict[str, str] | None = Field(None, description="protocol 5: number -> device id of the compact "
+                                                             "stamps of this page")
 
 
 class Summary(BaseModel):

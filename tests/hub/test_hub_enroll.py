@@ -22,7 +22,8 @@ from .helpers import World, head_revision, make_csr, row_counts
 
 def test_hello_needs_no_credentials(hub: RunningHub) -> None:
     answer = httpx.get(f"{hub.url}/v1/hello").json()
-    assert answer["protocol"] == PROTOCOL == 4 and answer["min_protocol"] == 1
+    assert answer["protocol"] == PROTOCOL == 5 and answer["min_protocol"] == 1
+    assert "gzip" in answer["encodings"]
     assert answer["schema"] == head_revision()
     assert abs(answer["time_ms"] - time.time_ns() // 1_000_000) < 60_000  # the clock devices follow
     assert len(answer["hub_id"]) == 36
@@ -108,7 +109,7 @@ def test_unknown_code_and_bad_csr_are_refused(world: World, engine: Engine) -> N
 
 def test_protocol_versions(world: World) -> None:
     device = world.device(world.structure())
-    for version, status in (("1", 200), ("2", 200), ("3", 200), ("4", 200), ("0", 426), ("5", 400),
+    for version, status in (("1", 200), ("2", 200), ("3", 200), ("4", 200), ("5", 200), ("0", 426), ("6", 400),
                             ("deux", 400)):
         response = device.http.get("/v1/device", headers={**device.headers(), "Tandem-Protocol": version})
         assert response.status_code == status, (version, response.text)
