@@ -33,7 +33,6 @@ from .guard import AttemptLimiter, RequestGuard
 from .ledger import hub_now_ms
 from .merge import Actor
 from .push import MAX_OPS, push
-from .wire import expand_push
 from .schemas import (
     DeviceInfo,
     EnrollAnswer,
@@ -47,6 +46,7 @@ from .schemas import (
     component_schemas,
     request_body,
 )
+from .wire import expand_push
 
 PROTOCOL = 5
 MIN_PROTOCOL = 1

@@ -27,9 +27,11 @@ from .errors import (
     SyncError,
     UpdateRequired,
 )
+from .wire import ENCODINGS, accept_encoding, compact_push, compress, full_entries
 
-PROTOCOL = 4  # what this release speaks
+PROTOCOL = 5  # what this release speaks
 MIN_PROTOCOL = 1  # the oldest hub protocol this release can still speak
+COMPACT = 5  # compact stamps and compressed bodies (sync/wire.py)
 MAX_BODY = 4 * 1024 * 1024  # the hub's limit for one push
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
@@ -140,6 +142,9 @@ class HubClient:
         self.base_url = normalize_url(base_url)
         self.token = token
         self.protocol = protocol
+        self.encodings: list[str] = []  # what the hub takes and gives (hello, protocol 5)
+        self.bytes_sent = 0  # bodies as they went on the wire (compressed), for benchmarks
+        self.bytes_received = 0
         check_transport(self.base_url, insecure_http)
         try:
             verify = tls_context(tls_ca_pem or None)
@@ -163,16 +168,24 @@ class HubClient:
     # -- transport ---------------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, auth: bool = True, body: Any = None,
-                 params: dict[str, Any] | None = None) -> Any:
+                 params: dict[str, Any] | None = None, compressible: bool = False) -> Any:
         headers = {"Tandem-Protocol": str(self.protocol)}
         if auth:
             if not self.token:
                 raise AuthenticationFailed()
             headers["Authorization"] = f"Bearer {self.token}"
+        compact = self.protocol >= COMPACT
+        if compact:
+            headers["Accept-Encoding"] = accept_encoding()
         content = None
         if body is not None:
             content = orjson.dumps(body)
             headers["Content-Type"] = "application/json"
+            chosen = next((name for name in ENCODINGS if name in self.encodings), None) \
+                if compact and compressible else None
+            if chosen is not None and len(content) >= 512:
+                content = compress(content, chosen)
+                headers["Content-Encoding"] = chosen
         try:
             response = self._http.request(method, path, content=content, params=params, headers=headers)
         except httpx.TimeoutException as exc:
@@ -183,6 +196,8 @@ class HubClient:
             raise HubUnreachable() from exc
         except httpx.InvalidURL as exc:
             raise HubUnreachable(f"adresse invalide «\u00a0{self.base_url}\u00a0»") from exc
+        self.bytes_sent += len(content or b"")
+        self.bytes_received += response.num_bytes_downloaded
         raise_for(response)
         try:
             return orjson.loads(response.content)
@@ -205,17 +220,24 @@ class HubClient:
         if chosen < hub_min or chosen < MIN_PROTOCOL:
             raise UpdateRequired()
         self.protocol = chosen
+        encodings = hello.get("encodings")
+        self.encodings = [e for e in encodings if isinstance(e, str)] if isinstance(encodings, list) else []
         return hello
 
-    def enroll(self, code: str, device_name: str, csr_pem: str) -> dict[str, Any]:
-        return self._request("POST", "/v1/enroll", auth=False,
-                             body={"code": code, "device_name": device_name, "csr_pem": csr_pem})
+    def enroll(self, code: str, device_name: str, csr_pem: str, stamp_device: str | None = None) -> dict[str, Any]:
+        """`stamp_device` (protocol 5): the id this device stamps with, numbered by the hub now."""
+        body = {"code": code, "device_name": device_name, "csr_pem": csr_pem}
+        if stamp_device and self.protocol >= COMPACT:
+            body["stamp_device"] = stamp_device
+        return self._request("POST", "/v1/enroll", auth=False, body=body)
 
     def device(self) -> dict[str, Any]:
         return self._request("GET", "/v1/device")
 
     def push(self, ops: list[dict[str, Any]]) -> dict[str, Any]:
-        answer = self._request("POST", "/v1/push", body={"ops": ops})
+        compact = self.protocol >= COMPACT
+        answer = self._request("POST", "/v1/push", body=compact_push(ops) if compact else {"ops": ops},
+                               compressible=True)
         if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
             raise HubError("réponse d’envoi illisible")
         return answer
@@ -224,6 +246,8 @@ class HubClient:
         answer = self._request("GET", "/v1/pull", params={"cursor": cursor, "limit": limit})
         if not isinstance(answer, dict) or not isinstance(answer.get("entries"), list) or "cursor" not in answer:
             raise HubError("page de changements illisible")
+        if self.protocol >= COMPACT:
+            answer["entries"] = full_entries(answer)  # the local database keeps full stamps
         return answer
 
     def summary(self) -> dict[str, Any]:

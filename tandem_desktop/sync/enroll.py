@@ -157,7 +157,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
             raise
         if moving and hello.get("hub_id") != state.get("hub_id"):
             raise already
-        answer = client.enroll(code, name, csr_pem)
+        answer = client.enroll(code, name, csr_pem, stamp_device=profile.device_id)
     finally:
         if own:
             client.close()
@@ -176,6 +176,7 @@ def enroll_device(profile: Profile, hub_url: str, code: str, device_name: str | 
         certificate_pem=answer["certificate_pem"], ca_pem=answer.get("ca_pem"), private_key_pem=key_pem,
         device_name=name, enrolled_at=utc_now(), hub_id=hello.get("hub_id"), hub_schema=hello.get("schema"),
         revoked=None, last_error=None, cursor=state.get("cursor") if same_hub else 0,
+        device_number=answer.get("device_number") if isinstance(answer.get("device_number"), int) else None,
         insecure_http=True if needs_insecure_http(url) and insecure_http else None, tls_ca_pem=tls_ca_pem or None,
     )
     return {"device_id": answer["device_id"], "hub_url": url, "structure_id": answer["structure_id"],
