@@ -26,3 +26,16 @@ def digest_of(sorted_lines: Sequence[str]) -> str:
             digest.update(b"\n")
         digest.update("\n".join(sorted_lines[start:start + SLICE]).encode())
     return digest.hexdigest()
+
+
+def line_hash(line: str) -> str:
+    """One record's summary line as a SHA-256 hex digest (protocol 5 compares these)."""
+    return hashlib.sha256(line.encode()).hexdigest()
+
+
+def hashed_digest(hashes: list[str]) -> str:
+    """Protocol 5's digest of a kind: SHA-256 of the sorted line hashes joined by newlines. Like the
+    older digest it changes with any record's versions, but the hub keeps each record's line hash,
+    so it never builds 100,000 lines to answer (the order is the hashes', not the records')."""
+    hashes.sort()
+    return digest_of(hashes)

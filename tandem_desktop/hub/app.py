@@ -257,7 +257,7 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     @app.get("/v1/summary", response_model=Summary, responses=ERRORS, tags=["synchronisation"])
     def summary(request: Request, who: Device) -> Response:
         """Per kind, live records and a digest of their field versions, in the device's scope."""
-        return encoded_response(orjson.dumps(summaries.summary(engine, who.actor)), request, who.protocol)
+        return encoded_response(orjson.dumps(summaries.summary(engine, who.actor, who.protocol)), request, who.protocol)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

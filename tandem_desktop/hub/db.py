@@ -120,6 +120,7 @@ records = Table(
     Column("fields", Text, nullable=False),  # field -> value
     Column("versions", Text, nullable=False),  # HLC of the operation that last set a field -> its fields
     Column("writers", Text, nullable=False),  # number of the device that last set a field -> its fields
+    Column("line_hash", String(64), nullable=False),  # SHA-256 of its summary line (protocol 5 summary)
     Column("updated_seq", BigInteger, nullable=False),
     Column("editor_structure_id", String(ID)),  # shared kinds: the structure that created it (hub/rights.py)
 )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
+from ..domain.digest import line_hash
 from ..domain.hlc import HybridClock
 from .db import dumps, feed, hub_state, insert_rows, loads, records
 from .merge import DELETED, RecordState
@@ -119,7 +120,7 @@ def _row(record: RecordState, seq: int, numbers: dict[str, int]) -> dict[str, An
     mentor = record.fields.get("mentor_id") if record.kind == "tandem" else None
     return {"kind": record.kind, "owner_structure_id": record.owner, "deleted": bool(record.fields.get(DELETED)),
             "mentor_id": mentor, "fields": dumps(record.fields), "versions": compact_versions(record.versions, numbers),
-            "writers": compact_writers(record.writers, numbers),
+            "writers": compact_writers(record.writers, numbers), "line_hash": line_hash(record.digest_line()),
             "updated_seq": record.feed_seq or seq, "editor_structure_id": record.editor}
 
 

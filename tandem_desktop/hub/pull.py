@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, and_, select, union_all
 
-from ..domain.digest import digest_line, digest_of
+from ..domain.digest import digest_line, digest_of, hashed_digest
 from ..domain.kinds import KINDS
 from .db import dumps, feed, last_seq, loads, records
 from .errors import bad_request
@@ -147,16 +147,19 @@ def parse_limit(raw: str | None) -> int:
 class SummaryCache:
     """Summaries by (scope, last seq): every change moves the seq, so an entry never goes stale."""
 
-    def __init__(self, size: int = 64):
+    def __init__(self, size: int = 64):  # keys: (scope, seq), the scope marked "#" for protocol 5
         self._size = size
         self._items: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def summary(self, engine: Engine, actor: Actor) -> dict[str, Any]:
+    def summary(self, engine: Engine, actor: Actor, protocol: int = COMPACT) -> dict[str, Any]:
         """The device's scope as of feed position `seq`: the last seq and the records are read in one
         snapshot (one transaction, REPEATABLE READ on PostgreSQL), so a device compares it only
-        once its cursor is that seq, never with a state the feed has already moved past."""
-        scope = "*" if actor.is_admin else actor.structure_id
+        once its cursor is that seq, never with a state the feed has already moved past. From
+        protocol 5 the digests are over the records' stored line hashes (domain/digest.py); older
+        protocols get the digest of the lines themselves, built from the records' versions."""
+        hashed = protocol >= COMPACT
+        scope = ("*" if actor.is_admin else actor.structure_id) + ("#" if hashed else "")
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ")
@@ -168,10 +171,15 @@ class SummaryCache:
                 counts: dict[str, int] = {}
                 digests: dict[str, str] = {}
                 for kind in KINDS:
-                    query = select(records.c.record_id, records.c.versions).where(
-                        records.c.kind == kind, records.c.deleted.is_(False))
+                    columns = (records.c.line_hash,) if hashed else (records.c.record_id, records.c.versions)
+                    query = select(*columns).where(records.c.kind == kind, records.c.deleted.is_(False))
                     if kind in OWNED_KINDS and not actor.is_admin:
                         query = query.where(records.c.owner_structure_id == actor.structure_id)
+                    if hashed:
+                        hashes = list(conn.execute(query).scalars())
+                        counts[kind] = len(hashes)
+                        digests[kind] = hashed_digest(hashes)
+                        continue
                     lines = _digest_lines(conn, conn.execute(query).all())
                     counts[kind] = len(lines)
                     digests[kind] = digest_of(lines)

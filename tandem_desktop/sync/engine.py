@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ..store.remote import RemoteChanges
-from .client import HubClient
+from .client import COMPACT, HubClient
 from .errors import (
     AuthenticationFailed,
     DeviceRevoked,
@@ -105,7 +105,7 @@ def compare(remote: RemoteChanges, client: HubClient, report: SyncReport, progre
         seq = hub.get("seq")
         cursor = int(remote.state().get("cursor") or 0)
         if not isinstance(seq, int) or seq == cursor:  # a hub before protocol 4 does not say
-            _compare_now(remote, report, hub)
+            _compare_now(remote, client, report, hub)
             return
         if seq < cursor:
             break
@@ -115,13 +115,15 @@ def compare(remote: RemoteChanges, client: HubClient, report: SyncReport, progre
     report.check_note = MSG_NOT_COMPARABLE
 
 
-def _compare_now(remote: RemoteChanges, report: SyncReport, hub: dict[str, Any]) -> None:
+def _compare_now(remote: RemoteChanges, client: HubClient, report: SyncReport, hub: dict[str, Any]) -> None:
     # Local data changes only by writes (pushed before the check) and by what sync stores (pulled
     # pages, push answers), which drops the stored summary: while it is there, it still holds
     # (reading every record costs on a big profile).
+    hashed = client.protocol >= COMPACT  # protocol 5 digests the line hashes (domain/digest.py)
     cached = remote.state().get("local_summary")
-    local = orjson.loads(cached) if cached else remote.summary()
-    if not cached:
+    local = orjson.loads(cached) if cached else None
+    if not isinstance(local, dict) or bool(local.get("hashed")) != hashed:
+        local = {**remote.summary(hashed), "hashed": hashed}
         remote.set_state(local_summary=orjson.dumps(local).decode())
     hub_counts, hub_digests = hub.get("counts") or {}, hub.get("digests") or {}
     for kind in sorted(set(hub_counts) | set(local["counts"])):

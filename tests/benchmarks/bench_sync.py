@@ -3,9 +3,16 @@
 A plain script (not a test); prints one JSON line. Targets (issue #3): initial_sync_s < 30,
 initial_sync_ratio <= 3 (against `raw_copy_s`, the same rows copied by a plain SELECT / HTTP / INSERT
 loop in the same run), noop_sync_ms < 100, push_1000_edits_s < 1.5, concurrent_errors == 0 with 20
-devices syncing at once. Uses PostgreSQL for the hub when TANDEM_TEST_POSTGRES_URL is set.
+devices syncing at once. Issue 11 (« a lean sync », protocol 5), at 100,000 mentees:
+bytes_per_entry <= 600 (what the first sync downloaded, compressed, per entry pulled),
+initial_sync_s < 20 and initial_transfer_ratio <= 3 (against `plain_transfer_s`: the same pull pages
+fetched again in the same run with plain httpx, raw bytes read, nothing decoded or applied),
+hub_bytes_per_record <= 3072 (the hub database's size over its records), push_1000_edits_s < 1.5 on
+PostgreSQL and SQLite. Uses PostgreSQL for the hub when TANDEM_TEST_POSTGRES_URL is set.
 
     .venv/bin/python tests/benchmarks/bench_sync.py [--mentors N] [--mentees M] [--tandems T] [--devices D]
+
+`measure_scale(mentees, hub_db_url)` runs the same measures from another script (bench_scale.py).
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ from tandem_desktop.store.demo import DEMO_KEY
 from tandem_desktop.store.engine import make_engine, open_raw
 from tandem_desktop.store.profile import Profile, init_profile
 from tandem_desktop.store.queries import ListQuery
+from tandem_desktop.sync.client import HubClient
+from tandem_desktop.sync.enroll import connection_settings, load_token
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 SYNCED_KINDS = ("structure", "counsellor", "mentor", "mentee", "tandem", "meeting")
@@ -143,10 +152,179 @@ def _column(value: object) -> object:
     return value
 
 
-def timed_sync(profile: Profile) -> tuple[float, sync_service.SyncReport]:
+class RecordingClient(HubClient):
+    """The real client, noting each pull page it asked for (to fetch the same pages again)."""
+
+    pages: list[tuple[int, int]]
+
+    def pull(self, cursor: int, limit: int) -> dict[str, object]:
+        self.pages.append((cursor, limit))
+        return super().pull(cursor, limit)
+
+
+def client_of(profile: Profile) -> RecordingClient:
+    state = profile.store.remote.state()
+    client = RecordingClient(state["hub_url"], load_token(profile, state), **connection_settings(state))
+    client.pages = []
+    return client
+
+
+def timed_sync(profile: Profile, client: HubClient | None = None) -> tuple[float, sync_service.SyncReport]:
     started = time.perf_counter()
-    report = sync_service.sync_now(profile)
+    report = sync_service.sync_now(profile, client=client)
     return time.perf_counter() - started, report
+
+
+def plain_transfer(hub_url: str, token: str, protocol: int, pages: list[tuple[int, int]]) -> tuple[float, int]:
+    """The same pull pages again with plain httpx: raw bytes read, nothing decoded, parsed or stored."""
+    headers = {"Authorization": f"Bearer {token}", "Tandem-Protocol": str(protocol),
+               "Accept-Encoding": "zstd, gzip"}
+    received = 0
+    started = time.perf_counter()
+    with httpx.Client(base_url=hub_url, timeout=120) as http:
+        for cursor, limit in pages:
+            with http.stream("GET", "/v1/pull", params={"cursor": cursor, "limit": limit}, headers=headers) as answer:
+                for chunk in answer.iter_raw():
+                    received += len(chunk)
+    return time.perf_counter() - started, received
+
+
+def hub_bytes(hub_db_url: str) -> tuple[int, int]:
+    """(bytes the hub database takes, records it holds): SQLite pages in use, or PostgreSQL's
+    relations with their indexes and TOAST."""
+    engine = create_engine(hub_db_url)
+    try:
+        with engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM records")).scalar_one()
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+                free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+                size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+                return (pages - free) * size, count
+            used = conn.execute(text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'r' AND n.nspname = current_schema()")).scalar_one()
+            return int(used), count
+    finally:
+        engine.dispose()
+
+
+def reset_postgres(url: str) -> None:
+    reset = create_engine(url)
+    with reset.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    reset.dispose()
+
+
+def measure_scale(mentees: int, hub_db_url: str, *, mentors: int = 1000, tandems: int = 0, devices: int = 0,
+                  seed: int = 1) -> dict[str, object]:
+    """Every figure of this benchmark for `mentees` on a throw-away hub at `hub_db_url` (a SQLite URL,
+    or a PostgreSQL one whose public schema is DROPPED and made again). Returns the figures; the
+    keyring is replaced by one in memory for the run."""
+    keyring.set_keyring(MemoryKeyring())
+    if hub_db_url.startswith("postgresql"):
+        reset_postgres(hub_db_url)
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = _measure(Path(tmp), hub_db_url, mentors, mentees, tandems, devices, seed)
+    return figures
+
+
+def _measure(folder: Path, hub_db: str, mentors: int, mentees: int, tandems: int, devices: int,
+             seed: int) -> dict[str, object]:
+    hub = run_in_thread(hub_db, options=HubOptions(secret_key=os.urandom(32)))
+    engine = admin.connect(hub_db)
+    marseille = admin.add_structure(engine, "Mission locale de Marseille")
+    aubagne = admin.add_structure(engine, "France Travail Aubagne")
+    counsellor = admin.add_counsellor(engine, marseille, "Nadia Ferhat", "nadia.ferhat@exemple.fr")
+    other = admin.add_counsellor(engine, aubagne, "Luc Martin", "luc.martin@exemple.fr")
+
+    seeder = init_profile(load_settings(folder / "seeder", environ={}))
+    counts = fill(seeder, mentors, mentees, tandems, seed)
+    seeder.store.set_meta_value(DEMO_KEY, None)  # its own throw-away hub receives the demo on purpose
+    sync_service.enroll(seeder, hub.url, admin.make_enroll_code(engine, counsellor), device_name="seeder")
+    fill_s, _ = timed_sync(seeder)
+    seeder.close()
+    stored, hub_records_count = hub_bytes(hub_db)
+
+    fresh = new_device(folder, "fresh", hub.url, admin.make_enroll_code(engine, counsellor))
+    client = client_of(fresh)
+    initial_s, initial = timed_sync(fresh, client)
+    pulled_bytes, protocol, pages = client.bytes_received, client.protocol, list(client.pages)
+    client.close()
+    local = {kind: fresh.store.count(kind) for kind in SYNCED_KINDS}
+    noop_ms = statistics.median(timed_sync(fresh)[0] * 1000 for _ in range(5))
+    token = load_token(fresh)
+    assert token
+    plain_s, plain_bytes = plain_transfer(hub.url, token, protocol, pages)
+    edited = fresh.store.find("mentee", ListQuery(), 0, 1000)
+    with fresh.store.transaction():
+        for index, mentee in enumerate(edited):
+            fresh.store.update("mentee", mentee["id"], {"notes": f"Point d’étape n° {index}"})
+    push_s, pushed = timed_sync(fresh)
+    key = fresh.key
+    fresh.close()
+
+    rows_server, rows_url = serve_rows(hub_db)
+    raw_s, copied = raw_copy(rows_url, folder, key)
+    rows_server.shutdown()
+
+    crowd = [new_device(folder, f"poste-{n}", hub.url, admin.make_enroll_code(engine, other))
+             for n in range(devices)]
+    for n, device in enumerate(crowd):
+        device.store.create("mentee", {"first_name": f"Prénom{n}", "last_name": "Essai"})
+    errors: list[str] = []
+
+    def one(device: Profile) -> float:
+        try:
+            return timed_sync(device)[0]
+        except Exception as exc:  # counted, not raised: the figure is how many fail
+            errors.append(f"{type(exc).__name__}: {exc}")
+            return float("nan")
+
+    started = time.perf_counter()
+    crowd_times: list[float] = []
+    if crowd:
+        with ThreadPoolExecutor(max_workers=len(crowd)) as pool:
+            crowd_times = list(pool.map(one, crowd))
+    concurrent_s = time.perf_counter() - started
+    for device in crowd:
+        device.close()
+    hub.stop()
+    engine.dispose()
+    finite = [t for t in crowd_times if t == t]
+    return {
+        "records": sum(counts[k] for k in ("mentor", "mentee", "tandem")),
+        "counts": counts,
+        "hub_db": "postgresql" if hub_db.startswith("postgresql") else "sqlite",
+        "protocol": protocol,
+        "fill_push_s": round(fill_s, 2),
+        "initial_sync_s": round(initial_s, 2),
+        "initial_pulled": initial.pulled,
+        "initial_bytes": pulled_bytes,
+        "bytes_per_entry": round(pulled_bytes / max(initial.pulled, 1), 1),
+        "initial_pages": len(pages),
+        "plain_transfer_s": round(plain_s, 2),
+        "plain_transfer_bytes": plain_bytes,
+        "initial_transfer_ratio": round(initial_s / plain_s, 2) if plain_s else None,
+        "initial_complete": all(local[k] == counts[k] for k in ("mentor", "mentee", "tandem", "meeting")),
+        "hub_db_bytes": stored,
+        "hub_records": hub_records_count,
+        "hub_bytes_per_record": round(stored / max(hub_records_count, 1)),
+        "raw_copy_s": round(raw_s, 2),
+        "raw_copied": copied,
+        "initial_sync_ratio": round(initial_s / raw_s, 2),
+        "noop_sync_ms": round(noop_ms, 1),
+        "push_1000_edits_s": round(push_s, 3),
+        "push_1000_pushed": pushed.pushed,
+        "concurrent_devices": devices,
+        "concurrent_errors": len(errors),
+        "concurrent_s": round(concurrent_s, 2),
+        "concurrent_max_s": round(max(finite), 2) if finite else None,
+        "errors_sample": errors[:3],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main() -> None:
@@ -157,88 +335,11 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    keyring.set_keyring(MemoryKeyring())
     postgres = os.environ.get("TANDEM_TEST_POSTGRES_URL")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        hub_db = postgres or f"sqlite:///{folder / 'hub.db'}"
-        if postgres:
-            reset = create_engine(postgres)
-            with reset.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            reset.dispose()
-        hub = run_in_thread(hub_db, options=HubOptions(secret_key=os.urandom(32)))
-        engine = admin.connect(hub_db)
-        marseille = admin.add_structure(engine, "Mission locale de Marseille")
-        aubagne = admin.add_structure(engine, "France Travail Aubagne")
-        counsellor = admin.add_counsellor(engine, marseille, "Nadia Ferhat", "nadia.ferhat@exemple.fr")
-        other = admin.add_counsellor(engine, aubagne, "Luc Martin", "luc.martin@exemple.fr")
-
-        seeder = init_profile(load_settings(folder / "seeder", environ={}))
-        counts = fill(seeder, args.mentors, args.mentees, args.tandems, args.seed)
-        seeder.store.set_meta_value(DEMO_KEY, None)  # its own throw-away hub receives the demo on purpose
-        sync_service.enroll(seeder, hub.url, admin.make_enroll_code(engine, counsellor), device_name="seeder")
-        fill_s, _ = timed_sync(seeder)
-        seeder.close()
-
-        fresh = new_device(folder, "fresh", hub.url, admin.make_enroll_code(engine, counsellor))
-        initial_s, initial = timed_sync(fresh)
-        local = {kind: fresh.store.count(kind) for kind in SYNCED_KINDS}
-        noop_ms = statistics.median(timed_sync(fresh)[0] * 1000 for _ in range(5))
-        mentees = fresh.store.find("mentee", ListQuery(), 0, 1000)
-        with fresh.store.transaction():
-            for index, mentee in enumerate(mentees):
-                fresh.store.update("mentee", mentee["id"], {"notes": f"Point d’étape n° {index}"})
-        push_s, pushed = timed_sync(fresh)
-        key = fresh.key
-        fresh.close()
-
-        rows_server, rows_url = serve_rows(hub_db)
-        raw_s, copied = raw_copy(rows_url, folder, key)
-        rows_server.shutdown()
-
-        crowd = [new_device(folder, f"poste-{n}", hub.url, admin.make_enroll_code(engine, other))
-                 for n in range(args.devices)]
-        for n, device in enumerate(crowd):
-            device.store.create("mentee", {"first_name": f"Prénom{n}", "last_name": "Essai"})
-        errors: list[str] = []
-
-        def one(device: Profile) -> float:
-            try:
-                return timed_sync(device)[0]
-            except Exception as exc:  # counted, not raised: the figure is how many fail
-                errors.append(f"{type(exc).__name__}: {exc}")
-                return float("nan")
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.devices) as pool:
-            crowd_times = list(pool.map(one, crowd))
-        concurrent_s = time.perf_counter() - started
-        for device in crowd:
-            device.close()
-        hub.stop()
-        engine.dispose()
-
-    figures = {
-        "records": sum(counts[k] for k in ("mentor", "mentee", "tandem")),
-        "counts": counts,
-        "hub_db": "postgresql" if postgres else "sqlite",
-        "fill_push_s": round(fill_s, 2),
-        "initial_sync_s": round(initial_s, 2),
-        "initial_pulled": initial.pulled,
-        "initial_complete": all(local[k] == counts[k] for k in ("mentor", "mentee", "tandem", "meeting")),
-        "raw_copy_s": round(raw_s, 2),
-        "raw_copied": copied,
-        "initial_sync_ratio": round(initial_s / raw_s, 2),
-        "noop_sync_ms": round(noop_ms, 1),
-        "push_1000_edits_s": round(push_s, 3),
-        "push_1000_pushed": pushed.pushed,
-        "concurrent_devices": args.devices,
-        "concurrent_errors": len(errors),
-        "concurrent_s": round(concurrent_s, 2),
-        "concurrent_max_s": round(max(t for t in crowd_times if t == t), 2) if len(errors) < len(crowd_times) else None,
-        "errors_sample": errors[:3],
-    }
+        hub_db = postgres or f"sqlite:///{Path(tmp) / 'hub.db'}"
+        figures = measure_scale(args.mentees, hub_db, mentors=args.mentors, tandems=args.tandems,
+                                devices=args.devices, seed=args.seed)
     print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -1,6 +1,7 @@
 """Compact stamps (protocol 5): every device id found in a stored stamp or writer gets a short number
 (table `device_numbers`); records keep their versions as {`W.C.N`: [field, …]} and their writers as
-{N: [field, …]}; the summary line is computed when asked (column `digest_line` dropped); a record's
+{N: [field, …]}; a record keeps the SHA-256 of its summary line (`line_hash`, what the protocol 5
+summary digests) instead of the line itself (`digest_line` dropped); a record's
 feed row no longer copies the record (payload "", a pull joins the record row). A hub record shrinks
 from about 10 KB to under 3 KB. Devices get the column `number` (the number of the id they stamp with,
 once known).
@@ -12,6 +13,7 @@ Revises: 0003_repair_stamps
 Create Date: 2026-12-02
 """
 
+import hashlib
 import re
 from typing import Any
 
@@ -65,6 +67,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("devices") as batch:
         batch.add_column(sa.Column("number", sa.Integer(), nullable=True))
+    op.add_column("records", sa.Column("line_hash", sa.String(64), nullable=True))
     conn = op.get_bind()
     numbers = _Numbers()
 
@@ -78,20 +81,25 @@ def upgrade() -> None:
         updates = []
         for record_id, versions_text, writers_text in rows:
             versions: dict[str, list[str]] = {}
-            for name, stamp in orjson.loads(versions_text).items():
+            full = orjson.loads(versions_text)
+            line = record_id + "".join(f"|{name}={full[name]}" for name in sorted(full))
+            for name, stamp in full.items():
                 versions.setdefault(compact(stamp), []).append(name)
             writers: dict[str, list[str]] = {}
             for name, device in orjson.loads(writers_text).items():
                 key = str(numbers.of(device)) if isinstance(device, str) and 0 < len(device) <= 100 else str(device)
                 writers.setdefault(key, []).append(name)
-            updates.append({"v": _dumps(versions), "w": _dumps(writers), "r": record_id})
-        conn.execute(sa.text("UPDATE records SET versions = :v, writers = :w WHERE record_id = :r"), updates)
+            updates.append({"v": _dumps(versions), "w": _dumps(writers), "h": hashlib.sha256(line.encode()).hexdigest(),
+                            "r": record_id})
+        conn.execute(sa.text("UPDATE records SET versions = :v, writers = :w, line_hash = :h WHERE record_id = :r"),
+                     updates)
     if numbers.by_name:
         conn.execute(sa.text("INSERT INTO device_numbers (number, name) VALUES (:n, :name)"),
                      [{"n": n, "name": name} for name, n in numbers.by_name.items()])
     conn.execute(sa.text("UPDATE feed SET payload = '' WHERE type = 'record'"))
     with op.batch_alter_table("records") as batch:
         batch.drop_column("digest_line")
+        batch.alter_column("line_hash", existing_type=sa.String(64), nullable=False)
 
 
 def downgrade() -> None:
@@ -122,7 +130,8 @@ def downgrade() -> None:
                              "WHERE record_id = :r"), updates)
         conn.execute(sa.text("UPDATE feed SET payload = :p WHERE seq = :s AND type = 'record'"), payloads)
     with op.batch_alter_table("records") as batch:
-        batch.alter_column("digest_line", server_default=None)
+        batch.alter_column("digest_line", existing_type=sa.Text(), server_default=None)
+        batch.drop_column("line_hash")
     with op.batch_alter_table("devices") as batch:
         batch.drop_column("number")
     op.drop_table("device_numbers")
