@@ -85,11 +85,7 @@ def ungroup(grouped: Any, convert: Callable[[str], Any] = str) -> dict[str, Any]
         return None
     versions: dict[str, Any] = {}
     for version, names in grouped.items():
-        if not isinstance(names, list):
+        if not isinstance(names, list) or (names and set(map(type, names)) != {str}):
             return None
-        value = convert(version)
-        for name in names:
-            if not isinstance(name, str):
-                return None
-            versions[name] = value
+        versions.update(dict.fromkeys(names, convert(version)))
     return versions

@@ -21,7 +21,7 @@ from ..domain.fields import KindSpec
 from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
 from . import outbox as outbox_rows
-from . import queries, rows
+from . import pulled, queries, rows
 from .schema import FTS_KINDS, RECORD_TABLES, meta_table, outbox, sync_conflicts, sync_flags
 
 if TYPE_CHECKING:
@@ -172,54 +172,21 @@ class RemoteChanges:
     def apply_page(self, entries: list[dict[str, Any]], cursor: int) -> PageStats:
         """Apply one pulled page and store its cursor, in ONE transaction (a cut sync resumes here)."""
         stats = PageStats()
-        by_record: dict[tuple[str, str], dict[str, tuple[Any, str]]] = {}
-        conflicts, flags = [], []
-        newest: str | None = None
-        for entry in entries:
-            kind_of = entry.get("type")
-            if kind_of == "field":
-                spec = KINDS.get(entry.get("kind", ""))
-                name, record_id = entry.get("field"), entry.get("record_id")
-                if spec is None or (name != "deleted" and name not in spec.by_name) or not isinstance(record_id, str):
-                    continue  # a kind or field this release does not know
-                version = str(entry.get("version") or "")
-                by_record.setdefault((spec.name, record_id), {})[name] = (entry.get("value"), version)
-                if newest is None or version > newest:
-                    newest = version
-            elif kind_of == "record":
-                spec = KINDS.get(entry.get("kind", ""))
-                record_id, values, versions = entry.get("record_id"), entry.get("fields"), entry.get("versions")
-                if spec is None or not isinstance(record_id, str) or not isinstance(values, dict) \
-                        or not isinstance(versions, dict):
-                    continue  # a kind this release does not know
-                fields = by_record.setdefault((spec.name, record_id), {})
-                known = spec.by_name
-                for name, raw_version in versions.items():
-                    if name != "deleted" and name not in known:
-                        continue  # a field this release does not know
-                    version = raw_version if isinstance(raw_version, str) else str(raw_version or "")
-                    fields[name] = (bool(entry.get("deleted")) if name == "deleted" else values.get(name), version)
-                    if newest is None or version > newest:
-                        newest = version
-            elif kind_of == "conflict" and isinstance(entry.get("conflict"), dict):
-                conflicts.append((entry.get("seq"), entry["conflict"]))
-            elif kind_of == "flag" and isinstance(entry.get("flag"), dict):
-                flags.append((entry.get("seq"), entry["flag"]))
+        page = pulled.read_page(entries)
         now = utc_now()
         with self.store.transaction() as conn:
-            pending = self._pending_fields(conn) if by_record else set()
+            pending = self._pending_fields(conn) if page.records else set()
             for kind in KINDS:
-                records = {rid: fields for (k, rid), fields in by_record.items() if k == kind}
-                if records:
-                    self._apply_kind(conn, KINDS[kind], records, pending, stats)
-            for seq, conflict in conflicts:
+                if kind in page.records:
+                    self._apply_kind(conn, KINDS[kind], page.records[kind], pending, stats)
+            for seq, conflict in page.conflicts:
                 stats.conflicts_new += self._store_conflict(conn, seq, conflict, now)
-            stats.flags_new = self._store_flags(conn, flags, now)
+            stats.flags_new = self._store_flags(conn, page.flags, now)
             self._set_state(conn, {"cursor": int(cursor), **({"local_summary": None} if entries else {})})
             clock = self.store.clock
+            newest = page.newest
             if newest and not clock.within_bound(newest):  # never adopt a stamp beyond the bound
-                newest = max((v for fields in by_record.values() for _, v in fields.values()
-                              if clock.within_bound(v)), default=None)
+                newest = max((v for v in page.versions() if clock.within_bound(v)), default=None)
             if newest:
                 with contextlib.suppress(ValueError):  # a version that is not an HLC stamp
                     clock.observe(Stamp.parse(newest))
@@ -231,7 +198,7 @@ class RemoteChanges:
             "SELECT o.kind, o.record_id, j.key FROM outbox AS o, json_each(o.changes) AS j").all()
         return {(kind, rid, name) for kind, rid, name in rows}
 
-    def _apply_kind(self, conn: Connection, spec: KindSpec, records: dict[str, dict[str, tuple[Any, str]]],
+    def _apply_kind(self, conn: Connection, spec: KindSpec, records: dict[str, pulled.Fields],
                     pending: set[tuple[str, str, str]], stats: PageStats) -> None:
         table = RECORD_TABLES[spec.name]
         existing: dict[str, Any] = {}
@@ -242,44 +209,40 @@ class RemoteChanges:
         inserts: list[rows.NewRow] = []
         work = rows.IndexWork()
         for rid, fields in records.items():
-            kept = {n: vv for n, vv in fields.items() if (spec.name, rid, n) not in pending}
-            stats.fields_kept_local += len(fields) - len(kept)
-            if not kept:
+            kept = fields
+            if pending:
+                local = {n for n in fields[1] if (spec.name, rid, n) in pending}
+                if local:
+                    kept = pulled.without(fields, local)
+                    stats.fields_kept_local += len(local)
+            if not kept[1]:
                 continue
             row = existing.get(rid)
             if row is None:
-                inserts.append(self._new_row(rid, kept))
+                inserts.append(pulled.new_row(rid, kept))
             elif not self._update_row(conn, spec, row, kept, work):
                 continue
-            stats.fields_applied += len(kept)
+            stats.fields_applied += len(kept[1])
             stats.kinds_changed.add(spec.name)
         if spec.name in FTS_KINDS:
             work.apply(conn, spec)  # rows already indexed: their old text goes before the new
         rows.insert(conn, spec, inserts, validated=False)
 
     @staticmethod
-    def _new_row(rid: str, fields: dict[str, tuple[Any, str]]) -> rows.NewRow:
-        stamps = sorted(version for _, version in fields.values())
-        return rows.NewRow(id=rid, values={n: v for n, (v, _) in fields.items() if n != "deleted"},
-                           created=stamps[0], updated=stamps[-1],
-                           versions={n: version for n, (_, version) in fields.items()},
-                           deleted=bool(fields.get("deleted", (False, ""))[0]))
-
-    @staticmethod
-    def _update_row(conn: Connection, spec: KindSpec, row: Any, fields: dict[str, tuple[Any, str]],
-                    work: rows.IndexWork) -> bool:
+    def _update_row(conn: Connection, spec: KindSpec, row: Any, fields: pulled.Fields, work: rows.IndexWork) -> bool:
         versions = rows.effective_versions(spec, row)
-        fresh = {n: vv for n, vv in fields.items() if versions.get(n) != vv[1]}
+        values, pulled_versions = fields
+        fresh = [n for n, version in pulled_versions.items() if versions.get(n) != version]
         if not fresh:
             return False  # our own operations coming back, or a page pulled twice
         current = queries.record_from_row(spec, row)
         changes: dict[str, Any] = {}
-        for name, (value, version) in fresh.items():
-            versions[name] = version
-            changes[name] = value
+        for name in fresh:
+            versions[name] = pulled_versions[name]
+            changes[name] = values[name]
             if name != "deleted":
-                current[name] = value
-        updated = max(row["updated_hlc"], *(version for _, version in fresh.values()))
+                current[name] = values[name]
+        updated = max(row["updated_hlc"], *(pulled_versions[name] for name in fresh))
         rows.update_row(conn, spec, row, changes, versions, record=current, updated=updated, work=work)
         return True
 
