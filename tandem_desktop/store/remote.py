@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Connection, delete, select, update
 
-from ..domain.digest import digest_line, digest_of, hashed_digest, line_hash
 from ..domain.fields import KindSpec
 from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
+from . import lines, pulled, queries, rows
 from . import outbox as outbox_rows
-from . import pulled, queries, rows
 from .schema import FTS_KINDS, RECORD_TABLES, meta_table, outbox, sync_conflicts, sync_flags
 
 if TYPE_CHECKING:
@@ -278,30 +277,6 @@ class RemoteChanges:
 
     def summary(self, hashed: bool = False) -> dict[str, dict[str, Any]]:
         """Per kind, the live records and a digest of their field versions, as GET /v1/summary does
-        (`hashed`: protocol 5's digest of the line hashes, domain/digest.py)."""
-        counts: dict[str, int] = {}
-        digests: dict[str, str] = {}
+        (`hashed`: protocol 5's digest of the line hashes; store/lines.py)."""
         with self.store.reading() as conn:
-            for kind, spec in KINDS.items():
-                names = sorted(spec.field_names)  # the line's order
-                # One string of 0/1 per row tells which fields hold a value (those carry created_hlc
-                # when `versions` does not name them): far cheaper than fetching every column.
-                present = " || ".join(f"({n} IS NOT NULL)" for n in names)
-                found = conn.exec_driver_sql(
-                    f"SELECT id, versions, created_hlc, {present} FROM {kind} WHERE deleted = 0").all()
-                lines = []
-                for record_id, raw, created, flags in found:
-                    if raw == "{}":  # the usual row: every field holding a value at created_hlc
-                        held = [f"|{n}={created}" for n, flag in zip(names, flags, strict=True) if flag == "1"]
-                        lines.append(record_id + "".join(held))
-                        continue
-                    holding = (n for n, flag in zip(names, flags, strict=True) if flag == "1")
-                    versions = rows.versions_of(raw, created, holding)
-                    lines.append(digest_line(record_id, versions))
-                counts[kind] = len(lines)
-                if hashed:
-                    digests[kind] = hashed_digest([line_hash(line) for line in lines])
-                else:
-                    lines.sort()
-                    digests[kind] = digest_of(lines)
-        return {"counts": counts, "digests": digests}
+            return lines.summary(conn, hashed)

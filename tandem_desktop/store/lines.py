@@ -1,0 +1,50 @@
+"""The device's side of GET /v1/summary: per kind, the live records and a digest of their versions
+(domain/digest.py), as the hub computes it. A record's line is built from its row without reading
+every column: a string of 0/1 tells which fields hold a value, and a row whose `versions` is "{}"
+(written in one operation, the usual case) has every such field at created_hlc.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ..domain.digest import digest_line, digest_of, hashed_digest
+from ..domain.kinds import KINDS
+from . import rows
+
+
+def _select(kind: str) -> tuple[str, list[str]]:
+    names = sorted(KINDS[kind].field_names)  # the line's order
+    # One string of 0/1 per row tells which fields hold a value (those carry created_hlc when
+    # `versions` does not name them): far cheaper than fetching every column.
+    present = " || ".join(f"({n} IS NOT NULL)" for n in names)
+    return f"SELECT id, versions, created_hlc, {present} FROM {kind} WHERE deleted = 0", names
+
+
+def _line(names: list[str], record_id: str, raw: str, created: str, flags: str) -> str:
+    if raw == "{}":  # the usual row: every field holding a value at created_hlc
+        return record_id + "".join([f"|{n}={created}" for n, flag in zip(names, flags, strict=True) if flag == "1"])
+    holding = (n for n, flag in zip(names, flags, strict=True) if flag == "1")
+    return digest_line(record_id, rows.versions_of(raw, created, holding))
+
+
+def summary(conn: Connection, hashed: bool) -> dict[str, dict[str, Any]]:
+    """{"counts": {kind: n}, "digests": {kind: hex}} of the live records; `hashed`: protocol 5's
+    digest of the line hashes. Every record is read, every time: the check is also there to see a
+    local database changed behind the app's back (tests/sync/test_check.py)."""
+    counts: dict[str, int] = {}
+    digests: dict[str, str] = {}
+    for kind in KINDS:
+        sql, names = _select(kind)
+        lines = [_line(names, record_id, raw, created, flags)
+                 for record_id, raw, created, flags in conn.exec_driver_sql(sql).all()]
+        counts[kind] = len(lines)
+        if hashed:
+            digests[kind] = hashed_digest([hashlib.sha256(line.encode()).hexdigest() for line in lines])
+        else:
+            lines.sort()
+            digests[kind] = digest_of(lines)
+    return {"counts": counts, "digests": digests}
