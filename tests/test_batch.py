@@ -3,6 +3,7 @@ the same values in the same key order, or the same refusal named by line."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -213,3 +214,7 @@ def test_ids_in_bulk_are_valid_ordered_and_follow_single_ones() -> None:
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(is_record_id(i) for i in ids)  # version 7, RFC 9562 variant
     assert len({i[19:] for i in ids}) == len(ids)  # the random tail differs every time
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    walls = [u.int >> 80 for u in parsed]
+    assert walls[0] == 1_700_000_000_000 and walls[-1] == max(walls) <= 1_700_000_000_000 + 4
