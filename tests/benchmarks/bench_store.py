@@ -11,7 +11,7 @@ the load average is printed beside them. `measure_writes(mentees)` gives the wri
 other benchmarks to import).
 
     .venv/bin/python tests/benchmarks/bench_store.py [--mentors N] [--mentees M] [--seed S] [--cli-only]
-                                                     [--writes-only]
+                                                     [--writes-only [--repeat R]]
 """
 
 from __future__ import annotations
@@ -179,24 +179,31 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def measure_writes(mentees: int = 25_000, mentors: int = 1000, seed: int = 1) -> dict[str, object]:
+def measure_writes(mentees: int = 25_000, mentors: int = 1000, seed: int = 1, repeat: int = 1) -> dict[str, object]:
     """The issue-11 write figures alone: a demo profile of `mentees` (in a temporary folder), the time
-    its mentees spent in Store.create_many, and the same rows written bare. The keyring is an
+    its mentees spent in Store.create_many, and the same rows written bare; `repeat` times, the
+    figures of the run with the median ratio given (and every run's ratios). The keyring is an
     in-memory one for the duration."""
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())
     load_before = load_average()
+    runs = []
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            settings = load_settings(folder / "profil", environ={})
-            built = build_profile(settings, mentors, mentees, seed)
-            tables = written_rows(settings, built.key)
-            bare = bare_writes(tables, built.key, folder, built.chunks)
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp)
+                settings = load_settings(folder / "profil", environ={})
+                built = build_profile(settings, mentors, mentees, seed)
+                tables = written_rows(settings, built.key)
+                runs.append(write_figures(built.writes, bare_writes(tables, built.key, folder, built.chunks),
+                                          tables, built.chunks))
     finally:
         keyring.set_keyring(previous)
-    return {**write_figures(built.writes, bare, tables, built.chunks), "load_before": load_before,
-            "load_after": load_average()}
+    figures = sorted(runs, key=lambda run: run["create_many_ratio"])[len(runs) // 2]
+    if repeat > 1:
+        figures["create_many_ratios"] = [run["create_many_ratio"] for run in runs]
+        figures["create_many_cpu_ratios"] = [run["create_many_cpu_ratio"] for run in runs]
+    return {**figures, "load_before": load_before, "load_after": load_average()}
 
 
 def write_figures(store: Timing, bare: Timing, tables: dict[str, tuple[list[str], list[tuple]]],
@@ -285,10 +292,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cli-only", action="store_true", help="only the `tandem --help` figures")
     parser.add_argument("--writes-only", action="store_true", help="only the create_many figures")
+    parser.add_argument("--repeat", type=int, default=1, help="with --writes-only: runs (the median is shown)")
     args = parser.parse_args()
     if args.writes_only:
         print(json.dumps({"mentees": args.mentees, "mentors": args.mentors,
-                          **measure_writes(args.mentees, args.mentors, args.seed),
+                          **measure_writes(args.mentees, args.mentors, args.seed, args.repeat),
                           "python": sys.version.split()[0]}))
         return
     cli_figures = cli_start_timings()
