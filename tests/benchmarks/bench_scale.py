@@ -42,6 +42,7 @@ from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.store.profile import Profile
 from tests.benchmarks.bench_gui import Probe, new_device, percentile, start_hub, wait_for
+from tests.benchmarks.bench_store import measure_writes
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 TYPE_EVERY_MS = 150
@@ -49,6 +50,8 @@ TYPED = "martinez dupont bernard"  # letters a counsellor types, then clears, ag
 # Figures that do not grow with the data: their exponent should be about 0.
 PER_ACTION = ("typing_stall_max_ms", "typing_stall_p99_ms")
 NOT_FITTED = ("mentees", "mentors", "pulled", "keys_typed", "load_after")  # sizes and context, not figures
+# Ratios to a baseline measured in the same run: they should not grow either.
+RATIOS = ("create_many_ratio",)
 
 
 class Hub:
@@ -169,10 +172,12 @@ def one_size(root: Path, mentors: int, mentees: int) -> dict[str, Any]:
         figures.update(seed(hub, mentors, mentees))
         typing, profile = typing_during_first_sync(hub)
         figures.update(typing)
-        figures["load_after"] = round(os.getloadavg()[0], 2)
         profile.close()
     finally:
         hub.close()
+    writes = measure_writes(mentees, mentors)  # a profile of its own: create_many against bare executemany
+    figures.update({name: writes[name] for name in ("create_many_s", "bare_s", "create_many_ratio")})
+    figures["load_after"] = round(os.getloadavg()[0], 2)
     return figures
 
 
@@ -194,7 +199,7 @@ def main() -> None:
         "sizes": sizes, "mentors": args.mentors, "load_before": load_before,
         "total_s": round(time.perf_counter() - started, 1),
         "per_size": per_size, "growth": exponents,
-        "per_action": list(PER_ACTION),
+        "per_action": list(PER_ACTION), "ratios": list(RATIOS),
     }, ensure_ascii=False))
     del app
 
