@@ -27,13 +27,14 @@ from .errors import (
     SyncError,
     UpdateRequired,
 )
-from .wire import ENCODINGS, accept_encoding, compact_push, compress, full_entries
+from .wire import ENCODINGS, accept_encoding, compact_push, compress, decompress, full_entries
 
 PROTOCOL = 5  # what this release speaks
 MIN_PROTOCOL = 1  # the oldest hub protocol this release can still speak
 COMPACT = 5  # compact stamps and compressed bodies (sync/wire.py)
 MAX_BODY = 4 * 1024 * 1024  # the hub's limit for one push
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+MAX_ANSWER = 256 * 1024 * 1024  # a page of 1,000 records of 64 KiB at most, with room; also decoded
 
 
 # OpenSSL's verification failures a counsellor may meet, in French (X509_V_ERR_* codes).
@@ -108,6 +109,15 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def decoded(response: httpx.Response, raw: bytes, plain: bool = False) -> httpx.Response:
+    """The answer with its body decoded here, never past MAX_ANSWER: a hub (or a proxy) cannot make
+    this device inflate a few kilobytes into gigabytes (sync/wire.py, decompress)."""
+    body = raw if plain else decompress(raw, response.headers.get("content-encoding"), MAX_ANSWER)
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding",
+                                                                                      "content-length")]
+    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
+
+
 def raise_for(response: httpx.Response) -> None:
     """Map an error status to its French exception (the protocol's status codes)."""
     status = response.status_code
@@ -175,8 +185,7 @@ class HubClient:
                 raise AuthenticationFailed()
             headers["Authorization"] = f"Bearer {self.token}"
         compact = self.protocol >= COMPACT
-        if compact:
-            headers["Accept-Encoding"] = accept_encoding()
+        headers["Accept-Encoding"] = accept_encoding()  # decoded here, with a cap (sync/wire.py)
         content = None
         if body is not None:
             content = orjson.dumps(body)
@@ -187,7 +196,17 @@ class HubClient:
                 content = compress(content, chosen)
                 headers["Content-Encoding"] = chosen
         try:
-            response = self._http.request(method, path, content=content, params=params, headers=headers)
+            request = self._http.build_request(method, path, content=content, params=params, headers=headers)
+            response = self._http.send(request, stream=True)
+            try:
+                raw = bytearray()
+                plain = response.is_stream_consumed  # already read and decoded (a test's mock transport)
+                for chunk in [response.content] if plain else response.iter_raw():
+                    raw += chunk
+                    if len(raw) > MAX_ANSWER:
+                        raise HubError("réponse du hub trop volumineuse")
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             raise HubUnreachable("délai dépassé") from exc
         except httpx.TransportError as exc:  # connection refused, DNS, TLS, cut connection…
@@ -197,7 +216,8 @@ class HubClient:
         except httpx.InvalidURL as exc:
             raise HubUnreachable(f"adresse invalide «\u00a0{self.base_url}\u00a0»") from exc
         self.bytes_sent += len(content or b"")
-        self.bytes_received += response.num_bytes_downloaded
+        self.bytes_received += len(raw)
+        response = decoded(response, bytes(raw), plain)
         raise_for(response)
         try:
             return orjson.loads(response.content)

@@ -21,10 +21,36 @@ except ImportError:  # pragma: no cover - depends on the installation
     zstandard = None
 
 ENCODINGS: tuple[str, ...] = ("zstd", "gzip") if zstandard is not None else ("gzip",)  # preferred first
+DECODE_ERRORS: tuple[type[Exception], ...] = (zlib.error, zstandard.ZstdError) if zstandard is not None \
+    else (zlib.error,)
 
 
 def accept_encoding() -> str:
     return ", ".join(ENCODINGS)
+
+
+def decompress(raw: bytes, encoding: str | None, limit: int) -> bytes:
+    """An answer's body decoded, at most `limit` bytes (HubError beyond, or for an encoding this
+    device did not ask for): the decoder is asked for limit + 1 bytes, never for all it can give."""
+    name = (encoding or "identity").strip().lower()
+    if name == "identity":
+        return raw
+    try:
+        if name == "gzip":
+            unpacker = zlib.decompressobj(47)  # gzip or zlib header
+            out = unpacker.decompress(raw, limit + 1)
+        elif name == "zstd" and zstandard is not None:
+            reader = zstandard.ZstdDecompressor(max_window_size=8 * 1024 * 1024).stream_reader(raw)
+            out = bytearray()
+            while len(out) <= limit and (chunk := reader.read(limit + 1 - len(out))):
+                out += chunk
+        else:
+            raise HubError(f"réponse du hub illisible (encodage «\u00a0{name[:20]}\u00a0»)")
+    except DECODE_ERRORS as exc:
+        raise HubError("réponse du hub illisible (compression)") from exc
+    if len(out) > limit:
+        raise HubError("réponse du hub trop volumineuse")
+    return bytes(out)
 
 
 def compress(body: bytes, encoding: str) -> bytes:

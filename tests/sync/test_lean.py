@@ -5,12 +5,19 @@ compressed and names no device id per field."""
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
+
+import httpx
+import orjson
+import pytest
 
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.store.profile import Profile
+from tandem_desktop.sync import client as client_module
 from tandem_desktop.sync.client import HubClient
 from tandem_desktop.sync.enroll import connection_settings, load_token
+from tandem_desktop.sync.errors import HubError
 
 from .conftest import snapshot
 
@@ -87,3 +94,32 @@ def test_pages_are_compressed_and_name_devices_once(world: Any) -> None:
     assert lean.bytes_received * 8 < heavy.bytes_received  # compact stamps, compressed pages
     assert lean.bytes_received / report5.pulled < 200
     assert snapshot(fresh) == snapshot(old)
+
+
+class _Chunks(httpx.SyncByteStream):
+    """A body sent as it is, never read ahead by httpx (as a real socket's)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield self.data
+
+
+def test_a_hub_answer_that_inflates_past_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The device refuses what the hub should never send: a page that decompresses into far more
+    than any page can hold is an error, decoded no further than the cap."""
+    monkeypatch.setattr(client_module, "MAX_ANSWER", 1024 * 1024)
+    page = orjson.dumps({"entries": [], "cursor": 0, "more": False})
+    bomb = gzip.compress(page[:-1] + b" " * (64 * 1024 * 1024) + b"}", 9)
+    answers = {"bomb": bomb, "fits": gzip.compress(page)}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert "gzip" in request.headers["Accept-Encoding"]
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"},
+                              stream=_Chunks(answers["bomb" if request.url.params["cursor"] == "0" else "fits"]))
+
+    with HubClient("https://hub.exemple", "jeton", transport=httpx.MockTransport(handler)) as hub:
+        with pytest.raises(HubError, match="trop volumineuse"):
+            hub.pull(0, 1000)
+        assert hub.pull(1, 1000)["entries"] == []  # a page under the cap reads as usual
