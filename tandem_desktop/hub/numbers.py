@@ -104,7 +104,7 @@ def full_writers(grouped: Any, names: Mapping[int, str]) -> dict[str, str]:
 def versions_devices(versions: Mapping[str, str]) -> set[str]:
     """The device ids the full stamps of `versions` name."""
     found = set()
-    for stamp in versions.values():
+    for stamp in set(versions.values()):  # most records have one or two stamps
         parts = split_full(stamp)
         if parts is not None:
             found.add(parts[2])
@@ -118,7 +118,7 @@ def compact_versions(versions: Mapping[str, str], numbers: Mapping[str, int]) ->
         if parts is None or parts[2] not in numbers:
             return stamp
         return f"{parts[0]}.{parts[1]}.{numbers[parts[2]]}"
-    return dumps(group(versions, convert))
+    return dumps({convert(stamp): names for stamp, names in group(versions).items()})  # each stamp once
 
 
 def compact_writers(writers: Mapping[str, str], numbers: Mapping[str, int]) -> str:

@@ -25,11 +25,23 @@ def _select(kind: str) -> tuple[str, list[str]]:
     return f"SELECT id, versions, created_hlc, {present} FROM {kind} WHERE deleted = 0", names
 
 
-def _line(names: list[str], record_id: str, raw: str, created: str, mask: int) -> str:
-    holding = [n for i, n in enumerate(names) if mask >> i & 1]
-    if raw == "{}":  # the usual row: every field holding a value at created_hlc
-        return record_id + "".join([f"|{n}={created}" for n in holding])
-    return digest_line(record_id, rows.versions_of(raw, created, holding))
+class _Holding(dict[int, list[str]]):
+    """bit mask -> the names of the fields it says hold a value (few masks repeat over many rows)."""
+
+    def __init__(self, names: list[str]):
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, mask: int) -> list[str]:
+        self[mask] = held = [n for i, n in enumerate(self.names) if mask >> i & 1]
+        return held
+
+
+def _line(holding: _Holding, record_id: str, raw: str, created: str, mask: int) -> str:
+    held = holding[mask]
+    if raw == "{}":  # the usual row: every field holding a value at created_hlc, `id|a=C|b=C…`
+        return f"{record_id}|{f'={created}|'.join(held)}={created}" if held else record_id
+    return digest_line(record_id, rows.versions_of(raw, created, held))
 
 
 def summary(conn: Connection, hashed: bool) -> dict[str, dict[str, Any]]:
@@ -40,7 +52,8 @@ def summary(conn: Connection, hashed: bool) -> dict[str, dict[str, Any]]:
     digests: dict[str, str] = {}
     for kind in KINDS:
         sql, names = _select(kind)
-        lines = [_line(names, record_id, raw, created, mask)
+        holding = _Holding(names)
+        lines = [_line(holding, record_id, raw, created, mask)
                  for record_id, raw, created, mask in conn.exec_driver_sql(sql).all()]
         counts[kind] = len(lines)
         if hashed:
