@@ -62,7 +62,7 @@ class _Page:
     def __init__(self, rows: list[Any]):
         self.rows = rows
         self.numbers: set[int] = set()
-        self._versions: dict[int, tuple[Any, Any]] = {}
+        self._versions: dict[int, Any] = {}  # seq -> the stored (grouped) versions
         for row in rows:
             if row.type == "record" and row.versions is not None:
                 versions, _, named = stored_numbers(row.versions, "{}")
