@@ -18,7 +18,7 @@ def test_empty_encrypted_database_upgrades_to_head(tmp_path) -> None:  # type: i
         assert migrations.pending(conn)
         migrations.upgrade(conn)
     with engine.connect() as conn:
-        assert migrations.current_revision(conn) == migrations.head_revision() == "0005_french_sort"
+        assert migrations.current_revision(conn) == migrations.head_revision() == "0006_list_keys"
         assert not migrations.pending(conn)
         tables = set(inspect(conn).get_table_names())
         assert {"structure", "counsellor", "mentor", "mentee", "tandem", "meeting", "outbox", "meta"} <= tables
@@ -45,12 +45,12 @@ def test_downgrade_then_upgrade_again(tmp_path) -> None:  # type: ignore[no-unty
     engine.dispose()
 
 
+NATURAL_ORDER = "SELECT last_name FROM mentee WHERE deleted = 0 ORDER BY sort_key, row_no"  # a list's order
+
+
 def test_the_french_sort_migration_rebuilds_the_keys_of_an_existing_profile(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Keys written by 0.4 kept « œ » as one letter (sorted after « z »); the upgrade rebuilds them."""
     from alembic import command
-
-    from tandem_desktop.domain.kinds import KINDS
-    from tandem_desktop.store.queries import ListQuery, find
 
     engine = make_engine(tmp_path / "tri.db", b"\x04" * 32)
     with engine.begin() as conn:
@@ -60,12 +60,12 @@ def test_the_french_sort_migration_rebuilds_the_keys_of_an_existing_profile(tmp_
             conn.execute(text("INSERT INTO mentee (row_no, id, first_name, last_name, sort_key, created_hlc, "
                               "updated_hlc) VALUES (:n, :id, :f, :l, :k, 's', 's')"),
                          {"n": row_no, "id": f"id{row_no}", "f": first, "l": last, "k": old_key})
-        before = [r["last_name"] for r in find(conn, KINDS["mentee"], ListQuery(), 0, 10)]
+        before = conn.execute(text(NATURAL_ORDER)).scalars().all()
         assert before == ["Ortiz", "Pic", "Œuvray"]
-        migrations.upgrade(conn)
+        command.upgrade(migrations.alembic_config(conn), "0005_french_sort")
     with engine.connect() as conn:
         keys = dict(conn.execute(text("SELECT last_name, sort_key FROM mentee")).all())
-        after = [r["last_name"] for r in find(conn, KINDS["mentee"], ListQuery(), 0, 10)]
+        after = conn.execute(text(NATURAL_ORDER)).scalars().all()
     engine.dispose()
     assert keys["Œuvray"] == "oeuvray anne"
     assert after == ["Œuvray", "Ortiz", "Pic"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -193,9 +193,11 @@ class Store:
             raise NotFound(spec.label, record_id)
         return queries.record_from_row(spec, row)
 
-    def find(self, kind: str, query: queries.ListQuery, offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+    def find(self, kind: str, query: queries.ListQuery, offset: int = 0, limit: int = 200, *,
+             fields: Sequence[str] | None = None, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Records of a query, a page at a time; a list asks for its `fields` only (see queries.find)."""
         with self.reading() as conn:
-            return queries.find(conn, kind_spec(kind), query, offset, limit)
+            return queries.find(conn, kind_spec(kind), query, offset, limit, fields=fields, ids=ids)
 
     def live_records(self, kind: str, **equals: Any) -> list[dict[str, Any]]:
         """Every live record whose fields equal `equals`, unsorted: bulk reads (matching data)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..domain.fields import KindSpec
@@ -24,6 +25,30 @@ def sort_key(spec: KindSpec, record: dict[str, Any]) -> str:
     else:
         parts = tuple(record.get(name) for name in spec.title_fields)
     return " ".join(fold(str(part)) for part in parts if part)
+
+
+KEY_TIE = "\x01"  # below every character a stored text may hold (validation refuses C0 controls)
+
+
+def column_key(value: Any) -> str | None:
+    """The stored sort key of a list column: its French key, then, for values that fold to the same
+    key (« Éguilles », « eguilles »), the value itself to break the tie. One string, so an index on
+    it gives the order `ORDER BY french_key(col), col` gave, without calling Python per row."""
+    if value is None:
+        return None
+    return _text_key(value if type(value) is str else str(value))
+
+
+@lru_cache(maxsize=16384)  # communes, trades and first names repeat across thousands of rows
+def _text_key(text: str) -> str:
+    key = fold(text)
+    return key if key == text else f"{key}{KEY_TIE}{text}"
+
+
+def title_label(spec: KindSpec, record: dict[str, Any]) -> str:
+    """What a list shows for a reference to `record`: its title fields, space-separated (as the list's
+    SQL label always read: a missing part leaves its space)."""
+    return " ".join("" if (v := record.get(name)) is None else str(v) for name in spec.title_fields)
 
 
 def search_body_sql(spec: KindSpec) -> str:
