@@ -8,6 +8,7 @@ too: nothing here reads the store on the GUI thread.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -272,6 +273,12 @@ class ListPage(QWidget):
         elif self._extras_stale:
             self._refresh_extras()
 
+    def _refreshed(self, started: float) -> None:
+        """A read of the loaded rows took this long: the next one waits twice that (a sync's pages
+        then still get the database lane when 100,000 rows are loaded)."""
+        spent_ms = int((time.perf_counter() - started) * 2000)
+        self._refresh_timer.setInterval(max(REFRESH_EVERY_MS, spent_ms))
+
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self.stale:
@@ -285,7 +292,14 @@ class ListPage(QWidget):
         self.stale = False
         self._refresh_timer.stop()
         keep = select_id or self.selected_id()
-        self.model.refresh(then=(lambda: self._reselect(keep)) if keep else None, keep=self._rows_needed())
+        started = time.perf_counter()
+
+        def done() -> None:
+            self._refreshed(started)
+            if keep:
+                self._reselect(keep)
+
+        self.model.refresh(then=done, keep=self._rows_needed())
         self._refresh_extras()
 
     def _refresh_extras(self) -> None:

@@ -215,8 +215,8 @@ class SectionView(QStackedWidget):
         return True
 
     def _changed(self, change: Changed) -> None:
-        """A broadcast: refresh the list if it shows what changed, and the open tandem page."""
-        self.list_page.note(change)
+        """A broadcast: the open tandem page reloads if it shows what changed (the list hears the
+        broadcast itself, see ListPage.note)."""
         detail = self.detail()
         if detail is not None and change.origin is not detail and change.touches(
                 "tandem", "meeting", "charter", "mentor", "mentee"):
