@@ -99,7 +99,7 @@ def test_the_list_keys_migration_fills_keys_labels_and_search_of_an_existing_pro
                          {"n": number, "body": " ".join(str(v) for v in values.values())})
         migrations.upgrade(conn)
     with engine.connect() as conn:
-        labels = conn.execute(text("SELECT id, structure_id__label, structure_id__key, last_name__key "
+        labels = conn.execute(text("SELECT id, structure_id__label, structure_id__key, first_name__key "
                                    "FROM counsellor ORDER BY id")).all()
         communes = dict(conn.execute(text("SELECT id, commune__key FROM mentee")).all())
         fts = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'mentee_fts'")).scalar_one()
@@ -113,7 +113,7 @@ def test_the_list_keys_migration_fills_keys_labels_and_search_of_an_existing_pro
             "EXPLAIN QUERY PLAN SELECT id FROM mentee WHERE deleted = 0 ORDER BY commune__key, sort_key LIMIT 5")))
         counted = count(conn, mentee, ListQuery(search="ven"))
     engine.dispose()
-    assert labels == [("c1", "Éveil", "eveil\x01Éveil", "haddad\x01Haddad"), ("c2", "adie", "adie", "ortiz\x01Ortiz")]
+    assert labels == [("c1", "Éveil", "eveil\x01Éveil", "ines\x01Inès"), ("c2", "adie", "adie", "paul\x01Paul")]
     assert communes == {"m1": "eguilles\x01Éguilles", "m2": "ventabren\x01Ventabren"}
     assert "prefix='1 2'" in fts
     assert by_commune == ["Éguilles", "Ventabren"] and by_structure == ["adie", "Éveil"]

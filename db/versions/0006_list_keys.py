@@ -7,7 +7,9 @@ A sort on a list column used to compute the French key of every row and sort the
 temporary B-tree (with, for a reference column, one subquery per row for the label): 0.6–1 s at
 100,000 mentees. Now each text column a list shows has its key stored beside it (`name__key`),
 each reference a list shows has the referenced record's title (`name__label`, and its key), and
-an index (deleted, key, sort_key) gives a sorted page as the first rows of the index.
+an index (deleted, key, sort_key) gives a sorted page as the first rows of the index. The column
+the natural order starts with (a person's last name, a structure's name, a meeting's date) sorts
+by the natural order's own index.
 
 The columns are listed here as of this release (a later release adds its own); the values are
 computed with the store's own functions, so stored keys equal what new writes compute.
@@ -30,21 +32,15 @@ depends_on = None
 
 # kind -> (text columns with a key, reference columns with a label and a key, indexed raw columns)
 LISTS = {
-    "structure": (("name", "commune"), (), ("type",)),
-    "counsellor": (("last_name", "first_name", "email"), ("structure_id",), ()),
-    "mentor": (("last_name", "first_name", "employer", "trade", "commune"), (), ("capacity", "active")),
-    "mentee": (("last_name", "first_name", "trade", "commune"), (), ("project_type", "status")),
+    "structure": (("commune",), (), ("type",)),
+    "counsellor": (("first_name", "email"), ("structure_id",), ()),
+    "mentor": (("first_name", "employer", "trade", "commune"), (), ("capacity", "active")),
+    "mentee": (("first_name", "trade", "commune"), (), ("project_type", "status")),
     "tandem": ((), ("mentee_id", "mentor_id"), ("status", "proposed_on", "outcome")),
-    "meeting": ((), (), ("date", "mode")),
+    "meeting": ((), (), ("mode",)),
 }
-ORDER = {  # the list columns of each kind, in list order (index names follow them)
-    "structure": ("name", "type", "commune"),
-    "counsellor": ("last_name", "first_name", "email", "structure_id"),
-    "mentor": ("last_name", "first_name", "employer", "trade", "commune", "capacity", "active"),
-    "mentee": ("last_name", "first_name", "project_type", "trade", "commune", "status"),
-    "tandem": ("mentee_id", "mentor_id", "status", "proposed_on", "outcome"),
-    "meeting": ("date", "mode"),
-}
+# The list column a natural order starts with (name, date) sorts by that order's index (sort_key).
+ORDER = {kind: (*texts, *refs, *raw) for kind, (texts, refs, raw) in LISTS.items()}
 FTS_KINDS = ("structure", "counsellor", "mentor", "mentee")
 # Filter indexes become (field, deleted): a filtered count then reads the index alone.
 FILTERS = {

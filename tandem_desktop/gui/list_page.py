@@ -30,7 +30,7 @@ from ..store.queries import ListQuery, list_fields
 from ..store.repository import Store
 from ..store.schema import FTS_KINDS, labelled_columns
 from .display import kind_count, number, record_title
-from .table_model import RecordTableModel
+from .table_model import MOVES_IN_PLACE, RecordTableModel
 from .tasks import TaskRunner
 from .widgets import named_button, row_table
 
@@ -244,7 +244,7 @@ class ListPage(QWidget):
             return
         kind, query = self.spec.name, self.model.query
         named = change.ids(kind)
-        whole = named is None
+        whole = named is None or len(named) > MOVES_IN_PLACE  # a big page: read the rows again at once
         rows = set(named or ())
         for name in labelled_columns(self.spec):  # the title of a record this list names changed
             ref = self.spec.by_name[name].ref or ""

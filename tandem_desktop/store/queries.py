@@ -98,6 +98,8 @@ def _order_terms(spec: KindSpec, query: ListQuery) -> list[tuple[ColumnElement, 
     down = query.descending
     if query.sort and query.sort in spec.by_name:
         column = sort_column(spec, query.sort) if query.sort in spec.list_columns else None
+        if column == "sort_key":  # the natural order's first field: its own index
+            return [(table.c.sort_key, down), (table.c.row_no, down)]
         if column is not None:
             terms = [(table.c[column], down)]
         else:  # a column no list shows (or a long text): sorted per query, the old way

@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, MetaData, S
 
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
+from .search import natural_fields
 
 metadata = MetaData()
 
@@ -36,9 +37,15 @@ def label_column(name: str) -> str:
     return f"{name}__label"
 
 
+def natural_column(spec: KindSpec) -> str | None:
+    """The list column the natural order starts with (people's last name…): a sort on it walks the
+    natural order's index (sort_key), with no key or index of its own. None for tandems (live first)."""
+    return None if spec.last_statuses else natural_fields(spec)[0]
+
+
 def keyed_columns(spec: KindSpec) -> tuple[str, ...]:
     """List columns sorted by a stored key: texts and references (their label's key)."""
-    return tuple(n for n in spec.list_columns if spec.by_name[n].type in KEYED_TYPES)
+    return tuple(n for n in spec.list_columns if spec.by_name[n].type in KEYED_TYPES and n != natural_column(spec))
 
 
 def labelled_columns(spec: KindSpec) -> tuple[str, ...]:
@@ -49,6 +56,8 @@ def labelled_columns(spec: KindSpec) -> tuple[str, ...]:
 def sort_column(spec: KindSpec, name: str) -> str | None:
     """The stored column a sort on list column `name` walks (None: no index, sorted per query)."""
     kind = spec.by_name[name].type
+    if name == natural_column(spec):
+        return "sort_key"
     if kind in UNINDEXED_TYPES:
         return None
     return key_column(name) if kind in KEYED_TYPES else name
@@ -84,7 +93,7 @@ def _record_table(spec: KindSpec) -> Table:
             Index(f"ix_{spec.name}_{field.name}", table.c[field.name], table.c.deleted)
     for name in spec.list_columns:
         column = sort_column(spec, name)
-        if column is not None:  # (deleted, key, sort_key): a sorted page is the first rows of the index
+        if column not in (None, "sort_key"):  # (deleted, key, sort_key): a sorted page is the index's first rows
             Index(f"ix_{spec.name}_by_{name}", table.c.deleted, table.c[column], table.c.sort_key)
     return table
 

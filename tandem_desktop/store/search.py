@@ -14,16 +14,20 @@ from ..texts.french import collation_key as fold
 SQL_FOLD = "french_key"
 
 
-def sort_key(spec: KindSpec, record: dict[str, Any]) -> str:
-    """French key of the natural order (case, accents, ligatures folded): people by name, meetings by date…"""
+def natural_fields(spec: KindSpec) -> tuple[str, ...]:
+    """The fields of a kind's natural order: people by name, meetings by date, tandems by proposal…"""
     if spec.name in ("mentor", "mentee", "counsellor"):
-        parts = (record.get("last_name"), record.get("first_name"))
-    elif spec.name == "meeting":
-        parts = (record.get("date"),)
-    elif spec.name == "tandem":
-        parts = (record.get("proposed_on"),)
-    else:
-        parts = tuple(record.get(name) for name in spec.title_fields)
+        return ("last_name", "first_name")
+    if spec.name == "meeting":
+        return ("date",)
+    if spec.name == "tandem":
+        return ("proposed_on",)
+    return spec.title_fields
+
+
+def sort_key(spec: KindSpec, record: dict[str, Any]) -> str:
+    """French key of the natural order (case, accents, ligatures folded)."""
+    parts = (record.get(name) for name in natural_fields(spec))
     return " ".join(fold(str(part)) for part in parts if part)
 
 

@@ -34,6 +34,7 @@ from tandem_desktop.store.engine import make_engine, open_raw
 from tandem_desktop.store.keys import derive_key
 from tandem_desktop.store.profile import init_profile, open_profile
 from tandem_desktop.store.queries import ListQuery
+from tandem_desktop.store.schema import RECORD_TABLES
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 
@@ -68,8 +69,7 @@ def build_profile(settings, mentors: int, mentees: int, seed: int) -> tuple[floa
 def plain_bulk_insert(settings, key: bytes, folder: Path) -> float:  # type: ignore[no-untyped-def]
     """The same mentee rows, written by a bare sqlcipher3 executemany into an identical empty table."""
     source = open_raw(settings.database_path, key)
-    columns = ["row_no", "id", *MENTEE.field_names, "sort_key", "deleted", "versions", "created_hlc",
-               "updated_hlc"]
+    columns = [column.name for column in RECORD_TABLES[MENTEE.name].columns]  # the sort keys too
     rows = source.execute(f"SELECT {', '.join(columns)} FROM mentee ORDER BY row_no").fetchall()
     source.close()
     target_path = folder / "baseline.db"

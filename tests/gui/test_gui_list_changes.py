@@ -9,12 +9,15 @@ import threading
 import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from sqlalchemy import event
+from sync_support import enroll, hub, new_device, sync_window
 from waiting import loaded, settle
 
 from tandem_desktop.gui.changes import SYNC
 from tandem_desktop.gui.table_model import PAGE_SIZE, RecordTableModel
+from tandem_desktop.services import sync as sync_service
 
 pytestmark = pytest.mark.gui
+__all__ = ["hub", "sync_window"]  # fixtures used by name
 
 
 @pytest.fixture
@@ -217,3 +220,42 @@ def test_the_tandem_list_sorts_by_mentee_in_french_and_follows_a_rename(  # type
     window.ops.write(lambda: records.update("mentee", mentees[0], {"first_name": "Aïcha"})).run()
     settle(qtbot, window)  # sorted by the mentee's name: the loaded rows are read again, soon
     qtbot.waitUntil(lambda: shown() == ["adèle Martin", "Aïcha Martin", "Émile Martin", "Eric Martin"], timeout=5000)
+
+
+def test_a_pulled_edit_reads_only_its_row_again(qtbot, typist, sync_window, hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Another laptop changed one mentee: the page that brings it names her, and only her row is read."""
+    window, store = sync_window, sync_window.store
+    enroll(qtbot, typist, window, hub.url, hub.code())
+    ids = store.create_many("mentee", [{"first_name": f"P{i}", "last_name": f"N{i:03d}"} for i in range(300)])
+    controller = window.sync
+    done: list[object] = []
+    controller.synced.connect(done.append)
+    controller.sync_now(reason="manual")
+    qtbot.waitUntil(lambda: bool(done), timeout=20_000)
+    window.show_section("mentee")
+    page = window.section("mentee").list_page
+    page.refresh()
+    loaded(qtbot, page)
+    other = new_device(tmp_path, "poste-b")
+    try:
+        sync_service.enroll(other, hub.url, hub.code(), "Poste B")
+        sync_service.sync_now(other)
+        other.store.update("mentee", ids[7], {"project_type": "orientation"})
+        sync_service.sync_now(other)
+    finally:
+        other.close()
+    before = [page.model.record_at(r) for r in range(page.model.rowCount())]
+    moves = structure_signals(page.model)
+    reads = Reads(store)
+    done.clear()
+    controller.sync_now(reason="manual")
+    qtbot.waitUntil(lambda: bool(done), timeout=20_000)
+    row = page.model.row_of(ids[7])
+    qtbot.waitUntil(lambda: page.model.index(row, column(page, "project_type")).data() == "Orientation",
+                    timeout=5000)
+    loaded(qtbot, page)
+    reads.close()
+    assert reads.pages() == [] and moves == [], "no page read again, nothing reset"
+    assert [r for r in reads.seen if r[2]] == [], "nothing read on the GUI thread"
+    after = [page.model.record_at(r) for r in range(page.model.rowCount())]
+    assert sum(a is not b for a, b in zip(before, after, strict=True)) == 1
