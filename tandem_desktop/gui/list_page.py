@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
 
 from ..domain.fields import FieldType
 from ..domain.kinds import KINDS
-from ..store.queries import ListQuery, list_fields
+from ..store.queries import FTS_KINDS, ListQuery, labelled_columns, list_fields
 from ..store.repository import Store
-from ..store.schema import FTS_KINDS, labelled_columns
 from .display import kind_count, number, record_title
 from .table_model import MOVES_IN_PLACE, RecordTableModel
 from .tasks import TaskRunner

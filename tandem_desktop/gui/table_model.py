@@ -32,7 +32,6 @@ from ..domain.fields import FieldType
 from ..domain.kinds import KINDS
 from ..store.queries import ORDER, ListQuery, list_fields
 from ..store.repository import Store
-from ..store.schema import label_column
 from .display import display_value, short_header
 from .tasks import TaskRunner
 
@@ -359,6 +358,3 @@ class RecordTableModel(QAbstractTableModel):
     def ids_pointing_at(self, name: str, ids: frozenset[str]) -> set[str]:
         """The loaded rows whose reference `name` is one of `ids` (their label may have changed)."""
         return {record["id"] for record in self._rows if record.get(name) in ids}
-
-    def label_of(self, row: int, name: str) -> str | None:
-        return self._rows[row].get(label_column(name))
