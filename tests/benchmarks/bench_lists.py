@@ -47,7 +47,7 @@ from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.gui.tasks import Lane, TaskRunner
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.settings import load_settings
-from tandem_desktop.store.profile import init_profile, open_profile
+from tandem_desktop.store.profile import Profile, init_profile, open_profile
 from tandem_desktop.store.queries import ListQuery, list_fields, record_from_row
 from tandem_desktop.store.repository import Store
 from tandem_desktop.store.search import SQL_FOLD
@@ -318,12 +318,14 @@ def measure_scroll_end(page: Any) -> dict[str, Any]:
             "rows_loaded": model.rowCount()}
 
 
-def measure(source: Store | Path | str, *, words: int = WORDS) -> dict[str, Any]:
-    """Every figure above on an existing profile: its store, or its folder (opened here, with the
-    key in the keyring this process uses)."""
+def measure(source: Store | Profile | Path | str, *, words: int = WORDS) -> dict[str, Any]:
+    """Every figure above on an existing profile: its store (or open Profile), or its folder (opened
+    here, with the key in the keyring this process uses, and closed again)."""
     profile = None
     if isinstance(source, Store):
         store = source
+    elif isinstance(source, Profile):
+        store = source.store
     else:
         profile = open_profile(load_settings(Path(source), environ={}))
         store = profile.store
