@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from itertools import repeat
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, update
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, update
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table, key_column, keyed_columns, label_column, labelled_columns
-from .search import column_key, search_body_sql, sort_key, title_label
+from .search import column_key, search_body_sql, sort_key, sort_keys, title_label
 
 _EMPTY = "{}"
 
@@ -180,9 +181,9 @@ def fill_list_columns(conn: Connection, spec: KindSpec, keyed: Sequence[str], la
 # -- inserts ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class NewRow:
-    """One record to insert; `versions` None means every field at `created` (a local create)."""
+class NewRow(NamedTuple):
+    """One record to insert; `versions` None means every field at `created` (a local create). A named
+    tuple: bulk writes make tens of thousands, and a frozen dataclass costs several times more each."""
 
     id: str
     values: Mapping[str, Any]
@@ -194,54 +195,80 @@ class NewRow:
 
 def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validated: bool) -> None:
     """Insert rows at the end of the table, with their sort keys, and index the live ones;
-    `validated`: the values went through domain validation (a local write), not pulled JSON."""
+    `validated`: the values went through domain validation (a local write), not pulled JSON.
+    Built column by column: bulk writes (imports, the demo, a first sync) insert tens of thousands."""
     if not rows:
         return
     names = spec.field_names
-    converters = (_LOCAL if validated else _PULLED)[spec.name]
-    texts = () if validated else _TEXT[spec.name]  # a hub is trusted for content, not for types
     position = _POSITION[spec.name]
     start = conn.exec_driver_sql(f"SELECT coalesce(max(row_no), 0) FROM {spec.name}").scalar_one() + 1
-    labelled = [(position[n], titles(conn, spec.by_name[n].ref or "", (r.values.get(n) for r in rows)))
-                for n in _LABELLED[spec.name]]
-    keyed = [position[n] for n in _KEYED[spec.name] if not spec.by_name[n].ref]
-    label_keys = [i for i, n in enumerate(_LABELLED[spec.name]) if n in _KEYED[spec.name]]
-    params = []
-    live = []
-    for row_no, row in enumerate(rows, start):
-        values = list(map(row.values.get, names))
-        for i, convert in converters:
-            if values[i] is not None:
-                values[i] = convert(values[i])
-        for i in texts:
+    records = [row.values for row in rows]
+    table = [list(map(record.get, names)) for record in records]  # field values, row by row
+    for i, convert in (_LOCAL if validated else _PULLED)[spec.name]:
+        _convert_column(table, i, convert)
+    for i in () if validated else _TEXT[spec.name]:  # a hub is trusted for content, not for types
+        for values in table:
             if values[i] is not None and type(values[i]) is not str:
                 values[i] = str(values[i])
-        if row.versions is None:
-            versions = _EMPTY
-        else:
-            versions = stored_versions(row.versions, lambda n, v=values: (i := position.get(n)) is not None
-                                       and v[i] is not None, row.created)
-        shown = [found.get(values[i]) if values[i] else None for i, found in labelled]
-        params.append((row_no, row.id, *values, sort_key(spec, row.values), int(row.deleted), versions,
-                       row.created, row.updated, *shown, *(column_key(values[i]) for i in keyed),
-                       *(column_key(shown[i]) for i in label_keys)))
-        if not row.deleted:
-            live.append(row_no)
-    extra = (*(label_column(n) for n in _LABELLED[spec.name]),
-             *(key_column(names[i]) for i in keyed), *(key_column(_LABELLED[spec.name][i]) for i in label_keys))
-    columns = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc", "updated_hlc",
-                         *extra))
-    marks = ", ".join("?" * (len(names) + 7 + len(extra)))
-    conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns}) VALUES ({marks})", params)
+    versions: Iterable[str] = repeat(_EMPTY, len(rows))
+    if any(row.versions is not None for row in rows):
+        versions = [_EMPTY if row.versions is None else stored_versions(
+            row.versions, lambda n, v=values: (i := position.get(n)) is not None and v[i] is not None, row.created)
+            for row, values in zip(rows, table, strict=True)]
+    extra_names, extra = _list_columns(conn, spec, table)
+    params = [(row_no, row.id, *values, key, int(row.deleted), stored, row.created, row.updated, *more)
+              for row_no, row, values, key, stored, more
+              in zip(range(start, start + len(rows)), rows, table, sort_keys(spec, records), versions, extra,
+                     strict=True)]
+    columns_sql = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc", "updated_hlc",
+                             *extra_names))
+    marks = ", ".join("?" * (len(names) + 7 + len(extra_names)))
+    conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns_sql}) VALUES ({marks})", params)
     if not validated and spec.name in _LABELLED_BY:  # a pulled record some row already pointed at
         title_at = [position[n] for n in spec.title_fields]
-        _relabel(conn, spec, {p[1]: title_label(spec, dict(zip(spec.title_fields, (p[2 + i] for i in title_at),
-                                                               strict=True))) for p in params})
+        _relabel(conn, spec, {row.id: title_label(spec, dict(zip(spec.title_fields, (values[i] for i in title_at),
+                                                                  strict=True)))
+                              for row, values in zip(rows, table, strict=True)})
     if spec.name in FTS_KINDS:
+        live = [row_no for row_no, row in enumerate(rows, start) if not row.deleted]
         if len(live) == len(rows):
             _index_range(conn, spec, start, start + len(rows) - 1)
         else:
             index(conn, spec, live)
+
+
+def _list_columns(conn: Connection, spec: KindSpec, table: list[list[Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The stored list columns of the rows `table` (field values, converted): the labels of the
+    references a list shows, then the keys of its text columns and of those labels; as column names
+    and one tuple of values per row."""
+    position = _POSITION[spec.name]
+    names, columns = [], []
+    labels: dict[str, list[str | None]] = {}
+    for name in _LABELLED[spec.name]:
+        ids = [values[position[name]] for values in table]
+        found = titles(conn, spec.by_name[name].ref or "", ids)
+        labels[name] = [found.get(rid) if rid else None for rid in ids]
+        names.append(label_column(name))
+        columns.append(labels[name])
+    for name in _KEYED[spec.name]:
+        names.append(key_column(name))
+        source = labels[name] if name in labels else [values[position[name]] for values in table]
+        columns.append([column_key(value) for value in source])
+    return names, list(zip(*columns, strict=True)) if columns else [()] * len(table)
+
+
+def _convert_column(table: list[list[Any]], i: int, convert: Callable[[Any], Any]) -> None:
+    """convert() of the i-th value of each row but None, once per distinct object: a batch's records
+    share their lists (domain.batch). The records keep the objects alive meanwhile: no id is reused."""
+    done: dict[int, Any] = {}
+    for values in table:
+        value = values[i]
+        if value is not None:
+            key = id(value)
+            if key in done:
+                values[i] = done[key]
+            else:
+                values[i] = done[key] = convert(value)
 
 
 # -- updates ----------------------------------------------------------------------------------------
