@@ -261,8 +261,10 @@ def count(conn: Connection, spec: KindSpec, query: ListQuery) -> int:
 
 
 def distinct_values(conn: Connection, kind: str, name: str) -> list[str]:
+    """The values a filter offers. Read from the column's (value, deleted) index alone: through a
+    sort index (deleted first) it read every row, 0.7 s at 100,000 mentees, after every pulled page."""
     table = RECORD_TABLES[kind]
     column = table.c[name]
-    stmt = (select(column).distinct().where(table.c.deleted.is_(False), column.is_not(None))
+    stmt = (select(column).distinct().where(_unindexed(table.c.deleted).is_(False), column.is_not(None))
             .order_by(getattr(func, SQL_FOLD)(column), column))
     return [v for v in conn.execute(stmt).scalars() if v != ""]

@@ -2,7 +2,7 @@
 
 A plain script (not a test): builds a demo profile (1,000 mentors, 100,000 mentees by default), opens
 the real window on the mentee list and measures on the GUI thread, from the event to the rows
-applied in the model (Qt's event loop runs all along, as in the app):
+applied in the model (Qt's event loop runs all along, and the cycle collector as the app runs it):
 - `search_*`: names typed letter by letter (key events in the search field; the 150 ms debounce is
   skipped, each keystroke then waits for the count of the one before, as a typist does);
 - `sort_*`: one click on each column header (ascending, then descending);
@@ -44,6 +44,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tandem_desktop.domain.kinds import KINDS
+from tandem_desktop.gui.heap import HeapKeeper
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.gui.tasks import Lane, TaskRunner
 from tandem_desktop.services.demo import generate_demo
@@ -350,6 +351,8 @@ def measure(source: Store | Profile | Path | str, *, words: int = WORDS) -> dict
     runner = TaskRunner()
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(store, runner, state_file=Path(tmp) / "fenetre.json")
+        heap = HeapKeeper(runner, window)  # the collector as the app runs it (app.py)
+        heap.start()
         window.show()
         started = time.perf_counter()
         window.show_section(KIND)
@@ -371,6 +374,7 @@ def measure(source: Store | Profile | Path | str, *, words: int = WORDS) -> dict
             figures |= measure_full_reload(store, page, runner, "all_loaded")
         finally:
             reads.remove()
+            heap.stop()
             window.close()
             runner.shutdown()
             app.processEvents()
