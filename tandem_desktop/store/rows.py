@@ -2,7 +2,7 @@
 
 Local writes (Store), pulled pages (RemoteChanges) and refused pushes (outbox) all write records
 through these functions, so a row reads the same whoever wrote it. Every function runs inside the
-caller's `Store.transaction()`.
+caller's `Store.transaction()`, and notes the records it writes for the store's journal (journal.py).
 
 The versions rule, once: a row's `versions` column names only the fields whose version differs
 from `created_hlc` (or that hold no value); a field holding a value and absent from it carries
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, update
 
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
+from . import journal
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table
 from .search import search_body_sql, sort_key
 
@@ -161,6 +162,7 @@ def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validate
     columns = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc", "updated_hlc"))
     marks = ", ".join("?" * (len(names) + 7))
     conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns}) VALUES ({marks})", params)
+    journal.note(conn, spec.name, (row.id for row in rows))
     if spec.name in FTS_KINDS:
         if len(live) == len(rows):
             _index_range(conn, spec, start, start + len(rows) - 1)
@@ -205,6 +207,7 @@ def update_row(conn: Connection, spec: KindSpec, row: Mapping[str, Any], changes
         values["sort_key"] = sort_key(spec, record)
     table = RECORD_TABLES[spec.name]
     conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(**values))
+    journal.note(conn, spec.name, (row["id"],))
     if spec.name not in FTS_KINDS:
         return
     pending = IndexWork() if work is None else work
