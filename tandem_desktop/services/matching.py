@@ -70,15 +70,15 @@ class MatchingService:
             if cached is None or written is None or sum(map(len, written.values())) > REBUILD_OVER:
                 with gc_paused():
                     self._data = self._load(self.store.journal.mark(), extra, extra - self._extra)
-                self._extra = extra
                 self.rebuilds += 1
-            elif (written.get("mentor") or written.get("mentee") or written.get("tandem")
-                  or extra - self._extra or self.store.today() != cached.today):
+            else:
                 asked = {m for m in extra - self._extra if m not in cached.mentees.row}
-                self._data = self._apply(cached, written, asked, extra, mark)
-                self._extra = extra
-            elif mark != cached.version:  # other kinds only (meetings, structures): same arrays, newer mark
-                self._data = dataclasses.replace(cached, version=mark)
+                if (asked or written.get("mentor") or written.get("mentee") or written.get("tandem")
+                        or self.store.today() != cached.today):
+                    self._data = self._apply(cached, written, asked, extra, mark)
+                elif mark != cached.version:  # other kinds only (meetings…): the same arrays, a newer mark
+                    self._data = dataclasses.replace(cached, version=mark)
+            self._extra = extra
             return self._data
 
     def _load(self, mark: int, extra: set[str], new: set[str]) -> features.MatchingData:
