@@ -164,6 +164,7 @@ def _open_and_run(app: QApplication, settings: Settings, diagnostics: FieldLog) 
 def _run_window(app: QApplication, settings: Settings, profile: Profile, runner: TaskRunner) -> tuple[int, object]:
     """Show the window until it closes; (exit code, the backup to restore if the counsellor chose one)."""
     chosen: list[object] = []
+    heap: HeapKeeper | None = None
     try:
         custom = settings.data_dir != default_data_dir()  # say which profile when it is not the usual one
         sync = SyncController(profile, runner, sync_service)
@@ -182,8 +183,9 @@ def _run_window(app: QApplication, settings: Settings, profile: Profile, runner:
         heap = HeapKeeper(runner, window)
         heap.start()  # after start-up: what it built is frozen, full collections wait for idle lanes
         code = app.exec()
-        heap.stop()
     finally:
+        if heap is not None:
+            heap.stop()  # Python's own collector again (a restore opens the window anew)
         runner.shutdown()
         profile.close()
     return code, (chosen[0] if chosen else None)

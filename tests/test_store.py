@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from tandem_desktop.domain.errors import ValidationError
 from tandem_desktop.domain.ids import is_record_id
+from tandem_desktop.domain.records import clean
 from tandem_desktop.store.errors import NotFound
 from tandem_desktop.store.queries import ListQuery
 
@@ -211,3 +212,61 @@ def test_a_column_sort_follows_french_order(store, monkeypatch) -> None:  # type
     by_name = [m["last_name"] for m in store.find("mentee", ListQuery(sort="last_name")) if m["last_name"] != "Test"]
     assert by_name == ["Œuvray", "Ortiz"]
     assert [m["last_name"] for m in store.find("mentee", ListQuery())][:2] == ["Œuvray", "Ortiz"]
+
+
+def _written(store, kind: str, ids: list[str]) -> tuple[list[dict], list[dict]]:  # type: ignore[no-untyped-def]
+    """The rows of records `ids` (without row number, id and stamps) and their outbox rows (record
+    named by its position in `ids`, stamp checked against the record's own), in the order of `ids`."""
+    with store.reading() as conn:
+        rows = {r["id"]: dict(r) for r in conn.execute(text(f"SELECT * FROM {kind}")).mappings()}
+        ops = [dict(r) for r in conn.execute(text("SELECT * FROM outbox ORDER BY seq")).mappings()
+               if r["record_id"] in ids]
+    records = []
+    for rid in ids:
+        row = rows[rid]
+        assert row["updated_hlc"] == row["created_hlc"]
+        records.append({k: v for k, v in row.items() if k not in ("row_no", "id", "created_hlc", "updated_hlc")})
+    assert [op["record_id"] for op in ops] == ids  # one write per record, in the batch's order
+    assert all(op["hlc"] == rows[op["record_id"]]["created_hlc"] for op in ops)
+    assert len({op["op_id"] for op in ops}) == len(ops) and all(is_record_id(op["op_id"]) for op in ops)
+    return records, [{k: v for k, v in op.items() if k not in ("seq", "op_id", "record_id", "hlc")} for op in ops]
+
+
+def test_create_many_writes_what_create_writes_one_by_one(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The batch path (domain/batch.py, rows.insert by columns, outbox in one go) against one create
+    per record (clean() itself): the same rows, search matches and outbox entries, byte for byte."""
+    from tandem_desktop.domain import batch
+
+    structure = store.create("structure", {"name": "Mission locale", "type": "mission_locale",
+                                           "commune": "Marseille", "email": "ml@exemple.fr"})
+    counsellor = store.create("counsellor", {"first_name": "Nadia", "last_name": "Ferhat",
+                                             "structure_id": structure})
+    mentees = [
+        {"first_name": "Inès", "last_name": "Ben Ali", "email": "Ines.BenAli@Exemple.FR", "commune": "AIX EN PROVENCE",
+         "postal_code": "13 100", "skills": ["Vente", "Cuisine", "Vente"], "consent_given": "oui",
+         "structure_id": structure.upper(), "counsellor_id": counsellor, "birth_date": "21/06/2001"},
+        {"first_name": "Éloïse", "last_name": "Œuvray", "email": None, "commune": "Marseille",
+         "postal_code": "13001", "skills": "cuisine; vente, cuisine", "consent_given": False,
+         "structure_id": structure, "counsellor_id": None, "birth_date": None},
+        {"last_name": "Durand", "first_name": "  Jean   Pierre ", "needs": ["Réseau", "Confiance"],
+         "notes": "Ligne 1\r\nLigne 2", "mobility_km": "12", "languages": None, "meeting_modes": ["video"]},
+        {"last_name": "Durand", "first_name": "Hélène", "needs": ["Réseau"], "notes": None, "mobility_km": 40,
+         "languages": ["français", "arabe"], "meeting_modes": ["in_person", "video"]},
+    ]
+    cleaned = []
+    monkeypatch.setattr(batch, "clean", lambda *a, **k: cleaned.append(1) or clean(*a, **k))
+    in_batch = store.create_many("mentee", mentees)
+    assert cleaned == []  # the column path, not clean() per record
+    one_by_one = [store.create("mentee", raw) for raw in mentees]
+    assert len(cleaned) == len(mentees)
+    assert _written(store, "mentee", in_batch) == _written(store, "mentee", one_by_one)
+    for word in ("ines", "durand", "cuisine", "reseau", "aix", "13001", "oeuvray", "ligne", "jean pierre", "zz"):
+        found = {m["id"] for m in store.find("mentee", ListQuery(search=word), 0, 100)}
+        assert [i for i, rid in enumerate(in_batch) if rid in found] == \
+               [i for i, rid in enumerate(one_by_one) if rid in found], word
+    assert len(store.find("mentee", ListQuery(search="durand"))) == 4
+    mentor = _mentor(store)
+    tandems = [{"mentor_id": mentor, "mentee_id": in_batch[0], "status": "accepted", "objectives": "Premier emploi"},
+               {"mentee_id": in_batch[1], "mentor_id": mentor, "structure_id": structure}]
+    assert _written(store, "tandem", store.create_many("tandem", tandems)) == \
+           _written(store, "tandem", [store.create("tandem", raw) for raw in tandems])

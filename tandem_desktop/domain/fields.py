@@ -112,6 +112,28 @@ class FieldSpec:
                                      f"{self.max_length} au plus).")
         return items or None
 
+    def parse_clean_lists(self, lists: list[Any]) -> list[list[str] | None] | None:
+        """parse() of each of `lists` (lists or tuples), checked all at once when every item is already
+        one clean line of text, as imports and the demo give them; None when one is not (then parse()
+        each: it says what is wrong). The rules of _parse_list: items kept once in first-seen order,
+        known codes only, counts and lengths bounded."""
+        items: set[Any] = set()
+        try:
+            for value in lists:
+                items.update(value)
+        except TypeError:  # an item that is no text (a list in a list…)
+            return None
+        if any(type(item) is not str for item in items) or not "".join(items).isprintable():
+            return None
+        if any(not item or len(item) > self.max_length or " ".join(item.split()) != item for item in items):
+            return None
+        if (allowed := self.codes) and not items <= allowed:
+            return None
+        parsed = [list(dict.fromkeys(value)) for value in lists]
+        if any(len(value) > self.max_items for value in parsed):
+            return None
+        return [value or None for value in parsed]
+
     def _parse_ref(self, raw: Any) -> str:
         from .ids import is_record_id
 

@@ -46,9 +46,42 @@ class Uuid7Factory:
                 self._seq = self._random64() & 0x3FF
             seq = self._seq
             rand = self._random64()
-        value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | seq << 64 | (0b10 << 62) | (rand >> 2)
-        h = f"{value:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return _format(ms, seq, rand)
+
+    def new_many(self, count: int) -> list[str]:
+        """`count` ids in increasing order, under one lock and one random read (bulk writes make tens of
+        thousands): those new() would make were the clock to stand still meanwhile; past 4,096 in one
+        millisecond, they borrow the next one, as new() does. Written a piece at a time, not as a
+        128-bit number: the same text, a few times faster."""
+        ids = []
+        with self._lock:
+            tails = os.urandom(8 * count).hex()  # 64 random bits each: 2 in the variant digit, 60 after
+            ms = self._now_ms()
+            if ms > self._last_ms:  # a new millisecond: the counter starts at random, as in new()
+                self._last_ms, self._seq = ms, (self._random64() & 0x3FF) - 1
+            prefix, prefix_ms = "", -1
+            for start in range(0, 16 * count, 16):
+                self._seq += 1
+                if self._seq > 0xFFF:
+                    self._last_ms += 1
+                    self._seq = 0
+                if self._last_ms != prefix_ms:
+                    prefix_ms = self._last_ms
+                    wall = f"{prefix_ms & 0xFFFF_FFFF_FFFF:012x}"
+                    prefix = f"{wall[:8]}-{wall[8:]}-"
+                ids.append(f"{prefix}{_SEQ[self._seq]}{_VARIANT[tails[start]]}{tails[start + 1:start + 4]}-"
+                           f"{tails[start + 4:start + 16]}")
+        return ids
+
+
+_SEQ = [f"7{seq:03x}-" for seq in range(0x1000)]  # version 7, then the 12-bit counter
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}  # RFC 9562: 10xx
+
+
+def _format(ms: int, seq: int, rand: int) -> str:
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | seq << 64 | (0b10 << 62) | (rand >> 2)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _default = Uuid7Factory()

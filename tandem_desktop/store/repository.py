@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, select, text
 
+from ..domain.batch import clean_many
 from ..domain.errors import ValidationError
 from ..domain.fields import FieldType, KindSpec
 from ..domain.hlc import HybridClock, Stamp, stamp_wall
@@ -114,19 +115,13 @@ class Store:
     def create_many(self, kind: str, raws: Iterable[dict[str, Any]]) -> list[str]:
         """Create records in one transaction; bulk paths (demo, imports) use it for speed."""
         spec = kind_spec(kind)
-        today = self.today()
         with gc_paused():
-            records = []
-            for index, raw in enumerate(raws):
-                try:
-                    records.append(clean(spec, raw, today=today, places=self.check_place))
-                except ValidationError as exc:
-                    if index == 0:
-                        raise
-                    raise ValidationError({f"ligne {index + 1} — {k}": m for k, m in exc.errors.items()}) from exc
+            records = clean_many(spec, raws, today=self.today(), places=self.check_place)
             with self.transaction() as conn:
                 self._check_refs(conn, spec, records)
-                return self._insert(conn, spec, records)
+                ids = self._insert(conn, spec, records)
+            del records  # freed now, not scanned by the first collection once the collector is back
+        return ids
 
     def update(self, kind: str, record_id: str, raw: dict[str, Any]) -> dict[str, Any]:
         """Apply changes; returns what actually changed (empty if nothing did)."""
@@ -303,8 +298,7 @@ class Store:
     # -- internals ----------------------------------------------------------------------------
 
     def _insert(self, conn: Connection, spec: KindSpec, records: list[dict[str, Any]]) -> list[str]:
-        new_id = self._ids.new
-        ids = [new_id() for _ in records]
+        ids = self._ids.new_many(len(records))
         stamps = self.clock.now_many(len(records))
         rows.insert(conn, spec, [rows.NewRow(rid, record, stamp, stamp)
                                  for rid, record, stamp in zip(ids, records, stamps, strict=True)], validated=True)
@@ -318,12 +312,12 @@ class Store:
     ) -> None:
         """The only place that writes the change log: (action, kind, record id, changes, bases, stamp)."""
         device = self.device_id
-        new_id = self._ids.new
         conn.exec_driver_sql(
             "INSERT INTO outbox (op_id, action, kind, record_id, changes, base_versions, device_id, hlc)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(new_id(), action, kind, rid, encode(changes), encode(bases) if bases else "{}", device, stamp)
-             for action, kind, rid, changes, bases, stamp in writes],
+            [(op_id, action, kind, rid, encode(changes), encode(bases) if bases else "{}", device, stamp)
+             for op_id, (action, kind, rid, changes, bases, stamp)
+             in zip(self._ids.new_many(len(writes)), writes, strict=True)],
         )
 
     def _load_for_write(

@@ -10,7 +10,8 @@ long it waited for its answer).
 
 Passes: `lanes` (the database, network and CPU lanes) and `single` (the old single worker:
 `TaskRunner(single_worker=True)`, same window), run back to back in the same process.
-Target (issue #10): gui_stall_max_ms < 100. Prints one JSON line.
+Target (issue #10): gui_stall_max_ms < 100. The lanes pass runs the collector as the app does
+(gui/heap.py); the single pass keeps Python's defaults. Prints one JSON line.
 
     .venv/bin/python tests/benchmarks/bench_gui.py [--mentors N] [--mentees M] [--passes lanes,single]
 """
