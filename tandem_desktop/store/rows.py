@@ -2,7 +2,7 @@
 
 Local writes (Store), pulled pages (RemoteChanges) and refused pushes (outbox) all write records
 through these functions, so a row reads the same whoever wrote it. Every function runs inside the
-caller's `Store.transaction()`.
+caller's `Store.transaction()`, and notes the records it writes for the store's journal (journal.py).
 
 The list columns stored for sorting (schema.key_column, schema.label_column) are written here too:
 each text column a list shows has its French key beside it, and each reference a list shows has
@@ -27,6 +27,7 @@ from sqlalchemy import Connection, update
 
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
+from . import journal
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table, key_column, keyed_columns, label_column, labelled_columns
 from .search import column_key, search_body_sql, sort_key, sort_keys, title_label
 
@@ -224,6 +225,7 @@ def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validate
                              *extra_names))
     marks = ", ".join("?" * (len(names) + 7 + len(extra_names)))
     conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns_sql}) VALUES ({marks})", params)
+    journal.note(conn, spec.name, (row.id for row in rows))
     if not validated and spec.name in _LABELLED_BY:  # a pulled record some row already pointed at
         title_at = [position[n] for n in spec.title_fields]
         _relabel(conn, spec, {row.id: title_label(spec, dict(zip(spec.title_fields, (values[i] for i in title_at),
@@ -319,6 +321,7 @@ def update_row(conn: Connection, spec: KindSpec, row: Mapping[str, Any], changes
         values["sort_key"] = sort_key(spec, record)
     table = RECORD_TABLES[spec.name]
     conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(**values))
+    journal.note(conn, spec.name, (row["id"],))
     if spec.name not in FTS_KINDS:
         return
     pending = IndexWork() if work is None else work
