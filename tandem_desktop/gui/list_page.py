@@ -1,7 +1,14 @@
-"""One section's list: search as you type, filters, a sortable lazy table, and its buttons."""
+"""One section's list: search as you type, filters, a sortable lazy table, and its buttons.
+
+After a write the list changes in place: a broadcast naming records re-reads just those rows
+(RecordTableModel.update_rows); one naming none (a pulled page) re-reads the loaded rows the view
+needs, at most once per REFRESH_EVERY_MS. Counts and filter values are read on the database lane
+too: nothing here reads the store on the GUI thread.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +26,10 @@ from PySide6.QtWidgets import (
 
 from ..domain.fields import FieldType
 from ..domain.kinds import KINDS
-from ..store.queries import ListQuery
+from ..store.queries import FTS_KINDS, ListQuery, labelled_columns, list_fields
 from ..store.repository import Store
 from .display import kind_count, number, record_title
-from .table_model import RecordTableModel
+from .table_model import MOVES_IN_PLACE, RecordTableModel
 from .tasks import TaskRunner
 from .widgets import named_button, row_table
 
@@ -62,7 +69,8 @@ class ListPage(QWidget):
         self.spec = KINDS[kind]
         # What this list shows: its own kind and the kinds its columns and filters name.
         self.shows = frozenset({kind, *(f.ref for f in self.spec.fields if f.ref)})
-        self.stale = False
+        self.stale = False  # rows changed that no broadcast named: read the loaded rows again when shown
+        self._extras_stale = False  # the count and the filter values
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_EVERY_MS)
@@ -91,8 +99,7 @@ class ListPage(QWidget):
                 combo.currentIndexChanged.connect(self.apply_query)
                 self.filters[name] = combo
         self.reload_filters({})  # « Tous… » for now: the values come from the database lane
-        if self.filters:
-            runner.submit(self._all_filter_choices, on_done=self._filters_read)
+        self.refresh_filters()
 
         self.model = RecordTableModel(store, kind, parent=self, runner=runner)
         self.table = row_table(self, "table", self.model)
@@ -161,10 +168,13 @@ class ListPage(QWidget):
 
     # -- filters and search -------------------------------------------------------------------
 
-    def reload_filters(self, choices: dict[str, list[tuple[Any, str]]] | None = None) -> None:
-        """Fill the filter combos from the choices and the data, keeping what is selected."""
-        if choices is None:
-            choices = self._all_filter_choices()
+    def refresh_filters(self) -> None:
+        """Read the filter values again, on the database lane."""
+        if self.filters:
+            self.runner.submit(self._all_filter_choices, on_done=self._filters_read)
+
+    def reload_filters(self, choices: dict[str, list[tuple[Any, str]]]) -> None:
+        """Fill the filter combos from the choices read, keeping what is selected."""
         for name, combo in self.filters.items():
             current = combo.currentData()
             combo.blockSignals(True)
@@ -195,7 +205,7 @@ class ListPage(QWidget):
         if field.choices:
             return list(field.choices)
         if field.ref:
-            rows = self.store.find(field.ref, ListQuery(), 0, 1000)
+            rows = self.store.find(field.ref, ListQuery(), 0, 1000, fields=list_fields(KINDS[field.ref]))
             choices = [(row["id"], record_title(self.store, field.ref, row)) for row in rows]
             return [*choices, ("__none__", "Sans structure")]
         return [(value, value) for value in self.store.distinct_values(self.spec.name, name)]
@@ -226,32 +236,89 @@ class ListPage(QWidget):
         self.search.selectAll()
 
     def note(self, change: Changed) -> None:
-        """A broadcast: if it touches what this list shows, reload soon (now-ish if shown, else
-        when shown). Bursts (pages of a sync) give one reload per REFRESH_EVERY_MS."""
+        """A broadcast. Rows it names are read again now (only those); a change naming no record
+        of this list's kind, or one that may reorder it, reads the loaded rows again soon (now-ish
+        if shown, else when shown). Bursts (pages of a sync) give one such read per REFRESH_EVERY_MS."""
         if not change.touches(*self.shows):
             return
-        self.stale = True
+        kind, query = self.spec.name, self.model.query
+        named = change.ids(kind)
+        whole = named is None or len(named) > MOVES_IN_PLACE  # a big page: read the rows again at once
+        rows = set(named or ())
+        for name in labelled_columns(self.spec):  # the title of a record this list names changed
+            ref = self.spec.by_name[name].ref or ""
+            if change.touches(ref):
+                ids = change.ids(ref)
+                if ids is None or query.sort == name:
+                    whole = True
+                else:
+                    rows |= self.model.ids_pointing_at(name, ids)
+        if query.search and kind not in FTS_KINDS and change.touches("mentor", "mentee"):
+            whole = True  # tandems are found through their people: who matches may have changed
+        if rows and not whole:
+            self.model.update_rows(rows)
+        self._extras_stale = True
+        self.stale = self.stale or whole
         if self.isVisible() and not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
     def _refresh_if_shown(self) -> None:
-        if self.stale and self.isVisible():
+        if not self.isVisible():
+            return
+        if self.model.reading:  # the last read is still on its way: no pile-up behind it
+            self._refresh_timer.start()
+        elif self.stale:
             self.refresh()
+        elif self._extras_stale:
+            self._refresh_extras()
+
+    def _refreshed(self, started: float) -> None:
+        """A read of the loaded rows took this long: the next one waits twice that (a sync's pages
+        then still get the database lane when 100,000 rows are loaded)."""
+        spent_ms = int((time.perf_counter() - started) * 2000)
+        self._refresh_timer.setInterval(max(REFRESH_EVERY_MS, spent_ms))
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self.stale:
             self.refresh()
+        elif self._extras_stale:
+            self._refresh_extras()
 
     def refresh(self, select_id: str | None = None) -> None:
-        """Data changed somewhere: reload rows, filter choices and the count."""
+        """Data changed somewhere: read the loaded rows again (as many as the view needs) and apply
+        what differs in place; then the count and the filter values."""
         self.stale = False
         self._refresh_timer.stop()
         keep = select_id or self.selected_id()
-        self.model.refresh(then=(lambda: self.select(keep)) if keep else None)
+        started = time.perf_counter()
+
+        def done() -> None:
+            self._refreshed(started)
+            if keep:
+                self._reselect(keep)
+
+        self.model.refresh(then=done, keep=self._rows_needed())
+        self._refresh_extras()
+
+    def _refresh_extras(self) -> None:
+        self._extras_stale = False
         self.request_count()
-        if self.filters:
-            self.runner.submit(self._all_filter_choices, on_done=self._filters_read)
+        self.refresh_filters()
+
+    def _rows_needed(self) -> int:
+        """Rows down to the last one shown, and a page more: those below are read again on scrolling."""
+        last = self.table.rowAt(self.table.viewport().height() - 1)
+        shown = self.model.rowCount() if last < 0 else last + 1
+        return shown + self.model.page_size
+
+    def _reselect(self, record_id: str) -> None:
+        if self.selected_id() != record_id:  # in place, the view kept it; a reset lost it
+            self.select(record_id)
+
+    def follow(self, record_id: str) -> None:
+        """Select `record_id` once the rows read after a write are in (the form that saved it closed)."""
+        self.model.when_settled(lambda: self._reselect(record_id))
 
     def _filters_read(self, choices: dict[str, list[tuple[Any, str]]]) -> None:
         """The filter choices, read on the database lane; a value that vanished resets its filter."""
@@ -268,13 +335,14 @@ class ListPage(QWidget):
         self._count_generation += 1
         generation = self._count_generation
         query, kind, store = self.model.query, self.spec.name, self.store
-        self.runner.submit(
-            lambda: (store.count(kind, query), store.count(kind)),
-            on_done=lambda result: self._counted(generation, result),
-        )
 
-    def _counted(self, generation: int, result: tuple[int, int]) -> None:
-        if generation != self._count_generation:
+        def count() -> tuple[int, int] | None:  # not started before a newer search came: never runs
+            return None if generation != self._count_generation else (store.count(kind, query), store.count(kind))
+
+        self.runner.submit(count, on_done=lambda result: self._counted(generation, result))
+
+    def _counted(self, generation: int, result: tuple[int, int] | None) -> None:
+        if generation != self._count_generation or result is None:
             return  # an older search answered late
         shown, total = result
         text = kind_count(self.spec, total) if shown == total else f"{kind_count(self.spec, shown)} sur {number(total)}"

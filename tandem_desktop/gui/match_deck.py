@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 from shiboken6 import Shiboken
 
 from ..domain.errors import DomainError
-from ..matching.suggest import Candidate, person_name
+from ..matching.features import person_name
+from ..matching.suggest import Candidate
 from ..services.matching import MatchingService
 from ..texts.records import tandem_title
 from .changes import ChangeBroadcaster

@@ -157,8 +157,7 @@ class SectionView(QStackedWidget):
         return True
 
     def _deck_changed(self, message: str) -> None:
-        self.message.emit(message)
-        self.list_page.refresh()
+        self.message.emit(message)  # the write's broadcast has the list read its rows again
         self.data_changed.emit(self.kind)
 
     def _open_form(self, record_id: str | None) -> None:
@@ -177,7 +176,7 @@ class SectionView(QStackedWidget):
         record = self.store.get(self.kind, record_id)
         self.message.emit(f"Fiche «{NBSP}{record_title(self.store, self.kind, record)}{NBSP}» enregistrée.")
         self._drop_overlay()
-        self.list_page.refresh(select_id=record_id)
+        self.list_page.follow(record_id)  # the write's broadcast has the list read that row again
         self.data_changed.emit(self.kind)
         if self.kind == "tandem":  # a new or edited tandem opens on its follow-up page
             self.open_record(record_id)
@@ -187,7 +186,8 @@ class SectionView(QStackedWidget):
     def _detail_changed(self, message: str) -> None:
         self.message.emit(message)
         detail = self.detail()
-        self.list_page.refresh(select_id=detail.tandem_id if detail is not None else None)
+        if detail is not None:  # the write's broadcast has the list read the tandem's row again
+            self.list_page.follow(detail.tandem_id)
         self.data_changed.emit(self.kind)
 
     def delete_record(self, record_id: str) -> bool:
@@ -208,16 +208,15 @@ class SectionView(QStackedWidget):
             self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» non supprimée.")
 
         def deleted(_: object) -> None:
-            self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» supprimée.")
-            self.list_page.refresh()
+            self.message.emit(f"Fiche «{NBSP}{title}{NBSP}» supprimée.")  # the broadcast drops its row
             self.data_changed.emit(kind)
 
         self.ops.write(lambda: records.delete(kind, record_id), parent=self).success(deleted).failure(refused).run()
         return True
 
     def _changed(self, change: Changed) -> None:
-        """A broadcast: refresh the list if it shows what changed, and the open tandem page."""
-        self.list_page.note(change)
+        """A broadcast: the open tandem page reloads if it shows what changed (the list hears the
+        broadcast itself, see ListPage.note)."""
         detail = self.detail()
         if detail is not None and change.origin is not detail and change.touches(
                 "tandem", "meeting", "charter", "mentor", "mentee"):

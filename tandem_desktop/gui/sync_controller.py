@@ -41,7 +41,7 @@ class _ProgressRelay(QObject):
     """Lives in the GUI thread; `moved` is emitted from the worker and delivered queued."""
 
     moved = Signal(str, int, object)
-    pulled = Signal(list)  # the kinds one stored page changed
+    pulled = Signal(object)  # kind -> ids (None: too many) of the records one stored page changed
 
 
 class SyncController(QObject):
@@ -56,7 +56,7 @@ class SyncController(QObject):
     enrolled = Signal(object)  # the Enrollment
     conflicts_changed = Signal()
     flags_changed = Signal(list)  # open flags, each with a `mentor_name`
-    data_pulled = Signal(list)  # a stored page or a sync wrote records of these kinds (empty: maybe any)
+    data_pulled = Signal(object)  # a stored page (kind -> ids or None) or a sync (kinds) wrote records; empty: any
 
     def __init__(self, profile: Any, runner: TaskRunner, service: SyncService, parent: QObject | None = None, *,
                  debounce_ms: int = DEBOUNCE_MS, periodic_ms: int = PERIODIC_MS, probe_ms: int = PROBE_MS,
@@ -266,8 +266,8 @@ class SyncController(QObject):
         self.runner.submit(work, on_done=self._done, on_error=self._failed, lane=Lane.NETWORK)
         self.changed.emit()
 
-    def _page_stored(self, kinds: list[str]) -> None:
-        """A pulled page is in the database: the views showing those kinds refresh now."""
+    def _page_stored(self, kinds: dict[str, list[str] | None]) -> None:
+        """A pulled page is in the database: the views showing those records refresh now."""
         if self.syncing and kinds:
             self._told |= set(kinds)
             self.data_pulled.emit(kinds)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QPushButton, QTableView, QWidget
 
 from ..domain.kinds import KINDS
-from ..store.queries import ListQuery
+from ..store.queries import ListQuery, list_fields
 from ..store.repository import Store
 from .display import display_value, record_title
 
@@ -86,7 +86,8 @@ class RecordPicker(QLineEdit):
     def _find(self, text: str, limit: int) -> list[dict[str, Any]]:
         if self._store is None:
             return []
-        return self._store.find(self._kind, ListQuery(search=text), 0, limit)
+        # The fields a list row holds (title, details): a suggestion never decodes a whole record.
+        return self._store.find(self._kind, ListQuery(search=text), 0, limit, fields=list_fields(KINDS[self._kind]))
 
     def suggest(self) -> None:
         """Fill the suggestion list from the store and show it."""

@@ -3,6 +3,7 @@ impossible. Built only for the pairs a counsellor looks at, never for whole matr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -46,17 +47,27 @@ def _common(mine: list[Any], theirs: list[Any]) -> list[str]:
     return [str(v) for v in mine or () if norm(v) in wanted]
 
 
+Lookup = Callable[[str, Sequence[str]], Mapping[str, dict[str, Any]]]  # (kind, ids) -> records by id
+
+
 class Explainer:
-    def __init__(self, data: MatchingData, ref: Reference):
+    """Explains pairs of one MatchingData. The texts quote the records (trades, skills, communes),
+    which the matching data does not keep: `lookup` fetches the few shown (the service reads them
+    from the store), a batch of pairs at a time in `prepare`."""
+
+    def __init__(self, data: MatchingData, ref: Reference, lookup: Lookup):
         self.data = data
+        self.lookup = lookup
         self.families = {t.family.upper(): t.family_label for t in ref.trades}
         self.domains = {t.domain.upper(): t.domain_label for t in ref.trades}
         self._values: dict[tuple[int, int, int], np.ndarray] = {}
+        self._records: dict[tuple[str, str], dict[str, Any]] = {}
 
     def prepare(self, block: Block, pairs: list[tuple[int, int]], chunk: int = 256) -> None:
-        """Criterion values of the pairs about to be explained, a few numpy calls for all of them
+        """Criterion values and records of the pairs about to be explained, a few calls for all of them
         (blocks keep only the integer contributions: values for 5 million pairs would cost 320 MB)."""
         self._values = {key: v for key, v in self._values.items() if key[0] == id(block)}  # drop stale blocks
+        self._fetch(block, pairs)
         for start in range(0, len(pairs), chunk):
             part = pairs[start:start + chunk]
             rs, cs = np.array([r for r, _ in part]), np.array([c for _, c in part])
@@ -65,12 +76,28 @@ class Explainer:
             for n, pair in enumerate(part):
                 self._values[(id(block), *pair)] = grid[:, diagonal[n], diagonal[n]]
 
+    def _fetch(self, block: Block, pairs: list[tuple[int, int]]) -> None:
+        wanted = (("mentee", self.data.mentees.ids, {int(block.rows[r]) for r, _ in pairs}),
+                  ("mentor", self.data.mentors.ids, {int(block.cols[c]) for _, c in pairs}))
+        self._records = {}
+        for kind, ids, indexes in wanted:
+            asked = [ids[i] for i in sorted(indexes)]
+            found = self.lookup(kind, asked) if asked else {}
+            for record_id in asked:  # a record deleted since the data was read: its texts say « non renseigné »
+                self._records[(kind, record_id)] = found.get(record_id) or {"id": record_id}
+
+    def _pair(self, block: Block, r: int, c: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        mentee_id = self.data.mentees.ids[int(block.rows[r])]
+        mentor_id = self.data.mentors.ids[int(block.cols[c])]
+        if ("mentee", mentee_id) not in self._records or ("mentor", mentor_id) not in self._records:
+            self._fetch(block, [(r, c)])
+        return self._records[("mentee", mentee_id)], self._records[("mentor", mentor_id)]
+
     def contributions(self, block: Block, r: int, c: int) -> list[Contribution]:
-        mentee = self.data.mentees.records[int(block.rows[r])]
-        mentor = self.data.mentors.records[int(block.cols[c])]
-        km = float(block.distance[r, c])
         if (id(block), r, c) not in self._values:
             self.prepare(block, [(r, c)])
+        mentee, mentor = self._pair(block, r, c)
+        km = float(block.distance[r, c])
         values = self._values.pop((id(block), r, c))
         out = []
         for k, criterion in enumerate(CRITERIA):
@@ -153,15 +180,15 @@ class Explainer:
         return f"Rencontre possible {', '.join(common)}" if common else "Aucune modalité de rencontre en commun"
 
     def _waiting(self, mentee: dict[str, Any], mentor: dict[str, Any], value: float, km: float) -> str:
-        days = int(self.data.waiting_days[self.data.mentees.row[mentee["id"]]])
+        row = self.data.mentees.row.get(mentee["id"])
+        days = int(self.data.waiting_days[row]) if row is not None else 0
         return f"En attente depuis {days} jour{'s' if days > 1 else ''}"
 
     # impossible pairs -------------------------------------------------------------------------
 
     def reasons(self, block: Block, r: int, c: int) -> list[dict[str, str]]:
         """Why the pair is impossible: code and French label, with the detail where it helps."""
-        mentee = self.data.mentees.records[int(block.rows[r])]
-        mentor = self.data.mentors.records[int(block.cols[c])]
+        mentee, mentor = self._pair(block, r, c)
         out = []
         for constraint in reasons_of(int(block.reasons[r, c])):
             label = constraint.label

@@ -19,8 +19,8 @@ from .assign import Cancelled, assign
 from .criteria import HARD_CONSTRAINTS, MatchingSettings
 from .explain import Contribution, Explainer, points_text
 from .features import MatchingData
-from .score import scan, score_block
-from .suggest import person_name
+from .prune import shortlist
+from .score import scan, score_block, score_matrix
 
 Mode = Literal["best", "most"]
 Progress = Callable[[str, int, int], None]
@@ -145,9 +145,9 @@ def propose(data: MatchingData, settings: MatchingSettings, explainer: Explainer
     """`pinned` maps mentee id -> mentor id (kept as is, if the pair is possible).
 
     `progress(stage, done, 1000)` is called after each chunk; `cancel()` is checked between chunks and
-    raises Cancelled. Only mentees and mentors with at least one possible pair are scored: the other
-    pairs are never read (impossible pairs are neither proposed nor explained), so the result is the
-    same as scoring every pair.
+    raises Cancelled. Only mentees and mentors with at least one possible pair are scored, a chunk
+    at a time, and only each mentor's best candidates reach the solver (prune.py: the optimum is the
+    same as over every pair); impossible pairs are neither proposed nor explained.
     """
     min_score = settings.min_score if min_score is None else min_score
     spread = settings.spread if spread is None else spread
@@ -155,59 +155,80 @@ def propose(data: MatchingData, settings: MatchingSettings, explainer: Explainer
     rows = np.arange(len(data.mentees.ids)) if rows is None else np.asarray(rows, dtype=np.int64)
     stages = _Stages(progress)
     found = scan(data, settings, rows, step=stages.step("constraints"), cancel=cancel)
-    block = score_block(data, settings, rows[found.rows], found.cols, step=stages.step("score"), cancel=cancel)
-    sub_of = {int(r): k for k, r in enumerate(found.rows)}  # position in rows -> row of the block
-    col_of = {int(j): c for c, j in enumerate(block.cols)}
+    cols = found.cols
     mentee_ids = [data.mentees.ids[int(i)] for i in rows]
-    capacity = data.remaining[block.cols].astype(np.int64)
-    load = data.load[block.cols].astype(np.int64)
-    keep: dict[int, int] = {}
-    for r in found.rows:
-        mentor_row = col_of.get(data.mentors.row.get((pinned or {}).get(mentee_ids[r], ""), -1))
-        k = sub_of[int(r)]
-        if mentor_row is not None and block.reasons[k, mentor_row] == 0 and capacity[mentor_row] > 0:
-            keep[k] = mentor_row
-            capacity[mentor_row] -= 1
-            load[mentor_row] += 1
-    possible = block.reasons == 0
-    feasible = possible & (block.scores >= min_milli)
-    if keep:
-        feasible[list(keep)] = False
+    capacity = data.remaining[cols].astype(np.int64)
+    load = data.load[cols].astype(np.int64)
+    keep = _pins(data, settings, rows[found.rows], cols, [mentee_ids[int(r)] for r in found.rows], pinned or {},
+                 capacity, load)
+    skip = np.zeros(len(found.rows), dtype=bool)
+    skip[list(keep)] = True
+    short = shortlist(data, settings, rows[found.rows], cols, keep=int(capacity.sum()), min_milli=min_milli,
+                      skip=skip, step=stages.step("score"), cancel=cancel)
     stages.step("solve")
+    # The solver's mentees: the shortlisted ones and the pinned ones, in the order of `rows`.
+    solver_rows = np.union1d(short.positions, np.fromiter(keep, dtype=np.int64, count=len(keep)))
+    scores, possible = score_matrix(data, settings, rows[found.rows[solver_rows]], cols, cancel=cancel)
+    feasible = possible & (scores >= min_milli) & ~skip[solver_rows][:, None]
     penalty = round(settings.spread_penalty * 1000) if spread else 0
-    result = assign(block.scores, feasible, capacity, load=load, spread=penalty, mode=mode, cancel=cancel)
+    result = assign(scores, feasible, capacity, load=load, spread=penalty, mode=mode, cancel=cancel)
+    del scores, possible, feasible
     explained = stages.step("explain")
-    chosen = {r: int(c) for r, c in enumerate(result.mentor_of) if c >= 0}
-    chosen.update(keep)
+    # Only the pairs proposed get their contributions and explanations: one small block.
+    picked = {int(solver_rows[b]): int(c) for b, c in enumerate(result.mentor_of) if c >= 0} | keep
+    picked_rows = np.array(sorted(picked), dtype=np.int64)
+    block = score_block(data, settings, rows[found.rows[picked_rows]], cols)
+    at = {int(k): b for b, k in enumerate(picked_rows)}  # position in found.rows -> row of the block
+    chosen = {at[k]: c for k, c in picked.items()}
     explainer.prepare(block, sorted(chosen.items()))
-    best = np.where(possible, block.scores, -1).max(axis=1, initial=-1)
+    sub_of = {int(r): k for k, r in enumerate(found.rows)}  # position in rows -> position in found.rows
+    names = data.mentees.names
     pairs, unmatched, used = [], [], Counter()
     for r in range(len(rows)):
-        mentee = data.mentees.records[int(rows[r])]
+        name = names[int(rows[r])]
         k = sub_of.get(r)
-        if k is not None and k in chosen:
-            c = chosen[k]
-            mentor = data.mentors.records[int(block.cols[c])]
+        b = at.get(k) if k is not None else None
+        if b is not None and b in chosen:
+            c = chosen[b]
             used[c] += 1
-            pairs.append(Pair(mentee_ids[r], mentor["id"], person_name(mentee), person_name(mentor),
-                              int(block.scores[k, c]) / 10, int(block.scores[k, c]), k in keep,
-                              explainer.contributions(block, k, c)))
+            milli = int(block.scores[b, c])
+            pairs.append(Pair(mentee_ids[r], data.mentors.ids[int(cols[c])], name,
+                              data.mentors.names[int(cols[c])], milli / 10, milli, k in keep,
+                              explainer.contributions(block, b, c)))
         elif k is None:
             reason = _no_mentor_reason(found.broken[r], len(data.mentors.ids))
-            unmatched.append(Unmatched(mentee_ids[r], person_name(mentee), "no_possible_mentor", reason))
+            unmatched.append(Unmatched(mentee_ids[r], name, "no_possible_mentor", reason))
         else:
-            unmatched.append(Unmatched(mentee_ids[r], person_name(mentee), *_left_reason(int(best[k]), min_milli)))
+            unmatched.append(Unmatched(mentee_ids[r], name, *_left_reason(int(short.best[k]), min_milli)))
         if r % 2048 == 2047:
             if cancel is not None and cancel():
                 raise Cancelled()
             explained(r, len(rows))
     pairs.sort(key=lambda p: (-p.score_milli, p.mentee_id))
-    report = [{"mentor_id": data.mentors.ids[int(block.cols[c])],
-               "mentor": person_name(data.mentors.records[int(block.cols[c])]),
-               "capacity": int(data.capacity[block.cols[c]]), "load_before": int(data.load[block.cols[c]]),
-               "proposed": n, "remaining_after": int(data.remaining[block.cols[c]]) - n}
-              for c, n in sorted(used.items(), key=lambda item: data.mentors.ids[int(block.cols[item[0]])])]
+    report = [{"mentor_id": data.mentors.ids[int(cols[c])], "mentor": data.mentors.names[int(cols[c])],
+               "capacity": int(data.capacity[cols[c]]), "load_before": int(data.load[cols[c]]),
+               "proposed": n, "remaining_after": int(data.remaining[cols[c]]) - n}
+              for c, n in sorted(used.items(), key=lambda item: data.mentors.ids[int(cols[item[0]])])]
     if progress:
         progress("done", 1000, 1000)
     return Proposal(pairs, unmatched, sum(p.score_milli for p in pairs), mode, spread, min_score, report,
                     notice=nobody_reason(data, rows))
+
+
+def _pins(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, cols: np.ndarray, ids: list[str],
+          pinned: dict[str, str], capacity: np.ndarray, load: np.ndarray) -> dict[int, int]:
+    """Pinned pairs that are possible, in the order of `rows`: position in rows -> column; each takes
+    its place (capacity and load change in place)."""
+    col_of = {int(j): c for c, j in enumerate(cols)}
+    wanted = [(k, c) for k, mentee_id in enumerate(ids) if mentee_id in pinned
+              if (c := col_of.get(data.mentors.row.get(pinned[mentee_id], -1))) is not None]
+    if not wanted:
+        return {}
+    block = score_block(data, settings, rows[[k for k, _ in wanted]], cols)
+    keep: dict[int, int] = {}
+    for b, (k, c) in enumerate(wanted):
+        if block.reasons[b, c] == 0 and capacity[c] > 0:
+            keep[k] = c
+            capacity[c] -= 1
+            load[c] += 1
+    return keep

@@ -50,12 +50,18 @@ def _popcount(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
 
 def _overlap(mentee_bits: np.ndarray, mentor_bits: np.ndarray) -> np.ndarray:
     """Share of the mentee's items the mentor also has; UNKNOWN when either side listed none."""
-    common = _popcount(mentee_bits[:, None, :], mentor_bits[None, :, :]).astype(np.float64)
+    words = mentee_bits.shape[1]
+    common = np.bitwise_count(mentee_bits[:, None, 0] & mentor_bits[None, :, 0])  # (n, m) uint8, word by word
+    if words > 1:
+        common = common.astype(np.uint16)
+        for w in range(1, words):
+            common += np.bitwise_count(mentee_bits[:, None, w] & mentor_bits[None, :, w])
     own = _popcount(mentee_bits).astype(np.float64)[:, None]
     theirs = _popcount(mentor_bits)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = common / own
-    return np.where((own == 0) | (theirs == 0), UNKNOWN, share)
+    share[np.broadcast_to((own == 0) | (theirs == 0), share.shape)] = UNKNOWN
+    return share
 
 
 def _trade(data: MatchingData, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -108,12 +114,18 @@ def criterion_values(data: MatchingData, rows: np.ndarray, cols: np.ndarray, dis
     return np.stack(list(criteria(data, rows, cols, distance)))
 
 
+def _factor_rows(data: MatchingData, settings: MatchingSettings, rows: np.ndarray) -> np.ndarray:
+    """(n, criteria) factors of each mentee's programme."""
+    per_programme = {PROJECT_BITS[p]: factors(settings, p) for p in PROGRAMMES}
+    table = np.zeros((8, len(CRITERIA)), dtype=np.float64)  # indexed by the mentee's project bitmask
+    for code in range(1, 8):
+        table[code] = per_programme[code.bit_length() - 1]
+    return table[data.mentees.projects[rows]].reshape(len(rows), len(CRITERIA))  # n may be 0
+
+
 def contributions_of(data: MatchingData, settings: MatchingSettings, rows: np.ndarray,
                      values: Iterable[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
-    codes = data.mentees.projects[rows]
-    per_programme = {PROJECT_BITS[p]: factors(settings, p) for p in PROGRAMMES}
-    factor = np.array([per_programme[int(c).bit_length() - 1] for c in codes],
-                      dtype=np.float64).reshape(len(rows), len(CRITERIA))  # (n, K); n may be 0
+    factor = _factor_rows(data, settings, rows)
     # One criterion at a time into reused buffers: full-size temporaries cost 1 GB at 5,000 × 1,000.
     out = np.empty((len(CRITERIA), *shape), dtype=np.int16)
     scaled = np.empty(shape, dtype=np.float64)
@@ -123,6 +135,21 @@ def contributions_of(data: MatchingData, settings: MatchingSettings, rows: np.nd
         np.floor(scaled, out=scaled)
         out[k] = scaled
     return out
+
+
+def score_sums(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, cols: np.ndarray,
+               distance: np.ndarray) -> np.ndarray:
+    """(n, m) int32 scores, the sums of `contributions_of` without keeping the contributions (a batch
+    keeps only the best candidates, explained later)."""
+    factor = _factor_rows(data, settings, rows)
+    total = np.zeros(distance.shape, dtype=np.float64)  # sums of whole thousandths: exact in float64
+    scaled = np.empty(distance.shape, dtype=np.float64)
+    for k, value in enumerate(criteria(data, rows, cols, distance)):
+        np.multiply(value, factor[:, k, None], out=scaled)
+        scaled += EPSILON
+        np.floor(scaled, out=scaled)
+        total += scaled
+    return total.astype(np.int32)
 
 
 def hard_reasons(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, cols: np.ndarray,
@@ -153,10 +180,16 @@ def hard_reasons(data: MatchingData, settings: MatchingSettings, rows: np.ndarra
 
 
 def _sparse_reasons(data: MatchingData, rows: np.ndarray, cols: np.ndarray, reasons: np.ndarray) -> None:
-    """Per-pair lists (declined, declared conflicts, existing tandems): few entries, a loop is fine."""
+    """Per-pair lists (declined, declared conflicts, existing tandems): few mentees have any, so only
+    theirs are looked at."""
+    hits = np.flatnonzero(data.listed()[rows])
+    if not hits.size:
+        return
+    mentor_row, employer, mentee_ids = data.mentors.row, data.mentors.employer, data.mentees.ids
+    lists = (("declined", data.declined_mentors), ("declared_conflict", data.excluded_mentors),
+             ("already_paired", data.partners()))
     col_of = {int(j): c for c, j in enumerate(cols)} if len(cols) < len(data.mentors.ids) else None
-    mentor_row, employer = data.mentors.row, data.mentors.employer
-    partners = data.partners()
+    theirs = employer[cols]
 
     def column(mentor_id: str) -> int | None:
         j = mentor_row.get(mentor_id)
@@ -164,17 +197,16 @@ def _sparse_reasons(data: MatchingData, rows: np.ndarray, cols: np.ndarray, reas
             return None
         return j if col_of is None else col_of.get(j)
 
-    for r, i in enumerate(rows):
-        i = int(i)
-        mentee_id = data.mentees.ids[i]
-        lists = (("declined", data.declined_mentors[i]), ("declared_conflict", data.excluded_mentors[i]),
-                 ("already_paired", partners.get(mentee_id, ())))
-        for code, mentor_ids in lists:
-            for mentor_id in mentor_ids:
+    for r in hits.tolist():
+        mentee_id = mentee_ids[int(rows[r])]
+        for code, lists_of in lists:
+            for mentor_id in lists_of.get(mentee_id, ()):
                 if (c := column(mentor_id)) is not None:
                     reasons[r, c] |= bit(code)
-        if data.excluded_employers[i]:
-            excluded = np.isin(employer[cols], list(data.excluded_employers[i]))
+        if excluded_employers := data.excluded_employers.get(mentee_id):
+            excluded = theirs == excluded_employers[0]
+            for other in excluded_employers[1:]:
+                excluded |= theirs == other
             reasons[r, excluded] |= bit("declared_conflict")
 
 
@@ -209,33 +241,67 @@ def score_block(data: MatchingData, settings: MatchingSettings, rows: np.ndarray
     return block
 
 
+def score_matrix(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, cols: np.ndarray, *,
+                 cancel: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(scores int32, possible bool), both (n, m): what the solver needs, 5 bytes a pair."""
+    rows = np.asarray(rows, dtype=np.int64)
+    scores = np.empty((len(rows), len(cols)), dtype=np.int32)
+    possible = np.empty((len(rows), len(cols)), dtype=bool)
+    table = _place_table(data, cols)
+    for part in _chunks(len(rows), len(cols), cancel, None):
+        distance = _distance(data, rows[part], cols, table)
+        possible[part] = hard_reasons(data, settings, rows[part], cols, distance) == 0
+        scores[part] = score_sums(data, settings, rows[part], cols, distance)
+    return scores, possible
+
+
 @dataclass
 class Scan:
     """What a batch needs to know of every pair before scoring any: which can happen at all."""
 
     rows: np.ndarray  # positions (in the scanned rows) of mentees with at least one possible mentor
     cols: np.ndarray  # mentor indexes possible for at least one of them, ascending
-    broken: np.ndarray  # (n, constraints) int32: per mentee, how many mentors break each hard constraint
+    broken: np.ndarray  # (n, constraints) int32: for mentees with no possible mentor, how many break each
+
+
+def open_mentors(data: MatchingData) -> np.ndarray:
+    """Mentors whose own side allows a pair (active, a place left, consent): the others never can."""
+    return np.flatnonzero(data.active & (data.remaining > 0) & data.mentors.consent)
 
 
 def scan(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, *, step: Step | None = None,
          cancel: Callable[[], bool] | None = None) -> Scan:
-    """Hard constraints of `rows` × every mentor, a chunk at a time, kept as counts: the batch then
-    scores only the possible mentees against the possible mentors, a small fraction of all pairs when
-    most mentors are full."""
+    """Hard constraints of `rows` × the open mentors, a chunk at a time: the batch then scores only
+    the possible mentees against the possible mentors, a small fraction of all pairs when most
+    mentors are full. Mentees left with no possible mentor are checked against every mentor, to say
+    which constraints rule them out."""
     rows = np.asarray(rows, dtype=np.int64)
-    cols = np.arange(len(data.mentors.ids))
-    n, m = len(rows), len(cols)
-    table = _place_table(data, cols)
-    broken = np.zeros((n, len(HARD_CONSTRAINTS)), dtype=np.int32)
+    cols = open_mentors(data)
+    n, every = len(rows), len(data.mentors.ids)
     any_row = np.zeros(n, dtype=bool)
-    any_col = np.zeros(m, dtype=bool)
-    for part in _chunks(n, m, cancel, step):
-        these = rows[part]
-        reasons = hard_reasons(data, settings, these, cols, _distance(data, these, cols, table))
-        possible = reasons == 0
-        any_row[part] = possible.any(axis=1)
-        any_col |= possible.any(axis=0)
+    any_col = np.zeros(len(cols), dtype=bool)
+    if len(cols):
+        table = _place_table(data, cols)
+        # Chunks sized for every mentor, as the counts below: progress and stop checks come as often.
+        for part in _chunks(n, every, cancel, _share(step, 0, 600)):
+            these = rows[part]
+            possible = hard_reasons(data, settings, these, cols, _distance(data, these, cols, table)) == 0
+            any_row[part] = possible.any(axis=1)
+            any_col |= possible.any(axis=0)
+    broken = np.zeros((n, len(HARD_CONSTRAINTS)), dtype=np.int32)
+    alone = np.flatnonzero(~any_row)
+    everyone = np.arange(every)
+    table = _place_table(data, everyone)
+    for part in _chunks(len(alone), every, cancel, _share(step, 600, 1000)):
+        these = alone[part]
+        reasons = hard_reasons(data, settings, rows[these], everyone, _distance(data, rows[these], everyone, table))
         for k, constraint in enumerate(HARD_CONSTRAINTS):
-            broken[part, k] = np.count_nonzero(reasons & np.uint16(1 << constraint.bit), axis=1)
-    return Scan(np.flatnonzero(any_row), np.flatnonzero(any_col), broken)
+            broken[these, k] = np.count_nonzero(reasons & np.uint16(1 << constraint.bit), axis=1)
+    return Scan(np.flatnonzero(any_row), cols[any_col], broken)
+
+
+def _share(step: Step | None, low: int, high: int) -> Step | None:
+    """`step` for one part of a stage: its (done, total) mapped into low–high thousandths."""
+    if step is None:
+        return None
+    return lambda done, total: step(low + (high - low) * done // max(total, 1), 1000)

@@ -53,16 +53,12 @@ class Suggestions:
                 "excluded": self.excluded, "candidates": [c.as_dict() for c in self.candidates]}
 
 
-def person_name(record: dict[str, Any]) -> str:
-    return f"{record.get('first_name') or ''} {record.get('last_name') or ''}".strip()
-
-
 def _candidate(block: Block, explainer: Explainer, r: int, c: int, kind: str) -> Candidate:
     side = explainer.data.mentors if kind == "mentor" else explainer.data.mentees
     index = int(block.cols[c] if kind == "mentor" else block.rows[r])
     km = float(block.distance[r, c])
     milli = int(block.scores[r, c])
-    return Candidate(side.ids[index], kind, person_name(side.records[index]), milli / 10, milli,
+    return Candidate(side.ids[index], kind, side.names[index], milli / 10, milli,
                      None if km != km else km, explainer.contributions(block, r, c))
 
 

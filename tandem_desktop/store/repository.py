@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, select, text
 
 from ..domain.batch import clean_many
 from ..domain.errors import ValidationError
-from ..domain.fields import KindSpec
+from ..domain.fields import FieldType, KindSpec
 from ..domain.hlc import HybridClock, Stamp, stamp_wall
 from ..domain.ids import Uuid7Factory
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
 from ..reference import Reference, check_place, load_reference
-from . import queries, rows
+from . import journal, queries, rows
 from .bulk import gc_paused
 from .engine import READ_ONLY, translated_errors
 from .errors import NotFound
@@ -57,6 +58,7 @@ class Store:
         self._ids = Uuid7Factory()
         self._local = threading.local()
         self.remote = RemoteChanges(self)  # the sync engine's writes: pulled pages, push answers
+        self.journal = journal.WriteJournal()  # records written by this process, for caches to follow
         self._reference: Reference | None = None
 
     # -- reference data -----------------------------------------------------------------------
@@ -80,8 +82,10 @@ class Store:
         if current is not None:
             yield current
             return
+        touched: set[tuple[str, str]] = set()
         with translated_errors(self.database_path), self.engine.begin() as conn:
             self._local.conn = conn
+            conn.info[journal.TOUCHED] = touched  # the row writers note what they write (journal.py)
             try:
                 yield conn
                 conn.execute(
@@ -90,6 +94,9 @@ class Store:
                 )
             finally:
                 self._local.conn = None
+                conn.info.pop(journal.TOUCHED, None)
+        if touched:
+            self.journal.publish(touched)  # committed: readers now see what the journal names
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -188,9 +195,11 @@ class Store:
             raise NotFound(spec.label, record_id)
         return queries.record_from_row(spec, row)
 
-    def find(self, kind: str, query: queries.ListQuery, offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+    def find(self, kind: str, query: queries.ListQuery, offset: int = 0, limit: int = 200, *,
+             fields: Sequence[str] | None = None, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Records of a query, a page at a time; a list asks for its `fields` only (see queries.find)."""
         with self.reading() as conn:
-            return queries.find(conn, kind_spec(kind), query, offset, limit)
+            return queries.find(conn, kind_spec(kind), query, offset, limit, fields=fields, ids=ids)
 
     def live_records(self, kind: str, **equals: Any) -> list[dict[str, Any]]:
         """Every live record whose fields equal `equals`, unsorted: bulk reads (matching data)."""
@@ -201,6 +210,47 @@ class Store:
             result = conn.execute(stmt)
             keys = list(result.keys())  # plain dicts: much cheaper than SQLAlchemy's row mappings in bulk
             return [queries.record_from_row(spec, dict(zip(keys, row, strict=True))) for row in result]
+
+    def get_many(self, kind: str, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The live records among `record_ids`, by id (the missing and the deleted are left out)."""
+        spec = kind_spec(kind)
+        table = RECORD_TABLES[kind]
+        found: dict[str, dict[str, Any]] = {}
+        with self.reading() as conn:
+            for chunk in _chunks(sorted(set(record_ids)), 500):
+                # By id alone: with `deleted` in the query, SQLite may walk the live-rows index instead.
+                result = conn.execute(select(table).where(table.c.id.in_(chunk)))
+                keys = list(result.keys())
+                for row in result:
+                    record = queries.record_from_row(spec, dict(zip(keys, row, strict=True)))
+                    if not record["deleted"]:
+                        found[record["id"]] = record
+        return found
+
+    def live_fields(self, kind: str, fields: Sequence[str], *, batch: int = 2000,
+                    **equals: Any) -> Iterator[dict[str, Any]]:
+        """Only `fields` (and the id) of every live record whose fields equal `equals`, by id, read a
+        batch at a time: a bulk read of 100,000 mentees for matching never holds every whole record."""
+        spec = kind_spec(kind)
+        table = RECORD_TABLES[kind]
+        names = [n for n in dict.fromkeys(fields) if n != "id"]
+        lists = {n for n in names if spec.by_name[n].type is FieldType.LIST}
+        bools = {n for n in names if spec.by_name[n].type is FieldType.BOOL}
+        stmt = (select(table.c.id, *(table.c[n] for n in names))
+                .where(table.c.deleted.is_(False), *(table.c[k] == v for k, v in equals.items()))
+                .order_by(table.c.id))
+        with self.reading() as conn:
+            result = conn.execute(stmt)
+            while rows := result.fetchmany(batch):
+                for row in rows:
+                    record = {"id": row[0]}
+                    for name, value in zip(names, row[1:], strict=True):
+                        if value is not None and name in lists:
+                            value = _list(value)
+                        elif value is not None and name in bools:
+                            value = bool(value)
+                        record[name] = value
+                    yield record
 
     def meta_value(self, key: str) -> str | None:
         with self.reading() as conn:
@@ -320,6 +370,13 @@ class Store:
                 })
 
 
+
+
+def _list(value: str) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # what the store's own reader falls back to (queries.py)
+        return json.loads(value)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

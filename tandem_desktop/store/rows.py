@@ -2,7 +2,12 @@
 
 Local writes (Store), pulled pages (RemoteChanges) and refused pushes (outbox) all write records
 through these functions, so a row reads the same whoever wrote it. Every function runs inside the
-caller's `Store.transaction()`.
+caller's `Store.transaction()`, and notes the records it writes for the store's journal (journal.py).
+
+The list columns stored for sorting (schema.key_column, schema.label_column) are written here too:
+each text column a list shows has its French key beside it, and each reference a list shows has
+the referenced record's title (and its key), rewritten on the rows that point at a record whose
+title changes.
 
 The versions rule, once: a row's `versions` column names only the fields whose version differs
 from `created_hlc` (or that hold no value); a field holding a value and absent from it carries
@@ -22,8 +27,9 @@ from sqlalchemy import Connection, update
 
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
-from .schema import FTS_KINDS, RECORD_TABLES, fts_table
-from .search import search_body_sql, sort_key, sort_keys
+from . import journal
+from .schema import FTS_KINDS, RECORD_TABLES, fts_table, key_column, keyed_columns, label_column, labelled_columns
+from .search import column_key, search_body_sql, sort_key, sort_keys, title_label
 
 _EMPTY = "{}"
 
@@ -115,6 +121,64 @@ def column_value(spec: KindSpec, name: str, value: Any) -> Any:
     return None if value is None else _CONVERT_BY_FIELD[spec.name][name](value)
 
 
+# -- list keys and labels ---------------------------------------------------------------------------
+
+_KEYED = {kind: keyed_columns(spec) for kind, spec in KINDS.items()}
+_LABELLED = {kind: labelled_columns(spec) for kind, spec in KINDS.items()}
+_LABELLED_BY: dict[str, list[tuple[str, str]]] = {}  # kind -> (kind, field) of the lists showing its title
+for _kind, _names in _LABELLED.items():
+    for _name in _names:
+        _LABELLED_BY.setdefault(KINDS[_kind].by_name[_name].ref or "", []).append((_kind, _name))
+
+
+def titles(conn: Connection, kind: str, ids: Iterable[str | None]) -> dict[str, str]:
+    """id -> list label of the records of `kind` among `ids` (deleted ones too: a list always
+    named the person of an old tandem)."""
+    spec = KINDS[kind]
+    wanted = sorted({i for i in ids if i})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        result = conn.exec_driver_sql(f"SELECT id, {', '.join(spec.title_fields)} FROM {kind} "
+                                      f"WHERE id IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+        for rid, *parts in result:
+            found[rid] = title_label(spec, dict(zip(spec.title_fields, parts, strict=True)))
+    return found
+
+
+def _relabel(conn: Connection, spec: KindSpec, labels: Mapping[str, str]) -> None:
+    """Records of `spec` have these titles now: the rows showing them as a reference follow."""
+    for kind, name in _LABELLED_BY.get(spec.name, ()):
+        ids = sorted(labels)
+        pointing: list[str] = []
+        for start in range(0, len(ids), 500):  # most pulled people are nobody's reference yet
+            chunk = ids[start:start + 500]
+            pointing += conn.exec_driver_sql(f"SELECT DISTINCT {name} FROM {kind} WHERE {name} IN "
+                                             f"({', '.join('?' * len(chunk))})", tuple(chunk)).scalars()
+        if pointing:
+            conn.exec_driver_sql(f"UPDATE {kind} SET {label_column(name)} = ?, {key_column(name)} = ? WHERE {name} = ?",
+                                 [(labels[rid], column_key(labels[rid]), rid) for rid in pointing])
+
+
+def fill_list_columns(conn: Connection, spec: KindSpec, keyed: Sequence[str], labelled: Sequence[str]) -> None:
+    """Write the keys of `keyed` and the labels of `labelled` on every row (a migration adding them)."""
+    if not keyed and not labelled:
+        return
+    needed = list(dict.fromkeys((*keyed, *labelled)))
+    found = conn.exec_driver_sql(f"SELECT row_no, {', '.join(needed)} FROM {spec.name}").all()
+    labels = {name: titles(conn, spec.by_name[name].ref or "", (row[1 + needed.index(name)] for row in found))
+              for name in labelled}
+    params = []
+    for row_no, *values in found:
+        value = dict(zip(needed, values, strict=True))
+        shown = {name: labels[name].get(value[name]) if value[name] else None for name in labelled}
+        params.append((*shown.values(), *(column_key(shown[n] if n in shown else value[n]) for n in keyed), row_no))
+    if not params:
+        return
+    sets = ", ".join(f"{c} = ?" for c in (*(label_column(n) for n in labelled), *(key_column(n) for n in keyed)))
+    conn.exec_driver_sql(f"UPDATE {spec.name} SET {sets} WHERE row_no = ?", params)
+
+
 # -- inserts ----------------------------------------------------------------------------------------
 
 
@@ -152,18 +216,47 @@ def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validate
         versions = [_EMPTY if row.versions is None else stored_versions(
             row.versions, lambda n, v=values: (i := position.get(n)) is not None and v[i] is not None, row.created)
             for row, values in zip(rows, table, strict=True)]
-    params = [(row_no, row.id, *values, key, int(row.deleted), stored, row.created, row.updated)
-              for row_no, row, values, key, stored
-              in zip(range(start, start + len(rows)), rows, table, sort_keys(spec, records), versions, strict=True)]
-    columns_sql = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc", "updated_hlc"))
-    marks = ", ".join("?" * (len(names) + 7))
+    extra_names, extra = _list_columns(conn, spec, table)
+    params = [(row_no, row.id, *values, key, int(row.deleted), stored, row.created, row.updated, *more)
+              for row_no, row, values, key, stored, more
+              in zip(range(start, start + len(rows)), rows, table, sort_keys(spec, records), versions, extra,
+                     strict=True)]
+    columns_sql = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc", "updated_hlc",
+                             *extra_names))
+    marks = ", ".join("?" * (len(names) + 7 + len(extra_names)))
     conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns_sql}) VALUES ({marks})", params)
+    journal.note(conn, spec.name, (row.id for row in rows))
+    if not validated and spec.name in _LABELLED_BY:  # a pulled record some row already pointed at
+        title_at = [position[n] for n in spec.title_fields]
+        _relabel(conn, spec, {row.id: title_label(spec, dict(zip(spec.title_fields, (values[i] for i in title_at),
+                                                                  strict=True)))
+                              for row, values in zip(rows, table, strict=True)})
     if spec.name in FTS_KINDS:
         live = [row_no for row_no, row in enumerate(rows, start) if not row.deleted]
         if len(live) == len(rows):
             _index_range(conn, spec, start, start + len(rows) - 1)
         else:
             index(conn, spec, live)
+
+
+def _list_columns(conn: Connection, spec: KindSpec, table: list[list[Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The stored list columns of the rows `table` (field values, converted): the labels of the
+    references a list shows, then the keys of its text columns and of those labels; as column names
+    and one tuple of values per row."""
+    position = _POSITION[spec.name]
+    names, columns = [], []
+    labels: dict[str, list[str | None]] = {}
+    for name in _LABELLED[spec.name]:
+        ids = [values[position[name]] for values in table]
+        found = titles(conn, spec.by_name[name].ref or "", ids)
+        labels[name] = [found.get(rid) if rid else None for rid in ids]
+        names.append(label_column(name))
+        columns.append(labels[name])
+    for name in _KEYED[spec.name]:
+        names.append(key_column(name))
+        source = labels[name] if name in labels else [values[position[name]] for values in table]
+        columns.append([column_key(value) for value in source])
+    return names, list(zip(*columns, strict=True)) if columns else [()] * len(table)
 
 
 def _convert_column(table: list[list[Any]], i: int, convert: Callable[[Any], Any]) -> None:
@@ -206,6 +299,17 @@ def update_row(conn: Connection, spec: KindSpec, row: Mapping[str, Any], changes
     values: dict[str, Any] = {}
     for name, value in changes.items():
         values[name] = bool(value) if name == "deleted" else column_value(spec, name, value)
+    for name in _LABELLED[spec.name]:
+        if name in values:
+            shown = titles(conn, spec.by_name[name].ref or "", [values[name]]).get(values[name] or "")
+            values[label_column(name)] = shown
+            values[key_column(name)] = column_key(shown)
+    for name in _KEYED[spec.name]:
+        if name in values and not spec.by_name[name].ref:
+            values[key_column(name)] = column_key(values[name])
+    if spec.name in _LABELLED_BY and any(name in values for name in spec.title_fields):
+        title = {name: values[name] if name in values else row[name] for name in spec.title_fields}
+        _relabel(conn, spec, {row["id"]: title_label(spec, title)})
     created = created or row["created_hlc"]
     holds = {name: (values[name] if name in values else row[name]) is not None for name in spec.field_names}
     values["versions"] = stored_versions(versions, lambda n: holds.get(n, False), created)
@@ -217,6 +321,7 @@ def update_row(conn: Connection, spec: KindSpec, row: Mapping[str, Any], changes
         values["sort_key"] = sort_key(spec, record)
     table = RECORD_TABLES[spec.name]
     conn.execute(update(table).where(table.c.row_no == row["row_no"]).values(**values))
+    journal.note(conn, spec.name, (row["id"],))
     if spec.name not in FTS_KINDS:
         return
     pending = IndexWork() if work is None else work

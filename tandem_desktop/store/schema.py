@@ -10,12 +10,57 @@ from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, MetaData, S
 
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
+from .search import natural_fields
 
 metadata = MetaData()
 
 # Kinds with their own full-text index (rowid = the record's row_no); tandems search through theirs.
 FTS_KINDS = ("structure", "counsellor", "mentor", "mentee")
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+# (Migration 0006 gives the full-text tables prefix indexes for one- and two-letter words.)
+
+
+# What a list sorts by, kept in the row so the sort walks an index (no per-row function, no
+# subquery, no temporary B-tree over every row): a text column's French key, and for a reference
+# shown in a list the referenced record's title (label) and its key. rows.py keeps them right.
+KEYED_TYPES = (FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.REF)
+UNINDEXED_TYPES = (FieldType.LONG_TEXT, FieldType.LIST)  # sorted the slow way: short lists only
+
+
+def key_column(name: str) -> str:
+    """The stored French sort key of list column `name` (see search.column_key)."""
+    return f"{name}__key"
+
+
+def label_column(name: str) -> str:
+    """The stored title of the record a reference column points at (what the list shows)."""
+    return f"{name}__label"
+
+
+def natural_column(spec: KindSpec) -> str | None:
+    """The list column the natural order starts with (people's last name…): a sort on it walks the
+    natural order's index (sort_key), with no key or index of its own. None for tandems (live first)."""
+    return None if spec.last_statuses else natural_fields(spec)[0]
+
+
+def keyed_columns(spec: KindSpec) -> tuple[str, ...]:
+    """List columns sorted by a stored key: texts and references (their label's key)."""
+    return tuple(n for n in spec.list_columns if spec.by_name[n].type in KEYED_TYPES and n != natural_column(spec))
+
+
+def labelled_columns(spec: KindSpec) -> tuple[str, ...]:
+    """Reference columns a list shows: their label is stored beside the id."""
+    return tuple(n for n in spec.list_columns if spec.by_name[n].ref)
+
+
+def sort_column(spec: KindSpec, name: str) -> str | None:
+    """The stored column a sort on list column `name` walks (None: no index, sorted per query)."""
+    kind = spec.by_name[name].type
+    if name == natural_column(spec):
+        return "sort_key"
+    if kind in UNINDEXED_TYPES:
+        return None
+    return key_column(name) if kind in KEYED_TYPES else name
 
 
 def _column(field_type: FieldType, name: str) -> Column:
@@ -34,6 +79,8 @@ def _record_table(spec: KindSpec) -> Table:
         Column("id", String(36), nullable=False, unique=True),  # the synced UUIDv7
         *(_column(f.type, f.name) for f in spec.fields),
         Column("sort_key", Text, nullable=False, server_default=""),
+        *(Column(label_column(name), Text) for name in labelled_columns(spec)),
+        *(Column(key_column(name), Text) for name in keyed_columns(spec)),
         Column("deleted", Boolean(create_constraint=False), nullable=False, server_default="0"),
         Column("versions", Text, nullable=False, server_default="{}"),  # field -> HLC stamp of last write
         Column("created_hlc", Text, nullable=False),
@@ -41,9 +88,13 @@ def _record_table(spec: KindSpec) -> Table:
     ]
     table = Table(spec.name, metadata, *columns)
     Index(f"ix_{spec.name}_live_sort", table.c.deleted, table.c.sort_key)
-    for field in spec.fields:
+    for field in spec.fields:  # (field, deleted): a filter counts its live rows from the index alone
         if field.type is FieldType.REF or field.name in (spec.status_field, spec.commune_field):
-            Index(f"ix_{spec.name}_{field.name}", table.c[field.name])
+            Index(f"ix_{spec.name}_{field.name}", table.c[field.name], table.c.deleted)
+    for name in spec.list_columns:
+        column = sort_column(spec, name)
+        if column not in (None, "sort_key"):  # (deleted, key, sort_key): a sorted page is the index's first rows
+            Index(f"ix_{spec.name}_by_{name}", table.c.deleted, table.c[column], table.c.sort_key)
     return table
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..domain.fields import KindSpec
@@ -12,6 +13,11 @@ from ..texts.french import collation_key as fold
 # The SQL function every connection of the store knows (see engine.make_engine): lists sorted by a
 # column use it, so « Éguilles » sorts among the E, not after « Ventabren ».
 SQL_FOLD = "french_key"
+
+
+def natural_fields(spec: KindSpec) -> tuple[str, ...]:
+    """The fields of a kind's natural order: people by name, meetings by date, tandems by proposal…"""
+    return _SORT_FIELDS.get(spec.name) or spec.title_fields
 
 
 def sort_key(spec: KindSpec, record: dict[str, Any]) -> str:
@@ -24,7 +30,7 @@ def sort_keys(spec: KindSpec, records: Sequence[Mapping[str, Any]]) -> list[str]
     folded once (bulk inserts write tens of thousands)."""
     folded: dict[Any, str] = {}
     columns = []
-    for name in _SORT_FIELDS.get(spec.name) or spec.title_fields:
+    for name in natural_fields(spec):
         column = []
         for record in records:
             part = record.get(name)
@@ -45,6 +51,30 @@ def sort_keys(spec: KindSpec, records: Sequence[Mapping[str, Any]]) -> list[str]
 
 _SORT_FIELDS = {"mentor": ("last_name", "first_name"), "mentee": ("last_name", "first_name"),
                 "counsellor": ("last_name", "first_name"), "meeting": ("date",), "tandem": ("proposed_on",)}
+
+
+KEY_TIE = "\x01"  # below every character a stored text may hold (validation refuses C0 controls)
+
+
+def column_key(value: Any) -> str | None:
+    """The stored sort key of a list column: its French key, then, for values that fold to the same
+    key (« Éguilles », « eguilles »), the one already folded first and the others by the value
+    itself. One string, so an index on it gives the order without calling Python per row."""
+    if value is None:
+        return None
+    return _text_key(value if type(value) is str else str(value))
+
+
+@lru_cache(maxsize=16384)  # communes, trades and first names repeat across thousands of rows
+def _text_key(text: str) -> str:
+    key = fold(text)
+    return key if key == text else f"{key}{KEY_TIE}{text}"
+
+
+def title_label(spec: KindSpec, record: Mapping[str, Any]) -> str:
+    """What a list shows for a reference to `record`: its title fields, space-separated (as the list's
+    SQL label always read: a missing part leaves its space)."""
+    return " ".join("" if (v := record.get(name)) is None else str(v) for name in spec.title_fields)
 
 
 def search_body_sql(spec: KindSpec) -> str:

@@ -25,14 +25,25 @@ Also printed: `python_ratio`, the same suggestions computed by a plain-Python lo
 hard-constraint bits for every pair of those mentees); `determinism`, whether proposals from fresh
 services and a repeated one are identical byte for byte.
 
-    .venv/bin/python tests/benchmarks/bench_matching.py [--seed S] [--samples N]
+Matching at 100,000 (issue 11): on a demo of 1,000 mentors × `--mentees` (default 100,000), the
+figures of matching_scale.py (`measure_scale`, also called by bench_scale.py): propose_100k_s < 10,
+propose_100k_peak_mb < 1,000, matching_update_after_write_ms < 50. The baseline, in the same run, on
+the 25,000 demo: the pruned batch there (`propose_25k_*`), the dense path of before on it (`dense_25k_*`:
+every possible pair in one block, then solved; `dense_25k_same_total`: the pruned total is its
+optimum) and their ratios. Each runs in a child process of its own; `*_rss_mb` is the peak RSS of a
+child that only opens the profile and makes one batch from the database (modules, SQLite's page cache
+and all; `*_rss_opened_mb` once the profile is open, before the batch). `--baseline-code DIR` (a checkout of the code
+before, e.g. `git worktree add /tmp/before main~1`) also runs that code on both profiles (`before_*`).
+
+    .venv/bin/python tests/benchmarks/bench_matching.py [--seed S] [--samples N] [--mentees N]
+        [--scale-only] [--baseline-code DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -44,7 +55,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
 
-import keyring
 import numpy as np
 
 from tandem_desktop.matching import features
@@ -54,26 +64,15 @@ from tandem_desktop.matching.plain import PlainScorer
 from tandem_desktop.matching.score import score_block
 from tandem_desktop.matching.suggest import for_mentee
 from tandem_desktop.reference import load_reference
-from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.services.matching import MatchingService
-from tandem_desktop.settings import load_settings
-from tandem_desktop.store.profile import Profile, init_profile
-from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
+from tandem_desktop.store.profile import Profile
+from tests.benchmarks.matching_scale import demo_profile, measure_scale, peak_mb, scale
 
+__all__ = ["measure_scale"]  # bench_scale.py measures matching at 100,000 with it
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
-
-
-def demo_profile(folder: Path, name: str, mentors: int, mentees: int, seed: int) -> Profile:
-    profile = init_profile(load_settings(folder / name, environ={}))
-    generate_demo(profile.store, mentors=mentors, mentees=mentees, seed=seed)
-    return profile
 
 
 # -- suggestions --------------------------------------------------------------------------------
@@ -293,36 +292,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--samples", type=int, default=50, help="mentees timed for the suggestions")
+    parser.add_argument("--mentees", type=int, default=100_000, help="mentees of the scale demo (1,000 mentors)")
+    parser.add_argument("--scale-only", action="store_true", help="only the figures of matching at 100,000")
+    parser.add_argument("--baseline-code", type=Path, help="a checkout of the code before, run on the same profiles")
     parser.add_argument("--stress-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stress_child:
         stress_child(args.stress_child)
         return
-    keyring.set_keyring(MemoryKeyring())
+    figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        # 1,000 mentors and 5,500 mentees: the suggestions (among the waiting ones) and the stress records.
-        big = demo_profile(folder, "grand", 1000, 5500, args.seed)
-        suggest_figures = suggestions(big, args.samples)
-        stress_figures = stress(big, folder, 1000, 5000, args.seed)
-        big.close()
-        # 300 mentors; the demo puts about 430 of 1,430 mentees in tandem or out, leaving ~1,000 waiting.
-        small = demo_profile(folder, "petit", 300, 1430, args.seed)
-        propose_figures = proposals(small)
-        small.close()
+        if not args.scale_only:
+            # 1,000 mentors and 5,500 mentees: the suggestions (among the waiting ones) and the stress records.
+            big = demo_profile(folder, "grand", 1000, 5500, args.seed)
+            suggest_figures = suggestions(big, args.samples)
+            stress_figures = stress(big, folder, 1000, 5000, args.seed)
+            big.close()
+            # 300 mentors; the demo puts about 430 of 1,430 mentees in tandem or out, leaving ~1,000 waiting.
+            small = demo_profile(folder, "petit", 300, 1430, args.seed)
+            propose_figures = proposals(small)
+            small.close()
         whole = demo_profile(folder, "complet", 1000, 25000, args.seed)
-        full_figures = proposal_full(whole)
+        if not args.scale_only:
+            figures = {"mentors": suggest_figures["suggest_mentors"], "mentees": propose_figures["propose_mentees"],
+                       **suggest_figures, **propose_figures, **proposal_full(whole), **stress_figures}
         whole.close()
-    figures = {
-        "mentors": suggest_figures["suggest_mentors"],
-        "mentees": propose_figures["propose_mentees"],
-        **suggest_figures,
-        **propose_figures,
-        **full_figures,
-        **stress_figures,
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-    }
+        figures |= scale(folder, folder / "complet", args.mentees, args.seed, args.baseline_code)
+    figures |= {"python": sys.version.split()[0], "numpy": np.__version__,
+                "load_average": round(os.getloadavg()[0], 2)}
     print(json.dumps(figures))
 
 

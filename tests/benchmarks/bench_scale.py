@@ -42,16 +42,24 @@ from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.store.profile import Profile
 from tests.benchmarks.bench_gui import Probe, new_device, percentile, start_hub, wait_for
+from tests.benchmarks.bench_lists import measure as measure_lists
 from tests.benchmarks.bench_store import measure_writes
+from tests.benchmarks.matching_scale import measure_scale as measure_matching
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 TYPE_EVERY_MS = 150
 TYPED = "martinez dupont bernard"  # letters a counsellor types, then clears, again and again
 # Figures that do not grow with the data: their exponent should be about 0.
-PER_ACTION = ("typing_stall_max_ms", "typing_stall_p99_ms")
+PER_ACTION = ("typing_stall_max_ms", "typing_stall_p99_ms", "matching_update_after_write_ms",
+              "suggest_after_write_ms", "first_page_ms", "search_p95_ms", "search_stall_max_ms", "sort_max_ms",
+              "edit_one_page_reread_ms", "edit_all_loaded_reread_ms", "window_refresh_one_page_ms",
+              "scroll_end_stall_max_ms")
+LIST_FIGURES = ("first_page_ms", "search_p95_ms", "search_stall_max_ms", "sort_max_ms", "edit_one_page_reread_ms",
+                "edit_all_loaded_reread_ms", "window_refresh_one_page_ms", "scroll_end_ms",
+                "scroll_end_stall_max_ms", "refresh_ratio_all_loaded")
 NOT_FITTED = ("mentees", "mentors", "pulled", "keys_typed", "load_after")  # sizes and context, not figures
 # Ratios to a baseline measured in the same run: they should not grow either.
-RATIOS = ("create_many_ratio",)
+RATIOS = ("create_many_ratio", "refresh_ratio_all_loaded")
 
 
 class Hub:
@@ -172,6 +180,11 @@ def one_size(root: Path, mentors: int, mentees: int) -> dict[str, Any]:
         figures.update(seed(hub, mentors, mentees))
         typing, profile = typing_during_first_sync(hub)
         figures.update(typing)
+        lists = measure_lists(profile)  # the real window on the pulled copy: search, sort, refresh, scroll
+        figures.update({name: lists[name] for name in LIST_FIGURES})
+        matching = measure_matching(profile.store, prefix="propose")  # on the pulled copy, as a device has it
+        figures.update({name: matching[name] for name in (
+            "propose_s", "propose_peak_mb", "matching_update_after_write_ms", "suggest_after_write_ms")})
         profile.close()
     finally:
         hub.close()
@@ -188,6 +201,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     keyring.set_keyring(MemoryKeyring())
+    import scipy.optimize  # noqa: F401 - imported once before timing, as the app's first proposal has it
     app = QApplication.instance() or QApplication([sys.argv[0]])
     started = time.perf_counter()
     load_before = round(os.getloadavg()[0], 2)

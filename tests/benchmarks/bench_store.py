@@ -40,7 +40,7 @@ from tandem_desktop.store.engine import make_engine, open_raw
 from tandem_desktop.store.keys import derive_key
 from tandem_desktop.store.profile import init_profile, open_profile
 from tandem_desktop.store.queries import ListQuery
-from tandem_desktop.store.schema import fts_table
+from tandem_desktop.store.schema import RECORD_TABLES, fts_table
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 
@@ -100,8 +100,7 @@ def build_profile(settings, mentors: int, mentees: int, seed: int) -> Built:  # 
 def plain_bulk_insert(settings, key: bytes, folder: Path) -> float:  # type: ignore[no-untyped-def]
     """The same mentee rows, written by a bare sqlcipher3 executemany into an identical empty table."""
     source = open_raw(settings.database_path, key)
-    columns = ["row_no", "id", *MENTEE.field_names, "sort_key", "deleted", "versions", "created_hlc",
-               "updated_hlc"]
+    columns = [column.name for column in RECORD_TABLES[MENTEE.name].columns]  # the list keys too
     rows = source.execute(f"SELECT {', '.join(columns)} FROM mentee ORDER BY row_no").fetchall()
     source.close()
     target_path = folder / "baseline.db"
@@ -125,8 +124,7 @@ def written_rows(settings, key: bytes, kind: str = "mentee") -> dict[str, tuple[
     """What the store wrote for `kind`: its record rows, its search index rows (rebuilt as text from the
     stored columns, the index being contentless) and its outbox rows, each as (columns, rows)."""
     spec = kind_spec(kind)
-    record_columns = ["row_no", "id", *spec.field_names, "sort_key", "deleted", "versions", "created_hlc",
-                      "updated_hlc"]
+    record_columns = [column.name for column in RECORD_TABLES[kind].columns]  # the list keys and labels too
     outbox_columns = ["op_id", "action", "kind", "record_id", "changes", "base_versions", "device_id", "hlc"]
     source = open_raw(settings.database_path, key, readonly=True)
     try:

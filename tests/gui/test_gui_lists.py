@@ -166,9 +166,8 @@ def test_clicking_a_column_header_sorts_in_french_order(qtbot, store, window, mo
                                  for i, c in enumerate(communes)])
     window.show_section("mentee")
     page = window.section("mentee").list_page
-    page.refresh()
+    page.refresh()  # the rows, the count and the filter values, on the database lane
     loaded(qtbot, page)
-    page.reload_filters()
     commune = [c.name for c in page.model.columns].index("commune")
     header = page.table.horizontalHeader()
 

@@ -112,7 +112,8 @@ def test_deck_shows_a_card_and_right_arrow_proposes_a_tandem_that_undo_removes(q
     assert deck.message_label.text().startswith(f"Tandem proposé{NBSP}: Inès Haddad – Hélène Dupont.")
     assert window.status_message.text() == f"Tandem proposé{NBSP}: Inès Haddad – Hélène Dupont."
     tandem_list = window.section("tandem").list_page
-    assert tandem_list.stale, "the broadcast reached the hidden tandem list"
+    assert not tandem_list.stale and tandem_list.model.rowCount() == 1, (
+        "the broadcast named the new tandem: the hidden tandem list read it, in place")
     window.show_section("tandem")
     loaded(qtbot, tandem_list)
     assert tandem_list.model.rowCount() == 1  # other lists refreshed
@@ -123,7 +124,7 @@ def test_deck_shows_a_card_and_right_arrow_proposes_a_tandem_that_undo_removes(q
     assert tandems(store) == []
     assert store.get("mentee", people["ines"])["status"] == "waiting"
     assert deck.current() is not None and deck.current().id == people["helene"], "the card is back"
-    assert tandem_list.stale
+    assert not tandem_list.stale and tandem_list.model.rowCount() == 0, "the undone tandem left the list in place"
     window.show_section("tandem")
     loaded(qtbot, tandem_list)
     assert tandem_list.model.rowCount() == 0

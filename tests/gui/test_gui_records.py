@@ -44,7 +44,9 @@ def test_deleting_a_tandem_from_the_list_puts_the_mentee_back_on_the_waiting_lis
 
     assert store.count("tandem") == 0
     assert store.get("mentee", mentee)["status"] == "waiting"
-    assert window.section("mentee").list_page.stale, "the delete's broadcast names the mentee"
+    mentees = window.section("mentee").list_page
+    assert not mentees.stale and _status_shown(window, mentee) == "En attente", (
+        "the delete's broadcast names the mentee: the hidden list read her row again, in place")
     window.show_section("mentee")
     loaded(qtbot, window.section("mentee").list_page)
     assert _status_shown(window, mentee) == "En attente", "the mentee list follows"

@@ -95,7 +95,9 @@ def test_enrollment_through_the_dialog(qtbot, typist, sync_window, hub, tmp_path
     assert re.fullmatch(f"Dernière synchro{NBSP}: \\d\\d:\\d\\d", texts["last"]), texts["last"]
     assert controller.status.device_id == device_id
     assert window.sync_ui.sync_action.isEnabled()
-    assert window.sections["structure"].list_page.stale, "the pulled pages were broadcast"
+    structures = window.sections["structure"].list_page
+    qtbot.waitUntil(lambda: structures.model.rowCount() == 1, timeout=5000)  # hidden, but told
+    assert not structures.stale, "the pulled page named its records: the list read them, in place"
     window.show_section("structure")
     loaded(qtbot, window.sections["structure"].list_page)
     assert window.sections["structure"].list_page.model.rowCount() == 1, "the first sync brought the structure"

@@ -71,7 +71,9 @@ def test_create_a_tandem_and_add_a_meeting(qtbot, typist, window, store, people)
     assert detail.timeline.item(0).text() == "Aucune rencontre pour l’instant."
     mentees_page = window.section("mentee").list_page
     status_column = [c.name for c in mentees_page.model.columns].index("status")
-    assert mentees_page.stale, "the broadcast reached the hidden mentee list: it reloads when shown"
+    row = mentees_page.model.row_of(people["mentees"][0])
+    assert not mentees_page.stale and mentees_page.model.index(row, status_column).data() == "En tandem", (
+        "the broadcast named the mentee: the hidden mentee list read her row again, in place")
     window.show_section("mentee")
     loaded(qtbot, mentees_page)
     row = mentees_page.model.row_of(people["mentees"][0])

@@ -13,7 +13,6 @@ import pytest
 from tandem_desktop.domain.errors import DomainError
 from tandem_desktop.matching import features
 from tandem_desktop.matching.criteria import CRITERIA, DEFAULT_WEIGHTS, MatchingSettings, SettingsError, reasons_of
-from tandem_desktop.matching.explain import Explainer
 from tandem_desktop.matching.plain import PlainScorer
 from tandem_desktop.matching.score import score_block
 from tandem_desktop.reference import load_reference
@@ -55,8 +54,9 @@ def test_vectorised_scores_and_reasons_equal_the_plain_python_rules(demo_store) 
     block = score_block(data, settings)
     plain = PlainScorer(REF, settings, demo_store.today())
     checked = 0
-    for r, mentee_record in enumerate(data.mentees.records):
-        for c, mentor_record in enumerate(data.mentors.records):
+    mentees, mentors = demo_store.get_many("mentee", data.mentees.ids), demo_store.get_many("mentor", data.mentors.ids)
+    for r, mentee_record in enumerate(mentees[i] for i in data.mentees.ids):
+        for c, mentor_record in enumerate(mentors[i] for i in data.mentors.ids):
             paired = (mentee_record["id"], mentor_record["id"]) in data.paired
             expected = plain.contributions(mentee_record, mentor_record)
             assert block.contributions[:, r, c].tolist() == expected, (r, c)
@@ -72,7 +72,7 @@ def test_contributions_add_up_to_the_score_and_every_excluded_pair_says_why(demo
     block = score_block(data, service.settings())
     assert (block.contributions.sum(axis=0) == block.scores).all()
     assert block.scores.max() <= 1000 and block.scores.min() >= 0
-    explainer = Explainer(data, REF)
+    explainer = service.explainer(data)
     excluded = np.argwhere(block.reasons != 0)
     assert len(excluded) > 100
     for r, c in excluded[:500]:
@@ -96,9 +96,10 @@ def test_same_data_same_result_byte_for_byte_whatever_the_load_order(demo_store)
     assert json.dumps(second.propose().as_dict(), ensure_ascii=False) == proposal
     # Records handed over in another order build the same arrays' answers.
     data = first.data()
-    shuffled = list(zip(data.mentors.records, strict=True))
+    shuffled = list(demo_store.get_many("mentor", data.mentors.ids).values())
     random.Random(1).shuffle(shuffled)
-    rebuilt = features.build(sorted((r for (r,) in shuffled), key=lambda r: r["id"]), data.mentees.records,
+    mentees = demo_store.get_many("mentee", data.mentees.ids)
+    rebuilt = features.build(sorted(shuffled, key=lambda r: r["id"]), [mentees[i] for i in data.mentees.ids],
                              data.paired, REF, data.today)
     assert (score_block(rebuilt, first.settings()).scores == score_block(data, first.settings()).scores).all()
 
@@ -135,7 +136,7 @@ def test_each_hard_constraint_excludes_the_pair_with_its_reason(store, change, o
     if code == "too_far":  # the explanation names the distance
         data = service.data()
         block = score_block(data, service.settings(), rows=np.array([data.mentees.row[learner]]))
-        [reason] = Explainer(data, REF).reasons(block, 0, 0)
+        [reason] = service.explainer(data).reasons(block, 0, 0)
         assert reason["label"].startswith("Trop loin") and "km" in reason["label"]
 
 

@@ -38,7 +38,7 @@ def old_proposal(service: MatchingService, mode: str, spread: bool, min_milli: i
     """The algorithm before pruning: every waiting mentee × every mentor scored, then solved."""
     data = service.data()
     settings = service.settings()
-    rows = np.array([i for i, m in enumerate(data.mentees.records) if m.get("status") == "waiting"])
+    rows = np.flatnonzero(data.waiting)
     block = score_block(data, settings, rows=rows)
     capacity, load = data.remaining.astype(np.int64), data.load.astype(np.int64)
     keep = {}
@@ -72,7 +72,7 @@ def old_proposal(service: MatchingService, mode: str, spread: bool, min_milli: i
 
 def test_the_pruned_proposal_gives_the_pairs_of_the_full_one(demo_service: MatchingService) -> None:
     data = demo_service.data()
-    waiting = [m["id"] for m in data.mentees.records if m.get("status") == "waiting"]
+    waiting = [data.mentees.ids[i] for i in np.flatnonzero(data.waiting)]
     open_mentors = [data.mentors.ids[j] for j in np.flatnonzero(data.remaining > 0)]
     pinned = {waiting[0]: open_mentors[0], waiting[1]: open_mentors[-1]}
     checked, codes = 0, set()
