@@ -44,6 +44,7 @@ from tandem_desktop.store.profile import Profile
 from tests.benchmarks.bench_gui import Probe, new_device, percentile, start_hub, wait_for
 from tests.benchmarks.bench_lists import measure as measure_lists
 from tests.benchmarks.bench_store import measure_writes
+from tests.benchmarks.bench_sync import measure_scale as measure_sync
 from tests.benchmarks.matching_scale import measure_scale as measure_matching
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
@@ -53,13 +54,15 @@ TYPED = "martinez dupont bernard"  # letters a counsellor types, then clears, ag
 PER_ACTION = ("typing_stall_max_ms", "typing_stall_p99_ms", "matching_update_after_write_ms",
               "suggest_after_write_ms", "first_page_ms", "search_p95_ms", "search_stall_max_ms", "sort_max_ms",
               "edit_one_page_reread_ms", "edit_all_loaded_reread_ms", "window_refresh_one_page_ms",
-              "scroll_end_stall_max_ms")
+              "scroll_end_stall_max_ms", "sync_bytes_per_entry", "sync_hub_bytes_per_record", "sync_push_1000_edits_s")
 LIST_FIGURES = ("first_page_ms", "search_p95_ms", "search_stall_max_ms", "sort_max_ms", "edit_one_page_reread_ms",
                 "edit_all_loaded_reread_ms", "window_refresh_one_page_ms", "scroll_end_ms",
                 "scroll_end_stall_max_ms", "refresh_ratio_all_loaded")
+SYNC_FIGURES = ("initial_sync_s", "bytes_per_entry", "plain_transfer_s", "initial_transfer_ratio",
+                "hub_bytes_per_record", "push_1000_edits_s")
 NOT_FITTED = ("mentees", "mentors", "pulled", "keys_typed", "load_after")  # sizes and context, not figures
 # Ratios to a baseline measured in the same run: they should not grow either.
-RATIOS = ("create_many_ratio", "refresh_ratio_all_loaded")
+RATIOS = ("create_many_ratio", "refresh_ratio_all_loaded", "sync_initial_transfer_ratio")
 
 
 class Hub:
@@ -188,6 +191,9 @@ def one_size(root: Path, mentors: int, mentees: int) -> dict[str, Any]:
         profile.close()
     finally:
         hub.close()
+    wire = measure_sync(mentees, f"sqlite:///{folder / 'sync-hub.db'}", mentors=mentors)  # a hub of its own
+    figures.update({f"sync_{name}": wire[name] for name in SYNC_FIGURES})
+    keyring.set_keyring(MemoryKeyring())
     writes = measure_writes(mentees, mentors)  # a profile of its own: create_many against bare executemany
     figures.update({name: writes[name] for name in ("create_many_s", "bare_s", "create_many_ratio")})
     figures["load_after"] = round(os.getloadavg()[0], 2)
