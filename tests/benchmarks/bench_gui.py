@@ -167,8 +167,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def one_pass(folder: Path, name: str, hub_url: str, code: str, single: bool) -> dict[str, Any]:
-    profile = new_device(folder, name, hub_url, code)
+def open_window(profile: Profile, single: bool = False) -> tuple[TaskRunner, SyncController, MainWindow, HeapKeeper]:
+    """The real window on the mentee list, its first page in, the collector run as app.py runs it
+    (the single-worker pass keeps Python's own, as before issue 10)."""
     runner = TaskRunner(single_worker=single)
     controller = SyncController(profile, runner, sync_service, network_information=False)
     window = MainWindow(profile.store, runner, sync=controller)
@@ -176,8 +177,14 @@ def one_pass(folder: Path, name: str, hub_url: str, code: str, single: bool) -> 
     window.show_section("mentee")
     wait_for(lambda: runner.pending_on(Lane.DATABASE) == 0, 30)
     heap = HeapKeeper(runner, window)
-    if not single:  # as app.py does once the window is up; the single-worker pass keeps the old ways
+    if not single:
         heap.start()
+    return runner, controller, window, heap
+
+
+def one_pass(folder: Path, name: str, hub_url: str, code: str, single: bool) -> dict[str, Any]:
+    profile = new_device(folder, name, hub_url, code)
+    runner, controller, window, heap = open_window(profile, single)
     probe = Probe(runner, profile)
     figures: dict[str, Any] = {}
     done: list[Any] = []

@@ -33,15 +33,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from tandem_desktop.gui.heap import HeapKeeper
-from tandem_desktop.gui.main_window import MainWindow
-from tandem_desktop.gui.sync_controller import SyncController
-from tandem_desktop.gui.tasks import Lane, TaskRunner
 from tandem_desktop.hub import admin
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.store.profile import Profile
-from tests.benchmarks.bench_gui import Probe, new_device, percentile, start_hub, wait_for
+from tests.benchmarks.bench_gui import Probe, new_device, open_window, percentile, start_hub, wait_for
 from tests.benchmarks.bench_lists import measure as measure_lists
 from tests.benchmarks.bench_store import measure_writes
 from tests.benchmarks.bench_sync import measure_scale as measure_sync
@@ -105,14 +101,7 @@ def seed(hub: Hub, mentors: int, mentees: int) -> dict[str, Any]:
 def typing_during_first_sync(hub: Hub) -> tuple[dict[str, Any], Profile]:
     """A fresh device's window: first sync while someone types in the mentee search."""
     profile = new_device(hub.folder, "poste", hub.url, hub.code())
-    runner = TaskRunner()
-    controller = SyncController(profile, runner, sync_service, network_information=False)
-    window = MainWindow(profile.store, runner, sync=controller)
-    window.show()
-    window.show_section("mentee")
-    wait_for(lambda: runner.pending_on(Lane.DATABASE) == 0, 30)
-    heap = HeapKeeper(runner, window)
-    heap.start()
+    runner, controller, window, heap = open_window(profile)
     probe = Probe(runner, profile)
     search = window.section("mentee").list_page.search
     search.setFocus()
