@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from ..domain.compression import ENCODINGS, compress
 from .errors import (
     AccessDenied,
     AuthenticationFailed,
@@ -27,7 +28,7 @@ from .errors import (
     SyncError,
     UpdateRequired,
 )
-from .wire import ENCODINGS, accept_encoding, compact_push, compress, decompress, full_entries
+from .wire import accept_encoding, compact_push, decompress, full_entries
 
 PROTOCOL = 5  # what this release speaks
 MIN_PROTOCOL = 1  # the oldest hub protocol this release can still speak

@@ -9,20 +9,12 @@ here as protocol 4 entries (field -> full stamp), which store/remote.py applies 
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
+from ..domain import compression
 from ..domain.compact import DEVICE_RE, NUMBER_RE, expand, is_compact, split_full, ungroup
+from ..domain.compression import ENCODINGS
 from .errors import HubError
-
-try:  # optional: gzip is always there
-    import zstandard
-except ImportError:  # pragma: no cover - depends on the installation
-    zstandard = None
-
-ENCODINGS: tuple[str, ...] = ("zstd", "gzip") if zstandard is not None else ("gzip",)  # preferred first
-DECODE_ERRORS: tuple[type[Exception], ...] = (zlib.error, zstandard.ZstdError) if zstandard is not None \
-    else (zlib.error,)
 
 
 def accept_encoding() -> str:
@@ -31,34 +23,15 @@ def accept_encoding() -> str:
 
 def decompress(raw: bytes, encoding: str | None, limit: int) -> bytes:
     """An answer's body decoded, at most `limit` bytes (HubError beyond, or for an encoding this
-    device did not ask for): the decoder is asked for limit + 1 bytes, never for all it can give."""
-    name = (encoding or "identity").strip().lower()
-    if name == "identity":
-        return raw
+    device did not ask for)."""
     try:
-        if name == "gzip":
-            unpacker = zlib.decompressobj(47)  # gzip or zlib header
-            out = unpacker.decompress(raw, limit + 1)
-        elif name == "zstd" and zstandard is not None:
-            reader = zstandard.ZstdDecompressor(max_window_size=8 * 1024 * 1024).stream_reader(raw)
-            out = bytearray()
-            while len(out) <= limit and (chunk := reader.read(limit + 1 - len(out))):
-                out += chunk
-        else:
-            raise HubError(f"réponse du hub illisible (encodage «\u00a0{name[:20]}\u00a0»)")
-    except DECODE_ERRORS as exc:
-        raise HubError("réponse du hub illisible (compression)") from exc
-    if len(out) > limit:
-        raise HubError("réponse du hub trop volumineuse")
-    return bytes(out)
-
-
-def compress(body: bytes, encoding: str) -> bytes:
-    """A push body in `encoding` (one the hub said it takes)."""
-    if encoding == "zstd" and zstandard is not None:
-        return zstandard.ZstdCompressor(level=3).compress(body)
-    packer = zlib.compressobj(4, zlib.DEFLATED, 31)
-    return packer.compress(body) + packer.flush()
+        return compression.decompress(raw, encoding, limit)
+    except compression.UnknownEncoding as exc:
+        raise HubError(f"réponse du hub illisible (encodage «\u00a0{exc}\u00a0»)") from None
+    except compression.Corrupt:
+        raise HubError("réponse du hub illisible (compression)") from None
+    except compression.TooLarge:
+        raise HubError("réponse du hub trop volumineuse") from None
 
 
 def compact_push(ops: list[dict[str, Any]]) -> dict[str, Any]:
