@@ -277,6 +277,7 @@ class RemoteChanges:
 
     def summary(self, hashed: bool = False) -> dict[str, dict[str, Any]]:
         """Per kind, the live records and a digest of their field versions, as GET /v1/summary does
-        (`hashed`: protocol 5's digest of the line hashes; store/lines.py)."""
+        (`hashed`: protocol 5's digest of the line hashes, kept per record while the store is open;
+        store/lines.py)."""
         with self.store.reading() as conn:
-            return lines.summary(conn, hashed)
+            return self.store.line_hashes.summary(conn) if hashed else lines.summary(conn, False)

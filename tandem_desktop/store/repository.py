@@ -22,7 +22,7 @@ from ..domain.ids import Uuid7Factory
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
 from ..reference import Reference, check_place, load_reference
-from . import journal, queries, rows
+from . import journal, lines, queries, rows
 from .bulk import gc_paused
 from .engine import READ_ONLY, translated_errors
 from .errors import NotFound
@@ -59,6 +59,7 @@ class Store:
         self._local = threading.local()
         self.remote = RemoteChanges(self)  # the sync engine's writes: pulled pages, push answers
         self.journal = journal.WriteJournal()  # records written by this process, for caches to follow
+        self.line_hashes = lines.LineHashes(self.journal)  # protocol 5's summary, following the journal
         self._reference: Reference | None = None
 
     # -- reference data -----------------------------------------------------------------------

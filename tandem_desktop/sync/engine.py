@@ -116,15 +116,16 @@ def compare(remote: RemoteChanges, client: HubClient, report: SyncReport, progre
 
 
 def _compare_now(remote: RemoteChanges, client: HubClient, report: SyncReport, hub: dict[str, Any]) -> None:
-    # Local data changes only by writes (pushed before the check) and by what sync stores (pulled
-    # pages, push answers), which drops the stored summary: while it is there, it still holds
-    # (reading every record costs on a big profile).
-    hashed = client.protocol >= COMPACT  # protocol 5 digests the line hashes (domain/digest.py)
-    cached = remote.state().get("local_summary")
-    local = orjson.loads(cached) if cached else None
-    if not isinstance(local, dict) or bool(local.get("hashed")) != hashed:
-        local = {**remote.summary(hashed), "hashed": hashed}
-        remote.set_state(local_summary=orjson.dumps(local).decode())
+    if client.protocol >= COMPACT:  # digests of line hashes, kept per record by the open store
+        local = remote.summary(hashed=True)
+    else:
+        # Protocol 4's digest needs every line: kept in the sync state until sync stores something
+        # (pulled pages, push answers drop it); local writes are pushed before the check.
+        cached = remote.state().get("local_summary")
+        local = orjson.loads(cached) if cached else None
+        if not isinstance(local, dict) or local.get("hashed"):
+            local = remote.summary(hashed=False)
+            remote.set_state(local_summary=orjson.dumps(local).decode())
     hub_counts, hub_digests = hub.get("counts") or {}, hub.get("digests") or {}
     for kind in sorted(set(hub_counts) | set(local["counts"])):
         if kind not in local["counts"]:

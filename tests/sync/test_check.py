@@ -8,9 +8,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import text
-
 from tandem_desktop.services import sync as sync_service
+from tandem_desktop.store.engine import open_raw
+from tandem_desktop.store.profile import open_profile
 
 DEVICES = 24
 ROUNDS = 3
@@ -43,11 +43,17 @@ def test_many_devices_syncing_at_once_raise_no_false_alarm(world) -> None:  # ty
     for device in devices:
         report = sync_service.sync_now(device)
         assert report.checked and report.mismatches == {}
-    # A real difference is reported: one device's copy of a mentor altered behind the app's back.
+    # A real difference is reported: one device's copy of a mentor altered behind the app's back,
+    # while it was closed (the first check of a session reads every record; store/lines.py).
     victim = devices[0]
-    with victim.engine.begin() as conn:
-        conn.execute(text("UPDATE mentor SET versions = :v WHERE row_no = 1"),
-                     {"v": '{"first_name": "0000000000001-00000-falsifie"}'})
+    settings = victim.settings
+    victim.close()
+    world.profiles.remove(victim)
+    raw = open_raw(settings.database_path, victim.key)
+    raw.execute("UPDATE mentor SET versions = ? WHERE row_no = 1", ('{"first_name": "0000000000001-00000-falsifie"}',))
+    raw.close()
+    victim = open_profile(settings, today=devices[1].store.today)
+    world.profiles.append(victim)
     devices[1].store.create("mentor", {"first_name": "Dernier", "last_name": "Essai"})
     sync_service.sync_now(devices[1])
     report = sync_service.sync_now(victim)
