@@ -124,7 +124,8 @@ records = Table(
     Column("updated_seq", BigInteger, nullable=False),
     Column("editor_structure_id", String(ID)),  # shared kinds: the structure that created it (hub/rights.py)
 )
-Index("ix_records_scope", records.c.kind, records.c.owner_structure_id, records.c.deleted)
+# line_hash: the protocol 5 summary reads the index alone (db/hub/versions/0005_summary_index.py)
+Index("ix_records_scope", records.c.kind, records.c.owner_structure_id, records.c.deleted, records.c.line_hash)
 
 # Every operation the hub applied (or kept as a conflict), so a batch sent twice is applied once.
 applied_ops = Table(

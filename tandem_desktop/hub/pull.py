@@ -7,6 +7,7 @@ the table of the device numbers the page names; older protocols get full stamps,
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -26,6 +27,7 @@ MSG_CURSOR = ("Curseur de synchronisation invalide (négatif, non numérique ou 
 
 
 COMPACT = 5  # the first protocol served compact stamps and grouped versions
+_COMPACT_KEY = re.compile(r'"[0-9]+\.[0-9]+\.([0-9]+)":')  # a compact stamp as a key of stored versions
 
 
 def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int) -> bytes:
@@ -61,13 +63,10 @@ class _Page:
 
     def __init__(self, rows: list[Any]):
         self.rows = rows
-        self.numbers: set[int] = set()
-        self._versions: dict[int, Any] = {}  # seq -> the stored (grouped) versions
-        for row in rows:
-            if row.type == "record" and row.versions is not None:
-                versions, _, named = stored_numbers(row.versions, "{}")
-                self._versions[row.seq] = versions
-                self.numbers |= named
+        # The device numbers the page's stamps name, for its table: read from the stored JSON's keys
+        # in one pass (parsing every record's versions took a third of a page's time).
+        texts = "".join(row.versions for row in rows if row.type == "record" and row.versions is not None)
+        self.numbers: set[int] = {int(n) for n in set(_COMPACT_KEY.findall(texts))}
 
     def compact(self) -> list[str]:
         """Protocol 5: the stored JSON spliced as it is (fields, grouped compact versions)."""
@@ -92,7 +91,7 @@ class _Page:
                 deleted = bool(fields.pop(DELETED, False))
                 out.append((row.seq, dumps({"type": "record", "kind": row.kind, "record_id": row.record_id,
                                             "fields": fields,
-                                            "versions": full_versions(self._versions[row.seq], names),
+                                            "versions": full_versions(loads(row.versions), names),
                                             "deleted": deleted})))
         return out
 
@@ -176,7 +175,7 @@ class SummaryCache:
                     if kind in OWNED_KINDS and not actor.is_admin:
                         query = query.where(records.c.owner_structure_id == actor.structure_id)
                     if hashed:
-                        hashes = list(conn.execute(query).scalars())
+                        hashes = [row[0] for row in conn.execute(query).all()]  # all(): not a fetch per row
                         counts[kind] = len(hashes)
                         digests[kind] = hashed_digest(hashes)
                         continue
