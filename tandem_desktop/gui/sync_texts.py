@@ -14,6 +14,7 @@ from ..texts.french import NBSP, number, plural
 PHASES = {
     "hello": "connexion", "handshake": "connexion", "connect": "connexion",
     "push": "envoi", "pull": "réception", "apply": "réception",
+    "index": "classement des listes",
     "summary": "vérification", "verify": "vérification", "check": "vérification",
 }
 

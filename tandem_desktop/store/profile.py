@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from ..domain.hlc import HybridClock
 from ..domain.ids import new_id
 from ..settings import Settings
-from . import migrations, recovery
+from . import deferred, migrations, recovery
 from .check import damaged_database_error, damaged_pages, verify_tandem_database
 from .engine import make_engine, quiet_sqlcipher_logs, translated_errors
 from .errors import CorruptDatabase, NoRecoveryCode, ProfileExists, ProfileMissing, StoreError, WrongRecoveryCode
@@ -266,6 +266,9 @@ def _prepare(settings: Settings, engine: Engine, key: bytes, today) -> Store:  #
     with translated_errors(path), engine.connect() as conn:
         values = dict(conn.execute(select(meta_table.c.key, meta_table.c.value)).all())
         stamp = last_stamp(conn)
+    if deferred.DEFERRED_KEY in values:  # a first sync cut half-way left its list indexes to build
+        with translated_errors(path), engine.begin() as conn:
+            deferred.rebuild(conn)
     device_id = values.get("device_id")
     if not device_id:
         raise CorruptDatabase(path)

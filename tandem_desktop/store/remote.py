@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, select, update
 from ..domain.fields import KindSpec
 from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
-from . import lines, pulled, queries, rows
+from . import deferred, lines, pulled, queries, rows
 from . import outbox as outbox_rows
 from .schema import FTS_KINDS, RECORD_TABLES, meta_table, outbox, sync_conflicts, sync_flags
 
@@ -167,6 +167,15 @@ class RemoteChanges:
             self._set_state(conn, {"local_summary": None})
 
     # -- pull side ---------------------------------------------------------------------------------
+
+    def defer_indexes(self) -> None:
+        """A pull from the start of a long feed: list indexes built once at its end (store/deferred.py)."""
+        with self.store.transaction() as conn:
+            deferred.defer(conn)
+
+    def rebuild_indexes(self) -> bool:
+        with self.store.transaction() as conn:
+            return deferred.rebuild(conn)
 
     def apply_page(self, entries: list[dict[str, Any]], cursor: int) -> PageStats:
         """Apply one pulled page and store its cursor, in ONE transaction (a cut sync resumes here)."""

@@ -8,6 +8,8 @@ A failing push never stops the pull: the pull runs, then the push failure is rai
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from threading import Event
@@ -69,26 +71,46 @@ def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress:
          cancel: Event | None, page_entries: int = PAGE_ENTRIES) -> None:
     cursor = int(remote.state().get("cursor") or 0)
     changed: set[str] = set(report.kinds_changed)
-    while True:
-        _check(cancel)
-        page = client.pull(cursor, page_entries)
-        entries = [e for e in page["entries"] if isinstance(e, dict)]
-        new_cursor = int(page["cursor"])
-        if new_cursor < cursor:
-            raise HubError("curseur du hub en arrière")
-        stats = remote.apply_page(entries, new_cursor)
-        report.pulled += len(entries)
-        report.conflicts_new += stats.conflicts_new
-        report.flags += stats.flags_new
-        changed |= stats.kinds_changed
-        report.kinds_changed = sorted(changed)
-        if progress:
-            progress("pull", report.pulled, None)
-        if not page.get("more"):
-            return
-        if new_cursor == cursor:
-            raise HubError("le hub annonce d’autres changements sans avancer")
-        cursor = new_cursor
+    first, deferring = cursor == 0, False
+    try:
+        while True:
+            _check(cancel)
+            page = client.pull(cursor, page_entries)
+            entries = [e for e in page["entries"] if isinstance(e, dict)]
+            new_cursor = int(page["cursor"])
+            if new_cursor < cursor:
+                raise HubError("curseur du hub en arrière")
+            if first and page.get("more") and not deferring:  # a long first pull (store/deferred.py)
+                remote.defer_indexes()
+                deferring = True
+            stats = remote.apply_page(entries, new_cursor)
+            report.pulled += len(entries)
+            report.conflicts_new += stats.conflicts_new
+            report.flags += stats.flags_new
+            changed |= stats.kinds_changed
+            report.kinds_changed = sorted(changed)
+            if progress:
+                progress("pull", report.pulled, None)
+            if not page.get("more"):
+                return
+            if new_cursor == cursor:
+                raise HubError("le hub annonce d’autres changements sans avancer")
+            cursor = new_cursor
+    finally:
+        if deferring:
+            _rebuild(remote, progress)
+
+
+def _rebuild(remote: RemoteChanges, progress: Progress | None) -> None:
+    """The deferred indexes, after the last page or a cut pull. When this fails too (the disk full),
+    the pull's own error is the one to tell: the mark stays, and opening the profile builds them."""
+    if progress:
+        progress("index", 0, None)
+    if sys.exc_info()[0] is None:
+        remote.rebuild_indexes()
+        return
+    with contextlib.suppress(Exception):
+        remote.rebuild_indexes()
 
 
 def compare(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None = None,
