@@ -257,7 +257,7 @@ class SyncController(QObject):
         self._cancel = threading.Event()
         self._told = set()
         service, profile, cancel, relay = self.service, self.profile, self._cancel, self._relay
-        database = self.runner.on_database
+        database = self.runner.database_lane  # pages stored while the next downloads
 
         def work() -> Any:
             return service.sync_now(profile, progress=relay.moved.emit, cancel=cancel, database=database,

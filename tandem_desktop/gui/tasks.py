@@ -44,6 +44,19 @@ THREADS = {Lane.DATABASE: 1, Lane.NETWORK: 2, Lane.CPU: 2}
 _here = threading.local()  # which lane the current worker thread is running a job for
 
 
+class DatabaseLane:
+    """Steps for the database lane from a worker: `lane(step)` waits, `lane.later(step)` does not."""
+
+    def __init__(self, runner: TaskRunner):
+        self._runner = runner
+
+    def __call__(self, step: Callable[[], T]) -> T:
+        return self._runner.on_database(step)
+
+    def later(self, step: Callable[[], T]) -> Future[T]:
+        return self._runner.on_database_later(step)
+
+
 class LaneClosed(RuntimeError):
     """The window is closing: a step handed to the database lane will not run."""
 
@@ -128,27 +141,42 @@ class TaskRunner(QObject):
     def on_database(self, step: Callable[[], T]) -> T:
         """From a network or CPU job: run `step` on the database lane and wait for its result (or
         exception). On the database lane itself the step runs at once. Never from the GUI thread."""
-        lane = current_lane()
-        if lane is Lane.DATABASE:
+        if current_lane() is Lane.DATABASE:
             return step()
+        return self.on_database_later(step).result()
+
+    def on_database_later(self, step: Callable[[], T]) -> Future[T]:
+        """From a network or CPU job: queue `step` on the database lane without waiting; the future
+        gives its result (a sync stores a pulled page while it downloads the next). LaneClosed
+        when the window is closing: closing waits for these like for on_database's."""
+        lane = current_lane()
         if lane is None:
             raise RuntimeError("on_database() is for worker threads: the GUI thread must not wait")
         future: Future[T] = Future()
+        if lane is Lane.DATABASE:  # on the lane itself: at once (queueing behind ourselves would deadlock)
+            try:
+                future.set_result(step())
+            except BaseException as exc:
+                future.set_exception(exc)
+            return future
         with self._lock:
             if self._closing:
                 raise LaneClosed()
             self._waiting.add(future)
 
         def deliver(ok: bool, value: Any) -> None:
+            with self._lock:
+                self._waiting.discard(future)
             if not future.done():
                 (future.set_result if ok else future.set_exception)(value)
 
         self._pools[Lane.DATABASE].start(_Job(Lane.DATABASE, step, deliver))
-        try:
-            return future.result()
-        finally:
-            with self._lock:
-                self._waiting.discard(future)
+        return future
+
+    @property
+    def database_lane(self) -> DatabaseLane:
+        """`on_database` as a callable that also has `later` (services/sync.py uses both)."""
+        return DatabaseLane(self)
 
     @property
     def busy(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from threading import Event
 from types import MappingProxyType
@@ -43,6 +43,7 @@ from ..texts.french import NBSP
 from .export import display_value, title_of
 from .records import Actor, Changes, Records
 from .sync_results import Conflict, DeviceInfo, Flag, Resolution
+from .sync_steps import Applied, DatabaseSteps
 
 __all__ = [
     "Conflict", "DeviceInfo", "DeviceRevoked", "Enrollment", "Flag", "HubUnreachable", "NotEnrolled",
@@ -129,44 +130,6 @@ def _client(profile: Profile, state: dict[str, str]) -> HubClient:
     return HubClient(state["hub_url"], token, **connection_settings(state))
 
 
-PAGE_IDS = 100  # more records of one kind in a pulled page: told as « any » (lists read their rows again)
-Applied = Callable[[dict[str, list[str] | None]], None]
-
-
-def page_records(entries: list[dict[str, Any]], kinds: Iterable[str]) -> dict[str, list[str] | None]:
-    """Kind -> ids of the records a pulled page wrote (None past PAGE_IDS), for the kinds it changed."""
-    ids: dict[str, set[str]] = {kind: set() for kind in kinds}
-    for entry in entries:
-        written = ids.get(entry.get("kind") or "")
-        if written is not None and isinstance(entry.get("record_id"), str):
-            written.add(entry["record_id"])
-    return {kind: sorted(found) if len(found) <= PAGE_IDS else None for kind, found in ids.items()}
-
-
-class _DatabaseSteps:
-    """The sync's local side with every database step handed to `run` (the window's database
-    lane): HTTP waits then never hold the database, and the steps stay serialised with other writes.
-    `applied` hears the records each pulled page changed (kind -> ids), as soon as it is stored."""
-
-    def __init__(self, remote: Any, run: Callable[[Callable[[], Any]], Any], applied: Applied | None):
-        self.store = remote.store
-        self._remote, self._run, self._applied = remote, run, applied
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._remote, name)
-        if not callable(method):
-            return method
-
-        def step(*args: Any, **kwargs: Any) -> Any:
-            result = self._run(lambda: method(*args, **kwargs))
-            if name == "apply_page" and self._applied is not None and result.kinds_changed:
-                entries = args[0] if args else kwargs.get("entries", [])
-                self._applied(page_records(entries, sorted(result.kinds_changed)))
-            return result
-
-        return step
-
-
 def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event | None = None, *,
              client: HubClient | None = None, database: Callable[[Callable[[], Any]], Any] | None = None,
              applied: Applied | None = None) -> SyncReport:
@@ -176,7 +139,7 @@ def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event |
     `applied` hears the records each stored page changed (kind -> ids, None: too many to name)."""
     remote = profile.store.remote
     if database is not None or applied is not None:
-        remote = _DatabaseSteps(remote, database or (lambda step: step()), applied)
+        remote = DatabaseSteps(remote, database or (lambda step: step()), applied)
     own = client is None
     try:
         client = client or _client(profile, remote.state())

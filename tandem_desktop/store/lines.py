@@ -65,7 +65,8 @@ def _lines(conn: Connection, kind: str, ids: list[str] | None = None) -> Iterabl
         chunks = (ids[start:start + IN_CHUNK] for start in range(0, len(ids), IN_CHUNK))
     for chunk in chunks:
         # By id first: `+deleted` keeps SQLite from walking the live-rows index instead (every row).
-        query = sql if chunk is None else f"{sql.replace('deleted = 0', '+deleted = 0')} AND id IN ({', '.join('?' * len(chunk))})"
+        by_id = f"{sql.replace('deleted = 0', '+deleted = 0')} AND id IN "
+        query = sql if chunk is None else f"{by_id}({', '.join('?' * len(chunk))})"
         for record_id, raw, created, mask in conn.exec_driver_sql(query, tuple(chunk or ())).all():
             yield record_id, _line(holding, record_id, raw, created, mask)
 

@@ -13,11 +13,11 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from threading import Event
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from ..store.remote import RemoteChanges
+from ..store.remote import PageStats, RemoteChanges
 from .client import COMPACT, HubClient
 from .errors import (
     AuthenticationFailed,
@@ -67,15 +67,53 @@ def _check(cancel: Event | None) -> None:
         raise SyncCancelled()
 
 
+class Pending(Protocol):
+    """A pulled page being stored (on the window's database lane): result() waits for its stats."""
+
+    def result(self) -> PageStats: ...
+
+
+class _Stored:
+    def __init__(self, stats: PageStats):
+        self.stats = stats
+
+    def result(self) -> PageStats:
+        return self.stats
+
+
+def _store(remote: RemoteChanges, entries: list[dict[str, Any]], cursor: int) -> Pending:
+    """Store a page; where the caller can (`apply_page_later`, services/sync.py), without waiting:
+    the next page then downloads while this one is written."""
+    later = getattr(remote, "apply_page_later", None)
+    return later(entries, cursor) if later is not None else _Stored(remote.apply_page(entries, cursor))
+
+
 def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None,
          cancel: Event | None, page_entries: int = PAGE_ENTRIES) -> None:
     cursor = int(remote.state().get("cursor") or 0)
     changed: set[str] = set(report.kinds_changed)
     first, deferring = cursor == 0, False
+    pending: tuple[Pending, int] | None = None  # the page being stored, and its entry count
+
+    def settle() -> None:
+        nonlocal pending
+        if pending is None:
+            return
+        stats, count = pending[0].result(), pending[1]
+        pending = None
+        report.pulled += count
+        report.conflicts_new += stats.conflicts_new
+        report.flags += stats.flags_new
+        changed.update(stats.kinds_changed)
+        report.kinds_changed = sorted(changed)
+        if progress:
+            progress("pull", report.pulled, None)
+
     try:
         while True:
             _check(cancel)
-            page = client.pull(cursor, page_entries)
+            page = client.pull(cursor, page_entries)  # while the previous page is stored
+            settle()
             entries = [e for e in page["entries"] if isinstance(e, dict)]
             new_cursor = int(page["cursor"])
             if new_cursor < cursor:
@@ -83,20 +121,17 @@ def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress:
             if first and page.get("more") and not deferring:  # a long first pull (store/deferred.py)
                 remote.defer_indexes()
                 deferring = True
-            stats = remote.apply_page(entries, new_cursor)
-            report.pulled += len(entries)
-            report.conflicts_new += stats.conflicts_new
-            report.flags += stats.flags_new
-            changed |= stats.kinds_changed
-            report.kinds_changed = sorted(changed)
-            if progress:
-                progress("pull", report.pulled, None)
+            pending = (_store(remote, entries, new_cursor), len(entries))
             if not page.get("more"):
+                settle()
                 return
             if new_cursor == cursor:
                 raise HubError("le hub annonce d’autres changements sans avancer")
             cursor = new_cursor
     finally:
+        if pending is not None:  # a cut download: the page being written still ends (or fails) first
+            with contextlib.suppress(Exception):
+                pending[0].result()
         if deferring:
             _rebuild(remote, progress)
 

@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.store.engine import open_raw
 from tandem_desktop.store.profile import open_profile

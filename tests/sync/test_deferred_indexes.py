@@ -39,7 +39,7 @@ def _writer_and_reader(world, n: int):  # type: ignore[no-untyped-def]
 
 
 def test_a_long_first_pull_builds_its_list_indexes_once_at_the_end(world) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world, MENTORS)
+    _writer, reader = _writer_and_reader(world, MENTORS)
     during: list[tuple[set[str], list[str], int]] = []
 
     def progress(phase: str, done: int, total: int | None) -> None:
@@ -60,11 +60,12 @@ def test_a_long_first_pull_builds_its_list_indexes_once_at_the_end(world) -> Non
     assert reader.store.count("mentor") == MENTORS
     first = reader.store.find("mentor", ListQuery(sort="last_name"), 0, 3)
     assert [m["last_name"] for m in first] == ["Nom0000", "Nom0001", "Nom0002"]
-    assert [m["first_name"] for m in reader.store.find("mentor", ListQuery(search="Prénom2599"), 0, 5)] == ["Prénom2599"]
+    found = reader.store.find("mentor", ListQuery(search="Prénom2599"), 0, 5)
+    assert [m["first_name"] for m in found] == ["Prénom2599"]
 
 
 def test_a_first_pull_cut_before_its_end_leaves_the_indexes_to_the_next_opening(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world, MENTORS)
+    _writer, reader = _writer_and_reader(world, MENTORS)
     pages = {"n": 0}
     original = reader.store.remote.__class__.apply_page
 
@@ -94,7 +95,7 @@ def test_a_first_pull_cut_before_its_end_leaves_the_indexes_to_the_next_opening(
 
 
 def test_a_short_first_pull_leaves_the_indexes_alone(world) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world, 20)
+    _writer, reader = _writer_and_reader(world, 20)
     dropped: list[str] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]

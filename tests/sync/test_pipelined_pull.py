@@ -1,0 +1,109 @@
+"""Issue 11, point 4: with a database lane that can take a step without waiting (the window's), a
+pulled page is stored while the next one downloads; the result is the same as page by page, and a
+page that fails to be stored stops the sync with nothing lost."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tandem_desktop.services import sync as sync_service
+from tandem_desktop.store.remote import RemoteChanges
+from tandem_desktop.sync import engine
+from tandem_desktop.sync.client import HubClient
+
+from .conftest import snapshot
+
+MENTORS = 3500  # four pages
+
+
+class DatabaseLane:
+    """One worker, as gui/tasks.py's database lane: `lane(step)` waits, `lane.later(step)` does not."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1)
+
+    def __call__(self, step):  # type: ignore[no-untyped-def]
+        return self.pool.submit(step).result()
+
+    def later(self, step):  # type: ignore[no-untyped-def]
+        return self.pool.submit(step)
+
+
+class Broken(Exception):
+    pass
+
+
+def _writer_and_reader(world):  # type: ignore[no-untyped-def]
+    structure = world.structure("Mission locale")
+    writer = world.device(structure, "redacteur")
+    writer.store.create_many("mentor", [{"first_name": f"P{i}", "last_name": f"N{i}"} for i in range(MENTORS)])
+    sync_service.sync_now(writer)
+    return writer, world.device(structure, "lecteur", first_sync=False)
+
+
+def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    writer, reader = _writer_and_reader(world)
+    events: list[tuple[float, str, int]] = []
+    lock = threading.Lock()
+    original_apply, original_pull = RemoteChanges.apply_page, HubClient.pull
+    counter = {"apply": 0, "pull": 0}
+
+    def note(what: str) -> int:
+        with lock:
+            counter[what] += 1
+            events.append((time.monotonic(), what, counter[what]))
+            return counter[what]
+
+    def slow_apply(self, entries, cursor):  # type: ignore[no-untyped-def]
+        n = note("apply")
+        time.sleep(0.15)  # a page that takes a while to store
+        result = original_apply(self, entries, cursor)
+        with lock:
+            events.append((time.monotonic(), "applied", n))
+        return result
+
+    def noted_pull(self, cursor, limit):  # type: ignore[no-untyped-def]
+        note("pull")
+        return original_pull(self, cursor, limit)
+
+    monkeypatch.setattr(RemoteChanges, "apply_page", slow_apply)
+    monkeypatch.setattr(HubClient, "pull", noted_pull)
+    lane = DatabaseLane()
+    told: list[dict] = []  # type: ignore[type-arg]
+    report = sync_service.sync_now(reader, database=lane, applied=told.append)
+    lane.pool.shutdown()
+    at = {(what, n): t for t, what, n in events}
+    # Page 2 was downloaded while page 1 was being stored (and so on).
+    assert any(at[("pull", n + 1)] < at[("applied", n)] for n in range(1, counter["apply"]))
+    assert counter["apply"] >= 4 and report.pulled == sum(len(r) for r in snapshot(reader).values())
+    assert report.mismatches == {} and report.checked
+    assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
+    assert len(told) == counter["apply"]  # the window heard every stored page once
+
+
+def test_a_page_that_cannot_be_stored_stops_the_sync_and_loses_nothing(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    writer, reader = _writer_and_reader(world)
+    original = RemoteChanges.apply_page
+    pages = {"n": 0}
+
+    def fails_on_second(self, entries, cursor):  # type: ignore[no-untyped-def]
+        pages["n"] += 1
+        if pages["n"] == 2:
+            raise Broken("disque plein")
+        return original(self, entries, cursor)
+
+    monkeypatch.setattr(RemoteChanges, "apply_page", fails_on_second)
+    lane = DatabaseLane()
+    with pytest.raises(Broken):
+        sync_service.sync_now(reader, database=lane)
+    assert pages["n"] == 2  # nothing stored after the failing page
+    assert int(reader.store.remote.state()["cursor"]) > 0
+    monkeypatch.setattr(RemoteChanges, "apply_page", original)
+    resumed = sync_service.sync_now(reader, database=lane)
+    lane.pool.shutdown()
+    assert resumed.pulled == sum(len(r) for r in snapshot(reader).values()) - engine.PAGE_ENTRIES
+    assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"] and resumed.mismatches == {}
