@@ -114,6 +114,7 @@ def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress:
             _check(cancel)
             page = client.pull(cursor, page_entries)  # while the previous page is stored
             settle()
+            _check(cancel)  # cancelled while it downloaded: it is not stored (the next sync asks again)
             entries = [e for e in page["entries"] if isinstance(e, dict)]
             new_cursor = int(page["cursor"])
             if new_cursor < cursor:
