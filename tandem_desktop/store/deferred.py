@@ -3,14 +3,14 @@
 Inserting 100,000 pulled records page by page into ten indexes per table on random keys (names,
 communes, trades…) touches pages all over each index: past the page cache, every insert reads and
 decrypts index pages again, and a first sync took three times as long at 100,000 mentees as four
-times 25,000. So a pull from the start of the feed drops the list indexes (sort keys, filters, the
-live-rows order), appends the rows, and creates the indexes again at the end, each from one sort of
-the table. The indexes lookups of the sync itself need stay: the unique record id, and the
-references (a pulled mentor relabels the tandems pointing at it).
+times 25,000. So a pull from the start of the feed drops the indexes of the list columns a header
+click sorts by, appends the rows, and creates those indexes again at the end, each from one sort of the table.
+What the sync and the window use meanwhile stays: the record id, the references, the filter fields
+and the natural order.
 
 A sync cut half-way (the app closed, the laptop off) leaves the mark in the meta table: opening the
 profile builds the indexes again before anything reads it (store/profile.py). Lists stay correct
-meanwhile, only slower (SQLite scans instead of walking an index).
+meanwhile; only a sort by another column is slower (SQLite sorts instead of walking an index).
 """
 
 from __future__ import annotations
@@ -26,16 +26,23 @@ BUILD_CACHE_KIB = 400_000  # page cache while building: the table is read once, 
 CACHE_KIB = 65_536  # engine.make_engine's own
 
 
-def _references(kind: str) -> set[str]:
-    return {f.name for f in KINDS[kind].fields if f.type is FieldType.REF}
+def _kept(kind: str) -> set[str]:
+    """Columns whose indexes stay: references (a pulled mentor relabels the tandems pointing at it),
+    the filter fields (the window reads their value lists from the index after each page) and the
+    natural order (the list the window shows, read again after each page)."""
+    spec = KINDS[kind]
+    return {f.name for f in spec.fields if f.type is FieldType.REF} | {
+        name for name in (spec.status_field, spec.commune_field) if name}
 
 
 def deferrable() -> list[Index]:
-    """The record tables' indexes a bulk load can do without: all but those on references."""
+    """The record tables' indexes a bulk load can do without: those of the other list columns (a
+    click on their header), each on keys in no order, so each insert lands anywhere in them."""
     found = []
     for kind, table in RECORD_TABLES.items():
-        refs = _references(kind)
-        found += [ix for ix in table.indexes if not {c.name for c in ix.columns} & refs]
+        kept = _kept(kind)
+        found += [ix for ix in table.indexes if str(ix.name).startswith(f"ix_{kind}_by_")
+                  and not {c.name for c in ix.columns} & kept]
     return sorted(found, key=lambda ix: str(ix.name))
 
 

@@ -73,14 +73,20 @@ def full_entries(page: dict[str, Any]) -> list[dict[str, Any]]:
     compact stamp naming a number the page's table lacks makes the page unreadable (HubError): it is
     not stored, so no local version is ever a stamp the device cannot read back."""
     names = page_devices(page)
+    expanded: dict[str, str] = {}  # a page's records share few stamps (one per write of many records)
 
     def full(stamp: str) -> str:
+        found = expanded.get(stamp)
+        if found is not None:
+            return found
         if is_compact(stamp):
-            expanded = expand(stamp, names)
-            if expanded == stamp:
+            found = expand(stamp, names)
+            if found == stamp:
                 raise HubError("page de changements illisible (numéro d’appareil inconnu)")
-            return expanded
-        return stamp
+        else:
+            found = stamp
+        expanded[stamp] = found
+        return found
 
     entries = []
     for entry in page["entries"]:
