@@ -33,6 +33,9 @@ class SecretKeyError(AdminError):
     """The hub cannot get or use its secret key; the message is French and says what to do."""
 
 
+_URL_SAFE = str.maketrans("-_", "+/")
+
+
 def parse_secret_key(text: str | bytes, where: str) -> bytes:
     """The key bytes from hex or base64 text (whitespace ignored); at least 32 bytes."""
     if isinstance(text, bytes):
@@ -46,9 +49,12 @@ def parse_secret_key(text: str | bytes, where: str) -> bytes:
     if compact and all(ch in "0123456789abcdefABCDEF" for ch in compact) and len(compact) % 2 == 0:
         key = bytes.fromhex(compact)
     else:
-        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        # validate=True: without it b64decode drops what is not of its alphabet (the « - » and « _ »
+        # of URL-safe base64) and gives a shorter key instead of an error.
+        padded = compact + "=" * (-len(compact) % 4)
+        for candidate in (padded, padded.translate(_URL_SAFE)):
             try:
-                key = decode(compact + "=" * (-len(compact) % 4))
+                key = base64.b64decode(candidate, validate=True)
                 break
             except (binascii.Error, ValueError):
                 continue

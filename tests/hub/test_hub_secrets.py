@@ -203,3 +203,7 @@ def test_secret_key_files_and_values(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert configured_secret_key(None, {"TANDEM_HUB_SECRET_KEY": base64.b64encode(raw).decode()}) == raw
     assert configured_secret_key(None, {"TANDEM_HUB_SECRET_KEY": base64.urlsafe_b64encode(raw).decode()}) == raw
     assert configured_secret_key(None, {}) is None
+    # A URL-safe key with « - » and « _ » in a multiple of four (it failed one run in a few before).
+    tricky = bytes([0xFB, 0xFF, 0xBF]) * 11
+    assert base64.urlsafe_b64encode(tricky).decode() == "-_-_" * 11
+    assert configured_secret_key(None, {"TANDEM_HUB_SECRET_KEY": "-_-_" * 11}) == tricky
