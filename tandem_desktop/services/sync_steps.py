@@ -33,8 +33,6 @@ class DatabaseSteps:
         self._later = getattr(run, "later", None)
 
     def __getattr__(self, name: str) -> Any:
-        if name == "apply_page_later" and self._later is None:
-            raise AttributeError(name)  # the engine then stores each page before the next download
         method = getattr(self._remote, name)
         if not callable(method):
             return method
@@ -45,7 +43,8 @@ class DatabaseSteps:
         return step
 
     def apply_page_later(self, entries: list[dict[str, Any]], cursor: int) -> Any:
-        assert self._later is not None
+        if self._later is None:  # a lane that only waits: stored now, before the next download
+            return _Stored(self.__getattr__("apply_page")(entries, cursor))
         future = self._later(lambda: self._remote.apply_page(entries, cursor))
         return _StoredLater(future, lambda stats: self._told("apply_page", (entries,), {}, stats))
 
@@ -54,6 +53,14 @@ class DatabaseSteps:
             entries = args[0] if args else kwargs.get("entries", [])
             self._applied(page_records(entries, sorted(result.kinds_changed)))
         return result
+
+
+class _Stored:
+    def __init__(self, stats: Any):
+        self._stats = stats
+
+    def result(self) -> Any:
+        return self._stats
 
 
 class _StoredLater:

@@ -107,3 +107,17 @@ def test_a_page_that_cannot_be_stored_stops_the_sync_and_loses_nothing(world, mo
     lane.pool.shutdown()
     assert resumed.pulled == sum(len(r) for r in snapshot(reader).values()) - engine.PAGE_ENTRIES
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"] and resumed.mismatches == {}
+
+
+def test_a_lane_that_only_waits_stores_each_page_before_the_next_download(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    writer, reader = _writer_and_reader(world)
+    ran: list[str] = []
+    told: list[dict] = []  # type: ignore[type-arg]
+
+    def waits(step):  # type: ignore[no-untyped-def]
+        ran.append("step")
+        return step()
+
+    report = sync_service.sync_now(reader, database=waits, applied=told.append)
+    assert report.mismatches == {} and snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
+    assert ran and len(told) >= 4  # every page through the lane, and heard
