@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..sync.engine import Stored
+
 PAGE_IDS = 100  # more records of one kind in a pulled page: told as « any » (lists read their rows again)
 Applied = Callable[[dict[str, list[str] | None]], None]
 
@@ -44,7 +46,7 @@ class DatabaseSteps:
 
     def apply_page_later(self, entries: list[dict[str, Any]], cursor: int) -> Any:
         if self._later is None:  # a lane that only waits: stored now, before the next download
-            return _Stored(self.__getattr__("apply_page")(entries, cursor))
+            return Stored(self.__getattr__("apply_page")(entries, cursor))
         future = self._later(lambda: self._remote.apply_page(entries, cursor))
         return _StoredLater(future, lambda stats: self._told("apply_page", (entries,), {}, stats))
 
@@ -53,14 +55,6 @@ class DatabaseSteps:
             entries = args[0] if args else kwargs.get("entries", [])
             self._applied(page_records(entries, sorted(result.kinds_changed)))
         return result
-
-
-class _Stored:
-    def __init__(self, stats: Any):
-        self._stats = stats
-
-    def result(self) -> Any:
-        return self._stats
 
 
 class _StoredLater:

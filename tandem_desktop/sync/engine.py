@@ -73,7 +73,9 @@ class Pending(Protocol):
     def result(self) -> PageStats: ...
 
 
-class _Stored:
+class Stored:
+    """A page already stored: its stats at once."""
+
     def __init__(self, stats: PageStats):
         self.stats = stats
 
@@ -85,7 +87,7 @@ def _store(remote: RemoteChanges, entries: list[dict[str, Any]], cursor: int) ->
     """Store a page; where the caller can (`apply_page_later`, services/sync.py), without waiting:
     the next page then downloads while this one is written."""
     later = getattr(remote, "apply_page_later", None)
-    return later(entries, cursor) if later is not None else _Stored(remote.apply_page(entries, cursor))
+    return later(entries, cursor) if later is not None else Stored(remote.apply_page(entries, cursor))
 
 
 def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None,
