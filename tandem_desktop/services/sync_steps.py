@@ -46,7 +46,7 @@ class DatabaseSteps:
 
     def apply_page_later(self, entries: list[dict[str, Any]], cursor: int) -> Any:
         if self._later is None:  # a lane that only waits: stored now, before the next download
-            return Stored(self.__getattr__("apply_page")(entries, cursor))
+            return Stored(self.apply_page(entries, cursor))
         future = self._later(lambda: self._remote.apply_page(entries, cursor))
         return _StoredLater(future, lambda stats: self._told("apply_page", (entries,), {}, stats))
 
