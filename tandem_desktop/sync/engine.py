@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from ..store.bulk import gc_paused
 from ..store.remote import PageStats, RemoteChanges
 from .client import COMPACT, HubClient
 from .errors import (
@@ -216,6 +217,13 @@ def sync_once(remote: RemoteChanges, client: HubClient, progress: Progress | Non
     """Handshake, push, pull, check. Raises a SyncError subclass; the outbox is kept on every error.
     A push that fails for another reason than a fatal one (revoked, unknown token, too old, hub
     unreachable, cancelled) does not stop the pull: PushFailed is raised after it, with the report."""
+    with gc_paused():  # a first sync decodes and stores 100,000 records: small objects, no cycles
+        return _sync_once(remote, client, progress, cancel, batch_ops=batch_ops, page_entries=page_entries,
+                          check=check)
+
+
+def _sync_once(remote: RemoteChanges, client: HubClient, progress: Progress | None, cancel: Event | None, *,
+               batch_ops: int, page_entries: int, check: bool) -> SyncReport:
     started = time.monotonic()
     report = SyncReport()
     _check(cancel)
