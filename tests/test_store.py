@@ -270,3 +270,15 @@ def test_create_many_writes_what_create_writes_one_by_one(store, monkeypatch) ->
                {"mentee_id": in_batch[1], "mentor_id": mentor, "structure_id": structure}]
     assert _written(store, "tandem", store.create_many("tandem", tandems)) == \
            _written(store, "tandem", [store.create("tandem", raw) for raw in tandems])
+
+
+def test_every_connection_checkpoints_the_wal_in_large_steps(store) -> None:  # type: ignore[no-untyped-def]
+    """A first sync rewrote the same index pages in each of its hundred commits: a checkpoint every
+    1,000 pages (SQLite's default) copied and synced them again each time."""
+    from tandem_desktop.store.engine import WAL_CHECKPOINT_PAGES
+
+    with store.reading() as conn:
+        reader = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    with store.transaction() as conn:
+        writer = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    assert reader == writer == WAL_CHECKPOINT_PAGES >= 8_000
