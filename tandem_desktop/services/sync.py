@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from .. import background
 from ..domain.errors import DomainError
 from ..domain.kinds import KINDS
 from ..store import conflicts as conflict_store
@@ -135,11 +136,13 @@ def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event |
              applied: Applied | None = None) -> SyncReport:
     """One full sync (push, pull, check). Progress is called as (phase, done, total or None) with
     phase in connect / push / pull / check; setting `cancel` stops between batches and pages.
-    `database` runs each database step (the caller's database lane; default: here), and
-    `applied` hears the records each stored page changed (kind -> ids, None: too many to name)."""
-    remote = profile.store.remote
-    if database is not None or applied is not None:
-        remote = DatabaseSteps(remote, database or (lambda step: step()), applied)
+    `database` runs each database step (the caller's database lane, the window's; default: a lane
+    of this sync's own, background.py), and `applied` hears the records each stored page changed
+    (kind -> ids, None: too many to name)."""
+    if database is None:
+        with background.database_lane() as lane:
+            return sync_now(profile, progress, cancel, client=client, database=lane, applied=applied)
+    remote = DatabaseSteps(profile.store.remote, database, applied)
     own = client is None
     try:
         client = client or _client(profile, remote.state())

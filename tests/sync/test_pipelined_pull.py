@@ -45,7 +45,8 @@ def _writer_and_reader(world):  # type: ignore[no-untyped-def]
     return writer, world.device(structure, "lecteur", first_sync=False)
 
 
-def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("lane", ["window", "own"])  # own: none given (the command line, background.py)
+def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeypatch, lane) -> None:  # type: ignore[no-untyped-def]
     writer, reader = _writer_and_reader(world)
     events: list[tuple[float, str, int]] = []
     lock = threading.Lock()
@@ -72,10 +73,11 @@ def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeyp
 
     monkeypatch.setattr(RemoteChanges, "apply_page", slow_apply)
     monkeypatch.setattr(HubClient, "pull", noted_pull)
-    lane = DatabaseLane()
+    given = DatabaseLane() if lane == "window" else None
     told: list[dict] = []  # type: ignore[type-arg]
-    report = sync_service.sync_now(reader, database=lane, applied=told.append)
-    lane.pool.shutdown()
+    report = sync_service.sync_now(reader, database=given, applied=told.append)
+    if given is not None:
+        given.pool.shutdown()
     at = {(what, n): t for t, what, n in events}
     # Page 2 was downloaded while page 1 was being stored (and so on).
     assert any(at[("pull", n + 1)] < at[("applied", n)] for n in range(1, counter["apply"]))
