@@ -282,3 +282,19 @@ def test_every_connection_checkpoints_the_wal_in_large_steps(store) -> None:  # 
     with store.transaction() as conn:
         writer = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
     assert reader == writer == WAL_CHECKPOINT_PAGES >= 8_000
+
+
+def test_a_pulled_list_is_stored_as_a_json_list_of_strings_whatever_its_items() -> None:
+    """The memo of list columns must not give the JSON of ["1"] for [1], nor of [1] for [True]."""
+    from tandem_desktop.domain.kinds import KINDS
+    from tandem_desktop.store import rows
+
+    spec = KINDS["mentee"]
+    name = next(f.name for f in spec.fields if f.type.name == "LIST")
+    assert rows.column_value(spec, name, ["fr", "en"]) == '["fr","en"]'
+    assert rows.column_value(spec, name, ["fr", "en"]) == '["fr","en"]'  # from the memo, the same
+    assert rows.column_value(spec, name, ["1"]) == '["1"]'
+    assert rows.column_value(spec, name, [1]) == '["1"]'
+    assert rows.column_value(spec, name, [True]) == '["True"]'
+    assert rows.column_value(spec, name, [{"a": 1}, ["x"]]) == '["{\'a\': 1}","[\'x\']"]'
+    assert rows.column_value(spec, name, "fr") is None

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -65,17 +64,26 @@ def stored_versions(versions: Mapping[str, str], holds_value: Callable[[str], bo
 # -- column values ----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)  # lists repeat a lot (languages, slots): their JSON is memoised
-def _encode_list(items: tuple[str, ...]) -> str:
-    return encode(list(items))
+_LIST_JSON: dict[tuple[str, ...], str] = {}  # lists repeat a lot (languages, slots): their JSON, memoised
+_LIST_JSON_MAX = 4096
 
 
 def _list_column(value: Any) -> str | None:
     if not isinstance(value, list):
         return None
+    try:
+        key: tuple[Any, ...] | None = tuple(value)
+        found = _LIST_JSON.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an item that cannot be hashed (a hub is trusted for content, not for types)
+        key, found = None, None
+    if found is not None:  # equal to a list of strings: its items are strings
+        return found
     if all(type(v) is str for v in value):
-        return _encode_list(tuple(value))
-    return encode([str(v) for v in value])  # a hub is trusted for content, not for types
+        found = encode(value)
+        if key is not None and len(_LIST_JSON) < _LIST_JSON_MAX:
+            _LIST_JSON[key] = found  # only lists of strings: (1,) would be found for (True,)
+        return found
+    return encode([str(v) for v in value])
 
 
 def _int_column(value: Any) -> int | None:
@@ -206,7 +214,7 @@ def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validate
     records = [row.values for row in rows]
     table = [list(map(record.get, names)) for record in records]  # field values, row by row
     for i, convert in (_LOCAL if validated else _PULLED)[spec.name]:
-        _convert_column(table, i, convert)
+        _convert_column(table, i, convert, shared=validated)
     for i in () if validated else _TEXT[spec.name]:  # a hub is trusted for content, not for types
         for values in table:
             if values[i] is not None and type(values[i]) is not str:
@@ -259,9 +267,15 @@ def _list_columns(conn: Connection, spec: KindSpec, table: list[list[Any]]) -> t
     return names, list(zip(*columns, strict=True)) if columns else [()] * len(table)
 
 
-def _convert_column(table: list[list[Any]], i: int, convert: Callable[[Any], Any]) -> None:
-    """convert() of the i-th value of each row but None, once per distinct object: a batch's records
-    share their lists (domain.batch). The records keep the objects alive meanwhile: no id is reused."""
+def _convert_column(table: list[list[Any]], i: int, convert: Callable[[Any], Any], *, shared: bool) -> None:
+    """convert() of the i-th value of each row but None; when `shared`, once per distinct object: a
+    batch's records share their lists (domain.batch), pulled JSON never does. The records keep the
+    objects alive meanwhile: no id is reused."""
+    if not shared:
+        for values in table:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        return
     done: dict[int, Any] = {}
     for values in table:
         value = values[i]

@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,39 +40,18 @@ from tandem_desktop.gui.heap import HeapKeeper
 from tandem_desktop.gui.main_window import MainWindow
 from tandem_desktop.gui.sync_controller import SyncController
 from tandem_desktop.gui.tasks import Lane, TaskRunner
-from tandem_desktop.hub import admin, secret_key
+from tandem_desktop.hub import admin
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.charters import CharterService
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.demo import DEMO_KEY
 from tandem_desktop.store.profile import Profile, init_profile
+from tests.benchmarks.bench_sync import start_hub
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 TICK_MS = 10
 COUNT_EVERY_MS = 250
-
-
-def start_hub(folder: Path, hub_db: str) -> tuple[subprocess.Popen[bytes], str]:
-    """`tandem-hub serve` in its own process, as in the field: its work never competes with the
-    window's process for the interpreter."""
-    key_file = folder / "hub.key"
-    secret_key.write_new_key_file(key_file)
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        port = probe_socket.getsockname()[1]
-    command = [sys.executable, "-c", "import sys; from tandem_desktop.hub.cli import main; sys.exit(main())",
-               "serve", "--db", hub_db, "--port", str(port), "--secret-key-file", str(key_file),
-               "--body-timeout", "120"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not sync_service.probe(url, timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.2)
-    return process, url
 
 
 def new_device(folder: Path, name: str, hub_url: str, code: str, fill: Any = None) -> Profile:

@@ -21,7 +21,9 @@ import argparse
 import json
 import os
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -39,10 +41,8 @@ import orjson
 from sqlalchemy import create_engine, select, text
 
 from tandem_desktop.domain.kinds import KINDS
-from tandem_desktop.hub import admin
-from tandem_desktop.hub.config import HubOptions
+from tandem_desktop.hub import admin, secret_key
 from tandem_desktop.hub.db import records as hub_records
-from tandem_desktop.hub.server import run_in_thread
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.settings import load_settings
@@ -56,6 +56,29 @@ from tandem_desktop.sync.enroll import connection_settings, load_token
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 SYNCED_KINDS = ("structure", "counsellor", "mentor", "mentee", "tandem", "meeting")
+
+
+def start_hub(folder: Path, hub_db: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`tandem-hub serve` in its own process, as in the field: its work never competes with the
+    device's process for the interpreter (a hub on a thread of the benchmark made the device wait
+    for the hub's Python and the hub for the device's)."""
+    key_file = folder / "hub.key"
+    secret_key.write_new_key_file(key_file)
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    command = [sys.executable, "-c", "import sys; from tandem_desktop.hub.cli import main; sys.exit(main())",
+               "serve", "--db", hub_db, "--port", str(port), "--secret-key-file", str(key_file),
+               "--body-timeout", "120", "--enroll-attempts", "1000"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not sync_service.probe(url, timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the hub did not start")
+        time.sleep(0.2)
+    return process, url
 
 
 def new_device(folder: Path, name: str, hub_url: str, code: str) -> Profile:
@@ -233,7 +256,7 @@ def measure_scale(mentees: int, hub_db_url: str, *, mentors: int = 1000, tandems
 
 def _measure(folder: Path, hub_db: str, mentors: int, mentees: int, tandems: int, devices: int,
              seed: int) -> dict[str, object]:
-    hub = run_in_thread(hub_db, options=HubOptions(secret_key=os.urandom(32)))
+    hub_process, hub_url = start_hub(folder, hub_db)
     engine = admin.connect(hub_db)
     marseille = admin.add_structure(engine, "Mission locale de Marseille")
     aubagne = admin.add_structure(engine, "France Travail Aubagne")
@@ -243,12 +266,12 @@ def _measure(folder: Path, hub_db: str, mentors: int, mentees: int, tandems: int
     seeder = init_profile(load_settings(folder / "seeder", environ={}))
     counts = fill(seeder, mentors, mentees, tandems, seed)
     seeder.store.set_meta_value(DEMO_KEY, None)  # its own throw-away hub receives the demo on purpose
-    sync_service.enroll(seeder, hub.url, admin.make_enroll_code(engine, counsellor), device_name="seeder")
+    sync_service.enroll(seeder, hub_url, admin.make_enroll_code(engine, counsellor), device_name="seeder")
     fill_s, _ = timed_sync(seeder)
     seeder.close()
     stored, hub_records_count = hub_bytes(hub_db)
 
-    fresh = new_device(folder, "fresh", hub.url, admin.make_enroll_code(engine, counsellor))
+    fresh = new_device(folder, "fresh", hub_url, admin.make_enroll_code(engine, counsellor))
     client = client_of(fresh)
     initial_s, initial = timed_sync(fresh, client)
     pulled_bytes, protocol, pages = client.bytes_received, client.protocol, list(client.pages)
@@ -257,7 +280,7 @@ def _measure(folder: Path, hub_db: str, mentors: int, mentees: int, tandems: int
     noop_ms = statistics.median(timed_sync(fresh)[0] * 1000 for _ in range(5))
     token = load_token(fresh)
     assert token
-    plain_s, plain_bytes = plain_transfer(hub.url, token, protocol, pages)
+    plain_s, plain_bytes = plain_transfer(hub_url, token, protocol, pages)
     edited = fresh.store.find("mentee", ListQuery(), 0, 1000)
     with fresh.store.transaction():
         for index, mentee in enumerate(edited):
@@ -270,7 +293,7 @@ def _measure(folder: Path, hub_db: str, mentors: int, mentees: int, tandems: int
     raw_s, copied = raw_copy(rows_url, folder, key)
     rows_server.shutdown()
 
-    crowd = [new_device(folder, f"poste-{n}", hub.url, admin.make_enroll_code(engine, other))
+    crowd = [new_device(folder, f"poste-{n}", hub_url, admin.make_enroll_code(engine, other))
              for n in range(devices)]
     for n, device in enumerate(crowd):
         device.store.create("mentee", {"first_name": f"Prénom{n}", "last_name": "Essai"})
@@ -291,7 +314,8 @@ def _measure(folder: Path, hub_db: str, mentors: int, mentees: int, tandems: int
     concurrent_s = time.perf_counter() - started
     for device in crowd:
         device.close()
-    hub.stop()
+    hub_process.terminate()
+    hub_process.wait(30)
     engine.dispose()
     finite = [t for t in crowd_times if t == t]
     return {
