@@ -1,8 +1,9 @@
 """One sync: handshake, push the outbox in idempotent batches, pull the feed page by page, check.
 
 Safe to cut anywhere: an outbox row is deleted only after the hub answered for it (the hub
-remembers op ids, so a resent batch is applied once), and each pulled page is stored with its
-cursor in one transaction (a cut pull resumes there and re-downloads at most the page it was on).
+remembers op ids, so a resent batch is applied once), and pulled pages are stored with their
+cursor in one transaction, up to GROUP_PAGES at a time (a cut pull resumes there and downloads
+again at most the pages not stored yet).
 A failing push never stops the pull: the pull runs, then the push failure is raised (PushFailed).
 """
 
@@ -33,6 +34,8 @@ from .errors import (
 from .pushing import BATCH_OPS, Progress, push
 
 PAGE_ENTRIES = 1000  # the hub's maximum: half the round trips and local commits of 500
+GROUP_PAGES = 8  # pulled pages stored in one transaction (see _Group)
+GROUP_WAIT_S = 1.0
 OFFSET_SLACK_MS = 2_000  # the saved offset is rewritten only when it moved more than this
 CHECK_ATTEMPTS = 3  # summaries asked while the feed moves on, before the check is put off
 MSG_NOT_COMPARABLE = ("Comparaison avec le hub remise à la prochaine synchronisation\u00a0: d’autres postes lui "
@@ -91,12 +94,36 @@ def _store(remote: RemoteChanges, entries: list[dict[str, Any]], cursor: int) ->
     return later(entries, cursor) if later is not None else Stored(remote.apply_page(entries, cursor))
 
 
+class _Group:
+    """Pulled pages waiting to be stored together: one transaction for up to GROUP_PAGES of them.
+
+    Each commit rewrote every index page its rows had touched: a page's 1,000 records land all
+    over the indexes on names and communes, so a first sync of 100,000 mentees wrote 1 GB for a
+    300 MB database (653 MB by fours, 468 MB by sixteens). A group is stored once it is full, or
+    once its first page has waited GROUP_WAIT_S (a slow hub: the window still fills as it comes)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.pages = 0
+        self.since = 0.0
+
+    def add(self, entries: list[dict[str, Any]]) -> None:
+        if not self.pages:
+            self.since = time.monotonic()
+        self.entries += entries
+        self.pages += 1
+
+    def due(self) -> bool:
+        return self.pages >= GROUP_PAGES or time.monotonic() - self.since >= GROUP_WAIT_S
+
+
 def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress: Progress | None,
          cancel: Event | None, page_entries: int = PAGE_ENTRIES) -> None:
     cursor = int(remote.state().get("cursor") or 0)
     changed: set[str] = set(report.kinds_changed)
     first, deferring = cursor == 0, False
-    pending: tuple[Pending, int] | None = None  # the page being stored, and its entry count
+    pending: tuple[Pending, int] | None = None  # the group being stored, and its entry count
+    group = _Group()
 
     def settle() -> None:
         nonlocal pending
@@ -115,25 +142,29 @@ def pull(remote: RemoteChanges, client: HubClient, report: SyncReport, progress:
     try:
         while True:
             _check(cancel)
-            page = client.pull(cursor, page_entries)  # while the previous page is stored
-            settle()
-            _check(cancel)  # cancelled while it downloaded: it is not stored (the next sync asks again)
-            entries = [e for e in page["entries"] if isinstance(e, dict)]
+            page = client.pull(cursor, page_entries)  # while the previous group is stored
+            _check(cancel)  # cancelled while it downloaded: not stored (the next sync asks again)
             new_cursor = int(page["cursor"])
             if new_cursor < cursor:
                 raise HubError("curseur du hub en arrière")
-            if first and page.get("more") and not deferring:  # a long first pull (store/deferred.py)
+            more = bool(page.get("more"))
+            if first and more and not deferring:  # a long first pull (store/deferred.py)
                 remote.defer_indexes()
                 deferring = True
-            pending = (_store(remote, entries, new_cursor), len(entries))
-            if not page.get("more"):
+            group.add([e for e in page["entries"] if isinstance(e, dict)])
+            if group.due() or not more:
+                settle()
+                _check(cancel)  # cancelled while the previous group was stored: this one is not
+                pending = (_store(remote, group.entries, new_cursor), len(group.entries))
+                group = _Group()
+            if not more:
                 settle()
                 return
             if new_cursor == cursor:
                 raise HubError("le hub annonce d’autres changements sans avancer")
             cursor = new_cursor
     finally:
-        if pending is not None:  # a cut download: the page being written still ends (or fails) first
+        if pending is not None:  # a cut download: the group being written still ends (or fails) first
             with contextlib.suppress(Exception):
                 pending[0].result()
         if deferring:

@@ -177,3 +177,12 @@ def sync_all(profiles: list[Profile], rounds: int = 2) -> None:
             report = sync_service.sync_now(profile)
             assert report.refused == 0
 
+
+
+@pytest.fixture
+def page_by_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each pulled page in a transaction of its own (engine.GROUP_PAGES = 1): for the tests that
+    count what one stored page leaves behind; grouping itself is tested in test_grouped_pull.py."""
+    from tandem_desktop.sync import engine
+
+    monkeypatch.setattr(engine, "GROUP_PAGES", 1)

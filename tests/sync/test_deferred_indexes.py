@@ -13,6 +13,8 @@ from tandem_desktop.store.queries import ListQuery
 from tandem_desktop.store.schema import RECORD_TABLES
 from tandem_desktop.sync import engine
 
+pytestmark = pytest.mark.usefixtures("page_by_page")  # counts pages stored one by one
+
 MENTORS = 2600  # three pages of 1,000 feed entries
 
 EVERY_INDEX = {str(ix.name) for table in RECORD_TABLES.values() for ix in table.indexes}

@@ -25,6 +25,8 @@ def _mentors(profile, n: int) -> list[str]:  # type: ignore[no-untyped-def]
                                                 for i in range(n)])
 
 
+pytestmark = pytest.mark.usefixtures("page_by_page")  # counts pages stored one by one
+
 MENTORS = 2600  # several pages of 1,000 feed entries (one entry per record)
 
 

@@ -17,6 +17,8 @@ from tandem_desktop.sync.client import HubClient
 
 from .conftest import snapshot
 
+pytestmark = pytest.mark.usefixtures("page_by_page")  # counts pages stored one by one
+
 MENTORS = 3500  # four pages
 
 
