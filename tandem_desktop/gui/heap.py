@@ -12,32 +12,45 @@ young pass can be as long when a worker has just built 300,000 objects with the 
   so each pass only meets what the workers allocated in that time (a few milliseconds of work), and
   never on a worker, where a collected cycle could destroy a Qt object off its thread (Anki
   collects on the main thread for that reason);
+- while a lane has work, that pass waits (up to YOUNG_WHILE_BUSY young objects alive): what a
+  worker allocates then is mostly alive, pages of a first sync waiting to be stored, and a pass
+  scanned them all for nothing (passes of 40–64 ms, 1.7 s in all, in a first sync of 100,000
+  mentees); what dies meanwhile is freed by reference counting and never scanned;
 - the older generations, where most survivors end, are collected in one pass when no lane has work,
   at most every FULL_EVERY_MS. Reference counting frees everything that is not a cycle meanwhile.
+The same goes for the interpreter lock: every cell the list paints is a call into Python that must
+take it, and while a first sync decodes and stores pages, two workers hold it in turns of up to the
+switch interval (5 ms by default): a repaint waited for it hundreds of times (stalls of 130–390 ms
+while typing at 100,000 mentees, 136–241 ms with SWITCH_INTERVAL_S). The window asks for shorter turns.
 The command line and the hub keep Python's defaults: nobody watches them redraw.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 
 from PySide6.QtCore import QObject, QTimer
 
 from .tasks import TaskRunner
 
 YOUNG_EVERY_MS = 100
+SWITCH_INTERVAL_S = 0.001  # a worker gives the interpreter lock up after this long when asked
+YOUNG_WHILE_BUSY = 1_000_000  # young objects alive past which a pass runs even while a lane works
 FULL_EVERY_MS = 120_000
 RETRY_MS = 5_000  # a lane was busy: look again soon
 
 
 class HeapKeeper(QObject):
-    """Owns the collector's schedule while the window is open; `stop()` gives Python's back."""
+    """Owns the collector's schedule and the switch interval while the window is open; `stop()`
+    gives Python's back."""
 
     def __init__(self, runner: TaskRunner, parent: QObject | None = None):
         super().__init__(parent)
         self.runner = runner
         self.full_passes = 0
         self._was_enabled = gc.isenabled()
+        self._switch_interval = sys.getswitchinterval()
         self._young = QTimer(self)
         self._young.setInterval(YOUNG_EVERY_MS)
         self._young.timeout.connect(self._young_pass)
@@ -50,6 +63,7 @@ class HeapKeeper(QObject):
         gc.collect()  # start-up's own cycles go now, before the survivors are frozen
         gc.freeze()
         gc.disable()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._young.start()
         self._full.start(FULL_EVERY_MS)
 
@@ -57,11 +71,13 @@ class HeapKeeper(QObject):
         self._young.stop()
         self._full.stop()
         gc.unfreeze()
+        sys.setswitchinterval(self._switch_interval)
         if self._was_enabled:
             gc.enable()
 
-    @staticmethod
-    def _young_pass() -> None:
+    def _young_pass(self) -> None:
+        if self.runner.busy and gc.get_count()[0] < YOUNG_WHILE_BUSY:
+            return
         gc.collect(0)
 
     def _full_pass_if_idle(self) -> None:

@@ -4,6 +4,7 @@ cycle collector on the GUI thread in small steps (bench_gui measures the result)
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from sqlalchemy import event
 from waiting import loaded
 
+from tandem_desktop.gui import heap
 from tandem_desktop.gui.heap import HeapKeeper
 from tandem_desktop.gui.tasks import TaskRunner
 from tandem_desktop.store.queries import ListQuery
@@ -83,6 +85,7 @@ def test_only_the_newest_query_s_rows_are_shown(qtbot, mentees_450, window) -> N
 
 
 def test_collections_run_on_the_gui_thread_young_only_while_a_worker_allocates(qtbot, runner) -> None:  # type: ignore[no-untyped-def]
+    default_switch = sys.getswitchinterval()
     keeper = HeapKeeper(runner)
     seen: list[tuple[bool, int]] = []
 
@@ -114,6 +117,21 @@ def test_collections_run_on_the_gui_thread_young_only_while_a_worker_allocates(q
     assert all(on_main for on_main, _ in seen), "no collection ran on the worker"
     assert {generation for _, generation in seen} == {0}, "no full pass while working"
     assert gc.isenabled() and gc.get_freeze_count() == 0, "stop() gives Python its defaults back"
+    assert sys.getswitchinterval() == default_switch
+
+
+def test_the_window_asks_workers_for_short_turns_of_the_interpreter_lock(runner) -> None:  # type: ignore[no-untyped-def]
+    """Each cell the list paints is a Python call that must take the lock: with 5 ms turns for two
+    workers decoding a first sync, a repaint waited 130–390 ms."""
+    default_switch = sys.getswitchinterval()
+    keeper = HeapKeeper(runner)
+    keeper.start()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(heap.SWITCH_INTERVAL_S)
+        assert heap.SWITCH_INTERVAL_S < default_switch
+    finally:
+        keeper.stop()
+    assert sys.getswitchinterval() == default_switch
 
 
 def test_the_full_pass_waits_until_no_lane_has_work(qtbot, runner: TaskRunner) -> None:  # type: ignore[no-untyped-def]
@@ -130,4 +148,43 @@ def test_the_full_pass_waits_until_no_lane_has_work(qtbot, runner: TaskRunner) -
         assert keeper.full_passes == 1
     finally:
         release.set()
+        keeper.stop()
+
+
+def test_the_young_pass_waits_while_a_lane_works_on_objects_still_alive(qtbot, runner: TaskRunner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A first sync's pages waiting to be stored: each young pass scanned them all (40–64 ms on
+    the GUI thread, a stall while typing) for nothing, since they are alive."""
+    keeper = HeapKeeper(runner)
+    keeper.start()
+    keeper._young.stop()  # the passes of this test are the ones it asks for
+    release, built = threading.Event(), threading.Event()
+    passes: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    def hold() -> int:
+        pages = [{"fields": {"languages": [f"l{i}"]}, "versions": {"1.0.1": ["languages"]}} for i in range(50_000)]
+        built.set()
+        release.wait(10)
+        return len(pages)
+
+    gc.callbacks.append(watch)
+    try:
+        runner.submit(hold)
+        assert built.wait(10)
+        keeper._young_pass()
+        assert passes == [], "a lane works on what it allocated: no pass"
+        monkeypatch.setattr(heap, "YOUNG_WHILE_BUSY", 1000)
+        keeper._young_pass()
+        assert passes == [0], "past the bound, a pass runs all the same"
+        monkeypatch.undo()
+        release.set()
+        qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+        keeper._young_pass()
+        assert passes == [0, 0], "the lanes are idle: passes again"
+    finally:
+        release.set()
+        gc.callbacks.remove(watch)
         keeper.stop()
