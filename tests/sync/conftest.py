@@ -186,3 +186,14 @@ def page_by_page(monkeypatch: pytest.MonkeyPatch) -> None:
     from tandem_desktop.sync import engine
 
     monkeypatch.setattr(engine, "GROUP_PAGES", 1)
+
+
+def writer_and_reader(world: World, mentors: int, mentor: Any = None) -> tuple[Profile, Profile]:
+    """A device that pushed `mentors` mentors (`mentor(i)` their fields), and a second device of the
+    same structure that has not synced yet: the reader of a long first pull."""
+    structure = world.structure("Mission locale")
+    writer = world.device(structure, "redacteur")
+    make = mentor or (lambda i: {"first_name": f"P{i}", "last_name": f"N{i}"})
+    writer.store.create_many("mentor", [make(i) for i in range(mentors)])
+    sync_service.sync_now(writer)
+    return writer, world.device(structure, "lecteur", first_sync=False)

@@ -13,6 +13,8 @@ from tandem_desktop.store.queries import ListQuery
 from tandem_desktop.store.schema import RECORD_TABLES
 from tandem_desktop.sync import engine
 
+from .conftest import writer_and_reader
+
 pytestmark = pytest.mark.usefixtures("page_by_page")  # counts pages stored one by one
 
 MENTORS = 2600  # three pages of 1,000 feed entries
@@ -32,12 +34,9 @@ def _indexes(profile) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def _writer_and_reader(world, n: int):  # type: ignore[no-untyped-def]
-    structure = world.structure("Mission locale")
-    writer = world.device(structure, "redacteur")
-    writer.store.create_many("mentor", [{"first_name": f"Prénom{i:04d}", "last_name": f"Nom{(i * 7919) % n:04d}"}
-                                        for i in range(n)])
-    sync_service.sync_now(writer)
-    return writer, world.device(structure, "lecteur", first_sync=False)
+    """Names in no order: the list indexes get inserts all over."""
+    return writer_and_reader(world, n, lambda i: {"first_name": f"Prénom{i:04d}",
+                                                  "last_name": f"Nom{(i * 7919) % n:04d}"})
 
 
 def test_a_long_first_pull_builds_its_list_indexes_once_at_the_end(world) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from tandem_desktop.store.remote import RemoteChanges
 from tandem_desktop.sync import engine
 from tandem_desktop.sync.errors import SyncCancelled
 
-from .conftest import snapshot
+from .conftest import snapshot, writer_and_reader
 
 MENTORS = 4500  # five pages of 1,000 feed entries
 
@@ -25,14 +25,6 @@ class Cut(Exception):
 
 def _feed_size(profile) -> int:  # type: ignore[no-untyped-def]
     return sum(len(records) for records in snapshot(profile, deleted=True).values())
-
-
-def _writer_and_reader(world):  # type: ignore[no-untyped-def]
-    structure = world.structure("Mission locale")
-    writer = world.device(structure, "redacteur")
-    writer.store.create_many("mentor", [{"first_name": f"P{i}", "last_name": f"N{i}"} for i in range(MENTORS)])
-    sync_service.sync_now(writer)
-    return writer, world.device(structure, "lecteur", first_sync=False)
 
 
 def _count_pages(monkeypatch, fail_on: int | None = None) -> list[int]:  # type: ignore[no-untyped-def]
@@ -51,7 +43,7 @@ def _count_pages(monkeypatch, fail_on: int | None = None) -> list[int]:  # type:
 
 
 def test_a_long_pull_stores_its_pages_by_groups_with_the_same_result(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     monkeypatch.setattr(engine, "GROUP_PAGES", 2)
     monkeypatch.setattr(engine, "GROUP_WAIT_S", 60.0)
     sizes = _count_pages(monkeypatch)
@@ -63,7 +55,7 @@ def test_a_long_pull_stores_its_pages_by_groups_with_the_same_result(world, monk
 
 
 def test_a_cut_in_the_second_group_downloads_again_only_that_group(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     monkeypatch.setattr(engine, "GROUP_PAGES", 2)
     monkeypatch.setattr(engine, "GROUP_WAIT_S", 60.0)
     _count_pages(monkeypatch, fail_on=2)
@@ -77,7 +69,7 @@ def test_a_cut_in_the_second_group_downloads_again_only_that_group(world, monkey
 
 
 def test_a_cancel_while_a_group_waits_stores_none_of_it(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     monkeypatch.setattr(engine, "GROUP_PAGES", 2)
     monkeypatch.setattr(engine, "GROUP_WAIT_S", 60.0)
     cancel = threading.Event()
@@ -95,7 +87,7 @@ def test_a_cancel_while_a_group_waits_stores_none_of_it(world, monkeypatch) -> N
 
 
 def test_pages_of_a_slow_hub_are_stored_as_they_come(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     monkeypatch.setattr(engine, "GROUP_PAGES", 8)
     monkeypatch.setattr(engine, "GROUP_WAIT_S", 0.0)  # every page has waited long enough
     sizes = _count_pages(monkeypatch)

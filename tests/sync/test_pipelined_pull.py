@@ -15,7 +15,7 @@ from tandem_desktop.store.remote import RemoteChanges
 from tandem_desktop.sync import engine
 from tandem_desktop.sync.client import HubClient
 
-from .conftest import snapshot
+from .conftest import snapshot, writer_and_reader
 
 pytestmark = pytest.mark.usefixtures("page_by_page")  # counts pages stored one by one
 
@@ -39,17 +39,9 @@ class Broken(Exception):
     pass
 
 
-def _writer_and_reader(world):  # type: ignore[no-untyped-def]
-    structure = world.structure("Mission locale")
-    writer = world.device(structure, "redacteur")
-    writer.store.create_many("mentor", [{"first_name": f"P{i}", "last_name": f"N{i}"} for i in range(MENTORS)])
-    sync_service.sync_now(writer)
-    return writer, world.device(structure, "lecteur", first_sync=False)
-
-
 @pytest.mark.parametrize("lane", ["window", "own"])  # own: none given (the command line, background.py)
 def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeypatch, lane) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     events: list[tuple[float, str, int]] = []
     lock = threading.Lock()
     original_apply, original_pull = RemoteChanges.apply_page, HubClient.pull
@@ -90,7 +82,7 @@ def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeyp
 
 
 def test_a_page_that_cannot_be_stored_stops_the_sync_and_loses_nothing(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     original = RemoteChanges.apply_page
     pages = {"n": 0}
 
@@ -114,7 +106,7 @@ def test_a_page_that_cannot_be_stored_stops_the_sync_and_loses_nothing(world, mo
 
 
 def test_a_lane_that_only_waits_stores_each_page_before_the_next_download(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     ran: list[str] = []
     told: list[dict] = []  # type: ignore[type-arg]
 
@@ -131,7 +123,7 @@ def test_the_cycle_collector_rests_while_pages_are_stored_and_comes_back_after(w
     """A first sync of 100,000 records: the collector rescanned the growing heap (a sixth of it)."""
     import gc
 
-    writer, reader = _writer_and_reader(world)
+    writer, reader = writer_and_reader(world, MENTORS)
     original = RemoteChanges.apply_page
     seen: list[bool] = []
 
