@@ -56,8 +56,8 @@ def verify_readable(path: Path, key: bytes) -> None:
         conn.close()
 
 
-READ_ONLY = "tandem_read_only"
-WAL_CHECKPOINT_PAGES = 10_000  # 40 MB of 4 KiB pages  # execution option of connections that only read
+READ_ONLY = "tandem_read_only"  # execution option of connections that only read
+WAL_CHECKPOINT_PAGES = 10_000  # 40 MB of 4 KiB pages
 
 
 def make_engine(path: Path, key: bytes, *, max_page_count: int | None = None) -> Engine:
