@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import pytest
 
+from tandem_desktop.background import database_lane
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.store.remote import RemoteChanges
 from tandem_desktop.sync import engine
@@ -20,19 +21,6 @@ from .conftest import snapshot, writer_and_reader
 pytestmark = pytest.mark.usefixtures("page_by_page")  # counts pages stored one by one
 
 MENTORS = 3500  # four pages
-
-
-class DatabaseLane:
-    """One worker, as gui/tasks.py's database lane: `lane(step)` waits, `lane.later(step)` does not."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1)
-
-    def __call__(self, step):  # type: ignore[no-untyped-def]
-        return self.pool.submit(step).result()
-
-    def later(self, step):  # type: ignore[no-untyped-def]
-        return self.pool.submit(step)
 
 
 class Broken(Exception):
@@ -67,11 +55,10 @@ def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeyp
 
     monkeypatch.setattr(RemoteChanges, "apply_page", slow_apply)
     monkeypatch.setattr(HubClient, "pull", noted_pull)
-    given = DatabaseLane() if lane == "window" else None
     told: list[dict] = []  # type: ignore[type-arg]
-    report = sync_service.sync_now(reader, database=given, applied=told.append)
-    if given is not None:
-        given.pool.shutdown()
+    with ExitStack() as stack:  # window: a lane the caller gives, as gui/tasks.py's database lane
+        given = stack.enter_context(database_lane()) if lane == "window" else None
+        report = sync_service.sync_now(reader, database=given, applied=told.append)
     at = {(what, n): t for t, what, n in events}
     # Page 2 was downloaded while page 1 was being stored (and so on).
     assert any(at[("pull", n + 1)] < at[("applied", n)] for n in range(1, counter["apply"]))
@@ -93,14 +80,13 @@ def test_a_page_that_cannot_be_stored_stops_the_sync_and_loses_nothing(world, mo
         return original(self, entries, cursor)
 
     monkeypatch.setattr(RemoteChanges, "apply_page", fails_on_second)
-    lane = DatabaseLane()
-    with pytest.raises(Broken):
-        sync_service.sync_now(reader, database=lane)
-    assert pages["n"] == 2  # nothing stored after the failing page
-    assert int(reader.store.remote.state()["cursor"]) > 0
-    monkeypatch.setattr(RemoteChanges, "apply_page", original)
-    resumed = sync_service.sync_now(reader, database=lane)
-    lane.pool.shutdown()
+    with database_lane() as lane:
+        with pytest.raises(Broken):
+            sync_service.sync_now(reader, database=lane)
+        assert pages["n"] == 2  # nothing stored after the failing page
+        assert int(reader.store.remote.state()["cursor"]) > 0
+        monkeypatch.setattr(RemoteChanges, "apply_page", original)
+        resumed = sync_service.sync_now(reader, database=lane)
     assert resumed.pulled == sum(len(r) for r in snapshot(reader).values()) - engine.PAGE_ENTRIES
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"] and resumed.mismatches == {}
 
