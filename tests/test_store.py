@@ -284,6 +284,22 @@ def test_every_connection_checkpoints_the_wal_in_large_steps(store) -> None:  # 
     assert reader == writer == WAL_CHECKPOINT_PAGES >= 8_000
 
 
+def test_the_page_cache_holds_a_big_profiles_lists_in_one_warm_connection(store) -> None:  # type: ignore[no-untyped-def]
+    """At 64 MiB, reading a 100,000-mentee list in its order read and decrypted table pages again
+    and again; and a pool lending its connections in turn would warm one cache per connection."""
+    from tandem_desktop.store.engine import CACHE_KIB
+
+    with store.reading() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -CACHE_KIB
+        assert CACHE_KIB >= 256 * 1024
+    first = store.engine.connect()
+    second = store.engine.connect()
+    first_dbapi, second_dbapi = first.connection.dbapi_connection, second.connection.dbapi_connection
+    first.close()
+    second.close()  # given back last
+    with store.engine.connect() as again:
+        assert again.connection.dbapi_connection is second_dbapi is not first_dbapi
+
 def test_a_pulled_list_is_stored_as_a_json_list_of_strings_whatever_its_items() -> None:
     """The memo of list columns must not give the JSON of ["1"] for [1], nor of [1] for [True]."""
     from tandem_desktop.domain.kinds import KINDS

@@ -19,11 +19,11 @@ from sqlalchemy import Connection, Index, Row, select
 
 from ..domain.fields import FieldType
 from ..domain.kinds import KINDS
+from .engine import CACHE_KIB
 from .schema import RECORD_TABLES, meta_table
 
 DEFERRED_KEY = "indexes_deferred"
 BUILD_CACHE_KIB = 400_000  # page cache while building: the table is read once, not once per index
-CACHE_KIB = 65_536  # engine.make_engine's own
 
 
 def _kept(kind: str) -> set[str]:
