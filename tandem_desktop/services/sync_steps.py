@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..store import pulled
 from ..sync.engine import Stored
 
 PAGE_IDS = 100  # more records of one kind in a pulled page: told as « any » (lists read their rows again)
@@ -47,7 +48,8 @@ class DatabaseSteps:
     def apply_page_later(self, entries: list[dict[str, Any]], cursor: int) -> Any:
         if self._later is None:  # a lane that only waits: stored now, before the next download
             return Stored(self.apply_page(entries, cursor))
-        future = self._later(lambda: self._remote.apply_page(entries, cursor))
+        page = pulled.read_page(entries)  # here, on the sync's thread, while the lane writes the last one
+        future = self._later(lambda: self._remote.apply_read_page(page, cursor))
         return _StoredLater(future, lambda stats: self._told("apply_page", (entries,), {}, stats))
 
     def _told(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> Any:

@@ -26,6 +26,7 @@ class Page:
     conflicts: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     flags: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     newest: str | None = None
+    entries: int = 0  # entries read, kinds and fields this release does not know included
 
     def _note(self, version: str) -> None:
         if self.newest is None or version > self.newest:
@@ -74,7 +75,7 @@ class Page:
 
 
 def read_page(entries: list[dict[str, Any]]) -> Page:
-    page = Page()
+    page = Page(entries=len(entries))
     for entry in entries:
         kind_of = entry.get("type")
         if kind_of == "record":

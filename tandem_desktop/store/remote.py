@@ -21,7 +21,7 @@ from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
 from . import deferred, lines, pulled, queries, rows
 from . import outbox as outbox_rows
-from .schema import FTS_KINDS, RECORD_TABLES, meta_table, outbox, sync_conflicts, sync_flags
+from .schema import FTS_KINDS, meta_table, outbox, sync_conflicts, sync_flags
 
 if TYPE_CHECKING:
     from .repository import Store
@@ -179,8 +179,12 @@ class RemoteChanges:
 
     def apply_page(self, entries: list[dict[str, Any]], cursor: int) -> PageStats:
         """Apply one pulled page and store its cursor, in ONE transaction (a cut sync resumes here)."""
+        return self.apply_read_page(pulled.read_page(entries), cursor)
+
+    def apply_read_page(self, page: pulled.Page, cursor: int) -> PageStats:
+        """apply_page for a page already read (`pulled.read_page`, which needs no database): a sync
+        reads the next page on its own thread while the database lane writes the previous one."""
         stats = PageStats()
-        page = pulled.read_page(entries)
         now = utc_now()
         with self.store.transaction() as conn:
             pending = self._pending_fields(conn) if page.records else set()
@@ -190,7 +194,7 @@ class RemoteChanges:
             for seq, conflict in page.conflicts:
                 stats.conflicts_new += self._store_conflict(conn, seq, conflict, now)
             stats.flags_new = self._store_flags(conn, page.flags, now)
-            self._set_state(conn, {"cursor": int(cursor), **({"local_summary": None} if entries else {})})
+            self._set_state(conn, {"cursor": int(cursor), **({"local_summary": None} if page.entries else {})})
             clock = self.store.clock
             newest = page.newest
             if newest and not clock.within_bound(newest):  # never adopt a stamp beyond the bound
@@ -208,11 +212,12 @@ class RemoteChanges:
 
     def _apply_kind(self, conn: Connection, spec: KindSpec, records: dict[str, pulled.Fields],
                     pending: set[tuple[str, str, str]], stats: PageStats) -> None:
-        table = RECORD_TABLES[spec.name]
         existing: dict[str, Any] = {}
         ids = list(records)
         for start in range(0, len(ids), 500):
-            for row in conn.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))).mappings():
+            chunk = tuple(ids[start:start + 500])  # plain SQL: SQLAlchemy compiled each `IN` of 500 anew
+            marks = ", ".join("?" * len(chunk))
+            for row in conn.exec_driver_sql(f"SELECT * FROM {spec.name} WHERE id IN ({marks})", chunk).mappings():
                 existing[row["id"]] = row
         inserts: list[rows.NewRow] = []
         work = rows.IndexWork()

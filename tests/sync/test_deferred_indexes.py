@@ -68,15 +68,15 @@ def test_a_long_first_pull_builds_its_list_indexes_once_at_the_end(world) -> Non
 def test_a_first_pull_cut_before_its_end_leaves_the_indexes_to_the_next_opening(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     _writer, reader = _writer_and_reader(world, MENTORS)
     pages = {"n": 0}
-    original = reader.store.remote.__class__.apply_page
+    original = reader.store.remote.__class__.apply_read_page
 
-    def dies_on_third_page(self, entries, cursor):  # type: ignore[no-untyped-def]
+    def dies_on_third_page(self, page, cursor):  # type: ignore[no-untyped-def]
         pages["n"] += 1
         if pages["n"] == 3:
             raise Cut()
-        return original(self, entries, cursor)
+        return original(self, page, cursor)
 
-    monkeypatch.setattr(reader.store.remote.__class__, "apply_page", dies_on_third_page)
+    monkeypatch.setattr(reader.store.remote.__class__, "apply_read_page", dies_on_third_page)
     monkeypatch.setattr(engine, "_rebuild", lambda remote, progress: None)  # the process is gone: no finally
     with pytest.raises(Cut):
         sync_service.sync_now(reader)

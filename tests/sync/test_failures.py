@@ -82,20 +82,20 @@ def test_a_pull_cut_mid_page_resumes_and_downloads_at_most_that_page_again(world
     structure = world.structure("CCI")
     writer, reader = _entries_for(world, structure, MENTORS)
     calls = {"n": 0}
-    original = RemoteChanges.apply_page
+    original = RemoteChanges.apply_read_page
 
-    def dies_on_third_page(self, entries, cursor):  # type: ignore[no-untyped-def]
+    def dies_on_third_page(self, page, cursor):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 3:
             raise Cut("coupure pendant l’écriture de la page 3")
-        return original(self, entries, cursor)
+        return original(self, page, cursor)
 
-    monkeypatch.setattr(RemoteChanges, "apply_page", dies_on_third_page)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", dies_on_third_page)
     with pytest.raises(Cut):
         sync_service.sync_now(reader)
     stored = int(reader.store.remote.state()["cursor"])
     assert stored > 0 and reader.store.count("mentor") > 0
-    monkeypatch.setattr(RemoteChanges, "apply_page", original)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", original)
     resumed = sync_service.sync_now(reader)
     # Two pages were stored before the cut: only the cut page (and what follows) came again.
     assert resumed.pulled == _feed_size(reader) - 2 * engine.PAGE_ENTRIES

@@ -28,17 +28,17 @@ def _feed_size(profile) -> int:  # type: ignore[no-untyped-def]
 
 
 def _count_pages(monkeypatch, fail_on: int | None = None) -> list[int]:  # type: ignore[no-untyped-def]
-    """Entries of each apply_page call (one transaction each); `fail_on`: that call raises Cut."""
+    """Entries of each page stored (one transaction each); `fail_on`: that one raises Cut."""
     sizes: list[int] = []
-    original = RemoteChanges.apply_page
+    original = RemoteChanges.apply_read_page
 
-    def counted(self, entries, cursor):  # type: ignore[no-untyped-def]
-        sizes.append(len(entries))
+    def counted(self, page, cursor):  # type: ignore[no-untyped-def]
+        sizes.append(page.entries)
         if len(sizes) == fail_on:
             raise Cut("coupure pendant l’écriture")
-        return original(self, entries, cursor)
+        return original(self, page, cursor)
 
-    monkeypatch.setattr(RemoteChanges, "apply_page", counted)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", counted)
     return sizes
 
 

@@ -32,7 +32,7 @@ def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeyp
     writer, reader = writer_and_reader(world, MENTORS)
     events: list[tuple[float, str, int]] = []
     lock = threading.Lock()
-    original_apply, original_pull = RemoteChanges.apply_page, HubClient.pull
+    original_apply, original_pull = RemoteChanges.apply_read_page, HubClient.pull
     counter = {"apply": 0, "pull": 0}
 
     def note(what: str) -> int:
@@ -41,10 +41,10 @@ def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeyp
             events.append((time.monotonic(), what, counter[what]))
             return counter[what]
 
-    def slow_apply(self, entries, cursor):  # type: ignore[no-untyped-def]
+    def slow_apply(self, page, cursor):  # type: ignore[no-untyped-def]
         n = note("apply")
         time.sleep(0.15)  # a page that takes a while to store
-        result = original_apply(self, entries, cursor)
+        result = original_apply(self, page, cursor)
         with lock:
             events.append((time.monotonic(), "applied", n))
         return result
@@ -53,7 +53,7 @@ def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeyp
         note("pull")
         return original_pull(self, cursor, limit)
 
-    monkeypatch.setattr(RemoteChanges, "apply_page", slow_apply)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", slow_apply)
     monkeypatch.setattr(HubClient, "pull", noted_pull)
     told: list[dict] = []  # type: ignore[type-arg]
     with ExitStack() as stack:  # window: a lane the caller gives, as gui/tasks.py's database lane
@@ -68,24 +68,53 @@ def test_the_next_page_downloads_while_the_previous_one_is_stored(world, monkeyp
     assert len(told) == counter["apply"]  # the window heard every stored page once
 
 
+@pytest.mark.parametrize("lane", ["window", "own"])
+def test_a_pulled_page_is_read_on_the_syncs_thread_and_only_written_on_the_lane(world, monkeypatch, lane) -> None:  # type: ignore[no-untyped-def]
+    """Reading a page into records needs no database: done on the lane, it made the lane, the first
+    sync's bottleneck, do it too while the sync's own thread waited for the lane."""
+    from tandem_desktop.store import pulled
+
+    writer, reader = writer_and_reader(world, MENTORS)
+    original_read, original_apply = pulled.read_page, RemoteChanges.apply_read_page
+    readers: set[str] = set()
+    writers: set[str] = set()
+
+    def noted_read(entries):  # type: ignore[no-untyped-def]
+        readers.add(threading.current_thread().name)
+        return original_read(entries)
+
+    def noted_apply(self, page, cursor):  # type: ignore[no-untyped-def]
+        writers.add(threading.current_thread().name)
+        return original_apply(self, page, cursor)
+
+    monkeypatch.setattr(pulled, "read_page", noted_read)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", noted_apply)
+    with ExitStack() as stack:
+        given = stack.enter_context(database_lane()) if lane == "window" else None
+        report = sync_service.sync_now(reader, database=given)
+    assert report.mismatches == {} and snapshot(reader)["mentor"] == snapshot(writer)["mentor"]
+    assert readers and writers and not readers & writers
+    assert threading.current_thread().name in readers
+
+
 def test_a_page_that_cannot_be_stored_stops_the_sync_and_loses_nothing(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     writer, reader = writer_and_reader(world, MENTORS)
-    original = RemoteChanges.apply_page
+    original = RemoteChanges.apply_read_page
     pages = {"n": 0}
 
-    def fails_on_second(self, entries, cursor):  # type: ignore[no-untyped-def]
+    def fails_on_second(self, page, cursor):  # type: ignore[no-untyped-def]
         pages["n"] += 1
         if pages["n"] == 2:
             raise Broken("disque plein")
-        return original(self, entries, cursor)
+        return original(self, page, cursor)
 
-    monkeypatch.setattr(RemoteChanges, "apply_page", fails_on_second)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", fails_on_second)
     with database_lane() as lane:
         with pytest.raises(Broken):
             sync_service.sync_now(reader, database=lane)
         assert pages["n"] == 2  # nothing stored after the failing page
         assert int(reader.store.remote.state()["cursor"]) > 0
-        monkeypatch.setattr(RemoteChanges, "apply_page", original)
+        monkeypatch.setattr(RemoteChanges, "apply_read_page", original)
         resumed = sync_service.sync_now(reader, database=lane)
     assert resumed.pulled == sum(len(r) for r in snapshot(reader).values()) - engine.PAGE_ENTRIES
     assert snapshot(reader)["mentor"] == snapshot(writer)["mentor"] and resumed.mismatches == {}
@@ -110,21 +139,21 @@ def test_the_cycle_collector_rests_while_pages_are_stored_and_comes_back_after(w
     import gc
 
     writer, reader = writer_and_reader(world, MENTORS)
-    original = RemoteChanges.apply_page
+    original = RemoteChanges.apply_read_page
     seen: list[bool] = []
 
-    def noting(self, entries, cursor):  # type: ignore[no-untyped-def]
+    def noting(self, page, cursor):  # type: ignore[no-untyped-def]
         seen.append(gc.isenabled())
         if len(seen) == 3:
             raise Broken("disque plein")
-        return original(self, entries, cursor)
+        return original(self, page, cursor)
 
-    monkeypatch.setattr(RemoteChanges, "apply_page", noting)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", noting)
     assert gc.isenabled()
     with pytest.raises(Broken):
         sync_service.sync_now(reader)
     assert seen == [False, False, False] and gc.isenabled()  # back even when the sync failed
-    monkeypatch.setattr(RemoteChanges, "apply_page", original)
+    monkeypatch.setattr(RemoteChanges, "apply_read_page", original)
     gc.disable()  # the window runs without automatic collection (gui/heap.py): a sync leaves it so
     try:
         assert sync_service.sync_now(reader).mismatches == {}
