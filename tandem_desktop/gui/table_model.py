@@ -26,9 +26,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
-from ..domain.fields import FieldType
+from ..domain.fields import FieldSpec, FieldType
 from ..domain.kinds import KINDS
 from ..store.queries import ORDER, ListQuery, list_fields
 from ..store.repository import Store
@@ -317,8 +325,21 @@ class RecordTableModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
             return None
-        record = self._rows[index.row()]
-        spec = self.columns[index.column()]
+        return self._value(self._rows[index.row()], self.columns[index.column()], role)
+
+    def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:
+        """Every role a delegate asks of a cell, in one call (seven calls of data() otherwise): each
+        call from Qt into Python waits for the interpreter lock, for as long as a busy worker keeps
+        it, and a repaint made a thousand of them while a first sync decoded and stored pages."""
+        if not index.isValid() or index.row() >= len(self._rows):
+            for role_data in roles:
+                role_data.clearData()
+            return
+        record, spec = self._rows[index.row()], self.columns[index.column()]
+        for role_data in roles:
+            role_data.setData(self._value(record, spec, role_data.role()))
+
+    def _value(self, record: dict[str, Any], spec: FieldSpec, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return display_value(spec, record)
         if role == Qt.ItemDataRole.ToolTipRole and spec.type is FieldType.LONG_TEXT:

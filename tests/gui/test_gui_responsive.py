@@ -189,3 +189,41 @@ def test_the_young_pass_waits_while_a_lane_works_on_objects_still_alive(qtbot, r
         release.set()
         gc.callbacks.remove(watch)
         keeper.stop()
+
+
+def test_a_repaint_asks_each_cell_once_whatever_the_roles(qtbot, store, mentees_450) -> None:  # type: ignore[no-untyped-def]
+    """A delegate asks a cell for seven roles; through data() each was a call into Python waiting for
+    the interpreter lock behind a busy worker (a thousand per repaint). multiData answers them in one,
+    with what data() says."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from tandem_desktop.gui.table_model import RecordTableModel
+    from tandem_desktop.gui.widgets import row_table
+
+    asked = {"data": 0, "values": 0}
+
+    class Counting(RecordTableModel):
+        def data(self, index, role=Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+            asked["data"] += 1
+            return super().data(index, role)
+
+        def _value(self, record, spec, role):  # type: ignore[no-untyped-def]
+            asked["values"] += 1
+            return super()._value(record, spec, role)
+
+    model = Counting(store, "mentee")
+    table = row_table(None, "table", model)
+    qtbot.addWidget(table)
+    table.resize(900, 500)
+    table.show()
+    qtbot.waitExposed(table)
+    asked.update(data=0, values=0)
+    table.grab()  # a paint of the visible rows, as the screen would get
+    assert asked["data"] == 0 and asked["values"] > 100  # every painted cell answered by multiData
+    for row, column in ((0, 0), (3, 1), (10, len(model.columns) - 1)):
+        index = model.index(row, column)
+        option = QStyleOptionViewItem()
+        table.itemDelegate().initStyleOption(option, index)  # Qt 6: one multiData for every role
+        assert option.text == (model.data(index) or "")
+    outside = model.index(0, 0).siblingAtRow(model.rowCount() + 5)
+    assert not outside.isValid() and model.data(outside) is None
