@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain s
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
-from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from tandem_desktop.charter.render import PARTIES, Signature
 from tandem_desktop.gui.heap import HeapKeeper
@@ -137,6 +137,15 @@ def wait_for(condition: Any, timeout_s: float) -> None:
         raise TimeoutError("the benchmark waited too long")
 
 
+def dispose(window: QWidget) -> None:
+    """Close a window and delete it now (its runner shut down first): deleteLater waits for an event
+    loop the script does not go back to, and each window left alive kept its lists and 177 timers
+    for the next measures (bench_scale's typing stall at 100,000 grew with the sizes before it)."""
+    window.close()
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -215,8 +224,7 @@ def one_pass(folder: Path, name: str, hub_url: str, code: str, single: bool) -> 
     controller.stop()
     window.batch.stop()
     runner.shutdown()
-    window.close()
-    window.deleteLater()
+    dispose(window)
     profile.close()
     return figures
 

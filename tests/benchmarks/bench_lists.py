@@ -54,6 +54,7 @@ from tandem_desktop.store.profile import Profile, init_profile, open_profile
 from tandem_desktop.store.queries import ListQuery, list_fields, record_from_row
 from tandem_desktop.store.repository import Store
 from tandem_desktop.store.search import SQL_FOLD
+from tests.benchmarks.bench_gui import dispose
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 KIND = "mentee"
@@ -103,8 +104,12 @@ def wait_signal(signal: Any, condition: Callable[[], bool] = lambda: True, timeo
             loop.quit()
 
     signal.connect(heard)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    deadline = QTimer()  # stopped below: QTimer.singleShot left one alive per wait, firing minutes later
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    deadline.start(int(timeout_s * 1000))
     loop.exec()
+    deadline.stop()
     signal.disconnect(heard)
     if not when:
         raise TimeoutError("the benchmark waited too long")
@@ -384,8 +389,8 @@ def measure(source: Store | Profile | Path | str, *, words: int = WORDS) -> dict
         finally:
             reads.remove()
             heap.stop()
-            window.close()
             runner.shutdown()
+            dispose(window)
             app.processEvents()
     for label in ("one_page", "all_loaded"):
         figures[f"refresh_ratio_{label}"] = round(  # the former refresh against reading the edited row again

@@ -40,7 +40,7 @@ from tandem_desktop.hub import admin
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.store.profile import Profile
-from tests.benchmarks.bench_gui import Probe, new_device, open_window, percentile, start_hub, wait_for
+from tests.benchmarks.bench_gui import Probe, dispose, new_device, open_window, percentile, start_hub, wait_for
 from tests.benchmarks.bench_lists import measure as measure_lists
 from tests.benchmarks.bench_store import measure_writes
 from tests.benchmarks.bench_sync import measure_scale as measure_sync
@@ -149,8 +149,7 @@ def typing_during_first_sync(hub: Hub) -> tuple[dict[str, Any], Profile]:
     heap.stop()
     controller.stop()
     runner.shutdown()
-    window.close()
-    window.deleteLater()
+    dispose(window)
     QApplication.processEvents()
     return figures, profile
 
