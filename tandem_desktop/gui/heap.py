@@ -23,8 +23,8 @@ take it (and so is each virtual call Qt makes on the model, `hasIndex`, `multiDa
 find no Python override), and while a first sync decodes and stores pages, two workers hold it in
 turns of up to the switch interval (5 ms by default): a repaint waited for it hundreds of times.
 Longest stall while typing during a first sync of 100,000 mentees, runs of the same hour: 5 ms
-turns 127 / 366 / 392 ms; 1 ms 57 / 75 / 154 / 157 / 192; 0.1 ms 55 / 63 / 79, the sync no slower
-(13.6–13.8 s against 13.8–15.0 s). The window asks for these short turns; with no worker busy
+turns 127 / 366 / 392 ms; 1 ms 57 / 75 / 154 / 157 / 192 / 311; 0.1 ms 55 / 56 / 63 / 74 / 79 / 83,
+the sync no slower (13.6–13.8 s against 13.8–15.0 s). The window asks for these short turns; with no worker busy
 nobody asks the holder to let go, so they cost nothing then.
 The command line and the hub keep Python's defaults: nobody watches them redraw.
 """

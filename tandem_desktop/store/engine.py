@@ -61,7 +61,7 @@ WAL_CHECKPOINT_PAGES = 10_000  # 40 MB of 4 KiB pages
 # Page cache of a connection, taken only as pages are read: a profile of 100,000 mentees (190 MB)
 # keeps its lists' tables in it. At 64 MiB, reading a list in its order (the whole list after
 # Ctrl+End) fetched rows from table pages all over a 100 MB table, and a third of them were read
-# and decrypted again each time (2.0 s at 100,000 against 0.3 s at 25,000; 1.35 s with this).
+# and decrypted again each time (2.0 s at 100,000 against 0.3 s at 25,000; 1.1–1.5 s with this).
 CACHE_KIB = 262_144
 
 
