@@ -9,12 +9,15 @@ import threading
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QStyleOptionViewItem
 from sqlalchemy import event
 from waiting import loaded
 
 from tandem_desktop.gui import heap
 from tandem_desktop.gui.heap import HeapKeeper
+from tandem_desktop.gui.table_model import RecordTableModel
 from tandem_desktop.gui.tasks import TaskRunner
+from tandem_desktop.gui.widgets import row_table
 from tandem_desktop.store.queries import ListQuery
 
 pytestmark = pytest.mark.gui
@@ -195,11 +198,6 @@ def test_a_repaint_asks_each_cell_once_whatever_the_roles(qtbot, store, mentees_
     """A delegate asks a cell for seven roles; through data() each was a call into Python waiting for
     the interpreter lock behind a busy worker (a thousand per repaint). multiData answers them in one,
     with what data() says."""
-    from PySide6.QtWidgets import QStyleOptionViewItem
-
-    from tandem_desktop.gui.table_model import RecordTableModel
-    from tandem_desktop.gui.widgets import row_table
-
     asked = {"data": 0, "values": 0}
 
     class Counting(RecordTableModel):
