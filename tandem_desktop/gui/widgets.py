@@ -139,13 +139,14 @@ class RowTable(QTableView):
         model = self.model()
         to_end = (action == QAbstractItemView.CursorAction.MoveEnd
                   and bool(modifiers & Qt.KeyboardModifier.ControlModifier))
-        if to_end and model is not None and model.canFetchMore(QModelIndex()):
-            fetch_all = getattr(model, "fetch_all", None)
-            if fetch_all is not None:  # the rest arrives from the database lane: go there then
-                fetch_all(then=self._go_to_last_row)
-            else:
-                while model.canFetchMore(QModelIndex()):
-                    model.fetchMore(QModelIndex())
+        fetch_all = getattr(model, "fetch_all", None)
+        if to_end and fetch_all is not None and not model.complete:
+            # The rest arrives from the database lane: go there then. Asked while a load is on its
+            # way (canFetchMore says no then), it waits for it instead of stopping at the page loaded.
+            fetch_all(then=self._go_to_last_row)
+        elif to_end and model is not None:
+            while model.canFetchMore(QModelIndex()):
+                model.fetchMore(QModelIndex())
         target = super().moveCursor(action, modifiers)
         if action in (QAbstractItemView.CursorAction.MoveEnd, QAbstractItemView.CursorAction.MoveHome) \
                 and modifiers & Qt.KeyboardModifier.ControlModifier and target.isValid():

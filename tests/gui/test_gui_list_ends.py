@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from waiting import loaded
@@ -35,6 +37,25 @@ def test_ctrl_end_goes_to_the_last_record_not_the_last_loaded(qtbot, mentees_650
     page.grab().save("/tmp/shots/ctrl_end.png")
     qtbot.keyClick(page.table, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
     assert page.table.currentIndex().row() == 0
+
+
+def test_ctrl_end_pressed_while_the_list_loads_goes_to_the_last_record(qtbot, mentees_650, window, runner) -> None:  # type: ignore[no-untyped-def]
+    """Opening a big profile, the database lane checks and backs it up first: a Ctrl+End pressed while
+    the list's load waited behind that stopped at the 200th row (the table asked canFetchMore, which
+    says no while a load is on its way)."""
+    window.show_section("mentee")
+    page = window.section("mentee").list_page
+    loaded(qtbot, page)
+    release = threading.Event()
+    runner.submit(lambda: release.wait(10))  # the lane busy, as with the opening's check
+    page.refresh()
+    assert page.model.reading
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    release.set()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 650 and page.table.currentIndex().row() == 649, timeout=10_000)
+    selected = page.model.record_at(page.table.currentIndex().row())
+    assert (selected["first_name"], selected["last_name"]) == ("Prénom649", "Nom649")
 
 
 def test_tandems_list_opens_on_live_tandems_before_ended_ones(qtbot, store, runner) -> None:  # type: ignore[no-untyped-def]
