@@ -225,3 +225,35 @@ def test_a_repaint_asks_each_cell_once_whatever_the_roles(qtbot, store, mentees_
         assert option.text == (model.data(index) or "")
     outside = model.index(0, 0).siblingAtRow(model.rowCount() + 5)
     assert not outside.isValid() and model.data(outside) is None
+
+
+
+def test_a_repaint_is_entered_from_python_so_the_cells_find_the_lock_held(qtbot, store, mentees_450) -> None:  # type: ignore[no-untyped-def]
+    """Entered from C++, each of a repaint's cell calls took the interpreter lock anew, and waited for a
+    busy worker's turn each time; entered through RowTable.paintEvent, the paint holds it throughout:
+    every cell a paint asks for is asked under that Python frame."""
+    cells = {"inside": 0, "outside": 0}
+
+    def under_python_paint() -> bool:
+        frame = sys._getframe()
+        while frame is not None:
+            if frame.f_code.co_name == "paintEvent" and frame.f_code.co_filename.endswith("widgets.py"):
+                return True
+            frame = frame.f_back
+        return False
+
+    class Counting(RecordTableModel):
+        def _value(self, record, spec, role):  # type: ignore[no-untyped-def]
+            cells["inside" if under_python_paint() else "outside"] += 1
+            return super()._value(record, spec, role)
+
+    model = Counting(store, "mentee")
+    table = row_table(None, "table", model)
+    qtbot.addWidget(table)
+    table.resize(900, 500)
+    table.show()
+    qtbot.waitExposed(table)
+    cells.update(inside=0, outside=0)
+    shown = table.grab().toImage()
+    assert cells["inside"] > 100 and cells["outside"] == 0
+    assert table.grab().toImage() == shown  # and it paints as Qt's own, every time
