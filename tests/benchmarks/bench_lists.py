@@ -47,6 +47,7 @@ from PySide6.QtWidgets import QApplication
 from tandem_desktop.domain.kinds import KINDS
 from tandem_desktop.gui.heap import HeapKeeper
 from tandem_desktop.gui.main_window import MainWindow
+from tandem_desktop.gui.table_model import FETCH_ALL_PAGE
 from tandem_desktop.gui.tasks import Lane, TaskRunner
 from tandem_desktop.services.demo import generate_demo
 from tandem_desktop.settings import load_settings
@@ -347,7 +348,20 @@ def measure_scroll_end(page: Any) -> dict[str, Any]:
                          and table.currentIndex().row() == model.rowCount() - 1, timeout_s=300)
     stall = ticker.stop()
     return {"scroll_end_ms": round((reached - started) * 1000, 1), "scroll_end_stall_max_ms": stall,
-            "rows_loaded": model.rowCount()}
+            "rows_loaded": model.rowCount(), **measure_scroll_end_baseline(page.store, model.query)}
+
+
+def measure_scroll_end_baseline(store: Store, query: ListQuery) -> dict[str, Any]:
+    """Store side of Ctrl+End: the same list rows read by the store alone, in the same pages of
+    FETCH_ALL_PAGE, no window, no model. What grows faster than the rows here grows in the reading
+    (SQLite walking a list past its page cache), not in the window."""
+    fields, rows, started = list_fields(KINDS[KIND]), 0, time.perf_counter()
+    while page := store.find(KIND, query, rows, FETCH_ALL_PAGE, fields=fields):
+        rows += len(page)
+        if len(page) < FETCH_ALL_PAGE:
+            break
+    store_ms = (time.perf_counter() - started) * 1000
+    return {"scroll_end_store_ms": round(store_ms, 1), "scroll_end_store_rows": rows}
 
 
 def measure(source: Store | Profile | Path | str, *, words: int = WORDS) -> dict[str, Any]:

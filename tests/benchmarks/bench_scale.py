@@ -7,6 +7,9 @@ mentee list and makes its first sync while a counsellor types in the search fiel
 100k). The same device's lists, the matching and the writes are then measured by the functions of
 bench_lists, bench_matching and bench_store; the wire and hub figures by bench_sync's.
 
+`scroll_end_ratio`: Ctrl+End in the window over the store reading the same rows alone (bench_lists's
+`scroll_end_store_ms`): what the window adds, whatever SQLite's own growth past its page cache.
+
 `sync_to_transfer_and_bare_ratio`: the first sync (bench_sync's) over its plain transfer plus the bare
 write of the same mentees (bench_store's `bare_s`), a yardstick that counts the device's own writing.
 
@@ -56,12 +59,12 @@ PER_ACTION = ("typing_stall_max_ms", "typing_stall_p99_ms", "matching_update_aft
               "scroll_end_stall_max_ms", "sync_bytes_per_entry", "sync_hub_bytes_per_record", "sync_push_1000_edits_s")
 LIST_FIGURES = ("first_page_ms", "search_p95_ms", "search_stall_max_ms", "sort_max_ms", "edit_one_page_reread_ms",
                 "edit_all_loaded_reread_ms", "window_refresh_one_page_ms", "scroll_end_ms",
-                "scroll_end_stall_max_ms", "refresh_ratio_all_loaded")
+                "scroll_end_store_ms", "scroll_end_stall_max_ms", "refresh_ratio_all_loaded")
 SYNC_FIGURES = ("initial_sync_s", "bytes_per_entry", "plain_transfer_s", "initial_transfer_ratio",
                 "hub_bytes_per_record", "push_1000_edits_s")
 NOT_FITTED = ("mentees", "mentors", "pulled", "keys_typed", "load_after")  # sizes and context, not figures
 # Ratios to a baseline measured in the same run: they should not grow either.
-RATIOS = ("create_many_ratio", "refresh_ratio_all_loaded", "sync_initial_transfer_ratio",
+RATIOS = ("create_many_ratio", "refresh_ratio_all_loaded", "scroll_end_ratio", "sync_initial_transfer_ratio",
           "sync_to_transfer_and_bare_ratio")
 
 
@@ -177,6 +180,7 @@ def one_size(root: Path, mentors: int, mentees: int) -> dict[str, Any]:
         figures.update(typing)
         lists = measure_lists(profile)  # the real window on the pulled copy: search, sort, refresh, scroll
         figures.update({name: lists[name] for name in LIST_FIGURES})
+        figures["scroll_end_ratio"] = round(lists["scroll_end_ms"] / max(lists["scroll_end_store_ms"], 0.01), 2)
         matching = measure_matching(profile.store, prefix="propose")  # on the pulled copy, as a device has it
         figures.update({name: matching[name] for name in (
             "propose_s", "propose_peak_mb", "matching_update_after_write_ms", "suggest_after_write_ms")})
