@@ -25,7 +25,8 @@ turns of up to the switch interval (5 ms by default): a repaint waited for it hu
 Longest stall while typing during a first sync of 100,000 mentees, runs of the same hour: 5 ms
 turns 127 / 366 / 392 ms; 1 ms 57 / 75 / 154 / 157 / 192 / 311; 0.1 ms 55 / 56 / 63 / 74 / 79 / 83,
 the sync no slower (13.6–13.8 s against 13.8–15.0 s). The window asks for these short turns; with no worker busy
-nobody asks the holder to let go, so they cost nothing then.
+nobody asks the holder to let go, so they cost nothing then. A table's repaint takes the lock once,
+not once per cell: it is entered from Python (widgets.RowTable.paintEvent).
 The command line and the hub keep Python's defaults: nobody watches them redraw.
 """
 
