@@ -83,9 +83,14 @@ def search_body_sql(spec: KindSpec) -> str:
     return "concat_ws(' ', " + ", ".join(spec.searchable) + ")"
 
 
+def search_words(text: str) -> list[str]:
+    """The words a search looks for, folded as the index holds them."""
+    return re.findall(r"\w+", fold(text))
+
+
 def fts_query(text: str) -> str | None:
     """Every typed word must match the start of a word of the record, accents and case ignored."""
-    words = re.findall(r"\w+", fold(text))
+    words = search_words(text)
     if not words:
         return None
     return " ".join(f'"{w}"*' for w in words)
