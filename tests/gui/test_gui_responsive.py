@@ -194,6 +194,16 @@ def test_the_young_pass_waits_while_a_lane_works_on_objects_still_alive(qtbot, r
         keeper.stop()
 
 
+def shown_table(qtbot, model):  # type: ignore[no-untyped-def]
+    """The app's list table over `model`, on screen (offscreen), its first rows painted."""
+    table = row_table(None, "table", model)
+    qtbot.addWidget(table)
+    table.resize(900, 500)
+    table.show()
+    qtbot.waitExposed(table)
+    return table
+
+
 def test_a_repaint_asks_each_cell_once_whatever_the_roles(qtbot, store, mentees_450) -> None:  # type: ignore[no-untyped-def]
     """A delegate asks a cell for seven roles; through data() each was a call into Python waiting for
     the interpreter lock behind a busy worker (a thousand per repaint). multiData answers them in one,
@@ -210,11 +220,7 @@ def test_a_repaint_asks_each_cell_once_whatever_the_roles(qtbot, store, mentees_
             return super()._value(record, spec, role)
 
     model = Counting(store, "mentee")
-    table = row_table(None, "table", model)
-    qtbot.addWidget(table)
-    table.resize(900, 500)
-    table.show()
-    qtbot.waitExposed(table)
+    table = shown_table(qtbot, model)
     asked.update(data=0, values=0)
     table.grab()  # a paint of the visible rows, as the screen would get
     assert asked["data"] == 0 and asked["values"] > 100  # every painted cell answered by multiData
@@ -225,7 +231,6 @@ def test_a_repaint_asks_each_cell_once_whatever_the_roles(qtbot, store, mentees_
         assert option.text == (model.data(index) or "")
     outside = model.index(0, 0).siblingAtRow(model.rowCount() + 5)
     assert not outside.isValid() and model.data(outside) is None
-
 
 
 def test_a_repaint_is_entered_from_python_so_the_cells_find_the_lock_held(qtbot, store, mentees_450) -> None:  # type: ignore[no-untyped-def]
@@ -248,11 +253,7 @@ def test_a_repaint_is_entered_from_python_so_the_cells_find_the_lock_held(qtbot,
             return super()._value(record, spec, role)
 
     model = Counting(store, "mentee")
-    table = row_table(None, "table", model)
-    qtbot.addWidget(table)
-    table.resize(900, 500)
-    table.show()
-    qtbot.waitExposed(table)
+    table = shown_table(qtbot, model)
     cells.update(inside=0, outside=0)
     shown = table.grab().toImage()
     assert cells["inside"] > 100 and cells["outside"] == 0
