@@ -142,8 +142,8 @@ class RowTable(QTableView):
         sync keeps two workers in Python, each waited for a worker's turn to end (gui/heap.py): five
         hundred waits in one repaint. Entered here, the lock is this thread's for the whole paint and
         the model's calls find it held; a waiting worker still gets its turn at the switch interval.
-        Longest stall while typing during a first sync of 100,000 mentees (stall.py, same hour): 63,
-        84, 57, 60 ms against 64, 126, 164 ms without it."""
+        Longest stall while typing during a first sync of 100,000 mentees, runs of the same hour:
+        56–84 ms (eight runs) against 64, 126 and 164 ms without it."""
         super().paintEvent(event)
 
     def moveCursor(self, action: QAbstractItemView.CursorAction,
