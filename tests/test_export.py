@@ -125,7 +125,7 @@ def test_a_failed_export_keeps_the_previous_file(store, filled, tmp_path: Path, 
         target.write_text("à moitié", encoding="utf-8")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export, "_write_csv", broken)
+    monkeypatch.setattr(export, "write_csv", broken)
     with pytest.raises(OSError):
         export_kind(store, "mentee", "csv", path)
     assert path.read_text(encoding="utf-8") == "export d’hier"

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tandem_desktop"
-QT_FREE = ["domain", "store", "services", "matching", "charter", "sync", "hub", "texts", "background"]
+QT_FREE = ["domain", "store", "services", "matching", "charter", "sync", "hub", "texts", "background", "importing"]
 
 
 def _pyproject() -> dict:

@@ -103,7 +103,7 @@ def _ref_titles(store: Store, spec: KindSpec) -> dict[str, str]:
     return merged
 
 
-def _atomic_write(dest: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(dest: Path, write: Callable[[Path], None]) -> None:
     """`write` fills a 0600 temporary file (names in clear: private, wherever it goes), renamed at the end."""
     dest = Path(dest).expanduser().resolve()
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
@@ -137,9 +137,9 @@ def export_kind(store: Store, kind: str, fmt: str, dest: str | os.PathLike[str])
             yield [record["id"], *(_cell(f, record.get(f.name), titles, fmt) for f in spec.fields)]
 
     if fmt == "csv":
-        _atomic_write(Path(dest), lambda tmp: _write_csv(tmp, headers, rows()))
+        atomic_write(Path(dest), lambda tmp: write_csv(tmp, headers, rows()))
     else:
-        _atomic_write(Path(dest), lambda tmp: _write_xlsx(tmp, spec.plural, headers, rows()))
+        atomic_write(Path(dest), lambda tmp: write_xlsx(tmp, spec.plural, headers, rows()))
     return count
 
 
@@ -152,7 +152,7 @@ def _cell(field: FieldSpec, value: Any, titles: dict[str, str], fmt: str) -> Any
     return _safe_text(text) if fmt == "csv" and field.type is not FieldType.INT else text
 
 
-def _write_csv(path: Path, headers: list[str], rows: Iterator[list[Any]]) -> None:
+def write_csv(path: Path, headers: list[str], rows: Iterator[list[Any]]) -> None:
     # UTF-8 with BOM and ";": what Excel in French opens correctly with a double click.
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
@@ -160,7 +160,7 @@ def _write_csv(path: Path, headers: list[str], rows: Iterator[list[Any]]) -> Non
         writer.writerows(rows)
 
 
-def _write_xlsx(path: Path, title: str, headers: list[str], rows: Iterator[list[Any]]) -> None:
+def write_xlsx(path: Path, title: str, headers: list[str], rows: Iterator[list[Any]]) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font

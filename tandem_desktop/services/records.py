@@ -153,6 +153,21 @@ class Records:
         log.info("created %s %s (%d fields)", kind, record_id, len(data))
         return changes
 
+    def create_many(self, kind: str, values: list[dict[str, Any]]) -> Changes:
+        """Many new records in one transaction (imports). People and structures take the store's bulk
+        path; tandems and meetings go through create() one at a time, for their lifecycle rules."""
+        if kind in ("tandem", "meeting"):
+            changes = Changes()
+            with self.store.transaction():
+                for item in values:
+                    changes |= self.create(kind, item)
+            return changes
+        with self.store.transaction():
+            ids = self.store.create_many(kind, values)
+        log.info("created %d %s", len(ids), kind)
+        created = _freeze({kind: set(ids)})
+        return Changes(ids[0] if len(ids) == 1 else None, (), created, created)
+
     def update(self, kind: str, record_id: str, values: dict[str, Any]) -> Changes:
         """Change some fields; `fields` says which did (empty, and nothing written, if none)."""
         with self.store.transaction():

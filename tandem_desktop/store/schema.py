@@ -193,3 +193,31 @@ charters = Table(
 )
 Index("ix_charters_tandem", charters.c.tandem_id, charters.c.created_at)
 Index("ix_charters_sha256", charters.c.sha256)
+
+# Imports (migration 0007_imports), local to this device. A batch lists what one import wrote, so it
+# can be undone as a whole: `created` is {kind: [ids]}, `merged` is [[kind, id, {field: value before}]].
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", String(36), primary_key=True),  # UUIDv7
+    Column("kind", String(20), nullable=False),
+    Column("file_name", Text, nullable=False),  # the file's name only, never its folder
+    Column("created_at", Text, nullable=False),  # ISO UTC timestamp
+    Column("counsellor_id", String(36)),
+    Column("counts", Text, nullable=False),  # JSON {created, merged, skipped, refused}
+    Column("created", Text, nullable=False),
+    Column("merged", Text, nullable=False),
+    Column("undone_at", Text),
+)
+Index("ix_import_batches_created", import_batches.c.created_at)
+
+# Column mappings saved by a structure ("" for none) for one kind: {header as written: field name}.
+import_templates = Table(
+    "import_templates",
+    metadata,
+    Column("structure_id", String(36), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("name", String(80), primary_key=True),
+    Column("columns", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)

@@ -1,0 +1,147 @@
+"""The duplicate rules of an import, written once (the dialog and the README quote RULES).
+
+Two people are the same when they share an e-mail address, or a phone number, or a name together
+with a birth date (for a mentor, who has none: with an employer). Names are compared forgiving
+accents, case, spaces and hyphens, first and last name swapped, and one small typo (one letter
+changed, missing, added, or two letters swapped): « Hélène Durand », « HELENE DURAND » and « Helene
+Durant » are one person. A structure is the same with the same name and postal code; a tandem with
+the same mentor and mentee; a meeting with the same tandem and date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .mapping import fold
+
+RULES = {
+    "email": "même adresse e-mail",
+    "phone": "même numéro de téléphone",
+    "name": "même nom et même date de naissance",
+    "name_employer": "même nom et même employeur",
+    "name_only": "même nom",
+    "structure": "même nom et même code postal",
+    "pair": "même mentor et même mentoré·e",
+    "meeting": "même tandem et même date",
+}
+# Per kind: the field a name is compared with, and the rule it makes.
+_NAME_PARTNER = {"mentee": ("birth_date", "name"), "mentor": ("employer", "name_employer"),
+                 "counsellor": (None, "name_only")}
+_BY_VALUE = {"mentee": ("email", "phone"), "mentor": ("email", "phone"), "counsellor": ("email", "phone")}
+_COMPOSITE = {"structure": (("name", "postal_code"), "structure"), "tandem": (("mentor_id", "mentee_id"), "pair"),
+              "meeting": (("tandem_id", "date"), "meeting")}
+
+
+@dataclass(frozen=True)
+class Match:
+    rule: str  # a key of RULES
+    target: Any  # an existing record's id (str) or an earlier row of the file (int, its row number)
+
+    @property
+    def in_file(self) -> bool:
+        return isinstance(self.target, int)
+
+    @property
+    def reason(self) -> str:
+        return RULES[self.rule]
+
+
+def person_name(values: dict[str, Any]) -> str:
+    return fold(f"{values.get('first_name') or ''} {values.get('last_name') or ''}").replace(" ", "")
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True if `b` is `a` with at most one letter changed, missing, added, or two neighbours swapped."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    start = 0
+    while start < min(la, lb) and a[start] == b[start]:
+        start += 1
+    if la == lb:
+        if a[start + 1:] == b[start + 1:]:
+            return True
+        return a[start + 2:] == b[start + 2:] and a[start] == b[start + 1] and a[start + 1] == b[start]
+    longer, shorter = (a, b) if la > lb else (b, a)
+    return longer[start + 1:] == shorter[start:]
+
+
+class DuplicateIndex:
+    """Records of one kind by what makes two of them the same; `find` says which a new one matches."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._values: dict[str, dict[Any, Any]] = {field: {} for field in _BY_VALUE.get(kind, ())}
+        self._names: dict[Any, list[tuple[str, str, Any]]] = {}  # partner value -> (name, swapped, target)
+        self._composite: dict[tuple[Any, ...], Any] = {}
+
+    def add(self, target: Any, values: dict[str, Any]) -> None:
+        for field, seen in self._values.items():
+            if key := _value_key(field, values.get(field)):
+                seen.setdefault(key, target)
+        if self.kind in _NAME_PARTNER:
+            partner, _ = _NAME_PARTNER[self.kind]
+            name = person_name(values)
+            block = _partner_key(partner, values)
+            if name and block is not None:
+                swapped = fold(f"{values.get('last_name') or ''} {values.get('first_name') or ''}").replace(" ", "")
+                self._names.setdefault(block, []).append((name, swapped, target))
+        if self.kind in _COMPOSITE:
+            key = self._composite_key(values)
+            if key is not None:
+                self._composite.setdefault(key, target)
+
+    def add_many(self, items: Iterable[tuple[Any, dict[str, Any]]]) -> None:
+        for target, values in items:
+            self.add(target, values)
+
+    def find(self, values: dict[str, Any]) -> list[Match]:
+        """Every rule `values` meets with a record already added, the first such record for each."""
+        found: list[Match] = []
+        for field, seen in self._values.items():
+            if (key := _value_key(field, values.get(field))) and key in seen:
+                found.append(Match(field, seen[key]))
+        if self.kind in _NAME_PARTNER:
+            partner, rule = _NAME_PARTNER[self.kind]
+            name = person_name(values)
+            block = _partner_key(partner, values)
+            if name and block is not None:
+                for other, swapped, target in self._names.get(block, ()):
+                    if within_one_edit(name, other) or name == swapped:
+                        found.append(Match(rule, target))
+                        break
+        if self.kind in _COMPOSITE:
+            key = self._composite_key(values)
+            if key is not None and key in self._composite:
+                found.append(Match(_COMPOSITE[self.kind][1], self._composite[key]))
+        return _first_per_target(found)
+
+    def _composite_key(self, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        fields, _ = _COMPOSITE[self.kind]
+        parts = tuple(fold(str(values.get(f) or "")) for f in fields)
+        return parts if all(parts) else None
+
+
+def _value_key(field: str, value: Any) -> str | None:
+    if not value:
+        return None
+    return str(value).casefold() if field == "email" else "".join(ch for ch in str(value) if ch.isdigit())
+
+
+def _partner_key(partner: str | None, values: dict[str, Any]) -> Any:
+    if partner is None:
+        return ""
+    value = values.get(partner)
+    return fold(str(value)) if value else None
+
+
+def _first_per_target(found: list[Match]) -> list[Match]:
+    """One match per target (its strongest rule first), so a row shows each record it resembles once."""
+    seen: dict[Any, Match] = {}
+    for match in found:
+        seen.setdefault(match.target, match)
+    return list(seen.values())
