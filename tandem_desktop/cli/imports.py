@@ -68,8 +68,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_USAGE
         return _undo(args, settings)
     if args.what not in KINDS:
-        print(f"Type de fiche inconnu{NBSP}: « {args.what} ». Possibles{NBSP}: {', '.join((*KINDS, *_ACTIONS))}.",
-              file=sys.stderr)
+        possible = ", ".join((*KINDS, *_ACTIONS))
+        print(f"Type de fiche inconnu{NBSP}: «{NBSP}{args.what}{NBSP}». Possibles{NBSP}: {possible}.", file=sys.stderr)
         return EXIT_USAGE
     if not args.target:
         print(f"Indiquez le fichier à importer{NBSP}: tandem import {args.what} FICHIER.", file=sys.stderr)
@@ -112,8 +112,9 @@ def _mapping(args: argparse.Namespace, store: Any, kind: str, headers: tuple[str
     else:
         saved = imports.list_templates(store, kind, args.structure)
         if args.mapping not in saved:
-            names = ", ".join(f"« {n} »" for n in saved) or "aucun"
-            raise DomainError(f"Ni fichier ni modèle enregistré nommé « {args.mapping} ». Modèles{NBSP}: {names}.")
+            names = ", ".join(f"«\u00a0{n}\u00a0»" for n in saved) or "aucun"
+            raise DomainError(f"Ni fichier ni modèle enregistré nommé «{NBSP}{args.mapping}{NBSP}». "
+                              f"Modèles{NBSP}: {names}.")
         columns = saved[args.mapping]
     return imports.apply_template(columns, headers)
 

@@ -106,7 +106,7 @@ def _postal_code(cell: Any) -> str:
 
 
 def _choice(field: FieldSpec, text: str) -> str:
-    """The choice's code for its code or its label written loosely (« recherche d'emploi », « EMPLOI »)."""
+    """The choice's code for its code or its label written loosely (« RECHERCHE D’EMPLOI », « emploi »)."""
     folded = fold(text)
     for code, label in field.choices:
         if folded in (fold(code), fold(label)):

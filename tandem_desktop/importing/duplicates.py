@@ -1,6 +1,7 @@
 """The duplicate rules of an import, written once (the dialog and the README quote RULES).
 
-Two people are the same when they share an e-mail address, or a phone number, or a name together
+A row bearing the id of a record (the first column of an export) is that record. Otherwise two
+people are the same when they share an e-mail address, or a phone number, or a name together
 with a birth date (for a mentor, who has none: with an employer). Names are compared forgiving
 accents, case, spaces and hyphens, first and last name swapped, and one small typo (one letter
 changed, missing, added, or two letters swapped): « Hélène Durand », « HELENE DURAND » and « Helene
@@ -17,6 +18,7 @@ from typing import Any
 from .mapping import fold
 
 RULES = {
+    "id": "même identifiant",
     "email": "même adresse e-mail",
     "phone": "même numéro de téléphone",
     "name": "même nom et même date de naissance",
@@ -78,8 +80,11 @@ class DuplicateIndex:
         self._values: dict[str, dict[Any, Any]] = {field: {} for field in _BY_VALUE.get(kind, ())}
         self._names: dict[Any, list[tuple[str, str, Any]]] = {}  # partner value -> (name, swapped, target)
         self._composite: dict[tuple[Any, ...], Any] = {}
+        self._ids: set[str] = set()
 
     def add(self, target: Any, values: dict[str, Any]) -> None:
+        if isinstance(target, str):
+            self._ids.add(target)
         for field, seen in self._values.items():
             if key := _value_key(field, values.get(field)):
                 seen.setdefault(key, target)
@@ -102,6 +107,8 @@ class DuplicateIndex:
     def find(self, values: dict[str, Any]) -> list[Match]:
         """Every rule `values` meets with a record already added, the first such record for each."""
         found: list[Match] = []
+        if (record_id := str(values.get("id") or "").strip().lower()) in self._ids:
+            found.append(Match("id", record_id))
         for field, seen in self._values.items():
             if (key := _value_key(field, values.get(field))) and key in seen:
                 found.append(Match(field, seen[key]))

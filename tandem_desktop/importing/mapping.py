@@ -98,9 +98,11 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "type": ("type", "type de structure", "categorie"),
     },
 }
-# Import-only fields: a meeting names its tandem by the pair (by e-mail or by name), not by an id.
+# Import-only fields: the record's id (an export's first column: a row bearing the id of a record of
+# this device is that record), and a meeting's pair (by e-mail or by name), which names its tandem.
+ID_FIELD = ("id", "Identifiant")
 EXTRA_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "meeting": (("mentee", "Mentoré·e (e-mail ou nom)"), ("mentor", "Mentor (e-mail ou nom)")),
+    "meeting": (ID_FIELD, ("mentee", "Mentoré·e (e-mail ou nom)"), ("mentor", "Mentor (e-mail ou nom)")),
 }
 # Fields never taken from a file: kept by the device itself.
 _NEVER = {"declined_mentors"}
@@ -118,19 +120,20 @@ def importable_fields(spec: KindSpec) -> list[tuple[str, str]]:
     fields = [(f.name, f.label) for f in spec.fields if f.name not in _NEVER]
     if spec.name == "meeting":
         fields = [item for item in fields if item[0] != "tandem_id"]
-    return [*EXTRA_FIELDS.get(spec.name, ()), *fields]
+    return [*EXTRA_FIELDS.get(spec.name, (ID_FIELD,)), *fields]
 
 
 def guess_mapping(spec: KindSpec, headers: Sequence[str]) -> dict[str, str]:
     """{header: field name} for the columns whose header names a field (others are left out)."""
     labels = dict(importable_fields(spec))
-    names = {name: {fold(labels[name]), *SYNONYMS.get(spec.name, {}).get(name, ())} for name in labels}
+    usual = {**SYNONYMS.get(spec.name, {}), "id": ("identifiant", "id", "uuid")}
+    names = {name: {fold(labels[name]), *usual.get(name, ())} for name in labels}
     candidates: list[tuple[int, int, int, str, str]] = []  # (-strength, -length, column, header, field)
     for column, header in enumerate(headers):
         folded = fold(header)
         words = f" {folded} "
-        for name, usual in names.items():
-            for synonym in usual:
+        for name, known in names.items():
+            for synonym in known:
                 if not synonym:
                     continue
                 if folded == synonym:
@@ -166,10 +169,11 @@ def check_mapping(spec: KindSpec, mapping: Mapping[str, str]) -> None:
     seen: dict[str, str] = {}
     for header, name in mapping.items():
         if name not in known:
-            raise ImportFileError(f"Champ inconnu dans la correspondance\u00a0: « {name} » (colonne « {header} »).")
+            raise ImportFileError(f"Champ inconnu dans la correspondance\u00a0: «\u00a0{name}\u00a0» "
+                                  f"(colonne «\u00a0{header}\u00a0»).")
         if name in seen:
-            raise ImportFileError(f"Le champ « {known[name]} » est alimenté par deux colonnes\u00a0: "
-                                  f"« {seen[name]} » et « {header} ».")
+            raise ImportFileError(f"Le champ «\u00a0{known[name]}\u00a0» est alimenté par deux colonnes\u00a0: "
+                                  f"«\u00a0{seen[name]}\u00a0» et «\u00a0{header}\u00a0».")
         seen[name] = header
 
 
@@ -194,7 +198,8 @@ def mapping_from_json(text: str, kind: str) -> dict[str, str]:
         raise ImportFileError("Fichier de correspondance illisible\u00a0: JSON attendu.") from None
     if isinstance(data, dict) and "columns" in data:
         if data.get("kind") not in (None, kind):
-            raise ImportFileError(f"Cette correspondance est prévue pour « {data.get('kind')} », pas « {kind} ».")
+            raise ImportFileError(f"Cette correspondance est prévue pour «\u00a0{data.get('kind')}\u00a0», "
+                                  f"pas «\u00a0{kind}\u00a0».")
         data = data["columns"]
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise ImportFileError("Fichier de correspondance illisible\u00a0: {\"en-tête\": \"champ\"} attendu.")

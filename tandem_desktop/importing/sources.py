@@ -62,7 +62,7 @@ def read_source(path: str | Path, *, sheet: str | None = None, encoding: str | N
     try:
         size = path.stat().st_size
     except OSError:
-        raise ImportFileError(f"Fichier introuvable ou illisible\u00a0: « {path.name} ».") from None
+        raise ImportFileError(f"Fichier introuvable ou illisible\u00a0: «\u00a0{path.name}\u00a0».") from None
     if size > MAX_FILE_BYTES:
         raise ImportFileError(f"Fichier trop volumineux ({size // (1024 * 1024)}\u00a0Mo, "
                               f"{MAX_FILE_BYTES // (1024 * 1024)}\u00a0Mo au plus).")
@@ -82,15 +82,15 @@ def _read_workbook(path: Path, sheet: str | None) -> Source:
         book = CalamineWorkbook.from_path(str(path))
         names = tuple(book.sheet_names)
         if sheet is not None and sheet not in names:
-            shown = ", ".join(f"« {n} »" for n in names)
-            raise ImportFileError(f"Feuille « {sheet} » absente du classeur. Feuilles\u00a0: {shown}.")
+            shown = ", ".join(f"«\u00a0{n}\u00a0»" for n in names)
+            raise ImportFileError(f"Feuille «\u00a0{sheet}\u00a0» absente du classeur. Feuilles\u00a0: {shown}.")
         chosen = sheet if sheet is not None else _first_filled_sheet(book, names)
         cells = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     except ImportFileError:
         raise
     except Exception as exc:  # calamine's errors: a damaged file, a password, another format
         reason = "protégé par un mot de passe" if "assword" in type(exc).__name__ else "endommagé ou d’un autre format"
-        raise ImportFileError(f"Classeur illisible ({reason})\u00a0: « {path.name} ». "
+        raise ImportFileError(f"Classeur illisible ({reason})\u00a0: «\u00a0{path.name}\u00a0». "
                               "Ouvrez-le dans votre tableur et enregistrez-le à nouveau en XLSX ou en CSV.") from None
     rows = [[None if cell == "" else cell for cell in row] for row in cells]
     return Source(path, fmt, rows, sheets=names, sheet=chosen)

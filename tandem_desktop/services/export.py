@@ -8,6 +8,7 @@ to a temporary file beside the destination, then renamed: a failed export never 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the CLI's parser reads FORMATS: importing this module must 
 FORMATS = ("csv", "xlsx")
 ID_HEADER = "Identifiant"
 _PAGE = 2000
+_WIDTH_SAMPLE = 500  # rows read to size the columns of an XLSX
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -121,8 +123,10 @@ def _safe_text(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def export_kind(store: Store, kind: str, fmt: str, dest: str | os.PathLike[str]) -> int:
-    """Write every live record of `kind` to `dest` as csv or xlsx; returns the number of records."""
+def export_kind(store: Store, kind: str, fmt: str, dest: str | os.PathLike[str],
+                query: ListQuery | None = None) -> int:
+    """Write the live records of `kind` to `dest` as csv or xlsx, all of them or what a list shows
+    (`query`: its search, filters and sort); returns the number of records."""
     spec = kind_spec(kind)
     if fmt not in FORMATS:
         raise ValueError(f"Format d’export inconnu\u00a0: « {fmt} ». Possibles\u00a0: {', '.join(FORMATS)}.")
@@ -132,7 +136,7 @@ def export_kind(store: Store, kind: str, fmt: str, dest: str | os.PathLike[str])
 
     def rows() -> Iterator[list[Any]]:
         nonlocal count
-        for record in iter_records(store, kind):
+        for record in iter_records(store, kind, query):
             count += 1
             yield [record["id"], *(_cell(f, record.get(f.name), titles, fmt) for f in spec.fields)]
 
@@ -160,6 +164,15 @@ def write_csv(path: Path, headers: list[str], rows: Iterator[list[Any]]) -> None
         writer.writerows(rows)
 
 
+def _shown_width(value: Any) -> int:
+    """About how many characters a cell shows (a date as JJ/MM/AAAA, a long text on its first line)."""
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return 10
+    return len(str(value).split("\n", 1)[0])
+
+
 def write_xlsx(path: Path, title: str, headers: list[str], rows: Iterator[list[Any]]) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -169,8 +182,10 @@ def write_xlsx(path: Path, title: str, headers: list[str], rows: Iterator[list[A
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.freeze_panes = "A2"
+    first = list(itertools.islice(rows, _WIDTH_SAMPLE))  # widths that fit: set before the first row
     for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(40, len(header) + 4))
+        widest = max([len(header) + 2, *(_shown_width(row[index - 1]) for row in first if index <= len(row))])
+        sheet.column_dimensions[get_column_letter(index)].width = max(8, min(60, widest + 1))
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
@@ -178,7 +193,7 @@ def write_xlsx(path: Path, title: str, headers: list[str], rows: Iterator[list[A
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
-    for row in rows:
+    for row in itertools.chain(first, rows):
         cells: list[Any] = []
         for value in row:
             if isinstance(value, date):

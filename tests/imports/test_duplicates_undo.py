@@ -56,7 +56,7 @@ def test_duplicates_of_the_database_and_of_the_file_are_found_and_skipped_by_def
     assert duplicates == {2: ("name", existing), 5: ("email", 3)}
     assert plan.counts() == {"created": 2, "merged": 0, "skipped": 2, "refused": 0}
     report = list(imports.report_lines(plan))
-    assert (2, "", "Doublon de la fiche « Hélène Durand » (même nom et même date de naissance)\u00a0: "
+    assert (2, "", "Doublon de la fiche «\u00a0Hélène Durand\u00a0» (même nom et même date de naissance)\u00a0: "
                    "ligne ignorée.") in report
     imports.apply_plan(records, plan)
     assert names(store) == [("BENALI", "Karim"), ("Benali", "Karim"), ("Durand", "Hélène")]

@@ -49,6 +49,7 @@ class PlannedRow:
     matches: list[Match] = field(default_factory=list)
     decision: str = "create"  # create, skip, merge or import (a duplicate created anyway)
     take: frozenset[str] | None = None  # a merge's fields taken from the file; None: fill the blanks only
+    source_id: str | None = None  # the « Identifiant » column's value (an export's), if any
 
     @property
     def refused(self) -> bool:
@@ -121,7 +122,7 @@ def prepare(store: Store, kind: str, table: Table, mapping: Mapping[str, str], *
             raise ImportCancelled
         row = _plan_row(spec, data.number, data.cells, columns, refs, today, store, structure_id)
         if not row.refused:
-            row.matches = known.find(row.values) + seen_in_file.find(row.values)
+            row.matches = known.find({**row.values, "id": row.source_id}) + seen_in_file.find(row.values)
             if row.matches:
                 row.decision = on_duplicate
                 if row.matches[0].in_file and on_duplicate == "merge" and not _mergeable_target(rows, row):
@@ -149,7 +150,7 @@ def _plan_row(spec: KindSpec, number: int, cells: tuple[Any, ...], columns: list
     extras = dict(EXTRA_FIELDS.get(spec.name, ()))
     for index, name in columns:
         cell = cells[index] if index < len(cells) else None
-        if name in extras:
+        if name in extras or name == "id":
             extra[name] = cell
             continue
         value = cell_value(spec.by_name[name], cell)
@@ -178,7 +179,8 @@ def _plan_row(spec: KindSpec, number: int, cells: tuple[Any, ...], columns: list
         values = {}
     if spec.name == "meeting" and {"mentor", "mentee", ""} & errors.keys():
         errors.pop("tandem_id", None)  # the pair's own message says why there is no tandem
-    return PlannedRow(number, values if not errors else {}, given, errors)
+    source_id = str(extra["id"]).strip() if extra.get("id") is not None else None
+    return PlannedRow(number, values if not errors else {}, given, errors, source_id=source_id)
 
 
 _STEP_DATES = ("accepted_on", "charter_signed_on", "started_on", "ended_on")

@@ -33,7 +33,7 @@ class References:
         if is_record_id(value.lower()):
             if value.lower() in self._ids[kind]:
                 return value.lower()
-            raise InvalidValue(f"{label} introuvable\u00a0: aucun n’a l’identifiant « {shown(value)} ».")
+            raise InvalidValue(f"{label} introuvable\u00a0: aucun n’a l’identifiant «\u00a0{shown(value)}\u00a0».")
         if "@" in value and (found := self._emails[kind].get(value.casefold())):
             return found
         ids = self._names[kind].get(fold(value).replace(" ", ""), set())

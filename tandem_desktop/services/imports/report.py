@@ -17,8 +17,9 @@ OUTCOMES = {"skip": "ligne ignorée", "merge": "fusionnée dans cette fiche", "i
 
 def report_lines(plan: ImportPlan) -> Iterator[tuple[int, str, str]]:
     """(row, field label, message) for every refused field and every duplicate, in row order."""
+    column = {name: position for position, name in enumerate(plan.mapping.values())}  # the file's order
     for row in plan.rows:
-        for name, message in row.errors.items():
+        for name, message in sorted(row.errors.items(), key=lambda item: column.get(item[0], len(column))):
             yield row.number, plan.label(name), message
         if not row.refused and (match := row.duplicate) is not None:
             outcome = OUTCOMES[row.decision] if not (match.in_file and row.decision == "merge") else \
@@ -35,7 +36,7 @@ def duplicate_text(plan: ImportPlan, match: Match) -> str:
 def _title(plan: ImportPlan, record_id: str) -> str:
     record = plan.existing.get(record_id, {})
     name = " ".join(str(record.get(n) or "") for n in plan.spec.title_fields if not n.endswith("_id")).strip()
-    return f"« {name} »" if name else "existante"
+    return f"«\u00a0{name}\u00a0»" if name else "existante"
 
 
 def save_report(plan: ImportPlan, dest: str | Path) -> Path:

@@ -127,7 +127,7 @@ def undo_batch(records: Records, batch_id: str, *, progress: Progress | None = N
     try:
         batch = batches.get_batch(store, batch_id)
     except NotFound:
-        raise DomainError(f"Aucun import ne porte l’identifiant « {batch_id[:40]} ».") from None
+        raise DomainError(f"Aucun import ne porte l’identifiant «\u00a0{batch_id[:40]}\u00a0».") from None
     if batch.undone_at:
         raise DomainError(f"Cet import a déjà été annulé (le {batch.undone_at[:10]}).")
     total = sum(len(ids) for ids in batch.created.values()) + len(batch.merged)
