@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from ..domain.fields import FieldSpec, FieldType
@@ -107,8 +108,10 @@ def _postal_code(cell: Any) -> str:
 
 def _choice(field: FieldSpec, text: str) -> str:
     """The choice's code for its code or its label written loosely (« RECHERCHE D’EMPLOI », « emploi »)."""
-    folded = fold(text)
-    for code, label in field.choices:
-        if folded in (fold(code), fold(label)):
-            return code
-    return text
+    return _folded_choices(field.choices).get(fold(text), text)
+
+
+@lru_cache(maxsize=256)
+def _folded_choices(choices: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    folded = {fold(label): code for code, label in reversed(choices)}
+    return {**folded, **{fold(code): code for code, _ in choices}}

@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..domain.fields import KindSpec
@@ -108,6 +109,7 @@ EXTRA_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 _NEVER = {"declined_mentors"}
 
 
+@lru_cache(maxsize=65_536)  # a file repeats its communes, choices and first names thousands of times
 def fold(text: str) -> str:
     """A header or a name compared loosely: no accents, lower case, words of letters and digits."""
     decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))

@@ -60,7 +60,7 @@ def apply_plan(records: Records, plan: ImportPlan, *, skip_refused: bool = False
         raise ImportRefused(f"{len(refused)} ligne(s) refusée(s)\u00a0: rien n’a été importé. Corrigez le fichier "
                             "d’après le rapport, ou importez sans ces lignes.")
     rows = [r for r in plan.rows if not r.refused]
-    creates = _with_file_merges(rows)
+    creates = _with_file_merges(plan.kind, rows)
     merges = [r for r in rows if r.decision == "merge" and r.duplicate is not None and not r.duplicate.in_file]
     total, done = len(creates) + len(merges), 0
     changes = Changes()
@@ -105,15 +105,17 @@ def merge_values(current: dict[str, Any], row: PlannedRow) -> dict[str, Any]:
     return {n: row.values[n] for n in sorted(fields) if n in row.values and current.get(n) != row.values[n]}
 
 
-def _with_file_merges(rows: list[PlannedRow]) -> list[dict[str, Any]]:
-    """The values of the rows to create, a later row merged into the earlier row it duplicates."""
+def _with_file_merges(kind: str, rows: list[PlannedRow]) -> list[dict[str, Any]]:
+    """The values of the rows to create, a later row merged into the earlier row it duplicates; all
+    naming the same fields (None for an empty one), so the store cleans them column by column."""
     by_number = {r.number: dict(r.values) for r in rows if r.decision in ("create", "import")}
     for row in rows:
         match = row.duplicate
         if row.decision == "merge" and match is not None and match.in_file and match.target in by_number:
             target = by_number[match.target]
             target.update(merge_values(target, row))
-    return list(by_number.values())
+    names = [f.name for f in kind_spec(kind).fields if any(f.name in values for values in by_number.values())]
+    return [{name: values.get(name) for name in names} for values in by_number.values()]
 
 
 def _check(cancelled: Callable[[], bool] | None) -> None:
