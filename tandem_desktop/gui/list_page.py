@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,6 +29,7 @@ from ..domain.fields import FieldType
 from ..domain.kinds import KINDS
 from ..store.queries import FTS_KINDS, ListQuery, labelled_columns, list_fields
 from ..store.repository import Store
+from ..texts.french import NBSP
 from .display import kind_count, number, record_title
 from .table_model import MOVES_IN_PLACE, RecordTableModel
 from .tasks import TaskRunner
@@ -60,6 +62,7 @@ class ListPage(QWidget):
     delete_requested = Signal(str)
     suggest_requested = Signal(str)
     count_changed = Signal(str)
+    message = Signal(str)  # a status line (an export written, or why it was not)
 
     def __init__(self, store: Store, runner: TaskRunner, kind: str, parent: QWidget | None = None,
                  broadcaster: ChangeBroadcaster | None = None):
@@ -121,6 +124,9 @@ class ListPage(QWidget):
         self.open_button.setVisible(kind == "tandem")
         self.suggest_button = self._button("suggest_button", *SUGGEST_TEXTS.get(kind, ("", "")))
         self.suggest_button.setVisible(kind in SUGGEST_TEXTS)
+        self.export_button = self._button("export_button", "Exporter…",
+                                          "Exporter ce que la liste montre (recherche, filtres, tri) en XLSX ou CSV")
+        self.export_button.clicked.connect(self.export)
         self.suggest_button.clicked.connect(lambda: self._emit_selected(self.suggest_requested))
         self.new_button.clicked.connect(self.new_requested)
         self.open_button.clicked.connect(lambda: self._emit_selected(self.open_requested))
@@ -142,6 +148,7 @@ class ListPage(QWidget):
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
         buttons.addWidget(self.suggest_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -222,6 +229,30 @@ class ListPage(QWidget):
         if query != self.model.query:
             self.model.set_query(query)
             self.request_count()
+
+    def export(self, path: str | None = None) -> None:
+        """What the list shows (its search, filters and sort), written on the database lane to an
+        XLSX or a CSV (UTF-8 with BOM and « ; », as French Excel opens it)."""
+        from pathlib import Path
+
+        from ..services.export import export_kind
+
+        if path is None:
+            default = Path.home() / f"{self.spec.plural.lower()}.xlsx"
+            path, _ = QFileDialog.getSaveFileName(self, "Exporter la liste", str(default),
+                                                  "Classeur Excel (*.xlsx);;CSV pour Excel (*.csv)")
+            if not path:
+                return
+        target = Path(path)
+        fmt = "csv" if target.suffix.lower() == ".csv" else "xlsx"
+        if target.suffix.lower() not in (".csv", ".xlsx"):
+            target = target.with_suffix(".xlsx")
+        query, store, kind = self.current_query(), self.store, self.spec.name
+        self.runner.submit(lambda: export_kind(store, kind, fmt, target, query),
+                           on_done=lambda n: self.message.emit(f"Export écrit{NBSP}: {target.name} "
+                                                               f"({kind_count(self.spec, n)})."),
+                           on_error=lambda exc: self.message.emit(
+                               f"Export impossible{NBSP}: {getattr(exc, 'strerror', None) or exc}."))
 
     def set_filter(self, name: str, value: Any) -> None:
         combo = self.filters[name]

@@ -141,8 +141,16 @@ class MainWindow(QMainWindow):
         self.match_settings_action = self._action("action_match_settings", "Réglages de la &mise en relation…",
                                                   "", self.edit_match_settings)
         self.verify_action = self._action("action_verify_charter", "&Vérifier une charte…", "", self.verify_charter)
+        self.import_action = self._action("action_import", "&Importer un tableur…", "Ctrl+I", self.import_file)
+        self.history_action = self._action("action_import_history", "Imports &précédents…", "",
+                                           self.import_history)
+        self.export_action = self._action("action_export", "&Exporter la liste affichée…", "Ctrl+E",
+                                          self.export_list)
         self.quit_action = self._action("action_quit", "&Quitter", "Ctrl+Q", self.close)
         self.file_menu = self.menuBar().addMenu("&Fichier")
+        for action in (self.import_action, self.history_action, self.export_action):
+            self.file_menu.addAction(action)
+        self.file_menu.addSeparator()
         self.file_menu.addAction(self.verify_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
@@ -170,6 +178,27 @@ class MainWindow(QMainWindow):
 
         self.verify_dialog = VerifyDialog(self.section("tandem").charters, self.runner, self)
         self.verify_dialog.open()
+
+    def import_file(self) -> None:
+        """« Importer un tableur… »: the dialog starts on the kind of the section shown."""
+        from .import_dialog import ImportDialog
+        from .import_form import IMPORTABLE
+
+        section = self.current_section()
+        kind = section.kind if section is not None and section.kind in IMPORTABLE else "mentee"
+        self.import_dialog = ImportDialog(self.store, self.records, self.runner, self.ops, kind, self)
+        self.import_dialog.open()
+
+    def import_history(self) -> None:
+        from .import_history import ImportHistoryDialog
+
+        self.history_dialog = ImportHistoryDialog(self.store, self.records, self.runner, self.ops, self)
+        self.history_dialog.open()
+
+    def export_list(self) -> None:
+        section = self.current_section()
+        if section is not None:
+            section.list_page.export()
 
     def add_page(self, name: str, title: str, page: QWidget, shortcut: str) -> QAction:
         """Another navigation entry after the sections (its own count text goes to the status bar)."""

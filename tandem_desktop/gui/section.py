@@ -60,6 +60,7 @@ class SectionView(QStackedWidget):
         page.open_requested.connect(self.open_record)
         page.delete_requested.connect(self.delete_record)
         page.suggest_requested.connect(self.suggest)
+        page.message.connect(self.message)
         if matching is None:
             page.suggest_button.hide()
 

@@ -42,10 +42,10 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], *, title: str | None =
     from openpyxl import Workbook
 
     book = Workbook()
+    ws = book.active
+    ws.title = sheet
     for name in extra_sheets:
         book.create_sheet(name)
-    ws = book.active if not extra_sheets else book.create_sheet(sheet, 0)
-    ws.title = sheet
     if title:
         ws.append([title])
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))

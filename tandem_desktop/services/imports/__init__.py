@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...domain.errors import DomainError
-from ...importing.mapping import apply_template, guess_mapping, mapping_from_json
+from ...importing.mapping import apply_template, guess_mapping, mapping_from_json, missing_required
 from ...importing.sources import ImportFileError, Source, read_source
 from ...importing.table import Table, find_table
 from ...store.imports import ImportBatch, get_batch, list_batches, list_templates, save_template
@@ -30,7 +30,8 @@ __all__ = [
     "DECISION_LABELS", "ON_DUPLICATE", "DomainError", "ImportBatch", "ImportCancelled", "ImportFileError", "ImportPlan",
     "ImportRefused", "ImportResult", "PlannedRow", "Source", "Table", "UndoResult", "apply_plan", "apply_template",
     "duplicate_text", "get_batch", "guess_mapping", "list_batches", "list_templates", "mapping_from_json",
-    "merge_values", "prepare", "read_table", "report_lines", "save_report", "save_template", "undo_batch",
+    "merge_values", "missing_required", "prepare", "read_table", "report_lines", "save_report", "save_template",
+    "undo_batch",
 ]
 
 
