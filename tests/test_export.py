@@ -90,6 +90,10 @@ def test_xlsx_same_content_bold_header_typed_cells(store, filled, tmp_path: Path
     assert row["Notes"] == "=HYPERLINK(\"http://exemple.invalid\")"
     assert sheet.cell(2, header.index("Notes") + 1).data_type == "s"  # text, not a formula
     assert row["Téléphone"] is None
+    assert sheet.freeze_panes == "A2"
+    widths = {h: sheet.column_dimensions[chr(ord("A") + i)].width for i, h in enumerate(header[:26])}
+    assert widths["Nom"] >= len("Khatchadourian") and widths["E-mail"] >= len("helene.k@exemple.fr")
+    assert widths["Prénom"] < widths["E-mail"]  # sized to what the column holds, not the same for all
 
 
 def test_export_replaces_atomically_and_rejects_unknown_format(store, filled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

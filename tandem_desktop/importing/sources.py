@@ -18,6 +18,10 @@ from typing import Any
 from ..domain.errors import DomainError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # a structure's list is a few MB; past this, a wrong file
+# A workbook is a zip: what it unpacks to, and the cells of a sheet, are bounded before reading, so a
+# hostile file (a few kB that unpack to gigabytes, a cell at XFD1048576) cannot exhaust the memory.
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+MAX_CELLS = 20_000_000
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 DELIMITERS = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
 # The encodings offered for correction, by the names Python knows them and as the dialog shows them.
@@ -78,6 +82,8 @@ def _read_workbook(path: Path, sheet: str | None) -> Source:
     from python_calamine import CalamineWorkbook
 
     fmt = path.suffix.lower().lstrip(".").replace("xlsm", "xlsx")
+    if fmt in ("xlsx", "ods"):
+        _check_unpacked_size(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = tuple(book.sheet_names)
@@ -85,7 +91,11 @@ def _read_workbook(path: Path, sheet: str | None) -> Source:
             shown = ", ".join(f"«\u00a0{n}\u00a0»" for n in names)
             raise ImportFileError(f"Feuille «\u00a0{sheet}\u00a0» absente du classeur. Feuilles\u00a0: {shown}.")
         chosen = sheet if sheet is not None else _first_filled_sheet(book, names)
-        cells = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+        found = book.get_sheet_by_name(chosen)
+        if found.height * found.width > MAX_CELLS:
+            raise ImportFileError(f"Feuille «\u00a0{chosen}\u00a0» trop grande ({found.height} lignes × {found.width} "
+                                  "colonnes)\u00a0: copiez le tableau utile dans un nouveau classeur.")
+        cells = found.to_python(skip_empty_area=False)
     except ImportFileError:
         raise
     except Exception as exc:  # calamine's errors: a damaged file, a password, another format
@@ -94,6 +104,20 @@ def _read_workbook(path: Path, sheet: str | None) -> Source:
                               "Ouvrez-le dans votre tableur et enregistrez-le à nouveau en XLSX ou en CSV.") from None
     rows = [[None if cell == "" else cell for cell in row] for row in cells]
     return Source(path, fmt, rows, sheets=names, sheet=chosen)
+
+
+def _check_unpacked_size(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: calamine says the file is unreadable
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError(f"Classeur refusé\u00a0: il se décompresse en {unpacked // (1024 * 1024)}\u00a0Mo "
+                              f"({MAX_UNPACKED_BYTES // (1024 * 1024)}\u00a0Mo au plus). Enregistrez le tableau utile "
+                              "dans un nouveau classeur.")
 
 
 def _first_filled_sheet(book: Any, names: Sequence[str]) -> str:

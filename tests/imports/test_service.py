@@ -109,3 +109,40 @@ def test_a_refused_report_is_saved_as_csv_and_xlsx(store, tmp_path) -> None:
     imports.save_report(plan, tmp_path / "rapport.xlsx")
     sheet = CalamineWorkbook.from_path(str(tmp_path / "rapport.xlsx")).get_sheet_by_index(0).to_python()
     assert sheet[1] == [2.0, "Prénom", "Ce champ est obligatoire."]
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_read(tmp_path, monkeypatch) -> None:
+    from tandem_desktop.importing import sources
+
+    path = write_xlsx(tmp_path / "bombe.xlsx", [HEADERS, *PEOPLE])
+    monkeypatch.setattr(sources, "MAX_UNPACKED_BYTES", 1000)  # a real bomb: 10 kB unpacking to 10 GB
+    with pytest.raises(imports.ImportFileError, match="se décompresse en"):
+        imports.read_table(path)
+
+
+def test_a_sheet_with_a_cell_far_away_is_refused_by_its_size(tmp_path, monkeypatch) -> None:
+    from openpyxl import Workbook
+
+    from tandem_desktop.importing import sources
+
+    book = Workbook()
+    book.active.append(HEADERS)
+    book.active["ZZ5000"] = "loin"
+    book.save(tmp_path / "loin.xlsx")
+    monkeypatch.setattr(sources, "MAX_CELLS", 1_000_000)
+    with pytest.raises(imports.ImportFileError, match="trop grande"):
+        imports.read_table(tmp_path / "loin.xlsx")
+
+
+def test_a_two_level_header_reads_its_lower_row(tmp_path) -> None:
+    rows = [["Identité", None, "Contact", None], ["Nom", "Prénom", "E-mail", "Téléphone"],
+            ["Durand", "Hélène", "h@exemple.fr", "0612345678"]]
+    _, table = imports.read_table(write_xlsx(tmp_path / "deux.xlsx", rows))
+    assert table.header_row == 2 and table.headers == ("Nom", "Prénom", "E-mail", "Téléphone")
+    assert [row.number for row in table.rows] == [3]
+
+
+def test_control_characters_in_a_cell_are_refused_with_a_french_message(store, tmp_path) -> None:
+    rows = [HEADERS, ["Durand\u202egpj.exe", "Hélène", "", "", "", "", "", ""]]
+    plan = plan_of(store, write_csv(tmp_path / "piege.csv", rows))
+    assert "Caractère d’inversion du sens d’écriture interdit" in plan.rows[0].errors["last_name"]
