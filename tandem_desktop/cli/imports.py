@@ -46,7 +46,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--mapping", metavar="FICHIER.json|NOM", help="correspondance colonnes → champs : fichier "
                      "JSON ou modèle enregistré (sinon devinée d’après les en-têtes)")
     sub.add_argument("--save-mapping", metavar="NOM", help="enregistrer la correspondance utilisée comme modèle")
-    sub.add_argument("--structure", metavar="ID", help="structure des fiches importées (et de leur modèle)")
+    sub.add_argument("--structure", metavar="ID|NOM", help="structure des fiches importées (et de leur modèle)")
     sub.add_argument("--on-duplicate", choices=("skip", "merge", "import"), default="skip",
                      help="doublons : skip (ignorer, par défaut), merge (compléter la fiche existante), "
                           "import (créer quand même)")

@@ -78,6 +78,8 @@ def test_a_mapping_file_or_a_saved_template_overrides_the_guess(cli_env, tmp_pat
 
 def test_bad_input_gets_a_french_message_never_a_traceback(cli_env, tmp_path) -> None:
     ok(cli_env, "init")
+    good = write_csv(tmp_path / "jeunes.csv", [HEADERS, *PEOPLE])
+    assert "Structure introuvable" in refused(cli_env, "import", "mentee", str(good), "--structure", "Inconnue")
     broken = tmp_path / "abime.xlsx"
     broken.write_bytes(b"PK\x03\x04 pas un classeur")
     for args in (("mentee", str(broken)), ("mentee", str(tmp_path / "absent.csv")), ("planet", str(broken)),

@@ -18,6 +18,7 @@ from ...domain.validation import InvalidValue
 from ...importing.cells import cell_value
 from ...importing.duplicates import DuplicateIndex, Match
 from ...importing.mapping import EXTRA_FIELDS, check_mapping, importable_fields
+from ...importing.sources import ImportFileError
 from ...importing.table import Table
 from ...store.repository import Store
 from .refs import References
@@ -110,6 +111,11 @@ def prepare(store: Store, kind: str, table: Table, mapping: Mapping[str, str], *
         raise ValueError(on_duplicate)
     columns = [(table.headers.index(h), name) for h, name in mapping.items() if h in table.headers]
     refs = References(store)
+    if structure_id:
+        try:
+            structure_id = refs.resolve("structure", structure_id)
+        except InvalidValue as exc:
+            raise ImportFileError(str(exc)) from None
     today = store.today()
     known = DuplicateIndex(kind)
     compared = _COMPARED.get(kind, ())
