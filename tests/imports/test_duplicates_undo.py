@@ -174,3 +174,14 @@ def test_tandems_and_their_meetings_come_in_linked_by_e_mail_or_by_name(store, t
     [meeting] = store.live_records("meeting")
     assert (meeting["date"], meeting["mode"], meeting["summary"]) == ("2025-09-16", "video", "Premier échange")
     assert result.counts == {"created": 1, "merged": 0, "skipped": 0, "refused": 1}
+
+
+def test_a_row_merged_into_an_earlier_row_of_the_file_completes_it(store, tmp_path) -> None:
+    rows = [HEADERS, ["Benali", "Karim", "karim.benali@exemple.fr", "", "", "", "", ""],
+            ["BENALI", "Karim", "karim.benali@exemple.fr", "06 98 76 54 32", "", "", "", "Électricien"]]
+    plan = plan_of(store, write_csv(tmp_path / "deux.csv", rows), on_duplicate="merge")
+    assert (plan.row(3).decision, plan.row(3).duplicate.target) == ("merge", 2)
+    assert plan.counts() == {"created": 1, "merged": 1, "skipped": 0, "refused": 0}
+    imports.apply_plan(Records(store, Actor()), plan)
+    [karim] = store.live_records("mentee")
+    assert (karim["last_name"], karim["phone"], karim["trade"]) == ("Benali", "06 98 76 54 32", "Électricien")

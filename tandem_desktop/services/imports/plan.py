@@ -91,9 +91,13 @@ class ImportPlan:
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("created", "merged", "skipped", "refused"), 0)
+        created = {r.number for r in self.rows if not r.refused and r.decision in ("create", "import")}
         for row in self.rows:
             key = "refused" if row.refused else {"create": "created", "import": "created", "merge": "merged",
                                                  "skip": "skipped"}[row.decision]
+            match = row.duplicate
+            if key == "merged" and match is not None and match.in_file and match.target not in created:
+                key = "skipped"  # merged into a row that is not imported: nothing of it is written
             counts[key] += 1
         return counts
 
