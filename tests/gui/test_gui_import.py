@@ -13,7 +13,7 @@ from tandem_desktop.gui.import_dialog import ImportDialog
 from tandem_desktop.gui.import_history import ImportHistoryDialog
 from tandem_desktop.services import imports
 from tandem_desktop.services.records import Records
-from tests.imports.files import HEADERS, PEOPLE, write_csv, write_ods, write_xlsx
+from tests.imports.files import HEADERS, PEOPLE, fail_writes_at, many_names, write_csv, write_ods, write_xlsx
 
 pytestmark = pytest.mark.gui
 
@@ -136,19 +136,9 @@ def test_bad_rows_and_duplicates_are_shown_side_by_side_and_decided(qtbot, windo
 
 
 def test_a_failure_half_way_writes_nothing_and_says_so(qtbot, window, store, tmp_path, monkeypatch) -> None:
-    rows = [HEADERS, *([f"Nom{i}", "Prénom", "", "", "", "", "", ""] for i in range(2200))]
-    dialog = open_dialog(qtbot, window, write_xlsx(tmp_path / "gros.xlsx", rows))
+    dialog = open_dialog(qtbot, window, write_xlsx(tmp_path / "gros.xlsx", many_names(2200)))
     check_all(qtbot, dialog)
-    calls = []
-    real = Records.create_many
-
-    def failing(self, kind, values):  # type: ignore[no-untyped-def]
-        calls.append(len(values))
-        if len(calls) == 3:
-            raise OSError(28, "Plus de place sur le disque")
-        return real(self, kind, values)
-
-    monkeypatch.setattr(Records, "create_many", failing)
+    calls = fail_writes_at(monkeypatch, 3, "Plus de place sur le disque")
     import_all(qtbot, dialog)
     assert calls == [1000, 1000, 200]
     assert dialog.status_label.text() == "Opération impossible\u00a0: Plus de place sur le disque. Rien n’a été écrit."
@@ -156,8 +146,7 @@ def test_a_failure_half_way_writes_nothing_and_says_so(qtbot, window, store, tmp
 
 
 def test_stop_during_the_import_writes_nothing(qtbot, window, store, tmp_path, monkeypatch) -> None:
-    rows = [HEADERS, *([f"Nom{i}", "Prénom", "", "", "", "", "", ""] for i in range(2200))]
-    dialog = open_dialog(qtbot, window, write_xlsx(tmp_path / "gros.xlsx", rows))
+    dialog = open_dialog(qtbot, window, write_xlsx(tmp_path / "gros.xlsx", many_names(2200)))
     check_all(qtbot, dialog)
     real = Records.create_many
 

@@ -21,6 +21,29 @@ PEOPLE = [
 ]
 
 
+def many_names(count: int) -> list[list[Any]]:
+    """A header and `count` rows of distinct people: an import long enough to be written in chunks."""
+    return [HEADERS, *([f"Nom{i}", "Prénom", "", "", "", "", "", ""] for i in range(count))]
+
+
+def fail_writes_at(monkeypatch: Any, call: int, error: str) -> list[int]:
+    """Records.create_many raises a full disk at its `call`-th call (the import half-way); returns
+    the sizes of the calls made."""
+    from tandem_desktop.services.records import Records
+
+    calls: list[int] = []
+    real = Records.create_many
+
+    def failing(self: Records, kind: str, values: list[dict[str, Any]]) -> Any:
+        calls.append(len(values))
+        if len(calls) == call:
+            raise OSError(28, error)
+        return real(self, kind, values)
+
+    monkeypatch.setattr(Records, "create_many", failing)
+    return calls
+
+
 def write_csv(path: Path, rows: Sequence[Sequence[Any]], *, encoding: str = "utf-8", delimiter: str = ";",
               bom: bool = False) -> Path:
     text = "\r\n".join(delimiter.join(_csv_cell(c, delimiter) for c in row) for row in rows) + "\r\n"

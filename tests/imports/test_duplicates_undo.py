@@ -9,7 +9,7 @@ from tandem_desktop.importing.duplicates import DuplicateIndex, within_one_edit
 from tandem_desktop.services import imports
 from tandem_desktop.services.records import Actor, Records
 
-from .files import HEADERS, PEOPLE, write_csv, write_xlsx
+from .files import HEADERS, PEOPLE, fail_writes_at, many_names, write_csv, write_xlsx
 from .test_service import names, plan_of
 
 HELENE = {"first_name": "Hélène", "last_name": "Durand", "birth_date": "2001-04-05"}
@@ -102,19 +102,9 @@ def test_undo_keeps_a_field_changed_since_the_import_and_says_so(store, tmp_path
 
 
 def test_a_failure_half_way_writes_nothing(store, tmp_path, monkeypatch) -> None:
-    rows = [HEADERS, *([f"Nom{i}", "Prénom", "", "", "", "", "", ""] for i in range(2500))]
-    plan = plan_of(store, write_xlsx(tmp_path / "gros.xlsx", rows))
+    plan = plan_of(store, write_xlsx(tmp_path / "gros.xlsx", many_names(2500)))
     records = Records(store, Actor())
-    calls = []
-    real = Records.create_many
-
-    def failing(self, kind, values):  # type: ignore[no-untyped-def]
-        calls.append(len(values))
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        return real(self, kind, values)
-
-    monkeypatch.setattr(Records, "create_many", failing)
+    calls = fail_writes_at(monkeypatch, 2, "No space left on device")
     with pytest.raises(OSError):
         imports.apply_plan(records, plan)
     assert calls == [1000, 1000]
@@ -123,8 +113,7 @@ def test_a_failure_half_way_writes_nothing(store, tmp_path, monkeypatch) -> None
 
 
 def test_stopping_writes_nothing(store, tmp_path) -> None:
-    rows = [HEADERS, *([f"Nom{i}", "Prénom", "", "", "", "", "", ""] for i in range(2500))]
-    plan = plan_of(store, write_xlsx(tmp_path / "gros.xlsx", rows))
+    plan = plan_of(store, write_xlsx(tmp_path / "gros.xlsx", many_names(2500)))
     seen: list[int] = []
     with pytest.raises(imports.ImportCancelled):
         imports.apply_plan(Records(store, Actor()), plan, progress=lambda done, total: seen.append(done),
