@@ -65,6 +65,8 @@ class Files:
         self.text.write_text("pas un PDF ni une base", encoding="utf-8")
         self.out = root / "sortie.pdf"
         self.csv = root / "sortie.csv"
+        self.sheet = root / "mentors.csv"  # a spreadsheet that would import, on a sound profile
+        self.sheet.write_text("Nom;Prénom\r\nRoux;Léa\r\n", encoding="utf-8")
 
 
 def invocations(files: Files) -> list[list[str]]:
@@ -98,6 +100,9 @@ def invocations(files: Files) -> list[list[str]]:
         ["charter", "verify", str(files.text)],
         ["charter", "list", UNKNOWN],
         ["charter", "export", UNKNOWN, "--out", str(files.out)],
+        ["import", "mentor", str(files.sheet)],
+        ["import", "undo", UNKNOWN],
+        ["import", "list"],
     ]
 
 
@@ -313,6 +318,23 @@ def hostile_arguments(settings: Settings, files: Files) -> list[list[str]]:
         ["charter", "verify", str(files.folder)],
         ["charter", "verify", str(files.binary)],
         ["charter", "export", UNKNOWN, "--out", str(files.out)],
+        ["import", "mentor", "/proc/version"],
+        ["import", "mentor", "/dev/zero"],
+        ["import", "mentor", str(files.folder)],
+        ["import", "mentor", str(files.binary)],
+        ["import", "mentor", str(files.root / "absent.xlsx")],
+        ["import", "sorcier", str(files.sheet)],
+        ["import", "mentor"],
+        ["import", "mentor", str(files.sheet), "--mapping", str(files.binary)],
+        ["import", "mentor", str(files.sheet), "--mapping", "/proc/version"],
+        ["import", "mentor", str(files.sheet), "--mapping", "modèle inconnu"],
+        ["import", "mentor", str(files.sheet), "--encoding", "klingon"],
+        ["import", "mentor", str(files.sheet), "--delimiter", "|"],
+        ["import", "mentor", str(files.sheet), "--header-row", "40"],
+        ["import", "mentor", str(files.sheet), "--structure", UNKNOWN],
+        ["import", "mentor", str(files.sheet), "--report", str(files.folder)],
+        ["import", "undo", "pas-un-identifiant"],
+        ["import", "undo", UNKNOWN],
     ]
 
 
@@ -328,7 +350,7 @@ def test_hostile_arguments_on_a_sound_profile(hostile, capsys) -> None:  # type:
         assert opened.store.outbox_size() == outbox and opened.store.count("tandem") == 0
     assert sorted(p.name for p in settings.data_dir.iterdir()) == ["logs", "profile.json", "tandem.db", "tandem.lock"]
     assert not files.out.exists() and not files.csv.exists()
-    assert sorted(p.name for p in files.root.iterdir()) == ["binaire.bin", "note.txt", "un-dossier"]
+    assert sorted(p.name for p in files.root.iterdir()) == ["binaire.bin", "mentors.csv", "note.txt", "un-dossier"]
 
 
 def test_an_unexpected_failure_is_told_in_french_and_logged_without_personal_data(hostile, capsys,

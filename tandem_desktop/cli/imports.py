@@ -82,38 +82,51 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     from ..services.records import Actor, Records
 
     kind = args.what
+    template = imports.template_name(args.save_mapping) if args.save_mapping else None
+    if args.report and Path(args.report).resolve() == Path(args.target).resolve():
+        raise DomainError(f"Le rapport écraserait le fichier importé{NBSP}: donnez-lui un autre nom.")
     source, sheet = imports.read_table(args.target, sheet=args.sheet, encoding=args.encoding,
                                        delimiter=args.delimiter, header_row=args.header_row)
     with opened(settings) as profile:
         store = profile.store
-        mapping = _mapping(args, store, kind, sheet.headers)
+        structure = imports.resolve_structure(store, args.structure) if args.structure else None
+        mapping = _mapping(args, store, kind, sheet.headers, structure)
+        if missing := imports.missing_required(kind_spec(kind), mapping):
+            columns = ", ".join(f"«{NBSP}{h}{NBSP}»" for h in sheet.headers[:12])
+            raise DomainError(f"Aucune colonne n’alimente{NBSP}: {', '.join(missing)}. Colonnes du fichier{NBSP}: "
+                              f"{columns}. Indiquez la correspondance avec --mapping.")
         plan = imports.prepare(store, kind, sheet, mapping, file_name=source.file_name,
-                               structure_id=args.structure, on_duplicate=args.on_duplicate)
-        if args.save_mapping:
-            imports.save_template(store, args.structure, kind, args.save_mapping, mapping)
+                               structure_id=structure, on_duplicate=args.on_duplicate)
         if args.report:
             imports.save_report(plan, args.report)
         refused = bool(plan.refused())
         batch_id = None
         if not args.dry_run and not refused:
             batch_id = imports.apply_plan(Records(store, Actor.of_store(store)), plan).batch_id
+            if template:  # kept with what it imported: a dry run or a refusal writes nothing, not even this
+                imports.save_template(store, structure, kind, template, mapping)
     _print_outcome(args, source, plan, mapping, batch_id)
     return EXIT_REFUSED if refused else EXIT_OK
 
 
-def _mapping(args: argparse.Namespace, store: Any, kind: str, headers: tuple[str, ...]) -> dict[str, str]:
+def _mapping(args: argparse.Namespace, store: Any, kind: str, headers: tuple[str, ...],
+             structure: str | None) -> dict[str, str]:
     from ..services import imports
 
     if not args.mapping:
         return imports.guess_mapping(kind_spec(kind), headers)
     path = Path(args.mapping)
     if path.is_file():
-        columns = imports.mapping_from_json(path.read_text(encoding="utf-8"), kind)
+        try:
+            text = path.read_bytes()[:1_000_000].decode("utf-8")
+        except UnicodeDecodeError:
+            raise DomainError(f"Fichier de correspondance illisible{NBSP}: il n’est pas enregistré en UTF-8.") from None
+        columns = imports.mapping_from_json(text, kind)
     else:
-        saved = imports.list_templates(store, kind, args.structure)
+        saved = imports.list_templates(store, kind, structure)  # no structure given: any structure's
         if args.mapping not in saved:
-            names = ", ".join(f"«\u00a0{n}\u00a0»" for n in saved) or "aucun"
-            raise DomainError(f"Ni fichier ni modèle enregistré nommé «{NBSP}{args.mapping}{NBSP}». "
+            names = ", ".join(f"«\u00a0{n}\u00a0»" for n in list(saved)[:20]) or "aucun"
+            raise DomainError(f"Ni fichier ni modèle enregistré nommé «{NBSP}{args.mapping[:80]}{NBSP}». "
                               f"Modèles{NBSP}: {names}.")
         columns = saved[args.mapping]
     return imports.apply_template(columns, headers)

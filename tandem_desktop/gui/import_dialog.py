@@ -126,8 +126,12 @@ class ImportDialog(ImportForm):
     def save_template(self) -> None:
         name, ok = QInputDialog.getText(self, "Enregistrer la correspondance",
                                         "Nom du modèle (par exemple «\u00a0Liste de la Mission locale\u00a0»)\u00a0:")
-        name = " ".join(name.split())[:80]
-        if not ok or not name:
+        if not ok or not name.strip():
+            return
+        try:
+            name = imports.template_name(name)
+        except imports.ImportFileError as exc:
+            self._say(str(exc))
             return
         kind, structure, columns = self.kind, self.structure_combo.currentData(), self.mapping_table.mapping()
         self.runner.submit(lambda: imports.save_template(self.store, structure, kind, name, columns),

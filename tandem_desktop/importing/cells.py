@@ -8,6 +8,7 @@ that and nothing more: what it cannot read is passed on as text, so the refusal 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -24,7 +25,7 @@ _MONTHS = {name: number for number, names in enumerate((
     ("aout", "aug", "august"), ("septembre", "sept", "sep", "september"), ("octobre", "oct", "october"),
     ("novembre", "nov", "november"), ("decembre", "dec", "december"),
 ), 1) for name in names}
-_WORDY_DATE = re.compile(r"(?:[a-z]+ )?(\d{1,2})(?: er)? ([a-z]+) (\d{4})")
+_WORDY_DATE = re.compile(r"(?:[a-z]+ )?(\d{1,2})(?:er| er)? ([a-z]+) (\d{4})")
 _DMY_DASH = re.compile(r"(\d{1,2})[-\s](\d{1,2})[-\s](\d{4})")
 _DMY_SHORT = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})")
 _ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
@@ -70,7 +71,7 @@ def _date(cell: Any) -> Any:
     if isinstance(cell, date):
         return cell.isoformat()
     if isinstance(cell, int | float) and not isinstance(cell, bool):
-        if int(cell) in _SERIALS:
+        if math.isfinite(cell) and int(cell) in _SERIALS:
             return (_EXCEL_EPOCH + timedelta(days=int(cell))).isoformat()
         return _text(cell)
     text = str(cell).strip()

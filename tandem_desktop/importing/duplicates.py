@@ -5,7 +5,9 @@ people are the same when they share an e-mail address, or a phone number, or a n
 with a birth date (for a mentor, who has none: with an employer). Names are compared forgiving
 accents, case, spaces and hyphens, first and last name swapped, and one small typo (one letter
 changed, missing, added, or two letters swapped): « Hélène Durand », « HELENE DURAND » and « Helene
-Durant » are one person. A structure is the same with the same name and postal code; a tandem with
+Durant » are one person; when one of the two has no birth date (no employer) to tell them apart,
+the same name exactly (once folded) is enough, so a list of bare names imported twice creates
+nothing the second time. A structure is the same with the same name and postal code; a tandem with
 the same mentor and mentee; a meeting with the same tandem and date.
 """
 
@@ -24,6 +26,8 @@ RULES = {
     "name": "même nom et même date de naissance",
     "name_employer": "même nom et même employeur",
     "name_only": "même nom",
+    "name_undated": "même nom, sans date de naissance pour les départager",
+    "name_no_employer": "même nom, sans employeur pour les départager",
     "structure": "même nom et même code postal",
     "pair": "même mentor et même mentoré·e",
     "meeting": "même tandem et même date",
@@ -31,6 +35,8 @@ RULES = {
 # Per kind: the field a name is compared with, and the rule it makes.
 _NAME_PARTNER = {"mentee": ("birth_date", "name"), "mentor": ("employer", "name_employer"),
                  "counsellor": (None, "name_only")}
+# When one of the two has no such field to tell them apart, the same name (exactly, once folded) is enough.
+_UNPARTNERED = {"mentee": "name_undated", "mentor": "name_no_employer"}
 _BY_VALUE = {"mentee": ("email", "phone"), "mentor": ("email", "phone"), "counsellor": ("email", "phone")}
 _COMPOSITE = {"structure": (("name", "postal_code"), "structure"), "tandem": (("mentor_id", "mentee_id"), "pair"),
               "meeting": (("tandem_id", "date"), "meeting")}
@@ -81,6 +87,8 @@ class DuplicateIndex:
         self._names: dict[Any, list[tuple[str, str, Any]]] = {}  # partner value -> (name, swapped, target)
         self._composite: dict[tuple[Any, ...], Any] = {}
         self._ids: set[str] = set()
+        self._exact: dict[str, Any] = {}  # folded name (either order) -> the first record bearing it
+        self._unpartnered: dict[str, Any] = {}  # the same, of the records without the partner field
 
     def add(self, target: Any, values: dict[str, Any]) -> None:
         if isinstance(target, str):
@@ -92,9 +100,14 @@ class DuplicateIndex:
             partner, _ = _NAME_PARTNER[self.kind]
             name = person_name(values)
             block = _partner_key(partner, values)
+            swapped = fold(f"{values.get('last_name') or ''} {values.get('first_name') or ''}").replace(" ", "")
             if name and block is not None:
-                swapped = fold(f"{values.get('last_name') or ''} {values.get('first_name') or ''}").replace(" ", "")
                 self._names.setdefault(block, []).append((name, swapped, target))
+            if name and self.kind in _UNPARTNERED:
+                for key in (name, swapped):
+                    self._exact.setdefault(key, target)
+                    if block is None:
+                        self._unpartnered.setdefault(key, target)
         if self.kind in _COMPOSITE:
             key = self._composite_key(values)
             if key is not None:
@@ -116,11 +129,16 @@ class DuplicateIndex:
             partner, rule = _NAME_PARTNER[self.kind]
             name = person_name(values)
             block = _partner_key(partner, values)
+            before = len(found)
             if name and block is not None:
                 for other, swapped, target in self._names.get(block, ()):
                     if within_one_edit(name, other) or name == swapped:
                         found.append(Match(rule, target))
                         break
+            if name and self.kind in _UNPARTNERED and len(found) == before:
+                target = self._exact.get(name) if block is None else self._unpartnered.get(name)
+                if target is not None:
+                    found.append(Match(_UNPARTNERED[self.kind], target))
         if self.kind in _COMPOSITE:
             key = self._composite_key(values)
             if key is not None and key in self._composite:

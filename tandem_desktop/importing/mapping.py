@@ -195,9 +195,9 @@ def mapping_to_json(kind: str, mapping: Mapping[str, str]) -> str:
 def mapping_from_json(text: str, kind: str) -> dict[str, str]:
     """The columns of a template file (as mapping_to_json writes it, or a bare {header: field})."""
     try:
-        data: Any = json.loads(text)
-    except ValueError:
-        raise ImportFileError("Fichier de correspondance illisible\u00a0: JSON attendu.") from None
+        data: Any = json.loads(text.removeprefix("\ufeff"))  # Notepad writes a BOM
+    except (ValueError, RecursionError):
+        raise ImportFileError("Fichier de correspondance illisible\u00a0: ce n’est pas du JSON.") from None
     if isinstance(data, dict) and "columns" in data:
         if data.get("kind") not in (None, kind):
             raise ImportFileError(f"Cette correspondance est prévue pour «\u00a0{data.get('kind')}\u00a0», "
@@ -205,4 +205,19 @@ def mapping_from_json(text: str, kind: str) -> dict[str, str]:
         data = data["columns"]
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise ImportFileError("Fichier de correspondance illisible\u00a0: {\"en-tête\": \"champ\"} attendu.")
+    seen: dict[str, str] = {}
+    for header, name in data.items():
+        if name in seen:
+            raise ImportFileError(f"Le champ «\u00a0{name}\u00a0» est alimenté par deux colonnes\u00a0: "
+                                  f"«\u00a0{seen[name]}\u00a0» et «\u00a0{header}\u00a0».")
+        seen[name] = header
     return dict(data)
+
+
+def template_name(text: str) -> str:
+    """A template's name as it is kept: one line of 1 to 80 characters, no control character."""
+    name = " ".join(str(text).split())
+    if not name or len(name) > 80 or not name.isprintable():
+        raise ImportFileError("Nom de modèle invalide\u00a0: de 1 à 80 caractères, sur une ligne, sans caractère "
+                              "de contrôle.")
+    return name

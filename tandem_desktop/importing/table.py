@@ -52,6 +52,8 @@ def find_table(rows: Sequence[Sequence[Any]], header_row: int | None = None) -> 
     width = max(len(row) for number, row in filled if number >= header_row)
     headers = tuple(_header_text(header_cells[i] if i < len(header_cells) else None, i) for i in range(width))
     data = tuple(DataRow(number, tuple(_trimmed(row, width))) for number, row in filled if number > header_row)
+    if not data:
+        raise ImportFileError(f"Aucune ligne à importer sous les en-têtes de la ligne {header_row}.")
     return Table(header_row, _unique(headers), data)
 
 

@@ -70,8 +70,10 @@ def test_a_mapping_file_or_a_saved_template_overrides_the_guess(cli_env, tmp_pat
     out = json.loads(ok(cli_env, "import", "mentee", str(path), "--mapping", str(mapping), "--dry-run",
                         "--save-mapping", "Mission locale", "--json"))
     assert out["counts"]["created"] == 1 and out["mapping"]["Col A"] == "last_name"
+    assert "Modèles\u00a0: aucun" in refused(cli_env, "import", "mentee", str(path), "--mapping", "Mission locale")
+    ok(cli_env, "import", "mentee", str(path), "--mapping", str(mapping), "--save-mapping", "Mission locale")
     out = json.loads(ok(cli_env, "import", "mentee", str(path), "--mapping", "Mission locale", "--json"))
-    assert out["written"] and out["mapping"]["Courriel perso"] == "email"
+    assert out["written"] and out["mapping"]["Courriel perso"] == "email" and out["counts"]["skipped"] == 1
     message = refused(cli_env, "import", "mentee", str(path), "--mapping", "Autre")
     assert "Ni fichier ni modèle enregistré nommé «\u00a0Autre\u00a0»" in message
 

@@ -30,12 +30,26 @@ def test_names_are_the_same_person_forgiving_accents_case_order_and_one_typo(oth
 @pytest.mark.parametrize("other", [
     {"first_name": "Hélène", "last_name": "Durand", "birth_date": "2001-04-06"},  # another birth date
     {"first_name": "Hélène", "last_name": "Dupont", "birth_date": "2001-04-05"},  # another name
-    {"first_name": "Hélène", "last_name": "Durand"},  # no birth date: the name alone is not enough
+    {"first_name": "Helene", "last_name": "Durant"},  # no birth date to tell them apart, but a typo
 ])
 def test_a_name_alone_or_another_birth_date_is_someone_else(other) -> None:
     index = DuplicateIndex("mentee")
     index.add("id-1", HELENE)
     assert index.find(other) == []
+
+
+def test_without_a_birth_date_to_tell_them_apart_the_same_name_is_enough() -> None:
+    index = DuplicateIndex("mentee")
+    index.add("dated", HELENE)
+    index.add("undated", {"first_name": "Karim", "last_name": "Benali"})
+    assert [(m.rule, m.target) for m in index.find({"first_name": "HÉLÈNE", "last_name": "durand"})] == \
+        [("name_undated", "dated")]
+    assert [(m.rule, m.target) for m in index.find({"first_name": "Karim", "last_name": "Benali",
+                                                     "birth_date": "2000-11-23"})] == [("name_undated", "undated")]
+    mentors = DuplicateIndex("mentor")
+    mentors.add("m", {"first_name": "Paul", "last_name": "Roche"})
+    assert [m.rule for m in mentors.find({"first_name": "Paul", "last_name": "Roche", "employer": "RTM"})] == \
+        ["name_no_employer"]
 
 
 def test_one_edit_means_one_letter_changed_missing_added_or_two_swapped() -> None:
@@ -49,17 +63,18 @@ def test_duplicates_of_the_database_and_of_the_file_are_found_and_skipped_by_def
     existing = records.create("mentee", {"first_name": "Hélène", "last_name": "Durand", "birth_date": "2001-04-05",
                                          "project_type": "job_search"}).record_id
     rows = [HEADERS, PEOPLE[0], PEOPLE[1],
-            ["BENALI", "Karim", "", "", "", "", "", ""],  # same as the row above? no birth date: no
-            ["Benali", "Karim", "karim.benali@exemple.fr", "", "", "", "", ""]]  # same e-mail as row 3
+            ["BENALI", "Karim", "", "", "", "", "", ""],  # row 3 by its name: no birth date to tell them apart
+            ["Benali", "Karim", "karim.benali@exemple.fr", "", "", "", "", ""],  # same e-mail as row 3
+            ["Benali", "Karima", "", "", "", "", "", ""]]  # a name one letter away, undated: someone else
     plan = plan_of(store, write_csv(tmp_path / "doublons.csv", rows))
     duplicates = {row.number: (row.duplicate.rule, row.duplicate.target) for row in plan.duplicates()}
-    assert duplicates == {2: ("name", existing), 5: ("email", 3)}
-    assert plan.counts() == {"created": 2, "merged": 0, "skipped": 2, "refused": 0}
+    assert duplicates == {2: ("name", existing), 4: ("name_undated", 3), 5: ("email", 3)}
+    assert plan.counts() == {"created": 2, "merged": 0, "skipped": 3, "refused": 0}
     report = list(imports.report_lines(plan))
     assert (2, "", "Doublon de la fiche «\u00a0Hélène Durand\u00a0» (même nom et même date de naissance)\u00a0: "
                    "ligne ignorée.") in report
     imports.apply_plan(records, plan)
-    assert names(store) == [("BENALI", "Karim"), ("Benali", "Karim"), ("Durand", "Hélène")]
+    assert names(store) == [("Benali", "Karim"), ("Benali", "Karima"), ("Durand", "Hélène")]
 
 
 def test_a_merge_fills_the_blanks_or_takes_the_fields_chosen_and_undo_puts_them_back(store, tmp_path) -> None:
@@ -101,6 +116,17 @@ def test_undo_keeps_a_field_changed_since_the_import_and_says_so(store, tmp_path
         imports.undo_batch(records, result.batch_id)
 
 
+def test_undo_keeps_a_record_it_created_that_was_edited_since(store, tmp_path) -> None:
+    records = Records(store, Actor())
+    result = imports.apply_plan(records, plan_of(store, write_csv(tmp_path / "l.csv", [HEADERS, *PEOPLE])))
+    karim = next(r["id"] for r in store.live_records("mentee") if r["first_name"] == "Karim")
+    records.update("mentee", karim, {"trade": "Plombier"})
+    undone = imports.undo_batch(records, f" {result.batch_id.upper()} ")
+    assert (undone.deleted, undone.kept_records) == (2, [("mentee", karim)])
+    assert "1 fiche(s) créée(s) par l’import puis modifiée(s) ont été gardées." in undone.message()
+    assert [(r["first_name"], r["trade"]) for r in store.live_records("mentee")] == [("Karim", "Plombier")]
+
+
 def test_a_failure_half_way_writes_nothing(store, tmp_path, monkeypatch) -> None:
     plan = plan_of(store, write_xlsx(tmp_path / "gros.xlsx", many_names(2500)))
     records = Records(store, Actor())
@@ -122,15 +148,28 @@ def test_stopping_writes_nothing(store, tmp_path) -> None:
     assert store.count("mentee") == 0 and store.outbox_writes() == 0
 
 
-def test_undo_is_refused_whole_when_an_imported_person_is_now_in_a_tandem(store, tmp_path) -> None:
+def test_undo_keeps_a_person_now_in_a_tandem_and_deletes_the_others(store, tmp_path) -> None:
     records = Records(store, Actor())
     result = imports.apply_plan(records, plan_of(store, write_csv(tmp_path / "l.csv", [HEADERS, *PEOPLE])))
     mentor = records.create("mentor", {"first_name": "Paul", "last_name": "Roche", "capacity": 1}).record_id
     mentee = next(r["id"] for r in store.live_records("mentee") if r["first_name"] == "Karim")
-    records.create("tandem", {"mentor_id": mentor, "mentee_id": mentee})
-    with pytest.raises(imports.DomainError, match="Rien n’a été annulé"):
+    records.create("tandem", {"mentor_id": mentor, "mentee_id": mentee})  # Karim is now « en tandem »
+    undone = imports.undo_batch(records, result.batch_id)
+    assert (undone.deleted, undone.kept_records) == (2, [("mentee", mentee)])
+    assert [r["first_name"] for r in store.live_records("mentee")] == ["Karim"]
+
+
+def test_undo_is_refused_whole_when_a_record_it_created_is_now_pointed_at(store, tmp_path) -> None:
+    records = Records(store, Actor())
+    rows = [["Nom", "Type", "Commune", "Code postal"], ["ML Nord", "Mission locale", "Marseille", "13013"],
+            ["ML Sud", "Mission locale", "Marseille", "13008"]]
+    result = imports.apply_plan(records, plan_of(store, write_csv(tmp_path / "s.csv", rows), "structure"))
+    north = next(r["id"] for r in store.live_records("structure") if r["name"] == "ML Nord")
+    records.create("mentee", {"first_name": "Léa", "last_name": "Roux", "structure_id": north})
+    with pytest.raises(imports.DomainError, match="Rien n’a été annulé") as refused:
         imports.undo_batch(records, result.batch_id)
-    assert len(store.live_records("mentee")) == 3
+    assert "d’abord)." in str(refused.value) and ".)" not in str(refused.value)
+    assert len(store.live_records("structure")) == 2
     assert imports.get_batch(store, result.batch_id).undone_at is None
 
 

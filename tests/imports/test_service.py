@@ -130,7 +130,7 @@ def test_a_sheet_with_a_cell_far_away_is_refused_by_its_size(tmp_path, monkeypat
     book.active["ZZ5000"] = "loin"
     book.save(tmp_path / "loin.xlsx")
     monkeypatch.setattr(sources, "MAX_CELLS", 1_000_000)
-    with pytest.raises(imports.ImportFileError, match="trop grande"):
+    with pytest.raises(imports.ImportFileError, match="s’étend sur 5000 lignes × 702 colonnes"):
         imports.read_table(tmp_path / "loin.xlsx")
 
 

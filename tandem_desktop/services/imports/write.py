@@ -43,9 +43,12 @@ class UndoResult:
     reverted: int
     kept: list[tuple[str, str]] = field(default_factory=list)  # (record id, field label) changed since
     changes: Changes = field(default_factory=Changes)
+    kept_records: list[tuple[str, str]] = field(default_factory=list)  # (kind, id) created, then edited
 
     def message(self) -> str:
         text = f"Import annulé\u00a0: {self.deleted} fiche(s) supprimée(s), {self.reverted} fusion(s) défaite(s)."
+        if self.kept_records:
+            text += (f" {len(self.kept_records)} fiche(s) créée(s) par l’import puis modifiée(s) ont été gardées.")
         if self.kept:
             text += (f" {len(self.kept)} champ(s) modifié(s) depuis l’import ont été laissés tels quels.")
         return text
@@ -126,6 +129,7 @@ def _check(cancelled: Callable[[], bool] | None) -> None:
 def undo_batch(records: Records, batch_id: str, *, progress: Progress | None = None) -> UndoResult:
     """Undo one import as a whole, in one transaction; a French DomainError if it cannot be."""
     store = records.store
+    batch_id = batch_id.strip().lower()
     try:
         batch = batches.get_batch(store, batch_id)
     except NotFound:
@@ -135,20 +139,25 @@ def undo_batch(records: Records, batch_id: str, *, progress: Progress | None = N
     total = sum(len(ids) for ids in batch.created.values()) + len(batch.merged)
     done = deleted = reverted = 0
     kept: list[tuple[str, str]] = []
+    kept_records: list[tuple[str, str]] = []
     changes = Changes()
     with store.transaction():
         for kind in sorted(batch.created, key=lambda k: _UNDO_ORDER.index(k) if k in _UNDO_ORDER else 99):
             for record_id in batch.created[kind]:
                 try:
+                    record = store.get(kind, record_id)
+                    if record.get("updated_hlc") != record.get("created_hlc"):  # edited since: an edit is kept
+                        kept_records.append((kind, record_id))
+                        continue
                     changes |= records.delete(kind, record_id)
                     deleted += 1
                 except NotFound:
                     pass  # deleted since (or with its tandem)
                 except ValidationError as exc:
+                    reason = next(iter(exc.errors.values())).rstrip(".")
                     raise DomainError(
                         f"Annulation impossible\u00a0: une fiche «\u00a0{kind_spec(kind).label}\u00a0» de cet import "
-                        f"est désormais utilisée ailleurs ({next(iter(exc.errors.values()))}). "
-                        "Rien n’a été annulé.") from None
+                        f"est désormais utilisée ailleurs ({reason}). Rien n’a été annulé.") from None
                 done += 1
                 if progress is not None and done % 500 == 0:
                     progress(done, total)
@@ -166,4 +175,4 @@ def undo_batch(records: Records, batch_id: str, *, progress: Progress | None = N
         batches.mark_undone(store, batch_id)
     if progress is not None:
         progress(total, total)
-    return UndoResult(deleted, reverted, kept, changes)
+    return UndoResult(deleted, reverted, kept, changes, kept_records)
