@@ -30,8 +30,9 @@ RULES_TEXT = ("Doublons repérés\u00a0: même identifiant (fichier exporté d�
               "de téléphone, ou même nom et même date de naissance (pour un mentor\u00a0: même employeur). Les noms "
               "se comparent sans accents ni majuscules, prénom et nom inversés, une faute de frappe pardonnée "
               "(«\u00a0Hélène Durand\u00a0», «\u00a0HELENE DURAND\u00a0» et «\u00a0Helene Durant\u00a0» sont "
-              "une même personne).")
-assert set(RULES) >= {"id", "email", "phone", "name", "name_employer"}  # the rules the text above names
+              "une même personne)\u00a0; sans date de naissance (ou sans employeur) pour les départager, le même "
+              "nom suffit.")
+assert set(RULES) >= {"id", "email", "phone", "name", "name_employer", "name_undated", "name_no_employer"}
 
 
 class ImportForm(QDialog):

@@ -187,7 +187,7 @@ class DuplicatesTable(QTableWidget):
             self.setItem(position, 1, _item(duplicate_text(plan, match)))
             combo = QComboBox(self)
             combo.setObjectName(f"decision_{row.number}")
-            for code in ("skip", "merge", "import"):
+            for code in ("skip",) if row.skip_only else ("skip", "merge", "import"):
                 combo.addItem(DECISION_LABELS[code], code)
             combo.setCurrentIndex(combo.findData(row.decision))
             combo.currentIndexChanged.connect(lambda _i, n=row.number: self.decision_changed.emit(n))

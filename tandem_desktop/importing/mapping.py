@@ -120,8 +120,6 @@ def fold(text: str) -> str:
 def importable_fields(spec: KindSpec) -> list[tuple[str, str]]:
     """(field name, French label) a column may feed, in the form's order."""
     fields = [(f.name, f.label) for f in spec.fields if f.name not in _NEVER]
-    if spec.name == "meeting":
-        fields = [item for item in fields if item[0] != "tandem_id"]
     return [*EXTRA_FIELDS.get(spec.name, (ID_FIELD,)), *fields]
 
 
@@ -182,8 +180,8 @@ def check_mapping(spec: KindSpec, mapping: Mapping[str, str]) -> None:
 def missing_required(spec: KindSpec, mapping: Mapping[str, str]) -> list[str]:
     """French labels of the required fields no column feeds (and that have no default)."""
     fed = set(mapping.values())
-    if spec.name == "meeting":
-        fed |= {"tandem_id"} if {"mentor", "mentee"} <= fed else set()
+    if spec.name == "meeting" and {"mentor", "mentee"} <= fed:
+        fed.add("tandem_id")  # the pair names the tandem
     return [spec.by_name[name].label for name in spec.required
             if name not in fed and spec.by_name[name].default is None]
 

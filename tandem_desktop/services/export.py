@@ -114,6 +114,9 @@ def atomic_write(dest: Path, write: Callable[[Path], None]) -> None:
     try:
         write(tmp)
         os.replace(tmp, dest)
+    except OSError as exc:  # the temporary file's name would only puzzle: say the one asked for
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(dest)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

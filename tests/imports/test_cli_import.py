@@ -117,3 +117,21 @@ def test_an_export_holds_what_the_list_shows(store, tmp_path) -> None:
     lines = (tmp_path / "vue.csv").read_text(encoding="utf-8-sig").splitlines()
     assert count == len(shown) == len(lines) - 1 and 0 < count < 60
     assert [line.split(";")[0] for line in lines[1:]] == [r["id"] for r in shown]
+
+
+def test_an_export_of_the_meetings_and_tandems_imported_again_creates_nothing(store, tmp_path) -> None:
+    from tandem_desktop.domain.kinds import kind_spec
+    from tandem_desktop.services.records import Actor, Records
+
+    generate_demo(store, mentors=20, mentees=150, seed=3)
+    for kind in ("tandem", "meeting"):
+        before = store.count(kind)
+        path = tmp_path / f"{kind}.xlsx"
+        export_kind(store, kind, "xlsx", path)
+        source, table = imports.read_table(path)
+        mapping = imports.guess_mapping(kind_spec(kind), table.headers)
+        plan = imports.prepare(store, kind, table, mapping, file_name=source.file_name)
+        assert [(r.number, r.errors) for r in plan.refused()] == []  # an ended tandem's meetings too
+        assert plan.counts() == {"created": 0, "merged": 0, "skipped": before, "refused": 0}
+        imports.apply_plan(Records(store, Actor()), plan)
+        assert store.count(kind) == before

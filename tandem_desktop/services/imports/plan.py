@@ -57,6 +57,11 @@ class PlannedRow:
         return bool(self.errors)
 
     @property
+    def skip_only(self) -> bool:
+        """A duplicate that can only be skipped (its values could not be read: nothing to write)."""
+        return not self.values
+
+    @property
     def duplicate(self) -> Match | None:
         return self.matches[0] if self.matches else None
 
@@ -85,7 +90,8 @@ class ImportPlan:
     def decide(self, number: int, decision: str, take: frozenset[str] | None = None) -> None:
         """The counsellor's decision for a duplicate row (merge: `take` the file's value of these fields)."""
         row = self.row(number)
-        if decision not in DECISION_LABELS or (decision != "create" and not row.matches) or row.refused:
+        if decision not in DECISION_LABELS or (decision != "create" and not row.matches) or row.refused \
+                or (row.skip_only and decision != "skip"):
             raise ValueError(f"decision {decision!r} for row {number}")
         row.decision, row.take = decision, take if decision == "merge" else None
 
@@ -131,7 +137,10 @@ def prepare(store: Store, kind: str, table: Table, mapping: Mapping[str, str], *
         if cancelled is not None and position % 500 == 0 and cancelled():
             raise ImportCancelled
         row = _plan_row(spec, data.number, data.cells, columns, refs, today, store, structure_id)
-        if not row.refused:
+        if row.refused and row.source_id and on_duplicate == "skip" and (same := known.find({"id": row.source_id})):
+            row.errors, row.matches, row.decision = {}, same, "skip"  # a record of this device, skipped whole:
+            # what is wrong with the row (a meeting of a tandem ended since) writes nothing, so refuses nothing
+        elif not row.refused:
             row.matches = known.find({**row.values, "id": row.source_id}) + seen_in_file.find(row.values)
             if row.matches:
                 row.decision = on_duplicate
@@ -177,7 +186,7 @@ def _plan_row(spec: KindSpec, number: int, cells: tuple[Any, ...], columns: list
     given = frozenset(raw)
     if spec.name == "tandem":
         _dated_from_history(spec, raw)
-    if spec.name == "meeting":
+    if spec.name == "meeting" and "tandem_id" not in raw and "tandem_id" not in errors:
         _tandem_of_meeting(extra, raw, errors, refs)
     home = spec.structure_field
     if structure_id and home and not raw.get(home) and home not in errors:
