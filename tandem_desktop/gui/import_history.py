@@ -78,6 +78,7 @@ class ImportHistoryDialog(QDialog):
                        f"Ses {created} fiche(s) créée(s) seront supprimées et ses fusions défaites."):
             return
         self.undo_button.setEnabled(False)
+        self.status_label.setText(f"Annulation en cours ({created} fiche(s) à supprimer)…")
         self.ops.write(lambda: imports.undo_batch(self.records, batch.id), parent=self,
                        changes=lambda undone: undone.changes) \
             .success(lambda undone: (self.status_label.setText(undone.message()), self.reload())) \

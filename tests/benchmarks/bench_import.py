@@ -11,7 +11,8 @@ for duplicates, written in one transaction through the records door.
 
 Baseline, in the same run: reading the same file alone plus a bare `Store.create_many` of the same
 rows (already cleaned) into another fresh profile. Targets: `import_xlsx_s`, `import_csv_s` < 30;
-`import_*_ratio` ≤ 3. Then the XLSX once more through the real window (offscreen), « Importer un
+`import_*_ratio` ≤ 3; `undo_*_s`, the same import undone (every record created deleted, through the
+records door). Then the XLSX once more through the real window (offscreen), « Importer un
 tableur… » as a counsellor takes it: `window_import_s` from loading the file to the import done, and
 `window_stall_max_ms`, the latest a 10 ms tick of the GUI thread came meanwhile (never frozen).
 Prints one JSON line.
@@ -77,13 +78,14 @@ def spreadsheets(folder: Path, mentees: int) -> tuple[Path, Path]:
     return xlsx_path, csv_path
 
 
-def import_file(profile: Profile, path: Path) -> tuple[float, dict[str, int], list[dict[str, Any]]]:
+def import_file(profile: Profile, path: Path) -> tuple[float, dict[str, Any], list[dict[str, Any]]]:
     started = time.perf_counter()
     source, table = imports.read_table(path)
     mapping = imports.guess_mapping(kind_spec("mentee"), table.headers)
     plan = imports.prepare(profile.store, "mentee", table, mapping, file_name=source.file_name)
     result = imports.apply_plan(Records(profile.store, Actor()), plan, skip_refused=True)
     elapsed = time.perf_counter() - started
+    profile.store.set_meta_value("bench_batch", result.batch_id)
     rules: dict[str, int] = {}
     for row in plan.duplicates():
         rules[row.duplicate.rule] = rules.get(row.duplicate.rule, 0) + 1  # type: ignore[union-attr]
@@ -191,6 +193,9 @@ def main() -> None:
             profile = fresh_profile(folder, f"import-{label}")
             elapsed, counts, values = import_file(profile, path)
             read_s, write_s = baseline(folder, f"bare-{label}", path, values, profile)
+            started = time.perf_counter()
+            imports.undo_batch(Records(profile.store, Actor()), profile.store.meta_value("bench_batch") or "")
+            figures[f"undo_{label}_s"] = round(time.perf_counter() - started, 2)
             profile.close()
             figures.update({
                 f"import_{label}_s": round(elapsed, 2), f"import_{label}_counts": counts,
