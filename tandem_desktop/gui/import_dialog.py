@@ -30,6 +30,7 @@ from ..services.records import Records
 from ..store.queries import ListQuery
 from ..store.repository import Store
 from ..texts.french import NBSP, number, plural
+from .heap import keep_out_of_sight
 from .import_form import ImportForm
 from .operations import Operations
 from .tasks import Lane, TaskRunner
@@ -238,6 +239,7 @@ class ImportDialog(ImportForm):
             self._update()
             return
         self.plan = plan
+        keep_out_of_sight()
         self.report_table.show_plan(plan)
         self.duplicates_table.show_plan(plan)
         self.compare_table.setRowCount(0)

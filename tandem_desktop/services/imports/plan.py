@@ -73,19 +73,30 @@ class ImportPlan:
     mapping: dict[str, str]
     rows: list[PlannedRow]
     existing: dict[str, dict[str, Any]]  # the records of this device that rows resemble, by id
+    # Which rows are refused or duplicates is settled when the plan is made (decisions change what is
+    # done with them, not which they are): each list is made once, not at every look of the dialog.
+    _refused: list[PlannedRow] | None = field(default=None, init=False, repr=False)
+    _duplicates: list[PlannedRow] | None = field(default=None, init=False, repr=False)
+    _by_number: dict[int, PlannedRow] | None = field(default=None, init=False, repr=False)
 
     @property
     def spec(self) -> KindSpec:
         return kind_spec(self.kind)
 
     def row(self, number: int) -> PlannedRow:
-        return next(r for r in self.rows if r.number == number)
+        if self._by_number is None:
+            self._by_number = {r.number: r for r in self.rows}
+        return self._by_number[number]
 
     def duplicates(self) -> list[PlannedRow]:
-        return [r for r in self.rows if r.matches and not r.refused]
+        if self._duplicates is None:
+            self._duplicates = [r for r in self.rows if r.matches and not r.refused]
+        return self._duplicates
 
     def refused(self) -> list[PlannedRow]:
-        return [r for r in self.rows if r.refused]
+        if self._refused is None:
+            self._refused = [r for r in self.rows if r.refused]
+        return self._refused
 
     def decide(self, number: int, decision: str, take: frozenset[str] | None = None) -> None:
         """The counsellor's decision for a duplicate row (merge: `take` the file's value of these fields)."""
