@@ -314,3 +314,29 @@ def test_a_pulled_list_is_stored_as_a_json_list_of_strings_whatever_its_items() 
     assert rows.column_value(spec, name, [True]) == '["True"]'
     assert rows.column_value(spec, name, [{"a": 1}, ["x"]]) == '["{\'a\': 1}","[\'x\']"]'
     assert rows.column_value(spec, name, "fr") is None
+
+
+def test_delete_many_is_delete_of_each_and_refused_whole_while_one_is_pointed_at(store) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.services.records import Actor, Records
+
+    ids = store.create_many("mentee", [{"first_name": f"Zoé{i}", "last_name": "Martin"} for i in range(4)])
+    alone = store.create("mentee", {"first_name": "Inès", "last_name": "Martin"})
+    mentor = store.create("mentor", {"first_name": "Paul", "last_name": "Roche"})
+    Records(store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": ids[3]})
+    writes = store.outbox_writes()
+    with pytest.raises(ValidationError, match="Suppression impossible"):
+        store.delete_many("mentee", ids)
+    assert store.count("mentee") == 5 and store.outbox_writes() == writes
+
+    assert store.delete_many("mentee", [*ids[:3], ids[0], "01900000-0000-7000-8000-000000000000"]) == ids[:3]
+    store.delete("mentee", alone)
+    assert [r["first_name"] for r in store.find("mentee", ListQuery(search="martin"), 0, 10)] == ["Zoé3"]
+    ops = [op for op in store.outbox_ops() if op["action"] == "delete"]
+    assert [(op["record_id"], op["field"], op["value"]) for op in ops] == \
+        [(rid, "deleted", True) for rid in (*ids[:3], alone)]
+    for rid in (*ids[:3], alone):
+        with pytest.raises(NotFound):
+            store.get("mentee", rid)
+        assert store.get("mentee", rid, include_deleted=True)["deleted"] is True
+    with pytest.raises(ValueError):
+        store.delete_many("tandem", [])

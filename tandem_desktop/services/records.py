@@ -202,6 +202,22 @@ class Records:
         log.info("deleted %s %s", kind, record_id)
         return changes
 
+    def delete_many(self, kind: str, record_ids: list[str]) -> Changes:
+        """Tombstone many records in one transaction (an import undone): people and structures take
+        the store's bulk path, refused whole while others point at one of them; tandems and meetings
+        go through delete() one at a time (a tandem takes its meetings, its mentee waits again)."""
+        if kind in ("tandem", "meeting"):
+            changes = Changes()
+            with self.store.transaction():
+                for record_id in record_ids:
+                    changes |= self.delete(kind, record_id)
+            return changes
+        with self.store.transaction():
+            ids = self.store.delete_many(kind, record_ids)
+        log.info("deleted %d %s", len(ids), kind)
+        deleted = _freeze({kind: set(ids)})
+        return Changes(None, (), deleted, _EMPTY, deleted)
+
     # -- named use cases ------------------------------------------------------------------------
 
     def move_tandem(self, tandem_id: str, status: str, **extra: Any) -> Changes:

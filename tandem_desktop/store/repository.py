@@ -161,6 +161,35 @@ class Store:
             bases = {"deleted": base} if base else {}
             self._append_writes(conn, [("delete", kind, record_id, {"deleted": True}, bases, stamp)])
 
+    def delete_many(self, kind: str, record_ids: Sequence[str]) -> list[str]:
+        """Tombstone many records of a kind whose deletion takes nothing along (an import undone):
+        delete() of each, read, checked and written a chunk at a time. Refused whole, like delete(),
+        while live records point at one of them; returns the ids deleted (the missing and the already
+        deleted are left out)."""
+        spec = kind_spec(kind)
+        if kind in _CASCADE:
+            raise ValueError(f"{kind}: its deletion takes records along, delete() them one by one")
+        table = RECORD_TABLES[kind]
+        with self.transaction() as conn:
+            found: list[Any] = []
+            for chunk in _chunks(list(dict.fromkeys(record_ids)), 500):
+                found += conn.execute(select(table).where(table.c.id.in_(chunk), table.c.deleted.is_(False))
+                                      .order_by(table.c.row_no)).mappings().all()
+            ids = [row["id"] for row in found]
+            for chunk in _chunks(ids, 500):
+                self._refuse_if_referenced(conn, spec, chunk)
+            work = rows.IndexWork()
+            writes = []
+            for row, stamp in zip(found, self.clock.now_many(len(found)), strict=True):
+                versions = rows.effective_versions(spec, row)
+                base = versions.get("deleted")
+                versions["deleted"] = stamp
+                rows.update_row(conn, spec, row, {"deleted": True}, versions, updated=stamp, work=work)
+                writes.append(("delete", kind, row["id"], {"deleted": True}, {"deleted": base} if base else {}, stamp))
+            work.apply(conn, spec)
+            self._append_writes(conn, writes)
+        return ids
+
     def resend(self, kind: str, record_id: str, values: dict[str, Any] | None) -> dict[str, Any]:
         """Write `values` (field -> value, validated as any edit) as a new outbox write, even where
         the record already holds them — or, with `values` None, every field as a create (the hub
@@ -354,15 +383,17 @@ class Store:
         if errors:
             raise ValidationError(errors)
 
-    def _refuse_if_referenced(self, conn: Connection, spec: KindSpec, record_id: str) -> None:
+    def _refuse_if_referenced(self, conn: Connection, spec: KindSpec, record_id: str | Sequence[str]) -> None:
+        """ValidationError while live records point at `record_id` (or at any of several ids)."""
         cascaded = {k for k, _ in _CASCADE.get(spec.name, [])}
+        ids = [record_id] if isinstance(record_id, str) else list(record_id)
         for kind, field in _REFERENCED_BY.get(spec.name, []):
             if kind in cascaded:
                 continue
             table = RECORD_TABLES[kind]
             n = conn.execute(
                 select(text("count(*)")).select_from(table)
-                .where(table.c[field] == record_id, table.c.deleted.is_(False))
+                .where(table.c[field].in_(ids), table.c.deleted.is_(False))
             ).scalar_one()
             if n:
                 raise ValidationError({

@@ -143,23 +143,22 @@ def undo_batch(records: Records, batch_id: str, *, progress: Progress | None = N
     changes = Changes()
     with store.transaction():
         for kind in sorted(batch.created, key=lambda k: _UNDO_ORDER.index(k) if k in _UNDO_ORDER else 99):
-            for record_id in batch.created[kind]:
+            ids = batch.created[kind]
+            for start in range(0, len(ids), CHUNK):
+                live = store.get_many(kind, ids[start:start + CHUNK])  # deleted since: nothing to undo
+                edited = [rid for rid, r in live.items() if r.get("updated_hlc") != r.get("created_hlc")]
+                kept_records += [(kind, rid) for rid in sorted(edited)]  # an edit made since is kept
+                doomed = [rid for rid in ids[start:start + CHUNK] if rid in live and rid not in edited]
                 try:
-                    record = store.get(kind, record_id)
-                    if record.get("updated_hlc") != record.get("created_hlc"):  # edited since: an edit is kept
-                        kept_records.append((kind, record_id))
-                        continue
-                    changes |= records.delete(kind, record_id)
-                    deleted += 1
-                except NotFound:
-                    pass  # deleted since (or with its tandem)
+                    changes |= records.delete_many(kind, doomed)
                 except ValidationError as exc:
                     reason = next(iter(exc.errors.values())).rstrip(".")
                     raise DomainError(
                         f"Annulation impossible\u00a0: une fiche «\u00a0{kind_spec(kind).label}\u00a0» de cet import "
                         f"est désormais utilisée ailleurs ({reason}). Rien n’a été annulé.") from None
-                done += 1
-                if progress is not None and done % 500 == 0:
+                deleted += len(doomed)
+                done += len(ids[start:start + CHUNK])
+                if progress is not None:
                     progress(done, total)
         for kind, record_id, before, written in batch.merged:
             try:
