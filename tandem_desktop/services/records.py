@@ -34,7 +34,7 @@ Errors are the store's and the domain's: `ValidationError` (French messages per 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -51,6 +51,9 @@ __all__ = ["ENDED_TANDEM_MEETING", "Actor", "Changes", "Records"]
 ENDED_TANDEM_MEETING = "Ce tandem est terminé, aucune rencontre ne peut plus y être ajoutée."
 
 _EMPTY: Mapping[str, frozenset[str]] = MappingProxyType({})
+# Kinds whose writes have side effects (a mentee's status, a tandem's meetings): bulk calls write
+# them one at a time through the same rules.
+ONE_AT_A_TIME = ("tandem", "meeting")
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,8 @@ class Records:
     def create_many(self, kind: str, values: list[dict[str, Any]]) -> Changes:
         """Many new records in one transaction (imports). People and structures take the store's bulk
         path; tandems and meetings go through create() one at a time, for their lifecycle rules."""
-        if kind in ("tandem", "meeting"):
-            changes = Changes()
-            with self.store.transaction():
-                for item in values:
-                    changes |= self.create(kind, item)
-            return changes
+        if kind in ONE_AT_A_TIME:
+            return self._each(lambda item: self.create(kind, item), values)
         with self.store.transaction():
             ids = self.store.create_many(kind, values)
         log.info("created %d %s", len(ids), kind)
@@ -206,17 +205,21 @@ class Records:
         """Tombstone many records in one transaction (an import undone): people and structures take
         the store's bulk path, refused whole while others point at one of them; tandems and meetings
         go through delete() one at a time (a tandem takes its meetings, its mentee waits again)."""
-        if kind in ("tandem", "meeting"):
-            changes = Changes()
-            with self.store.transaction():
-                for record_id in record_ids:
-                    changes |= self.delete(kind, record_id)
-            return changes
+        if kind in ONE_AT_A_TIME:
+            return self._each(lambda record_id: self.delete(kind, record_id), record_ids)
         with self.store.transaction():
             ids = self.store.delete_many(kind, record_ids)
         log.info("deleted %d %s", len(ids), kind)
         deleted = _freeze({kind: set(ids)})
         return Changes(None, (), deleted, _EMPTY, deleted)
+
+    def _each(self, write: Callable[[Any], Changes], items: list[Any]) -> Changes:
+        """`write` of each item, in one transaction: all of them or none."""
+        changes = Changes()
+        with self.store.transaction():
+            for item in items:
+                changes |= write(item)
+        return changes
 
     # -- named use cases ------------------------------------------------------------------------
 
