@@ -32,6 +32,7 @@ from ..store.repository import Store
 from ..texts.french import NBSP, number, plural
 from .heap import keep_out_of_sight
 from .import_form import ImportForm
+from .import_views import SHOWN
 from .operations import Operations
 from .tasks import Lane, TaskRunner
 
@@ -83,6 +84,7 @@ class ImportDialog(ImportForm):
         self.duplicates_table.decision_changed.connect(self._decision_changed)
         self.duplicates_table.itemSelectionChanged.connect(self._show_pair)
         self.compare_table.take_changed.connect(self._take_changed)
+        self.all_decisions.activated.connect(self._decide_all)
         self.skip_refused.toggled.connect(self._update)
 
     @property
@@ -262,7 +264,8 @@ class ImportDialog(ImportForm):
         self.summary_label.setText(
             f"{plural(len(self.plan.rows), 'ligne lue', 'lignes lues')}\u00a0: {number(counts['created'])} à créer, "
             f"{number(counts['merged'])} à fusionner, {number(counts['skipped'])} ignorée(s), "
-            f"{number(counts['refused'])} refusée(s). {plural(len(self.plan.duplicates()), 'doublon')}.")
+            f"{number(counts['refused'])} refusée(s). {plural(len(self.plan.duplicates()), 'doublon')}"
+            + (f" (les {number(SHOWN)} premiers affichés)." if len(self.plan.duplicates()) > SHOWN else "."))
         self._update()
 
     def _show_pair(self) -> None:
@@ -282,7 +285,20 @@ class ImportDialog(ImportForm):
         if self.duplicates_table.selected_number() == number_:
             self._show_pair()
         else:
-            self.duplicates_table.selectRow([r.number for r in self.duplicates_table.rows].index(number_))
+            self.duplicates_table.selectRow(self.duplicates_table.position(number_))
+
+    def _decide_all(self) -> None:
+        """One decision for every duplicate, shown or not (a row that can only be skipped stays so)."""
+        decision = self.all_decisions.currentData()
+        self.all_decisions.setCurrentIndex(0)
+        if self.plan is None or decision is None:
+            return
+        for row in self.plan.duplicates():
+            self.plan.decide(row.number, "skip" if row.skip_only else decision)
+        self.duplicates_table.show_plan(self.plan)
+        self._show_counts()
+        if self.plan.duplicates():
+            self.duplicates_table.selectRow(0)
 
     def _take_changed(self) -> None:
         number_ = self.duplicates_table.selected_number()
@@ -400,4 +416,6 @@ class ImportDialog(ImportForm):
         self.undo_button.setVisible(done)
         self.undo_button.setEnabled(not busy)
         self.duplicates_table.setEnabled(not busy and not done)
+        self.all_decisions.setVisible(plan is not None and bool(plan.duplicates()))
+        self.all_decisions.setEnabled(not busy and not done)
         self.compare_table.setEnabled(not busy and not done)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..domain.kinds import KINDS
 from ..importing.duplicates import RULES
 from ..importing.sources import DELIMITERS, ENCODINGS
+from ..services.imports import DECISION_LABELS
 from .import_views import CompareTable, DuplicatesTable, MappingTable, PreviewTable, ReportTable
 
 IMPORTABLE = ("mentee", "mentor", "tandem", "meeting", "structure", "counsellor")
@@ -95,6 +96,8 @@ class ImportForm(QDialog):
         self.compare_table = CompareTable(self)
         self.skip_refused = QCheckBox("Importer sans les lignes refusées", self, objectName="skip_refused")
         self.save_report_button = self._button("save_report_button", "Enregistrer le rapport…")
+        self.all_decisions = self._combo("all_decisions", [("Pour tous les doublons…", None), *(
+            (f"Tous\u00a0: {DECISION_LABELS[code].lower()}", code) for code in ("skip", "merge", "import"))])
         second = QWidget(self)
         layout = QVBoxLayout(second)
         layout.addWidget(self.summary_label)
@@ -106,6 +109,7 @@ class ImportForm(QDialog):
         doubles.addWidget(self.compare_table, 2)
         layout.addLayout(doubles, 3)
         options = QHBoxLayout()
+        options.addWidget(self.all_decisions)
         options.addWidget(self.skip_refused)
         options.addStretch(1)
         options.addWidget(self.save_report_button)

@@ -6,6 +6,7 @@ Plain widgets filled from plain data (a Table, an ImportPlan): they read nothing
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -16,9 +17,14 @@ from ..domain.fields import FieldSpec, KindSpec
 from ..importing.mapping import importable_fields
 from ..importing.table import Table
 from ..services.imports import DECISION_LABELS, ImportPlan, PlannedRow, duplicate_text, merge_values, report_lines
+from ..texts.french import number
 from ..texts.records import display_value
 
 NOT_IMPORTED = "(ne pas importer)"
+# Rows a table shows at most: a file of 25,000 refused rows or duplicates (the wrong kind chosen, the
+# same file twice) must not build 25,000 rows of widgets on the GUI thread. The saved report holds
+# every line, and one decision can be given to every duplicate at once.
+SHOWN = 500
 EXAMPLES = 3
 REFUSED_COLOR = QColor("#b00020")
 
@@ -148,10 +154,16 @@ class ReportTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
 
     def show_plan(self, plan: ImportPlan) -> None:
-        lines = [line for line in report_lines(plan) if line[1] or plan.row(line[0]).refused]
+        refused = (line for line in report_lines(plan) if line[1] or plan.row(line[0]).refused)
+        lines = list(itertools.islice(refused, SHOWN))
+        total = sum(len(row.errors) for row in plan.refused())
+        if total > len(lines):
+            more = number(total - len(lines))
+            note = f"… et {more} autre(s)\u00a0: «\u00a0Enregistrer le rapport…\u00a0» les donne toutes."
+            lines.append((0, "", note))
         self.setRowCount(len(lines))
-        for position, (number, field, message) in enumerate(lines):
-            for column, text in enumerate((str(number), field, message)):
+        for position, (row_number, field, message) in enumerate(lines):
+            for column, text in enumerate((str(row_number) if row_number else "", field, message)):
                 item = _item(text, message)
                 item.setForeground(QBrush(REFUSED_COLOR))
                 self.setItem(position, column, item)
@@ -177,7 +189,8 @@ class DuplicatesTable(QTableWidget):
         self.combos: list[QComboBox] = []
 
     def show_plan(self, plan: ImportPlan) -> None:
-        self.rows = plan.duplicates()
+        self.rows = plan.duplicates()[:SHOWN]
+        self._positions = {row.number: position for position, row in enumerate(self.rows)}
         self.combos = []
         self.setRowCount(len(self.rows))
         for position, row in enumerate(self.rows):
@@ -196,9 +209,11 @@ class DuplicatesTable(QTableWidget):
         self.resizeColumnToContents(0)
         self.setColumnWidth(2, 190)
 
-    def decision(self, number: int) -> str:
-        position = [r.number for r in self.rows].index(number)
-        return str(self.combos[position].currentData())
+    def decision(self, row_number: int) -> str:
+        return str(self.combos[self._positions[row_number]].currentData())
+
+    def position(self, row_number: int) -> int:
+        return self._positions[row_number]
 
     def selected_number(self) -> int | None:
         rows = self.selectionModel().selectedRows()

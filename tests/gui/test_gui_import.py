@@ -202,3 +202,33 @@ def test_the_list_exports_what_it_shows(qtbot, window, store, tmp_path) -> None:
     lines = (tmp_path / "vue.csv").read_bytes().decode("utf-8-sig").splitlines()
     assert len(lines) - 1 == shown < 80 and lines[0].startswith("Identifiant;Prénom;Nom;")
     QApplication.processEvents()
+
+
+def test_a_file_imported_twice_shows_a_bounded_table_and_one_decision_for_all(qtbot, window, store,
+                                                                              tmp_path) -> None:
+    from tandem_desktop.gui.import_views import SHOWN
+
+    path = write_csv(tmp_path / "gros.csv", many_names(SHOWN + 300))
+    _, table = imports.read_table(path)
+    imports.apply_plan(window.records, imports.prepare(
+        store, "mentee", table, imports.guess_mapping(kind_spec("mentee"), table.headers), file_name="gros.csv"))
+    dialog = open_dialog(qtbot, window, path)
+    check_all(qtbot, dialog)
+    assert dialog.duplicates_table.rowCount() == SHOWN  # not 800 rows of widgets on the GUI thread
+    assert f"800\u00a0doublons (les {SHOWN} premiers affichés)." in dialog.summary_label.text()
+    dialog.all_decisions.setCurrentIndex(dialog.all_decisions.findData("import"))
+    dialog.all_decisions.activated.emit(dialog.all_decisions.currentIndex())
+    assert dialog.plan.counts() == {"created": 800, "merged": 0, "skipped": 0, "refused": 0}
+    assert dialog.duplicates_table.decision(dialog.duplicates_table.rows[-1].number) == "import"
+
+
+def test_a_file_of_refused_rows_shows_a_bounded_report(qtbot, window, store, tmp_path) -> None:
+    from tandem_desktop.gui.import_views import SHOWN
+
+    rows = [HEADERS, *([f"Nom{i}", "", "", "", "", "", "", ""] for i in range(SHOWN + 20))]
+    dialog = open_dialog(qtbot, window, write_csv(tmp_path / "faux.csv", rows))
+    check_all(qtbot, dialog)
+    report = dialog.report_table
+    assert report.rowCount() == SHOWN + 1
+    assert report.item(SHOWN, 2).text() == ("… et 20 autre(s)\u00a0: «\u00a0Enregistrer le rapport…\u00a0» les donne "
+                                            "toutes.")
