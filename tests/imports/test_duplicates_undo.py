@@ -213,3 +213,26 @@ def test_a_row_merged_into_an_earlier_row_of_the_file_completes_it(store, tmp_pa
     imports.apply_plan(Records(store, Actor()), plan)
     [karim] = store.live_records("mentee")
     assert (karim["last_name"], karim["phone"], karim["trade"]) == ("Benali", "06 98 76 54 32", "Électricien")
+
+
+def test_a_merge_the_domain_refuses_names_its_row_and_writes_nothing(store, tmp_path) -> None:
+    records = Records(store, Actor())
+    existing = records.create("mentee", {"first_name": "Hélène", "last_name": "Durand", "birth_date": "2001-04-05",
+                                         "commune": "Manosque"}).record_id
+    plan = plan_of(store, write_csv(tmp_path / "maj.csv", [HEADERS, PEOPLE[0], PEOPLE[1]]), on_duplicate="merge")
+    plan.decide(2, "merge", take=frozenset({"postal_code"}))  # 13001 is not Manosque's
+    with pytest.raises(imports.ImportRefused, match="Ligne 2\u00a0: la fusion est refusée \\(Code postal"):
+        imports.apply_plan(records, plan)
+    assert store.count("mentee") == 1 and store.get("mentee", existing)["postal_code"] is None
+    assert imports.list_batches(store) == []
+
+
+def test_a_record_deleted_between_the_check_and_the_import_refuses_it_whole(store, tmp_path) -> None:
+    records = Records(store, Actor())
+    existing = records.create("mentee", {"first_name": "Hélène", "last_name": "Durand",
+                                         "birth_date": "2001-04-05"}).record_id
+    plan = plan_of(store, write_csv(tmp_path / "maj.csv", [HEADERS, PEOPLE[0], PEOPLE[1]]), on_duplicate="merge")
+    records.delete("mentee", existing)  # as a pulled page would
+    with pytest.raises(imports.ImportRefused, match="Des fiches ont changé depuis la vérification"):
+        imports.apply_plan(records, plan)
+    assert store.count("mentee") == 0

@@ -143,6 +143,7 @@ def prepare(store: Store, kind: str, table: Table, mapping: Mapping[str, str], *
     known.add_many((r["id"], r) for r in store.live_fields(kind, compared))
     seen_in_file = DuplicateIndex(kind)
     rows: list[PlannedRow] = []
+    created: set[int] = set()  # rows of the file that will be created: what a later row may merge into
     total = len(table.rows)
     for position, data in enumerate(table.rows):
         if cancelled is not None and position % 500 == 0 and cancelled():
@@ -155,21 +156,17 @@ def prepare(store: Store, kind: str, table: Table, mapping: Mapping[str, str], *
             row.matches = known.find({**row.values, "id": row.source_id}) + seen_in_file.find(row.values)
             if row.matches:
                 row.decision = on_duplicate
-                if row.matches[0].in_file and on_duplicate == "merge" and not _mergeable_target(rows, row):
+                if row.matches[0].in_file and on_duplicate == "merge" and row.matches[0].target not in created:
                     row.decision = "skip"
             if row.decision in ("create", "import"):
                 seen_in_file.add(row.number, row.values)
+                created.add(row.number)
         rows.append(row)
         if progress is not None and position % 500 == 0:
             progress(position, total)
     ids = {m.target for r in rows for m in r.matches if not m.in_file}
     existing = store.get_many(kind, ids) if ids else {}
     return ImportPlan(kind, file_name, dict(mapping), rows, existing)
-
-
-def _mergeable_target(rows: list[PlannedRow], row: PlannedRow) -> bool:
-    target = next((r for r in rows if r.number == row.matches[0].target), None)
-    return target is not None and target.decision in ("create", "import")
 
 
 def _plan_row(spec: KindSpec, number: int, cells: tuple[Any, ...], columns: list[tuple[int, str]],

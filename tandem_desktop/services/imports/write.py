@@ -21,6 +21,8 @@ from ..records import Changes, Records
 from .plan import ImportCancelled, ImportPlan, PlannedRow, Progress
 
 CHUNK = 1000  # rows written between two looks at « Arrêter » and the progress bar
+_CHANGED_SINCE = ("Des fiches ont changé depuis la vérification (une synchronisation, sans doute)\u00a0: rien n’a été "
+                  "importé. Vérifiez à nouveau, puis importez.")
 _ids = Uuid7Factory()
 # Undo deletes the records that point at others first.
 _UNDO_ORDER = ("meeting", "tandem", "mentee", "mentor", "counsellor", "structure")
@@ -72,7 +74,10 @@ def apply_plan(records: Records, plan: ImportPlan, *, skip_refused: bool = False
     with store.transaction():
         for start in range(0, len(creates), CHUNK):
             _check(cancelled)
-            changes |= records.create_many(plan.kind, creates[start:start + CHUNK])
+            try:
+                changes |= records.create_many(plan.kind, creates[start:start + CHUNK])
+            except (ValidationError, NotFound):  # the records it names changed since the check (a sync)
+                raise ImportRefused(_CHANGED_SINCE) from None
             done += len(creates[start:start + CHUNK])
             if progress is not None:
                 progress(done, total)
@@ -80,11 +85,19 @@ def apply_plan(records: Records, plan: ImportPlan, *, skip_refused: bool = False
             if done % 100 == 0:
                 _check(cancelled)
             target = str(row.duplicate.target)  # type: ignore[union-attr]
-            current = store.get(plan.kind, target)
-            written = merge_values(current, row)
-            if written:
-                changes |= records.update(plan.kind, target, written)
-                merged.append((plan.kind, target, {n: current.get(n) for n in written}, written))
+            try:
+                current = store.get(plan.kind, target)
+                written = merge_values(current, row)
+                if written:
+                    changes |= records.update(plan.kind, target, written)
+                    merged.append((plan.kind, target, {n: current.get(n) for n in written}, written))
+            except NotFound:
+                raise ImportRefused(_CHANGED_SINCE) from None
+            except ValidationError as exc:
+                name, message = next(iter(exc.errors.items()))
+                raise ImportRefused(f"Ligne {row.number}\u00a0: la fusion est refusée ({plan.label(name)}\u00a0: "
+                                    f"{message.rstrip('.')}). Rien n’a été importé\u00a0: choisissez les champs à "
+                                    "prendre, ou une autre décision.") from None
             done += 1
             if progress is not None and done % 100 == 0:
                 progress(done, total)
