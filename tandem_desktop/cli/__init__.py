@@ -21,7 +21,7 @@ from ..domain.errors import DomainError, ValidationError
 from ..domain.kinds import KINDS
 from ..settings import Settings, load_settings
 from ..store.files import os_reason
-from . import charter, imports, keys, match, sync
+from . import charter, imports, keys, match, privacy, sync
 from .commands import COMMANDS, build_parser
 from .common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, NBSP
 from .errors import EXIT_UNEXPECTED, command_name, not_utf8, unexpected
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     **COMMANDS, **sync.COMMANDS, **keys.COMMANDS, **charter.COMMANDS, **match.COMMANDS, **imports.COMMANDS,
+    **privacy.COMMANDS,
 }
 
 

@@ -19,7 +19,7 @@ from ..domain.kinds import KINDS, kind_spec
 from ..services import export as export_service
 from ..settings import Settings
 from ..texts.arguments import FrenchArgumentParser
-from . import charter, imports, keys, match, sync
+from . import charter, imports, keys, match, privacy, sync
 from .common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_commands(command)
     charter.add_commands(command)
     imports.add_commands(command)
+    privacy.add_commands(command)
     return parser
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from ..domain.erasure import PERSON_KINDS
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
 from ..services.records import Actor, Changes, Records
@@ -39,6 +40,7 @@ class RecordForm(QWidget):
     saved = Signal(str)
     save_failed = Signal()  # refused (fields in red, or the database said no): the form stays open
     cancel_requested = Signal()
+    erase_requested = Signal(str)  # « Effacer les données personnelles… » of a person's record
 
     def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None,
                  records: Records | None = None, ops: Operations | None = None):
@@ -68,7 +70,22 @@ class RecordForm(QWidget):
         self.cancel_button = child(self.ui, QPushButton, "cancel_button")
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.erase_button: QPushButton | None = None
+        if record_id is not None and kind in PERSON_KINDS:
+            self._add_erase_button(record_id)
         self._snapshot = self.binding.values()
+
+    def _add_erase_button(self, record_id: str) -> None:
+        """Beside the form's buttons, left of them: the right to be forgotten (gui/erase_dialog.py)."""
+        button = QPushButton("Effacer les données personnelles…", self)
+        button.setObjectName("erase_button")
+        button.setToolTip("Droit à l’effacement, ou fin de la durée de conservation")
+        button.clicked.connect(lambda: self.erase_requested.emit(record_id))
+        self.erase_button = button
+        holder = self.cancel_button.parentWidget()
+        target = _layout_holding(holder.layout() if holder is not None else None, self.cancel_button)
+        if target is not None:
+            target.insertWidget(0, button)
 
     def widget(self, name: str) -> QWidget:
         return self.binding.widgets[name]
@@ -156,3 +173,16 @@ class RecordForm(QWidget):
                       if n in errors and n in self.binding.widgets), None)
         if scroll is not None and first is not None:
             scroll.ensureWidgetVisible(first)
+
+
+def _layout_holding(layout: QLayout | None, widget: QWidget) -> QBoxLayout | None:
+    """The box layout, among `layout` and those nested in it, that holds `widget` (the form's buttons)."""
+    if layout is None:
+        return None
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        if item.widget() is widget and isinstance(layout, QBoxLayout):
+            return layout
+        if item.layout() is not None and (found := _layout_holding(item.layout(), widget)) is not None:
+            return found
+    return None

@@ -15,10 +15,12 @@ from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
+from ..store.erasure import Erased
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .changes import ChangeBroadcaster, Changed
 from .display import NBSP, record_title
+from .erase_dialog import ask_erasure, erased_message
 from .forms import RecordForm
 from .list_page import ListPage
 from .match_deck import MatchDeck
@@ -166,6 +168,7 @@ class SectionView(QStackedWidget):
         form.saved.connect(self._saved)
         form.save_failed.connect(self.save_failed)
         form.cancel_requested.connect(self.close_overlay)
+        form.erase_requested.connect(self.erase_record)
         self._push(form)
         form.focus_first_field()
 
@@ -213,6 +216,32 @@ class SectionView(QStackedWidget):
             self.data_changed.emit(kind)
 
         self.ops.write(lambda: records.delete(kind, record_id), parent=self).success(deleted).failure(refused).run()
+        return True
+
+    def erase_record(self, record_id: str) -> bool:
+        """Ask twice (gui/erase_dialog.py), then erase on the database lane; the open form closes
+        without asking about its edits (they were of the person erased). True once on its way."""
+        title = record_title(self.store, self.kind, self.store.get(self.kind, record_id))
+        reason = ask_erasure(self, self.kind, title)
+        if reason is None:
+            return False
+        records, kind = self.records, self.kind
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, StoreError):
+                self.runner.error.emit(exc)
+                return
+            QMessageBox.warning(self, "Effacement impossible", str(exc))
+
+        def erased(result: tuple[object, Erased]) -> None:
+            done = result[1]
+            self._drop_overlay()
+            self.message.emit(erased_message(done))
+            self.data_changed.emit(kind)
+            self.list_page.table.setFocus()
+
+        self.ops.write(lambda: records.erase(kind, record_id, reason), parent=self,
+                       changes=lambda result: result[0]).success(erased).failure(refused).run()
         return True
 
     def _changed(self, change: Changed) -> None:

@@ -19,7 +19,7 @@ from ..domain.validation import InvalidValue, control_error, normalize_email
 from ..reference import check_place, load_reference
 from ..texts.french import NBSP
 from .auth import new_code, sha256_hex
-from .db import counsellors, devices, enroll_codes, make_engine, structures, upgrade, utcnow, writing
+from .db import counsellors, devices, enroll_codes, erasures, make_engine, structures, upgrade, utcnow, writing
 from .errors import AdminError
 from .ledger import HUB_DEVICE, Ledger, hub_stamp, save_records
 from .merge import RecordState
@@ -143,6 +143,13 @@ def list_devices(engine: Engine) -> list[dict[str, Any]]:
     return [{**row, "is_admin": bool(row["is_admin"]), "enrolled_at": _iso(row["enrolled_at"]),
              "last_seen_at": _iso(row["last_seen_at"]), "revoked_at": _iso(row["revoked_at"]),
              "revoked": row["revoked_at"] is not None} for row in rows]
+
+
+def list_erasures(engine: Engine) -> list[dict[str, Any]]:
+    """The persons erased (hub/erasure.py), newest first: ids, reasons and dates, nothing personal."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(erasures).order_by(erasures.c.at.desc(), erasures.c.record_id)).mappings().all()
+    return [{**row, "at": _iso(row["at"])} for row in rows]
 
 
 def list_structures(engine: Engine) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..domain.validation import shown
 from . import encoding
 from . import pull as pulling
+from .access_log import AccessLog
 from .admin import connect
 from .auth import authenticate, enroll
 from .config import HubOptions, open_authority
@@ -185,10 +186,13 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     identity = {"protocol": PROTOCOL, "min_protocol": MIN_PROTOCOL, "schema": schema_revision(engine),
                 "hub_id": hub_id(engine), "encodings": list(encoding.ENCODINGS)}
     summaries = pulling.SummaryCache()
+    access = AccessLog(engine)
+    access.start()
     app = FastAPI(title="Tandem hub", version=str(PROTOCOL), description=DESCRIPTION, redoc_url=None,
                   dependencies=[Depends(known_query_only)])
     app.state.engine = engine
     app.state.options = options
+    app.state.access_log = access
     app.state.enroll_limiter = AttemptLimiter(options.enroll_attempts, options.enroll_window_s)
     app.add_middleware(RequestGuard, options=options, limiter=app.state.enroll_limiter)
     _install_error_handlers(app)
@@ -251,7 +255,8 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
                                            json_schema_extra={"pattern": r"^[0-9]{0,4}$"})] = None,
     ) -> Response:
         """Changes after `cursor`, in hub order, scoped to the device's structure."""
-        body = pulling.pull(engine, who.actor, pulling.parse_cursor(cursor), pulling.parse_limit(limit), who.protocol)
+        body = pulling.pull(engine, who.actor, pulling.parse_cursor(cursor), pulling.parse_limit(limit), who.protocol,
+                            access=access)
         return encoded_response(body, request, who.protocol)
 
     @app.get("/v1/summary", response_model=Summary, responses=ERRORS, tags=["synchronisation"])

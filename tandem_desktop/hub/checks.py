@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..domain.erasure import ERASED, PERSON_KINDS, parse_marker
 from ..domain.fields import KindSpec
 from ..domain.hlc import MAX_AHEAD_MS, stamp_ok, stamp_wall
 from ..domain.ids import is_record_id
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from .merge import RecordState
 
 DELETED = "deleted"
-ACTIONS = ("create", "update", "delete")
+ACTIONS = ("create", "update", "delete", "erase")
 TOKEN_RE = re.compile(r"[\x21-\x7e]{1,128}")  # op ids, versions: printable ASCII, no NUL, no junk
 INVALID_HLC = "invalid_hlc"
 CLOCK_AHEAD = "clock_ahead"
@@ -105,6 +106,10 @@ def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
         raise Refused("invalid_id", "Identifiant de fiche invalide.")
     _check_shape(op)
     changes = op["changes"]
+    if op["action"] == "erase":
+        return spec, _erase_changes(spec, changes)
+    if ERASED in changes:
+        raise Refused(INVALID_VALUE, f"Seul un effacement pose la marque «{NBSP}{ERASED}{NBSP}».")
     if op["action"] == "delete":
         if set(changes) - {DELETED}:
             raise Refused(INVALID_VALUE, f"Une suppression ne change que le champ «{NBSP}deleted{NBSP}».")
@@ -130,6 +135,16 @@ def validate(op: dict[str, Any]) -> tuple[KindSpec, dict[str, Any]]:
     if errors:
         raise Refused(INVALID_VALUE, " ".join(errors))
     return spec, parsed
+
+
+def _erase_changes(spec: KindSpec, changes: dict[str, Any]) -> dict[str, Any]:
+    """An erasure names one field, its marker, which must hold nothing but the marker's keys."""
+    if spec.name not in PERSON_KINDS:
+        raise Refused("invalid_action", "Seules les fiches de mentorés et de mentors peuvent être effacées.")
+    mark = parse_marker(changes.get(ERASED)) if set(changes) == {ERASED} else None
+    if mark is None or mark.get("linked"):
+        raise Refused(INVALID_VALUE, "Marque d’effacement invalide.")
+    return {ERASED: mark}
 
 
 def check_size(record: RecordState | None, changes: dict[str, Any]) -> None:

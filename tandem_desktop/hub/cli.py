@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from platformdirs import user_data_dir
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +23,7 @@ from .. import __version__
 from ..domain.kinds import STRUCTURE_TYPES
 from ..texts.arguments import FrenchArgumentParser
 from ..texts.french import NBSP
-from . import admin, secret_key
+from . import access_log, admin, erasure, secret_key
 from .config import HubOptions, TLSFiles
 from .errors import AdminError
 
@@ -102,6 +103,25 @@ def _parser() -> argparse.ArgumentParser:
 
     revoke = commands.add_parser("revoke", parents=[common], help="révoquer un appareil")
     revoke.add_argument("device_id", metavar="DEVICE_ID")
+
+    audit = commands.add_parser("audit", parents=[common],
+                                help=f"journal des accès{NBSP}: quel appareil a reçu les fiches de quelles structures "
+                                     "(12 derniers mois)")
+    audit.add_argument("--device", metavar="DEVICE_ID", help="un seul appareil (sinon tous)")
+    audit.add_argument("--since", required=True, metavar="DATE",
+                       help="depuis cette date (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM, UTC)")
+    audit.add_argument("--until", metavar="DATE", help="jusqu’à cette date incluse (sinon maintenant)")
+    audit.add_argument("--structure", metavar="STRUCTURE_ID",
+                       help="seulement les accès aux fiches de cette structure ou par ses appareils")
+    audit.add_argument("--json", action="store_true", help="sortie JSON")
+
+    erased = commands.add_parser("erasures", parents=[common],
+                                 help="journal des effacements de personnes (sans donnée personnelle)")
+    erased.add_argument("--json", action="store_true", help="sortie JSON")
+    commands.add_parser("vacuum", parents=[common],
+                        help="réécrire les tables après des effacements, pour que les anciennes valeurs quittent "
+                             "les fichiers de la base (PostgreSQL : VACUUM FULL, les tables sont bloquées pendant "
+                             "l’opération)")
     return parser
 
 
@@ -117,6 +137,24 @@ def _show(rows: list[dict], as_json: bool, columns: list[tuple[str, str]]) -> No
     for row in rows:
         print("  ".join(str(row.get(key) or "").ljust(width)
                         for (key, _), width in zip(columns, widths, strict=True)).rstrip())
+
+
+AUDIT_COLUMNS = [("at", "DÉBUT"), ("last_at", "FIN"), ("device_id", "APPAREIL"), ("counsellor_id", "CONSEILLER"),
+                 ("structure_id", "STRUCTURE"), ("delivered", "FICHES REÇUES DE"), ("records", "FICHES"),
+                 ("entries", "ENTRÉES"), ("pages", "PAGES"), ("cursors", "CURSEUR")]
+
+
+def _audit(engine: Engine, args: argparse.Namespace) -> None:
+    """The access log of a period, oldest first: a table (French headers) or --json."""
+    since = access_log.parse_date(args.since)
+    until = access_log.parse_date(args.until, end=True) if args.until else None
+    rows = access_log.read(engine, since, until, device_id=args.device, structure_id=args.structure)
+    if not args.json:
+        for row in rows:
+            row["delivered"] = ", ".join(f"{owner} ({count})" for owner, count in row["structures"].items()) or "—"
+            row["cursors"] = f"{row['cursor_from']} → {row['cursor_to']}"
+            row.update({key: str(row[key]) for key in ("records", "entries", "pages")})
+    _show(rows, args.json, AUDIT_COLUMNS)
 
 
 def _serve_options(args: argparse.Namespace) -> tuple[HubOptions, TLSFiles | None]:
@@ -192,6 +230,15 @@ def _run(args: argparse.Namespace, db_url: str) -> None:
             _show(rows, args.json, [("id", "ID"), ("name", "APPAREIL"), ("structure_name", "STRUCTURE"),
                                     ("counsellor_name", "CONSEILLER"), ("enrolled_at", "INSCRIT LE"),
                                     ("last_seen_at", "DERNIER ENVOI"), ("state", "ÉTAT")])
+        elif args.command == "audit":
+            _audit(engine, args)
+        elif args.command == "erasures":
+            _show(admin.list_erasures(engine), args.json, [("at", "LE"), ("kind", "TYPE"), ("record_id", "FICHE"),
+                                                            ("reason", "MOTIF"), ("device_id", "APPAREIL"),
+                                                            ("linked", "FICHES LIÉES")])
+        elif args.command == "vacuum":
+            done = erasure.vacuum(engine)
+            print(f"Tables réécrites{NBSP}: {', '.join(done)}.", file=sys.stderr)
         elif args.command == "revoke":
             admin.revoke_device(engine, args.device_id)
             print(f"Appareil révoqué{NBSP}: {args.device_id}", file=sys.stderr)

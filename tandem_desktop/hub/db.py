@@ -188,8 +188,45 @@ flags = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# Who pulled what (GDPR, hub/access_log.py): one row per sync of a device that delivered entries, kept
+# 12 months. Ids, counts, times and cursors only, never a name or a value; no foreign key, so the log
+# outlives nothing it names and costs no lock on the tables a pull reads.
+access_log = Table(
+    "access_log", metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False, index=True),  # UTC, the sync's first page
+    Column("last_at", DateTime, nullable=False),  # UTC, its last page
+    Column("device_id", String(ID), nullable=False),
+    Column("counsellor_id", String(ID), nullable=False),
+    Column("structure_id", String(ID), nullable=False),  # the device's structure
+    Column("structures", Text, nullable=False),  # {owner structure id: entries of it delivered}, as JSON
+    Column("records", Integer, nullable=False),  # record entries delivered (every kind)
+    Column("entries", Integer, nullable=False),  # entries delivered (records, conflicts, flags)
+    Column("pages", Integer, nullable=False),
+    Column("cursor_from", BigInteger, nullable=False),
+    Column("cursor_to", BigInteger, nullable=False),
+    Column("more", Boolean(create_constraint=False), nullable=False),  # the last page said more were waiting
+)
+Index("ix_access_log_device_id_at", access_log.c.device_id, access_log.c.at)
+
+# Erasures (hub/erasure.py): which person was erased, when, why, by which device, without anything
+# personal. The record itself stays as a tombstone carrying the same marker (PROTOCOL.md, "Erasure").
+erasures = Table(
+    "erasures", metadata,
+    Column("record_id", String(ID), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("owner_structure_id", String(ID)),  # NULL for a mentor (the shared pool)
+    Column("reason", String(40), nullable=False),
+    Column("erased_on", String(10), nullable=False),  # ISO date of the marker
+    Column("at", DateTime, nullable=False, index=True),  # UTC, when the hub applied it
+    Column("device_id", String(ID), nullable=False),
+    Column("counsellor_id", String(ID), nullable=False),
+    Column("linked", Integer, nullable=False),  # tandems and meetings cleared with the person
+)
+
 HUB_TABLES = ("hub_state", "hub_ca", "structures", "counsellors", "enroll_codes", "devices", "records",
-              "applied_ops", "feed", "conflicts", "flags", "device_numbers")
+              "applied_ops", "feed", "conflicts", "flags", "device_numbers", "access_log",
+              "erasures")
 
 
 def utcnow() -> datetime:
@@ -232,7 +269,9 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # the driver must not begin transactions on its own
         cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+        # secure_delete: what a write frees is overwritten, so an erased person's old values leave the file.
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL",
+                       "secure_delete=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from ..domain.digest import line_hash
 from ..domain.hlc import HybridClock
 from .db import dumps, feed, hub_state, insert_rows, loads, records
-from .merge import DELETED, RecordState
+from .merge import DELETED, HUB_WRITER, RecordState
 from .numbers import (
     compact_versions,
     compact_writers,
@@ -27,7 +27,7 @@ from .numbers import (
 )
 
 CHUNK = 500
-HUB_DEVICE = "hub"  # the writer of what the hub itself creates (structures, counsellors)
+HUB_DEVICE = HUB_WRITER  # the writer of what the hub itself creates (structures, counsellors)
 
 
 def chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.digest import digest_line
+from ..domain.erasure import ERASED, LINKS, erasing_changes, linked_marker, touches_erased
 from ..domain.fields import FieldType, KindSpec
+from ..domain.hlc import HybridClock
 from ..domain.ids import is_record_id, new_id
 from ..domain.kinds import KINDS
 from ..texts.french import NBSP
-from . import rights
+from . import erasure, rights
 from .checks import (
     CLOCK_AHEAD,
     DELETED,
@@ -28,6 +30,7 @@ from .checks import (
 )
 
 SHARED_KINDS = frozenset({"structure", "counsellor", "mentor"})
+HUB_WRITER = "hub"  # the writer of what the hub itself writes (structures, counsellors, erasures' clearing)
 OWNED_KINDS = frozenset(KINDS) - SHARED_KINDS
 CONCURRENT_EDIT = "concurrent_edit"
 EDIT_AFTER_DELETE = "edit_after_delete"
@@ -46,6 +49,10 @@ MSG_CONCURRENT = (f"Modifiée en même temps sur un autre appareil{NBSP}: la der
 MSG_AFTER_DELETE = (f"Fiche supprimée entre-temps{NBSP}: la modification n’est pas appliquée, elle est gardée "
                     "dans la liste des conflits.")
 MSG_FORBIDDEN = f"Cette fiche relève d’une autre structure{NBSP}: modification refusée."
+MSG_ERASED = (f"Cette personne a été effacée (droit à l’effacement ou fin de la durée de conservation){NBSP}: "
+              "la modification est refusée et n’est pas conservée.")
+MSG_LINKED_ERASED = (f"Cette fiche concerne une personne effacée{NBSP}: ses textes libres (notes, objectifs, comptes "
+                     "rendus) ne sont pas conservés.")
 MSG_HELD_BACK = (f"Une modification précédente de cette fiche n’a pas encore été acceptée{NBSP}: celle-ci "
                  "attend son tour.")
 
@@ -138,6 +145,8 @@ class Merger:
         self.now_ms = now_ms
         self.events: list[FieldEvent | ConflictEvent] = []
         self.touched_mentors: set[str] = set()
+        self.erasures: list[erasure.Erasure] = []
+        self._hub_stamp: str | None = None
 
     def apply(self, op: dict[str, Any]) -> Outcome:
         try:
@@ -145,6 +154,10 @@ class Merger:
             spec, changes = validate(op)
             record = self._existing(op["record_id"], spec)
             check_bases(op, record, self.now_ms)
+            if op["action"] == "erase":
+                return self._erase(op, spec, record, changes[ERASED])
+            if record is not None and record.fields.get(ERASED) and touches_erased(spec.name, changes):
+                raise Refused(erasure.ERASED_CODE, MSG_ERASED)
             self._check_refs(spec, changes)
             self._check_rights(spec, record, changes)
             check_size(record, changes)
@@ -173,10 +186,59 @@ class Merger:
                 if self._field(op, record, name, value, created):
                     conflict_code = conflict_code or CONCURRENT_EDIT
         self._note_mentors(record, mentor_before, changes)
+        if record.kind in LINKS and not record.fields.get(ERASED) \
+                and (about := erasure.links_to_erased(record, self.records)) is not None:
+            self._clear_linked(record, linked_marker(about))  # now about an erased person: cleared too
+            return Outcome(op["op_id"], "conflict", erasure.ERASED_CODE, MSG_LINKED_ERASED)
         if conflict_code:
             message = MSG_AFTER_DELETE if conflict_code == EDIT_AFTER_DELETE else MSG_CONCURRENT
             return Outcome(op["op_id"], "conflict", conflict_code, message)
         return Outcome(op["op_id"], "applied")
+
+    # -- erasure (hub/erasure.py) --------------------------------------------------------------------
+
+    def _erase(self, op: dict[str, Any], spec: KindSpec, record: RecordState | None, mark: dict[str, Any]) -> Outcome:
+        """Clear a person under the op's stamp and the records about them under the hub's. Any device
+        that sees the person may erase them (a right of the person, not of the structure that
+        brought a mentor); an erased person stays erased."""
+        if record is None:
+            owner = self.actor.structure_id if spec.name in OWNED_KINDS else None
+            record = RecordState(op["record_id"], spec.name, owner, is_new=True,
+                                 editor=rights.new_editor(self.actor, spec.name))
+            self.records[record.record_id] = record
+        elif record.fields.get(ERASED):
+            return Outcome(op["op_id"], "applied")
+        for name, value in erasing_changes(spec.name, mark, person=True).items():
+            self._set(record, name, value, op["hlc"], self.actor.device_id)
+        linked = self._about(record.record_id)
+        for other in linked:
+            self._clear_linked(other, linked_marker(mark))
+        self.erasures.append(erasure.Erasure(record, mark, linked))
+        if spec.name == "mentor":
+            self.touched_mentors.add(record.record_id)
+        return Outcome(op["op_id"], "applied")
+
+    def _about(self, person_id: str) -> list[RecordState]:
+        """The tandems naming the person and their meetings, among the records loaded (push loads them)."""
+        tandems = [r for r in self.records.values()
+                   if r.kind == "tandem" and person_id in (r.fields.get(n) for n in LINKS["tandem"])]
+        ids = {t.record_id for t in tandems}
+        return tandems + [r for r in self.records.values() if r.kind == "meeting" and r.fields.get("tandem_id") in ids]
+
+    def _clear_linked(self, record: RecordState, mark: dict[str, Any]) -> None:
+        if record.fields.get(ERASED):
+            return
+        if self._hub_stamp is None:
+            self._hub_stamp = str(HybridClock(HUB_WRITER, wall_ms=lambda: self.now_ms).now())
+        for name, value in erasing_changes(record.kind, mark, person=False).items():
+            self._set(record, name, value, self._hub_stamp, HUB_WRITER)
+
+    def _set(self, record: RecordState, name: str, value: Any, version: str, writer: str) -> None:
+        record.fields[name] = value
+        record.versions[name] = version
+        record.writers[name] = writer
+        record.dirty = True
+        self.events.append(FieldEvent(record, name, value, version))
 
     # -- one field ---------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, Select, and_, select, union_all
 
 from ..domain.digest import digest_line, digest_of, hashed_digest
 from ..domain.kinds import KINDS
+from .access_log import AccessLog, Delivered
 from .db import dumps, feed, last_seq, loads, records
 from .errors import bad_request
 from .merge import DELETED, OWNED_KINDS, Actor
@@ -30,12 +31,14 @@ COMPACT = 5  # the first protocol served compact stamps and grouped versions
 _COMPACT_KEY = re.compile(r'"[0-9]+\.[0-9]+\.([0-9]+)":')  # a compact stamp as a key of stored versions
 
 
-def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int) -> bytes:
+def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int,
+         access: AccessLog | None = None) -> bytes:
     """The JSON answer: entries after `cursor` in seq order, the new cursor, and whether more wait.
 
     The last seq is read first and bounds the page: every seq up to it is committed (seqs are handed
     out under the write lock), so answering `cursor = last seq` when the page is not full skips
-    nothing, and a device with nothing in scope still moves on.
+    nothing, and a device with nothing in scope still moves on. `access` logs what the page delivered,
+    right after it was read (hub/access_log.py).
     """
     with engine.connect() as conn:
         last = last_seq(conn)
@@ -46,6 +49,8 @@ def pull(engine: Engine, actor: Actor, cursor: int, limit: int, protocol: int) -
         names = numbers_of(conn).names(conn, page.numbers)
     more = len(rows) > limit
     new_cursor = page.rows[-1].seq if more else last
+    if access is not None:
+        access.pulled(actor, cursor, new_cursor, more, page.delivered())
     if protocol >= COMPACT:
         entries = ",".join(page.compact())
         table = dumps({str(n): names[n] for n in sorted(page.numbers) if n in names})
@@ -67,6 +72,14 @@ class _Page:
         # in one pass (parsing every record's versions took a third of a page's time).
         texts = "".join(row.versions for row in rows if row.type == "record" and row.versions is not None)
         self.numbers: set[int] = {int(n) for n in set(_COMPACT_KEY.findall(texts))}
+
+    def delivered(self) -> Delivered:
+        """What the page gives the device, for the access log (a record whose row is gone gives nothing)."""
+        out = Delivered()
+        for row in self.rows:
+            if row.type != "record" or row.versions is not None:
+                out.add(row.type, row.owner_structure_id)
+        return out
 
     def compact(self) -> list[str]:
         """Protocol 5: the stored JSON spliced as it is (fields, grouped compact versions)."""
@@ -111,7 +124,7 @@ def _page_query(actor: Actor, cursor: int, last: int, count: int, protocol: int)
     """The next `count` entries in scope, each record entry with its record row. Shared and own
     entries are two index range scans merged (UNION ALL): an OR of the two would make the database
     sort everything after the cursor."""
-    query = select(feed.c.seq, feed.c.type, feed.c.payload, feed.c.record_id).where(
+    query = select(feed.c.seq, feed.c.type, feed.c.payload, feed.c.record_id, feed.c.owner_structure_id).where(
         feed.c.seq > cursor, feed.c.seq <= last)
     if protocol < 2:  # protocol 1 does not know flags
         query = query.where(feed.c.type != "flag")
@@ -122,8 +135,8 @@ def _page_query(actor: Actor, cursor: int, last: int, count: int, protocol: int)
                  for owner in (feed.c.owner_structure_id.is_(None), feed.c.owner_structure_id == actor.structure_id)]
         merged = union_all(*parts).subquery()
     joined = merged.outerjoin(records, and_(merged.c.type == "record", records.c.record_id == merged.c.record_id))
-    return (select(merged.c.seq, merged.c.type, merged.c.payload, records.c.kind, records.c.record_id,
-                   records.c.fields, records.c.versions, records.c.deleted)
+    return (select(merged.c.seq, merged.c.type, merged.c.payload, merged.c.owner_structure_id, records.c.kind,
+                   records.c.record_id, records.c.fields, records.c.versions, records.c.deleted)
             .select_from(joined).order_by(merged.c.seq).limit(count))
 
 

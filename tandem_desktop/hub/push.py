@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from ..domain.compact import split_full
 from ..texts.french import NBSP
+from . import erasure
 from .checks import Refused, check_stamp
 from .db import applied_ops, conflicts, devices, dumps, insert_rows, loads, utcnow, writing
 from .errors import HubError
@@ -69,6 +70,8 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
         wanted = {op["record_id"] for op in ops}
         for op in ops:
             wanted.update(ref_targets(op))
+        if erased_ids := [op["record_id"] for op in ops if op["action"] == "erase"]:
+            wanted |= erasure.linked_ids(conn, erased_ids)  # the records about them are cleared too
         merger = Merger(actor, load_records(conn, wanted), now_ms)
         results: list[dict[str, Any]] = []
         fresh: dict[str, dict[str, Any]] = {}
@@ -103,6 +106,7 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
             return {"results": results, "flags": []}
         ledger = Ledger(conn, last_seq)
         _record_events(conn, ledger, merger)
+        erasure.settle(conn, merger.erasures, actor)
         ledger.records()
         numbers = save_records(conn, merger.records.values(), ledger.seq)
         raised = check_mentors(conn, ledger, merger.touched_mentors)
@@ -115,6 +119,8 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
             seen["number"] = number  # learnt on first use: the id this device stamps with
         conn.execute(update(devices).where(devices.c.id == actor.device_id).values(**seen))
         ledger.flush()
+    if merger.erasures:
+        erasure.after_commit(engine)
     return {"results": results, "flags": raised if protocol >= 2 else []}
 
 

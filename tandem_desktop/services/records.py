@@ -41,6 +41,8 @@ from typing import Any
 
 from ..domain.errors import ValidationError
 from ..domain.kinds import kind_spec
+from ..store import erasure as store_erasure
+from ..store.erasure import Erased
 from ..store.errors import NotFound
 from ..store.repository import Store
 
@@ -212,6 +214,18 @@ class Records:
         log.info("deleted %d %s", len(ids), kind)
         deleted = _freeze({kind: set(ids)})
         return Changes(None, (), deleted, _EMPTY, deleted)
+
+    def erase(self, kind: str, record_id: str, reason: str) -> tuple[Changes, Erased]:
+        """Erase a person (domain/erasure.py): their personal fields and the free text of their
+        tandems and meetings cleared, their charters deleted, the erasure queued for the hub, which
+        makes every device do the same and refuses any later edit of what was cleared."""
+        with self.store.transaction() as conn:
+            erased = store_erasure.erase_here(self.store, conn, kind, record_id, reason, self.actor.counsellor_id)
+        ids: dict[str, set[str]] = {kind: {record_id}}
+        for linked_kind, linked_ids in erased.linked.items():
+            ids.setdefault(linked_kind, set()).update(linked_ids)
+        log.info("erased %s %s (%d linked records)", kind, record_id, erased.linked_count)
+        return Changes(record_id, (), _freeze(ids), _EMPTY, _freeze({kind: {record_id}})), erased
 
     def _each(self, write: Callable[[Any], Changes], items: list[Any]) -> Changes:
         """`write` of each item, in one transaction: all of them or none."""

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from .. import background
+from ..domain.erasure import ERASED, ERASED_LABEL
 from ..domain.errors import DomainError
 from ..domain.kinds import KINDS
 from ..store import conflicts as conflict_store
@@ -59,6 +60,7 @@ CONFLICT_TYPES = {
     "edit_after_delete": "Modification d’une fiche supprimée",
     "refused": "Refusée par le hub",
     "too_large": "Trop volumineuse pour le hub",
+    "erased": "Personne effacée",
 }
 RESENDABLE = ("refused", "too_large")
 SHOWN_CHARS = 300  # a write that never reached the hub: edit the record, send it again
@@ -208,7 +210,8 @@ def _title(profile: Profile, kind: str, record_id: str) -> str:
     if kind not in KINDS:
         return record_id
     try:
-        return title_of(profile.store, kind, profile.store.get(kind, record_id, include_deleted=True)) or record_id
+        record = profile.store.get(kind, record_id, include_deleted=True)
+        return ERASED_LABEL if record.get(ERASED) else title_of(profile.store, kind, record) or record_id
     except NotFound:
         return record_id
 
@@ -241,6 +244,8 @@ def _describe(item: dict[str, Any], me: str | None) -> str:
         reason = (item.get("message") or "hors du périmètre de cet appareil").rstrip(". ")
         return (f"{head}{NBSP}: {what} ({reason}). Elle est gardée sur ce poste{NBSP}: corrigez la fiche si "
                 f"besoin, puis «{NBSP}Renvoyer au hub{NBSP}».")
+    if item["conflict_type"] == "erased":  # nothing of the refused edit is kept, only that it was made
+        return f"{head}{NBSP}: {item.get('message') or 'modification refusée'}"
     if item["conflict_type"] == "edit_after_delete":
         return (f"{head}{NBSP}: modification ({item['field_label'] or 'plusieurs champs'}"
                 f"{NBSP}: {_shown(kind, field, item['lost_value'])}) faite sur {who(item.get('lost_device'))} "

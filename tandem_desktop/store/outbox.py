@@ -33,7 +33,8 @@ OP_ID_CODES = frozenset({OP_ID_TAKEN, "duplicate_op"})
 STAMP_CODES = frozenset({"invalid_hlc", "clock_ahead"})
 # Protocol 3 hubs give no `retry`: these codes (and those alone) are about the record itself.
 CONTENT_CODES = frozenset({"invalid_value", "invalid_ref", "invalid_id", "invalid_action", "kind_mismatch",
-                           "forbidden", "not_owner"})
+                           "forbidden", "not_owner", "erased"})
+ERASED = "erased"  # the conflict type of a write refused because its person was erased: kept without value
 MSG_TOO_LARGE = (f"Modification trop volumineuse pour le hub{NBSP}: elle est mise de côté ici, les suivantes "
                  "partent normalement. Raccourcissez la fiche puis renvoyez-la.")
 
@@ -109,10 +110,11 @@ def set_aside(conn: Connection, seq: int, op: dict[str, Any], conflict_type: str
     goes back to the hub's state of those fields when the hub sent it (`current`, protocol 4);
     otherwise its fields go back to the versions the hub holds (a refused delete brings it back)."""
     changes = op["changes"]
+    value = changes if len(changes) != 1 else next(iter(changes.values()))
     conn.execute(sync_conflicts.insert().prefix_with("OR IGNORE"), {
         "id": op["op_id"], "seq": None, "conflict_type": conflict_type, "kind": op["kind"],
         "record_id": op["record_id"], "field": next(iter(changes)) if len(changes) == 1 else None,
-        "lost_value": _json(changes if len(changes) != 1 else next(iter(changes.values()))),
+        "lost_value": None if conflict_type == ERASED else _json(value),
         "lost_version": op["hlc"], "message": message, "received_at": received_at, "resolved": False,
     })
     conn.execute(outbox.delete().where(outbox.c.seq == seq))

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.erasure import ERASED
 from ..domain.kinds import KINDS
 from . import rows
 
 DELETED = "deleted"
 Fields = tuple[dict[str, Any], dict[str, str]]  # values and versions of one record, same names
-_KNOWN = {kind: frozenset((*spec.field_names, DELETED)) for kind, spec in KINDS.items()}
+_KNOWN = {kind: frozenset((*spec.field_names, DELETED, ERASED)) for kind, spec in KINDS.items()}
 
 
 @dataclass
@@ -70,6 +71,15 @@ class Page:
         else:
             records[record_id] = (values, versions)
 
+    def erased(self) -> dict[str, dict[str, Fields]]:
+        """kind -> id -> fields of the records this page says are erased (domain/erasure.py)."""
+        found: dict[str, dict[str, Fields]] = {}
+        for kind, records in self.records.items():
+            for record_id, fields in records.items():
+                if ERASED in fields[1] and fields[0].get(ERASED):
+                    found.setdefault(kind, {})[record_id] = fields
+        return found
+
     def versions(self) -> list[str]:
         return [v for records in self.records.values() for _, versions in records.values() for v in versions.values()]
 
@@ -93,8 +103,12 @@ def new_row(record_id: str, fields: Fields) -> rows.NewRow:
     """The row of a record this device does not have yet."""
     values, versions = dict(fields[0]), fields[1]
     deleted = values.pop(DELETED, False)
+    erased = values.pop(ERASED, None)
     stamps = set(versions.values())
     created = min(stamps)
+    if erased is not None:
+        return rows.NewRow(id=record_id, values=values, created=created, updated=max(stamps), versions=versions,
+                           deleted=bool(deleted), erased=erased)
     if len(stamps) == 1 and DELETED not in versions and None not in values.values():
         # Written in one operation, every field holding a value: what a local create stores
         # (versions None: every field at created_hlc), without the versions rule's work per field.

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import Column, Connection, Select, and_, case, func, literal_column, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..domain.erasure import ERASED
 from ..domain.fields import FieldType, KindSpec
 from .schema import FTS_KINDS, RECORD_TABLES, fts_table, label_column, labelled_columns, sort_column
 from .search import SQL_FOLD, fts_query, search_words
@@ -58,6 +59,8 @@ def record_from_row(spec: KindSpec, row: Mapping[str, Any], fields: tuple[str, .
     for extra in ("deleted", "updated_hlc", "created_hlc"):
         if extra in row:
             record[extra] = bool(row[extra]) if extra == "deleted" else row[extra]
+    if row.get(ERASED) is not None:  # only erased records carry it: the others read as before
+        record[ERASED] = orjson.loads(row[ERASED])
     return record
 
 

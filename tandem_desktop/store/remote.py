@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, select, update
 from ..domain.fields import KindSpec
 from ..domain.hlc import Stamp
 from ..domain.kinds import KINDS
-from . import deferred, lines, pulled, queries, rows
+from . import deferred, erasure, lines, pulled, queries, rows
 from . import outbox as outbox_rows
 from .schema import FTS_KINDS, meta_table, outbox, sync_conflicts, sync_flags
 
@@ -46,6 +46,7 @@ class PageStats:
     fields_kept_local: int = 0  # a pending local operation will be pushed with its base instead
     conflicts_new: int = 0
     flags_new: int = 0
+    refused_by_erasure: int = 0  # local writes of a person erased elsewhere: dropped, in the conflict list
     kinds_changed: set[str] = field(default_factory=set)
 
 
@@ -139,7 +140,9 @@ class RemoteChanges:
                 else:
                     stats.refused += 1
                     message = str(result.get("message") or result.get("code") or "")
-                    outbox_rows.set_aside(conn, seq, op, outbox_rows.REFUSED, message, now, result.get("current"))
+                    # An edit of an erased person is refused for good: it leaves without its value.
+                    kind_of = erasure.ERASED_CONFLICT if result.get("code") == "erased" else outbox_rows.REFUSED
+                    outbox_rows.set_aside(conn, seq, op, kind_of, message, now, result.get("current"))
             for start in range(0, len(seqs), 500):
                 conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs[start:start + 500])))
             if restamp:
@@ -187,6 +190,8 @@ class RemoteChanges:
         stats = PageStats()
         now = utc_now()
         with self.store.transaction() as conn:
+            if erased := page.erased():  # before the pending writes are read: theirs may go
+                stats.refused_by_erasure += erasure.receive(conn, erased, now)
             pending = self._pending_fields(conn) if page.records else set()
             for kind in KINDS:
                 if kind in page.records:
@@ -194,6 +199,8 @@ class RemoteChanges:
             for seq, conflict in page.conflicts:
                 stats.conflicts_new += self._store_conflict(conn, seq, conflict, now)
             stats.flags_new = self._store_flags(conn, page.flags, now)
+            if erased:  # the words of the persons cleared leave the search index now
+                erasure.forget_words(conn, erased)
             self._set_state(conn, {"cursor": int(cursor), **({"local_summary": None} if page.entries else {})})
             clock = self.store.clock
             newest = page.newest

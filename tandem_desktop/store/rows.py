@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import Connection, update
 
+from ..domain.erasure import ERASED, ERASED_LABEL
 from ..domain.fields import FieldType, KindSpec
 from ..domain.kinds import KINDS
 from . import journal
@@ -200,6 +201,7 @@ class NewRow(NamedTuple):
     updated: str
     versions: Mapping[str, str] | None = None
     deleted: bool = False
+    erased: Any = None  # the erasure marker of a pulled erased record (domain/erasure.py)
 
 
 def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validated: bool) -> None:
@@ -225,19 +227,20 @@ def insert(conn: Connection, spec: KindSpec, rows: Sequence[NewRow], *, validate
             row.versions, lambda n, v=values: (i := position.get(n)) is not None and v[i] is not None, row.created)
             for row, values in zip(rows, table, strict=True)]
     extra_names, extra = _list_columns(conn, spec, table)
-    params = [(row_no, row.id, *values, key, int(row.deleted), stored, row.created, row.updated, *more)
+    params = [(row_no, row.id, *values, key, int(row.deleted), None if row.erased is None else encode(row.erased),
+               stored, row.created, row.updated, *more)
               for row_no, row, values, key, stored, more
               in zip(range(start, start + len(rows)), rows, table, sort_keys(spec, records), versions, extra,
                      strict=True)]
-    columns_sql = ", ".join(("row_no", "id", *names, "sort_key", "deleted", "versions", "created_hlc", "updated_hlc",
-                             *extra_names))
-    marks = ", ".join("?" * (len(names) + 7 + len(extra_names)))
+    columns_sql = ", ".join(("row_no", "id", *names, "sort_key", "deleted", ERASED, "versions", "created_hlc",
+                             "updated_hlc", *extra_names))
+    marks = ", ".join("?" * (len(names) + 8 + len(extra_names)))
     conn.exec_driver_sql(f"INSERT INTO {spec.name} ({columns_sql}) VALUES ({marks})", params)
     journal.note(conn, spec.name, (row.id for row in rows))
     if not validated and spec.name in _LABELLED_BY:  # a pulled record some row already pointed at
         title_at = [position[n] for n in spec.title_fields]
-        _relabel(conn, spec, {row.id: title_label(spec, dict(zip(spec.title_fields, (values[i] for i in title_at),
-                                                                  strict=True)))
+        _relabel(conn, spec, {row.id: ERASED_LABEL if row.erased else title_label(
+            spec, dict(zip(spec.title_fields, (values[i] for i in title_at), strict=True)))
                               for row, values in zip(rows, table, strict=True)})
     if spec.name in FTS_KINDS:
         live = [row_no for row_no, row in enumerate(rows, start) if not row.deleted]
@@ -312,7 +315,12 @@ def update_row(conn: Connection, spec: KindSpec, row: Mapping[str, Any], changes
     a deleted row leaves the index."""
     values: dict[str, Any] = {}
     for name, value in changes.items():
-        values[name] = bool(value) if name == "deleted" else column_value(spec, name, value)
+        if name == "deleted":
+            values[name] = bool(value)
+        elif name == ERASED:
+            values[name] = None if value is None else encode(value)
+        else:
+            values[name] = column_value(spec, name, value)
     for name in _LABELLED[spec.name]:
         if name in values:
             shown = titles(conn, spec.by_name[name].ref or "", [values[name]]).get(values[name] or "")
@@ -323,7 +331,8 @@ def update_row(conn: Connection, spec: KindSpec, row: Mapping[str, Any], changes
             values[key_column(name)] = column_key(values[name])
     if spec.name in _LABELLED_BY and any(name in values for name in spec.title_fields):
         title = {name: values[name] if name in values else row[name] for name in spec.title_fields}
-        _relabel(conn, spec, {row["id"]: title_label(spec, title)})
+        erased = values[ERASED] if ERASED in values else row.get(ERASED)
+        _relabel(conn, spec, {row["id"]: ERASED_LABEL if erased else title_label(spec, title)})
     created = created or row["created_hlc"]
     holds = {name: (values[name] if name in values else row[name]) is not None for name in spec.field_names}
     values["versions"] = stored_versions(versions, lambda n: holds.get(n, False), created)

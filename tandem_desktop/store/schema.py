@@ -82,6 +82,7 @@ def _record_table(spec: KindSpec) -> Table:
         *(Column(label_column(name), Text) for name in labelled_columns(spec)),
         *(Column(key_column(name), Text) for name in keyed_columns(spec)),
         Column("deleted", Boolean(create_constraint=False), nullable=False, server_default="0"),
+        Column("erased", Text),  # JSON erasure marker (domain/erasure.py), None for a record never erased
         Column("versions", Text, nullable=False, server_default="{}"),  # field -> HLC stamp of last write
         Column("created_hlc", Text, nullable=False),
         Column("updated_hlc", Text, nullable=False),
@@ -221,3 +222,19 @@ import_templates = Table(
     Column("columns", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
 )
+
+# Erasures made or received here (migration 0008_erasure): who erased which record, when and why,
+# without anything personal — what remains of a person once erased.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("record_id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("erased_on", String(10), nullable=False),  # ISO date of the marker
+    Column("erased_at", Text, nullable=False),  # ISO UTC timestamp this device wrote or received it
+    Column("counsellor_id", String(36)),  # who erased it, when this device did
+    Column("device_id", String(36)),  # the device that erased it (None: received from the hub)
+    Column("linked", Integer, nullable=False, server_default="0"),  # tandems and meetings cleared with it
+)
+Index("ix_erasures_at", erasures.c.erased_at)
