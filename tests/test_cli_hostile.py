@@ -103,6 +103,8 @@ def invocations(files: Files) -> list[list[str]]:
         ["import", "mentor", str(files.sheet)],
         ["import", "undo", UNKNOWN],
         ["import", "list"],
+        ["privacy", "erase", "mentee", UNKNOWN, "--yes"],
+        ["privacy", "log"],
     ]
 
 
@@ -335,6 +337,12 @@ def hostile_arguments(settings: Settings, files: Files) -> list[list[str]]:
         ["import", "mentor", str(files.sheet), "--report", str(files.folder)],
         ["import", "undo", "pas-un-identifiant"],
         ["import", "undo", UNKNOWN],
+        ["privacy", "erase", "mentee", UNKNOWN, "--yes"],
+        ["privacy", "erase", "mentee", "pas-un-identifiant", "--yes"],
+        ["privacy", "erase", "tandem", UNKNOWN, "--yes"],
+        ["privacy", "erase", "mentee", UNKNOWN],
+        ["privacy", "erase"],
+        ["privacy", "sorcier"],
     ]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -140,3 +141,19 @@ def touches_erased(kind: str, changes: Mapping[str, Any]) -> list[str]:
     """The fields of a write that an erasure cleared (a write to any of them is refused)."""
     personal = set(personal_fields(kind))
     return [name for name in changes if name in personal or name == ERASED]
+
+
+@dataclass
+class Erased:
+    """What one erasure cleared here: the person, the records about them, what else went."""
+
+    kind: str
+    record_id: str
+    marker: dict[str, Any]
+    linked: dict[str, list[str]] = field(default_factory=dict)  # kind -> ids of tandems and meetings cleared
+    pending_dropped: int = 0  # writes of the outbox that carried their values
+    charters: int = 0  # signed charters and scans of their tandems, deleted
+
+    @property
+    def linked_count(self) -> int:
+        return sum(len(ids) for ids in self.linked.values())

@@ -14,9 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.erasure import REASONS
+from ..domain.erasure import REASONS, Erased
 from ..domain.kinds import KINDS
-from ..store.erasure import Erased
 from ..texts.french import plural
 from .display import NBSP
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 
+from ..domain.erasure import Erased
 from ..domain.errors import ValidationError
 from ..domain.kinds import KINDS
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
-from ..store.erasure import Erased
 from ..store.errors import StoreError
 from ..store.repository import Store
 from .changes import ChangeBroadcaster, Changed

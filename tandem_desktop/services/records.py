@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ..domain.erasure import Erased
 from ..domain.errors import ValidationError
 from ..domain.kinds import kind_spec
 from ..store import erasure as store_erasure
-from ..store.erasure import Erased
 from ..store.errors import NotFound
 from ..store.repository import Store
 

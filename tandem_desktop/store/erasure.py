@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from ..domain.erasure import (
     ERASED,
     LINKS,
     PERSON_KINDS,
+    Erased,
     erasing_changes,
     linked_marker,
     marker,
@@ -50,22 +50,6 @@ MSG_NOT_PERSON = "Seules les fiches de mentorés et de mentors peuvent être eff
 MSG_ALREADY = "Cette fiche a déjà été effacée."
 
 
-@dataclass
-class Erased:
-    """What one erasure cleared here: the person, the records about them, what else went."""
-
-    kind: str
-    record_id: str
-    marker: dict[str, Any]
-    linked: dict[str, list[str]] = field(default_factory=dict)  # kind -> ids of tandems and meetings cleared
-    pending_dropped: int = 0  # writes of the outbox that carried their values
-    charters: int = 0  # signed charters and scans of their tandems, deleted
-
-    @property
-    def linked_count(self) -> int:
-        return sum(len(ids) for ids in self.linked.values())
-
-
 @contextmanager
 def overwriting(conn: Connection) -> Iterator[None]:
     """Within this block SQLite overwrites what it frees with zeros (PRAGMA secure_delete)."""
@@ -86,7 +70,7 @@ def erase_here(store: Store, conn: Connection, kind: str, record_id: str, reason
     spec = KINDS[kind]
     row = _row(conn, kind, record_id)
     if row is None:
-        raise NotFound(f"{spec.label} introuvable{NBSP}: {record_id}")
+        raise NotFound(spec.label, record_id)
     if row[ERASED] is not None:
         raise StoreError(MSG_ALREADY)
     record = queries.record_from_row(spec, row)

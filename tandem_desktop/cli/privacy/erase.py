@@ -20,8 +20,12 @@ CONFIRM_WORD = "EFFACER"
 
 
 def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
-    if args.kind not in PERSON_KINDS or not args.id:
+    if not args.kind or not args.id:
         print(f"Indiquez la personne à effacer{NBSP}: tandem privacy erase mentee|mentor ID.", file=sys.stderr)
+        return EXIT_USAGE
+    if args.kind not in PERSON_KINDS:
+        print(f"Seules les fiches de mentorés et de mentors peuvent être effacées (pas «{NBSP}{args.kind}{NBSP}»).",
+              file=sys.stderr)
         return EXIT_USAGE
     if not args.yes and not _confirmed(args.kind):
         print(f"Rien n’a été effacé{NBSP}: confirmez avec --yes, ou en tapant {CONFIRM_WORD}.", file=sys.stderr)
