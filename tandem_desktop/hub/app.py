@@ -31,6 +31,7 @@ from .config import HubOptions, open_authority
 from .db import hub_id, schema_revision
 from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, NBSP, HubError, bad_request
 from .guard import AttemptLimiter, RequestGuard
+from .history import of_record as record_history_of
 from .ledger import hub_now_ms
 from .merge import Actor
 from .push import MAX_OPS, push
@@ -40,6 +41,7 @@ from .schemas import (
     EnrollBody,
     ErrorBody,
     Hello,
+    HistoryAnswer,
     PullAnswer,
     PushAnswer,
     PushBody,
@@ -47,7 +49,7 @@ from .schemas import (
     component_schemas,
     request_body,
 )
-from .wire import expand_push
+from .wire import device_table, expand_push
 
 PROTOCOL = 5
 MIN_PROTOCOL = 1
@@ -58,6 +60,7 @@ STATUS_TEXTS = {
     400: "Requête mal formée (JSON, paramètre, en-tête ou valeur invalide).",
     401: "Jeton absent ou inconnu.",
     403: "Appareil révoqué, ou fiches d’une autre structure.",
+    404: "Fiche inconnue du hub ou hors du périmètre de l’appareil.",
     408: "Corps de la requête trop lent à arriver.",
     409: "Code d’enrôlement déjà utilisé ou expiré.",
     413: "Corps ou lot trop volumineux (décompressé compris).",
@@ -241,6 +244,8 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
             raise HubError(413, "too_large", f"Lot trop grand\u00a0: {MAX_OPS} opérations au plus par envoi.")
         if who.protocol >= COMPACT:
             data = expand_push(data)
+        else:
+            device_table(data.get("devices"))  # a table older clients never send is still checked, not ignored
         ops = [op.model_dump() for op in checked(PushBody, data).ops]
         answer = await run_in_threadpool(push, engine, who.actor, ops, who.protocol)
         return encoded_response(orjson.dumps(answer), request, who.protocol)
@@ -258,6 +263,19 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
         body = pulling.pull(engine, who.actor, pulling.parse_cursor(cursor), pulling.parse_limit(limit), who.protocol,
                             access=access)
         return encoded_response(body, request, who.protocol)
+
+    @app.get("/v1/history", response_model=HistoryAnswer, responses={**ERRORS, **errors(404)}, tags=["historique"])
+    def record_history(
+        request: Request,
+        who: Device,
+        kind: Annotated[str | None, Query(description="Type de fiche (mentee, mentor, tandem…).",
+                                          json_schema_extra={"pattern": r"^[a-z]{1,20}$"})] = None,
+        record_id: Annotated[str | None, Query(description="Identifiant de la fiche.",
+                                               json_schema_extra={"pattern": r"^[0-9a-f-]{36}$"})] = None,
+    ) -> Response:
+        """Who changed which field of a record, from what to what, when (records in the device's scope)."""
+        answer = record_history_of(engine, who.actor, kind, record_id)
+        return encoded_response(orjson.dumps(answer), request, who.protocol)
 
     @app.get("/v1/summary", response_model=Summary, responses=ERRORS, tags=["synchronisation"])
     def summary(request: Request, who: Device) -> Response:

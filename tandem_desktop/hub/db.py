@@ -224,9 +224,27 @@ erasures = Table(
     Column("linked", Integer, nullable=False),  # tandems and meetings cleared with the person
 )
 
+# History of records (hub/history.py): one row per applied write but creations (a record's creation is
+# its first stamp), {field: [old, new]}, who and when; emptied of values by an erasure. Served to the
+# devices that may see the record (GET /v1/history), so every device shows the same history.
+history = Table(
+    "history", metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("record_id", String(ID), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("op_id", String(128), nullable=False),
+    Column("hlc", String(128), nullable=False),
+    Column("action", String(12), nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("device_id", String(ID), nullable=False),
+    Column("counsellor_id", String(ID)),
+    Column("at", DateTime, nullable=False),
+)
+Index("ix_history_record_id_id", history.c.record_id, history.c.id)
+
 HUB_TABLES = ("hub_state", "hub_ca", "structures", "counsellors", "enroll_codes", "devices", "records",
               "applied_ops", "feed", "conflicts", "flags", "device_numbers", "access_log",
-              "erasures")
+              "erasures", "history")
 
 
 def utcnow() -> datetime:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, delete, select
 
 from ..domain.erasure import ERASED, LINKS
+from . import history
 from .db import conflicts, erasures, feed, insert_rows, loads, records, utcnow
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 ERASED_CODE = "erased"
 CHUNK = 500
-VACUUMED = ("records", "feed", "conflicts", "applied_ops")
+VACUUMED = ("records", "feed", "conflicts", "applied_ops", "history")
 
 
 @dataclass
@@ -76,6 +77,11 @@ def settle(conn: Connection, done: list[Erasure], actor: Actor) -> None:
     for chunk in _chunks(ids):
         conn.execute(delete(feed).where(feed.c.type == "conflict", feed.c.record_id.in_(chunk)))
         conn.execute(delete(conflicts).where(conflicts.c.record_id.in_(chunk)))
+    linked: dict[str, set[str]] = {}
+    for e in done:
+        for other in e.linked:
+            linked.setdefault(other.kind, set()).add(other.record_id)
+    history.forget_values(conn, {e.record.record_id for e in done}, linked)
     known = set()
     for chunk in _chunks(sorted({e.record.record_id for e in done})):
         known |= set(conn.execute(select(erasures.c.record_id).where(erasures.c.record_id.in_(chunk))).scalars())

@@ -146,6 +146,7 @@ class Merger:
         self.events: list[FieldEvent | ConflictEvent] = []
         self.touched_mentors: set[str] = set()
         self.erasures: list[erasure.Erasure] = []
+        self.history: list[dict[str, Any]] = []  # one row per applied write but creations (hub/history.py)
         self._hub_stamp: str | None = None
 
     def apply(self, op: dict[str, Any]) -> Outcome:
@@ -167,6 +168,7 @@ class Merger:
         if not changes:
             return Outcome(op["op_id"], "applied")
         created = record is None
+        before = {name: record.fields.get(name) for name in changes} if record is not None else {}
         if record is None:
             owner = self.actor.structure_id if spec.name in OWNED_KINDS else None
             record = RecordState(op["record_id"], spec.name, owner, is_new=True,
@@ -186,6 +188,9 @@ class Merger:
                 if self._field(op, record, name, value, created):
                     conflict_code = conflict_code or CONCURRENT_EDIT
         self._note_mentors(record, mentor_before, changes)
+        if not created and conflict_code != EDIT_AFTER_DELETE:
+            self._history(op, record, {name: [before[name], record.fields.get(name)] for name in changes
+                                       if before[name] != record.fields.get(name)})
         if record.kind in LINKS and not record.fields.get(ERASED) \
                 and (about := erasure.links_to_erased(record, self.records)) is not None:
             self._clear_linked(record, linked_marker(about))  # now about an erased person: cleared too
@@ -214,9 +219,15 @@ class Merger:
         for other in linked:
             self._clear_linked(other, linked_marker(mark))
         self.erasures.append(erasure.Erasure(record, mark, linked))
+        self._history(op, record, {})
         if spec.name == "mentor":
             self.touched_mentors.add(record.record_id)
         return Outcome(op["op_id"], "applied")
+
+    def _history(self, op: dict[str, Any], record: RecordState, changes: dict[str, list[Any]]) -> None:
+        if changes or op["action"] == "erase":
+            self.history.append({"op_id": op["op_id"], "action": op["action"], "kind": record.kind,
+                                 "record_id": record.record_id, "hlc": op["hlc"], "changes": changes})
 
     def _about(self, person_id: str) -> list[RecordState]:
         """The tandems naming the person and their meetings, among the records loaded (push loads them)."""

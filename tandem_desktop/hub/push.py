@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from ..domain.compact import split_full
 from ..texts.french import NBSP
-from . import erasure
+from . import erasure, history
 from .checks import Refused, check_stamp
 from .db import applied_ops, conflicts, devices, dumps, insert_rows, loads, utcnow, writing
 from .errors import HubError
@@ -106,6 +106,7 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
             return {"results": results, "flags": []}
         ledger = Ledger(conn, last_seq)
         _record_events(conn, ledger, merger)
+        history.record(conn, merger.history, actor)
         erasure.settle(conn, merger.erasures, actor)
         ledger.records()
         numbers = save_records(conn, merger.records.values(), ledger.seq)

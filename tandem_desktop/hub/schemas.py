@@ -124,6 +124,15 @@ class PullAnswer(BaseModel):
                                                              "stamps of this page")
 
 
+class HistoryAnswer(BaseModel):
+    kind: str
+    record_id: str
+    created: dict[str, Any] | None = Field(None, description="the record's first stamp and who made it")
+    entries: list[dict[str, Any]] = Field(description="{seq, op_id, hlc, action, changes: {field: [old, new]}, "
+                                                      "device_id, device_name, counsellor_id, counsellor_name}, "
+                                                      "oldest first")
+
+
 class Summary(BaseModel):
     seq: int | None = Field(None, description="the feed position this summary describes; protocol 4")
     counts: dict[str, int]

@@ -36,7 +36,7 @@ from ..domain.erasure import (
 from ..domain.ids import new_id
 from ..domain.kinds import KINDS
 from ..texts.french import NBSP
-from . import outbox, queries, rows
+from . import history, outbox, queries, rows
 from .errors import NotFound, StoreError
 from .schema import FTS_KINDS, fts_table
 
@@ -82,7 +82,8 @@ def erase_here(store: Store, conn: Connection, kind: str, record_id: str, reason
         done.linked = _clear_linked(conn, record_id, linked_marker(mark), stamp)
         done.pending_dropped = _drop_pending(conn, {record_id}, done.linked)
         done.charters = _purge_around(conn, {record_id} | _ids(done.linked), done.linked.get("tandem", []))
-        store._append_writes(conn, [("erase", kind, record_id, {ERASED: mark}, {}, stamp)])
+        store._append_writes(conn, [("erase", kind, record_id, {ERASED: mark}, {}, stamp)], [{}])
+        history.forget_values(conn, {record_id}, done.linked)
         forget_words(conn, (kind,))
         _log(conn, kind, record_id, mark, store.device_id, counsellor_id, sum(map(len, done.linked.values())))
     return done
@@ -116,6 +117,7 @@ def receive(conn: Connection, erased: Mapping[str, Mapping[str, tuple[dict[str, 
     with overwriting(conn):
         dropped = _drop_pending(conn, persons, linked, report_at=received_at)
         _purge_around(conn, persons | _ids(linked), linked.get("tandem", []))
+        history.forget_values(conn, persons, linked)
     return dropped
 
 

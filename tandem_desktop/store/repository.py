@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -22,7 +22,7 @@ from ..domain.ids import Uuid7Factory
 from ..domain.kinds import KINDS, kind_spec
 from ..domain.records import clean
 from ..reference import Reference, check_place, load_reference
-from . import journal, lines, queries, rows
+from . import history, journal, lines, queries, rows
 from .bulk import gc_paused
 from .engine import READ_ONLY, translated_errors
 from .errors import NotFound
@@ -138,7 +138,7 @@ class Store:
             versions.update(dict.fromkeys(changes, stamp))
             rows.update_row(conn, spec, row, changes, versions, record={**current, **changes}, updated=stamp)
             bases = {name: versions_before[name] for name in changes if name in versions_before}
-            self._append_writes(conn, [("update", kind, record_id, changes, bases, stamp)])
+            self._append_writes(conn, [("update", kind, record_id, changes, bases, stamp)], [current])
             return changes
 
     def delete(self, kind: str, record_id: str) -> None:
@@ -159,7 +159,8 @@ class Store:
             versions["deleted"] = stamp
             rows.update_row(conn, spec, row, {"deleted": True}, versions, updated=stamp)
             bases = {"deleted": base} if base else {}
-            self._append_writes(conn, [("delete", kind, record_id, {"deleted": True}, bases, stamp)])
+            self._append_writes(conn, [("delete", kind, record_id, {"deleted": True}, bases, stamp)],
+                                [{"deleted": False}])
 
     def delete_many(self, kind: str, record_ids: Sequence[str]) -> list[str]:
         """Tombstone many records of a kind whose deletion takes nothing along (an import undone):
@@ -187,7 +188,7 @@ class Store:
                 rows.update_row(conn, spec, row, {"deleted": True}, versions, updated=stamp, work=work)
                 writes.append(("delete", kind, row["id"], {"deleted": True}, {"deleted": base} if base else {}, stamp))
             work.apply(conn, spec)
-            self._append_writes(conn, writes)
+            self._append_writes(conn, writes, [{"deleted": False}] * len(writes))
         return ids
 
     def resend(self, kind: str, record_id: str, values: dict[str, Any] | None) -> dict[str, Any]:
@@ -211,7 +212,7 @@ class Store:
             stamp = str(self.clock.now())
             versions.update(dict.fromkeys(changes, stamp))
             rows.update_row(conn, spec, row, fresh, versions, record={**current, **changes}, updated=stamp)
-            self._append_writes(conn, [(action, kind, record_id, changes, bases, stamp)])
+            self._append_writes(conn, [(action, kind, record_id, changes, bases, stamp)], [current])
             return changes
 
     # -- reads --------------------------------------------------------------------------------
@@ -340,17 +341,24 @@ class Store:
         return ids
 
     def _append_writes(
-        self, conn: Connection, writes: list[tuple[str, str, str, dict[str, Any], dict[str, str], str]]
+        self, conn: Connection, writes: list[tuple[str, str, str, dict[str, Any], dict[str, str], str]],
+        before: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> None:
-        """The only place that writes the change log: (action, kind, record id, changes, bases, stamp)."""
+        """The only place that writes the change log: (action, kind, record id, changes, bases, stamp),
+        and the records' history (store/history.py): `before` gives, per write, the values it replaced
+        (None, or no `before` at all: a creation, which the record's own stamp tells)."""
         device = self.device_id
+        op_ids = self._ids.new_many(len(writes))
         conn.exec_driver_sql(
             "INSERT INTO outbox (op_id, action, kind, record_id, changes, base_versions, device_id, hlc)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(op_id, action, kind, rid, encode(changes), encode(bases) if bases else "{}", device, stamp)
-             for op_id, (action, kind, rid, changes, bases, stamp)
-             in zip(self._ids.new_many(len(writes)), writes, strict=True)],
+             for op_id, (action, kind, rid, changes, bases, stamp) in zip(op_ids, writes, strict=True)],
         )
+        if before is not None:
+            history.note(conn, device, [(op_id, action, kind, rid, stamp, old, changes)
+                                        for op_id, (action, kind, rid, changes, _bases, stamp), old
+                                        in zip(op_ids, writes, before, strict=True) if old is not None])
 
     def _load_for_write(
         self, conn: Connection, spec: KindSpec, record_id: str

@@ -238,3 +238,22 @@ erasures = Table(
     Column("linked", Integer, nullable=False, server_default="0"),  # tandems and meetings cleared with it
 )
 Index("ix_erasures_at", erasures.c.erased_at)
+
+# History of records (migration 0009_history, store/history.py): one row per write of a record, with
+# {field: [old, new]}. `id` is the write's op id; `hub_seq` is set once the row comes from the hub's
+# history (GET /v1/history), which is the same on every device.
+history = Table(
+    "history",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("hlc", Text, nullable=False),  # when (and the order): the write's stamp
+    Column("action", String(12), nullable=False),  # create, update, delete, erase
+    Column("changes", Text, nullable=False),  # JSON {field: [old, new]}; {} once erased
+    Column("device_id", String(64)),
+    Column("counsellor_id", String(36)),
+    Column("who", Text),  # « Nadia Ferhat (poste-a) »: the counsellor and device, as the hub named them
+    Column("hub_seq", Integer),
+)
+Index("ix_history_record", history.c.record_id, history.c.hlc)

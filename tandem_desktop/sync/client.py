@@ -274,6 +274,10 @@ class HubClient:
     def summary(self) -> dict[str, Any]:
         return self._request("GET", "/v1/summary")
 
+    def history(self, kind: str, record_id: str) -> dict[str, Any]:
+        """Who changed what in one record (GET /v1/history; PROTOCOL.md, "History")."""
+        return self._request("GET", "/v1/history", params={"kind": kind, "record_id": record_id})
+
 
 def probe(hub_url: str, timeout: float = 2.0) -> bool:
     """True if a Tandem hub answers GET /v1/hello at this address within `timeout` seconds.

@@ -79,7 +79,8 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(world: World)
     token_run = _operations(_without_header_parameters(raw))
     operations = _operations(raw)
     assert {op.label for op in operations} == {"GET /v1/hello", "POST /v1/enroll", "GET /v1/device",
-                                               "POST /v1/push", "GET /v1/pull", "GET /v1/summary"}
+                                               "POST /v1/push", "GET /v1/pull", "GET /v1/summary",
+                                               "GET /v1/history"}
     started, sent = time.monotonic(), 0
     # With a token the protocol header is right too, so requests reach validation; without, both are fuzzed.
     # With a token the headers are given, not generated (a header mutation would be undone by them);
@@ -114,3 +115,14 @@ def test_an_unknown_query_parameter_is_refused_not_ignored(world: World) -> None
         assert response.json()["error"] == "bad_request" and "Paramètre inconnu" in response.json()["message"]
         assert "\x1b" not in response.text
     assert device.http.get("/v1/pull?cursor=0&limit=10", headers=device.headers()).status_code == 200
+
+
+def test_a_malformed_device_table_is_refused_at_every_protocol(world: World) -> None:
+    """What schemathesis found: a protocol 4 push with `devices: {"k": []}` and no ops answered 200."""
+    for protocol in (4, 5):
+        device = world.device(world.structure(), protocol=protocol)
+        for table in ({"k": []}, {"1": 5}, []):
+            response = device.http.post("/v1/push", json={"ops": [], "devices": table},
+                                        headers=device.headers())
+            assert response.status_code == 400, (protocol, table, response.text)
+            assert response.json()["error"] == "bad_request"

@@ -118,7 +118,7 @@ def _people(world):  # type: ignore[no-untyped-def]
 
 
 def test_an_erasure_wins_over_an_offline_edit_and_leaves_no_trace(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    structure, a, b, mentee, tandem = _people(world)
+    _structure, a, b, mentee, tandem = _people(world)
     # b is offline: its counsellor corrects the phone and the tandem's notes
     Records(b.store, Actor()).update("mentee", mentee, {"phone": NEW_PHONE})
     Records(b.store, Actor()).update("tandem", tandem, {"notes": f"{NOTE} (appelée le 3)"})
@@ -183,7 +183,7 @@ def test_an_edit_reaching_the_hub_first_is_still_erased_everywhere(world) -> Non
 
 
 def test_a_tandem_made_offline_for_an_erased_person_loses_its_notes(world) -> None:  # type: ignore[no-untyped-def]
-    structure, a, b, mentee, _tandem = _people(world)
+    _structure, a, b, mentee, _tandem = _people(world)
     mentor = Records(b.store, Actor()).create("mentor", {"first_name": "Paul", "last_name": "Martin"}).record_id
     late = Records(b.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee,
                                                        "notes": NOTE}).record_id
@@ -195,7 +195,7 @@ def test_a_tandem_made_offline_for_an_erased_person_loses_its_notes(world) -> No
 
 
 def test_erasure_is_refused_for_what_is_not_a_person_and_twice(world) -> None:  # type: ignore[no-untyped-def]
-    structure, a, _b, mentee, tandem = _people(world)
+    _structure, a, _b, mentee, tandem = _people(world)
     records = Records(a.store, Actor())
     with pytest.raises(StoreError, match="mentorés et de mentors"):
         records.erase("tandem", tandem, "request")
