@@ -104,6 +104,7 @@ def invocations(files: Files) -> list[list[str]]:
         ["import", "undo", UNKNOWN],
         ["import", "list"],
         ["privacy", "erase", "mentee", UNKNOWN, "--yes"],
+        ["privacy", "export", "mentee", UNKNOWN, "--out", str(files.root / "dossier")],
         ["privacy", "log"],
     ]
 
@@ -343,6 +344,10 @@ def hostile_arguments(settings: Settings, files: Files) -> list[list[str]]:
         ["privacy", "erase", "mentee", UNKNOWN],
         ["privacy", "erase"],
         ["privacy", "sorcier"],
+        ["privacy", "export", "mentee", UNKNOWN, "--out", str(files.root / "dossier")],
+        ["privacy", "export", "mentee", UNKNOWN],
+        ["privacy", "export", "tandem", UNKNOWN, "--out", str(files.root / "dossier")],
+        ["privacy", "export", "mentee", UNKNOWN, "--out", "/proc/version"],
     ]
 
 

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from ...domain.erasure import PERSON_KINDS, REASONS
 from ...settings import Settings
 from ..common import EXIT_USAGE, NBSP
-from . import erase
+from . import erase, export
 
 ACTIONS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "erase": erase.cmd_erase,
     "log": erase.cmd_log,
+    "export": export.cmd_export,
 }
 
 
@@ -32,6 +33,7 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--reason", choices=[code for code, _ in REASONS], default="request",
                      help="motif : " + ", ".join(f"{code} ({label.lower()})" for code, label in REASONS))
     sub.add_argument("--yes", action="store_true", help="confirmer sans question (scripts)")
+    sub.add_argument("--out", metavar="DOSSIER", help="export : dossier où écrire le dossier d’accès")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
 
 
