@@ -41,6 +41,8 @@ class RecordForm(QWidget):
     save_failed = Signal()  # refused (fields in red, or the database said no): the form stays open
     cancel_requested = Signal()
     erase_requested = Signal(str)  # « Effacer les données personnelles… » of a person's record
+    history_requested = Signal(str)  # « Historique… » of a saved record
+    access_requested = Signal(str)  # « Données de la personne… »: the right of access (a person's record)
 
     def __init__(self, store: Store, kind: str, record_id: str | None = None, parent: QWidget | None = None,
                  records: Records | None = None, ops: Operations | None = None):
@@ -71,21 +73,33 @@ class RecordForm(QWidget):
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.erase_button: QPushButton | None = None
+        self.access_button: QPushButton | None = None
+        self.history_button: QPushButton | None = None
+        if record_id is not None:
+            self.history_button = self._add_button("history_button", "Historique…", "Qui a modifié quoi, et quand",
+                                                   lambda: self.history_requested.emit(record_id))
         if record_id is not None and kind in PERSON_KINDS:
-            self._add_erase_button(record_id)
+            self.access_button = self._add_button(
+                "access_button", "Données de la personne…", "Droit d’accès : tout ce qui est conservé sur elle, "
+                "en JSON et en PDF", lambda: self.access_requested.emit(record_id))
+            self.erase_button = self._add_button(
+                "erase_button", "Effacer les données personnelles…",
+                "Droit à l’effacement, ou fin de la durée de conservation",
+                lambda: self.erase_requested.emit(record_id))
         self._snapshot = self.binding.values()
 
-    def _add_erase_button(self, record_id: str) -> None:
-        """Beside the form's buttons, left of them: the right to be forgotten (gui/erase_dialog.py)."""
-        button = QPushButton("Effacer les données personnelles…", self)
-        button.setObjectName("erase_button")
-        button.setToolTip("Droit à l’effacement, ou fin de la durée de conservation")
-        button.clicked.connect(lambda: self.erase_requested.emit(record_id))
-        self.erase_button = button
+    def _add_button(self, name: str, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
+        """Beside the form's own buttons, left of them (the record's history, access and erasure)."""
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        button.setAutoDefault(False)
+        button.clicked.connect(slot)
         holder = self.cancel_button.parentWidget()
         target = _layout_holding(holder.layout() if holder is not None else None, self.cancel_button)
         if target is not None:
             target.insertWidget(0, button)
+        return button
 
     def widget(self, name: str) -> QWidget:
         return self.binding.widgets[name]

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.kinds import KINDS
+from ..services import history as history_service
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.repository import Store
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
             section.save_failed.connect(self._save_failed)
             section.currentChanged.connect(self._follow_not_saved)
             section.list_page.count_changed.connect(self.update_count)
+            if sync is not None and getattr(sync, "profile", None) is not None:
+                section.hub_history = history_service.hub_fetch(sync.profile)  # « Historique… » asks the hub
             self.sections[kind] = section
             self.stack.addWidget(section)
             self.pages.append(section)

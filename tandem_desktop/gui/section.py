@@ -6,22 +6,26 @@ what a broadcast touches: its list (see ListPage.note) and the open tandem page.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QStackedWidget, QWidget
 
 from ..domain.erasure import Erased
-from ..domain.errors import ValidationError
+from ..domain.errors import DomainError, ValidationError
 from ..domain.kinds import KINDS
+from ..services.history import Fetch
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
 from ..store.errors import StoreError
 from ..store.repository import Store
+from ..texts.french import plural
 from .changes import ChangeBroadcaster, Changed
 from .display import NBSP, record_title
 from .erase_dialog import ask_erasure, erased_message
 from .forms import RecordForm
+from .history_dialog import HistoryDialog
 from .list_page import ListPage
 from .match_deck import MatchDeck
 from .operations import Operations
@@ -52,6 +56,7 @@ class SectionView(QStackedWidget):
         self._charters = charters
         self.kind = kind
         self.spec = KINDS[kind]
+        self.hub_history: Fetch | None = None  # GET /v1/history, set by the window when it syncs
         self.setObjectName(f"section_{kind}")
         self.list_page = ListPage(store, runner, kind, self, broadcaster=self.ops.broadcaster)
         self.addWidget(self.list_page)
@@ -169,6 +174,8 @@ class SectionView(QStackedWidget):
         form.save_failed.connect(self.save_failed)
         form.cancel_requested.connect(self.close_overlay)
         form.erase_requested.connect(self.erase_record)
+        form.history_requested.connect(self.show_history)
+        form.access_requested.connect(self.export_access)
         self._push(form)
         form.focus_first_field()
 
@@ -216,6 +223,38 @@ class SectionView(QStackedWidget):
             self.data_changed.emit(kind)
 
         self.ops.write(lambda: records.delete(kind, record_id), parent=self).success(deleted).failure(refused).run()
+        return True
+
+    def show_history(self, record_id: str) -> HistoryDialog:
+        """The record's history (gui/history_dialog.py): the hub's when the window can reach it."""
+        title = record_title(self.store, self.kind, self.store.get(self.kind, record_id, include_deleted=True))
+        dialog = HistoryDialog(self.store, self.runner, self.kind, record_id, title, self.hub_history, self)
+        dialog.open()
+        dialog.load()
+        return dialog
+
+    def export_access(self, record_id: str, folder: str | None = None) -> bool:
+        """The right of access: everything held about the person, as JSON, PDF and their charters, in a
+        folder the counsellor picks (services/privacy/access.py). True once on its way."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Dossier où écrire les données de la personne")
+        if not folder:
+            return False
+        from ..services.privacy.access import collect, write_dossier  # ReportLab: loaded when first used
+
+        store, kind = self.store, self.kind
+
+        def done(files: list[Path]) -> None:
+            where = files[0].parent if files else Path(folder)
+            self.message.emit(f"Données de la personne écrites dans {where} ({plural(len(files), 'fichier')}).")
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, DomainError):
+                self.runner.error.emit(exc)
+                return
+            QMessageBox.warning(self, "Export impossible", str(exc))
+
+        self.ops.read(lambda: write_dossier(collect(store, kind, record_id), Path(folder)), done, refused)
         return True
 
     def erase_record(self, record_id: str) -> bool:
