@@ -23,7 +23,9 @@ depends_on = None
 def upgrade() -> None:
     conn = op.get_bind()
     for kind, spec in KINDS.items():
-        names = spec.field_names
+        # The fields this revision's table has (later revisions add others: 0010_consent…).
+        columns = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({kind})")}
+        names = [name for name in spec.field_names if name in columns]
         rows = conn.exec_driver_sql(f"SELECT row_no, sort_key, {', '.join(names)} FROM {kind}").all()
         changed = []
         for row_no, old, *values in rows:

@@ -48,6 +48,7 @@ CONSENT_SCOPES = (
     ("processing", "Traitement des données pour le mentorat"),
     ("hub_sharing", "Partage avec le hub Tandem"),
     ("mentor_contact", "Coordonnées transmises au binôme"),
+    ("photos", "Photos et témoignages"),
 )
 
 
@@ -83,6 +84,12 @@ def _consent() -> tuple[FieldSpec, ...]:
         FieldSpec("consent_given", "Consentement recueilli", T.BOOL, default=False),
         FieldSpec("consent_date", "Date du consentement", T.DATE),
         FieldSpec("consent_scope", "Portée du consentement", T.LIST, choices=CONSENT_SCOPES),
+        # Who took it and what they read (resources/consent/<version>.txt), when to ask again, and
+        # when it was withdrawn: domain/records.py fills them, domain/consent.py reads them.
+        FieldSpec("consent_by", "Recueilli par", T.REF, ref="counsellor"),
+        FieldSpec("consent_text_version", "Version du texte présenté", max_length=20),
+        FieldSpec("consent_renewal", "À renouveler le", T.DATE),
+        FieldSpec("consent_withdrawn_on", "Consentement retiré le", T.DATE),
     )
 
 
@@ -134,6 +141,7 @@ MENTOR = KindSpec(
         FieldSpec("meeting_modes", "Rencontres possibles", T.LIST, choices=MEETING_MODES),
         FieldSpec("structure_id", "Structure de rattachement", T.REF, ref="structure"),
         *_consent(),
+        FieldSpec("honorability_on", "Attestation d’honorabilité du", T.DATE),  # domain/retention.py
         FieldSpec("notes", "Notes", T.LONG_TEXT, searchable=True),
     ),
     title_fields=("first_name", "last_name"),

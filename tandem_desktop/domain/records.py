@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from . import lifecycle
+from . import consent, lifecycle
 from .errors import ValidationError
 from .fields import KindSpec
 from .validation import MSG_REQUIRED, InvalidValue
@@ -146,10 +146,59 @@ def check_rules(
     step, and domain.batch's for each record of a batch."""
     if merged.get("consent_given") and not merged.get("consent_date") and "consent_given" in changes:
         changes["consent_date"] = merged["consent_date"] = today.isoformat()
+    if "consent_withdrawn_on" in spec.by_name:
+        _check_consent(current, merged, changes, today, errors)
     if merged.get("birth_date") and merged["birth_date"] > today.isoformat():
         errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
     if spec.name == "tandem":
         _check_tandem(current, merged, changes, today, errors)
+
+
+def _check_consent(
+    current: dict[str, Any] | None,
+    merged: dict[str, Any],
+    changes: dict[str, Any],
+    today: date,
+    errors: dict[str, str],
+) -> None:
+    """A consent given (again) is dated today unless a date was typed, gets a renewal date and the
+    current text version, and loses an earlier withdrawal; one withdrawn (unticked, or a withdrawal
+    date typed) is dated. Forms send every field: « changed » compares with the stored record."""
+    before = current or {}
+
+    def changed(name: str) -> bool:
+        return name in changes and (current is None or before.get(name) != changes[name])
+
+    def put(name: str, value: Any) -> None:
+        changes[name] = merged[name] = value
+
+    given, was_given = bool(merged.get("consent_given")), bool(before.get("consent_given"))
+    gives = given and (current is None or not was_given)
+    if given and merged.get("consent_withdrawn_on") and changed("consent_withdrawn_on"):
+        if gives:
+            errors["consent_withdrawn_on"] = ("Un consentement ne peut pas être recueilli et retiré à la fois\u00a0: "
+                                              "décochez «\u00a0Consentement recueilli\u00a0» ou effacez cette date.")
+            return
+        put("consent_given", False)  # a withdrawal date typed on a given consent withdraws it
+        given = False
+    withdrawn = merged.get("consent_withdrawn_on")
+    if withdrawn and changed("consent_withdrawn_on") and withdrawn > today.isoformat():
+        errors["consent_withdrawn_on"] = "La date de retrait ne peut pas être dans le futur."
+    if gives:
+        if withdrawn:
+            put("consent_withdrawn_on", None)
+        if current is not None and not changed("consent_date"):
+            put("consent_date", today.isoformat())  # a new consent, not the one withdrawn
+        if not changed("consent_text_version"):
+            put("consent_text_version", consent.CURRENT_TEXT_VERSION)
+    elif was_given and not given and current is not None and not withdrawn:
+        put("consent_withdrawn_on", today.isoformat())
+    dated = merged.get("consent_date")
+    if given and dated and (gives or changed("consent_date")) and not changed("consent_renewal"):
+        put("consent_renewal", consent.default_renewal(dated))
+    renewal = merged.get("consent_renewal")
+    if renewal and dated and renewal <= dated and (changed("consent_renewal") or changed("consent_date")):
+        errors["consent_renewal"] = "La date de renouvellement doit être postérieure à la date du consentement."
 
 
 def _check_tandem(

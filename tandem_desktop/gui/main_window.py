@@ -155,6 +155,8 @@ class MainWindow(QMainWindow):
             self.file_menu.addAction(action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.verify_action)
+        self.retention_action = self._action("action_retention", "&Conservation des données…", "", self.retention)
+        self.file_menu.addAction(self.retention_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("Fi&che")
@@ -197,6 +199,14 @@ class MainWindow(QMainWindow):
 
         self.history_dialog = ImportHistoryDialog(self.store, self.records, self.runner, self.ops, self)
         self.history_dialog.open()
+
+    def retention(self) -> None:
+        """« Conservation des données… »: who the retention rules make due, anonymised in bulk."""
+        from .retention_dialog import RetentionDialog
+
+        self.retention_dialog = RetentionDialog(self.store, self.records, self.ops, self)
+        self.retention_dialog.open()
+        self.retention_dialog.load()
 
     def export_list(self) -> None:
         section = self.current_section()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain.consent import STATE_LABELS
 from ..domain.kinds import KINDS
 from ..matching.criteria import CONSTRAINT_BY_CODE
 from ..matching.explain import Contribution, km_text
@@ -68,11 +69,15 @@ def place_text(record: dict[str, Any], km: float | None) -> str:
     return f"{commune}, à {km_text(km)}" if km is not None else f"{commune} (distance inconnue)"
 
 
-def excluded_lines(excluded: dict[str, int]) -> list[str]:
-    """« Plus de place chez ce mentor : 211 », most frequent first, with the constraints' labels."""
-    ranked = sorted(excluded.items(), key=lambda item: (-item[1], item[0]))
-    return [f"{CONSTRAINT_BY_CODE[code].label if code in CONSTRAINT_BY_CODE else code}{NBSP}: {number(n)}"
-            for code, n in ranked if n]
+def excluded_lines(excluded: dict[str, int], consent: dict[str, int] | None = None) -> list[str]:
+    """« Plus de place chez ce mentor : 211 », most frequent first, with the constraints' labels;
+    `consent` splits « no_consent » by the candidates' states (« Consentement retiré : 2 »…)."""
+    labelled = {CONSTRAINT_BY_CODE[code].label if code in CONSTRAINT_BY_CODE else code: n
+                for code, n in excluded.items() if not (consent and code == "no_consent")}
+    for state, n in (consent or {}).items():
+        labelled[STATE_LABELS[state]] = labelled.get(STATE_LABELS[state], 0) + n
+    ranked = sorted(labelled.items(), key=lambda item: (-item[1], item[0]))
+    return [f"{label}{NBSP}: {number(n)}" for label, n in ranked if n]
 
 
 def _label(text: str, parent: QWidget, name: str = "", style: str = "") -> QLabel:
@@ -256,6 +261,11 @@ def end_text(kind: str, name: str, found: Suggestions, history: list[Decision], 
         return (f"Plus de place chez {name}{NBSP}: {plural(len(accepted), 'tandem proposé', 'tandems proposés')}.\n"
                 "Ctrl+Z pour revenir sur la dernière décision.")
     one, many = NOUNS[OTHER[kind]]
+    if found.subject_consent:  # their own consent keeps them out, whoever the candidates are
+        reason = found.subject_consent[:1].lower() + found.subject_consent[1:]
+        return (f"Aucune suggestion pour {name}{NBSP}: {reason}.\n"
+                f"Sans consentement en cours, aucun {one} ne peut lui être proposé{NBSP}: mettez à jour le "
+                "consentement sur sa fiche.")
     if kind == "mentor" and found.excluded.get("no_capacity") and not found.possible:
         return f"Plus de place chez {name}{NBSP}: toutes ses places sont prises par des tandems en cours."
     lines = [f"Plus de suggestion pour {name}."]
@@ -267,7 +277,7 @@ def end_text(kind: str, name: str, found: Suggestions, history: list[Decision], 
     declined = sum(1 for d in history if not d.accepted)
     if declined:
         excluded["declined"] = excluded.get("declined", 0) + declined
-    if shown := excluded_lines(excluded):
+    if shown := excluded_lines(excluded, found.excluded_consent):
         lines.append(f"\n{many.capitalize()} écartés (un même {one} peut l’être pour plusieurs raisons){NBSP}:")
         lines.extend(f"• {line}" for line in shown)
     return "\n".join(lines)

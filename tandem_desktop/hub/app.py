@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..domain.validation import shown
 from . import encoding
 from . import pull as pulling
+from . import rules as hub_rules
 from .access_log import AccessLog
 from .admin import connect
 from .auth import authenticate, enroll
@@ -45,6 +46,7 @@ from .schemas import (
     PullAnswer,
     PushAnswer,
     PushBody,
+    RulesAnswer,
     Summary,
     component_schemas,
     request_body,
@@ -276,6 +278,11 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
         """Who changed which field of a record, from what to what, when (records in the device's scope)."""
         answer = record_history_of(engine, who.actor, kind, record_id)
         return encoded_response(orjson.dumps(answer), request, who.protocol)
+
+    @app.get("/v1/rules", response_model=RulesAnswer, responses=ERRORS, tags=["protocole"])
+    def retention_rules(request: Request, who: Device) -> Response:
+        """The rules the hub's administrator set for every device: how long personal data is kept."""
+        return encoded_response(orjson.dumps(hub_rules.answer(engine)), request, who.protocol)
 
     @app.get("/v1/summary", response_model=Summary, responses=ERRORS, tags=["synchronisation"])
     def summary(request: Request, who: Device) -> Response:

@@ -23,7 +23,7 @@ from .. import __version__
 from ..domain.kinds import STRUCTURE_TYPES
 from ..texts.arguments import FrenchArgumentParser
 from ..texts.french import NBSP
-from . import access_log, admin, erasure, secret_key
+from . import access_log, admin, erasure, rules, secret_key
 from .config import HubOptions, TLSFiles
 from .errors import AdminError
 
@@ -118,6 +118,19 @@ def _parser() -> argparse.ArgumentParser:
     erased = commands.add_parser("erasures", parents=[common],
                                  help="journal des effacements de personnes (sans donnée personnelle)")
     erased.add_argument("--json", action="store_true", help="sortie JSON")
+    retention = commands.add_parser("retention", parents=[common],
+                                    help="durées de conservation (RGPD) envoyées à chaque poste")
+    retention_cmds = retention.add_subparsers(dest="action", required=True, metavar="ACTION")
+    shown = retention_cmds.add_parser("show", parents=[common], help="afficher les règles")
+    shown.add_argument("--json", action="store_true", help="sortie JSON")
+    changed = retention_cmds.add_parser("set", parents=[common], help="changer la règle d’un programme")
+    changed.add_argument("--programme", required=True, metavar="CODE",
+                         help="job_search, business_creation, orientation, ou mentor")
+    changed.add_argument("--years", type=int, metavar="N", help="années de conservation après le dernier contact")
+    changed.add_argument("--honorability", choices=("oui", "non"),
+                         help="attestation d’honorabilité exigée des mentors de ce programme")
+    changed.add_argument("--honorability-months", type=int, metavar="N",
+                         help="validité de l’attestation d’honorabilité, en mois (12)")
     commands.add_parser("vacuum", parents=[common],
                         help="réécrire les tables après des effacements, pour que les anciennes valeurs quittent "
                              "les fichiers de la base (PostgreSQL : VACUUM FULL, les tables sont bloquées pendant "
@@ -236,6 +249,20 @@ def _run(args: argparse.Namespace, db_url: str) -> None:
             _show(admin.list_erasures(engine), args.json, [("at", "LE"), ("kind", "TYPE"), ("record_id", "FICHE"),
                                                             ("reason", "MOTIF"), ("device_id", "APPAREIL"),
                                                             ("linked", "FICHES LIÉES")])
+        elif args.command == "retention":
+            if args.action == "set":
+                honorability = None if args.honorability is None else args.honorability == "oui"
+                rules.set_rule(engine, args.programme, args.years, honorability, args.honorability_months)
+                print(f"Règle enregistrée{NBSP}: les postes la recevront à leur prochaine synchronisation.",
+                      file=sys.stderr)
+            shown = rules.current(engine)
+            if getattr(args, "json", False):
+                print(json.dumps(shown.as_dict(), ensure_ascii=False, indent=2))
+            else:
+                _show(rules.rows(shown), False, [("programme", "PROGRAMME"), ("label", "LIBELLÉ"),
+                                                 ("years", "ANS APRÈS LE DERNIER CONTACT"),
+                                                 ("honorability", "ATTESTATION D’HONORABILITÉ")])
+                print(f"Attestation d’honorabilité valable {shown.honorability_months}{NBSP}mois.")
         elif args.command == "vacuum":
             done = erasure.vacuum(engine)
             print(f"Tables réécrites{NBSP}: {', '.join(done)}.", file=sys.stderr)

@@ -242,9 +242,18 @@ history = Table(
 )
 Index("ix_history_record_id_id", history.c.record_id, history.c.id)
 
+# Settings the hub's administrator sets and every device receives (GET /v1/rules): the retention
+# rules (domain/retention.py) as JSON under the key "retention".
+settings = Table(
+    "settings", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
 HUB_TABLES = ("hub_state", "hub_ca", "structures", "counsellors", "enroll_codes", "devices", "records",
               "applied_ops", "feed", "conflicts", "flags", "device_numbers", "access_log",
-              "erasures", "history")
+              "erasures", "history", "settings")
 
 
 def utcnow() -> datetime:

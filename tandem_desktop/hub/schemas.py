@@ -133,6 +133,10 @@ class HistoryAnswer(BaseModel):
                                                       "oldest first")
 
 
+class RulesAnswer(BaseModel):
+    retention: dict[str, Any] = Field(description="the retention rules (domain/retention.py), version 1")
+
+
 class Summary(BaseModel):
     seq: int | None = Field(None, description="the feed position this summary describes; protocol 4")
     counts: dict[str, int]

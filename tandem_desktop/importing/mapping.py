@@ -44,6 +44,17 @@ _PERSON = {
     "mobility_km": ("km", "distance", "rayon km", "deplacement km", "mobilite km", "mobility km"),
     "consent_given": ("consentement", "consentement rgpd", "consent"),
     "consent_date": ("date du consentement", "date consentement", "consent date"),
+    "honorability_on": ("attestation d honorabilite", "attestation honorabilite", "honorabilite", "date attestation"),
+    "consent_scope": ("portee du consentement", "perimetre du consentement", "consent scope"),
+    "consent_by": ("recueilli par", "consentement recueilli par", "consentement pris par", "consent taken by",
+                   "consent collected by"),
+    "consent_text_version": ("version du consentement", "version du texte", "version du texte de consentement",
+                             "texte de consentement", "consent version", "consent text version"),
+    "consent_renewal": ("renouvellement", "renouvellement du consentement", "date de renouvellement",
+                        "a renouveler le", "consentement a renouveler le", "consent renewal", "renewal date"),
+    "consent_withdrawn_on": ("retrait du consentement", "date de retrait", "date de retrait du consentement",
+                             "consentement retire le", "retire le", "consent withdrawn", "consent withdrawn on",
+                             "withdrawal date"),
     "employer": ("employeur", "entreprise", "societe", "company", "employer"),
 }
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from ..domain import consent
 from ..reference import Reference
+from ..texts.french import NBSP
 from .criteria import CRITERIA, reasons_of
 from .features import MatchingData, norm
 from .score import UNKNOWN, Block, criterion_values
@@ -198,5 +200,14 @@ class Explainer:
                 label += f" ({mentee.get('required_language')})"
             elif constraint.code == "same_employer":
                 label += f" ({mentor.get('employer')})"
+            elif constraint.code == "no_consent":
+                label = self._consent_label(mentee, mentor) or label
             out.append({"code": constraint.code, "label": label})
         return out
+
+    def _consent_label(self, mentee: dict[str, Any], mentor: dict[str, Any]) -> str:
+        """« Consentement retiré le 03/12/2026 (mentoré·e) », per side whose consent is not current."""
+        today = self.data.today
+        parts = [f"{state.reason} ({who})" for who, record in (("mentoré·e", mentee), ("mentor", mentor))
+                 if not (state := consent.state(record, today)).current]
+        return f"{NBSP}; ".join(parts)

@@ -30,7 +30,8 @@ LIVE_TANDEM_STATUSES = ("proposed", "accepted", "charter_signed", "active")
 
 # Fields of the records the arrays are made from (the service reads only these).
 COMMON_FIELDS = ("first_name", "last_name", "trade_code", "sector", "languages", "availability", "meeting_modes",
-                 "commune", "postal_code", "mobility_km", "employer", "consent_given")
+                 "commune", "postal_code", "mobility_km", "employer", "consent_given", "consent_withdrawn_on",
+                 "consent_renewal")
 MENTOR_FIELDS = (*COMMON_FIELDS, "project_types", "skills", "active", "capacity")
 MENTEE_FIELDS = (*COMMON_FIELDS, "mobility_mode", "project_type", "needs", "status", "waiting_since",
                  "required_language", "excluded_employers", "excluded_mentors", "declined_mentors")
@@ -39,7 +40,7 @@ MENTEE_FIELDS = (*COMMON_FIELDS, "mobility_mode", "project_type", "needs", "stat
 COMMON_ARRAYS = (("projects", np.uint8), ("trade", np.int32), ("family", np.int32), ("domain", np.int32),
                  ("sector", np.int32), ("skills", "bits"), ("languages", "bits"), ("availability", "bits"),
                  ("modes", np.uint8), ("place", np.int32), ("reach_km", np.float64), ("employer", np.int32),
-                 ("consent", np.bool_))
+                 ("consent_given", np.bool_), ("consent_withdrawn", np.int32), ("consent_until", np.int32))
 MENTOR_ARRAYS = (*COMMON_ARRAYS, ("active", np.bool_), ("capacity", np.int32), ("load", np.int32))
 MENTEE_ARRAYS = (*COMMON_ARRAYS, ("waiting", np.bool_), ("waiting_since", np.int32), ("waiting_days", np.float64),
                  ("required_language", np.int32))
@@ -192,7 +193,8 @@ class Encoder:
                 codes.id("d:" + code[:1]) if code else -1, self.sectors.id(r.get("sector")),
                 self.skills.ids(r.get(skills) or ()), self.languages.ids(r.get("languages") or ()),
                 self.slots.ids(r.get("availability") or ()), _mask(r.get("meeting_modes"), MODE_BITS),
-                self.place(r), reach, self.employers.id(r.get("employer")), bool(r.get("consent_given"))]
+                self.place(r), reach, self.employers.id(r.get("employer")), bool(r.get("consent_given")),
+                _ordinal(r.get("consent_withdrawn_on")), _ordinal(r.get("consent_renewal"))]
 
     def mentor(self, r: dict[str, Any]) -> list[Any]:
         """Values in MENTOR_ARRAYS order (load 0: it comes from the tandems)."""

@@ -10,6 +10,7 @@ import math
 from datetime import date
 from typing import Any
 
+from ..domain import consent
 from ..reference import Reference, distance_km, find_place
 from .criteria import MatchingSettings, bit
 from .features import MODE_CAP_KM, norm
@@ -102,7 +103,7 @@ class PlainScorer:
         bits = 0
         if mentor.get("active") is False:
             bits |= bit("mentor_inactive")
-        if not (mentee.get("consent_given") and mentor.get("consent_given")):
+        if not (consent.state(mentee, self.today).current and consent.state(mentor, self.today).current):
             bits |= bit("no_consent")
         if int(mentor.get("capacity") or 0) - load <= 0:
             bits |= bit("no_capacity")

@@ -14,15 +14,18 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..domain.consent import STATE_LABELS
 from ..texts.french import NBSP, decimal, plural
 from .assign import Cancelled, assign
-from .criteria import HARD_CONSTRAINTS, MatchingSettings
+from .consent import consent_current, consent_split, consent_state
+from .criteria import CONSTRAINT_BY_CODE, HARD_CONSTRAINTS, MatchingSettings
 from .explain import Contribution, Explainer, points_text
 from .features import MatchingData
 from .prune import shortlist
 from .score import scan, score_block, score_matrix
 
 Mode = Literal["best", "most"]
+NO_CONSENT = CONSTRAINT_BY_CODE["no_consent"]
 Progress = Callable[[str, int, int], None]
 
 
@@ -88,13 +91,19 @@ def summary(pairs: list[Pair], unmatched: int) -> str:
     return f"{text}{NBSP}; {plural(unmatched, 'mentoré', 'mentorés')} sans mentor"
 
 
-def _no_mentor_reason(broken: np.ndarray, n_mentors: int) -> str:
-    """« Aucun des 1 000 mentors n’est possible : … (800 mentors), … »: the three constraints broken most."""
-    ranked = sorted(((int(n), c) for n, c in zip(broken, HARD_CONSTRAINTS, strict=True) if n),
-                    key=lambda item: (-item[0], item[1].bit))[:3]
+def _no_mentor_reason(broken: np.ndarray, n_mentors: int, own: str = "", mentors: dict[str, int] | None = None) -> str:
+    """« Aucun des 1 000 mentors n’est possible : … (800 mentors), … »: the three constraints broken most.
+    « no_consent » says whose consent and why: the mentee's own (`own`, « Consentement retiré le
+    03/12/2026 »: every mentor), else the mentors' split by state (`mentors`: state -> count)."""
+    found = [(int(n), c.bit, c.label) for n, c in zip(broken, HARD_CONSTRAINTS, strict=True) if n]
+    bit, at = NO_CONSENT.bit, HARD_CONSTRAINTS.index(NO_CONSENT)
+    if (own or mentors) and broken[at]:
+        parts = [(int(broken[at]), own)] if own else [(n, STATE_LABELS[s]) for s, n in (mentors or {}).items()]
+        found = [f for f in found if f[1] != bit] + [(n, bit, label) for n, label in parts]
+    ranked = sorted(found, key=lambda item: (-item[0], item[1]))[:3]
     if not ranked:
         return "Aucun mentor disponible"
-    top = ", ".join(f"{c.label.lower()} ({plural(n, 'mentor')})" for n, c in ranked)
+    top = ", ".join(f"{label.lower()} ({plural(n, 'mentor')})" for n, _, label in ranked)
     who = (f"Aucun des {plural(n_mentors, 'mentor')} n’est possible" if n_mentors > 1
            else "Le seul mentor n’est pas possible")
     return f"{who}{NBSP}: {top}"
@@ -183,6 +192,8 @@ def propose(data: MatchingData, settings: MatchingSettings, explainer: Explainer
     explainer.prepare(block, sorted(chosen.items()))
     sub_of = {int(r): k for k, r in enumerate(found.rows)}  # position in rows -> position in found.rows
     names = data.mentees.names
+    consented = consent_current(data.mentees, rows, data.today)
+    mentor_consent = consent_split(data.mentors, np.arange(len(data.mentors.ids)), data.today)
     pairs, unmatched, used = [], [], Counter()
     for r in range(len(rows)):
         name = names[int(rows[r])]
@@ -196,7 +207,8 @@ def propose(data: MatchingData, settings: MatchingSettings, explainer: Explainer
                               data.mentors.names[int(cols[c])], milli / 10, milli, k in keep,
                               explainer.contributions(block, b, c)))
         elif k is None:
-            reason = _no_mentor_reason(found.broken[r], len(data.mentors.ids))
+            own = "" if consented[r] else consent_state(data.mentees, int(rows[r]), data.today).reason
+            reason = _no_mentor_reason(found.broken[r], len(data.mentors.ids), own, mentor_consent)
             unmatched.append(Unmatched(mentee_ids[r], name, "no_possible_mentor", reason))
         else:
             unmatched.append(Unmatched(mentee_ids[r], name, *_left_reason(int(short.best[k]), min_milli)))

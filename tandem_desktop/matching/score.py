@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .assign import Cancelled
+from .consent import consent_current
 from .criteria import CRITERIA, HARD_CONSTRAINTS, PROGRAMMES, MatchingSettings, bit
 from .features import PROJECT_BITS, MatchingData
 
@@ -155,11 +156,12 @@ def score_sums(data: MatchingData, settings: MatchingSettings, rows: np.ndarray,
 def hard_reasons(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, cols: np.ndarray,
                  distance: np.ndarray) -> np.ndarray:
     e, t = data.mentees, data.mentors
-    # Bits of one side only: a row vector OR a column vector (no consent = either side did not give it).
+    # Bits of one side only: a row vector OR a column vector (no consent = either side's consent is
+    # not current today: never given, withdrawn or past its renewal day).
     per_mentor = (np.where(~data.active[cols], bit("mentor_inactive"), 0)
                   | np.where(data.remaining[cols] <= 0, bit("no_capacity"), 0)
-                  | np.where(t.consent[cols], 0, bit("no_consent"))).astype(np.uint16)
-    per_mentee = np.where(e.consent[rows], 0, bit("no_consent")).astype(np.uint16)
+                  | np.where(consent_current(t, cols, data.today), 0, bit("no_consent"))).astype(np.uint16)
+    per_mentee = np.where(consent_current(e, rows, data.today), 0, bit("no_consent")).astype(np.uint16)
     reasons = per_mentee[:, None] | per_mentor[None, :]
     mine = e.employer[rows]
     if (with_employer := np.flatnonzero(mine >= 0)).size:
@@ -266,7 +268,8 @@ class Scan:
 
 def open_mentors(data: MatchingData) -> np.ndarray:
     """Mentors whose own side allows a pair (active, a place left, consent): the others never can."""
-    return np.flatnonzero(data.active & (data.remaining > 0) & data.mentors.consent)
+    everyone = np.arange(len(data.mentors.ids))
+    return np.flatnonzero(data.active & (data.remaining > 0) & consent_current(data.mentors, everyone, data.today))
 
 
 def scan(data: MatchingData, settings: MatchingSettings, rows: np.ndarray, *, step: Step | None = None,

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .consent import consent_split, consent_state
 from .criteria import MatchingSettings, reasons_of
 from .explain import Contribution, Explainer
 from .features import MatchingData
@@ -47,10 +48,16 @@ class Suggestions:
     candidates: list[Candidate]
     possible: int  # candidates meeting every hard constraint
     excluded: dict[str, int] = field(default_factory=dict)  # constraint code -> pairs it rules out
+    # Why the subject's own consent keeps them out of matching (« Consentement retiré le 03/12/2026 »),
+    # "" when it is current; then `excluded_consent` splits excluded["no_consent"] by the candidates'
+    # consent states (domain/consent.py: missing, withdrawn, expired -> how many).
+    subject_consent: str = ""
+    excluded_consent: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"subject": {"kind": self.subject_kind, "id": self.subject_id}, "possible": self.possible,
-                "excluded": self.excluded, "candidates": [c.as_dict() for c in self.candidates]}
+                "excluded": self.excluded, "subject_consent": self.subject_consent,
+                "excluded_consent": self.excluded_consent, "candidates": [c.as_dict() for c in self.candidates]}
 
 
 def _candidate(block: Block, explainer: Explainer, r: int, c: int, kind: str) -> Candidate:
@@ -87,8 +94,10 @@ def for_mentee(data: MatchingData, settings: MatchingSettings, explainer: Explai
     ids = [data.mentors.ids[int(j)] for j in block.cols]
     best = _ranked(block.scores[0], ids, possible, top)
     explainer.prepare(block, [(0, c) for c in best])
+    own = consent_state(data.mentees, row, data.today)
     return Suggestions("mentee", mentee_id, [_candidate(block, explainer, 0, c, "mentor") for c in best],
-                       int(possible.sum()), _excluded(block.reasons[0]))
+                       int(possible.sum()), _excluded(block.reasons[0]), own.reason,
+                       {} if own.reason else consent_split(data.mentors, block.cols, data.today))
 
 
 def for_mentor(data: MatchingData, settings: MatchingSettings, explainer: Explainer, mentor_id: str,
@@ -100,5 +109,7 @@ def for_mentor(data: MatchingData, settings: MatchingSettings, explainer: Explai
     ids = [data.mentees.ids[int(i)] for i in block.rows]
     best = _ranked(block.scores[:, 0], ids, possible, top)
     explainer.prepare(block, [(r, 0) for r in best])
+    own = consent_state(data.mentors, col, data.today)
     return Suggestions("mentor", mentor_id, [_candidate(block, explainer, r, 0, "mentee") for r in best],
-                       int(possible.sum()), _excluded(block.reasons[:, 0]))
+                       int(possible.sum()), _excluded(block.reasons[:, 0]), own.reason,
+                       {} if own.reason else consent_split(data.mentees, block.rows, data.today))

@@ -42,6 +42,7 @@ from typing import Any
 from ..domain.erasure import Erased
 from ..domain.errors import ValidationError
 from ..domain.kinds import kind_spec
+from ..domain.validation import InvalidValue
 from ..store import erasure as store_erasure
 from ..store.errors import NotFound
 from ..store.repository import Store
@@ -56,6 +57,7 @@ _EMPTY: Mapping[str, frozenset[str]] = MappingProxyType({})
 # Kinds whose writes have side effects (a mentee's status, a tandem's meetings): bulk calls write
 # them one at a time through the same rules.
 ONE_AT_A_TIME = ("tandem", "meeting")
+CONSENT_KINDS = ("mentee", "mentor")  # whose consent names the counsellor who took it
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class Records:
                     data.setdefault("counsellor_id", mentee.get("counsellor_id"))
             elif kind == "meeting":
                 self._refuse_if_ended(data.get("tandem_id"))
+            self._consent_taker(kind, data, None)
             record_id = self.store.create(kind, data)
             changes = Changes.one(kind, record_id, tuple(n for n in data if n in spec.by_name), created=True)
             if mentee is not None:
@@ -175,6 +178,9 @@ class Records:
             before = self.store.get(kind, record_id) if kind in ("tandem", "meeting") else None
             if kind == "meeting" and before is not None and values.get("tandem_id") not in (None, before["tandem_id"]):
                 self._refuse_if_ended(values["tandem_id"])
+            if kind in CONSENT_KINDS and "consent_given" in values and self.actor.counsellor_id:
+                values = dict(values)
+                self._consent_taker(kind, values, self.store.get(kind, record_id))
             changed = self.store.update(kind, record_id, values)
             if not changed:
                 return Changes(record_id)
@@ -227,6 +233,26 @@ class Records:
         log.info("erased %s %s (%d linked records)", kind, record_id, erased.linked_count)
         return Changes(record_id, (), _freeze(ids), _EMPTY, _freeze({kind: {record_id}})), erased
 
+    def erase_many(self, kind: str, record_ids: list[str], reason: str,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[Changes, list[Erased]]:
+        """Erase many persons in one transaction (the retention review's « Anonymiser »): all or none;
+        the search index is merged once at the end."""
+        done: list[Erased] = []
+        ids: dict[str, set[str]] = {}
+        with self.store.transaction() as conn:
+            for n, record_id in enumerate(record_ids, 1):
+                erased = store_erasure.erase_here(self.store, conn, kind, record_id, reason,
+                                                  self.actor.counsellor_id, merge_index=False)
+                done.append(erased)
+                ids.setdefault(kind, set()).add(record_id)
+                for linked_kind, linked_ids in erased.linked.items():
+                    ids.setdefault(linked_kind, set()).update(linked_ids)
+                if progress is not None and (n % 200 == 0 or n == len(record_ids)):
+                    progress(n, len(record_ids))
+            store_erasure.forget_words(conn, (kind,))
+        log.info("erased %d %s", len(done), kind)
+        return Changes(None, (), _freeze(ids), _EMPTY, _freeze({kind: set(record_ids)})), done
+
     def _each(self, write: Callable[[Any], Changes], items: list[Any]) -> Changes:
         """`write` of each item, in one transaction: all of them or none."""
         changes = Changes()
@@ -267,6 +293,25 @@ class Records:
             return self.store.get("mentee", str(mentee_id))
         except NotFound:
             return None  # the store says which reference is missing
+
+    def _consent_taker(self, kind: str, values: dict[str, Any], before: dict[str, Any] | None) -> None:
+        """A consent given (again) in this write was taken by the acting counsellor, unless another was
+        picked: `consent_by` is set in `values` when the profile knows its counsellor and holds their
+        record (domain/records.py fills the consent's other defaults)."""
+        counsellor_id = self.actor.counsellor_id
+        if kind not in CONSENT_KINDS or not counsellor_id or "consent_given" not in values:
+            return
+        try:
+            given = kind_spec(kind).by_name["consent_given"].parse(values["consent_given"])
+        except InvalidValue:
+            return  # the store says what is wrong with it
+        earlier = before or {}
+        if not given or earlier.get("consent_given"):
+            return
+        if values.get("consent_by") and values["consent_by"] != earlier.get("consent_by"):
+            return  # picked in this write
+        if self.store.get_many("counsellor", [counsellor_id]):
+            values["consent_by"] = counsellor_id
 
     def _refuse_if_ended(self, tandem_id: Any) -> None:
         if not tandem_id:

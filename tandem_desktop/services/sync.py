@@ -149,6 +149,7 @@ def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event |
     try:
         client = client or _client(profile, remote.state())
         report = sync_once(remote, client, progress, cancel)
+        _receive_rules(profile, client, database)
     except SyncCancelled:
         raise
     except DeviceRevoked as exc:
@@ -168,6 +169,19 @@ def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event |
     remote.set_state(last_sync_at=utc_now(), last_error=None, revoked=None,
                      last_report=orjson.dumps(report.as_dict()).decode())
     return report
+
+
+def _receive_rules(profile: Profile, client: HubClient, database: Callable[[Callable[[], Any]], Any]) -> None:
+    """The hub's retention rules, kept for the review of who is due (services/privacy/retention.py). A
+    hub that has none to give (an older release) or a failure here never fails the sync."""
+    from .privacy.retention import keep_rules
+
+    try:
+        answer = client.rules()
+    except DomainError:
+        return
+    if isinstance(answer, dict):
+        database(lambda: keep_rules(profile.store, answer.get("retention")))
 
 
 def probe(hub_url: str, timeout: float = 2.0) -> bool:

@@ -62,7 +62,7 @@ def overwriting(conn: Connection) -> Iterator[None]:
 
 
 def erase_here(store: Store, conn: Connection, kind: str, record_id: str, reason: str,
-               counsellor_id: str | None) -> Erased:
+               counsellor_id: str | None, *, merge_index: bool = True) -> Erased:
     """Erase a person on this device and queue the erasure for the hub (one `erase` operation, which
     carries only the marker; the hub clears the records about them itself)."""
     if kind not in PERSON_KINDS:
@@ -84,7 +84,8 @@ def erase_here(store: Store, conn: Connection, kind: str, record_id: str, reason
         done.charters = _purge_around(conn, {record_id} | _ids(done.linked), done.linked.get("tandem", []))
         store._append_writes(conn, [("erase", kind, record_id, {ERASED: mark}, {}, stamp)], [{}])
         history.forget_values(conn, {record_id}, done.linked)
-        forget_words(conn, (kind,))
+        if merge_index:  # (a bulk erasure merges the index once, at its end)
+            forget_words(conn, (kind,))
         _log(conn, kind, record_id, mark, store.device_id, counsellor_id, sum(map(len, done.linked.values())))
     return done
 

@@ -274,6 +274,10 @@ class HubClient:
     def summary(self) -> dict[str, Any]:
         return self._request("GET", "/v1/summary")
 
+    def rules(self) -> dict[str, Any]:
+        """The hub's retention rules (GET /v1/rules; PROTOCOL.md, "Retention")."""
+        return self._request("GET", "/v1/rules")
+
     def history(self, kind: str, record_id: str) -> dict[str, Any]:
         """Who changed what in one record (GET /v1/history; PROTOCOL.md, "History")."""
         return self._request("GET", "/v1/history", params={"kind": kind, "record_id": record_id})
