@@ -137,6 +137,9 @@ def erasing_changes(kind: str, record_marker: Mapping[str, Any], *, person: bool
     return changes
 
 
+MSG_CLEARED = "Fiche liée à une personne effacée\u00a0: ce champ n’est plus conservé."
+
+
 def touches_erased(kind: str, changes: Mapping[str, Any]) -> list[str]:
     """The fields of a write that an erasure cleared (a write to any of them is refused)."""
     personal = set(personal_fields(kind))

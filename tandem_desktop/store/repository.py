@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import Connection, Engine, select, text
 
 from ..domain.batch import clean_many
+from ..domain.erasure import MSG_CLEARED, touches_erased
 from ..domain.errors import ValidationError
 from ..domain.fields import FieldType, KindSpec
 from ..domain.hlc import HybridClock, Stamp, stamp_wall
@@ -132,6 +133,8 @@ class Store:
             changes = clean(spec, raw, today=self.today(), current=current, places=self.check_place)
             if not changes:
                 return {}
+            if row["erased"] is not None and (cleared := touches_erased(kind, changes)):
+                raise ValidationError(dict.fromkeys(cleared, MSG_CLEARED))  # the hub would refuse it too
             self._check_refs(conn, spec, [changes])
             stamp = str(self.clock.now())
             versions_before = dict(versions)
