@@ -1,4 +1,4 @@
-"""Mentors: the date of their « attestation d'honorabilité », which some programmes require and
+"""Mentors: the date of their « attestation d’honorabilité », which some programmes require and
 renew every year (domain/retention.py).
 
 Revision ID: 0011_honorability

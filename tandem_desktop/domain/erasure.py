@@ -36,9 +36,9 @@ REASON_LABELS = dict(REASONS)
 PERSON_KINDS = ("mentee", "mentor")  # the kinds a counsellor can erase
 # What an erased record keeps: fields that say nothing about who the person is.
 KEPT: dict[str, frozenset[str]] = {
-    "mentee": frozenset({"project_type", "sector", "trade_code", "structure_id", "counsellor_id", "status",
+    "mentee": frozenset({"project_type", "trade_code", "structure_id", "counsellor_id", "status",
                          "mobility_mode", "meeting_modes"}),
-    "mentor": frozenset({"sector", "trade_code", "capacity", "project_types", "meeting_modes", "structure_id"}),
+    "mentor": frozenset({"trade_code", "capacity", "project_types", "meeting_modes", "structure_id"}),
     "tandem": frozenset({"mentor_id", "mentee_id", "counsellor_id", "structure_id", "status", "duration_months",
                          "proposed_on", "accepted_on", "charter_signed_on", "started_on", "ended_on", "outcome"}),
     "meeting": frozenset({"tandem_id", "date", "mode", "duration_min"}),

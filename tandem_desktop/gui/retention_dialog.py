@@ -1,5 +1,5 @@
 """« Conservation des données… »: who the retention rules make due, why, and their anonymisation in
-bulk, asked twice (services/privacy/retention.py). Mentors whose attestation d'honorabilité is to
+bulk, asked twice (services/privacy/retention.py). Mentors whose attestation d’honorabilité is to
 renew are listed too; nothing is erased for them."""
 
 from __future__ import annotations

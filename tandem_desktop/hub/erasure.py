@@ -18,17 +18,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, or_, select
 
-from ..domain.erasure import ERASED, LINKS
+from ..domain.erasure import ERASED, LINKS, PERSON_KINDS
 from . import history
-from .db import conflicts, erasures, feed, insert_rows, loads, records, utcnow
+from .db import conflicts, erasures, feed, insert_rows, loads, records, settings, utcnow
 
 if TYPE_CHECKING:
     from .merge import Actor, RecordState
 
 ERASED_CODE = "erased"
 CHUNK = 500
+LIKE_CHUNK = 100
+CHECKPOINT_WAIT_MS = 200  # how long an erasure's checkpoint waits for readers before it is owed
+CHECKPOINT_OWED = "wal_checkpoint_owed"  # ids looked for by one scan of a kind's records
 VACUUMED = ("records", "feed", "conflicts", "applied_ops", "history")
 
 
@@ -46,16 +49,28 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 def linked_ids(conn: Connection, person_ids: Iterable[str]) -> set[str]:
     """Ids of the tandems naming these persons and of those tandems' meetings, to load before a merge.
-    A LIKE finds the candidates (ids are unique UUIDs); the fields decide."""
+    A mentor's tandems come from the indexed `mentor_id`; a mentee's and the meetings from one scan per
+    hundred ids (a LIKE per id finds the candidates: ids are unique UUIDs; the fields decide), so an
+    erasure of a person with thousands of tandems costs a few scans, not one per tandem."""
+    wanted = sorted(set(person_ids))
+    tandems: set[str] = set()
+    for chunk in _chunks(wanted):
+        tandems |= set(conn.execute(select(records.c.record_id).where(
+            records.c.kind == "tandem", records.c.mentor_id.in_(chunk))).scalars())
+    tandems |= _naming(conn, "tandem", "mentee_id", wanted)
+    return tandems | _naming(conn, "meeting", "tandem_id", sorted(tandems))
+
+
+def _naming(conn: Connection, kind: str, name: str, targets: list[str]) -> set[str]:
     found: set[str] = set()
-    for kind, names in LINKS.items():
-        wanted = set(person_ids) if kind == "tandem" else {rid for rid in found}
-        for target in sorted(wanted):
-            query = select(records.c.record_id, records.c.fields).where(
-                records.c.kind == kind, records.c.fields.like(f"%{target}%"))
-            for row in conn.execute(query):
-                if target in (loads(row.fields).get(name) for name in names):
-                    found.add(row.record_id)
+    for start in range(0, len(targets), LIKE_CHUNK):
+        chunk = targets[start:start + LIKE_CHUNK]
+        wanted = set(chunk)
+        query = select(records.c.record_id, records.c.fields).where(
+            records.c.kind == kind, or_(*(records.c.fields.like(f"%{target}%") for target in chunk)))
+        for row in conn.execute(query):
+            if loads(row.fields).get(name) in wanted:
+                found.add(row.record_id)
     return found
 
 
@@ -68,20 +83,22 @@ def links_to_erased(record: RecordState, states: dict[str, RecordState]) -> dict
     return None
 
 
-def settle(conn: Connection, done: list[Erasure], actor: Actor) -> None:
-    """After the merge of a batch with erasures: the conflicts about the records cleared go with
-    their feed entries, and each erasure is logged."""
-    if not done:
+def settle(conn: Connection, done: list[Erasure], cleared: dict[str, str], actor: Actor) -> None:
+    """After the merge of a batch that cleared records (`cleared`: id -> kind, the persons erased and
+    the records about them): the conflicts kept about them go with their feed entries, their history
+    rows lose the cleared values, and each erasure is logged."""
+    if not cleared:
         return
-    ids = sorted({e.record.record_id for e in done} | {r.record_id for e in done for r in e.linked})
+    ids = sorted(cleared)
     for chunk in _chunks(ids):
         conn.execute(delete(feed).where(feed.c.type == "conflict", feed.c.record_id.in_(chunk)))
         conn.execute(delete(conflicts).where(conflicts.c.record_id.in_(chunk)))
+    persons = {rid for rid, kind in cleared.items() if kind in PERSON_KINDS}
     linked: dict[str, set[str]] = {}
-    for e in done:
-        for other in e.linked:
-            linked.setdefault(other.kind, set()).add(other.record_id)
-    history.forget_values(conn, {e.record.record_id for e in done}, linked)
+    for rid, kind in cleared.items():
+        if kind not in PERSON_KINDS:
+            linked.setdefault(kind, set()).add(rid)
+    history.forget_values(conn, persons, linked)
     known = set()
     for chunk in _chunks(sorted({e.record.record_id for e in done})):
         known |= set(conn.execute(select(erasures.c.record_id).where(erasures.c.record_id.in_(chunk))).scalars())
@@ -93,12 +110,37 @@ def settle(conn: Connection, done: list[Erasure], actor: Actor) -> None:
     } for e in done if e.record.record_id not in known])
 
 
-def after_commit(engine: Engine) -> None:
-    """SQLite: the write-ahead log still holds the pages as they were; copy it back and empty it."""
+def after_commit(engine: Engine) -> bool:
+    """SQLite: the write-ahead log still holds the pages as they were: copy it back and empty it.
+    A reader holding an old snapshot (a long pull, a backup) makes SQLite wait: the hub waits a
+    moment only, and owes the checkpoint (the `settings` row) until a later push gets it through,
+    so no push is held up behind a reader. True when done (or nothing to do)."""
     if engine.dialect.name != "sqlite":
-        return
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+    raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.close()
+    finally:
+        raw.close()
+    done = busy is not None and not busy[0]
+    with engine.connect() as conn, conn.begin():
+        conn.execute(settings.delete().where(settings.c.key == CHECKPOINT_OWED))
+        if not done:
+            conn.execute(settings.insert(), {"key": CHECKPOINT_OWED, "value": "1", "updated_at": utcnow()})
+    return done
+
+
+def checkpoint_owed(conn: Connection) -> bool:
+    """Inside a push: an earlier erasure's checkpoint did not get through yet (see after_commit)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    return conn.execute(select(settings.c.key).where(settings.c.key == CHECKPOINT_OWED)).first() is not None
 
 
 def vacuum(engine: Engine) -> list[str]:

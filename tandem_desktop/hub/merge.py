@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.digest import digest_line
-from ..domain.erasure import ERASED, LINKS, erasing_changes, linked_marker, touches_erased
+from ..domain.erasure import (
+    ERASED,
+    LINKS,
+    PERSON_KINDS,
+    erasing_changes,
+    linked_marker,
+    personal_fields,
+    touches_erased,
+)
 from ..domain.fields import FieldType, KindSpec
 from ..domain.hlc import HybridClock
 from ..domain.ids import is_record_id, new_id
@@ -146,6 +154,7 @@ class Merger:
         self.events: list[FieldEvent | ConflictEvent] = []
         self.touched_mentors: set[str] = set()
         self.erasures: list[erasure.Erasure] = []
+        self.cleared: dict[str, str] = {}  # record id -> kind of every record an erasure cleared in this batch
         self.history: list[dict[str, Any]] = []  # one row per applied write but creations (hub/history.py)
         self._hub_stamp: str | None = None
 
@@ -157,8 +166,9 @@ class Merger:
             check_bases(op, record, self.now_ms)
             if op["action"] == "erase":
                 return self._erase(op, spec, record, changes[ERASED])
-            if record is not None and record.fields.get(ERASED) and touches_erased(spec.name, changes):
-                raise Refused(erasure.ERASED_CODE, MSG_ERASED)
+            if record is not None and record.fields.get(ERASED) and (
+                    spec.name in PERSON_KINDS or touches_erased(spec.name, changes)):
+                raise Refused(erasure.ERASED_CODE, MSG_ERASED)  # an erased person stays erased, whole
             self._check_refs(spec, changes)
             self._check_rights(spec, record, changes)
             check_size(record, changes)
@@ -215,6 +225,7 @@ class Merger:
             return Outcome(op["op_id"], "applied")
         for name, value in erasing_changes(spec.name, mark, person=True).items():
             self._set(record, name, value, op["hlc"], self.actor.device_id)
+        self.cleared[record.record_id] = record.kind
         linked = self._about(record.record_id)
         for other in linked:
             self._clear_linked(other, linked_marker(mark))
@@ -243,6 +254,29 @@ class Merger:
             self._hub_stamp = str(HybridClock(HUB_WRITER, wall_ms=lambda: self.now_ms).now())
         for name, value in erasing_changes(record.kind, mark, person=False).items():
             self._set(record, name, value, self._hub_stamp, HUB_WRITER)
+        self.cleared[record.record_id] = record.kind
+
+    def scrub(self) -> None:
+        """Before anything of the batch is written: the conflicts and history rows it made about the
+        records an erasure cleared keep none of the cleared values (a write earlier in the batch, or
+        the very write that linked a record to an erased person, carried them)."""
+        if not self.cleared:
+            return
+
+        def gone(kind: str, name: str | None) -> bool:
+            return kind in PERSON_KINDS or name in personal_fields(kind) or name == ERASED
+
+        self.events = [e for e in self.events if not (
+            isinstance(e, ConflictEvent) and e.payload["record_id"] in self.cleared
+            and gone(e.payload["kind"], e.payload.get("field")))]
+        kept = []
+        for row in self.history:
+            if row["record_id"] in self.cleared:
+                row["changes"] = {n: v for n, v in row["changes"].items() if not gone(row["kind"], n)}
+                if not row["changes"] and row["action"] not in ("erase", "delete"):
+                    continue
+            kept.append(row)
+        self.history = kept
 
     def _set(self, record: RecordState, name: str, value: Any, version: str, writer: str) -> None:
         record.fields[name] = value

@@ -66,6 +66,7 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
     if protocol < HOLDS_BACK:
         _refuse_old_clocks(ops, now_ms)
     with writing(engine) as (conn, last_seq):
+        owed = erasure.checkpoint_owed(conn)
         known = _known_outcomes(conn, [op["op_id"] for op in ops])
         wanted = {op["record_id"] for op in ops}
         for op in ops:
@@ -105,9 +106,10 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
         if not fresh:
             return {"results": results, "flags": []}
         ledger = Ledger(conn, last_seq)
+        merger.scrub()  # nothing an erasure cleared is written, not even in this batch's conflicts
         _record_events(conn, ledger, merger)
         history.record(conn, merger.history, actor)
-        erasure.settle(conn, merger.erasures, actor)
+        erasure.settle(conn, merger.erasures, merger.cleared, actor)
         ledger.records()
         numbers = save_records(conn, merger.records.values(), ledger.seq)
         raised = check_mentors(conn, ledger, merger.touched_mentors)
@@ -120,7 +122,7 @@ def push(engine: Engine, actor: Actor, ops: list[dict[str, Any]], protocol: int)
             seen["number"] = number  # learnt on first use: the id this device stamps with
         conn.execute(update(devices).where(devices.c.id == actor.device_id).values(**seen))
         ledger.flush()
-    if merger.erasures:
+    if merger.cleared or owed:
         erasure.after_commit(engine)
     return {"results": results, "flags": raised if protocol >= 2 else []}
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 ERASED_CONFLICT = outbox.ERASED  # the conflict type of an edit refused because its person was erased
 MSG_DROPPED = (f"Modification non envoyée{NBSP}: cette personne a été effacée (droit à l’effacement ou fin de la "
                "durée de conservation) sur un autre poste. Ses données ne sont plus conservées.")
+ERASED_FILE_NAME = "(nom du fichier effacé)"
 MSG_NOT_PERSON = "Seules les fiches de mentorés et de mentors peuvent être effacées."
 MSG_ALREADY = "Cette fiche a déjà été effacée."
 
@@ -222,11 +223,15 @@ def _purge_around(conn: Connection, record_ids: set[str], tandem_ids: Iterable[s
         charters += conn.exec_driver_sql(
             f"DELETE FROM charters WHERE tandem_id IN ({', '.join('?' * len(chunk))})", chunk).rowcount
     wanted = set(ids)
-    for batch_id, merged_text in conn.exec_driver_sql("SELECT id, merged FROM import_batches").all():
+    for batch_id, created_text, merged_text in conn.exec_driver_sql(
+            "SELECT id, created, merged FROM import_batches").all():
         merged = orjson.loads(merged_text)
         kept = [entry for entry in merged if not (isinstance(entry, list) and len(entry) > 1 and entry[1] in wanted)]
-        if len(kept) != len(merged):
-            conn.exec_driver_sql("UPDATE import_batches SET merged = ? WHERE id = ?", (rows.encode(kept), batch_id))
+        created = orjson.loads(created_text)
+        made = isinstance(created, dict) and any(wanted & set(v) for v in created.values() if isinstance(v, list))
+        if len(kept) != len(merged) or made:  # the file's name may be the person's (« inscription-Dupont.csv »)
+            conn.exec_driver_sql("UPDATE import_batches SET merged = ?, file_name = ? WHERE id = ?",
+                                 (rows.encode(kept), ERASED_FILE_NAME, batch_id))
     return charters
 
 

@@ -279,6 +279,30 @@ def load_key(meta: KeyMeta, passphrase: str | None) -> bytes:
     return key
 
 
+def verify_passphrase(meta: KeyMeta, passphrase: str) -> bool:
+    """True if `passphrase` still gives this profile's key: the window's lock screen checks it against
+    profile.json's check value, without opening the database again. Slow on purpose (scrypt)."""
+    if meta.key_source != "passphrase" or not passphrase:
+        return False
+    try:
+        load_key(meta, passphrase)
+    except WrongKey:
+        return False
+    return True
+
+
+def verify_keyring_key(meta: KeyMeta) -> bool:
+    """True if the keyring still holds this profile's key (the lock screen's « Déverrouiller »); False if
+    the entry is gone or another key. LockedKeyring / KeyringUnreachable when the keyring cannot say."""
+    if meta.key_source != "keyring":
+        return False
+    try:
+        key = keyring_key(meta)
+    except (KeyUnavailable, WrongKey):
+        return False
+    return hmac.compare_digest(key_check(key), meta.key_check)
+
+
 def forget_key(meta: KeyMeta) -> None:
     if meta.key_source == "keyring":
         with contextlib.suppress(Exception):  # best effort: a locked or absent keyring keeps nothing of ours

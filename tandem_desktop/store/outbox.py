@@ -118,6 +118,9 @@ def set_aside(conn: Connection, seq: int, op: dict[str, Any], conflict_type: str
         "lost_version": op["hlc"], "message": message, "received_at": received_at, "resolved": False,
     })
     conn.execute(outbox.delete().where(outbox.c.seq == seq))
+    # The hub did not take it: no history row (the hub's has none); a refusal's value stays in the
+    # conflict list alone, and an erased person's in none.
+    conn.exec_driver_sql("DELETE FROM history WHERE id = ?", (op["op_id"],))
     hub = _hub_state(current)
     if hub is not None:
         _restore(conn, op, hub)

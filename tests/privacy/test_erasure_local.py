@@ -26,3 +26,16 @@ def test_a_cleared_field_is_refused_here_and_the_rest_still_changes(store) -> No
     with store.reading() as conn:
         words = b"".join(r[0] or b"" for r in conn.exec_driver_sql("SELECT block FROM mentee_fts_data"))
     assert b"zephyrine" not in words and b"quaglia" not in words
+
+
+def test_the_import_that_brought_the_person_forgets_its_file_name(store) -> None:  # type: ignore[no-untyped-def]
+    from tandem_desktop.domain.ids import new_id
+    from tandem_desktop.store.imports import insert_batch, list_batches
+
+    records = Records(store, Actor())
+    mentee = records.create("mentee", {"first_name": "Zéphyrine", "last_name": "Quaglia"}).record_id
+    other = records.create("mentee", {"first_name": "Karim", "last_name": "Benali"}).record_id
+    insert_batch(store, new_id(), "mentee", "inscription-Quaglia.csv", None, {"created": 1}, {"mentee": [mentee]}, [])
+    insert_batch(store, new_id(), "mentee", "liste-octobre.csv", None, {"created": 1}, {"mentee": [other]}, [])
+    records.erase("mentee", mentee, "request")
+    assert sorted(b.file_name for b in list_batches(store)) == ["(nom du fichier effacé)", "liste-octobre.csv"]

@@ -188,10 +188,17 @@ def test_a_tandem_made_offline_for_an_erased_person_loses_its_notes(world) -> No
     late = Records(b.store, Actor()).create("tandem", {"mentor_id": mentor, "mentee_id": mentee,
                                                        "notes": NOTE}).record_id
     Records(a.store, Actor()).erase("mentee", mentee, "request")
-    sync_all([a, b], rounds=2)
+    sync_all([a], rounds=1)
+    # b's tandem goes (its notes cleared at the hub); the mentee's new status it implied is refused,
+    # like any write to an erased person, and said without its value
+    assert sync_service.sync_now(b).refused == 1
+    refused = [c for c in sync_service.list_conflicts(b) if c.conflict_type == "erased"]
+    assert [(c.record_id, c.lost_value) for c in refused] == [(mentee, None)]
+    sync_all([a, b], rounds=1)
     for device in (a, b):
         record = device.store.get("tandem", late)
         assert record["notes"] is None and record["erased"]["linked"] is True
+        assert device.store.get("mentee", mentee, include_deleted=True)["status"] == "exited"  # as it was erased
 
 
 def test_erasure_is_refused_for_what_is_not_a_person_and_twice(world) -> None:  # type: ignore[no-untyped-def]
