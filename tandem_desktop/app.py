@@ -168,7 +168,8 @@ def _run_window(app: QApplication, settings: Settings, profile: Profile, runner:
     try:
         custom = settings.data_dir != default_data_dir()  # say which profile when it is not the usual one
         sync = SyncController(profile, runner, sync_service)
-        window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "", sync=sync)
+        window = MainWindow(profile.store, runner, subtitle=settings.data_dir.name if custom else "", sync=sync,
+                            lock_after_minutes=settings.lock_after_minutes)
         watch = IntegrityWatch(profile, runner, window)
         watch.restore_requested.connect(lambda backup: window.close() and chosen.append(backup))
         window.show()

@@ -17,6 +17,8 @@ ENV_PASSPHRASE = "TANDEM_PASSPHRASE"
 ENV_KDF_LOG2N = "TANDEM_KDF_LOG2N"
 ENV_NO_KEYRING = "TANDEM_NO_KEYRING"
 ENV_RECOVERY_CODE = "TANDEM_RECOVERY_CODE"
+ENV_LOCK_MINUTES = "TANDEM_LOCK_MINUTES"
+LOCK_MINUTES_MAX = 24 * 60  # more is « never » in practice: 0 says it plainly
 # = store.keys.KDF_LOG2N_MIN/MAX (a test checks); not imported, so settings stays below store
 KDF_LOG2N_RANGE = (14, 20)
 _PASSPHRASE_FILE_MAX = 4096
@@ -34,6 +36,7 @@ class Settings:
     kdf_log2_n: int = 17
     use_keyring: bool = True
     recovery_code: str | None = field(default=None, repr=False)  # opens the profile when its key is gone
+    lock_after_minutes: int = 10  # the window locks after this long without input; 0: never
 
     @property
     def database_path(self) -> Path:
@@ -88,6 +91,7 @@ def load_settings(
         kdf_log2_n=parse_kdf_log2_n(env.get(ENV_KDF_LOG2N)),
         use_keyring=env.get(ENV_NO_KEYRING, "") not in ("1", "true", "yes"),
         recovery_code=recovery_code,
+        lock_after_minutes=parse_lock_minutes(env.get(ENV_LOCK_MINUTES)),
     )
 
 
@@ -110,6 +114,18 @@ def parse_kdf_log2_n(text: str | None) -> int:
         shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:40]
         raise SettingsError(f"{ENV_KDF_LOG2N} doit être un nombre entier de {low} à {high} "
                             f"(coût de la dérivation de la phrase de passe), pas «{NBSP}{shown}{NBSP}».")
+    return int(value)
+
+
+def parse_lock_minutes(text: str | None) -> int:
+    """TANDEM_LOCK_MINUTES (idle minutes before the window locks): an integer, 0 for never."""
+    if text is None or not text.strip():
+        return Settings.lock_after_minutes
+    value = text.strip()
+    if not value.isascii() or not value.isdigit() or int(value) > LOCK_MINUTES_MAX:
+        shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:40]
+        raise SettingsError(f"{ENV_LOCK_MINUTES} doit être un nombre entier de minutes de 0 à {LOCK_MINUTES_MAX} "
+                            f"(0{NBSP}: jamais de verrouillage automatique), pas «{NBSP}{shown}{NBSP}».")
     return int(value)
 
 

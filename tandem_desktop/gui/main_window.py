@@ -22,11 +22,13 @@ from ..domain.kinds import KINDS
 from ..services import history as history_service
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
+from ..settings import Settings
 from ..store.repository import Store
 from . import window_state
 from .changes import SYNC, ChangeBroadcaster, Changed
 from .diagnostics import show_about
 from .display import NBSP
+from .lock import LockController
 from .match_batch import MatchBatchView
 from .match_settings import MatchSettingsDialog
 from .operations import Operations
@@ -46,7 +48,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None, subtitle: str = "",
                  sync: SyncController | None = None, matching: MatchingService | None = None,
                  changes: ChangeBroadcaster | None = None, records: Records | None = None,
-                 state_file: Path | None = None):
+                 state_file: Path | None = None, lock_after_minutes: int = Settings.lock_after_minutes):
         super().__init__(parent)
         self.store = store
         self.runner = runner
@@ -93,6 +95,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.navigation)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        # Idle time, Ctrl+L or the session's lock: every personal value behind an unlock screen (gui/lock.py).
+        self.screen_lock = LockController(self, runner, Path(store.database_path).parent / "profile.json",
+                                          lock_after_minutes)
 
         # A long message gives way (cut with « … », whole in its tooltip) to the sync and count parts.
         self.status_message = StatusMessage(self)
@@ -149,6 +154,7 @@ class MainWindow(QMainWindow):
                                            self.import_history)
         self.export_action = self._action("action_export", "&Exporter la liste affichée…", "Ctrl+E",
                                           self.export_list)
+        self.lock_action = self._action("action_lock", "&Verrouiller", "Ctrl+L", self.screen_lock.lock)
         self.quit_action = self._action("action_quit", "&Quitter", "Ctrl+Q", self.close)
         self.file_menu = self.menuBar().addMenu("&Fichier")
         for action in (self.import_action, self.history_action, self.export_action):
@@ -158,6 +164,7 @@ class MainWindow(QMainWindow):
         self.retention_action = self._action("action_retention", "&Conservation des données…", "", self.retention)
         self.file_menu.addAction(self.retention_action)
         self.file_menu.addSeparator()
+        self.file_menu.addAction(self.lock_action)
         self.file_menu.addAction(self.quit_action)
         menu = self.menuBar().addMenu("Fi&che")
         for action in (self.new_action, self.save_action, self.close_action):
