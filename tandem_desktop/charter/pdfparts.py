@@ -150,15 +150,14 @@ class TandemInfo(PDFInfo):
         return PDFDictionary(entries).format(document)
 
 
-class CharterCanvas(Canvas):
-    """Holds pages back until the end so the footer can say « Page 1 sur 3 » in a single pass."""
+class NumberedCanvas(Canvas):
+    """Holds pages back until the end so a footer can say « Page 1 sur 3 » in a single pass
+    (subclasses draw it: the charter's here, the access dossier's in services/privacy/access_pdf.py)."""
 
-    def __init__(self, *args: Any, footer: str, extra_info: dict[str, str], stamp: str, **kwargs: Any):
+    def __init__(self, *args: Any, footer: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
         self._footer = footer
-        self._doc.info = TandemInfo(extra_info)
-        self.setDateFormatter(lambda *_: stamp)
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
@@ -171,6 +170,16 @@ class CharterCanvas(Canvas):
             self._draw_footer(number, total)
             super().showPage()
         super().save()
+
+    def _draw_footer(self, number: int, total: int) -> None:
+        raise NotImplementedError
+
+
+class CharterCanvas(NumberedCanvas):
+    def __init__(self, *args: Any, footer: str, extra_info: dict[str, str], stamp: str, **kwargs: Any):
+        super().__init__(*args, footer=footer, **kwargs)
+        self._doc.info = TandemInfo(extra_info)
+        self.setDateFormatter(lambda *_: stamp)
 
     def _draw_footer(self, number: int, total: int) -> None:
         width, _ = self._pagesize

@@ -10,47 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from ..domain.errors import DomainError
 from ..services.history import History, HistoryLine, record_history
 from ..store.repository import Store
 from .display import NBSP
+from .rows_model import RowsModel
 from .tasks import Lane, TaskRunner
 
 COLUMNS = ("Date", "Par", "Action", "Champ", "Avant", "Après")
-Index = QModelIndex | QPersistentModelIndex
 Fetch = Callable[[str, str], Any]
 
 
-class HistoryModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.lines: tuple[HistoryLine, ...] = ()
-
-    def set_lines(self, lines: tuple[HistoryLine, ...]) -> None:
-        self.beginResetModel()
-        self.lines = lines
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self.lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return None
-        line = self.lines[index.row()]
-        when = line.when + (f"{NBSP}(en attente d’envoi)" if line.pending else "")
-        return (when, line.who, line.action, line.field, line.before, line.after)[index.column()]
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+def _cells(line: HistoryLine) -> tuple[str, ...]:
+    when = line.when + (f"{NBSP}(en attente d’envoi)" if line.pending else "")
+    return (when, line.who, line.action, line.field, line.before, line.after)
 
 
 class HistoryDialog(QDialog):
@@ -67,7 +42,7 @@ class HistoryDialog(QDialog):
         self.note.setObjectName("history_note")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
-        self.model = HistoryModel(self)
+        self.model: RowsModel[HistoryLine] = RowsModel(COLUMNS, _cells, self)
         self.table = QTableView(self)
         self.table.setObjectName("history_table")
         self.table.setModel(self.model)
@@ -112,7 +87,7 @@ class HistoryDialog(QDialog):
     def _show(self, history: History) -> None:
         self.history = history
         self.note.setText(history.note if history.lines else f"{history.note} Aucune modification connue.")
-        self.model.set_lines(history.lines)
+        self.model.set_rows(history.lines)
         self.table.resizeRowsToContents()
 
     def _failed(self, exc: BaseException) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,38 +24,13 @@ from ..store.repository import Store
 from ..texts.french import plural
 from .display import NBSP
 from .operations import Operations
+from .rows_model import RowsModel
 
 COLUMNS = ("À faire", "Type", "Personne", "Depuis le", "Pourquoi")
-Index = QModelIndex | QPersistentModelIndex
 
 
-class DueModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.lines: list[retention.DueLine] = []
-
-    def set_lines(self, lines: list[retention.DueLine]) -> None:
-        self.beginResetModel()
-        self.lines = lines
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self.lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return None
-        line = self.lines[index.row()]
-        return (line.what, line.kind_label, line.title, line.due.since.strftime("%d/%m/%Y"),
-                line.due.reason)[index.column()]
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+def _cells(line: retention.DueLine) -> tuple[str, ...]:
+    return (line.what, line.kind_label, line.title, line.due.since.strftime("%d/%m/%Y"), line.due.reason)
 
 
 class RetentionDialog(QDialog):
@@ -70,7 +44,7 @@ class RetentionDialog(QDialog):
         self.note.setObjectName("retention_note")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
-        self.model = DueModel(self)
+        self.model: RowsModel[retention.DueLine] = RowsModel(COLUMNS, _cells, self)
         self.table = QTableView(self)
         self.table.setObjectName("retention_table")
         self.table.setModel(self.model)
@@ -95,10 +69,10 @@ class RetentionDialog(QDialog):
         self.ops.read(lambda: retention.due(store), self._show, self._failed)
 
     def _to_anonymise(self) -> list[retention.DueLine]:
-        return [line for line in self.model.lines if line.due.what == retention.ANONYMISE]
+        return [line for line in self.model.rows if line.due.what == retention.ANONYMISE]
 
     def _show(self, lines: list[retention.DueLine]) -> None:
-        self.model.set_lines(lines)
+        self.model.set_rows(lines)
         count = len(self._to_anonymise())
         renew = len(lines) - count
         if not lines:

@@ -16,11 +16,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ...charter import fonts
-from ...charter.pdfparts import ACCENT, GREY, MARGIN
+from ...charter.pdfparts import ACCENT, GREY, MARGIN, NumberedCanvas
 from ...texts.french import NBSP, long_datetime, plural
 from .dossier import SOURCE, Dossier, Item, Row, Section
 
@@ -157,25 +156,8 @@ def _files(dossier: Dossier, width: float, s: dict[str, ParagraphStyle]) -> list
     return story
 
 
-class _DossierCanvas(Canvas):
-    """Holds pages back to the end, so each footer can say « Page 1 sur 3 »."""
-
-    def __init__(self, *args: Any, footer: str, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict[str, Any]] = []
-        self._footer = footer
-
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self._draw_footer(number, total)
-            super().showPage()
-        super().save()
+class _DossierCanvas(NumberedCanvas):
+    """Each footer says « Page 1 sur 3 », the source and article 15."""
 
     def _draw_footer(self, number: int, total: int) -> None:
         width, _ = self._pagesize
@@ -217,7 +199,7 @@ def render_pdf(dossier: Dossier) -> bytes:
         story += _section(section, width, s)
     story += _files(dossier, width, s)
 
-    def canvasmaker(*args: Any, **kwargs: Any) -> Canvas:
+    def canvasmaker(*args: Any, **kwargs: Any) -> NumberedCanvas:
         return _DossierCanvas(*args, footer=footer, **kwargs)
 
     doc.build(story, canvasmaker=canvasmaker)
