@@ -141,7 +141,7 @@ MENTOR = KindSpec(
         FieldSpec("meeting_modes", "Rencontres possibles", T.LIST, choices=MEETING_MODES),
         FieldSpec("structure_id", "Structure de rattachement", T.REF, ref="structure"),
         *_consent(),
-        FieldSpec("honorability_on", "Attestation d’honorabilité du", T.DATE),  # domain/retention.py
+        FieldSpec("honorability_on", "Honorabilité attestée le", T.DATE),  # domain/retention.py
         FieldSpec("notes", "Notes", T.LONG_TEXT, searchable=True),
     ),
     title_fields=("first_name", "last_name"),
