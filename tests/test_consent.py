@@ -44,8 +44,8 @@ def test_giving_consent_dates_it_sets_its_renewal_and_the_current_text_version()
                            "consent_renewal": "15/01/2027", "consent_text_version": "2025-02"}, today=TODAY)
     assert (typed["consent_renewal"], typed["consent_text_version"]) == ("2027-01-15", "2025-02"), "typed wins"
     assert "consent_renewal" not in clean(MENTEE, PERSON, today=TODAY), "no consent, no renewal"
-    leap = clean(MENTEE, {**PERSON, "consent_given": True, "consent_date": "29/02/2028"}, today=TODAY)
-    assert leap["consent_renewal"] == "2031-02-28"
+    leap = clean(MENTEE, {**PERSON, "consent_given": True, "consent_date": "29/02/2024"}, today=TODAY)
+    assert leap["consent_renewal"] == "2027-02-28"
 
 
 def test_a_batch_of_new_records_gets_the_same_defaults_as_one_record() -> None:
@@ -164,3 +164,19 @@ def test_import_headers_name_the_new_consent_fields() -> None:
         "Retrait du consentement": "consent_withdrawn_on"}
     assert guess_mapping(MENTOR, ["Date de renouvellement", "Date de retrait"]) == {
         "Date de renouvellement": "consent_renewal", "Date de retrait": "consent_withdrawn_on"}
+
+
+def test_a_consent_cannot_be_made_permanent(store) -> None:  # type: ignore[no-untyped-def]
+    """What an attack found: clearing the renewal date kept a consent current for ever, and one that
+    came from another device without a renewal date too."""
+    from tandem_desktop.domain.errors import ValidationError
+    from tandem_desktop.services.records import Actor, Records
+
+    records = Records(store, Actor())
+    mentee = records.create("mentee", {**PERSON, "consent_given": True}).record_id
+    with pytest.raises(ValidationError, match="renouvellement"):
+        records.update("mentee", mentee, {"consent_renewal": None})
+    undated = {"consent_given": True, "consent_date": "2022-05-02", "consent_renewal": None}
+    assert consent.state(undated, date(2025, 5, 1)).code == consent.CURRENT
+    assert consent.state(undated, date(2025, 5, 2)).code == consent.EXPIRED
+    assert consent.state({"consent_given": True}, date(2100, 1, 1)).code == consent.CURRENT  # never dated

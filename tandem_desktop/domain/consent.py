@@ -69,10 +69,24 @@ def state(record: dict[str, Any], today: date) -> ConsentState:
         return ConsentState(WITHDRAWN, str(withdrawn))
     if not record.get("consent_given"):
         return ConsentState(MISSING)
-    renewal = record.get("consent_renewal")
+    renewal = renewal_of(record)
     if renewal and str(renewal) <= today.isoformat():
         return ConsentState(EXPIRED, str(renewal))
     return ConsentState(CURRENT)
+
+
+def renewal_of(record: dict[str, Any]) -> str | None:
+    """The day the consent is to be renewed: its renewal date, else RENEWAL_YEARS after its consent
+    date (a consent that came without one, from another device or an older release, still expires);
+    None only for a consent never dated."""
+    renewal = record.get("consent_renewal")
+    if renewal:
+        return str(renewal)
+    dated = record.get("consent_date")
+    try:
+        return default_renewal(str(dated)) if dated else None
+    except ValueError:
+        return None
 
 
 def default_renewal(consent_date: str) -> str:

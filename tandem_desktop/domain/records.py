@@ -20,6 +20,10 @@ PlaceRule = Callable[[str | None, str | None], tuple[dict[str, str], dict[str, s
 MAX_RECORD_BYTES = 64 * 1024  # a whole record as UTF-8 JSON: one op stays far below a push's 4 MiB
 
 
+
+NOT_IN_THE_FUTURE = ("consent_date", "waiting_since", "honorability_on", "accepted_on", "charter_signed_on",
+                     "started_on", "ended_on")
+
 def clean(
     spec: KindSpec,
     raw: dict[str, Any],
@@ -150,6 +154,9 @@ def check_rules(
         _check_consent(current, merged, changes, today, errors)
     if merged.get("birth_date") and merged["birth_date"] > today.isoformat():
         errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
+    for name in NOT_IN_THE_FUTURE:  # a typo (2062 for 2026) would keep a person out of retention forever
+        if name in changes and merged.get(name) and str(merged[name]) > today.isoformat() and name not in errors:
+            errors[name] = "Cette date ne peut pas être dans le futur."
     if spec.name == "tandem":
         _check_tandem(current, merged, changes, today, errors)
 
@@ -197,6 +204,8 @@ def _check_consent(
     if given and dated and (gives or changed("consent_date")) and not changed("consent_renewal"):
         put("consent_renewal", consent.default_renewal(dated))
     renewal = merged.get("consent_renewal")
+    if given and dated and not renewal and changed("consent_renewal"):
+        errors["consent_renewal"] = "Un consentement recueilli a une date de renouvellement (sinon, retirez-le)."
     if renewal and dated and renewal <= dated and (changed("consent_renewal") or changed("consent_date")):
         errors["consent_renewal"] = "La date de renouvellement doit être postérieure à la date du consentement."
 

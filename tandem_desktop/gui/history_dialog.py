@@ -88,7 +88,8 @@ class HistoryDialog(QDialog):
         self.history = history
         self.note.setText(history.note if history.lines else f"{history.note} Aucune modification connue.")
         self.model.set_rows(history.lines)
-        self.table.resizeRowsToContents()
+        if len(history.lines) <= 300:  # measuring every row of a long history would hold the window
+            self.table.resizeRowsToContents()
 
     def _failed(self, exc: BaseException) -> None:
         self.note.setText(f"Historique illisible{NBSP}: {exc}")

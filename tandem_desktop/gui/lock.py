@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import SLOT, QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -149,6 +149,9 @@ class LockScreen(QWidget):
         say(self.message, message, style)
         self.passphrase.setEnabled(enabled)
         self.button.setEnabled(enabled)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        event.accept()  # Échap or Entrée left by the fields stops here, never closing the dialog behind
 
     def take_focus(self) -> None:
         (self.passphrase if self.passphrase.isVisibleTo(self) else self.button).setFocus()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..domain.consent import renewal_of
 from ..reference import Commune, Reference, distance_km, find_place
 
 PROJECT_BITS = {"job_search": 0, "business_creation": 1, "orientation": 2}
@@ -31,7 +32,7 @@ LIVE_TANDEM_STATUSES = ("proposed", "accepted", "charter_signed", "active")
 # Fields of the records the arrays are made from (the service reads only these).
 COMMON_FIELDS = ("first_name", "last_name", "trade_code", "sector", "languages", "availability", "meeting_modes",
                  "commune", "postal_code", "mobility_km", "employer", "consent_given", "consent_withdrawn_on",
-                 "consent_renewal")
+                 "consent_renewal", "consent_date")
 MENTOR_FIELDS = (*COMMON_FIELDS, "project_types", "skills", "active", "capacity")
 MENTEE_FIELDS = (*COMMON_FIELDS, "mobility_mode", "project_type", "needs", "status", "waiting_since",
                  "required_language", "excluded_employers", "excluded_mentors", "declined_mentors")
@@ -194,7 +195,7 @@ class Encoder:
                 self.skills.ids(r.get(skills) or ()), self.languages.ids(r.get("languages") or ()),
                 self.slots.ids(r.get("availability") or ()), _mask(r.get("meeting_modes"), MODE_BITS),
                 self.place(r), reach, self.employers.id(r.get("employer")), bool(r.get("consent_given")),
-                _ordinal(r.get("consent_withdrawn_on")), _ordinal(r.get("consent_renewal"))]
+                _ordinal(r.get("consent_withdrawn_on")), _ordinal(renewal_of(r))]
 
     def mentor(self, r: dict[str, Any]) -> list[Any]:
         """Values in MENTOR_ARRAYS order (load 0: it comes from the tandems)."""

@@ -108,10 +108,9 @@ def _keep(store: Store, kind: str, record_id: str, answer: Any) -> dict[str, Any
     """Store the hub's rows of the record; returns its creation as the hub knows it."""
     if not isinstance(answer, dict):
         return None
-    entries = [e for e in answer.get("entries") or [] if isinstance(e, dict) and isinstance(e.get("seq"), int)
-               and isinstance(e.get("op_id"), str) and isinstance(e.get("hlc"), str)]
+    entries = answer.get("entries")
     with store.transaction() as conn:
-        store_history.replace_from_hub(conn, kind, record_id, entries)
+        store_history.replace_from_hub(conn, kind, record_id, entries if isinstance(entries, list) else [])
     created = answer.get("created")
     return created if isinstance(created, dict) else None
 

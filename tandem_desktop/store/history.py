@@ -12,6 +12,7 @@ Every function runs inside the caller's `Store.transaction()` (or `reading()` fo
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -37,9 +38,10 @@ def note(conn: Connection, device_id: str, entries: Sequence[Entry]) -> None:
          for op_id, action, kind, record_id, stamp, before, after in entries])
 
 
-def replace_from_hub(conn: Connection, kind: str, record_id: str, entries: Iterable[Mapping[str, Any]]) -> int:
-    """The hub's history of a record, in place of what this device knew of it (its own pushed writes
-    included, under the same ids); rows not yet pushed stay. Returns the rows stored."""
+def replace_from_hub(conn: Connection, kind: str, record_id: str, entries: Iterable[Any]) -> int:
+    """The hub's history of a record (its `sane` entries), in place of what this device knew of it (its
+    own pushed writes included, under the same ids); rows not yet pushed stay. Returns the rows stored."""
+    entries = sane(entries)
     conn.exec_driver_sql("DELETE FROM history WHERE record_id = ? AND (hub_seq IS NOT NULL OR id NOT IN "
                          "(SELECT op_id FROM outbox WHERE record_id = ?))", (record_id, record_id))
     stored = [(str(e["op_id"]), kind, record_id, str(e["hlc"]), str(e["action"]), rows.encode(e.get("changes") or {}),
@@ -60,7 +62,34 @@ def who_of(entry: Mapping[str, Any]) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    return value[:200] if isinstance(value, str) and value else None
+    """A name the hub gives, shown as it is: no control or bidirectional character (« Par » must read
+    as what it says), 200 characters at most."""
+    if not isinstance(value, str):
+        return None
+    clean = "".join(c for c in value[:400] if unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
+    return clean[:200] or None
+
+
+ACTIONS = frozenset({"update", "delete", "erase"})  # what a history row can record (creations are not rows)
+MAX_ROWS = 2000  # the hub serves at most this many; a device keeps no more
+
+
+def sane(entries: Iterable[Any]) -> list[dict[str, Any]]:
+    """The hub's entries this device keeps: well-formed ones only (an action it knows, `changes` a
+    mapping of field -> [before, after]), the latest MAX_ROWS. A hostile or broken hub cannot make a
+    record's history unreadable, nor fill the device."""
+    kept = []
+    for e in entries:
+        if not isinstance(e, dict) or e.get("action") not in ACTIONS or not isinstance(e.get("seq"), int) \
+                or not isinstance(e.get("op_id"), str) or not isinstance(e.get("hlc"), str) \
+                or len(e["op_id"]) > 128 or len(e["hlc"]) > 128:
+            continue
+        changes = e.get("changes")
+        if not isinstance(changes, dict) or not all(
+                isinstance(n, str) and isinstance(v, list) and len(v) == 2 for n, v in changes.items()):
+            continue
+        kept.append(e)
+    return kept[-MAX_ROWS:]
 
 
 def of_record(conn: Connection, record_id: str) -> list[dict[str, Any]]:
@@ -69,7 +98,11 @@ def of_record(conn: Connection, record_id: str) -> list[dict[str, Any]]:
     found = conn.exec_driver_sql(
         "SELECT id, kind, hlc, action, changes, device_id, counsellor_id, who, hub_seq FROM history "
         "WHERE record_id = ? ORDER BY hub_seq IS NULL, hub_seq, hlc", (record_id,)).mappings().all()
-    return [{**row, "changes": orjson.loads(row["changes"]), "pending": row["id"] in pending} for row in found]
+    result = []
+    for row in found:
+        changes = orjson.loads(row["changes"])
+        result.append({**row, "changes": changes if isinstance(changes, dict) else {}, "pending": row["id"] in pending})
+    return result
 
 
 def forget_values(conn: Connection, persons: Iterable[str], linked: Mapping[str, Iterable[str]]) -> None:

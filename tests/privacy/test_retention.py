@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tandem_desktop.domain.errors import ValidationError
 from tandem_desktop.domain.hlc import HybridClock
 from tandem_desktop.domain.retention import (
     ANONYMISE,
@@ -65,12 +66,12 @@ def test_who_is_due_why_and_their_bulk_anonymisation_with_a_fake_clock(store) ->
     followed = records.create("mentee", {"first_name": "Suivi", "last_name": "Récent"}).record_id
     in_tandem = records.create("mentee", {"first_name": "En", "last_name": "Tandem"}).record_id
     mentor = records.create("mentor", {"first_name": "Hélène", "last_name": "Durand", "capacity": 3,
-                                       "project_types": ["orientation"],
-                                       "honorability_on": (date.today() - timedelta(days=400)).isoformat()}
-                            ).record_id
+                                       "project_types": ["orientation"]}).record_id
     ended = records.create("tandem", {"mentor_id": mentor, "mentee_id": followed}).record_id
-    records.create("tandem", {"mentor_id": mentor, "mentee_id": in_tandem})
+    live = records.create("tandem", {"mentor_id": mentor, "mentee_id": in_tandem}).record_id
+    records.move_tandem(live, "accepted")  # (a proposal nobody took up is no ongoing contact)
     back_in_time(store, 0)
+    records.update("mentor", mentor, {"honorability_on": (date.today() - timedelta(days=400)).isoformat()})
     records.create("meeting", {"tandem_id": ended, "date": (date.today() - timedelta(days=30)).isoformat()})
     records.move_tandem(ended, "ended", outcome="job")
     lines = retention.due(store, today=date.today())
@@ -107,3 +108,37 @@ def test_the_cli_lists_who_is_due_and_anonymises_only_when_confirmed(settings, p
     assert "1\u00a0personne anonymisée" in ok(env, "privacy", "due", "--anonymise", "--yes")
     assert json.loads(ok(env, "privacy", "due", "--json")) == []
     assert "anonymiser" in ok(env, "privacy", "due").lower()
+
+
+def test_a_review_left_open_erases_nobody_who_is_no_longer_due(store) -> None:  # type: ignore[no-untyped-def]
+    """What an attack found: the review's list, hours old, erased a person a sync had just put back
+    in a tandem. Anonymise checks again at the moment it writes."""
+    records = Records(store, Actor())
+    back_in_time(store, 1000)
+    old = records.create("mentee", {"first_name": "Ancien", "last_name": "Dossier"}).record_id
+    mentor = records.create("mentor", {"first_name": "Hélène", "last_name": "Durand", "capacity": 2}).record_id
+    back_in_time(store, 0)
+    lines = retention.due(store, today=date.today())
+    assert old in {line.due.record_id for line in lines}
+    tandem = records.create("tandem", {"mentor_id": mentor, "mentee_id": old}).record_id
+    records.move_tandem(tandem, "accepted")
+    assert retention.anonymise(records, lines) == []  # both are in a live tandem now
+    assert store.get("mentee", old)["first_name"] == "Ancien"
+
+
+def test_deleted_people_are_reviewed_too_and_future_dates_are_no_contact(store) -> None:  # type: ignore[no-untyped-def]
+    records = Records(store, Actor())
+    back_in_time(store, 1000)
+    gone = records.create("mentee", {"first_name": "Zoé", "last_name": "Supprimée",
+                                     "email": "zoe@exemple.fr"}).record_id
+    records.delete("mentee", gone)
+    typo = records.create("mentee", {"first_name": "Date", "last_name": "Fausse"}).record_id
+    back_in_time(store, 0)
+    with store.transaction() as conn:  # a date from another device's wrong clock (a device refuses it)
+        conn.exec_driver_sql("UPDATE mentee SET waiting_since = '2099-01-01' WHERE id = ?", (typo,))
+    due = {line.due.record_id: line for line in retention.due(store, today=date.today())}
+    assert {gone, typo} <= set(due) and due[gone].title == "Zoé Supprimée"
+    retention.anonymise(records, [due[gone]])
+    assert store.get("mentee", gone, include_deleted=True)["email"] is None
+    with pytest.raises(ValidationError, match="futur"):
+        records.update("mentee", typo, {"waiting_since": "2099-01-01"})

@@ -21,7 +21,7 @@ from ...domain.kinds import KINDS
 from ...domain.retention import ANONYMISE, HONORABILITY, Due, InvalidRules, Rules, honorability_due, parse_rules
 from ...domain.retention import retention_due as _retention_due
 from ...store import contacts as store_contacts
-from ..export import title_of
+from ...store import rows
 
 if TYPE_CHECKING:
     from ...store.repository import Store
@@ -72,7 +72,7 @@ def due(store: Store, today: date | None = None, rules: Rules | None = None) -> 
     rules = rules or current_rules(store)
     found: list[Due] = []
     with store.reading() as conn:
-        people = {kind: store_contacts.contacts(conn, kind) for kind in ("mentee", "mentor")}
+        people = {kind: store_contacts.contacts(conn, kind, today) for kind in ("mentee", "mentor")}
     for kind, contacts in people.items():
         for c in contacts:
             if (d := _retention_due(kind, c.record_id, c.programme, c.last_contact, c.live_tandem, today, rules)):
@@ -81,17 +81,21 @@ def due(store: Store, today: date | None = None, rules: Rules | None = None) -> 
                                                               today, rules)):
                 found.append(h)
     found.sort(key=lambda d: (d.what != ANONYMISE, d.since, d.kind, d.record_id))
-    records = {kind: store.get_many(kind, [d.record_id for d in found if d.kind == kind]) for kind in people}
-    return [DueLine(d, title_of(store, d.kind, records[d.kind][d.record_id]) if d.record_id in records[d.kind]
-                    else d.record_id, KINDS[d.kind].label) for d in found]
+    with store.reading() as conn:  # deleted people included: their titles too
+        names = {kind: rows.titles(conn, kind, [d.record_id for d in found if d.kind == kind]) for kind in people}
+    return [DueLine(d, names[d.kind].get(d.record_id) or d.record_id, KINDS[d.kind].label) for d in found]
 
 
 def anonymise(records: Records, lines: list[DueLine],
               progress: Callable[[int, int], None] | None = None) -> list[Erased]:
-    """Anonymise the persons of `lines` that are due for it (one transaction per kind)."""
+    """Anonymise the persons of `lines` that are still due for it now: the review may have been open
+    for hours while a sync brought one of them a new tandem (run on the database lane, nothing comes
+    in between the check and the erasure). One transaction per kind."""
+    still = {(line.due.kind, line.due.record_id) for line in due(records.store) if line.due.what == ANONYMISE}
     done: list[Erased] = []
     for kind in ("mentee", "mentor"):
-        ids = [line.due.record_id for line in lines if line.due.kind == kind and line.due.what == ANONYMISE]
+        ids = [line.due.record_id for line in lines if line.due.kind == kind and line.due.what == ANONYMISE
+               and (kind, line.due.record_id) in still]
         if ids:
             done += records.erase_many(kind, ids, "retention", progress)[1]
     return done
