@@ -142,3 +142,14 @@ def test_deleted_people_are_reviewed_too_and_future_dates_are_no_contact(store) 
     assert store.get("mentee", gone, include_deleted=True)["email"] is None
     with pytest.raises(ValidationError, match="futur"):
         records.update("mentee", typo, {"waiting_since": "2099-01-01"})
+
+
+def test_a_mentor_of_a_young_persons_tandem_needs_the_attestation_whatever_they_declared(store) -> None:  # type: ignore[no-untyped-def]
+    records = Records(store, Actor())
+    mentor = records.create("mentor", {"first_name": "Paul", "last_name": "Martin", "capacity": 2,
+                                       "project_types": ["job_search"]}).record_id
+    young = records.create("mentee", {"first_name": "Inès", "last_name": "Haddad", "project_type": "orientation"})
+    tandem = records.create("tandem", {"mentor_id": mentor, "mentee_id": young.record_id}).record_id
+    records.move_tandem(tandem, "accepted")
+    due = {line.due.record_id: line.due for line in retention.due(store, today=date.today())}
+    assert due[mentor].what == HONORABILITY and "manquante" in due[mentor].reason
