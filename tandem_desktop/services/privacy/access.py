@@ -28,11 +28,11 @@ from pathlib import Path
 from ...domain.erasure import ERASED, PERSON_KINDS, REASON_LABELS
 from ...domain.errors import DomainError
 from ...domain.kinds import KINDS
+from ...store import access as reads
 from ...store.errors import NotFound, StoreError
 from ...store.files import ensure_private_dir, os_reason, write_private
 from ...store.repository import Store
 from ...texts.french import NBSP, quoted, short_date
-from . import reads
 from .access_context import Context
 from .access_pdf import render_pdf
 from .access_sections import SECTIONS

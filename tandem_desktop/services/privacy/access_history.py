@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...domain.kinds import KINDS
-from . import reads
+from ...store import access as reads
 from .access_context import Context, fact, moment_text, stamp_iso
 from .dossier import Item, Row, Section
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from ...domain.erasure import ERASED, REASON_LABELS
 from ...domain.kinds import KINDS
+from ...store import access as reads
 from ...store import charters as charter_store
 from ...store import conflicts as conflict_store
 from ...store.imports import list_batches
 from ...texts.french import NBSP, plural, quoted, short_date
-from . import reads
 from .access_context import Context, fact, moment_text, state_text
 from .access_history import history_section
 from .dossier import Attachment, Item, Row, Section

@@ -2,8 +2,8 @@
 (a deleted tandem still holds its notes), field versions (when each value was written) and the
 pending writes of the outbox about a person.
 
-Read-only SQLAlchemy Core over the store's own tables, through `Store.reading()`. These belong in
-store/ (a `store/access.py` beside store/charters.py); they sit here until that module exists.
+Read-only SQLAlchemy Core over the store's own tables, through `Store.reading()`; used by
+services/privacy/ (the access dossier).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import orjson
 from sqlalchemy import or_, select
 
-from ...domain.kinds import KINDS
-from ...store import queries, rows
-from ...store.erasure import erasure_log
-from ...store.repository import Store
-from ...store.schema import RECORD_TABLES, outbox
+from ..domain.kinds import KINDS
+from . import queries, rows
+from .erasure import erasure_log
+from .repository import Store
+from .schema import RECORD_TABLES, outbox
 
 _CHUNK = 500
 
