@@ -92,13 +92,15 @@ def erase_here(store: Store, conn: Connection, kind: str, record_id: str, reason
 
 
 def receive(conn: Connection, erased: Mapping[str, Mapping[str, tuple[dict[str, Any], dict[str, str]]]],
-            received_at: str) -> int:
+            received_at: str) -> tuple[int, set[str]]:
     """Before a pulled page is applied: records the hub says are erased (kind -> id -> (values,
     versions) holding a marker) and this device still holds otherwise. Their pending writes of an
     erased field go, each reported in the conflict list without its value; conflicts, import undo
     values and charters about them go too. The page's values (cleared fields) are applied after.
-    Returns the number of local writes refused."""
+    Returns the number of local writes refused, and the kinds whose search index held one of them
+    (to merge once the page is applied: a first sync's erased records were never indexed)."""
     fresh: dict[str, list[str]] = {}
+    indexed: set[str] = set()
     for kind, found in erased.items():
         for record_id, (values, versions) in found.items():
             mark = parse_marker(values.get(ERASED))
@@ -111,16 +113,18 @@ def receive(conn: Connection, erased: Mapping[str, Mapping[str, tuple[dict[str, 
             fresh.setdefault(kind, []).append(record_id)
             if row is None or mark.get("linked"):
                 continue
+            if not row["deleted"]:
+                indexed.add(kind)
             _log(conn, kind, record_id, mark, None, None, 0)
     if not fresh:
-        return 0
+        return 0, indexed
     persons = {rid for kind in PERSON_KINDS for rid in fresh.get(kind, [])}
     linked = {kind: ids for kind, ids in fresh.items() if kind not in PERSON_KINDS}
     with overwriting(conn):
         dropped = _drop_pending(conn, persons, linked, report_at=received_at)
         _purge_around(conn, persons | _ids(linked), linked.get("tandem", []))
         history.forget_values(conn, persons, linked)
-    return dropped
+    return dropped, indexed
 
 
 def forget_words(conn: Connection, kinds: Iterable[str]) -> None:

@@ -190,8 +190,10 @@ class RemoteChanges:
         stats = PageStats()
         now = utc_now()
         with self.store.transaction() as conn:
+            indexed: set[str] = set()
             if erased := page.erased():  # before the pending writes are read: theirs may go
-                stats.refused_by_erasure += erasure.receive(conn, erased, now)
+                refused, indexed = erasure.receive(conn, erased, now)
+                stats.refused_by_erasure += refused
             pending = self._pending_fields(conn) if page.records else set()
             for kind in KINDS:
                 if kind in page.records:
@@ -199,8 +201,8 @@ class RemoteChanges:
             for seq, conflict in page.conflicts:
                 stats.conflicts_new += self._store_conflict(conn, seq, conflict, now)
             stats.flags_new = self._store_flags(conn, page.flags, now)
-            if erased:  # the words of the persons cleared leave the search index now
-                erasure.forget_words(conn, erased)
+            if indexed:  # the words of the persons cleared here leave the search index now
+                erasure.forget_words(conn, indexed)
             self._set_state(conn, {"cursor": int(cursor), **({"local_summary": None} if page.entries else {})})
             clock = self.store.clock
             newest = page.newest
