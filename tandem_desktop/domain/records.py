@@ -21,8 +21,10 @@ MAX_RECORD_BYTES = 64 * 1024  # a whole record as UTF-8 JSON: one op stays far b
 
 
 
-NOT_IN_THE_FUTURE = ("consent_date", "waiting_since", "honorability_on", "accepted_on", "charter_signed_on",
-                     "started_on", "ended_on")
+# Dates typed for something that happened (a tandem's start may be planned ahead; a waiting date is
+# often typed on a laptop whose clock is wrong: tests/sync/test_merge.py; retention ignores a future
+# date anyway, store/contacts.py).
+NOT_IN_THE_FUTURE = ("consent_date", "honorability_on")
 
 def clean(
     spec: KindSpec,
@@ -155,7 +157,8 @@ def check_rules(
     if merged.get("birth_date") and merged["birth_date"] > today.isoformat():
         errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
     for name in NOT_IN_THE_FUTURE:  # a typo (2062 for 2026) would keep a person out of retention forever
-        if name in changes and merged.get(name) and str(merged[name]) > today.isoformat() and name not in errors:
+        typed = name in changes and (current is None or current.get(name) != changes[name])  # forms send all
+        if typed and merged.get(name) and str(merged[name]) > today.isoformat() and name not in errors:
             errors[name] = "Cette date ne peut pas être dans le futur."
     if spec.name == "tandem":
         _check_tandem(current, merged, changes, today, errors)

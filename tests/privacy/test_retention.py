@@ -141,7 +141,7 @@ def test_deleted_people_are_reviewed_too_and_future_dates_are_no_contact(store) 
     retention.anonymise(records, [due[gone]])
     assert store.get("mentee", gone, include_deleted=True)["email"] is None
     with pytest.raises(ValidationError, match="futur"):
-        records.update("mentee", typo, {"waiting_since": "2099-01-01"})
+        records.update("mentee", typo, {"consent_given": True, "consent_date": "2062-01-05"})  # for 2026
 
 
 def test_a_mentor_of_a_young_persons_tandem_needs_the_attestation_whatever_they_declared(store) -> None:  # type: ignore[no-untyped-def]
