@@ -392,6 +392,10 @@ class ImportDialog(ImportForm):
     def _say(self, text: str) -> None:
         self.status_label.setText(text)
 
+    def after_unlock(self) -> None:
+        """The lock showed again what it hid; an import that ended behind it hid « Arrêter » meanwhile."""
+        self._update()
+
     def _update(self) -> None:
         page, busy, plan = self.pages.currentIndex(), bool(self._busy), self.plan
         done = self.result is not None

@@ -266,6 +266,8 @@ class LockController(QObject):
                 if isValid(child) and child.parentWidget() is record.window:
                     child.show()
             record.window.setWindowTitle(record.title)
+            if callable(refresh := getattr(record.window, "after_unlock", None)):
+                refresh()  # a window whose state moved behind the lock shows it again (import_dialog)
         self._covered.clear()
         self.stack.setCurrentIndex(0)
         self.screen.prepare(False)  # nothing typed stays in it
