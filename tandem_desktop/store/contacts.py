@@ -44,10 +44,6 @@ def _stamp_day(stamp: Any) -> date | None:
     return datetime.fromtimestamp(wall / 1000, UTC).date() if wall is not None else None
 
 
-def _columns(conn: Connection, table: str) -> set[str]:
-    return {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
-
-
 def contacts(conn: Connection, kind: str, today: date) -> list[Contact]:
     """Every person of `kind` (mentee or mentor) not erased yet, deleted ones included (a deleted
     record keeps its fields until it is erased), with their last contact. A date after `today` (a
@@ -58,12 +54,11 @@ def contacts(conn: Connection, kind: str, today: date) -> list[Contact]:
     meetings = {row[0]: row[1] for row in conn.exec_driver_sql(
         f"SELECT t.{side}, max(m.date) FROM meeting AS m JOIN tandem AS t ON t.id = m.tandem_id "
         f"WHERE m.deleted = 0 AND t.deleted = 0 GROUP BY t.{side}")}
-    extra = "honorability_on" if "honorability_on" in _columns(conn, kind) else "NULL"
     if kind == "mentee":
         query = ("SELECT id, project_type, NULL, created_hlc, consent_date, waiting_since, NULL FROM mentee "
                  "WHERE erased IS NULL")
     else:
-        query = (f"SELECT id, NULL, project_types, created_hlc, consent_date, NULL, {extra} FROM mentor "
+        query = ("SELECT id, NULL, project_types, created_hlc, consent_date, NULL, honorability_on FROM mentor "
                  "WHERE erased IS NULL")
     found = []
     for record_id, programme, types, created, consent, waiting, honorability in conn.exec_driver_sql(query):
