@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.validation import shown
-from . import encoding
+from . import charter_routes, encoding
 from . import pull as pulling
 from . import rules as hub_rules
 from .access_log import AccessLog
@@ -53,7 +53,7 @@ from .schemas import (
 )
 from .wire import device_table, expand_push
 
-PROTOCOL = 5
+PROTOCOL = 6  # 6: charters and their files (charter_routes.py)
 MIN_PROTOCOL = 1
 COMPACT = 5  # compact stamps, device tables and compressed bodies
 MAX_BODY = 4 * 1024 * 1024
@@ -288,6 +288,8 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
     def summary(request: Request, who: Device) -> Response:
         """Per kind, live records and a digest of their field versions, in the device's scope."""
         return encoded_response(orjson.dumps(summaries.summary(engine, who.actor, who.protocol)), request, who.protocol)
+
+    charter_routes.install(app, engine, authority, Device, read_json, trust_proxy=options.trust_proxy)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -251,9 +252,57 @@ settings = Table(
     Column("updated_at", DateTime, nullable=False),
 )
 
+# Signed charters (hub/charters.py, PROTOCOL.md "Charters and attachments"): the metadata a device
+# announced, never replaced, under the owner structure of its tandem. `seq` comes from the hub's one
+# sequence (hub_state.last_seq) and is renewed when one of its files completes, so the devices of the
+# structure learn it can be fetched. `seal` and the certificate come from the hub's own check of the
+# sealed PDF (hub/blobs.py), NULL until it arrived.
+charters = Table(
+    "charters", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tandem_id", String(ID), nullable=False, index=True),
+    Column("owner_structure_id", String(ID), nullable=False),
+    Column("number", String(9), nullable=False, unique=True),  # « K7Q4-9XPM », as printed on every page
+    Column("mode", String(10), nullable=False),  # screen | ink
+    Column("template", String(80), nullable=False),
+    Column("signed_on", String(10), nullable=False),
+    Column("signed_place", String(200)),
+    Column("created_at", String(40), nullable=False),  # ISO 8601 as the device sent it
+    Column("self_signed", Boolean(create_constraint=False)),
+    Column("device_id", String(ID), nullable=False),  # the device that announced it
+    Column("received_at", DateTime, nullable=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+    Column("attachments", Text, nullable=False),  # JSON list, as announced
+    Column("seal", String(8)),  # hub | local, once the PDF's seal checked out at the hub
+    Column("cert_serial", String(40)),  # hex, as devices.cert_serial
+    Column("cert_sha256", String(64)),  # SHA-256 hex of the signer certificate (DER)
+    Column("sealed_at", DateTime),  # the seal's signing time (UTC), from the PDF
+)
+Index("ix_charters_owner_seq", charters.c.owner_structure_id, charters.c.seq)
+
+# Files of charters, content-addressed per structure: the same digest under another structure is another
+# blob, so knowing a digest gives no access to another structure's file (hub/blobs.py).
+blobs = Table(
+    "blobs", metadata,
+    Column("owner_structure_id", String(ID), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("chunk_size", Integer, nullable=False),
+    Column("complete", Boolean(create_constraint=False), nullable=False),
+    Column("completed_at", DateTime),
+)
+
+blob_chunks = Table(
+    "blob_chunks", metadata,
+    Column("owner_structure_id", String(ID), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
 HUB_TABLES = ("hub_state", "hub_ca", "structures", "counsellors", "enroll_codes", "devices", "records",
               "applied_ops", "feed", "conflicts", "flags", "device_numbers", "access_log",
-              "erasures", "history", "settings")
+              "erasures", "history", "settings", "charters", "blobs", "blob_chunks")
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,8 @@ values), and the erasure is logged without anything personal.
 
 On SQLite the hub overwrites every page it frees (secure_delete, hub/db.py) and the write-ahead log
 is emptied after an erasure, so the hub file keeps no trace of the old values; PostgreSQL keeps
-dead row versions until `tandem-hub vacuum`.
+dead row versions until `tandem-hub vacuum`. The charters of the cleared tandems go too, with their
+files (charters.py: forget_tandems).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ CHUNK = 500
 LIKE_CHUNK = 100
 CHECKPOINT_WAIT_MS = 200  # how long an erasure's checkpoint waits for readers before it is owed
 CHECKPOINT_OWED = "wal_checkpoint_owed"  # ids looked for by one scan of a kind's records
-VACUUMED = ("records", "feed", "conflicts", "applied_ops", "history")
+VACUUMED = ("records", "feed", "conflicts", "applied_ops", "history", "charters", "blobs", "blob_chunks")
 
 
 @dataclass
@@ -86,9 +87,13 @@ def links_to_erased(record: RecordState, states: dict[str, RecordState]) -> dict
 def settle(conn: Connection, done: list[Erasure], cleared: dict[str, str], actor: Actor) -> None:
     """After the merge of a batch that cleared records (`cleared`: id -> kind, the persons erased and
     the records about them): the conflicts kept about them go with their feed entries, their history
-    rows lose the cleared values, and each erasure is logged."""
+    rows lose the cleared values, the charters of the cleared tandems go with the files no other charter
+    names (PROTOCOL.md, "Charters and attachments"), and each erasure is logged."""
     if not cleared:
         return
+    from .charters import forget_tandems  # charters.py reads merge.py, which reads this module
+
+    forget_tandems(conn, [rid for rid, kind in cleared.items() if kind == "tandem"])
     ids = sorted(cleared)
     for chunk in _chunks(ids):
         conn.execute(delete(feed).where(feed.c.type == "conflict", feed.c.record_id.in_(chunk)))

@@ -143,12 +143,154 @@ class Summary(BaseModel):
     digests: dict[str, str]
 
 
+# -- charters and their files (protocol 6) ------------------------------------------------------------
+
+CHARTER_NUMBER = "^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}$"
+SHA256 = "^[0-9a-f]{64}$"
+UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+ROLE = {"anyOf": [{"enum": ["pdf", "scan"]}, {"type": "string", "pattern": "^[a-z_]{1,20}$"}]}
+
+
+class AttachmentIn(BaseModel):
+    """One file of a charter (checked per charter: a wrong value refuses that charter, `invalid_value`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Any = Field(None, json_schema_extra=_or_any(**ROLE))
+    sha256: Any = Field(None, json_schema_extra=_or_any(type="string", pattern=SHA256))
+    size: Any = Field(None, description="bytes, 1 to 20 MiB",
+                      json_schema_extra=_or_any(type="integer", minimum=1, maximum=20 * 1024 * 1024))
+    media_type: Any = Field(None, json_schema_extra=_or_any(enum=["application/pdf", "image/png", "image/jpeg"]))
+    name: Any = Field(None, json_schema_extra=_or_any(type=["string", "null"], maxLength=200))
+
+
+class CharterIn(BaseModel):
+    """One charter as a device announces it. Only `id` is checked for the whole request (it is echoed
+    back); every other value is checked per charter, so a wrong one refuses that charter only."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1, max_length=64, pattern=TOKEN, json_schema_extra=_or_any(pattern=UUID))
+    tandem_id: Any = Field(None, json_schema_extra=_or_any(type="string", pattern=UUID))
+    number: Any = Field(None, json_schema_extra=_or_any(type="string", pattern=CHARTER_NUMBER))
+    mode: Any = Field(None, json_schema_extra=_or_any(enum=["screen", "ink"]))
+    template: Any = Field(None, json_schema_extra=_or_any(type="string", minLength=1, maxLength=80))
+    signed_on: Any = Field(None, description="YYYY-MM-DD", json_schema_extra=_or_any(type="string", format="date"))
+    signed_place: Any = Field(None, json_schema_extra=_or_any(type=["string", "null"], maxLength=200))
+    created_at: Any = Field(None, description="ISO 8601, UTC",
+                            json_schema_extra=_or_any(type="string", format="date-time"))
+    self_signed: Any = Field(None, json_schema_extra=_or_any(type=["boolean", "null"]))
+    attachments: Any = Field(None, description="exactly one `pdf`, at most one per role",
+                             json_schema_extra=_or_any(type="array", minItems=1, maxItems=8,
+                                                       items={"$ref": "#/components/schemas/AttachmentIn"}))
+
+
+class CharterBody(_Strict):
+    charters: list[CharterIn] = Field(description="at most 100 charters (413 beyond), body at most 1 MiB")
+
+
+class CharterResult(BaseModel):
+    id: str
+    status: Literal["applied", "refused"]
+    code: str | None = Field(None, description="unknown_tandem, forbidden, erased, invalid_value, number_taken, "
+                                               "charter_exists")
+    message: str | None = None
+    retry: bool | None = Field(None, description="refused only: true for unknown_tandem (the tandem may still be "
+                                                 "on its way)")
+
+
+class CharterAnswer(BaseModel):
+    results: list[CharterResult]
+
+
+class AttachmentAtHub(BaseModel):
+    role: str
+    sha256: str
+    size: int
+    media_type: str
+    name: str | None = None
+    at_hub: bool
+    at: str | None = Field(None, description="when the file completed at the hub (ISO 8601, UTC)")
+
+
+class CharterEntry(BaseModel):
+    id: str
+    tandem_id: str
+    number: str
+    mode: str
+    template: str
+    signed_on: str
+    signed_place: str | None = None
+    created_at: str
+    self_signed: bool | None = None
+    attachments: list[AttachmentAtHub]
+    seq: int
+    structure_id: str
+    device_id: str
+    received_at: str | None = None
+
+
+class CharterFeed(BaseModel):
+    charters: list[CharterEntry]
+    cursor: int
+    more: bool
+
+
+class BlobStatus(BaseModel):
+    sha256: str
+    size: int
+    chunk_size: int
+    chunks: int
+    received: list[int]
+    complete: bool
+
+
+class ChunkAnswer(BaseModel):
+    received: list[int]
+    complete: bool
+
+
+class VerifiedStructure(BaseModel):
+    id: str
+    name: str | None = None
+
+
+class VerifiedCertificate(BaseModel):
+    serial: str = Field(description="hex")
+    sha256: str = Field(description="SHA-256 of the certificate (DER)")
+    issued_by_hub: bool
+
+
+class VerifiedScan(BaseModel):
+    deposited_at: str | None = None
+
+
+class VerifiedCharter(BaseModel):
+    mode: str
+    sealed_at: str | None = None
+    signed_on: str
+    structure: VerifiedStructure
+    certificate: VerifiedCertificate | None = None
+    device_revoked: bool
+    revoked_at: str | None = None
+    sha256: str = Field(description="SHA-256 of the charter's PDF")
+    pdf_received: bool
+    seal: Literal["hub", "local"] | None = None
+    scan: VerifiedScan | None = None
+
+
+class VerifyAnswer(BaseModel):
+    number: str
+    found: bool
+    charters: list[VerifiedCharter]
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str
 
 
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (PushBody, EnrollBody)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (PushBody, EnrollBody, CharterBody, AttachmentIn)
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from .helpers import World, head_revision, make_csr, row_counts
 
 def test_hello_needs_no_credentials(hub: RunningHub) -> None:
     answer = httpx.get(f"{hub.url}/v1/hello").json()
-    assert answer["protocol"] == PROTOCOL == 5 and answer["min_protocol"] == 1
+    assert answer["protocol"] == PROTOCOL == 6 and answer["min_protocol"] == 1
     assert "gzip" in answer["encodings"]
     assert answer["schema"] == head_revision()
     assert abs(answer["time_ms"] - time.time_ns() // 1_000_000) < 60_000  # the clock devices follow
@@ -109,8 +109,8 @@ def test_unknown_code_and_bad_csr_are_refused(world: World, engine: Engine) -> N
 
 def test_protocol_versions(world: World) -> None:
     device = world.device(world.structure())
-    for version, status in (("1", 200), ("2", 200), ("3", 200), ("4", 200), ("5", 200), ("0", 426), ("6", 400),
-                            ("deux", 400)):
+    for version, status in (("1", 200), ("2", 200), ("3", 200), ("4", 200), ("5", 200), ("6", 200), ("0", 426),
+                            ("7", 400), ("deux", 400)):
         response = device.http.get("/v1/device", headers={**device.headers(), "Tandem-Protocol": version})
         assert response.status_code == status, (version, response.text)
     old = device.http.get("/v1/pull", headers={**device.headers(), "Tandem-Protocol": "0"})

@@ -80,7 +80,10 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(world: World)
     operations = _operations(raw)
     assert {op.label for op in operations} == {"GET /v1/hello", "POST /v1/enroll", "GET /v1/device",
                                                "POST /v1/push", "GET /v1/pull", "GET /v1/summary",
-                                               "GET /v1/history", "GET /v1/rules"}
+                                               "GET /v1/history", "GET /v1/rules", "POST /v1/charters",
+                                               "GET /v1/charters", "GET /v1/charters/verify/{number}",
+                                               "GET /v1/blobs/{sha256}", "PUT /v1/blobs/{sha256}/chunks/{index}",
+                                               "GET /v1/blobs/{sha256}/chunks/{index}"}
     started, sent = time.monotonic(), 0
     # With a token the protocol header is right too, so requests reach validation; without, both are fuzzed.
     # With a token the headers are given, not generated (a header mutation would be undone by them);

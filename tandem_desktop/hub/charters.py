@@ -1,0 +1,269 @@
+"""Signed charters at the hub (PROTOCOL.md, "Charters and attachments"): announced by a device, kept
+under the owner structure of their tandem, served by a feed of their own, looked up by their number.
+
+A charter is never replaced: the same id with the same content is applied again, anything else is
+refused. Its row takes a seq from the hub's one sequence (hub_state.last_seq, under the write lock),
+renewed when one of its files completes (blobs.py), so a device's charter cursor is a high-water mark
+like its record cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, select, update
+
+from ..domain.erasure import ERASED
+from ..texts.french import NBSP
+from .charter_checks import CHUNK_SIZE, Announced, CharterRefused, announced
+from .db import (
+    blob_chunks,
+    blobs,
+    charters,
+    devices,
+    dumps,
+    hub_state,
+    last_seq,
+    loads,
+    records,
+    structures,
+    utcnow,
+    writing,
+)
+from .errors import bad_request
+from .merge import DELETED, Actor
+from .pull import MSG_CURSOR
+
+MAX_FEED = 500
+MSG_UNKNOWN_TANDEM = (f"Tandem inconnu du hub{NBSP}: la charte sera renvoyée quand la fiche du tandem y sera "
+                      "arrivée.")
+MSG_FORBIDDEN = f"Ce tandem relève d’une autre structure{NBSP}: charte refusée."
+MSG_NOT_TANDEM = f"Charte invalide{NBSP}: «{NBSP}tandem_id{NBSP}» ne désigne pas un tandem."
+MSG_DELETED = f"Ce tandem a été supprimé{NBSP}: sa charte n’est pas gardée par le hub."
+MSG_ERASED = (f"Ce tandem concerne une personne effacée{NBSP}: sa charte n’est pas gardée par le hub et doit être "
+              "supprimée des appareils.")
+MSG_EXISTS = (f"Une autre charte porte déjà cet identifiant au hub{NBSP}: une charte n’est jamais remplacée "
+              "(un nouveau scellement est une nouvelle charte).")
+MSG_NUMBER_TAKEN = f"Une autre charte porte déjà ce numéro au hub{NBSP}: charte refusée."
+MSG_SIZE = (f"Un fichier de même empreinte SHA-256 est déjà annoncé au hub avec une autre taille{NBSP}: "
+            "charte refusée.")
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A UTC time of the hub as the protocol writes it."""
+    return moment.isoformat(timespec="seconds") + "Z" if moment is not None else None
+
+
+def announce(engine: Engine, actor: Actor, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """POST /v1/charters: one result per charter, in order; the new rows in one locked transaction."""
+    checked: list[Announced | CharterRefused] = []
+    for item in items:
+        try:
+            checked.append(announced(item))
+        except CharterRefused as refusal:
+            checked.append(refusal)
+    results: list[dict[str, Any]] = []
+    with writing(engine) as (conn, last):
+        seq = last
+        for item, charter in zip(items, checked, strict=True):
+            try:
+                if isinstance(charter, CharterRefused):
+                    raise charter
+                if _take(conn, actor, charter, seq + 1):
+                    seq += 1
+                results.append({"id": item["id"], "status": "applied"})
+            except CharterRefused as refusal:
+                results.append({"id": item["id"], "status": "refused", "code": refusal.code,
+                                "message": refusal.message, "retry": refusal.retry})
+        if seq != last:
+            conn.execute(update(hub_state).where(hub_state.c.id == 1).values(last_seq=seq))
+    return {"results": results}
+
+
+def _take(conn: Connection, actor: Actor, charter: Announced, seq: int) -> bool:
+    """Store `charter` under `seq`; False when the very same charter is already there."""
+    owner = _tandem_owner(conn, actor, charter.tandem_id)
+    row = conn.execute(select(charters).where(charters.c.id == charter.id)).first()
+    if row is not None:
+        if row.owner_structure_id == owner and _content(row) == charter.content():
+            return False
+        raise CharterRefused("charter_exists", MSG_EXISTS)
+    if conn.execute(select(charters.c.id).where(charters.c.number == charter.number)).first() is not None:
+        raise CharterRefused("number_taken", MSG_NUMBER_TAKEN)
+    fresh = []
+    for attachment in charter.attachments:
+        blob = conn.execute(select(blobs.c.size).where(blobs.c.owner_structure_id == owner,
+                                                       blobs.c.sha256 == attachment["sha256"])).first()
+        if blob is None:
+            fresh.append(attachment)
+        elif blob.size != attachment["size"]:
+            raise CharterRefused("invalid_value", MSG_SIZE)
+    for attachment in {a["sha256"]: a for a in fresh}.values():
+        conn.execute(blobs.insert().values(owner_structure_id=owner, sha256=attachment["sha256"],
+                                           size=attachment["size"], chunk_size=CHUNK_SIZE, complete=False,
+                                           completed_at=None))
+    conn.execute(charters.insert().values(
+        id=charter.id, tandem_id=charter.tandem_id, owner_structure_id=owner, number=charter.number,
+        mode=charter.mode, template=charter.template, signed_on=charter.signed_on,
+        signed_place=charter.signed_place, created_at=charter.created_at, self_signed=charter.self_signed,
+        device_id=actor.device_id, received_at=utcnow(), seq=seq, attachments=dumps(list(charter.attachments))))
+    return True
+
+
+def _tandem_owner(conn: Connection, actor: Actor, tandem_id: str) -> str:
+    """The owner structure of a tandem the actor may hold a charter of (CharterRefused otherwise)."""
+    row = conn.execute(select(records.c.kind, records.c.owner_structure_id, records.c.deleted, records.c.fields)
+                       .where(records.c.record_id == tandem_id)).first()
+    if row is None:
+        raise CharterRefused("unknown_tandem", MSG_UNKNOWN_TANDEM, retry=True)
+    if row.kind != "tandem" or row.owner_structure_id is None:
+        raise CharterRefused("invalid_value", MSG_NOT_TANDEM)
+    if not actor.may_see(row.owner_structure_id):
+        raise CharterRefused("forbidden", MSG_FORBIDDEN)
+    fields = loads(row.fields)
+    if fields.get(ERASED):
+        raise CharterRefused("erased", MSG_ERASED)
+    if row.deleted or fields.get(DELETED):
+        raise CharterRefused("invalid_value", MSG_DELETED)
+    return row.owner_structure_id
+
+
+def _content(row: Any) -> dict[str, Any]:
+    return {"tandem_id": row.tandem_id, "number": row.number, "mode": row.mode, "template": row.template,
+            "signed_on": row.signed_on, "signed_place": row.signed_place, "created_at": row.created_at,
+            "self_signed": None if row.self_signed is None else bool(row.self_signed),
+            "attachments": loads(row.attachments)}
+
+
+# -- the charter feed -------------------------------------------------------------------------------------
+
+
+def parse_feed_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return MAX_FEED
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_FEED):
+        raise bad_request(f"Paramètre «{NBSP}limit{NBSP}» invalide{NBSP}: un entier de 1 à {MAX_FEED}.")
+    return int(raw)
+
+
+def feed_page(engine: Engine, actor: Actor, cursor: int, limit: int) -> dict[str, Any]:
+    """GET /v1/charters: the charters after `cursor` in the device's scope, in seq order. The last seq
+    is read first and bounds the page, as a pull's (pull.py): a device with nothing new still moves on."""
+    with engine.connect() as conn:
+        last = last_seq(conn)
+        if cursor > last:
+            raise bad_request(MSG_CURSOR)
+        query = select(charters).where(charters.c.seq > cursor, charters.c.seq <= last)
+        if not actor.is_admin:
+            query = query.where(charters.c.owner_structure_id == actor.structure_id)
+        rows = conn.execute(query.order_by(charters.c.seq).limit(limit + 1)).all()
+        page = rows[:limit]
+        files = blob_states(conn, [(row.owner_structure_id, a["sha256"]) for row in page
+                                   for a in loads(row.attachments)])
+    more = len(rows) > limit
+    return {"charters": [feed_entry(row, files) for row in page],
+            "cursor": page[-1].seq if more else last, "more": more}
+
+
+def blob_states(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], datetime | None]:
+    """(owner, sha256) -> when the blob completed (None: not yet), for the blobs that exist."""
+    wanted = sorted(set(keys))
+    found: dict[tuple[str, str], datetime | None] = {}
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start:start + 200]
+        owners = sorted({owner for owner, _ in chunk})
+        shas = sorted({sha for _, sha in chunk})
+        query = select(blobs.c.owner_structure_id, blobs.c.sha256, blobs.c.complete, blobs.c.completed_at).where(
+            blobs.c.owner_structure_id.in_(owners), blobs.c.sha256.in_(shas))
+        for row in conn.execute(query):
+            found[(row.owner_structure_id, row.sha256)] = row.completed_at if row.complete else None
+    return found
+
+
+def feed_entry(row: Any, files: dict[tuple[str, str], datetime | None]) -> dict[str, Any]:
+    """A charter as announced, with where it is at the hub."""
+    attachments = []
+    for attachment in loads(row.attachments):
+        at = files.get((row.owner_structure_id, attachment["sha256"]))
+        attachments.append({**attachment, "at_hub": at is not None, "at": iso(at)})
+    return {"id": row.id, **_content(row), "attachments": attachments, "seq": row.seq,
+            "structure_id": row.owner_structure_id, "device_id": row.device_id, "received_at": iso(row.received_at)}
+
+
+def naming(conn: Connection, owner: str, sha256: str) -> list[Any]:
+    """The charter rows of `owner` that name the blob `sha256` (the LIKE finds candidates, the JSON decides)."""
+    rows = conn.execute(select(charters).where(charters.c.owner_structure_id == owner,
+                                               charters.c.attachments.like(f"%{sha256}%"))).all()
+    return [row for row in rows if any(a["sha256"] == sha256 for a in loads(row.attachments))]
+
+
+def renumber(conn: Connection, charter_ids: Iterable[str], last: int) -> int:
+    """Give these charters new seqs after `last` (a file of theirs arrived); the new last seq, written."""
+    seq = last
+    for charter_id in sorted(set(charter_ids)):
+        seq += 1
+        conn.execute(update(charters).where(charters.c.id == charter_id).values(seq=seq))
+    if seq != last:
+        conn.execute(update(hub_state).where(hub_state.c.id == 1).values(last_seq=seq))
+    return seq
+
+
+def forget_tandems(conn: Connection, tandem_ids: Iterable[str]) -> int:
+    """Erasure (erasure.py): delete the charters of these tandems, and the blobs (with their chunks) that
+    no remaining charter of the same structure names. The number of charters deleted."""
+    ids = sorted(set(tandem_ids))
+    gone: list[Any] = []
+    for start in range(0, len(ids), 500):
+        gone += conn.execute(select(charters.c.id, charters.c.owner_structure_id, charters.c.attachments)
+                             .where(charters.c.tandem_id.in_(ids[start:start + 500]))).all()
+    if not gone:
+        return 0
+    doomed = sorted({row.id for row in gone})
+    for start in range(0, len(doomed), 500):
+        conn.execute(delete(charters).where(charters.c.id.in_(doomed[start:start + 500])))
+    for owner, sha in sorted({(row.owner_structure_id, a["sha256"]) for row in gone for a in loads(row.attachments)}):
+        if naming(conn, owner, sha):
+            continue
+        where = and_(blob_chunks.c.owner_structure_id == owner, blob_chunks.c.sha256 == sha)
+        conn.execute(delete(blob_chunks).where(where))
+        conn.execute(delete(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha))
+    return len(doomed)
+
+
+# -- verification by the number on the paper --------------------------------------------------------------
+
+
+def lookup(engine: Engine, number: str) -> dict[str, Any]:
+    """GET /v1/charters/verify/{number}: what the hub knows of the charter, nothing personal (no person's
+    name, no device name: a hub certificate names the counsellor, so it is given by serial and digest)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(charters, structures.c.name.label("structure_name"))
+                            .join(structures, structures.c.id == charters.c.owner_structure_id, isouter=True)
+                            .where(charters.c.number == number)).all()
+        files = blob_states(conn, [(row.owner_structure_id, a["sha256"]) for row in rows
+                                   for a in loads(row.attachments)])
+        found = []
+        for row in rows:
+            revoked_at = None
+            if row.seal == "hub" and row.cert_serial:
+                revoked_at = conn.execute(select(devices.c.revoked_at).where(
+                    devices.c.cert_serial == row.cert_serial,
+                    devices.c.structure_id == row.owner_structure_id)).scalar()
+            found.append(_verified(row, files, revoked_at))
+    return {"number": number, "found": bool(found), "charters": found}
+
+
+def _verified(row: Any, files: dict[tuple[str, str], datetime | None], revoked_at: datetime | None) -> dict[str, Any]:
+    attachments = {a["role"]: a for a in loads(row.attachments)}
+    pdf, scan = attachments["pdf"], attachments.get("scan")
+    scan_at = files.get((row.owner_structure_id, scan["sha256"])) if scan else None
+    certificate = None
+    if row.cert_serial and row.cert_sha256:
+        certificate = {"serial": row.cert_serial, "sha256": row.cert_sha256, "issued_by_hub": row.seal == "hub"}
+    return {"mode": row.mode, "sealed_at": iso(row.sealed_at), "signed_on": row.signed_on,
+            "structure": {"id": row.owner_structure_id, "name": row.structure_name},
+            "certificate": certificate, "device_revoked": revoked_at is not None, "revoked_at": iso(revoked_at),
+            "sha256": pdf["sha256"], "pdf_received": files.get((row.owner_structure_id, pdf["sha256"])) is not None,
+            "seal": row.seal, "scan": {"deposited_at": iso(scan_at)} if scan_at is not None else None}
