@@ -18,7 +18,7 @@ def test_empty_encrypted_database_upgrades_to_head(tmp_path) -> None:  # type: i
         assert migrations.pending(conn)
         migrations.upgrade(conn)
     with engine.connect() as conn:
-        assert migrations.current_revision(conn) == migrations.head_revision() == "0011_honorability"
+        assert migrations.current_revision(conn) == migrations.head_revision() == "0012_charter_sync"
         assert not migrations.pending(conn)
         tables = set(inspect(conn).get_table_names())
         assert {"structure", "counsellor", "mentor", "mentee", "tandem", "meeting", "outbox", "meta"} <= tables

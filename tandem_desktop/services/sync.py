@@ -8,6 +8,7 @@ Errors are `SyncError` subclasses (DomainError) with French messages: `HubUnreac
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -63,6 +64,9 @@ CONFLICT_TYPES = {
     "erased": "Personne effacée",
 }
 RESENDABLE = ("refused", "too_large")
+MSG_CHARTERS_FAILED = (f"Les chartes n’ont pas pu être échangées avec le hub cette fois-ci{NBSP}; elles le seront à la "
+                       "prochaine synchronisation (rien n’est perdu).")
+log = logging.getLogger(__name__)
 SHOWN_CHARS = 300  # a write that never reached the hub: edit the record, send it again
 
 
@@ -150,6 +154,7 @@ def sync_now(profile: Profile, progress: Progress | None = None, cancel: Event |
         client = client or _client(profile, remote.state())
         report = sync_once(remote, client, progress, cancel)
         _receive_rules(profile, client, database)
+        report.charters = _transfer_charters(profile, client, database, cancel, progress)
     except SyncCancelled:
         raise
     except DeviceRevoked as exc:
@@ -182,6 +187,23 @@ def _receive_rules(profile: Profile, client: HubClient, database: Callable[[Call
         return
     if isinstance(answer, dict):
         database(lambda: keep_rules(profile.store, answer.get("retention")))
+
+
+def _transfer_charters(profile: Profile, client: HubClient, database: Callable[[Callable[[], Any]], Any],
+                       cancel: Event | None, progress: Progress | None) -> dict[str, Any]:
+    """Charters and their files, after the records (sync/attachments.py): whatever fails here is
+    reported in the figures, never fails the sync (a cancel still stops it)."""
+    from ..sync.attachments import TransferReport, transfer
+
+    try:
+        return transfer(profile.store, client, database, cancel, progress).as_dict()
+    except SyncCancelled:
+        raise
+    except DomainError as exc:
+        return TransferReport(errors=[str(exc)]).as_dict()
+    except Exception as exc:  # a bug must not cost the counsellor the records just synced
+        log.error("charter transfer failed: %s", type(exc).__name__)
+        return TransferReport(errors=[MSG_CHARTERS_FAILED]).as_dict()
 
 
 def probe(hub_url: str, timeout: float = 2.0) -> bool:

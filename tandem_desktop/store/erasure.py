@@ -213,7 +213,8 @@ def _drop_pending(conn: Connection, persons: set[str], linked: Mapping[str, Iter
 
 
 def _purge_around(conn: Connection, record_ids: set[str], tandem_ids: Iterable[str]) -> int:
-    """Conflicts (both sides' values), undo values of imports and the charters of the tandems."""
+    """Conflicts (both sides' values), undo values of imports and the charters of the tandems (with the
+    chunks of their files still downloading)."""
     ids = sorted(record_ids)
     charters = 0
     for start in range(0, len(ids), 500):
@@ -224,8 +225,11 @@ def _purge_around(conn: Connection, record_ids: set[str], tandem_ids: Iterable[s
     tandems = sorted(set(tandem_ids))
     for start in range(0, len(tandems), 500):
         chunk = tuple(tandems[start:start + 500])
-        charters += conn.exec_driver_sql(
-            f"DELETE FROM charters WHERE tandem_id IN ({', '.join('?' * len(chunk))})", chunk).rowcount
+        marks = ", ".join("?" * len(chunk))
+        conn.exec_driver_sql(  # the chunks of their files being downloaded go with them
+            f"DELETE FROM blob_parts WHERE sha256 IN (SELECT sha256 FROM charters WHERE tandem_id IN ({marks})"
+            f" UNION SELECT scan_sha256 FROM charters WHERE tandem_id IN ({marks}))", chunk + chunk)
+        charters += conn.exec_driver_sql(f"DELETE FROM charters WHERE tandem_id IN ({marks})", chunk).rowcount
     wanted = set(ids)
     for batch_id, created_text, merged_text in conn.exec_driver_sql(
             "SELECT id, created, merged FROM import_batches").all():

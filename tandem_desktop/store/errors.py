@@ -151,3 +151,13 @@ class DiskFull(StoreError):
 class NotFound(StoreError):
     def __init__(self, label: str, record_id: str):
         super().__init__(f"{label} introuvable\u00a0: {record_id}.")
+
+
+class NotReceived(StoreError):
+    """A charter received from the hub whose file (`what`: "pdf" or "scan") has not arrived yet."""
+
+    def __init__(self, what: str = "pdf"):
+        label = "Le scan" if what == "scan" else "Le PDF"
+        super().__init__(f"{label} de cette charte n’est pas encore arrivé du hub\u00a0: il sera reçu à la "
+                         "prochaine synchronisation (ou ouvrez-la quand le poste est en ligne).")
+        self.what = what

@@ -171,8 +171,11 @@ sync_flags = Table(
 Index("ix_sync_flags_mentor", sync_flags.c.mentor_id)
 
 # Signed charters (migration 0004_charters): the sealed PDF itself lives here, in the encrypted
-# database, never as a loose file in the profile. Local to this device for now; the tandem's status
-# and charter_signed_on are what syncs.
+# database, never as a loose file in the profile. From migration 0012_charter_sync they travel through
+# the hub's charter feed and blobs (PROTOCOL.md, "Charters and attachments"; sync/attachments.py).
+# `hub_status` of a charter made here: 'local' (to announce), 'announced' (metadata at the hub, files
+# to upload), 'synced' (nothing left to send), 'refused' (`hub_message` says why, in French); of a
+# charter `received` from the hub: 'waiting' (a file not at the hub yet) or 'synced' (files fetchable).
 charters = Table(
     "charters",
     metadata,
@@ -182,7 +185,7 @@ charters = Table(
     Column("template_version", String(20), nullable=False),
     Column("verification_code", String(20), nullable=False),
     Column("mode", String(8), nullable=False),  # "screen" (drawn and sealed) or "ink" (printed, signed by hand)
-    Column("pdf", LargeBinary, nullable=False),
+    Column("pdf", LargeBinary),  # None: a charter received from the hub whose file has not arrived yet
     Column("sha256", String(64), nullable=False),  # of `pdf`, to recognise a file brought back for checking
     Column("signed_on", String(10), nullable=False),  # ISO date
     Column("signed_place", Text),
@@ -191,9 +194,27 @@ charters = Table(
     Column("sealed_by", Text),  # the seal certificate's subject; None for ink
     Column("self_signed", Boolean(create_constraint=False)),  # sealed before enrollment; None for ink
     Column("created_at", Text, nullable=False),  # ISO UTC timestamp
+    Column("pdf_size", Integer),
+    Column("scan_sha256", String(64)),
+    Column("scan_size", Integer),
+    Column("scan_type", String(40)),  # media type: application/pdf, image/png, image/jpeg
+    Column("device_id", String(36)),  # the device that made it; None for rows of releases before 0012
+    Column("hub_status", String(12), nullable=False, server_default="local"),
+    Column("hub_message", Text),
+    Column("received", Boolean(create_constraint=False), nullable=False, server_default="0"),
 )
 Index("ix_charters_tandem", charters.c.tandem_id, charters.c.created_at)
 Index("ix_charters_sha256", charters.c.sha256)
+
+# Chunks of a charter file being downloaded (migration 0012_charter_sync): a cut download resumes
+# from them; assembled into `charters` and deleted once the whole file checks out.
+blob_parts = Table(
+    "blob_parts",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
 
 # Imports (migration 0007_imports), local to this device. A batch lists what one import wrote, so it
 # can be undone as a whole: `created` is {kind: [ids]}, `merged` is [[kind, id, {field: value before}]].

@@ -9,12 +9,13 @@ import functools
 import ipaddress
 import ssl
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import orjson
 
 from ..domain.compression import ENCODINGS, compress
+from ..texts.french import NBSP
 from .errors import (
     AccessDenied,
     AuthenticationFailed,
@@ -30,10 +31,12 @@ from .errors import (
 )
 from .wire import accept_encoding, compact_push, decompress, full_entries
 
-PROTOCOL = 5  # what this release speaks
+PROTOCOL = 6  # what this release speaks
 MIN_PROTOCOL = 1  # the oldest hub protocol this release can still speak
 COMPACT = 5  # compact stamps and compressed bodies (sync/wire.py)
+CHARTERS = 6  # the charter feed and blobs (PROTOCOL.md, "Charters and attachments"; sync/attachments.py)
 MAX_BODY = 4 * 1024 * 1024  # the hub's limit for one push
+MAX_CHUNK = 1024 * 1024 + 64 * 1024  # a blob chunk is 1 MiB (`chunk_size`): a little room, never more
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 MAX_ANSWER = 256 * 1024 * 1024  # a page of 1,000 records of 64 KiB at most, with room; also decoded
 
@@ -110,13 +113,33 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def decoded(response: httpx.Response, raw: bytes, plain: bool = False) -> httpx.Response:
-    """The answer with its body decoded here, never past MAX_ANSWER: a hub (or a proxy) cannot make
+def decoded(response: httpx.Response, raw: bytes, plain: bool = False, cap: int | None = None) -> httpx.Response:
+    """The answer with its body decoded here, never past `cap`: a hub (or a proxy) cannot make
     this device inflate a few kilobytes into gigabytes (sync/wire.py, decompress)."""
-    body = raw if plain else decompress(raw, response.headers.get("content-encoding"), MAX_ANSWER)
+    limit = MAX_ANSWER if cap is None else cap
+    body = raw if plain else decompress(raw, response.headers.get("content-encoding"), limit)
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding",
                                                                                       "content-length")]
     return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
+
+
+class BlobRefused(SyncError):
+    """409 on a blob upload (`blob_mismatch`, `seal_invalid`): the hub dropped the file; `code` says why."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message or f"Le hub refuse ce fichier ({code}).")
+        self.code = code
+
+
+class NotAtHub(SyncError):
+    """404 on a blob: no charter in this device's scope names it, or its chunks are not complete yet."""
+
+    def __init__(self) -> None:
+        super().__init__(f"Ce fichier n’est pas (encore) au hub{NBSP}: le poste qui a enregistré la charte ne l’a "
+                         "pas encore envoyé.")
+
+
+BLOB_REFUSALS = ("blob_mismatch", "seal_invalid")
 
 
 def raise_for(response: httpx.Response) -> None:
@@ -126,6 +149,8 @@ def raise_for(response: httpx.Response) -> None:
         return
     body = _body(response)
     code, message = str(body.get("error") or ""), str(body.get("message") or "")
+    if status == 409 and code in BLOB_REFUSALS:
+        raise BlobRefused(message, code)
     if status == 401:
         raise AuthenticationFailed()
     if status == 403:
@@ -180,22 +205,34 @@ class HubClient:
 
     def _request(self, method: str, path: str, *, auth: bool = True, body: Any = None,
                  params: dict[str, Any] | None = None, compressible: bool = False) -> Any:
-        headers = {"Tandem-Protocol": str(self.protocol)}
-        if auth:
-            if not self.token:
-                raise AuthenticationFailed()
-            headers["Authorization"] = f"Bearer {self.token}"
-        compact = self.protocol >= COMPACT
-        headers["Accept-Encoding"] = accept_encoding()  # decoded here, with a cap (sync/wire.py)
+        headers: dict[str, str] = {}
         content = None
         if body is not None:
             content = orjson.dumps(body)
             headers["Content-Type"] = "application/json"
             chosen = next((name for name in ENCODINGS if name in self.encodings), None) \
-                if compact and compressible else None
+                if self.protocol >= COMPACT and compressible else None
             if chosen is not None and len(content) >= 512:
                 content = compress(content, chosen)
                 headers["Content-Encoding"] = chosen
+        response = self._exchange(method, path, auth=auth, content=content, headers=headers, params=params)
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise HubError("réponse illisible") from exc
+
+    def _exchange(self, method: str, path: str, *, auth: bool = True, content: bytes | None = None,
+                  headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
+                  cap: int | None = None, not_found: bool = False) -> httpx.Response:
+        """One request, its answer read (never past `cap`, also once decoded) and its error status
+        mapped to a French exception (`not_found`: a 404 is NotAtHub); bytes on the wire are counted."""
+        cap = MAX_ANSWER if cap is None else cap  # read at each call (a test lowers it)
+        headers = {"Tandem-Protocol": str(self.protocol), **(headers or {})}
+        if auth:
+            if not self.token:
+                raise AuthenticationFailed()
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.setdefault("Accept-Encoding", accept_encoding())  # decoded here, with a cap (sync/wire.py)
         try:
             request = self._http.build_request(method, path, content=content, params=params, headers=headers)
             response = self._http.send(request, stream=True)
@@ -204,7 +241,7 @@ class HubClient:
                 plain = response.is_stream_consumed  # already read and decoded (a test's mock transport)
                 for chunk in [response.content] if plain else response.iter_raw():
                     raw += chunk
-                    if len(raw) > MAX_ANSWER:
+                    if len(raw) > cap:
                         raise HubError("réponse du hub trop volumineuse")
             finally:
                 response.close()
@@ -218,12 +255,11 @@ class HubClient:
             raise HubUnreachable(f"adresse invalide «\u00a0{self.base_url}\u00a0»") from exc
         self.bytes_sent += len(content or b"")
         self.bytes_received += len(raw)
-        response = decoded(response, bytes(raw), plain)
+        response = decoded(response, bytes(raw), plain, cap)
+        if not_found and response.status_code == 404:
+            raise NotAtHub()
         raise_for(response)
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            raise HubError("réponse illisible") from exc
+        return response
 
     # -- endpoints ---------------------------------------------------------------------------------
 
@@ -281,6 +317,73 @@ class HubClient:
     def history(self, kind: str, record_id: str) -> dict[str, Any]:
         """Who changed what in one record (GET /v1/history; PROTOCOL.md, "History")."""
         return self._request("GET", "/v1/history", params={"kind": kind, "record_id": record_id})
+
+    # -- charters and blobs (protocol 6) -----------------------------------------------------------
+
+    def announce_charters(self, charters: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST /v1/charters: the metadata of up to 100 charters; one result per charter, in order."""
+        answer = self._request("POST", "/v1/charters", body={"charters": charters})
+        if not isinstance(answer, dict) or not isinstance(answer.get("results"), list) \
+                or len(answer["results"]) != len(charters):
+            raise HubError("réponse d’envoi des chartes illisible")
+        return answer
+
+    def charters(self, cursor: int, limit: int) -> dict[str, Any]:
+        """GET /v1/charters: the charter feed of this device's scope after `cursor`."""
+        answer = self._request("GET", "/v1/charters", params={"cursor": cursor, "limit": limit})
+        if not isinstance(answer, dict) or not isinstance(answer.get("charters"), list) \
+                or not isinstance(answer.get("cursor"), int) or isinstance(answer["cursor"], bool):
+            raise HubError("page de chartes illisible")
+        return answer
+
+    def verify_charter(self, number: str) -> dict[str, Any]:
+        """GET /v1/charters/verify/{number}: the hub's public word on a charter number (no credential)."""
+        answer = self._request("GET", f"/v1/charters/verify/{quote(number.strip(), safe='')}", auth=False)
+        if not isinstance(answer, dict) or not isinstance(answer.get("charters", []), list):
+            raise HubError("réponse de vérification illisible")
+        return answer
+
+    def blob_status(self, sha256: str) -> dict[str, Any]:
+        """GET /v1/blobs/{sha256}: size, chunk size and the chunks the hub holds (NotAtHub: 404)."""
+        answer = self._blob_json("GET", f"/v1/blobs/{_digest(sha256)}")
+        numbers = ("size", "chunk_size", "chunks")
+        if not all(isinstance(answer.get(n), int) and not isinstance(answer[n], bool) for n in numbers) \
+                or not 0 < answer["chunk_size"] <= MAX_CHUNK or not isinstance(answer.get("received"), list):
+            raise HubError("état du fichier illisible")
+        return answer
+
+    def put_chunk(self, sha256: str, n: int, data: bytes) -> dict[str, Any]:
+        """PUT /v1/blobs/{sha256}/chunks/{n}: raw bytes, never compressed (BlobRefused: 409)."""
+        answer = self._blob_json("PUT", f"/v1/blobs/{_digest(sha256)}/chunks/{int(n)}", content=bytes(data),
+                                 headers={"Content-Type": "application/octet-stream"})
+        if not isinstance(answer.get("received"), list):
+            raise HubError("réponse d’envoi de fichier illisible")
+        return answer
+
+    def get_chunk(self, sha256: str, n: int) -> bytes:
+        """GET /v1/blobs/{sha256}/chunks/{n}: the chunk's raw bytes (NotAtHub: 404, not complete yet)."""
+        path = f"/v1/blobs/{_digest(sha256)}/chunks/{int(n)}"
+        return self._blob(path, "GET", cap=MAX_CHUNK, headers={"Accept-Encoding": "identity"}).content
+
+    def _blob(self, path: str, method: str, **kwargs: Any) -> httpx.Response:
+        return self._exchange(method, path, not_found=True, **kwargs)
+
+    def _blob_json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._blob(path, method, **kwargs)
+        try:
+            answer = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise HubError("réponse illisible") from exc
+        if not isinstance(answer, dict):
+            raise HubError("réponse illisible")
+        return answer
+
+
+def _digest(sha256: str) -> str:
+    """A digest as it goes into a path: 64 lower-case hex digits, nothing else."""
+    if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise HubError("empreinte de fichier invalide")
+    return sha256
 
 
 def probe(hub_url: str, timeout: float = 2.0) -> bool:

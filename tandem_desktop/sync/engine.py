@@ -61,6 +61,7 @@ class SyncReport:
     check_note: str = ""  # why the comparison was put off, when it was
     push_error: str = ""  # the push failed (the pull still ran): what the hub or the network said
     kinds_changed: list[str] = field(default_factory=list)  # lists the window should reload
+    charters: dict[str, Any] = field(default_factory=dict)  # the charter transfer (sync/attachments.py, as_dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

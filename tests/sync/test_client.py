@@ -70,7 +70,7 @@ def test_network_failures_are_unreachable() -> None:
 
 
 def test_a_hub_too_new_or_too_old_for_this_release() -> None:
-    newer = {"protocol": 9, "min_protocol": 6, "schema": "x", "hub_id": "h"}
+    newer = {"protocol": 9, "min_protocol": 7, "schema": "x", "hub_id": "h"}
     with _client(200, newer) as client, pytest.raises(UpdateRequired):
         client.negotiate()
     with _client(200, {"protocol": 1, "min_protocol": 1, "schema": "x", "hub_id": "h"}) as client:
