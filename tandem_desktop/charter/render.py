@@ -109,14 +109,28 @@ def verification_code(charter_id: str, secret: bytes | None = None) -> str:
     return f"{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 
-def qr_text(charter_id: str, code: str) -> str:
+QR_NOTE_HUB = ("Le code QR ci-contre mène à la page de vérification du hub Tandem\u00a0: elle dit, sans nommer "
+               "personne, si une charte de ce numéro a été scellée, quand et par quelle structure. Sans code QR, "
+               "saisissez le numéro sur {page}. Un PDF de cette charte se vérifie aussi dans Tandem Desktop "
+               "(Fichier › Vérifier une charte…)\u00a0: toute modification y est signalée.")
+
+
+def qr_text(charter_id: str, code: str, verify_url: str | None = None) -> str:
+    """What the QR code holds: the hub's verification page of this number when the sealing device knows
+    its hub (any phone opens it), else the charter's id and number for Tandem Desktop to read."""
+    if verify_url:
+        return f"{verify_url.rstrip('/')}/{code}"
     return f"{QR_PREFIX}:{charter_id}:{code}"
 
 
 def render_charter(template: Template, context: CharterContext, *, charter_id: str, verification_code: str,
                    signatures: Sequence[Signature] = (), signed_on: date | None = None,
-                   signed_place: str | None = None, created_at: datetime | None = None) -> bytes:
+                   signed_place: str | None = None, created_at: datetime | None = None,
+                   verify_url: str | None = None) -> bytes:
     """The charter as A4 PDF bytes; the same arguments always give the same bytes.
+
+    `verify_url` is the hub's verification page (« https://hub…/charte »): the QR code then leads to it
+    and every page's footer names it beside the number, so whoever holds the paper can check it.
 
     Without `signed_on` this is the copy printed for ink signing: the date, and the place unless
     `signed_place` is given, are left blank for the pen. `created_at` is the PDF's creation and
@@ -134,6 +148,8 @@ def render_charter(template: Template, context: CharterContext, *, charter_id: s
         created_at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     stamp = pdf_date(created_at)
     footer = f"Charte n°\u00a0{verification_code} · modèle {template.id} {template.version}"
+    if verify_url:
+        footer += f" · à vérifier sur {_shown_url(verify_url)}"
     names = " et ".join(n for n in (values.get("mentee.full_name"), values.get("mentor.full_name")) if n)
     extra = {"TandemTemplate": template.label, "TandemCharter": charter_id, "TandemNumber": verification_code}
 
@@ -147,7 +163,7 @@ def render_charter(template: Template, context: CharterContext, *, charter_id: s
         subject=f"Charte du tandem {names}".strip(), keywords=f"Tandem; charte; {template.label}",
         invariant=1, lang="fr-FR", displayDocTitle=1, initialFontName=fonts.REGULAR,
     )
-    story = _header(template, charter_id, verification_code, doc.width)
+    story = _header(template, charter_id, verification_code, doc.width, verify_url)
     story += _body(template, values, by_party, signed_on, signed_place, doc.width)
     doc.build(story, canvasmaker=canvasmaker)
     return out.getvalue()
@@ -184,7 +200,13 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _header(template: Template, charter_id: str, code: str, width: float) -> list[Flowable]:
+def _shown_url(url: str) -> str:
+    """The page's address as printed: without « https:// », which nobody types."""
+    return url.split("://", 1)[-1].rstrip("/")
+
+
+def _header(template: Template, charter_id: str, code: str, width: float,
+            verify_url: str | None = None) -> list[Flowable]:
     """Title on the left with the number and what the QR code is for; on the right the QR code."""
     s = _styles()
     left = [_para(escape(template.title), s["title"])]
@@ -192,8 +214,9 @@ def _header(template: Template, charter_id: str, code: str, width: float) -> lis
         left.append(_para(escape(template.subtitle), s["subtitle"]))
     left.append(_para(f"Charte n°\u00a0<font name='{fonts.BOLD}' color='#1f3a68'>{escape(code)}</font>"
                       f" · modèle {escape(template.label)}", s["ref"]))
-    left.append(_para(escape(QR_NOTE), s["note"]))
-    right = [QrFlowable(qr_text(charter_id, code), 2.4 * cm),
+    note = QR_NOTE_HUB.format(page=_shown_url(verify_url)) if verify_url else QR_NOTE
+    left.append(_para(escape(note), s["note"]))
+    right = [QrFlowable(qr_text(charter_id, code, verify_url), 2.4 * cm),
              _para(f"N°\u00a0<font name='{fonts.BOLD}' color='#1f3a68'>{escape(code)}</font>", s["code"])]
     table = Table([[left, right]], colWidths=[width - 3.4 * cm, 3.4 * cm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0),

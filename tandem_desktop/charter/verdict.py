@@ -43,8 +43,9 @@ MSG_APPROVAL_SEAL = (f"Sceau d’une version antérieure de Tandem Desktop (sign
                      f"DocMDP){NBSP}: cette vérification détecte toute modification ultérieure, mais un lecteur PDF "
                      "ordinaire peut ne pas la signaler.")
 
-MSG_OWN_LOCAL = (f"Sceau local{NBSP}: cette charte a été scellée sur ce poste avec son propre certificat, que le "
-                 f"hub ne garantit pas{NBSP}; le fichier est identique à celle qui y est enregistrée.")
+MSG_OWN_LOCAL = (f"Sceau local{NBSP}: cette charte a été scellée avec le certificat propre au poste qui l’a faite "
+                 f"(avant son enrôlement), que le hub ne garantit pas{NBSP}; le fichier est identique à celle qui "
+                 "est enregistrée sur ce poste.")
 MSG_NOT_VOUCHED = (f"Sceau non reconnu{NBSP}: son certificat n’a pas été délivré par l’autorité du hub de ce poste, "
                    "et ce fichier n’est pas une charte enregistrée ici. Rien ne garantit qui l’a scellé ni que son "
                    "contenu est celui qui a été signé.")
@@ -55,7 +56,7 @@ INTACT, UNVOUCHED, MODIFIED, NO_SEAL, UNREADABLE = "intact", "unvouched", "modif
 LOCAL, NOT_VOUCHED, MISMATCH = "local", "not_vouched", "mismatch"
 HEADLINES = {
     INTACT: "✓ Sceau intact",
-    LOCAL: f"✓ Sceau local intact{NBSP}: charte scellée sur ce poste",
+    LOCAL: f"✓ Sceau local intact{NBSP}: charte enregistrée sur ce poste",
     UNVOUCHED: "⚠ Sceau intact, mais son origine n’est pas garantie",
     NOT_VOUCHED: f"⚠ Sceau non reconnu{NBSP}: ni le hub ni ce poste ne le garantissent",
     MISMATCH: "✗ Ce n’est pas la charte enregistrée sur ce poste",

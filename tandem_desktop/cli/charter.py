@@ -24,6 +24,7 @@ from .common import EXIT_OK, EXIT_REFUSED, NBSP, opened
 from .output import print_json, table
 
 if TYPE_CHECKING:  # pyHanko takes a third of a second to import: only charter commands pay for it
+    from ..services.charter_check import HubCheck
     from ..services.charters import CharterService
     from ..store.charters import StoredCharter
 
@@ -54,7 +55,11 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--place", metavar="LIEU", help="lieu de signature (sinon la commune de la structure)")
     sub.add_argument("--template", metavar="MODÈLE", help="identifiant du modèle (sinon charte-tandem)")
     sub = subs.add_parser("verify", help=VERIFY_HELP, description=VERIFY_HELP)
-    sub.add_argument("file", metavar="FICHIER.pdf")
+    sub.add_argument("file", metavar="FICHIER.pdf", nargs="?", help="le PDF à vérifier (sans lui, --numero)")
+    sub.add_argument("--numero", "--number", dest="number", metavar="N°",
+                     help="numéro imprimé sur la charte (K7Q4-9XPM), pour demander au hub sans fichier")
+    sub.add_argument("--hors-ligne", "--offline", dest="offline", action="store_true",
+                     help="ne pas demander au hub (vérification du fichier seulement)")
     sub.add_argument("--json", action="store_true", help="sortie JSON")
     sub = subs.add_parser("list", help="chartes enregistrées d’un tandem")
     sub.add_argument("tandem_id", metavar="TANDEM_ID")
@@ -65,10 +70,12 @@ def add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None
     sub.add_argument("--scan", action="store_true", help="le scan de la charte signée à la main")
 
 
-VERIFY_HELP = (f"vérifier le sceau d’un PDF de charte. Code de sortie{NBSP}: 0 intact (garanti par le hub, ou charte "
-               f"enregistrée sur ce poste){NBSP}; 1 modifié après le scellement, endommagé, sans sceau ou illisible"
-               f"{NBSP}; 3 inchangé mais non garanti par le hub de ce poste, ou différent de la charte enregistrée "
-               "ici sous ce numéro")
+VERIFY_HELP = (f"vérifier le sceau d’un PDF de charte, et demander au hub (en ligne) s’il connaît son numéro. Code "
+               f"de sortie{NBSP}: 0 intact (garanti par le hub, ou charte enregistrée sur ce poste){NBSP}; 1 modifié "
+               f"après le scellement, endommagé, sans sceau ou illisible{NBSP}; 3 inchangé mais non garanti par le hub "
+               "de ce poste, différent de la charte enregistrée ici sous ce numéro, ou d’une autre empreinte que "
+               f"celle que le hub tient pour ce numéro{NBSP}; avec --numero seul{NBSP}: 0 le hub connaît ce numéro, "
+               "1 il ne le connaît pas ou ne répond pas")
 
 
 def _target(out: str) -> Path:
@@ -135,32 +142,60 @@ def _seal(args: argparse.Namespace, service: CharterService) -> int:
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
     from ..charter.verdict import exit_code, failure
     from ..charter.verify import VerifyReport, verify_pdf
-    from ..services.charters import CharterService
+    from ..services.charter_check import HubCheck, ask_hub, hub_address
+    from ..services.charters import CharterError, CharterService, charter_number
     from ..store.profile import profile_exists
 
-    data = Path(args.file).read_bytes()
+    number = charter_number(args.number) if args.number else None
+    if args.number and number is None:
+        raise CharterError(f"Numéro de charte invalide{NBSP}: «{NBSP}{args.number}{NBSP}» (huit caractères, comme "
+                           "K7Q4-9XPM).")
+    if args.file is None and number is None:
+        raise CharterError("Indiquez le PDF à vérifier, ou --numero suivi du numéro imprimé sur la charte.")
+    data = Path(args.file).read_bytes() if args.file is not None else None
     report: VerifyReport | None = None
+    address = None
     if profile_exists(settings):
         try:
             with opened(settings) as profile:
-                report = CharterService(profile.store).verify(data)
+                report = CharterService(profile.store).verify(data) if data is not None else None
+                address = hub_address(profile.store)
         except StoreError as exc:  # locked or no passphrase: still check the seal, without the hub's CA
             print(f"Profil non ouvert ({exc}){NBSP}; vérification sans l’autorité du hub.", file=sys.stderr)
-    if report is None:
+    if report is None and data is not None:
         report = verify_pdf(data)
+    asked = number or (report.number if report is not None else None)
+    hub = HubCheck() if args.offline else ask_hub(address, asked, report.sha256 if report is not None else None)
+    if report is None:  # the number alone: what the hub says is the whole answer
+        return _number_only(args, asked or "", hub)
+    code = exit_code(report)
+    if hub.mismatch and code == 0:
+        code = 3
     if args.json:
-        print_json({**dataclasses.asdict(report), "ok": report.ok, "verdict": report.kind,
-                    "exit_code": exit_code(report)})
+        print_json({**dataclasses.asdict(report), "ok": code == 0, "verdict": report.kind, "exit_code": code,
+                    "hub": {"asked": hub.asked, "found": hub.found, "mismatch": hub.mismatch, "lines": hub.lines}})
     else:
         print(f"Fichier{NBSP}: {args.file}")
         print(f"Empreinte SHA-256{NBSP}: {report.sha256}")
         if report.number:
             print(f"Charte n°{NBSP}{report.number}")
-        for message in report.messages:
+        for message in [*report.messages, *hub.lines]:
             print(message)
-    if not report.ok:
-        print(f"Vérification échouée{NBSP}: {failure(report)}", file=sys.stderr)
-    return exit_code(report)
+    if code != 0:
+        reason = hub.lines[-1] if hub.mismatch and report.ok else failure(report)
+        print(f"Vérification échouée{NBSP}: {reason}", file=sys.stderr)
+    return code
+
+
+def _number_only(args: argparse.Namespace, number: str, hub: HubCheck) -> int:
+    if args.json:
+        print_json({"number": number, "hub": {"asked": hub.asked, "found": hub.found, "lines": hub.lines,
+                                              "answer": hub.answer}})
+    else:
+        print(f"Charte n°{NBSP}{number}")
+        for line in hub.lines:
+            print(line)
+    return EXIT_OK if hub.found else EXIT_REFUSED
 
 
 def _plain(charter: StoredCharter) -> dict[str, object]:

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..settings import Settings
 from ..sync.errors import DeviceRevoked, HubUnreachable, SyncError, UpdateRequired
@@ -92,6 +93,18 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _print_charters(charters: dict[str, Any]) -> None:
+    """The charters' part of the sync (sync/attachments.py), only when something moved or failed."""
+    counts = [charters.get(key) or 0 for key in ("announced", "received", "uploaded_files", "downloaded_files")]
+    if any(counts):
+        print(f"Chartes{NBSP}: {counts[0]} envoyée(s), {counts[1]} reçue(s){NBSP}; fichiers{NBSP}: {counts[2]} "
+              f"envoyé(s), {counts[3]} reçu(s)")
+    if charters.get("refused"):
+        print(f"Chartes refusées par le hub{NBSP}: {charters['refused']} (le motif est affiché sur chacune).")
+    for error in charters.get("errors") or []:
+        print(error, file=sys.stderr)
+
+
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from ..services import sync as sync_service
 
@@ -109,6 +122,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     if report.kept:
         print(f"À renvoyer à la prochaine synchronisation{NBSP}: {report.kept}"
               + (f" ({report.kept_reason.rstrip('. ')})" if report.kept_reason else "") + ".")
+    _print_charters(report.charters or {})
     if report.check_note:
         print(report.check_note, file=sys.stderr)
     if status.conflicts_open:

@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import Shiboken
 
-from ..services.charters import CharterService, SigningSetup, StoredCharter
+from ..services.charters import CharterService, SigningSetup, StoredCharter, hub_state_text, version_of
 from ..store.repository import Store
 from .charter_dialogs import SignOnScreenDialog, error_text
 from .charter_ink import InkSignatureDialog
 from .charter_verify import VerifyDialog, common_name
 from .display import NBSP, french_date
 from .pdf_view import PdfPreviewDialog
-from .tasks import TaskRunner
+from .tasks import Lane, TaskRunner
 from .widgets import named_button
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -44,6 +44,7 @@ class CharterPanel(QGroupBox):
     """Emits `signed` with a status-bar message once a charter is stored (the page then reloads)."""
 
     signed = Signal(str)
+    fetched = Signal()  # a charter's files arrived from the hub: the page reloads the list
 
     def __init__(self, store: Store, service: CharterService, runner: TaskRunner, tandem_id: str,
                  parent: QWidget | None = None):
@@ -68,7 +69,7 @@ class CharterPanel(QGroupBox):
         self.status_label.setWordWrap(True)
         self.charters = QTreeWidget(self)
         self.charters.setObjectName("charter_list")
-        self.charters.setHeaderLabels(["Signée le", "N°", "Mode", "Scellée par"])
+        self.charters.setHeaderLabels(["Signée le", "N°", "Mode", "Scellée par", "Version", "Au hub"])
         self.charters.setRootIsDecorated(False)
         self.charters.setAlternatingRowColors(True)
         self.charters.itemSelectionChanged.connect(self._update_row_buttons)
@@ -104,13 +105,16 @@ class CharterPanel(QGroupBox):
         self.ink_button.setEnabled(not ended)
         stored = self.service.charters_of(self.tandem_id)
         self.charters.clear()
+        enrolled = bool(self.store.remote.state().get("device_id"))
         for charter in stored:
             item = QTreeWidgetItem([french_date(charter.signed_on), charter.verification_code, self.mode_text(charter),
-                                    self.sealer(charter)])
+                                    self.sealer(charter), str(version_of(stored, charter)),
+                                    self.hub_text(charter, enrolled)])
             item.setData(0, ID_ROLE, charter)
             item.setToolTip(3, charter.sealed_by or "")
+            item.setToolTip(5, hub_state_text(charter, enrolled=enrolled))
             self.charters.addTopLevelItem(item)
-        for column in range(3):
+        for column in range(self.charters.columnCount()):
             self.charters.resizeColumnToContents(column)
             self.charters.setColumnWidth(column, self.charters.columnWidth(column) + 16)
         rows = max(1, min(len(stored), 4))  # no tall empty list for the usual one charter
@@ -126,6 +130,15 @@ class CharterPanel(QGroupBox):
     @staticmethod
     def mode_text(charter: StoredCharter) -> str:
         return MODES.get(charter.mode, charter.mode) + (" · scan joint" if charter.has_scan else "")
+
+    @staticmethod
+    def hub_text(charter: StoredCharter, enrolled: bool) -> str:
+        """Where the file is, in a word or two (the tooltip says it in full)."""
+        if charter.received:
+            return "Oui" if charter.has_pdf else "PDF à recevoir"
+        if not enrolled:
+            return "—"
+        return {"synced": "Oui", "refused": "Refusée"}.get(charter.hub_status, "À envoyer")
 
     @staticmethod
     def sealer(charter: StoredCharter) -> str:
@@ -205,14 +218,44 @@ class CharterPanel(QGroupBox):
         service = self.service
         title = f"Charte signée le {french_date(charter.signed_on)}"
         name = f"charte-{charter.signed_on}-{charter.verification_code}.pdf"
-        self._run(self.open_button, lambda: service.pdf(charter.id), lambda pdf: self._show_pdf(pdf, title, name))
+        self._when_here(charter, self.open_button, lambda: self._run(
+            self.open_button, lambda: service.pdf(charter.id), lambda pdf: self._show_pdf(pdf, title, name)))
 
     def open_scan(self) -> None:
         charter = self.selected()
         if charter is None or not charter.has_scan:
             return
         service = self.service
-        self._run(self.scan_button, lambda: service.scan(charter.id), self._show_scan)
+        self._when_here(charter, self.scan_button, lambda: self._run(
+            self.scan_button, lambda: service.scan(charter.id), self._show_scan))
+
+    def _when_here(self, charter: StoredCharter, button: Any, then: Callable[[], None]) -> None:
+        """`then` once the charter's files are on this device: a charter received from the hub whose
+        file has not arrived yet is fetched first, on the network lane (the database lane stays free)."""
+        fetch = getattr(self.service, "fetch_files", None)
+        if charter.has_pdf or fetch is None:
+            then()  # without a hub to ask, the service says in French that the file is not here yet
+            return
+        self.status_label.setText(f"Réception du PDF de la charte n°{NBSP}{charter.verification_code} depuis le hub…")
+        button.setEnabled(False)
+
+        def arrived(_result: Any) -> None:
+            if Shiboken.isValid(self):
+                button.setEnabled(True)
+                self.reload_later()
+                then()
+
+        def failed(exc: BaseException) -> None:
+            if Shiboken.isValid(self):
+                button.setEnabled(True)
+                self.reload_later()
+                QMessageBox.warning(self, "Charte", error_text(exc))
+
+        self.runner.submit(lambda: fetch(charter.id), arrived, failed, lane=Lane.NETWORK)
+
+    def reload_later(self) -> None:
+        """The list again (the file's state changed): read on the database lane."""
+        self.fetched.emit()
 
     def _show_scan(self, scan: tuple[bytes, str | None] | None) -> None:
         if scan is None:
@@ -229,7 +272,8 @@ class CharterPanel(QGroupBox):
         if charter is None:
             return
         service = self.service
-        self._run(self.verify_button, lambda: service.verify(service.pdf(charter.id)), self._show_report)
+        self._when_here(charter, self.verify_button, lambda: self._run(
+            self.verify_button, lambda: service.verify(service.pdf(charter.id)), self._show_report))
 
     def _show_report(self, report: Any) -> None:
         dialog = VerifyDialog(self.service, self.runner, self.window())

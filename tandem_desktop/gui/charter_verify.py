@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from ..charter import verdict as texts
 from ..charter.names import subject_names
 from .charter_dialogs import error_text
 from .display import NBSP
-from .tasks import TaskRunner
+from .tasks import Lane, TaskRunner
 from .widgets import named_button
 
 if TYPE_CHECKING:
@@ -42,11 +43,12 @@ GREEN, AMBER, RED = "#1b7f3b", "#8a4b00", "#b3261e"
 COLORS = {INTACT: GREEN, texts.LOCAL: GREEN, UNVOUCHED: AMBER, texts.NOT_VOUCHED: AMBER, texts.MISMATCH: RED,
           MODIFIED: RED, NO_SEAL: AMBER, UNREADABLE: RED}
 HEADLINES = {key: (texts.HEADLINES[key], color) for key, color in COLORS.items()}
-DETAILS = ("number", "signer", "device", "hub", "kind", "signatures", "date", "template", "charter", "local")
+DETAILS = ("number", "signer", "device", "hub", "kind", "signatures", "date", "template", "charter", "local",
+           "at_hub")
 DETAIL_LABELS = {"number": "N° de charte", "signer": "Scellé par", "device": "Poste", "hub": "Autorité",
                  "kind": "Type de sceau",
                  "signatures": "Signatures", "date": "Date du sceau", "template": "Modèle", "charter": "Identifiant",
-                 "local": "Base de ce poste"}
+                 "local": "Base de ce poste", "at_hub": "Au hub"}
 
 
 def verdict(report: VerifyReport) -> str:
@@ -72,7 +74,7 @@ def detail_texts(report: VerifyReport) -> dict[str, str]:
             "hub": texts.authority_text(report),
             "kind": texts.seal_kind_text(report), "signatures": texts.signatures_text(report),
             "date": _french_moment(report.signed_at), "template": report.template or "—",
-            "charter": report.charter_id or "—", "local": local}
+            "charter": report.charter_id or "—", "local": local, "at_hub": "—"}
 
 
 def _french_moment(iso: str | None) -> str:
@@ -95,6 +97,7 @@ class VerifyDialog(QDialog):
         self.service = service
         self.runner = runner
         self.report: VerifyReport | None = None
+        self.hub: Any = None  # the hub's word on the last file (services/charter_check.HubCheck)
         self.path: Path | None = None
         self.busy = False
         self.setObjectName("verify_dialog")
@@ -182,6 +185,32 @@ class VerifyDialog(QDialog):
         for key, value in detail_texts(report).items():
             self.detail_labels[key].setText(value)
         self.details.setVisible(report.sealed)
+        self._ask_hub(report)
+
+    def _ask_hub(self, report: VerifyReport) -> None:
+        """The hub's word on the file's number, on the network lane: the same answer on every device."""
+        ask = getattr(self.service, "hub_check", None)
+        if ask is None or not report.number:
+            return
+        self.detail_labels["at_hub"].setText("Vérification auprès du hub…")
+        self.details.show()
+        number, sha256 = report.number, report.sha256
+
+        def told(check: Any) -> None:
+            if not Shiboken.isValid(self) or self.report is not report:
+                return
+            self.hub = check
+            self.detail_labels["at_hub"].setText("\n".join(check.lines) or "—")
+            if check.mismatch and verdict(report) in (INTACT, texts.LOCAL, UNVOUCHED):
+                text, color = HEADLINES[texts.MISMATCH]
+                self.headline.setText(text)
+                self.headline.setStyleSheet(f"font-size: 15pt; font-weight: 700; color: {color};")
+
+        def failed(exc: BaseException) -> None:
+            if Shiboken.isValid(self) and self.report is report:
+                self.detail_labels["at_hub"].setText(error_text(exc))
+
+        self.runner.submit(lambda: ask(number, sha256), told, failed, lane=Lane.NETWORK)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.kinds import KINDS
+from ..services import attachments
 from ..services import history as history_service
 from ..services.matching import MatchingService
 from ..services.records import Actor, Records
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
             section.list_page.count_changed.connect(self.update_count)
             if sync is not None and getattr(sync, "profile", None) is not None:
                 section.hub_history = history_service.hub_fetch(sync.profile)  # « Historique… » asks the hub
+                # a charter whose file has not arrived is fetched when opened (services/attachments.py)
+                section.charter_files = attachments.files_fetcher(sync.profile, runner.database_lane)
             self.sections[kind] = section
             self.stack.addWidget(section)
             self.pages.append(section)

@@ -6,8 +6,9 @@ what a broadcast touches: its list (see ListPage.note) and the open tandem page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStackedWidget, QWidget
@@ -57,6 +58,7 @@ class SectionView(QStackedWidget):
         self.kind = kind
         self.spec = KINDS[kind]
         self.hub_history: Fetch | None = None  # GET /v1/history, set by the window when it syncs
+        self.charter_files: Callable[[str], Any] | None = None  # a charter's files from the hub, likewise
         self.setObjectName(f"section_{kind}")
         self.list_page = ListPage(store, runner, kind, self, broadcaster=self.ops.broadcaster)
         self.addWidget(self.list_page)
@@ -78,6 +80,7 @@ class SectionView(QStackedWidget):
             from ..services.charters import CharterService
 
             self._charters = CharterService(self.store, records=self.records)
+        self._charters.fetch_files = self.charter_files
         return self._charters
 
     # -- what is open -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ PHASES = {
     "push": "envoi", "pull": "réception", "apply": "réception",
     "index": "classement des listes",
     "summary": "vérification", "verify": "vérification", "check": "vérification",
+    "charters": "chartes",
 }
 
 
@@ -58,7 +59,14 @@ def report_text(report: Any) -> str:
         problems.append(plural(report.conflicts_new, "nouveau conflit", "nouveaux conflits"))
     counts = (f"{plural(report.pushed, 'modification envoyée', 'modifications envoyées')}, "
               f"{plural(report.pulled, 'mise à jour reçue', 'mises à jour reçues')}")
+    charters = getattr(report, "charters", None) or {}
+    moved = [(charters.get("announced") or 0, "charte envoyée", "chartes envoyées"),
+             (charters.get("received") or 0, "charte reçue", "chartes reçues")]
+    counts += "".join(f", {plural(n, one, many)}" for n, one, many in moved if n)
     done = f"Synchronisation terminée{NBSP}: {counts}."
+    if charters.get("refused"):
+        done = (plural(charters["refused"], "charte refusée par le hub", "chartes refusées par le hub")
+                + f" (le motif est affiché dans son groupe «{NBSP}Charte{NBSP}»). " + done)
     if not problems:
         return done
     return f"{', '.join(problems)} (voir «{NBSP}Conflits{NBSP}»). {done}"

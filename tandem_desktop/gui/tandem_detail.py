@@ -88,6 +88,7 @@ class TandemDetail(QWidget):
 
             self.charter_panel = CharterPanel(store, charters, runner, tandem_id, self.ui)
             self.charter_panel.signed.connect(self._charter_signed)
+            self.charter_panel.fetched.connect(self.reload)
             column = self.ui.findChild(QVBoxLayout, "left_column")
             column.insertWidget(column.count() - 1, self.charter_panel)
         self._reset_quick_add()

@@ -9,7 +9,7 @@ written only where the counsellor asks, and atomically.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from ..store.errors import NotFound
 from ..store.files import write_private
 from ..store.repository import Store
 from ..texts.french import NBSP, long_date
+from .charter_check import HubCheck, ask_hub, hub_address
 from .records import Actor, Records
 
 __all__ = ["CharterError", "CharterService", "StoredCharter", "device_identity", "hub_ca_pem", "image_kind",
@@ -34,7 +35,7 @@ __all__ = ["CharterError", "CharterService", "StoredCharter", "device_identity",
 
 META_LOCAL_KEY = "charter_local_key_pem"
 META_LOCAL_CERT = "charter_local_cert_pem"
-MAX_SCAN_BYTES = 50 * 1024 * 1024
+MAX_SCAN_BYTES = 20 * 1024 * 1024  # what the hub takes (PROTOCOL.md, "Charters and attachments")
 SEAL_REASON = "Charte du tandem signée par les parties"
 
 
@@ -82,6 +83,15 @@ def device_identity(store: Store) -> SealIdentity:
         chain = [state["ca_pem"]] if state.get("ca_pem") else []
         return SealIdentity(key_pem=key_pem, cert_pem=cert_pem, chain_pem=chain, self_signed=False)
     return local_identity(store, store.device_id)
+
+
+def verify_page(store: Store) -> str | None:
+    """The hub's verification page (« https://hub…/charte ») when this device is enrolled and not
+    revoked: the charter's QR code and footer lead there. None before enrollment."""
+    state = store.remote.state()
+    if state.get("device_id") and state.get("hub_url") and state.get("revoked") != "1":
+        return state["hub_url"].rstrip("/") + "/charte"
+    return None
 
 
 def hub_ca_pem(store: Store) -> str | None:
@@ -145,6 +155,9 @@ class CharterService:
         self.store = store
         self.records = records if records is not None else Records(store, Actor.of_store(store))
         self.templates_dir = templates_dir
+        # Fetches a charter's files from the hub now (network; services/attachments.py), set by the
+        # window of an enrolled device: opening a charter whose file has not arrived yet waits for it.
+        self.fetch_files: Callable[[str], object] | None = None
 
     # -- making charters ------------------------------------------------------------------------
 
@@ -155,7 +168,7 @@ class CharterService:
         charter_id = new_id()
         return render_charter(prepared.template, prepared.context, charter_id=charter_id,
                               verification_code=verification_code(charter_id), signed_place=place,
-                              created_at=_now())
+                              created_at=_now(), verify_url=verify_page(self.store))
 
     def seal(self, tandem_id: str, signatures: Sequence[Signature], *, place: str | None = None,
              today: date | None = None, template_id: str | None = None) -> StoredCharter:
@@ -172,7 +185,8 @@ class CharterService:
         moment = _now()  # the PDF's creation date and the seal's time: one moment, never out of order
         rendered = render_charter(prepared.template, prepared.context, charter_id=charter_id,
                                   verification_code=code, signatures=tuple(signatures), signed_on=signed_on,
-                                  signed_place=signed_place, created_at=moment)  # refuses a bad party or image
+                                  signed_place=signed_place, created_at=moment,
+                                  verify_url=verify_page(self.store))  # refuses a bad party or image
         identity = self.identity()  # only now: a refused charter must not even create the local key
         sealed = seal_pdf(rendered, identity, reason=SEAL_REASON, location=signed_place, signing_time=moment)
         return self._store(prepared, charter_id, code, "screen", sealed, signed_on, signed_place,
@@ -199,7 +213,7 @@ class CharterService:
         moment = _now()
         reference = render_charter(prepared.template, prepared.context, charter_id=charter_id,
                                    verification_code=code, signed_on=signed_on, signed_place=signed_place,
-                                   created_at=moment)
+                                   created_at=moment, verify_url=verify_page(self.store))
         return self._store(prepared, charter_id, code, "ink", reference, signed_on, signed_place,
                            scan=scan, scan_name=(scan_name or None) if scan is not None else None,
                            created_at=moment)
@@ -226,26 +240,25 @@ class CharterService:
         return charter_store.charters_of(self.store, tandem_id)
 
     def status_text(self, tandem_id: str, stored: Sequence[StoredCharter] | None = None) -> str:
-        """Where the tandem's charter is, in one French sentence: here, on paper, or on another device.
+        """Where the tandem's charter is, in one French sentence: here (and at the hub), on paper, or
+        on its way from another device.
 
-        The tandem's `charter_signed_on` syncs but charter PDFs stay on the device that made them, so
-        a date with no charter here is told apart by who wrote it (see signing_date_device).
+        Charters travel through the hub (PROTOCOL.md, "Charters and attachments"); the tandem's
+        `charter_signed_on` comes with the records, so a date without a charter here yet is told apart
+        by who wrote it (see signing_date_device).
         """
         stored = self.charters_of(tandem_id) if stored is None else stored
         tandem = self.store.get("tandem", tandem_id)
         ended = tandem.get("status") == "ended"
         if stored:
-            latest = stored[0]
-            where = f" à {latest.signed_place}" if latest.signed_place else ""
-            how = "signée à l’écran et scellée" if latest.sealed else "signée à l’encre"
-            return f"Charte {how} le {_french_date(latest.signed_on)}{where}{NBSP}: enregistrée sur ce poste."
+            return _latest_text(stored, enrolled=bool(self.store.remote.state().get("device_id")))
         signed_on = tandem.get("charter_signed_on")
         if signed_on:
             day = _french_date(signed_on)
             device = charter_store.signing_date_device(self.store, tandem_id)
             if device is not None and device != self.store.device_id:
-                return (f"Charte signée le {day} et enregistrée sur un autre poste{NBSP}: son PDF y est conservé "
-                        "(les chartes ne passent pas par le hub).")
+                return (f"Charte signée le {day} sur un autre poste{NBSP}: elle arrivera ici par le hub à la "
+                        "prochaine synchronisation des deux postes (si elle y a été enregistrée).")
             text = f"Charte signée sur papier le {day}{NBSP}: aucun exemplaire n’est enregistré dans Tandem Desktop."
             return text if ended else text + f" Pour en garder la trace, utilisez «{NBSP}Signée à l’encre…{NBSP}»."
         if tandem.get("status") in ("charter_signed", "active"):
@@ -271,6 +284,10 @@ class CharterService:
     def verify(self, pdf: bytes) -> VerifyReport:
         """verify_pdf against this device's hub CA and its register of charters (charter/verdict.py)."""
         return verify_pdf(pdf, hub_ca_pem=hub_ca_pem(self.store), register=self._local_copy)
+
+    def hub_check(self, number: str | None, sha256: str | None = None) -> HubCheck:
+        """What the hub says of this number (network: the caller's network lane); never raises."""
+        return ask_hub(hub_address(self.store), number, sha256)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -320,6 +337,7 @@ class CharterService:
             "sha256": hashlib.sha256(pdf).hexdigest(), "signed_on": signed_on.isoformat(),
             "signed_place": signed_place, "scan": scan, "scan_name": scan_name, "sealed_by": sealed_by,
             "self_signed": self_signed, "created_at": (created_at or _now()).isoformat(),
+            "device_id": self.store.device_id,
         }
         with self.store.transaction():
             stored = charter_store.insert_charter(self.store, values)
@@ -359,6 +377,42 @@ def _mark_signed(records: Records, tandem_id: str, signed_on: date) -> None:
         records.move_tandem(tandem_id, "charter_signed", charter_signed_on=signed_on.isoformat())
     elif status == "charter_signed":  # signed again (a new template version): the latest date counts
         records.update("tandem", tandem_id, {"charter_signed_on": signed_on.isoformat()})
+
+
+def version_of(stored: Sequence[StoredCharter], charter: StoredCharter) -> int:
+    """1 for a tandem's first charter, 2 for the next…: by creation, so every device numbers alike."""
+    ordered = sorted(stored, key=lambda c: (c.created_at, c.id))
+    return next((n for n, c in enumerate(ordered, 1) if c.id == charter.id), len(ordered))
+
+
+def _latest_text(stored: Sequence[StoredCharter], *, enrolled: bool) -> str:
+    """The newest charter (stored is newest first): how it was signed, which version, where it is."""
+    latest = stored[0]
+    where = f" à {latest.signed_place}" if latest.signed_place else ""
+    how = "signée à l’écran et scellée" if latest.sealed else "signée à l’encre"
+    text = f"Charte {how} le {_french_date(latest.signed_on)}{where}"
+    if len(stored) > 1:
+        text += (f" (version {version_of(stored, latest)}{NBSP}; "
+                 + ("la version précédente est conservée)" if len(stored) == 2
+                    else f"les {len(stored) - 1} versions précédentes sont conservées)"))
+    return f"{text}{NBSP}: {hub_state_text(latest, enrolled=enrolled)}"
+
+
+def hub_state_text(charter: StoredCharter, *, enrolled: bool = True) -> str:
+    """Where this charter's file is, for the panel and the list: the file here or on its way, and
+    whether the hub holds it (so a lost laptop loses nothing)."""
+    if charter.received and not charter.has_pdf:
+        return ("reçue du hub, son PDF arrive à la prochaine synchronisation (ou à son ouverture, "
+                "le poste en ligne).")
+    if charter.received:
+        return "enregistrée sur ce poste et au hub (reçue d’un autre poste)."
+    if charter.hub_status == "synced":
+        return "enregistrée sur ce poste et au hub."
+    if charter.hub_status == "refused":
+        return f"enregistrée sur ce poste, refusée par le hub{NBSP}: {charter.hub_message or 'motif inconnu'}"
+    if not enrolled:
+        return "enregistrée sur ce poste."
+    return "enregistrée sur ce poste, pas encore envoyée au hub."
 
 
 def _french_date(iso: str) -> str:

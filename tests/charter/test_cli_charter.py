@@ -54,7 +54,8 @@ def test_generate_seal_verify_list_export(env: dict[str, str], tmp_path: Path) -
 
     text = ok(env, "charter", "verify", str(sealed))
     assert "Le sceau est intact" in text and "Identique à la charte enregistrée sur ce poste" in text
-    assert text.splitlines()[3].startswith(f"Sceau local{verify.NBSP}: cette charte a été scellée sur ce poste")
+    assert text.splitlines()[3].startswith(
+        f"Sceau local{verify.NBSP}: cette charte a été scellée avec le certificat propre au poste")
     report = json.loads(ok(env, "charter", "verify", str(sealed), "--json"))
     assert report["ok"] and report["matches_local"] and report["self_signed"] and report["template"]
     assert (report["verdict"], report["exit_code"]) == ("local", 0)

@@ -36,11 +36,20 @@ def shown_report(qtbot, service, runner: TaskRunner, path: Path) -> VerifyDialog
 
 
 def cli_lines(path: Path, data_dir: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The exit code and the file's verdict lines; what the hub said (« Hub : … ») is kept in HUB_LINES."""
     code = main(["--data-dir", data_dir, "charter", "verify", str(path)])
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Fichier") and out[1].startswith("Empreinte SHA-256")
     assert out[2].startswith(f"Charte n°{NBSP}")  # the number the file says it has (not a verdict)
-    return [str(code), *out[3:]]
+    HUB_LINES[:] = [line for line in out[3:] if _from_hub(line)]
+    return [str(code), *(line for line in out[3:] if not _from_hub(line))]
+
+
+HUB_LINES: list[str] = []
+
+
+def _from_hub(line: str) -> bool:
+    return line.startswith(("Hub", "✗ Hub"))
 
 
 def test_the_dialog_and_the_cli_give_the_same_verdict_on_a_forged_charter(
@@ -55,6 +64,10 @@ def test_the_dialog_and_the_cli_give_the_same_verdict_on_a_forged_charter(
         dialog = shown_report(qtbot, service, runner, forged)
     assert dialog.headline.text() == "✗ Document modifié après le scellement"
     assert dialog.report.messages == printed  # one function wrote both
+    # the hub's word too: the CLI and the dialog asked the same hub about the same number
+    qtbot.waitUntil(lambda: dialog.hub is not None, timeout=15000)
+    assert HUB_LINES and dialog.hub.lines == HUB_LINES
+    assert dialog.detail_labels["at_hub"].text() == "\n".join(HUB_LINES)
     assert "Le document a été modifié après le scellement." in dialog.messages_label.text()
     details = {key: label.text() for key, label in dialog.detail_labels.items()}
     assert details["signer"] == "Nadia Ferhat, Mission locale de Marseille"

@@ -548,7 +548,7 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     files["text"].write_text("pas un PDF")
 
     # a local seal, byte-identical to the charter this device stored: green, saying it is local
-    expected = {"intact": ("✓ Sceau local intact\u00a0: charte scellée sur ce poste", "#1b7f3b"),
+    expected = {"intact": ("✓ Sceau local intact\u00a0: charte enregistrée sur ce poste", "#1b7f3b"),
                 "tampered": ("✗ Document modifié après le scellement", "#b3261e"),
                 "unsealed": ("Aucun sceau", "#8a4b00"), "text": ("✗ Fichier illisible", "#b3261e")}
     action = next(a for a in window.file_menu.actions() if a.objectName() == "action_verify_charter")
@@ -584,5 +584,5 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     assert panel.verify_button.isEnabled()
     qtbot.mouseClick(panel.verify_button, LEFT)
     shown = wait_dialog(qtbot, panel, VerifyDialog)
-    assert shown.headline.text() == "✓ Sceau local intact\u00a0: charte scellée sur ce poste"
+    assert shown.headline.text() == "✓ Sceau local intact\u00a0: charte enregistrée sur ce poste"
     assert shown.detail_labels["local"].text() == "Identique à la charte enregistrée sur ce poste"

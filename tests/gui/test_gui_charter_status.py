@@ -1,5 +1,5 @@
 """Issue 10, point 6: the « Charte » group says where the charter is — here, on paper, or on another
-device — and never contradicts the tandem's « Charte signée le » (the date syncs, the PDFs do not)."""
+device — and never contradicts the tandem's « Charte signée le ». Issue 14: charters come through the hub."""
 
 from __future__ import annotations
 
@@ -107,7 +107,16 @@ def two_devices(tmp_path: Path) -> Iterator[tuple[World, object, object]]:
         world.close()
 
 
-def test_on_a_second_device_the_charter_is_said_to_be_kept_on_the_first(qtbot, two_devices) -> None:  # type: ignore[no-untyped-def]
+def test_on_a_second_device_the_charter_came_through_the_hub_and_opens(qtbot, two_devices) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: the second device lists the charter sealed on the first, and opens it; a charter whose
+    file has not arrived yet is fetched from the hub when the counsellor opens it."""
+    import hashlib
+
+    from sqlalchemy import update
+
+    from tandem_desktop.services import attachments
+    from tandem_desktop.store.schema import charters as charters_table
+
     _world, office, laptop = two_devices
     state = office.store.remote.state()
     structure_id, counsellor_id = state["structure_id"], state["counsellor_id"]
@@ -115,23 +124,38 @@ def test_on_a_second_device_the_charter_is_said_to_be_kept_on_the_first(qtbot, t
     tandem = people(office.store, structure_id, counsellor_id)
     move(office.store, tandem, "accepted", accepted_on="2025-03-10")
     stored = CharterService(office.store).seal(tandem, [Signature(p, strokes=DRAWING) for p in PARTIES])
+    original = CharterService(office.store).pdf(stored.id)
     sync_service.sync_now(office)
     sync_service.sync_now(laptop)
     assert laptop.store.get("tandem", tandem)["charter_signed_on"] == stored.signed_on
+    # As if the file had not arrived yet: the metadata is here, the PDF is still at the hub.
+    with laptop.store.transaction() as conn:
+        conn.execute(update(charters_table).where(charters_table.c.id == stored.id).values(pdf=None))
 
     from tandem_desktop.gui.tasks import TaskRunner
 
     runner = TaskRunner()
     window = MainWindow(laptop.store, runner)
+    window.section("tandem").charter_files = attachments.files_fetcher(laptop, runner.database_lane)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
     try:
         panel = open_tandem(qtbot, window, tandem)
         assert panel.status_label.text() == (
-            f"Charte signée le {_long(stored.signed_on)} et enregistrée sur un autre poste{NBSP}: son PDF y est "
-            "conservé (les chartes ne passent pas par le hub).")
+            f"Charte signée à l’écran et scellée le {_long(stored.signed_on)} à Marseille{NBSP}: reçue du hub, son PDF arrive "
+            "à la prochaine synchronisation (ou à son ouverture, le poste en ligne).")
         assert "Aucune charte signée" not in panel.status_label.text()
+        assert panel.charters.topLevelItem(0).text(1) == stored.verification_code
+        panel.open_button.click()
+        from tandem_desktop.gui.pdf_view import PdfPreviewDialog
+
+        qtbot.waitUntil(lambda: isinstance(panel.dialog, PdfPreviewDialog) and panel.dialog.isVisible(),
+                        timeout=15000)
+        fetched = CharterService(laptop.store).pdf(stored.id)
+        assert hashlib.sha256(fetched).hexdigest() == hashlib.sha256(original).hexdigest() == stored.sha256
+        panel.dialog.close()
+        qtbot.waitUntil(lambda: "enregistrée sur ce poste et au hub" in panel.status_label.text(), timeout=5000)
     finally:
         for section in window.sections.values():
             section.close_overlay(ask=False)
