@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ..domain.validation import shown
 from . import charter_routes, encoding
@@ -30,7 +31,7 @@ from .admin import connect
 from .auth import authenticate, enroll
 from .config import HubOptions, open_authority
 from .db import hub_id, schema_revision
-from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, NBSP, HubError, bad_request
+from .errors import MSG_BAD_JSON, MSG_BODY_CUT, MSG_TOO_LARGE, MSG_UPGRADE, NBSP, HubError, bad_request
 from .guard import AttemptLimiter, RequestGuard
 from .history import of_record as record_history_of
 from .ledger import hub_now_ms
@@ -118,10 +119,13 @@ async def read_json(request: Request, limit: int, *, encoded: bool = False) -> A
     if length is not None and int(length) > limit:
         raise HubError(413, "too_large", MSG_TOO_LARGE)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HubError(413, "too_large", MSG_TOO_LARGE)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise HubError(413, "too_large", MSG_TOO_LARGE)
+    except ClientDisconnect:  # a cut connection: nothing was applied, the device sends it again
+        raise HubError(400, "body_incomplete", MSG_BODY_CUT) from None
     content_encoding = request.headers.get("content-encoding")
     if content_encoding is not None and content_encoding.strip().lower() != "identity":
         if not encoded:

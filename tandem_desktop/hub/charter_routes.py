@@ -12,6 +12,7 @@ import orjson
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from ..texts.french import NBSP
 from . import blobs as blob_store
@@ -19,7 +20,7 @@ from . import charters as charter_store
 from . import verify_page
 from .ca import CertificateAuthority, to_pem
 from .charter_checks import CHUNK_SIZE, MAX_BODY, charters_of, normalize_number
-from .errors import HubError, bad_request
+from .errors import MSG_BODY_CUT, HubError, bad_request
 from .guard import AttemptLimiter, client_address
 from .pull import parse_cursor
 from .schemas import BlobStatus, CharterAnswer, CharterBody, CharterFeed, ChunkAnswer, ErrorBody, VerifyAnswer
@@ -73,10 +74,13 @@ async def read_octets(request: Request, limit: int) -> bytes:
     if content_type is not None and content_type.split(";")[0].strip().lower() != OCTETS:
         raise HubError(415, "unsupported_media_type", MSG_CHUNK_TYPE)
     body = bytearray()
-    async for part in request.stream():
-        body += part
-        if len(body) > limit:
-            raise HubError(413, "too_large", MSG_CHUNK_TOO_LARGE)
+    try:
+        async for part in request.stream():
+            body += part
+            if len(body) > limit:
+                raise HubError(413, "too_large", MSG_CHUNK_TOO_LARGE)
+    except ClientDisconnect:  # the connection was cut mid-chunk: nothing is kept, the device resends it
+        raise HubError(400, "body_incomplete", MSG_BODY_CUT) from None
     return bytes(body)
 
 

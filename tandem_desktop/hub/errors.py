@@ -11,6 +11,7 @@ MSG_UNAUTHORIZED = (f"Appareil inconnu du hub (jeton absent ou invalide){NBSP}: 
 MSG_REVOKED = (f"Cet appareil a été révoqué par l’administrateur du hub{NBSP}: il ne peut plus synchroniser. "
                "Vous pouvez effacer la copie locale des données.")
 MSG_UPGRADE = "Mettez Tandem Desktop à jour\u00a0: cette version est trop ancienne pour ce hub."
+MSG_BODY_CUT = "Corps de la requête interrompu (connexion coupée)\u00a0: rien n’a été enregistré, renvoyez-le."
 MSG_TOO_LARGE = "Envoi trop volumineux pour le hub\u00a0: 4\u00a0Mio au plus par requête."
 MSG_BAD_JSON = "Requête illisible\u00a0: le corps n’est pas un JSON valide."
 

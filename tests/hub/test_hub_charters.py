@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -433,3 +434,28 @@ def test_an_erasure_removes_the_charters_and_their_files_from_the_hub(hub_world:
     assert a.http.get(f"/v1/blobs/{sha}").status_code == 404
     [refused] = a.announce(sealed_metadata(a.tandem, stored, pdf))
     assert refused["code"] == "erased"
+
+
+def test_a_chunk_cut_mid_body_keeps_nothing_and_logs_no_traceback(sqlite_world: World,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """A cable pulled in the middle of a chunk: the hub keeps none of it, answers the next request,
+    and its log holds no « Exception in ASGI application » (the device just sends the chunk again)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
+    scan = os.urandom(MIB + 10)
+    charter = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(100), "scan": scan})
+    a.announce(charter)
+    sha = hashlib.sha256(scan).hexdigest()
+    where = urlsplit(sqlite_world.url)
+    token = a.http.headers["Authorization"]
+    with socket.create_connection((where.hostname, where.port)) as raw:
+        raw.sendall((f"PUT /v1/blobs/{sha}/chunks/0 HTTP/1.1\r\nHost: {where.netloc}\r\nAuthorization: {token}\r\n"
+                     f"Tandem-Protocol: 6\r\nContent-Type: application/octet-stream\r\nContent-Length: {MIB}\r\n\r\n")
+                    .encode() + scan[:MIB // 2])
+    caplog.set_level("ERROR")
+    time.sleep(0.5)  # the hub sees the connection close and gives up the request
+    assert a.http.get(f"/v1/blobs/{sha}").json()["received"] == []
+    assert a.put(sha, 0, scan[:MIB]).json() == {"received": [0], "complete": False}  # sent again, whole
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
