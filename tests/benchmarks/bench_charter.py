@@ -1,11 +1,13 @@
 """Charter benchmark: one unsigned charter, one charter with three drawn signatures sealed, 100 sealed.
 
 A plain script (not a test); prints one JSON line. Targets (issue #5): generate_ms < 100, seal_ms < 250,
-batch_100_s < 20, size_kb < 200 (a sealed charter). Baselines in the same run, reported as ratios:
+batch_100_s < 20, size_kb < 200 (a sealed charter); (issue #14, charter_transfer.py) sync_100_charters_s
+< 10 through a hub on 127.0.0.1, with its ratio to a bare HTTP copy of the same bytes, and
+resume_resent_bytes ≤ one chunk after a cut at half of a 20 MB scan. Baselines in the same run, reported as ratios:
 `baseline_doc_ms`, a bare three-page ReportLab document with the same embedded font, and
 `baseline_seal_ms`, pyHanko sealing that bare document with the same key.
 
-    .venv/bin/python tests/benchmarks/bench_charter.py [--samples N] [--batch N]
+    .venv/bin/python tests/benchmarks/bench_charter.py [--samples N] [--batch N] [--no-sync]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import io
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -35,6 +38,7 @@ from tandem_desktop.services.charters import CharterService
 from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.settings import load_settings
 from tandem_desktop.store.profile import init_profile
+from tests.benchmarks import charter_transfer
 from tests.memory_keyring import MemoryKeyring  # the OS keyring is outside the program
 
 
@@ -93,6 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--no-sync", action="store_true", help="without the charters' transfer through a hub")
     args = parser.parse_args()
     keyring.set_keyring(MemoryKeyring())
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,13 +122,15 @@ def main() -> None:
         size = len(service.pdf(last.id)) if last else 0
         pages = len(PdfReader(io.BytesIO(service.pdf(last.id))).pages) if last else 0
         profile.close()
+    transfer = {} if args.no_sync else charter_transfer.measure(make_tandems, signed, args.batch)
     print(json.dumps({
         "generate_ms": round(generate_ms, 1), "seal_ms": round(seal_ms, 1), "batch_100_s": round(batch_s, 2),
         "batch_size": args.batch, "size_kb": round(size / 1024, 1), "sealed_pages": pages,
         "baseline_doc_ms": round(baseline_doc_ms, 1), "baseline_seal_ms": round(baseline_seal_ms, 1),
         "generate_ratio": round(generate_ms / baseline_doc_ms, 2),
         "seal_ratio": round(seal_ms / (baseline_doc_ms + baseline_seal_ms), 2),
-        "self_signed": identity.self_signed, "samples": args.samples,
+        "self_signed": identity.self_signed, "samples": args.samples, **transfer,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }, ensure_ascii=False))
 
 
