@@ -69,7 +69,8 @@ class CharterPanel(QGroupBox):
         self.status_label.setWordWrap(True)
         self.charters = QTreeWidget(self)
         self.charters.setObjectName("charter_list")
-        self.charters.setHeaderLabels(["Signée le", "N°", "Mode", "Scellée par", "Version", "Au hub"])
+        self.charters.setHeaderLabels(["Signée le", "N°", "Mode", "Scellée par", "Au hub"])
+        self.charters.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.charters.setRootIsDecorated(False)
         self.charters.setAlternatingRowColors(True)
         self.charters.itemSelectionChanged.connect(self._update_row_buttons)
@@ -107,14 +108,17 @@ class CharterPanel(QGroupBox):
         self.charters.clear()
         enrolled = bool(self.store.remote.state().get("device_id"))
         for charter in stored:
-            item = QTreeWidgetItem([french_date(charter.signed_on), charter.verification_code, self.mode_text(charter),
-                                    self.sealer(charter), str(version_of(stored, charter)),
-                                    self.hub_text(charter, enrolled)])
+            signed = french_date(charter.signed_on)
+            if len(stored) > 1:  # « 26/11/2026 · v2 »: a second seal never replaces the first
+                signed += f" · v{version_of(stored, charter)}"
+            item = QTreeWidgetItem([signed, charter.verification_code, self.mode_text(charter),
+                                    self.sealer(charter), self.hub_text(charter, enrolled)])
             item.setData(0, ID_ROLE, charter)
+            item.setToolTip(0, f"Version {version_of(stored, charter)} sur {len(stored)}")
             item.setToolTip(3, charter.sealed_by or "")
-            item.setToolTip(5, hub_state_text(charter, enrolled=enrolled))
+            item.setToolTip(4, hub_state_text(charter, enrolled=enrolled))
             self.charters.addTopLevelItem(item)
-        for column in range(self.charters.columnCount()):
+        for column in range(self.charters.columnCount() - 1):  # the last one takes what is left
             self.charters.resizeColumnToContents(column)
             self.charters.setColumnWidth(column, self.charters.columnWidth(column) + 16)
         rows = max(1, min(len(stored), 4))  # no tall empty list for the usual one charter
@@ -144,6 +148,8 @@ class CharterPanel(QGroupBox):
     def sealer(charter: StoredCharter) -> str:
         if not charter.sealed:
             return "—"
+        if charter.received and not charter.sealed_by:  # the hub names nobody: the seal in the PDF does
+            return "Un autre poste" + (" (certificat local)" if charter.self_signed else "")
         name = common_name(charter.sealed_by)
         return f"{name} (certificat local)" if charter.self_signed and "non enrôlé" not in name else name
 
