@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import Shiboken
 
-from ..services.charters import CharterService, SigningSetup, StoredCharter, hub_state_text, version_of
+from ..services.charter_texts import hub_state_text, version_of
+from ..services.charters import CharterService, SigningSetup, StoredCharter
 from ..store.repository import Store
 from .charter_dialogs import SignOnScreenDialog, error_text
 from .charter_ink import InkSignatureDialog

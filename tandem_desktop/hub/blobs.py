@@ -24,6 +24,10 @@ from .merge import Actor
 from .seal_check import SealFacts, judge, read_seal
 
 MSG_UNKNOWN = f"Fichier inconnu du hub{NBSP}: aucune charte de la structure de cet appareil ne le nomme."
+MSG_NOT_UPLOADER = (f"Seul l’appareil qui a annoncé cette charte peut en envoyer le fichier{NBSP}: les autres le "
+                    "reçoivent.")
+MSG_TYPE = f"Le fichier reçu n’est pas du type annoncé (PDF, PNG ou JPEG){NBSP}: il n’est pas gardé."
+MAGIC = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
 MSG_NOT_YET = f"Ce fichier n’est pas encore complet au hub{NBSP}: réessayez plus tard."
 MSG_MISMATCH = (f"Le fichier reçu n’a pas l’empreinte SHA-256 annoncée{NBSP}: il n’est pas gardé. L’appareil le "
                 "renverra.")
@@ -64,6 +68,21 @@ def _find(conn: Connection, actor: Actor, sha256: str, *, want_complete: bool) -
                                        bool(r.complete) != want_complete, r.owner_structure_id))[0]
 
 
+def _find_upload(conn: Connection, actor: Actor, sha256: str) -> Any:
+    """The blob this device may send chunks of: one named by a charter it announced itself. Another
+    device of the structure, which never had the file, must not put chunks into it (a wrong chunk
+    would make the whole file fail its digest and keep the real one off the hub)."""
+    rows = conn.execute(select(blobs).where(blobs.c.sha256 == sha256)).all()
+    for blob in sorted(rows, key=lambda r: (bool(r.complete), r.owner_structure_id != actor.structure_id)):
+        if not actor.may_see(blob.owner_structure_id):
+            continue
+        if any(row.device_id == actor.device_id for row in charter_rows.naming(conn, blob.owner_structure_id, sha256)):
+            return blob
+    if any(actor.may_see(blob.owner_structure_id) for blob in rows):
+        raise HubError(403, "not_uploader", MSG_NOT_UPLOADER)
+    raise HubError(404, "not_found", MSG_UNKNOWN)
+
+
 def _received(conn: Connection, blob: Any) -> list[int]:
     return sorted(conn.execute(select(blob_chunks.c.n).where(
         blob_chunks.c.owner_structure_id == blob.owner_structure_id, blob_chunks.c.sha256 == blob.sha256)).scalars())
@@ -86,7 +105,7 @@ def put_chunk(engine: Engine, actor: Actor, sha256: str, index: int, data: bytes
     """PUT /v1/blobs/{sha256}/chunks/{i}: store one chunk (a chunk already there is not stored again);
     the last one completes the blob, or drops it when it is not what was announced (409)."""
     with writing(engine) as (conn, _):
-        blob = _find(conn, actor, sha256, want_complete=False)
+        blob = _find_upload(conn, actor, sha256)
         count = chunk_count(blob.size, blob.chunk_size)
         if index >= count:
             raise bad_request(f"Numéro de morceau invalide{NBSP}: ce fichier en a {count}.")
@@ -115,6 +134,10 @@ def _complete(engine: Engine, owner: str, sha256: str, count: int, hub_ca_pem: s
     if hashlib.sha256(data).hexdigest() != sha256:
         _drop(engine, owner, sha256)
         raise HubError(409, "blob_mismatch", MSG_MISMATCH)
+    if not all(_looks_like(data, a["media_type"]) for row in named for a in loads(row.attachments)
+               if a["sha256"] == sha256):
+        _drop(engine, owner, sha256)
+        raise HubError(409, "blob_mismatch", MSG_TYPE)
     sealed = [row for row in named if row.mode == "screen" and _pdf_sha(row) == sha256]
     seals: dict[str, tuple[str, SealFacts]] = {}
     if sealed:
@@ -136,11 +159,19 @@ def _complete(engine: Engine, owner: str, sha256: str, count: int, hub_ca_pem: s
             conn.execute(update(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256)
                          .values(complete=True, completed_at=utcnow()))
             for charter_id, (seal, facts) in seals.items():
-                conn.execute(update(charters).where(charters.c.id == charter_id).values(
+                conn.execute(update(charters).where(charters.c.owner_structure_id == owner,
+                                                    charters.c.id == charter_id).values(
                     seal=seal, cert_serial=facts.cert_serial, cert_sha256=facts.cert_sha256,
                     sealed_at=facts.sealed_at))
-            charter_rows.renumber(conn, [row.id for row in charter_rows.naming(conn, owner, sha256)], last)
+            charter_rows.renumber(conn, owner, [row.id for row in charter_rows.naming(conn, owner, sha256)], last)
     return {"received": list(range(count)), "complete": True}
+
+
+def _looks_like(data: bytes, media_type: str) -> bool:
+    """The file's first bytes match its announced type (a PDF may start within its first 1 KiB)."""
+    if media_type == "application/pdf":
+        return b"%PDF-" in data[:1024]
+    return any(data.startswith(magic) for magic in MAGIC.get(media_type, (b"",)))
 
 
 def _pdf_sha(row: Any) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..domain.validation import control_error
@@ -19,7 +19,7 @@ from .errors import HubError, bad_request
 
 MAX_CHARTERS = 100
 MAX_BODY = 1024 * 1024
-MAX_ATTACHMENTS = 8
+MAX_ATTACHMENTS = 4  # the PDF, a scan, and room for a later kind or two
 MAX_FILE = 20 * 1024 * 1024
 CHUNK_SIZE = 1024 * 1024
 # = charter/render.py CODE_ALPHABET (tests/hub/test_hub_charters.py checks): the hub does not load the
@@ -166,8 +166,24 @@ def _attachments(value: Any, mode: str) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
-def announced(item: dict[str, Any]) -> Announced:
-    """The checked charter, or CharterRefused(invalid_value)."""
+AHEAD = timedelta(days=2)  # a device's clock may run a little ahead of the hub's, no more
+MSG_AHEAD = (f"Charte datée de plus de deux jours dans le futur{NBSP}: l’horloge de l’appareil est sans doute "
+             "fausse. Elle sera renvoyée d’elle-même une fois à la bonne date.")
+
+
+def announced(item: dict[str, Any], now: datetime | None = None) -> Announced:
+    """The checked charter, or CharterRefused(invalid_value); a date beyond the hub's clock is refused
+    for now (`clock_ahead`, retried), so no device can list a charter of its own as the newest version
+    by dating it in the future."""
+    charter = _announced(item)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    created = datetime.fromisoformat(charter.created_at.replace("Z", "+00:00")).replace(tzinfo=None)
+    if date.fromisoformat(charter.signed_on) > (now + AHEAD).date() or created > now + AHEAD:
+        raise CharterRefused("clock_ahead", MSG_AHEAD, retry=True)
+    return charter
+
+
+def _announced(item: dict[str, Any]) -> Announced:
     charter_id, tandem_id = _uuid(item, "id"), _uuid(item, "tandem_id")
     number = item.get("number")
     if not isinstance(number, str) or not NUMBER_RE.fullmatch(number):

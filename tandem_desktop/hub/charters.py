@@ -44,9 +44,10 @@ MSG_NOT_TANDEM = f"Charte invalide{NBSP}: «{NBSP}tandem_id{NBSP}» ne désigne 
 MSG_DELETED = f"Ce tandem a été supprimé{NBSP}: sa charte n’est pas gardée par le hub."
 MSG_ERASED = (f"Ce tandem concerne une personne effacée{NBSP}: sa charte n’est pas gardée par le hub et doit être "
               "supprimée des appareils.")
-MSG_EXISTS = (f"Une autre charte porte déjà cet identifiant au hub{NBSP}: une charte n’est jamais remplacée "
-              "(un nouveau scellement est une nouvelle charte).")
-MSG_NUMBER_TAKEN = f"Une autre charte porte déjà ce numéro au hub{NBSP}: charte refusée."
+MSG_EXISTS = (f"Une autre charte de la structure porte déjà cet identifiant au hub{NBSP}: une charte n’est "
+              "jamais remplacée (un nouveau scellement est une nouvelle charte).")
+MSG_NUMBER_TAKEN = (f"Une autre charte de la structure porte déjà ce numéro au hub{NBSP}: vérifiez le numéro imprimé "
+                    "sur l’exemplaire signé.")
 MSG_SIZE = (f"Un fichier de même empreinte SHA-256 est déjà annoncé au hub avec une autre taille{NBSP}: "
             "charte refusée.")
 
@@ -85,12 +86,13 @@ def announce(engine: Engine, actor: Actor, items: list[dict[str, Any]]) -> dict[
 def _take(conn: Connection, actor: Actor, charter: Announced, seq: int) -> bool:
     """Store `charter` under `seq`; False when the very same charter is already there."""
     owner = _tandem_owner(conn, actor, charter.tandem_id)
-    row = conn.execute(select(charters).where(charters.c.id == charter.id)).first()
+    mine = and_(charters.c.owner_structure_id == owner)  # ids and numbers are the structure's own
+    row = conn.execute(select(charters).where(mine, charters.c.id == charter.id)).first()
     if row is not None:
-        if row.owner_structure_id == owner and _content(row) == charter.content():
+        if _content(row) == charter.content():
             return False
         raise CharterRefused("charter_exists", MSG_EXISTS)
-    if conn.execute(select(charters.c.id).where(charters.c.number == charter.number)).first() is not None:
+    if conn.execute(select(charters.c.id).where(mine, charters.c.number == charter.number)).first() is not None:
         raise CharterRefused("number_taken", MSG_NUMBER_TAKEN)
     fresh = []
     for attachment in charter.attachments:
@@ -199,12 +201,13 @@ def naming(conn: Connection, owner: str, sha256: str) -> list[Any]:
     return [row for row in rows if any(a["sha256"] == sha256 for a in loads(row.attachments))]
 
 
-def renumber(conn: Connection, charter_ids: Iterable[str], last: int) -> int:
-    """Give these charters new seqs after `last` (a file of theirs arrived); the new last seq, written."""
+def renumber(conn: Connection, owner: str, charter_ids: Iterable[str], last: int) -> int:
+    """Give these charters of `owner` new seqs after `last` (a file of theirs arrived); the new last seq."""
     seq = last
     for charter_id in sorted(set(charter_ids)):
         seq += 1
-        conn.execute(update(charters).where(charters.c.id == charter_id).values(seq=seq))
+        conn.execute(update(charters).where(charters.c.owner_structure_id == owner, charters.c.id == charter_id)
+                     .values(seq=seq))
     if seq != last:
         conn.execute(update(hub_state).where(hub_state.c.id == 1).values(last_seq=seq))
     return seq
@@ -220,16 +223,15 @@ def forget_tandems(conn: Connection, tandem_ids: Iterable[str]) -> int:
                              .where(charters.c.tandem_id.in_(ids[start:start + 500]))).all()
     if not gone:
         return 0
-    doomed = sorted({row.id for row in gone})
-    for start in range(0, len(doomed), 500):
-        conn.execute(delete(charters).where(charters.c.id.in_(doomed[start:start + 500])))
+    for start in range(0, len(ids), 500):
+        conn.execute(delete(charters).where(charters.c.tandem_id.in_(ids[start:start + 500])))
     for owner, sha in sorted({(row.owner_structure_id, a["sha256"]) for row in gone for a in loads(row.attachments)}):
         if naming(conn, owner, sha):
             continue
         where = and_(blob_chunks.c.owner_structure_id == owner, blob_chunks.c.sha256 == sha)
         conn.execute(delete(blob_chunks).where(where))
         conn.execute(delete(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha))
-    return len(doomed)
+    return len(gone)
 
 
 # -- verification by the number on the paper --------------------------------------------------------------
@@ -252,6 +254,9 @@ def lookup(engine: Engine, number: str) -> dict[str, Any]:
                     devices.c.cert_serial == row.cert_serial,
                     devices.c.structure_id == row.owner_structure_id)).scalar()
             found.append(_verified(row, files, revoked_at))
+    # Numbers are a structure's own: another structure may hold the same one (typed from a paper, or
+    # taken on purpose). What the hub checked comes first: a seal it verified, then a file it holds.
+    found.sort(key=lambda c: (c["seal"] is None, not c["pdf_received"], c["mode"] != "screen"))
     return {"number": number, "found": bool(found), "charters": found}
 
 

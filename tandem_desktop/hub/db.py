@@ -259,10 +259,12 @@ settings = Table(
 # sealed PDF (hub/blobs.py), NULL until it arrived.
 charters = Table(
     "charters", metadata,
+    # Keyed by structure: an id or a number taken by another structure (read off a PDF, a paper) never
+    # blocks this structure's charter, and the verification page lists every charter of a number.
+    Column("owner_structure_id", String(ID), primary_key=True),
     Column("id", String(ID), primary_key=True),
     Column("tandem_id", String(ID), nullable=False, index=True),
-    Column("owner_structure_id", String(ID), nullable=False),
-    Column("number", String(9), nullable=False, unique=True),  # « K7Q4-9XPM », as printed on every page
+    Column("number", String(9), nullable=False, index=True),  # « K7Q4-9XPM », as printed on every page
     Column("mode", String(10), nullable=False),  # screen | ink
     Column("template", String(80), nullable=False),
     Column("signed_on", String(10), nullable=False),
@@ -279,6 +281,7 @@ charters = Table(
     Column("sealed_at", DateTime),  # the seal's signing time (UTC), from the PDF
 )
 Index("ix_charters_owner_seq", charters.c.owner_structure_id, charters.c.seq)
+Index("uq_charters_owner_structure_id_number", charters.c.owner_structure_id, charters.c.number, unique=True)
 
 # Files of charters, content-addressed per structure: the same digest under another structure is another
 # blob, so knowing a digest gives no access to another structure's file (hub/blobs.py).

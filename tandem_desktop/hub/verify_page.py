@@ -135,5 +135,10 @@ def result_page(answer: dict[str, Any]) -> Response:
         return page(f'<div class="result absent"><p>Charte n°{NBSP}{_e(number)}{NBSP}: {_e(MSG_NOT_FOUND)}</p></div>'
                     + _form())
     blocks = ["".join(f"<p>{line}</p>" for line in describe(number, charter)) for charter in answer["charters"]]
-    return page("".join(f'<div class="result">{block}</div>' for block in blocks) + f"<p>{HOW_TO_COMPARE}</p>"
-                + _form())
+    several = ""
+    if len(blocks) > 1:  # numbers are each structure's own: say so before anyone trusts the first one
+        several = (f'<p class="warning">{len(blocks)} chartes portent ce numéro sur ce hub, dans des structures '
+                   f"différentes{NBSP}: seule celle dont l’empreinte SHA-256 est celle de votre fichier est la vôtre. "
+                   "La première est celle dont le hub a vérifié le sceau.</p>")
+    return page(several + "".join(f'<div class="result">{block}</div>' for block in blocks)
+                + f"<p>{HOW_TO_COMPARE}</p>" + _form())

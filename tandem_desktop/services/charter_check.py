@@ -78,6 +78,9 @@ def judge(answer: dict[str, Any], number: str, sha256: str | None) -> HubCheck:
         return check
     check.found = True
     same = [c for c in found if sha256 and c.get("sha256") == sha256]
+    if len(found) > 1 and not same:
+        check.lines.append(f"Hub{NBSP}: {len(found)} chartes portent ce numéro, dans des structures différentes"
+                           f"{NBSP}: seule l’empreinte du fichier dit laquelle est la vôtre.")
     for charter in same or found:
         check.lines.append(_described(charter, number))
         if charter.get("device_revoked"):

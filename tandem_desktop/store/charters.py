@@ -256,14 +256,15 @@ def store_received(store: Store, rows: list[dict[str, Any]], cursor: int) -> int
 
 
 def missing_files(store: Store, charter_id: str | None = None) -> list[dict[str, Any]]:
-    """Files not here yet, {charter_id, role, sha256, size}: of one charter, or of every received
-    charter whose files the hub holds (hub_status 'synced')."""
+    """Files not here yet, {charter_id, role, sha256, size}: of one charter, or of every received one."""
     missing_scan = (charters.c.scan_sha256.is_not(None)) & charters.c.scan.is_(None)
     stmt = select(charters.c.id, charters.c.sha256, charters.c.pdf_size, charters.c.scan_sha256,
                   charters.c.scan_size, charters.c.pdf.is_(None).label("no_pdf"), missing_scan.label("no_scan")
                   ).where(or_(charters.c.pdf.is_(None), missing_scan))
+    # 'waiting' too: one of its files may be complete at the hub while another never arrives (the
+    # transfer asks the hub, and skips what is not complete yet).
     stmt = stmt.where(charters.c.id == charter_id) if charter_id is not None else \
-        stmt.where(charters.c.received.is_(True), charters.c.hub_status == "synced")
+        stmt.where(charters.c.received.is_(True), charters.c.hub_status.in_(("synced", "waiting")))
     found = []
     with store.reading() as conn:
         for row in conn.execute(stmt.order_by(charters.c.created_at, charters.c.id)):

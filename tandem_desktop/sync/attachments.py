@@ -174,9 +174,11 @@ def _upload(store: Store, client: HubClient, database: Database, report: Transfe
         try:
             done = all([_send(store, client, database, charter_id, f, report, cancel) for f in files])
         except BlobRefused as exc:
-            _mark(store, database, charter_id, "refused", str(exc))
-            report.refused += 1
             report.errors.append(str(exc))
+            if exc.code == "blob_mismatch":  # the hub dropped every chunk: the next sync sends the file whole
+                continue
+            _mark(store, database, charter_id, "refused", str(exc))  # a seal the hub does not vouch for
+            report.refused += 1
             continue
         except NotAtHub:  # the hub no longer holds the charter (its database restored): announce it again
             _mark(store, database, charter_id, "local")
@@ -286,6 +288,15 @@ def _file_name(name: str | None) -> str | None:
     return kept or None
 
 
+def _base_name(name: Any) -> str | None:
+    """A received scan's name without any folder (« ../../x.desktop » → « x.desktop »): it is only ever
+    offered as the name of a file to save, never as where to save it."""
+    if not isinstance(name, str):
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")
+    return _file_name(base[:255])
+
+
 def _text(value: Any, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
@@ -321,7 +332,7 @@ def received_row(item: Any) -> dict[str, Any] | None:
         "template_version": version if template_id else "", "verification_code": texts["number"],
         "mode": item["mode"], "pdf": None, "sha256": pdf["sha256"], "signed_on": texts["signed_on"],
         "signed_place": _text(item.get("signed_place"), 500), "scan": None,
-        "scan_name": scan["name"] if scan else None, "sealed_by": None,
+        "scan_name": _base_name(scan["name"]) if scan else None, "sealed_by": None,
         "self_signed": self_signed if isinstance(self_signed, bool) else None, "created_at": texts["created_at"],
         "pdf_size": pdf["size"], "scan_sha256": scan["sha256"] if scan else None,
         "scan_size": scan["size"] if scan else None, "scan_type": scan["media_type"] if scan else None,

@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from tandem_desktop.charter.render import Signature
 from tandem_desktop.services.charter_check import MSG_NO_NUMBER, MSG_NOT_ENROLLED, ask_hub, judge
-from tandem_desktop.services.charters import CharterService, version_of
+from tandem_desktop.services.charter_texts import version_of
+from tandem_desktop.services.charters import CharterService
 from tandem_desktop.store.repository import Store
 
 from .test_wording import MAN, NBSP, STROKES, pages, tandem_with

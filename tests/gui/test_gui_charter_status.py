@@ -143,8 +143,8 @@ def test_on_a_second_device_the_charter_came_through_the_hub_and_opens(qtbot, tw
     try:
         panel = open_tandem(qtbot, window, tandem)
         assert panel.status_label.text() == (
-            f"Charte signée à l’écran et scellée le {_long(stored.signed_on)} à Marseille{NBSP}: reçue du hub, son PDF arrive "
-            "à la prochaine synchronisation (ou à son ouverture, le poste en ligne).")
+            f"Charte signée à l’écran et scellée le {_long(stored.signed_on)} à Marseille{NBSP}: reçue du hub, son PDF "
+            "arrive à la prochaine synchronisation (ou à son ouverture, le poste en ligne).")
         assert "Aucune charte signée" not in panel.status_label.text()
         assert panel.charters.topLevelItem(0).text(1) == stored.verification_code
         panel.open_button.click()

@@ -275,7 +275,7 @@ def test_verification_is_rate_limited_per_address(hub_world: World) -> None:
 
 def test_files_go_in_chunks_resume_and_a_wrong_digest_keeps_nothing(sqlite_world: World) -> None:
     a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
-    scan = os.urandom(2 * MIB + 1234)
+    scan = b"\x89PNG\r\n\x1a\n" + os.urandom(2 * MIB + 1234 - 8)  # a PNG, as announced
     reference = b"%PDF-1.7 " + os.urandom(5000)
     charter = metadata(a.tandem, {"pdf": reference, "scan": scan})
     a.announce(charter)

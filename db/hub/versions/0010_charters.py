@@ -38,9 +38,11 @@ def upgrade() -> None:
         sa.Column("cert_serial", sa.String(40), nullable=True),
         sa.Column("cert_sha256", sa.String(64), nullable=True),
         sa.Column("sealed_at", sa.DateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_charters")),
-        sa.UniqueConstraint("number", name=op.f("uq_charters_number")),
+        sa.PrimaryKeyConstraint("owner_structure_id", "id", name=op.f("pk_charters")),
     )
+    op.create_index("uq_charters_owner_structure_id_number", "charters", ["owner_structure_id", "number"],
+                    unique=True)
+    op.create_index(op.f("ix_charters_number"), "charters", ["number"], unique=False)
     op.create_index(op.f("ix_charters_tandem_id"), "charters", ["tandem_id"], unique=False)
     op.create_index(op.f("ix_charters_seq"), "charters", ["seq"], unique=False)
     op.create_index("ix_charters_owner_seq", "charters", ["owner_structure_id", "seq"], unique=False)
@@ -68,6 +70,8 @@ def downgrade() -> None:
     op.drop_table("blob_chunks")
     op.drop_table("blobs")
     op.drop_index("ix_charters_owner_seq", table_name="charters")
+    op.drop_index(op.f("ix_charters_number"), table_name="charters")
+    op.drop_index("uq_charters_owner_structure_id_number", table_name="charters")
     op.drop_index(op.f("ix_charters_seq"), table_name="charters")
     op.drop_index(op.f("ix_charters_tandem_id"), table_name="charters")
     op.drop_table("charters")

@@ -1,0 +1,107 @@
+"""What an attack on the charter sync found (issue 14), each a test that failed before its fix:
+
+1. a device of the same structure put wrong chunks into another device's half-sent scan, so the whole
+   file failed its digest and the genuine scan never reached the hub (now: only the device that
+   announced a charter sends its files; a dropped file is sent again whole at the next sync);
+2. a device of another structure announced a charter under the number (or the id) of a charter not
+   yet synced, read off its PDF or paper: the genuine one was refused for good and the public page
+   named the intruder (now: ids and numbers are each structure's own, the page lists every charter of
+   a number, the one whose seal the hub checked first, and the file's digest tells them apart);
+3. a charter dated in 2100 sorted first as the « newest version » on every device (now: refused
+   while beyond the hub's clock, sent again later);
+4. a « PNG » that was something else was kept and spread (now: a file must start as its type says);
+5. a scan name with folders (« ../../.config/autostart/x.desktop ») reached the other devices as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import httpx
+
+from tandem_desktop.services import sync as sync_service
+from tandem_desktop.services.charter_check import judge
+from tandem_desktop.services.charters import CharterService
+from tandem_desktop.store.repository import Store
+
+from .test_hub_charters import MIB, STRUCTURE, World, metadata, sealed_metadata, side, signatures, sqlite_world  # noqa: F401
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_only_the_announcing_device_sends_a_files_chunks(sqlite_world: World) -> None:  # noqa: F811
+    structure = sqlite_world.structure(STRUCTURE)
+    a, intruder = side(sqlite_world, structure), side(sqlite_world, structure, "Autre poste")
+    scan = PNG + os.urandom(2 * MIB + 100)
+    charter = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(200), "scan": scan})
+    assert a.announce(charter)[0]["status"] == "applied"
+    sha = hashlib.sha256(scan).hexdigest()
+    assert intruder.feed()["charters"][0]["attachments"][1]["sha256"] == sha  # it sees the digest
+    for index in (0, 1):
+        response = intruder.put(sha, index, os.urandom(MIB))
+        assert (response.status_code, response.json()["error"]) == (403, "not_uploader")
+    assert a.http.get(f"/v1/blobs/{sha}").json()["received"] == []
+    for index in range(3):
+        answer = a.put(sha, index, scan[index * MIB:(index + 1) * MIB]).json()
+    assert answer == {"received": [0, 1, 2], "complete": True}
+    assert b"".join(intruder.http.get(f"/v1/blobs/{sha}/chunks/{i}").content for i in range(3)) == scan
+
+
+def test_another_structure_cannot_squat_a_number_or_an_id(sqlite_world: World) -> None:  # noqa: F811
+    a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
+    squatter = side(sqlite_world, sqlite_world.structure("Structure hostile"), "Poste hostile")
+    service = CharterService(a.profile.store)
+    stored = service.seal(a.tandem, signatures(), place="Marseille")
+    pdf = service.pdf(stored.id)
+    fake_reference = b"%PDF-1.7 " + os.urandom(300)
+    # the intruder announces first, under the genuine charter's number and id, for a tandem of its own
+    fake = metadata(squatter.tandem, {"pdf": fake_reference}, charter_id=stored.id, mode="ink",
+                    number=stored.verification_code)
+    assert squatter.announce(fake)[0]["status"] == "applied"
+    genuine = sealed_metadata(a.tandem, stored, pdf)
+    assert a.announce(genuine)[0]["status"] == "applied"  # its own structure's id and number
+    assert a.put(hashlib.sha256(pdf).hexdigest(), 0, pdf).json()["complete"] is True
+    answer = httpx.get(f"{sqlite_world.url}/v1/charters/verify/{stored.verification_code}").json()
+    assert [(c["structure"]["name"], c["seal"]) for c in answer["charters"]] == [
+        (STRUCTURE, "hub"), ("Structure hostile", None)]  # the checked seal first
+    page = httpx.get(f"{sqlite_world.url}/charte/{stored.verification_code}").text
+    assert "2 chartes portent ce numéro" in page and page.index(STRUCTURE) < page.index("Structure hostile")
+    check = judge(answer, stored.verification_code, stored.sha256)  # a device holding the genuine file
+    assert check.found and not check.mismatch
+    assert "Mission locale de Marseille" in check.lines[0] and "Structure hostile" not in " ".join(check.lines)
+    assert [c["id"] for c in a.feed()["charters"]] == [stored.id]  # each structure sees its own
+    assert [c["number"] for c in squatter.feed()["charters"]] == [stored.verification_code]
+    # and the genuine charter reaches the structure's other device whole
+    colleague = sqlite_world.device(a.profile.store.remote.state()["structure_id"], "Bureau")
+    kept = CharterService(colleague.store).charters_of(a.tandem)
+    assert [c.id for c in kept] == [stored.id] and CharterService(colleague.store).pdf(stored.id) == pdf
+
+
+def test_a_charter_dated_in_the_future_waits_and_a_file_must_be_what_it_says(sqlite_world: World) -> None:  # noqa: F811
+    a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
+    future = metadata(a.tandem, {"pdf": b"%PDF-1.7 x"}, signed_on="2100-12-31", created_at="2100-12-31T23:59:59Z")
+    [result] = a.announce(future)
+    assert (result["status"], result["code"], result["retry"]) == ("refused", "clock_ahead", True)
+    svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"
+    liar = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(50), "scan": svg})
+    assert a.announce(liar)[0]["status"] == "applied"  # announced as image/png
+    response = a.put(hashlib.sha256(svg).hexdigest(), 0, svg)
+    assert (response.status_code, response.json()["error"]) == (409, "blob_mismatch")
+    assert "type annoncé" in response.json()["message"]
+    assert a.http.get(f"/v1/blobs/{hashlib.sha256(svg).hexdigest()}").json()["received"] == []
+
+
+def test_a_received_scan_name_keeps_no_folder(sqlite_world: World) -> None:  # noqa: F811
+    structure = sqlite_world.structure(STRUCTURE)
+    a = side(sqlite_world, structure)
+    scan = PNG + os.urandom(500)
+    charter = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(50), "scan": scan})
+    charter["attachments"][1]["name"] = "../../../../.config/autostart/x.desktop"
+    a.announce(charter)
+    assert a.put(charter["attachments"][1]["sha256"], 0, scan).json()["complete"] is True
+    colleague = sqlite_world.device(structure, "Bureau")
+    sync_service.sync_now(colleague)
+    store: Store = colleague.store
+    [received] = CharterService(store).charters_of(a.tandem)
+    assert received.scan_name == "x.desktop"
