@@ -68,3 +68,12 @@ def world(hub: RunningHub, engine: Engine) -> Iterator[World]:
     w = World(hub.url, engine)
     yield w
     w.close()
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path) -> Iterator[object]:
+    """A SQLite hub with real device profiles (tests/sync/conftest.py's World), for the charter tests."""
+    from ..sync.conftest import running_world
+
+    with running_world(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path) as world:
+        yield world

@@ -25,12 +25,12 @@ from tandem_desktop.services.charter_check import judge
 from tandem_desktop.services.charters import CharterService
 from tandem_desktop.store.repository import Store
 
-from .test_hub_charters import MIB, STRUCTURE, World, metadata, sealed_metadata, side, signatures, sqlite_world  # noqa: F401
+from .test_hub_charters import MIB, STRUCTURE, World, metadata, sealed_metadata, side, signatures
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_only_the_announcing_device_sends_a_files_chunks(sqlite_world: World) -> None:  # noqa: F811
+def test_only_the_announcing_device_sends_a_files_chunks(sqlite_world: World) -> None:
     structure = sqlite_world.structure(STRUCTURE)
     a, intruder = side(sqlite_world, structure), side(sqlite_world, structure, "Autre poste")
     scan = PNG + os.urandom(2 * MIB + 100)
@@ -48,7 +48,7 @@ def test_only_the_announcing_device_sends_a_files_chunks(sqlite_world: World) ->
     assert b"".join(intruder.http.get(f"/v1/blobs/{sha}/chunks/{i}").content for i in range(3)) == scan
 
 
-def test_another_structure_cannot_squat_a_number_or_an_id(sqlite_world: World) -> None:  # noqa: F811
+def test_another_structure_cannot_squat_a_number_or_an_id(sqlite_world: World) -> None:
     a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
     squatter = side(sqlite_world, sqlite_world.structure("Structure hostile"), "Poste hostile")
     service = CharterService(a.profile.store)
@@ -78,7 +78,7 @@ def test_another_structure_cannot_squat_a_number_or_an_id(sqlite_world: World) -
     assert [c.id for c in kept] == [stored.id] and CharterService(colleague.store).pdf(stored.id) == pdf
 
 
-def test_a_charter_dated_in_the_future_waits_and_a_file_must_be_what_it_says(sqlite_world: World) -> None:  # noqa: F811
+def test_a_charter_dated_in_the_future_waits_and_a_file_must_be_what_it_says(sqlite_world: World) -> None:
     a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
     future = metadata(a.tandem, {"pdf": b"%PDF-1.7 x"}, signed_on="2100-12-31", created_at="2100-12-31T23:59:59Z")
     [result] = a.announce(future)
@@ -92,7 +92,7 @@ def test_a_charter_dated_in_the_future_waits_and_a_file_must_be_what_it_says(sql
     assert a.http.get(f"/v1/blobs/{hashlib.sha256(svg).hexdigest()}").json()["received"] == []
 
 
-def test_a_received_scan_name_keeps_no_folder(sqlite_world: World) -> None:  # noqa: F811
+def test_a_received_scan_name_keeps_no_folder(sqlite_world: World) -> None:
     structure = sqlite_world.structure(STRUCTURE)
     a = side(sqlite_world, structure)
     scan = PNG + os.urandom(500)

@@ -36,7 +36,7 @@ from tandem_desktop.services.records import Actor, Records
 from tandem_desktop.store.profile import Profile
 from tandem_desktop.sync.enroll import load_token
 
-from ..sync.conftest import World
+from ..sync.conftest import World, running_world
 
 MIB = 1024 * 1024
 STRUCTURE = "Mission locale de Marseille"
@@ -49,25 +49,8 @@ STROKES = [[(0.05, 0.6), (0.2, 0.2), (0.35, 0.8), (0.5, 0.3)], [(0.1, 0.9), (0.9
 @pytest.fixture
 def hub_world(db_url: str, tmp_path: Path) -> Iterator[World]:
     """A real hub (SQLite, or PostgreSQL in a schema of its own) and real device profiles."""
-    w = World(db_url, tmp_path)
-    w.start_hub()
-    w.engine = admin.connect(db_url)
-    try:
+    with running_world(db_url, tmp_path) as w:
         yield w
-    finally:
-        w.close()
-
-
-@pytest.fixture
-def sqlite_world(tmp_path: Path) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    w = World(url, tmp_path)
-    w.start_hub()
-    w.engine = admin.connect(url)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @dataclass

@@ -125,17 +125,31 @@ class World:
             self.engine.dispose()
 
 
-@pytest.fixture
-def world(hub_db_url: str, tmp_path: Path) -> Iterator[World]:
+@contextmanager
+def running_world(db_url: str, tmp_path: Path) -> Iterator[World]:
+    """A hub started on `db_url`, its engine, and the devices made in it, closed afterwards."""
     from tandem_desktop.hub import admin
 
-    w = World(hub_db_url, tmp_path)
+    w = World(db_url, tmp_path)
     w.start_hub()
-    w.engine = admin.connect(hub_db_url)
+    w.engine = admin.connect(db_url)
     try:
         yield w
     finally:
         w.close()
+
+
+@pytest.fixture
+def world(hub_db_url: str, tmp_path: Path) -> Iterator[World]:
+    with running_world(hub_db_url, tmp_path) as w:
+        yield w
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path) -> Iterator[World]:
+    """One SQLite hub: for the scenarios that do not depend on the hub's database."""
+    with running_world(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path) as w:
+        yield w
 
 
 def skew(profile: Profile, offset_ms: int) -> None:

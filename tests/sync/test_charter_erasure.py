@@ -14,7 +14,6 @@ import hashlib
 import os
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from tandem_desktop.charter.render import PARTIES, Signature
@@ -23,6 +22,7 @@ from tandem_desktop.services.charters import CharterService
 from tandem_desktop.services.records import Actor, Records
 
 from .conftest import sync_all
+from .test_erasure import scan_postgres
 
 DRAWING = [[(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)]]
 
@@ -115,29 +115,4 @@ def test_erasing_the_mentee_removes_charters_and_scans_everywhere(world) -> None
         assert {k: v for k, v in hits.items() if v} == {}
     else:
         hub_erasure.vacuum(world.engine)
-        hits = _scan_postgres_for(world.engine, needles)
-        assert hits == {}
-
-
-def _scan_postgres_for(engine, needles: list[bytes]) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
-    hits: dict[str, list[int]] = {}
-    with engine.connect() as conn:
-        conn.exec_driver_sql("CHECKPOINT")
-        data_dir = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
-        paths = conn.exec_driver_sql(
-            "SELECT c.relname, pg_relation_filepath(c.oid) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'pg_toast') "
-            "AND c.relkind IN ('r', 'i', 't') AND pg_relation_filepath(c.oid) IS NOT NULL").all()
-    readable = 0
-    for name, relative in paths:
-        for path in (data_dir / relative).parent.glob(Path(relative).name + "*"):
-            try:
-                data = path.read_bytes()
-            except PermissionError:
-                continue
-            readable += 1
-            if where := found(data, needles):
-                hits[name] = where
-    if not readable:
-        pytest.skip("the PostgreSQL data files are not readable by this user (run as root or postgres)")
-    return hits
+        assert scan_postgres(world.engine, lambda data: found(data, needles)) == {}

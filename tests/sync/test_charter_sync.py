@@ -36,21 +36,6 @@ DRAWING = [[(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)], [(0.2, 0.8), (0.8, 0.8)]]
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def sqlite_world(tmp_path: Path) -> Any:
-    """One SQLite hub: the scenarios that do not depend on the hub's database."""
-    from tandem_desktop.hub import admin
-
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    world = World(url, tmp_path)
-    world.start_hub()
-    world.engine = admin.connect(url)
-    try:
-        yield world
-    finally:
-        world.close()
-
-
 def make_tandem(profile: Profile, structure: str, last_name: str = "Quaglia") -> str:
     """A tandem of the device's structure with everything a charter needs."""
     counsellor = profile.store.remote.state()["counsellor_id"]

@@ -19,7 +19,7 @@ from tandem_desktop.services.charter_check import MSG_UNREACHABLE
 from tandem_desktop.services.charters import CharterService
 
 from ..conftest import PASSPHRASE
-from .test_charter_sync import make_tandem, seal, sqlite_world  # noqa: F401  (sqlite_world is a fixture)
+from .test_charter_sync import make_tandem, seal
 
 NBSP = "\u00a0"
 
@@ -35,7 +35,7 @@ def verify_lines(profile, path: Path, capsys: pytest.CaptureFixture[str], *extra
 
 
 def test_the_paper_leads_to_the_hub_and_every_device_gives_the_same_verdict(
-        sqlite_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+        sqlite_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     world = sqlite_world
     monkeypatch.setenv("TANDEM_PASSPHRASE", PASSPHRASE)
@@ -87,7 +87,7 @@ def test_the_paper_leads_to_the_hub_and_every_device_gives_the_same_verdict(
     assert code == 0 and not any(line.startswith("Hub") for line in offline)
 
 
-def test_an_ink_charter_is_listed_with_its_scan_deposit(sqlite_world) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_ink_charter_is_listed_with_its_scan_deposit(sqlite_world) -> None:  # type: ignore[no-untyped-def]
     world = sqlite_world
     structure = world.structure("France Travail Aubagne")
     a = world.device(structure, "poste-a")

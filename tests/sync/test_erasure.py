@@ -65,9 +65,11 @@ def scan_decrypted(profile) -> dict[str, list[bytes]]:  # type: ignore[no-untype
     return hits
 
 
-def scan_postgres(engine) -> dict[str, list[bytes]]:  # type: ignore[no-untyped-def]
-    """The relation files of the hub's tables (heap, TOAST, indexes) after a checkpoint."""
-    hits: dict[str, list[bytes]] = {}
+def scan_postgres(engine, find=None) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """The relation files of the hub's tables (heap, TOAST, indexes) after a checkpoint; `find` says what
+    a file holds of what is looked for (the person's data by default)."""
+    find = find or found_in
+    hits: dict[str, list] = {}
     with engine.connect() as conn:
         conn.exec_driver_sql("CHECKPOINT")
         data_dir = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
@@ -83,7 +85,7 @@ def scan_postgres(engine) -> dict[str, list[bytes]]:  # type: ignore[no-untyped-
             except PermissionError:
                 continue
             readable += 1
-            if found := found_in(data):
+            if found := find(data):
                 hits[name] = found
     if not readable:
         pytest.skip("the PostgreSQL data files are not readable by this user (run as root or postgres)")
