@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, select, update
 
+from ..domain.files import media_type
 from ..texts.french import NBSP
 from . import charters as charter_rows
 from .charter_checks import SHA256_RE
@@ -27,7 +28,6 @@ MSG_UNKNOWN = f"Fichier inconnu du hub{NBSP}: aucune charte de la structure de c
 MSG_NOT_UPLOADER = (f"Seul l’appareil qui a annoncé cette charte peut en envoyer le fichier{NBSP}: les autres le "
                     "reçoivent.")
 MSG_TYPE = f"Le fichier reçu n’est pas du type annoncé (PDF, PNG ou JPEG){NBSP}: il n’est pas gardé."
-MAGIC = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
 MSG_NOT_YET = f"Ce fichier n’est pas encore complet au hub{NBSP}: réessayez plus tard."
 MSG_MISMATCH = (f"Le fichier reçu n’a pas l’empreinte SHA-256 annoncée{NBSP}: il n’est pas gardé. L’appareil le "
                 "renverra.")
@@ -167,11 +167,9 @@ def _complete(engine: Engine, owner: str, sha256: str, count: int, hub_ca_pem: s
     return {"received": list(range(count)), "complete": True}
 
 
-def _looks_like(data: bytes, media_type: str) -> bool:
-    """The file's first bytes match its announced type (a PDF may start within its first 1 KiB)."""
-    if media_type == "application/pdf":
-        return b"%PDF-" in data[:1024]
-    return any(data.startswith(magic) for magic in MAGIC.get(media_type, (b"",)))
+def _looks_like(data: bytes, announced: str) -> bool:
+    """The file's first bytes match its announced type (domain/files.py)."""
+    return media_type(data) == announced
 
 
 def _pdf_sha(row: Any) -> str | None:

@@ -20,6 +20,7 @@ from ..charter.seal import SealIdentity, new_local_identity, seal_pdf
 from ..charter.template import DEFAULT_TEMPLATE, Template, load_template
 from ..charter.verify import LocalCopy, VerifyReport, verify_pdf
 from ..domain.errors import DomainError
+from ..domain.files import JPEG, PNG, media_type
 from ..domain.ids import new_id
 from ..store import charters as charter_store
 from ..store.charters import StoredCharter
@@ -103,11 +104,7 @@ def hub_ca_pem(store: Store) -> str | None:
 
 def image_kind(data: bytes) -> str | None:
     """"png" or "jpeg" from the file's first bytes (never from its name), else None."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    return None
+    return {PNG: "png", JPEG: "jpeg"}.get(media_type(data) or "")
 
 
 def scan_kind(data: bytes, name: str | None = None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
+from ..domain.files import media_type
 from ..domain.hlc import Stamp
 from .errors import NotFound, NotReceived
 from .remote import RemoteChanges
@@ -72,17 +73,6 @@ def _stored(row: Any) -> StoredCharter:
         has_pdf=bool(get("has_pdf", True)), hub_status=get("hub_status") or "local", hub_message=get("hub_message"),
         device_id=get("device_id"), received=bool(get("received")), scan_sha256=get("scan_sha256"),
     )
-
-
-def media_type(data: bytes) -> str | None:
-    """The media type of a charter file from its first bytes (what scan_kind accepts)."""
-    if data.startswith(b"%PDF"):
-        return "application/pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    return None
 
 
 def insert_charter(store: Store, values: dict[str, Any]) -> StoredCharter:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...domain.erasure import ERASED, REASON_LABELS
+from ...domain.files import EXTENSIONS, media_type
 from ...domain.kinds import KINDS
 from ...store import access as reads
 from ...store import charters as charter_store
@@ -79,12 +80,9 @@ def meetings_section(ctx: Context) -> Section:
 
 
 def _scan_extension(data: bytes, name: str | None) -> str:
-    if data.startswith(b"%PDF"):
-        return "pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
+    known = EXTENSIONS.get(media_type(data) or "")
+    if known:
+        return known
     suffix = (name or "").rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
     return suffix if suffix.isalnum() and len(suffix) <= 5 else "bin"
 
