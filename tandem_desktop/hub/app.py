@@ -293,7 +293,8 @@ def create_app(db_url: str, options: HubOptions | None = None) -> FastAPI:
         """Per kind, live records and a digest of their field versions, in the device's scope."""
         return encoded_response(orjson.dumps(summaries.summary(engine, who.actor, who.protocol)), request, who.protocol)
 
-    charter_routes.install(app, engine, authority, Device, read_json, trust_proxy=options.trust_proxy)
+    charter_routes.install(app, engine, authority, Device, read_json, trust_proxy=options.trust_proxy,
+                           quota_mb=options.charter_quota_mb)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

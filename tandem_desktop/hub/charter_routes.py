@@ -91,7 +91,7 @@ def too_many_message(wait_s: int) -> str:
 
 
 def install(app: FastAPI, engine: Any, authority: CertificateAuthority, device: Any, read_json: Reader,
-            trust_proxy: bool = False) -> None:
+            trust_proxy: bool = False, quota_mb: int | None = None) -> None:
     """Add the charter routes to `app`; `device` is the authenticated-device dependency (app.Device)."""
     ca_pem = to_pem(authority.cert)
     limiter = AttemptLimiter(VERIFY_ATTEMPTS, VERIFY_WINDOW_S)
@@ -107,7 +107,7 @@ def install(app: FastAPI, engine: Any, authority: CertificateAuthority, device: 
     async def announce(request: Request, who: Device) -> Response:
         """Announce signed charters (never replaced: the same id sent again must be the same charter)."""
         items = charters_of(await read_json(request, MAX_BODY))
-        answer = await run_in_threadpool(charter_store.announce, engine, who.actor, items)
+        answer = await run_in_threadpool(charter_store.announce, engine, who.actor, items, quota_mb)
         return _json(answer)
 
     @app.get("/v1/charters", response_model=CharterFeed, responses=_errors(*AUTHENTICATED), tags=["chartes"])

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, select, update
 
 from ..domain.erasure import ERASED
 from ..texts.french import NBSP
@@ -48,6 +48,8 @@ MSG_EXISTS = (f"Une autre charte de la structure porte déjà cet identifiant au
               "jamais remplacée (un nouveau scellement est une nouvelle charte).")
 MSG_NUMBER_TAKEN = (f"Une autre charte de la structure porte déjà ce numéro au hub{NBSP}: vérifiez le numéro imprimé "
                     "sur l’exemplaire signé.")
+MSG_QUOTA = (f"L’espace des chartes de la structure au hub est plein ({{quota}}{NBSP}Mio){NBSP}: la charte reste "
+             "sur le poste et sera renvoyée quand l’administrateur du hub l’aura agrandi.")
 MSG_SIZE = (f"Un fichier de même empreinte SHA-256 est déjà annoncé au hub avec une autre taille{NBSP}: "
             "charte refusée.")
 
@@ -57,8 +59,9 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment is not None else None
 
 
-def announce(engine: Engine, actor: Actor, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """POST /v1/charters: one result per charter, in order; the new rows in one locked transaction."""
+def announce(engine: Engine, actor: Actor, items: list[dict[str, Any]], quota_mb: int | None = None) -> dict[str, Any]:
+    """POST /v1/charters: one result per charter, in order; the new rows in one locked transaction.
+    `quota_mb` bounds the files a structure keeps here (what one device may make the hub hold)."""
     checked: list[Announced | CharterRefused] = []
     for item in items:
         try:
@@ -72,7 +75,7 @@ def announce(engine: Engine, actor: Actor, items: list[dict[str, Any]]) -> dict[
             try:
                 if isinstance(charter, CharterRefused):
                     raise charter
-                if _take(conn, actor, charter, seq + 1):
+                if _take(conn, actor, charter, seq + 1, quota_mb):
                     seq += 1
                 results.append({"id": item["id"], "status": "applied"})
             except CharterRefused as refusal:
@@ -83,7 +86,7 @@ def announce(engine: Engine, actor: Actor, items: list[dict[str, Any]]) -> dict[
     return {"results": results}
 
 
-def _take(conn: Connection, actor: Actor, charter: Announced, seq: int) -> bool:
+def _take(conn: Connection, actor: Actor, charter: Announced, seq: int, quota_mb: int | None = None) -> bool:
     """Store `charter` under `seq`; False when the very same charter is already there."""
     owner = _tandem_owner(conn, actor, charter.tandem_id)
     mine = and_(charters.c.owner_structure_id == owner)  # ids and numbers are the structure's own
@@ -102,7 +105,13 @@ def _take(conn: Connection, actor: Actor, charter: Announced, seq: int) -> bool:
             fresh.append(attachment)
         elif blob.size != attachment["size"]:
             raise CharterRefused("invalid_value", MSG_SIZE)
-    for attachment in {a["sha256"]: a for a in fresh}.values():
+    fresh = list({a["sha256"]: a for a in fresh}.values())
+    if quota_mb is not None and fresh:
+        used = conn.execute(select(func.coalesce(func.sum(blobs.c.size), 0))
+                            .where(blobs.c.owner_structure_id == owner)).scalar_one()
+        if used + sum(a["size"] for a in fresh) > quota_mb * 1024 * 1024:
+            raise CharterRefused("quota_exceeded", MSG_QUOTA.format(quota=quota_mb), retry=True)
+    for attachment in fresh:
         conn.execute(blobs.insert().values(owner_structure_id=owner, sha256=attachment["sha256"],
                                            size=attachment["size"], chunk_size=CHUNK_SIZE, complete=False,
                                            completed_at=None))

@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", metavar="FICHIER", help="clé privée TLS (PEM) du certificat")
     serve.add_argument("--trust-proxy", action="store_true",
                        help=f"derrière un proxy inverse{NBSP}: l’adresse du client est la dernière de X-Forwarded-For")
+    serve.add_argument("--charter-quota", type=int, default=HubOptions.charter_quota_mb, metavar="MIO",
+                       help="espace des fichiers de chartes par structure, en Mio (défaut 10240)")
     serve.add_argument("--enroll-attempts", type=int, default=10, metavar="N",
                        help="tentatives d’enrôlement par adresse et par fenêtre (défaut 10)")
     serve.add_argument("--enroll-window", type=float, default=600, metavar="SECONDES",
@@ -172,12 +174,14 @@ def _audit(engine: Engine, args: argparse.Namespace) -> None:
 
 def _serve_options(args: argparse.Namespace) -> tuple[HubOptions, TLSFiles | None]:
     """The hub's options from the `serve` flags and the environment; AdminError (French) if invalid."""
-    if args.enroll_attempts < 1 or args.enroll_window <= 0 or args.body_timeout <= 0:
-        raise AdminError("Les limites (--enroll-attempts, --enroll-window, --body-timeout) doivent être positives.")
+    if args.enroll_attempts < 1 or args.enroll_window <= 0 or args.body_timeout <= 0 or args.charter_quota < 1:
+        raise AdminError("Les limites (--enroll-attempts, --enroll-window, --body-timeout, --charter-quota) doivent "
+                         "être positives.")
     secret = secret_key.configured_secret_key(args.secret_key_file, os.environ)
     options = HubOptions(secret_key=secret, enroll_attempts=args.enroll_attempts,
                          enroll_window_s=args.enroll_window, body_timeout_s=args.body_timeout,
-                         body_max_s=max(args.body_timeout, HubOptions.body_max_s), trust_proxy=args.trust_proxy)
+                         body_max_s=max(args.body_timeout, HubOptions.body_max_s), trust_proxy=args.trust_proxy,
+                         charter_quota_mb=args.charter_quota)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise AdminError("Pour servir en HTTPS, donnez à la fois --tls-cert et --tls-key.")
     if not args.tls_cert:

@@ -36,6 +36,7 @@ class HubOptions:
     body_min_rate: int = 16 * 1024  # ...plus one second per this many bytes received (slow links)...
     body_max_s: float = 300.0  # ...and never more than this
     trust_proxy: bool = False  # the client address is the last X-Forwarded-For entry (behind a proxy)
+    charter_quota_mb: int = 10_240  # charter files a structure may keep at the hub (announced, sent or not)
     tell: Callable[[str], None] = tell_stderr  # where start-up notices go
 
 

@@ -105,3 +105,27 @@ def test_a_received_scan_name_keeps_no_folder(sqlite_world: World) -> None:
     store: Store = colleague.store
     [received] = CharterService(store).charters_of(a.tandem)
     assert received.scan_name == "x.desktop"
+
+
+def test_a_structure_keeps_files_at_the_hub_within_its_quota(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One request once reserved 16 GB (100 charters × 8 files of 20 MiB): a structure's files now fit
+    in its quota; a charter beyond it waits on its device (retried), and the others still go."""
+    from tandem_desktop.hub.charters import announce
+    from tandem_desktop.hub.merge import Actor as HubActor
+
+    from ..sync.conftest import running_world
+
+    with running_world(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path) as world:
+        a = side(world, world.structure(STRUCTURE))
+        state = a.profile.store.remote.state()
+        actor = HubActor(device_id=state["device_id"], structure_id=state["structure_id"],
+                         counsellor_id=state["counsellor_id"], is_admin=False)
+        big = [metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40), "scan": os.urandom(8)}) for _ in range(3)]
+        for charter in big:
+            charter["attachments"][1]["size"] = 3 * MIB  # announced sizes count, sent or not
+        results = announce(world.engine, actor, big, quota_mb=7)["results"]
+        assert [r["status"] for r in results] == ["applied", "applied", "refused"]
+        assert (results[2]["code"], results[2]["retry"]) == ("quota_exceeded", True)
+        assert "7\u00a0Mio" in results[2]["message"]
+        small = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40)})
+        assert announce(world.engine, actor, [small], quota_mb=7)["results"][0]["status"] == "applied"
