@@ -98,7 +98,12 @@ def cmd_charter(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         with opened(settings) as profile:
-            return HANDLERS[args.charter_command](args, CharterService(profile.store))
+            service = CharterService(profile.store)
+            if profile.store.remote.state().get("device_id"):  # a charter not here yet comes from the hub
+                from ..services.attachments import fetch_charter_files
+
+                service.fetch_files = lambda charter_id: fetch_charter_files(profile, charter_id)
+            return HANDLERS[args.charter_command](args, service)
     except MissingData as exc:  # one line per gap, so the counsellor can tick them off
         print(f"Charte impossible{NBSP}: il manque{NBSP}:", file=sys.stderr)
         for item in exc.missing:
@@ -223,6 +228,11 @@ def _export(args: argparse.Namespace, service: CharterService) -> int:
     from ..services.charters import CharterError, write_atomically
 
     out = _target(args.out)
+    wanted = service.charter(args.charter_id)
+    if service.fetch_files is not None and (not wanted.has_pdf or (args.scan and wanted.scan_sha256
+                                                                   and not wanted.has_scan)):
+        print(f"Réception de la charte n°{NBSP}{wanted.verification_code} depuis le hub…", file=sys.stderr)
+        service.fetch_files(wanted.id)  # a SyncError says in French why it could not come
     if args.scan:
         scan = service.scan(args.charter_id)
         if scan is None:

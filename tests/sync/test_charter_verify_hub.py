@@ -108,3 +108,46 @@ def test_an_ink_charter_is_listed_with_its_scan_deposit(sqlite_world) -> None:  
     assert "«\u00a0France Travail Aubagne\u00a0», scan déposé le " in check.lines[0]
     page = httpx.get(f"{world.url}/charte/{number}").text
     assert "signée à l’encre" in page and "scan déposé le" in page
+
+
+def test_exporting_a_charter_not_here_yet_fetches_it(sqlite_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import update
+
+    from tandem_desktop.store.schema import charters
+
+    world = sqlite_world
+    monkeypatch.setenv("TANDEM_PASSPHRASE", PASSPHRASE)
+    structure = world.structure("Mission locale de Marseille")
+    a, b = world.device(structure, "poste-a"), world.device(structure, "poste-b")
+    stored = seal(a, make_tandem(a, structure))
+    pdf = CharterService(a.store).pdf(stored.id)
+    sync_service.sync_now(a)
+    sync_service.sync_now(b)
+
+    with b.store.transaction() as conn:  # as if the file had not arrived yet
+        conn.execute(update(charters).where(charters.c.id == stored.id).values(pdf=None))
+    b.close()
+    out = tmp_path / "copie.pdf"
+    code = main(["--data-dir", str(b.settings.data_dir), "charter", "export", stored.verification_code,
+                 "--out", str(out)])
+    assert code == 0 and out.read_bytes() == pdf
+    assert "depuis le hub" in capsys.readouterr().err
+    # offline: said in French, nothing written
+    from tandem_desktop.settings import load_settings
+    from tandem_desktop.store.profile import open_profile
+
+    world.stop_hub()
+    settings = load_settings(b.settings.data_dir, environ={"TANDEM_KDF_LOG2N": "14"}).with_passphrase(PASSPHRASE)
+    profile = open_profile(settings)
+    try:
+        with profile.store.transaction() as conn:
+            conn.execute(update(charters).where(charters.c.id == stored.id).values(pdf=None))
+    finally:
+        profile.close()
+    second = tmp_path / "copie-2.pdf"
+    code = main(["--data-dir", str(b.settings.data_dir), "charter", "export", stored.verification_code,
+                 "--out", str(second)])
+    err = capsys.readouterr().err
+    assert code != 0 and not second.exists()
+    assert "Traceback" not in err and "hub" in err.lower()
