@@ -99,6 +99,8 @@ def _print_charters(charters: dict[str, Any]) -> None:
     if any(counts):
         print(f"Chartes{NBSP}: {counts[0]} envoyée(s), {counts[1]} reçue(s){NBSP}; fichiers{NBSP}: {counts[2]} "
               f"envoyé(s), {counts[3]} reçu(s)")
+    if charters.get("deferred"):
+        print(f"Fichiers de chartes{NBSP}: la suite à la prochaine synchronisation (ce qui est arrivé est gardé).")
     if charters.get("refused"):
         print(f"Chartes refusées par le hub{NBSP}: {charters['refused']} (le motif est affiché sur chacune).")
     for error in charters.get("errors") or []:

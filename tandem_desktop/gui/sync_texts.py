@@ -64,6 +64,8 @@ def report_text(report: Any) -> str:
              (charters.get("received") or 0, "charte reçue", "chartes reçues")]
     counts += "".join(f", {plural(n, one, many)}" for n, one, many in moved if n)
     done = f"Synchronisation terminée{NBSP}: {counts}."
+    if charters.get("deferred"):
+        done += f" Fichiers de chartes{NBSP}: la suite à la prochaine synchronisation."
     if charters.get("refused"):
         done = (plural(charters["refused"], "charte refusée par le hub", "chartes refusées par le hub")
                 + f" (le motif est affiché dans son groupe «{NBSP}Charte{NBSP}»). " + done)

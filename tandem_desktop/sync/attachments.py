@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from threading import Event
@@ -37,6 +38,7 @@ ROLES = ("pdf", "scan")  # the attachments this release keeps; others (a later r
 CONTENT_REFUSALS = ("forbidden", "erased", "invalid_value", "number_taken", "charter_exists")
 ANNOUNCE_BATCH = 100  # the hub's maximum per POST /v1/charters
 FEED_PAGE = 500  # the hub's maximum per GET /v1/charters
+BUDGET_S = 45.0  # a sync's time for charter files; the rest goes at the next sync
 _STOP = (DeviceRevoked, AuthenticationFailed, UpdateRequired, HubUnreachable)  # no use trying the next step
 MSG_CORRUPT = (f"Un fichier de charte reçu du hub ne correspond pas à son empreinte{NBSP}: il n’a pas été gardé "
                "et sera téléchargé de nouveau à la prochaine synchronisation.")
@@ -54,9 +56,22 @@ class TransferReport:
     bytes_sent: int = 0
     bytes_received: int = 0
     errors: list[str] = field(default_factory=list)
+    deferred: bool = False  # the time budget ran out: the next sync goes on where this one stopped
+    deadline: float | None = field(default=None, repr=False)  # time.monotonic() past which no chunk starts
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("deadline")
+        return out
+
+    def in_time(self) -> None:
+        """Between two chunks: past the budget, stop here (what arrived is kept, the rest comes next)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _OutOfTime()
+
+
+class _OutOfTime(Exception):
+    """This sync's time for charter files is spent; not an error."""
 
 
 def _check(cancel: Event | None) -> None:
@@ -65,10 +80,13 @@ def _check(cancel: Event | None) -> None:
 
 
 def transfer(store: Store, client: HubClient, database: Database, cancel: Event | None = None,
-             progress: Progress | None = None) -> TransferReport:
+             progress: Progress | None = None, budget_s: float | None = -1.0) -> TransferReport:
     """Announce, pull the feed, upload, download, on a client that has negotiated its protocol (a hub
-    before protocol 6 has no charters: nothing is done). Raises only SyncCancelled."""
-    report = TransferReport()
+    before protocol 6 has no charters: nothing is done). Raises only SyncCancelled. Files stop after
+    `budget_s` seconds (between two chunks): a sync that moves a big scan on a slow line never holds
+    back the next sync's records for long, and the next one resumes where this one stopped."""
+    budget = BUDGET_S if budget_s == -1.0 else budget_s  # -1: this module's budget (None: no limit)
+    report = TransferReport(deadline=None if budget is None else time.monotonic() + budget)
     if client.protocol < CHARTERS:
         return report
     sent, got = client.bytes_sent, client.bytes_received
@@ -78,6 +96,9 @@ def transfer(store: Store, client: HubClient, database: Database, cancel: Event 
                 step(store, client, database, report, cancel, progress)
             except SyncCancelled:
                 raise
+            except _OutOfTime:
+                report.deferred = True
+                break
             except _STOP as exc:
                 report.errors.append(str(exc))
                 break
@@ -213,6 +234,7 @@ def _send(store: Store, client: HubClient, database: Database, charter_id: str, 
         if n in have:
             continue
         _check(cancel)
+        report.in_time()
         answer = client.put_chunk(file["sha256"], n, data[n * chunk:(n + 1) * chunk])
     if answer.get("complete") is True:
         report.uploaded_files += 1
@@ -256,6 +278,7 @@ def _fetch(store: Store, client: HubClient, database: Database, wanted: dict[str
         if n in have:
             continue
         _check(cancel)
+        report.in_time()
         data = client.get_chunk(sha, n)
         if len(data) != min(chunk, size - n * chunk):
             raise HubError("morceau de fichier de taille inattendue")

@@ -289,3 +289,25 @@ def test_a_received_charter_of_a_tandem_erased_here_is_not_stored(store: Any) ->
     with pytest.raises(NotReceived, match="Le PDF de cette charte n’est pas encore arrivé du hub\u00a0:"):
         charter_store.charter_pdf(store, other["id"])
     assert page(dict(other, attachments=[])) == []  # no PDF: not a charter this release reads
+
+
+def test_a_sync_moves_files_for_a_bounded_time_and_the_next_goes_on(sqlite_world: World,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big scan on a slow line must not hold back the next sync's records: past the sync's time for
+    files no chunk starts, what arrived stays, and the next sync goes on from there."""
+    from tandem_desktop.sync import attachments
+
+    structure = sqlite_world.structure("Mission locale")
+    a = sqlite_world.device(structure, "poste-a")
+    scan = scan_png(3 * MIB + 5)
+    charter = ink(a, make_tandem(a, structure), scan)
+    monkeypatch.setattr(attachments, "BUDGET_S", 0.0)
+    first = sync_service.sync_now(a)
+    assert first.charters["deferred"] is True and first.charters["errors"] == []
+    assert first.charters["announced"] == 1 and hub_status(a)[charter.id] == "announced"  # metadata went
+    monkeypatch.setattr(attachments, "BUDGET_S", 45.0)
+    second = sync_service.sync_now(a)
+    assert second.charters["deferred"] is False and hub_status(a)[charter.id] == "synced"
+    with sqlite_world.engine.connect() as conn:
+        complete = conn.execute(text("SELECT count(*) FROM blobs WHERE complete")).scalar()
+    assert complete == 2  # the reference PDF and the scan
