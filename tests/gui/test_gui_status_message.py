@@ -94,6 +94,7 @@ def test_conflict_values_have_their_no_break_space_and_unit(qtbot) -> None:  # t
 def test_the_charters_part_of_a_sync_is_told_too() -> None:
     report = SyncReport(pushed=1, pulled=0, charters={"announced": 2, "received": 1, "refused": 1, "deferred": True})
     text = report_text(report)
-    assert text.startswith(f"1{NBSP}charte refusée par le hub (le motif est affiché dans son groupe «{NBSP}Charte{NBSP}»).")
+    assert text.startswith(f"1{NBSP}charte refusée par le hub (le motif est affiché dans son groupe "
+                           f"«{NBSP}Charte{NBSP}»).")
     assert f"2{NBSP}chartes envoyées, 1{NBSP}charte reçue." in text
     assert text.endswith(f"Fichiers de chartes{NBSP}: la suite à la prochaine synchronisation.")
