@@ -201,6 +201,7 @@ class VerifyDialog(QDialog):
                 return
             self.hub = check
             self.detail_labels["at_hub"].setText("\n".join(check.lines) or "—")
+            self.resize(self.width(), max(self.height(), self.sizeHint().height()))  # the hub's lines fit
             if check.mismatch and verdict(report) in (INTACT, texts.LOCAL, UNVOUCHED):
                 text, color = HEADLINES[texts.MISMATCH]
                 self.headline.setText(text)
