@@ -1,10 +1,15 @@
 """Charter files at the hub: content-addressed (SHA-256) per structure, moved in chunks of 1 MiB.
 
-A blob exists for a device only under its own structure (an administrator's device: any), and only
+A file exists for a device only under its own structure (an administrator's device: any), and only
 while a charter names it, so knowing a digest (the verification page shows it) gives no access to
-another structure's file. When the last chunk arrives the whole file is checked — its digest, and for a
-sealed charter's PDF its seal (seal_check.py) — outside the write lock (pyHanko takes a while); a file
-that is not what was announced is dropped, chunks and all (409). Once complete, the charters naming
+another structure's file. Each device that announced a charter naming a file sends it into an upload
+slot of its own (charters.open_slots): nobody else can put a chunk there, so neither a colleague's
+wrong chunks nor a charter announced to claim the digest can keep the real file off the hub, and a
+device enrolled again simply announces again and gets a slot. When a slot's last chunk arrives the
+whole file is checked outside the write lock (pyHanko takes a while): its digest, and that at least
+one charter naming it takes it — its type as that charter announced it, and for a sealed charter's
+PDF its seal (seal_check.py). A file no charter takes is dropped, that slot's chunks and all (409).
+Once a slot is complete the file is at the hub: the other slots are emptied, and the charters naming
 it get new seqs, so the structure's devices learn they can fetch it.
 """
 
@@ -24,9 +29,8 @@ from .errors import HubError, bad_request
 from .merge import Actor
 from .seal_check import SealFacts, judge, read_seal
 
-MSG_UNKNOWN = f"Fichier inconnu du hub{NBSP}: aucune charte de la structure de cet appareil ne le nomme."
-MSG_NOT_UPLOADER = (f"Seul l’appareil qui a annoncé cette charte peut en envoyer le fichier{NBSP}: les autres le "
-                    "reçoivent.")
+MSG_UNKNOWN = (f"Fichier inconnu du hub pour cet appareil{NBSP}: aucune charte qu’il a annoncée ne le nomme "
+               "(il l’annonce de nouveau, puis l’envoie).")
 MSG_TYPE = f"Le fichier reçu n’est pas du type annoncé (PDF, PNG ou JPEG){NBSP}: il n’est pas gardé."
 MSG_NOT_YET = f"Ce fichier n’est pas encore complet au hub{NBSP}: réessayez plus tard."
 MSG_MISMATCH = (f"Le fichier reçu n’a pas l’empreinte SHA-256 annoncée{NBSP}: il n’est pas gardé. L’appareil le "
@@ -55,144 +59,149 @@ def expected_length(blob: Any, index: int) -> int:
     return blob.chunk_size if index < count - 1 else blob.size - blob.chunk_size * (count - 1)
 
 
-def _find(conn: Connection, actor: Actor, sha256: str, *, want_complete: bool) -> Any:
-    """The blob the actor sees under this digest (404 otherwise). An administrator's device sees every
-    structure's: its own first, then one complete (to read) or not yet (to send), by structure id."""
+def _slots(conn: Connection, actor: Actor, sha256: str) -> list[Any]:
+    """Every upload slot of this digest in the structures the actor sees, its own structure's first."""
     query = select(blobs).where(blobs.c.sha256 == sha256)
     if not actor.is_admin:
         query = query.where(blobs.c.owner_structure_id == actor.structure_id)
     rows = conn.execute(query).all()
-    if not rows:
-        raise HubError(404, "not_found", MSG_UNKNOWN)
-    return sorted(rows, key=lambda r: (r.owner_structure_id != actor.structure_id,
-                                       bool(r.complete) != want_complete, r.owner_structure_id))[0]
+    return sorted(rows, key=lambda r: (r.owner_structure_id != actor.structure_id, not r.complete,
+                                       r.owner_structure_id, r.device_id))
 
 
-def _find_upload(conn: Connection, actor: Actor, sha256: str) -> Any:
-    """The blob this device may send chunks of: one named by a charter it announced itself. Another
-    device of the structure, which never had the file, must not put chunks into it (a wrong chunk
-    would make the whole file fail its digest and keep the real one off the hub)."""
-    rows = conn.execute(select(blobs).where(blobs.c.sha256 == sha256)).all()
-    for blob in sorted(rows, key=lambda r: (bool(r.complete), r.owner_structure_id != actor.structure_id)):
-        if not actor.may_see(blob.owner_structure_id):
-            continue
-        if any(row.device_id == actor.device_id for row in charter_rows.naming(conn, blob.owner_structure_id, sha256)):
-            return blob
-    if any(actor.may_see(blob.owner_structure_id) for blob in rows):
-        raise HubError(403, "not_uploader", MSG_NOT_UPLOADER)
-    raise HubError(404, "not_found", MSG_UNKNOWN)
+def _complete_slot(conn: Connection, actor: Actor, sha256: str) -> Any | None:
+    return next((slot for slot in _slots(conn, actor, sha256) if slot.complete), None)
 
 
-def _received(conn: Connection, blob: Any) -> list[int]:
-    return sorted(conn.execute(select(blob_chunks.c.n).where(
-        blob_chunks.c.owner_structure_id == blob.owner_structure_id, blob_chunks.c.sha256 == blob.sha256)).scalars())
+def _own_slot(conn: Connection, actor: Actor, sha256: str) -> Any | None:
+    return next((slot for slot in _slots(conn, actor, sha256) if slot.device_id == actor.device_id), None)
 
 
-def _answer(blob: Any, received: list[int]) -> dict[str, Any]:
-    return {"received": received, "complete": bool(blob.complete)}
+def _where(slot: Any) -> Any:
+    return and_(blob_chunks.c.owner_structure_id == slot.owner_structure_id, blob_chunks.c.sha256 == slot.sha256,
+                blob_chunks.c.device_id == slot.device_id)
+
+
+def _received(conn: Connection, slot: Any) -> list[int]:
+    return sorted(conn.execute(select(blob_chunks.c.n).where(_where(slot))).scalars())
+
+
+def _answer(complete: bool, received: list[int]) -> dict[str, Any]:
+    return {"received": received, "complete": complete}
 
 
 def status(engine: Engine, actor: Actor, sha256: str) -> dict[str, Any]:
-    """GET /v1/blobs/{sha256}."""
+    """GET /v1/blobs/{sha256}: complete once any slot is (to fetch it); else this device's own slot, the
+    chunks it already sent (to resume); 404 when neither (announce it, then send)."""
     with engine.connect() as conn:
-        blob = _find(conn, actor, sha256, want_complete=True)
-        received = _received(conn, blob)
-    return {"sha256": sha256, "size": blob.size, "chunk_size": blob.chunk_size,
-            "chunks": chunk_count(blob.size, blob.chunk_size), **_answer(blob, received)}
+        slot = _complete_slot(conn, actor, sha256) or _own_slot(conn, actor, sha256)
+        if slot is None:
+            raise HubError(404, "not_found", MSG_UNKNOWN)
+        count = chunk_count(slot.size, slot.chunk_size)
+        received = list(range(count)) if slot.complete else _received(conn, slot)
+    return {"sha256": sha256, "size": slot.size, "chunk_size": slot.chunk_size, "chunks": count,
+            **_answer(bool(slot.complete), received)}
 
 
 def put_chunk(engine: Engine, actor: Actor, sha256: str, index: int, data: bytes, hub_ca_pem: str) -> dict[str, Any]:
-    """PUT /v1/blobs/{sha256}/chunks/{i}: store one chunk (a chunk already there is not stored again);
-    the last one completes the blob, or drops it when it is not what was announced (409)."""
+    """PUT /v1/blobs/{sha256}/chunks/{i}: one chunk into this device's own slot (a chunk already there
+    is not stored again; a file already complete at the hub takes nothing more); the last one
+    completes the file, or drops it when no charter naming it takes it (409)."""
     with writing(engine) as (conn, _):
-        blob = _find_upload(conn, actor, sha256)
-        count = chunk_count(blob.size, blob.chunk_size)
+        done = _complete_slot(conn, actor, sha256)
+        slot = done or _own_slot(conn, actor, sha256)
+        if slot is None:
+            raise HubError(404, "not_found", MSG_UNKNOWN)
+        count = chunk_count(slot.size, slot.chunk_size)
         if index >= count:
             raise bad_request(f"Numéro de morceau invalide{NBSP}: ce fichier en a {count}.")
-        if len(data) != expected_length(blob, index):
-            raise bad_request(f"Morceau n°{NBSP}{index} de taille inattendue{NBSP}: {expected_length(blob, index)} "
+        if len(data) != expected_length(slot, index):
+            raise bad_request(f"Morceau n°{NBSP}{index} de taille inattendue{NBSP}: {expected_length(slot, index)} "
                               f"octets attendus, {len(data)} reçus.")
-        received = _received(conn, blob)
-        if blob.complete:
-            return _answer(blob, received)
+        if done is not None:
+            return _answer(True, list(range(count)))
+        received = _received(conn, slot)
         if index not in received:
-            conn.execute(blob_chunks.insert().values(owner_structure_id=blob.owner_structure_id, sha256=sha256,
-                                                     n=index, data=data))
+            conn.execute(blob_chunks.insert().values(owner_structure_id=slot.owner_structure_id, sha256=sha256,
+                                                     device_id=slot.device_id, n=index, data=data))
             received = sorted([*received, index])
         if len(received) < count:
-            return _answer(blob, received)
-        owner = blob.owner_structure_id
-    return _complete(engine, owner, sha256, count, hub_ca_pem)
+            return _answer(False, received)
+    return _complete(engine, slot, count, hub_ca_pem)
 
 
-def _complete(engine: Engine, owner: str, sha256: str, count: int, hub_ca_pem: str) -> dict[str, Any]:
-    """Every chunk is in: check the whole file, then mark it complete and renumber its charters."""
-    where = and_(blob_chunks.c.owner_structure_id == owner, blob_chunks.c.sha256 == sha256)
+def _complete(engine: Engine, slot: Any, count: int, hub_ca_pem: str) -> dict[str, Any]:
+    """Every chunk of `slot` is in: check the whole file, then mark it complete and renumber its charters."""
+    owner, sha256 = slot.owner_structure_id, slot.sha256
     with engine.connect() as conn:
-        data = b"".join(conn.execute(select(blob_chunks.c.data).where(where).order_by(blob_chunks.c.n)).scalars())
+        data = b"".join(conn.execute(select(blob_chunks.c.data).where(_where(slot)).order_by(blob_chunks.c.n))
+                        .scalars())
         named = charter_rows.naming(conn, owner, sha256)
     if hashlib.sha256(data).hexdigest() != sha256:
-        _drop(engine, owner, sha256)
+        _drop(engine, slot)
         raise HubError(409, "blob_mismatch", MSG_MISMATCH)
-    if not all(_looks_like(data, a["media_type"]) for row in named for a in loads(row.attachments)
-               if a["sha256"] == sha256):
-        _drop(engine, owner, sha256)
+    kind = media_type(data)
+    typed = [row for row in named if any(a["sha256"] == sha256 and a["media_type"] == kind
+                                         for a in loads(row.attachments))]
+    if not typed:
+        _drop(engine, slot)
         raise HubError(409, "blob_mismatch", MSG_TYPE)
-    sealed = [row for row in named if row.mode == "screen" and _pdf_sha(row) == sha256]
+    sealed = [row for row in typed if row.mode == "screen" and _pdf_sha(row) == sha256]
+    takers = [row for row in typed if row not in sealed]  # a scan, an ink charter's reference text
     seals: dict[str, tuple[str, SealFacts]] = {}
+    why = ""
     if sealed:
         facts = read_seal(data, hub_ca_pem)
-        why = ""
         with engine.connect() as conn:
             for row in sealed:
-                seal, why = judge(conn, facts, row)
+                seal, reason = judge(conn, facts, row)
                 if seal is not None:
                     seals[row.id] = (seal, facts)
-        if not seals:
-            _drop(engine, owner, sha256)
-            raise HubError(409, "seal_invalid", MSG_SEAL + why)
+                else:
+                    why = reason
+    if not takers and not seals:
+        _drop(engine, slot)
+        raise HubError(409, "seal_invalid", MSG_SEAL + why)
     with writing(engine) as (conn, last):
-        blob = conn.execute(select(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256)).first()
-        if blob is None:  # its charters were erased meanwhile
+        mine = conn.execute(select(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256,
+                                                blobs.c.device_id == slot.device_id)).first()
+        if mine is None:  # its charters were erased meanwhile
             raise HubError(404, "not_found", MSG_UNKNOWN)
-        if not blob.complete:
-            conn.execute(update(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256)
+        if conn.execute(select(blobs.c.device_id).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256,
+                                                        blobs.c.complete.is_(True))).first() is None:
+            conn.execute(update(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256,
+                                             blobs.c.device_id == slot.device_id)
                          .values(complete=True, completed_at=utcnow()))
+            others = and_(blob_chunks.c.owner_structure_id == owner, blob_chunks.c.sha256 == sha256,
+                          blob_chunks.c.device_id != slot.device_id)
+            conn.execute(delete(blob_chunks).where(others))  # the file is here: the other slots are not needed
             for charter_id, (seal, facts) in seals.items():
                 conn.execute(update(charters).where(charters.c.owner_structure_id == owner,
                                                     charters.c.id == charter_id).values(
                     seal=seal, cert_serial=facts.cert_serial, cert_sha256=facts.cert_sha256,
                     sealed_at=facts.sealed_at))
             charter_rows.renumber(conn, owner, [row.id for row in charter_rows.naming(conn, owner, sha256)], last)
-    return {"received": list(range(count)), "complete": True}
-
-
-def _looks_like(data: bytes, announced: str) -> bool:
-    """The file's first bytes match its announced type (domain/files.py)."""
-    return media_type(data) == announced
+    return _answer(True, list(range(count)))
 
 
 def _pdf_sha(row: Any) -> str | None:
     return next((a["sha256"] for a in loads(row.attachments) if a["role"] == "pdf"), None)
 
 
-def _drop(engine: Engine, owner: str, sha256: str) -> None:
-    """A file that is not what was announced is not kept: its chunks go (the blob waits for a new upload)."""
+def _drop(engine: Engine, slot: Any) -> None:
+    """A file that is not what was announced is not kept: that slot's chunks go (it waits for a new upload)."""
     with writing(engine) as (conn, _):
-        conn.execute(delete(blob_chunks).where(blob_chunks.c.owner_structure_id == owner,
-                                               blob_chunks.c.sha256 == sha256))
+        conn.execute(delete(blob_chunks).where(_where(slot)))
 
 
 def get_chunk(engine: Engine, actor: Actor, sha256: str, index: int) -> bytes:
-    """GET /v1/blobs/{sha256}/chunks/{i}: the chunk's bytes, once the blob is complete (404 before)."""
+    """GET /v1/blobs/{sha256}/chunks/{i}: the chunk's bytes, once the file is complete (404 before)."""
     with engine.connect() as conn:
-        blob = _find(conn, actor, sha256, want_complete=True)
-        if not blob.complete:
-            raise HubError(404, "not_found", MSG_NOT_YET)
-        data = conn.execute(select(blob_chunks.c.data).where(
-            blob_chunks.c.owner_structure_id == blob.owner_structure_id, blob_chunks.c.sha256 == sha256,
-            blob_chunks.c.n == index)).scalar()
+        slot = _complete_slot(conn, actor, sha256)
+        if slot is None:
+            raise HubError(404, "not_found", MSG_NOT_YET if _slots(conn, actor, sha256) else MSG_UNKNOWN)
+        data = conn.execute(select(blob_chunks.c.data).where(_where(slot), blob_chunks.c.n == index)).scalar()
     if data is None:
         raise HubError(404, "not_found", f"Morceau inconnu{NBSP}: ce fichier en a "
-                                         f"{chunk_count(blob.size, blob.chunk_size)}.")
+                                         f"{chunk_count(slot.size, slot.chunk_size)}.")
     return bytes(data)

@@ -50,8 +50,8 @@ MSG_NUMBER_TAKEN = (f"Une autre charte de la structure porte déjà ce numéro a
                     "sur l’exemplaire signé.")
 MSG_QUOTA = (f"L’espace des chartes de la structure au hub est plein ({{quota}}{NBSP}Mio){NBSP}: la charte reste "
              "sur le poste et sera renvoyée quand l’administrateur du hub l’aura agrandi.")
-MSG_SIZE = (f"Un fichier de même empreinte SHA-256 est déjà annoncé au hub avec une autre taille{NBSP}: "
-            "charte refusée.")
+MSG_SIZE = (f"Un fichier de même empreinte SHA-256 est déjà au hub (ou annoncé par cet appareil) avec une autre "
+            f"taille{NBSP}: charte refusée.")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -93,34 +93,44 @@ def _take(conn: Connection, actor: Actor, charter: Announced, seq: int, quota_mb
     row = conn.execute(select(charters).where(mine, charters.c.id == charter.id)).first()
     if row is not None:
         if _content(row) == charter.content():
+            open_slots(conn, actor, owner, charter.attachments, quota_mb)  # a device enrolled again sends too
             return False
         raise CharterRefused("charter_exists", MSG_EXISTS)
     if conn.execute(select(charters.c.id).where(mine, charters.c.number == charter.number)).first() is not None:
         raise CharterRefused("number_taken", MSG_NUMBER_TAKEN)
-    fresh = []
-    for attachment in charter.attachments:
-        blob = conn.execute(select(blobs.c.size).where(blobs.c.owner_structure_id == owner,
-                                                       blobs.c.sha256 == attachment["sha256"])).first()
-        if blob is None:
-            fresh.append(attachment)
-        elif blob.size != attachment["size"]:
-            raise CharterRefused("invalid_value", MSG_SIZE)
-    fresh = list({a["sha256"]: a for a in fresh}.values())
-    if quota_mb is not None and fresh:
-        used = conn.execute(select(func.coalesce(func.sum(blobs.c.size), 0))
-                            .where(blobs.c.owner_structure_id == owner)).scalar_one()
-        if used + sum(a["size"] for a in fresh) > quota_mb * 1024 * 1024:
-            raise CharterRefused("quota_exceeded", MSG_QUOTA.format(quota=quota_mb), retry=True)
-    for attachment in fresh:
-        conn.execute(blobs.insert().values(owner_structure_id=owner, sha256=attachment["sha256"],
-                                           size=attachment["size"], chunk_size=CHUNK_SIZE, complete=False,
-                                           completed_at=None))
+    open_slots(conn, actor, owner, charter.attachments, quota_mb)
     conn.execute(charters.insert().values(
         id=charter.id, tandem_id=charter.tandem_id, owner_structure_id=owner, number=charter.number,
         mode=charter.mode, template=charter.template, signed_on=charter.signed_on,
         signed_place=charter.signed_place, created_at=charter.created_at, self_signed=charter.self_signed,
         device_id=actor.device_id, received_at=utcnow(), seq=seq, attachments=dumps(list(charter.attachments))))
     return True
+
+
+def open_slots(conn: Connection, actor: Actor, owner: str, attachments: Iterable[dict[str, Any]],
+               quota_mb: int | None) -> None:
+    """An upload slot of this device for each file not at the hub yet (blobs.py): only it sends there."""
+    wanted: dict[str, int] = {}
+    for attachment in attachments:
+        sha, size = attachment["sha256"], attachment["size"]
+        slots = conn.execute(select(blobs.c.device_id, blobs.c.size, blobs.c.complete).where(
+            blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha)).all()
+        done = [slot for slot in slots if slot.complete]
+        mine = [slot for slot in slots if slot.device_id == actor.device_id]
+        if any(slot.size != size for slot in done + mine):  # the file at the hub, or this device's own claim
+            raise CharterRefused("invalid_value", MSG_SIZE)
+        if not done and not mine:
+            wanted[sha] = size
+    if not wanted:
+        return
+    if quota_mb is not None:
+        used = conn.execute(select(func.coalesce(func.sum(blobs.c.size), 0))
+                            .where(blobs.c.owner_structure_id == owner)).scalar_one()
+        if used + sum(wanted.values()) > quota_mb * 1024 * 1024:
+            raise CharterRefused("quota_exceeded", MSG_QUOTA.format(quota=quota_mb), retry=True)
+    for sha, size in wanted.items():
+        conn.execute(blobs.insert().values(owner_structure_id=owner, sha256=sha, device_id=actor.device_id,
+                                           size=size, chunk_size=CHUNK_SIZE, complete=False, completed_at=None))
 
 
 def _tandem_owner(conn: Connection, actor: Actor, tandem_id: str) -> str:
@@ -188,8 +198,10 @@ def blob_states(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple
         shas = sorted({sha for _, sha in chunk})
         query = select(blobs.c.owner_structure_id, blobs.c.sha256, blobs.c.complete, blobs.c.completed_at).where(
             blobs.c.owner_structure_id.in_(owners), blobs.c.sha256.in_(shas))
-        for row in conn.execute(query):
-            found[(row.owner_structure_id, row.sha256)] = row.completed_at if row.complete else None
+        for row in conn.execute(query):  # one slot or several: the file is at the hub once one is complete
+            key = (row.owner_structure_id, row.sha256)
+            if row.complete or key not in found:
+                found[key] = row.completed_at if row.complete else found.get(key)
     return found
 
 
@@ -252,7 +264,7 @@ def lookup(engine: Engine, number: str) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = conn.execute(select(charters, structures.c.name.label("structure_name"))
                             .join(structures, structures.c.id == charters.c.owner_structure_id, isouter=True)
-                            .where(charters.c.number == number)).all()
+                            .where(charters.c.number == number).order_by(charters.c.received_at)).all()
         files = blob_states(conn, [(row.owner_structure_id, a["sha256"]) for row in rows
                                    for a in loads(row.attachments)])
         found = []
@@ -265,7 +277,8 @@ def lookup(engine: Engine, number: str) -> dict[str, Any]:
             found.append(_verified(row, files, revoked_at))
     # Numbers are a structure's own: another structure may hold the same one (typed from a paper, or
     # taken on purpose). What the hub checked comes first: a seal it verified, then a file it holds.
-    found.sort(key=lambda c: (c["seal"] is None, not c["pdf_received"], c["mode"] != "screen"))
+    found.sort(key=lambda c: ({"hub": 0, "local": 1}.get(c["seal"] or "", 2), not c["pdf_received"]))  # stable:
+    # between equals, the one announced first
     return {"number": number, "found": bool(found), "charters": found}
 
 

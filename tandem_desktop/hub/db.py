@@ -284,11 +284,15 @@ Index("ix_charters_owner_seq", charters.c.owner_structure_id, charters.c.seq)
 Index("uq_charters_owner_structure_id_number", charters.c.owner_structure_id, charters.c.number, unique=True)
 
 # Files of charters, content-addressed per structure: the same digest under another structure is another
-# blob, so knowing a digest gives no access to another structure's file (hub/blobs.py).
+# blob, so knowing a digest gives no access to another structure's file (hub/blobs.py). Each device that
+# announces a charter sends into an upload slot of its own (device_id): no other device can put a chunk
+# into it, so a colleague's wrong chunks or claims never keep the real file off the hub. Once one slot
+# is complete and checked, the file is at the hub: the others are emptied.
 blobs = Table(
     "blobs", metadata,
     Column("owner_structure_id", String(ID), primary_key=True),
     Column("sha256", String(64), primary_key=True),
+    Column("device_id", String(ID), primary_key=True),  # whose upload slot
     Column("size", BigInteger, nullable=False),
     Column("chunk_size", Integer, nullable=False),
     Column("complete", Boolean(create_constraint=False), nullable=False),
@@ -299,6 +303,7 @@ blob_chunks = Table(
     "blob_chunks", metadata,
     Column("owner_structure_id", String(ID), primary_key=True),
     Column("sha256", String(64), primary_key=True),
+    Column("device_id", String(ID), primary_key=True),
     Column("n", Integer, primary_key=True, autoincrement=False),
     Column("data", LargeBinary, nullable=False),
 )

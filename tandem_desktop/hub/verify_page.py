@@ -137,8 +137,11 @@ def result_page(answer: dict[str, Any]) -> Response:
     blocks = ["".join(f"<p>{line}</p>" for line in describe(number, charter)) for charter in answer["charters"]]
     several = ""
     if len(blocks) > 1:  # numbers are each structure's own: say so before anyone trusts the first one
+        hub_seals = sum(1 for charter in answer["charters"] if charter.get("seal") == "hub")
+        first = (" Une seule a un sceau délivré par le hub et vérifié par lui\u00a0: la première."
+                 if hub_seals == 1 else "")
         several = (f'<p class="warning">{len(blocks)} chartes portent ce numéro sur ce hub, dans des structures '
-                   f"différentes{NBSP}: seule celle dont l’empreinte SHA-256 est celle de votre fichier est la vôtre. "
-                   "La première est celle dont le hub a vérifié le sceau.</p>")
+                   f"différentes{NBSP}: vérifiez que la structure nommée est celle de votre exemplaire, et "
+                   f"l’empreinte SHA-256 de votre fichier.{first}</p>")
     return page(several + "".join(f'<div class="result">{block}</div>' for block in blocks)
                 + f"<p>{HOW_TO_COMPARE}</p>" + _form())

@@ -23,6 +23,7 @@ MSG_NOT_ENROLLED = (f"Hub{NBSP}: ce poste n’est pas enrôlé auprès d’un hu
                     "fichier a été faite.")
 MSG_UNREACHABLE = (f"Hub injoignable{NBSP}: seule la vérification du fichier a été faite (réessayez quand le "
                    "poste est en ligne).")
+MSG_UNREADABLE = f"Hub{NBSP}: réponse illisible{NBSP}; seule la vérification du fichier a été faite."
 MSG_NO_NUMBER = f"Hub{NBSP}: ce fichier ne porte pas de numéro de charte à lui demander."
 
 
@@ -65,14 +66,18 @@ def ask_hub(address: tuple[str, dict[str, Any]] | None, number: str | None, sha2
     finally:
         if own and client is not None:
             client.close()
-    return judge(answer, number, sha256)
+    try:
+        return judge(answer, number, sha256)
+    except (AttributeError, KeyError, TypeError, ValueError):  # a broken or hostile hub: said, never raised
+        return HubCheck(lines=[MSG_UNREADABLE])
 
 
 def judge(answer: dict[str, Any], number: str, sha256: str | None) -> HubCheck:
     """The hub's answer in French lines, and whether the file is the one it holds under that number."""
     check = HubCheck(asked=True, answer=answer)
-    found = [c for c in answer.get("charters") or [] if isinstance(c, dict)]
-    if not answer.get("found") or not found:
+    listed = answer.get("charters") if isinstance(answer, dict) else None
+    found = [c for c in listed if isinstance(c, dict)] if isinstance(listed, list) else []
+    if not found or not (isinstance(answer, dict) and answer.get("found")):
         check.lines.append(f"Hub{NBSP}: aucune charte n°{NBSP}{number} n’y est enregistrée (pas encore envoyée par "
                            "le poste qui l’a faite, ou numéro inconnu).")
         return check
@@ -98,17 +103,21 @@ def judge(answer: dict[str, Any], number: str, sha256: str | None) -> HubCheck:
     return check
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _described(charter: dict[str, Any], number: str) -> str:
-    structure = (charter.get("structure") or {}).get("name")
+    structure = _mapping(charter.get("structure")).get("name")
     by = f" par un appareil de la structure {quoted(str(structure))}" if structure else ""
     if charter.get("mode") == "ink":
-        scan = charter.get("scan") or {}
+        scan = _mapping(charter.get("scan"))
         deposit = (f"scan déposé le {_day(scan.get('deposited_at')).strip()}" if scan.get("deposited_at")
                    else "aucun scan déposé")
         return (f"Hub{NBSP}: charte n°{NBSP}{number} signée à l’encre le {_day(charter.get('signed_on')).strip()}"
                 f"{by}, {deposit}.")
     when = _moment(charter.get("sealed_at")) or _day(charter.get("signed_on")).strip()
-    certificate = charter.get("certificate") or {}
+    certificate = _mapping(charter.get("certificate"))
     if charter.get("seal") == "local" or certificate.get("issued_by_hub") is False:
         whose = f" avec le certificat propre à l’appareil (non délivré par le hub{NBSP}: scellée avant son enrôlement)"
     elif certificate.get("serial"):

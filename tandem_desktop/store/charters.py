@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -226,8 +227,13 @@ def store_received(store: Store, rows: list[dict[str, Any]], cursor: int) -> int
     new = differing = 0
     with store.transaction() as conn:
         for row in rows:
-            kept = conn.execute(select(charters.c.sha256, charters.c.received, charters.c.hub_status)
-                                .where(charters.c.id == row["id"])).first()
+            kept = _kept(conn, row["id"])
+            if kept is not None and kept.tandem_id != row["tandem_id"]:
+                # Ids are each structure's own at the hub: an administrator's device may receive two
+                # structures' charters under one id. Both are kept, the later one under an id of its own.
+                alias = uuid.uuid5(uuid.NAMESPACE_URL, f"tandem-charter:{row['tandem_id']}:{row['id']}")
+                row = {**row, "id": str(alias)}
+                kept = _kept(conn, row["id"])
             if kept is not None:
                 if kept.sha256 != row["sha256"]:
                     differing += 1
@@ -243,6 +249,11 @@ def store_received(store: Store, rows: list[dict[str, Any]], cursor: int) -> int
     if differing:
         log.warning("charter feed: %d charter(s) differ from the copy kept here; the local copy is kept", differing)
     return new
+
+
+def _kept(conn: Any, charter_id: str) -> Any:
+    return conn.execute(select(charters.c.sha256, charters.c.tandem_id, charters.c.received, charters.c.hub_status)
+                        .where(charters.c.id == charter_id)).first()
 
 
 def missing_files(store: Store, charter_id: str | None = None) -> list[dict[str, Any]]:

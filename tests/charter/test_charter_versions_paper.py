@@ -92,3 +92,26 @@ def test_what_the_hub_says_is_judged_the_same_everywhere() -> None:
     assert not unknown.found and not unknown.mismatch and "aucune charte n°" in unknown.lines[0]
     assert ask_hub(None, "K7Q4-9XPM").lines == [MSG_NOT_ENROLLED]
     assert ask_hub(None, None).lines == [MSG_NO_NUMBER]
+
+
+def test_a_broken_or_hostile_hub_answer_is_one_line_never_a_traceback() -> None:
+    from tandem_desktop.services.charter_check import MSG_UNREADABLE
+
+    class Hostile:
+        def __init__(self, answer: object) -> None:
+            self.answer = answer
+
+        def verify_charter(self, number: str) -> object:
+            return self.answer
+
+        def close(self) -> None:
+            pass
+
+    for answer in ({"found": True, "charters": [{"structure": "pas un objet", "scan": 3, "certificate": [1],
+                                                 "mode": "ink", "sha256": 5}]},
+                   {"found": True, "charters": "x"}, [], {"found": True, "charters": [{"sealed_at": {"a": 1}}]}):
+        check = ask_hub(None, "K7Q4-9XPM", "ab" * 32, client=Hostile(answer))  # type: ignore[arg-type]
+        assert isinstance(check.lines, list) and len(check.lines) >= 1
+        assert all(isinstance(line, str) for line in check.lines)
+        assert not check.mismatch or check.lines[-1].startswith("✗")
+    assert MSG_UNREADABLE.startswith("Hub")

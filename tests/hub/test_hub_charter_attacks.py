@@ -1,8 +1,9 @@
 """What an attack on the charter sync found (issue 14), each a test that failed before its fix:
 
-1. a device of the same structure put wrong chunks into another device's half-sent scan, so the whole
-   file failed its digest and the genuine scan never reached the hub (now: only the device that
-   announced a charter sends its files; a dropped file is sent again whole at the next sync);
+1. a device of the same structure put wrong chunks into another device's half-sent scan, or announced
+   a charter of its own naming that digest with another type, so the genuine scan never reached the
+   hub (now: each device sends into an upload slot of its own, and the file is at the hub once one
+   slot completes and a charter naming it takes it); a device enrolled again announces again;
 2. a device of another structure announced a charter under the number (or the id) of a charter not
    yet synced, read off its PDF or paper: the genuine one was refused for good and the public page
    named the intruder (now: ids and numbers are each structure's own, the page lists every charter of
@@ -19,6 +20,7 @@ import hashlib
 import os
 
 import httpx
+from sqlalchemy import text
 
 from tandem_desktop.services import sync as sync_service
 from tandem_desktop.services.charter_check import judge
@@ -30,22 +32,56 @@ from .test_hub_charters import MIB, STRUCTURE, World, metadata, sealed_metadata,
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_only_the_announcing_device_sends_a_files_chunks(sqlite_world: World) -> None:
+def test_a_colleague_can_never_keep_a_file_off_the_hub(sqlite_world: World) -> None:
+    """Round 1: a colleague put wrong chunks into a half-sent scan. Round 2: it announced a charter of
+    its own naming that digest (another role and type, or the same) and sent zeros. Each device now
+    sends into a slot of its own; the file is at the hub once one slot completes and checks out."""
     structure = sqlite_world.structure(STRUCTURE)
     a, intruder = side(sqlite_world, structure), side(sqlite_world, structure, "Autre poste")
     scan = PNG + os.urandom(2 * MIB + 100)
     charter = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(200), "scan": scan})
     assert a.announce(charter)[0]["status"] == "applied"
     sha = hashlib.sha256(scan).hexdigest()
+    assert a.put(sha, 0, scan[:MIB]).json() == {"received": [0], "complete": False}  # then the line is cut
     assert intruder.feed()["charters"][0]["attachments"][1]["sha256"] == sha  # it sees the digest
-    for index in (0, 1):
-        response = intruder.put(sha, index, os.urandom(MIB))
-        assert (response.status_code, response.json()["error"]) == (403, "not_uploader")
-    assert a.http.get(f"/v1/blobs/{sha}").json()["received"] == []
-    for index in range(3):
+    assert (intruder.put(sha, 1, os.urandom(MIB)).status_code, intruder.http.get(f"/v1/blobs/{sha}").status_code) \
+        == (404, 404)  # no slot of its own: nothing to put into
+    for role, kind in (("zz", "image/jpeg"), ("scan", "image/png")):
+        claim = metadata(intruder.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(50), "scan": scan})
+        claim["attachments"][1].update(role=role, media_type=kind)
+        assert intruder.announce(claim)[0]["status"] == "applied"
+    assert intruder.put(sha, 1, bytes(MIB)).json() == {"received": [1], "complete": False}  # its own slot
+    assert a.http.get(f"/v1/blobs/{sha}").json()["received"] == [0]  # a's slot untouched
+    for index in (1, 2):
         answer = a.put(sha, index, scan[index * MIB:(index + 1) * MIB]).json()
     assert answer == {"received": [0, 1, 2], "complete": True}
     assert b"".join(intruder.http.get(f"/v1/blobs/{sha}/chunks/{i}").content for i in range(3)) == scan
+    with sqlite_world.engine.connect() as conn:  # the intruder's slot was emptied once the file was in
+        left = conn.execute(text("SELECT device_id, count(*) FROM blob_chunks WHERE sha256 = :s GROUP BY device_id"),
+                            {"s": sha}).all()
+    assert [tuple(row)[1] for row in left] == [3]
+
+
+def test_a_device_enrolled_again_announces_again_and_sends_its_file(sqlite_world: World) -> None:
+    """The device that announced a charter enrolled again (new device id) before its upload ended: its
+    file must still reach the hub (it was on that laptop only)."""
+    from tandem_desktop.sync.enroll import load_token
+
+    structure = sqlite_world.structure(STRUCTURE)
+    a = side(sqlite_world, structure)
+    scan = PNG + os.urandom(MIB + 10)
+    charter = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(200), "scan": scan})
+    a.announce(charter)
+    sha = hashlib.sha256(scan).hexdigest()
+    again = sqlite_world.device(structure, "Même portable, enrôlé de nouveau")
+    http = httpx.Client(base_url=sqlite_world.url, headers={"Authorization": f"Bearer {load_token(again)}",
+                                                           "Tandem-Protocol": "6"})
+    assert http.get(f"/v1/blobs/{sha}").status_code == 404  # it has no slot yet: the device announces again
+    assert http.post("/v1/charters", json={"charters": [charter]}).json()["results"][0]["status"] == "applied"
+    for index in (0, 1):
+        answer = http.put(f"/v1/blobs/{sha}/chunks/{index}", content=scan[index * MIB:(index + 1) * MIB],
+                          headers={"Content-Type": "application/octet-stream"}).json()
+    assert answer == {"received": [0, 1], "complete": True}
 
 
 def test_another_structure_cannot_squat_a_number_or_an_id(sqlite_world: World) -> None:
@@ -129,3 +165,26 @@ def test_a_structure_keeps_files_at_the_hub_within_its_quota(tmp_path) -> None: 
         assert "7\u00a0Mio" in results[2]["message"]
         small = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40)})
         assert announce(world.engine, actor, [small], quota_mb=7)["results"][0]["status"] == "applied"
+
+
+def test_an_administrators_device_keeps_two_structures_charters_of_one_id(sqlite_world: World) -> None:
+    """Round 2: an administrator's device (it sees every structure) received a charter of another
+    structure under the id of a genuine one, kept only the first, and then called the genuine PDF
+    « not the charter stored here ». Both are kept now, and the genuine file verifies."""
+    a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
+    other = side(sqlite_world, sqlite_world.structure("Association Voisine"), "Poste voisin")
+    service = CharterService(a.profile.store)
+    stored = service.seal(a.tandem, signatures(), place="Marseille")
+    pdf = service.pdf(stored.id)
+    reference = b"%PDF-1.7 " + os.urandom(300)
+    same_id = metadata(other.tandem, {"pdf": reference}, charter_id=stored.id, number=stored.verification_code)
+    assert other.announce(same_id)[0]["status"] == "applied"  # first, under the genuine id and number
+    assert other.put(same_id["attachments"][0]["sha256"], 0, reference).json()["complete"] is True
+    sync_service.sync_now(a.profile)  # the genuine charter goes, in its own structure
+    boss = sqlite_world.device(sqlite_world.structure("Siège"), "Poste du siège", admin_role=True)
+    held = {c.tandem_id: c for t in (a.tandem, other.tandem) for c in CharterService(boss.store).charters_of(t)}
+    assert set(held) == {a.tandem, other.tandem}
+    assert stored.id in {held[a.tandem].id, held[other.tandem].id} and held[a.tandem].id != held[other.tandem].id
+    assert CharterService(boss.store).pdf(held[a.tandem].id) == pdf  # the one that came second has an id of its own
+    report = CharterService(boss.store).verify(pdf)
+    assert report.matches_local and not report.differs_from_local and report.kind == "intact", report.messages

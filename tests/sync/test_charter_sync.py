@@ -311,3 +311,22 @@ def test_a_sync_moves_files_for_a_bounded_time_and_the_next_goes_on(sqlite_world
     with sqlite_world.engine.connect() as conn:
         complete = conn.execute(text("SELECT count(*) FROM blobs WHERE complete")).scalar()
     assert complete == 2  # the reference PDF and the scan
+
+
+def test_a_laptop_enrolled_again_mid_upload_still_sends_its_files(sqlite_world: World) -> None:
+    """Its upload was cut, then the laptop was enrolled again (a new device id): the file exists on that
+    laptop only, so it must still reach the hub — the laptop announces again and sends it."""
+    structure = sqlite_world.structure("Mission locale")
+    a = sqlite_world.device(structure, "poste-a")
+    scan = scan_png(2 * MIB + 10)
+    paper = ink(a, make_tandem(a, structure), scan)
+    cut = CutClient(a, cut_puts=1)  # the reference PDF, then the line goes
+    sync_service.sync_now(a, client=cut)
+    cut.close()
+    assert hub_status(a)[paper.id] == "announced"
+    sync_service.enroll(a, sqlite_world.url, sqlite_world.code(structure), device_name="poste-a (de nouveau)")
+    for _ in range(2):  # the hub knows no upload of this new device id: it announces again, then sends
+        sync_service.sync_now(a)
+    assert hub_status(a)[paper.id] == "synced"
+    colleague = sqlite_world.device(structure, "poste-b")
+    assert digests(colleague) == digests(a)

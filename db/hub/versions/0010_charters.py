@@ -50,19 +50,21 @@ def upgrade() -> None:
         "blobs",
         sa.Column("owner_structure_id", sa.String(ID), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("device_id", sa.String(ID), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("chunk_size", sa.Integer(), nullable=False),
         sa.Column("complete", sa.Boolean(create_constraint=False), nullable=False),
         sa.Column("completed_at", sa.DateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("owner_structure_id", "sha256", name=op.f("pk_blobs")),
+        sa.PrimaryKeyConstraint("owner_structure_id", "sha256", "device_id", name=op.f("pk_blobs")),
     )
     op.create_table(
         "blob_chunks",
         sa.Column("owner_structure_id", sa.String(ID), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("device_id", sa.String(ID), nullable=False),
         sa.Column("n", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("owner_structure_id", "sha256", "n", name=op.f("pk_blob_chunks")),
+        sa.PrimaryKeyConstraint("owner_structure_id", "sha256", "device_id", "n", name=op.f("pk_blob_chunks")),
     )
 
 
