@@ -193,6 +193,12 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _number_only(args: argparse.Namespace, number: str, hub: HubCheck) -> int:
+    from ..services.charter_check import MSG_NOT_ENROLLED, MSG_UNREACHABLE
+
+    said = {MSG_NOT_ENROLLED: f"Hub{NBSP}: ce poste n’est pas enrôlé auprès d’un hub{NBSP}; le numéro n’a pu être "
+                              "demandé à personne.",
+            MSG_UNREACHABLE: f"Hub injoignable{NBSP}: le numéro n’a pas pu lui être demandé (réessayez en ligne)."}
+    hub.lines = [said.get(line, line) for line in hub.lines]
     if args.json:
         print_json({"number": number, "hub": {"asked": hub.asked, "found": hub.found, "lines": hub.lines,
                                               "answer": hub.answer}})

@@ -85,6 +85,9 @@ def test_the_paper_leads_to_the_hub_and_every_device_gives_the_same_verdict(
     assert lines[:-1] == [line for line in verdicts["a"][1] if not line.startswith("Hub")]
     code, offline = verify_lines(a, copy, capsys, "--hors-ligne")
     assert code == 0 and not any(line.startswith("Hub") for line in offline)
+    code = main(["--data-dir", str(b.settings.data_dir), "charter", "verify", "--numero", stored.verification_code])
+    assert code == 1 and capsys.readouterr().out.splitlines()[-1] == (
+        f"Hub injoignable{NBSP}: le numéro n’a pas pu lui être demandé (réessayez en ligne).")
 
 
 def test_an_ink_charter_is_listed_with_its_scan_deposit(sqlite_world) -> None:  # type: ignore[no-untyped-def]
