@@ -296,6 +296,9 @@ class SyncController(QObject):
         kinds = list(report.kinds_changed)
         if (kinds and not set(kinds) <= self._told) or (not kinds and report.pulled):
             self.data_pulled.emit(kinds)
+        charters = getattr(report, "charters", None) or {}
+        if charters.get("received") or charters.get("downloaded_files") or charters.get("uploaded_files"):
+            self.data_pulled.emit({"charter": None})  # an open tandem page shows its charter's new state
         if report.conflicts_new:
             self.conflicts_changed.emit()
         self.synced.emit(report)
