@@ -218,12 +218,15 @@ def _list(args: argparse.Namespace, service: CharterService) -> int:
     if args.json:
         print_json([_plain(c) for c in found])
         return EXIT_OK
-    rows = [["N°", "Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau"]]
+    from ..services.charter_texts import hub_short_text, version_of
+
+    rows = [["N°", "Identifiant", "Mode", "Signée le", "Lieu", "Modèle", "Sceau", "Version", "Au hub"]]
+    enrolled = bool(service.store.remote.state().get("device_id"))
     for c in found:
         seal = ("local" if c.self_signed else "hub") if c.mode == "screen" else ("scan" if c.has_scan else "—")
         rows.append([c.verification_code, c.id, "écran" if c.mode == "screen" else "encre", c.signed_on,
-                     c.signed_place or "",
-                     f"{c.template_id} {c.template_version}", seal])
+                     c.signed_place or "", f"{c.template_id} {c.template_version}", seal,
+                     str(version_of(found, c)), hub_short_text(c, enrolled)])
     if found:
         print(table(rows))
     print(f"{len(found)} charte(s).", file=sys.stderr)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import Shiboken
 
-from ..services.charter_texts import hub_state_text, version_of
+from ..services.charter_texts import hub_short_text, hub_state_text, version_of
 from ..services.charters import CharterService, SigningSetup, StoredCharter
 from ..store.repository import Store
 from .charter_dialogs import SignOnScreenDialog, error_text
@@ -113,7 +113,7 @@ class CharterPanel(QGroupBox):
             if len(stored) > 1:  # « 26/11/2026 · v2 »: a second seal never replaces the first
                 signed += f" · v{version_of(stored, charter)}"
             item = QTreeWidgetItem([signed, charter.verification_code, self.mode_text(charter),
-                                    self.sealer(charter), self.hub_text(charter, enrolled)])
+                                    self.sealer(charter), hub_short_text(charter, enrolled)])
             item.setData(0, ID_ROLE, charter)
             item.setToolTip(0, f"Version {version_of(stored, charter)} sur {len(stored)}")
             item.setToolTip(3, charter.sealed_by or "")
@@ -135,15 +135,6 @@ class CharterPanel(QGroupBox):
     @staticmethod
     def mode_text(charter: StoredCharter) -> str:
         return MODES.get(charter.mode, charter.mode) + (" · scan joint" if charter.has_scan else "")
-
-    @staticmethod
-    def hub_text(charter: StoredCharter, enrolled: bool) -> str:
-        """Where the file is, in a word or two (the tooltip says it in full)."""
-        if charter.received:
-            return "Oui" if charter.has_pdf else "PDF à recevoir"
-        if not enrolled:
-            return "—"
-        return {"synced": "Oui", "refused": "Refusée"}.get(charter.hub_status, "À envoyer")
 
     @staticmethod
     def sealer(charter: StoredCharter) -> str:

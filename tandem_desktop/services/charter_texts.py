@@ -29,6 +29,15 @@ def latest_text(stored: Sequence[StoredCharter], *, enrolled: bool) -> str:
     return f"{text}{NBSP}: {hub_state_text(latest, enrolled=enrolled)}"
 
 
+def hub_short_text(charter: StoredCharter, enrolled: bool) -> str:
+    """Where the file is, in a word or two (« Au hub » column of the panel and of `tandem charter list`)."""
+    if charter.received:
+        return "Oui" if charter.has_pdf else "PDF à recevoir"
+    if not enrolled:
+        return "—"
+    return {"synced": "Oui", "refused": "Refusée"}.get(charter.hub_status, "À envoyer")
+
+
 def hub_state_text(charter: StoredCharter, *, enrolled: bool = True) -> str:
     """Where this charter's file is, for the panel and the list: the file here or on its way, and
     whether the hub holds it (so a lost laptop loses nothing)."""
