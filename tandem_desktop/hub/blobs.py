@@ -125,6 +125,9 @@ def put_chunk(engine: Engine, actor: Actor, sha256: str, index: int, data: bytes
             conn.execute(blob_chunks.insert().values(owner_structure_id=slot.owner_structure_id, sha256=sha256,
                                                      device_id=slot.device_id, n=index, data=data))
             received = sorted([*received, index])
+        conn.execute(update(blobs).where(blobs.c.owner_structure_id == slot.owner_structure_id,
+                                         blobs.c.sha256 == sha256, blobs.c.device_id == slot.device_id)
+                     .values(touched_at=utcnow()))
         if len(received) < count:
             return _answer(False, received)
     return _complete(engine, slot, count, hub_ca_pem)

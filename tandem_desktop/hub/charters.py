@@ -10,10 +10,10 @@ like its record cursor.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 
 from ..domain.erasure import ERASED
 from ..texts.french import NBSP
@@ -37,6 +37,8 @@ from .merge import DELETED, Actor
 from .pull import MSG_CURSOR
 
 MAX_FEED = 500
+IDLE = timedelta(days=7)  # an incomplete upload slot untouched this long no longer counts in the quota
+FORGOTTEN = timedelta(days=30)  # ...and this long, its chunks are dropped
 MSG_UNKNOWN_TANDEM = (f"Tandem inconnu du hub{NBSP}: la charte sera renvoyée quand la fiche du tandem y sera "
                       "arrivée.")
 MSG_FORBIDDEN = f"Ce tandem relève d’une autre structure{NBSP}: charte refusée."
@@ -121,16 +123,35 @@ def open_slots(conn: Connection, actor: Actor, owner: str, attachments: Iterable
             raise CharterRefused("invalid_value", MSG_SIZE)
         if not done and not mine:
             wanted[sha] = size
+        elif mine and not done:  # the device announces again: it is alive, its slot counts again
+            conn.execute(update(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha,
+                                             blobs.c.device_id == actor.device_id).values(touched_at=utcnow()))
     if not wanted:
         return
+    now = utcnow()
+    forget_idle_slots(conn, owner, now)
     if quota_mb is not None:
-        used = conn.execute(select(func.coalesce(func.sum(blobs.c.size), 0))
-                            .where(blobs.c.owner_structure_id == owner)).scalar_one()
+        used = conn.execute(select(func.coalesce(func.sum(blobs.c.size), 0)).where(
+            blobs.c.owner_structure_id == owner,
+            or_(blobs.c.complete.is_(True), blobs.c.touched_at > now - IDLE))).scalar_one()
         if used + sum(wanted.values()) > quota_mb * 1024 * 1024:
             raise CharterRefused("quota_exceeded", MSG_QUOTA.format(quota=quota_mb), retry=True)
     for sha, size in wanted.items():
         conn.execute(blobs.insert().values(owner_structure_id=owner, sha256=sha, device_id=actor.device_id,
-                                           size=size, chunk_size=CHUNK_SIZE, complete=False, completed_at=None))
+                                           size=size, chunk_size=CHUNK_SIZE, complete=False, completed_at=None,
+                                           touched_at=now))
+
+
+def forget_idle_slots(conn: Connection, owner: str, now: datetime) -> None:
+    """Empty the upload slots nobody sent to for FORGOTTEN (a laptop lost mid-upload): their chunks go,
+    the slot stays, so that device resumes from the start if it ever comes back. A slot idle for IDLE
+    no longer counts in the quota: a structure's dead uploads never stop its new charters."""
+    stale = conn.execute(select(blobs.c.sha256, blobs.c.device_id).where(
+        blobs.c.owner_structure_id == owner, blobs.c.complete.is_(False),
+        blobs.c.touched_at < now - FORGOTTEN).limit(100)).all()
+    for sha, device in stale:
+        conn.execute(delete(blob_chunks).where(blob_chunks.c.owner_structure_id == owner,
+                                               blob_chunks.c.sha256 == sha, blob_chunks.c.device_id == device))
 
 
 def _tandem_owner(conn: Connection, actor: Actor, tandem_id: str) -> str:

@@ -297,6 +297,7 @@ blobs = Table(
     Column("chunk_size", Integer, nullable=False),
     Column("complete", Boolean(create_constraint=False), nullable=False),
     Column("completed_at", DateTime),
+    Column("touched_at", DateTime, nullable=False),  # opened or last sent to: an idle slot stops counting
 )
 
 blob_chunks = Table(

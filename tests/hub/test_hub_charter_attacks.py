@@ -188,3 +188,46 @@ def test_an_administrators_device_keeps_two_structures_charters_of_one_id(sqlite
     assert CharterService(boss.store).pdf(held[a.tandem].id) == pdf  # the one that came second has an id of its own
     report = CharterService(boss.store).verify(pdf)
     assert report.matches_local and not report.differs_from_local and report.kind == "intact", report.messages
+
+
+def test_dead_uploads_never_fill_the_quota(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A laptop lost mid-upload leaves a slot: after 7 days it no longer counts in the structure's quota,
+    after 30 its chunks go (the hub's clock is faked by ageing the slot, as time would)."""
+    from datetime import timedelta
+
+    from tandem_desktop.hub.charters import announce
+    from tandem_desktop.hub.db import utcnow
+    from tandem_desktop.hub.merge import Actor as HubActor
+
+    from ..sync.conftest import running_world
+
+    with running_world(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path) as world:
+        a = side(world, world.structure(STRUCTURE))
+        state = a.profile.store.remote.state()
+        actor = HubActor(device_id=state["device_id"], structure_id=state["structure_id"],
+                         counsellor_id=state["counsellor_id"], is_admin=False)
+        scan = PNG + os.urandom(MIB + 100)
+        lost = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40), "scan": scan})
+        assert announce(world.engine, actor, [lost], quota_mb=3)["results"][0]["status"] == "applied"
+        sha = hashlib.sha256(scan).hexdigest()
+        assert a.put(sha, 0, scan[:MIB]).status_code == 200  # then the laptop is lost
+        big = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40), "scan": os.urandom(8)})
+        big["attachments"][1]["size"] = 2 * MIB
+        assert announce(world.engine, actor, [big], quota_mb=3)["results"][0]["code"] == "quota_exceeded"
+        with world.engine.begin() as conn:
+            conn.execute(text("UPDATE blobs SET touched_at = :t WHERE sha256 = :s"),
+                         {"t": utcnow() - timedelta(days=8), "s": sha})
+        assert announce(world.engine, actor, [big], quota_mb=3)["results"][0]["status"] == "applied"
+        assert count_chunks(world, sha) == 1  # idle, not forgotten yet
+        with world.engine.begin() as conn:
+            conn.execute(text("UPDATE blobs SET touched_at = :t WHERE sha256 = :s"),
+                         {"t": utcnow() - timedelta(days=31), "s": sha})
+        again = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40)})
+        assert announce(world.engine, actor, [again], quota_mb=3)["results"][0]["status"] == "applied"
+        assert count_chunks(world, sha) == 0
+        assert a.http.get(f"/v1/blobs/{sha}").json()["received"] == []  # it would resume from the start
+
+
+def count_chunks(world: World, sha: str) -> int:
+    with world.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM blob_chunks WHERE sha256 = :s"), {"s": sha}).scalar_one())

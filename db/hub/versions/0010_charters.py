@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("chunk_size", sa.Integer(), nullable=False),
         sa.Column("complete", sa.Boolean(create_constraint=False), nullable=False),
         sa.Column("completed_at", sa.DateTime(), nullable=True),
+        sa.Column("touched_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("owner_structure_id", "sha256", "device_id", name=op.f("pk_blobs")),
     )
     op.create_table(
