@@ -73,8 +73,13 @@ def _complete_slot(conn: Connection, actor: Actor, sha256: str) -> Any | None:
     return next((slot for slot in _slots(conn, actor, sha256) if slot.complete), None)
 
 
-def _own_slot(conn: Connection, actor: Actor, sha256: str) -> Any | None:
-    return next((slot for slot in _slots(conn, actor, sha256) if slot.device_id == actor.device_id), None)
+def _upload_slot(conn: Connection, actor: Actor, sha256: str) -> Any | None:
+    """This device's slot still to fill: incomplete, in a structure where the file is not at the hub yet
+    (an administrator's device may have announced it for several structures)."""
+    slots = _slots(conn, actor, sha256)
+    done = {slot.owner_structure_id for slot in slots if slot.complete}
+    return next((slot for slot in slots if slot.device_id == actor.device_id and not slot.complete
+                 and slot.owner_structure_id not in done), None)
 
 
 def _where(slot: Any) -> Any:
@@ -94,7 +99,7 @@ def status(engine: Engine, actor: Actor, sha256: str) -> dict[str, Any]:
     """GET /v1/blobs/{sha256}: complete once any slot is (to fetch it); else this device's own slot, the
     chunks it already sent (to resume); 404 when neither (announce it, then send)."""
     with engine.connect() as conn:
-        slot = _complete_slot(conn, actor, sha256) or _own_slot(conn, actor, sha256)
+        slot = _upload_slot(conn, actor, sha256) or _complete_slot(conn, actor, sha256)
         if slot is None:
             raise HubError(404, "not_found", MSG_UNKNOWN)
         count = chunk_count(slot.size, slot.chunk_size)
@@ -103,24 +108,30 @@ def status(engine: Engine, actor: Actor, sha256: str) -> dict[str, Any]:
             **_answer(bool(slot.complete), received)}
 
 
-def put_chunk(engine: Engine, actor: Actor, sha256: str, index: int, data: bytes, hub_ca_pem: str) -> dict[str, Any]:
+def put_chunk(engine: Engine, actor: Actor, sha256: str, index: int, data: bytes, hub_ca_pem: str,
+              quota_mb: int | None = None) -> dict[str, Any]:
     """PUT /v1/blobs/{sha256}/chunks/{i}: one chunk into this device's own slot (a chunk already there
     is not stored again; a file already complete at the hub takes nothing more); the last one
-    completes the file, or drops it when no charter naming it takes it (409)."""
+    completes the file, or drops it when no charter naming it takes it (409). A slot's first chunk
+    must fit in the structure's quota (409 `quota_exceeded`: the device sends it later)."""
     with writing(engine) as (conn, _):
-        done = _complete_slot(conn, actor, sha256)
-        slot = done or _own_slot(conn, actor, sha256)
-        if slot is None:
+        slot = _upload_slot(conn, actor, sha256)
+        done = _complete_slot(conn, actor, sha256) if slot is None else None
+        if slot is None and done is None:
             raise HubError(404, "not_found", MSG_UNKNOWN)
-        count = chunk_count(slot.size, slot.chunk_size)
+        shown = slot or done
+        count = chunk_count(shown.size, shown.chunk_size)
         if index >= count:
             raise bad_request(f"Numéro de morceau invalide{NBSP}: ce fichier en a {count}.")
-        if len(data) != expected_length(slot, index):
-            raise bad_request(f"Morceau n°{NBSP}{index} de taille inattendue{NBSP}: {expected_length(slot, index)} "
+        if len(data) != expected_length(shown, index):
+            raise bad_request(f"Morceau n°{NBSP}{index} de taille inattendue{NBSP}: {expected_length(shown, index)} "
                               f"octets attendus, {len(data)} reçus.")
-        if done is not None:
+        if slot is None:
             return _answer(True, list(range(count)))
         received = _received(conn, slot)
+        if not received and quota_mb is not None and charter_rows.over_quota(
+                conn, slot.owner_structure_id, sha256, slot.size, quota_mb):
+            raise HubError(409, "quota_exceeded", charter_rows.MSG_QUOTA.format(quota=quota_mb))
         if index not in received:
             conn.execute(blob_chunks.insert().values(owner_structure_id=slot.owner_structure_id, sha256=sha256,
                                                      device_id=slot.device_id, n=index, data=data))
@@ -134,21 +145,48 @@ def put_chunk(engine: Engine, actor: Actor, sha256: str, index: int, data: bytes
 
 
 def _complete(engine: Engine, slot: Any, count: int, hub_ca_pem: str) -> dict[str, Any]:
-    """Every chunk of `slot` is in: check the whole file, then mark it complete and renumber its charters."""
-    owner, sha256 = slot.owner_structure_id, slot.sha256
+    """Every chunk of `slot` is in: check the whole file, then mark it complete (and the same device's
+    slots of it in other structures, an administrator's) and renumber the charters naming it."""
+    sha256 = slot.sha256
     with engine.connect() as conn:
         data = b"".join(conn.execute(select(blob_chunks.c.data).where(_where(slot)).order_by(blob_chunks.c.n))
                         .scalars())
-        named = charter_rows.naming(conn, owner, sha256)
+        elsewhere = set(conn.execute(select(blobs.c.owner_structure_id).where(
+            blobs.c.sha256 == sha256, blobs.c.device_id == slot.device_id, blobs.c.complete.is_(False),
+            blobs.c.owner_structure_id != slot.owner_structure_id)).scalars())
+        owners = [slot.owner_structure_id, *sorted(elsewhere)]
     if hashlib.sha256(data).hexdigest() != sha256:
         _drop(engine, slot)
         raise HubError(409, "blob_mismatch", MSG_MISMATCH)
+    taken: dict[str, dict[str, tuple[str, SealFacts]]] = {}
+    refusal = ("blob_mismatch", MSG_TYPE)
+    for owner in owners:
+        seals, why = _taken(engine, owner, sha256, data, hub_ca_pem)
+        if seals is not None:
+            taken[owner] = seals
+        elif owner == slot.owner_structure_id:
+            refusal = why
+    if slot.owner_structure_id not in taken:
+        _drop(engine, slot)
+        raise HubError(409, *refusal)
+    with writing(engine) as (conn, last):
+        for owner, seals in taken.items():
+            last = _mark_complete(conn, owner, sha256, slot.device_id, data, seals, last,
+                                  copy=owner != slot.owner_structure_id)
+    return _answer(True, list(range(count)))
+
+
+def _taken(engine: Engine, owner: str, sha256: str, data: bytes,
+           hub_ca_pem: str) -> tuple[dict[str, tuple[str, SealFacts]] | None, tuple[str, str]]:
+    """Whether a charter of `owner` naming the file takes it — its type as announced, and for a sealed
+    charter's PDF its seal — with the seals that checked out; else None and the refusal."""
+    with engine.connect() as conn:
+        named = charter_rows.naming(conn, owner, sha256)
     kind = media_type(data)
     typed = [row for row in named if any(a["sha256"] == sha256 and a["media_type"] == kind
                                          for a in loads(row.attachments))]
     if not typed:
-        _drop(engine, slot)
-        raise HubError(409, "blob_mismatch", MSG_TYPE)
+        return None, ("blob_mismatch", MSG_TYPE)
     sealed = [row for row in typed if row.mode == "screen" and _pdf_sha(row) == sha256]
     takers = [row for row in typed if row not in sealed]  # a scan, an ink charter's reference text
     seals: dict[str, tuple[str, SealFacts]] = {}
@@ -163,28 +201,36 @@ def _complete(engine: Engine, slot: Any, count: int, hub_ca_pem: str) -> dict[st
                 else:
                     why = reason
     if not takers and not seals:
-        _drop(engine, slot)
-        raise HubError(409, "seal_invalid", MSG_SEAL + why)
-    with writing(engine) as (conn, last):
-        mine = conn.execute(select(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256,
-                                                blobs.c.device_id == slot.device_id)).first()
-        if mine is None:  # its charters were erased meanwhile
-            raise HubError(404, "not_found", MSG_UNKNOWN)
-        if conn.execute(select(blobs.c.device_id).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256,
-                                                        blobs.c.complete.is_(True))).first() is None:
-            conn.execute(update(blobs).where(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256,
-                                             blobs.c.device_id == slot.device_id)
-                         .values(complete=True, completed_at=utcnow()))
-            others = and_(blob_chunks.c.owner_structure_id == owner, blob_chunks.c.sha256 == sha256,
-                          blob_chunks.c.device_id != slot.device_id)
-            conn.execute(delete(blob_chunks).where(others))  # the file is here: the other slots are not needed
-            for charter_id, (seal, facts) in seals.items():
-                conn.execute(update(charters).where(charters.c.owner_structure_id == owner,
-                                                    charters.c.id == charter_id).values(
-                    seal=seal, cert_serial=facts.cert_serial, cert_sha256=facts.cert_sha256,
-                    sealed_at=facts.sealed_at))
-            charter_rows.renumber(conn, owner, [row.id for row in charter_rows.naming(conn, owner, sha256)], last)
-    return _answer(True, list(range(count)))
+        return None, ("seal_invalid", MSG_SEAL + why)
+    return seals, ("", "")
+
+
+def _mark_complete(conn: Connection, owner: str, sha256: str, device: str, data: bytes,
+                   seals: dict[str, tuple[str, SealFacts]], last: int, *, copy: bool) -> int:
+    """The file is at the hub for `owner`: this device's slot complete (its chunks copied in from the
+    slot just filled, for another structure), the other slots gone, the charters renumbered."""
+    here = and_(blobs.c.owner_structure_id == owner, blobs.c.sha256 == sha256)
+    mine = conn.execute(select(blobs).where(here, blobs.c.device_id == device)).first()
+    if mine is None:  # its charters were erased meanwhile
+        return last
+    if conn.execute(select(blobs.c.device_id).where(here, blobs.c.complete.is_(True))).first() is not None:
+        return last
+    if copy:
+        size = mine.chunk_size
+        conn.execute(delete(blob_chunks).where(_where(mine)))
+        for n in range(chunk_count(len(data), size)):
+            conn.execute(blob_chunks.insert().values(owner_structure_id=owner, sha256=sha256, device_id=device,
+                                                     n=n, data=data[n * size:(n + 1) * size]))
+    conn.execute(update(blobs).where(here, blobs.c.device_id == device).values(complete=True, completed_at=utcnow()))
+    others = and_(blob_chunks.c.owner_structure_id == owner, blob_chunks.c.sha256 == sha256,
+                  blob_chunks.c.device_id != device)
+    conn.execute(delete(blob_chunks).where(others))  # the file is here: the other slots are not needed
+    conn.execute(delete(blobs).where(here, blobs.c.device_id != device))
+    for charter_id, (seal, facts) in seals.items():
+        conn.execute(update(charters).where(charters.c.owner_structure_id == owner, charters.c.id == charter_id)
+                     .values(seal=seal, cert_serial=facts.cert_serial, cert_sha256=facts.cert_sha256,
+                             sealed_at=facts.sealed_at))
+    return charter_rows.renumber(conn, owner, [row.id for row in charter_rows.naming(conn, owner, sha256)], last)
 
 
 def _pdf_sha(row: Any) -> str | None:

@@ -171,7 +171,8 @@ def install(app: FastAPI, engine: Any, authority: CertificateAuthority, device: 
         """One chunk of a file, raw bytes: exactly `chunk_size`, the last one the rest."""
         sha, n = blob_store.checked_sha(sha256), blob_store.checked_index(index)
         data = await read_octets(request, CHUNK_SIZE)
-        return _json(await run_in_threadpool(blob_store.put_chunk, engine, who.actor, sha, n, data, ca_pem))
+        return _json(await run_in_threadpool(blob_store.put_chunk, engine, who.actor, sha, n, data, ca_pem,
+                                             quota_mb))
 
     @app.get("/v1/blobs/{sha256}/chunks/{index}", responses={**CHUNK_OUT, **_errors(*AUTHENTICATED, 404)},
              response_class=Response, tags=["chartes"])

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, select, update
 
 from ..domain.erasure import ERASED
 from ..texts.french import NBSP
@@ -131,15 +131,35 @@ def open_slots(conn: Connection, actor: Actor, owner: str, attachments: Iterable
     now = utcnow()
     forget_idle_slots(conn, owner, now)
     if quota_mb is not None:
-        used = conn.execute(select(func.coalesce(func.sum(blobs.c.size), 0)).where(
-            blobs.c.owner_structure_id == owner,
-            or_(blobs.c.complete.is_(True), blobs.c.touched_at > now - IDLE))).scalar_one()
-        if used + sum(wanted.values()) > quota_mb * 1024 * 1024:
+        counted = counted_files(conn, owner, now)
+        fresh = {sha: size for sha, size in wanted.items() if sha not in counted}
+        if sum(counted.values()) + sum(fresh.values()) > quota_mb * 1024 * 1024:
             raise CharterRefused("quota_exceeded", MSG_QUOTA.format(quota=quota_mb), retry=True)
     for sha, size in wanted.items():
         conn.execute(blobs.insert().values(owner_structure_id=owner, sha256=sha, device_id=actor.device_id,
                                            size=size, chunk_size=CHUNK_SIZE, complete=False, completed_at=None,
                                            touched_at=now))
+
+
+def counted_files(conn: Connection, owner: str, now: datetime) -> dict[str, int]:
+    """What a structure's quota counts, each file once: the files at the hub, the uploads holding
+    chunks, and those announced or sent to in the last IDLE (a dead upload stops counting)."""
+    with_chunks = set(conn.execute(select(blob_chunks.c.sha256, blob_chunks.c.device_id)
+                                   .where(blob_chunks.c.owner_structure_id == owner)
+                                   .group_by(blob_chunks.c.sha256, blob_chunks.c.device_id)).all())
+    counted: dict[str, int] = {}
+    for row in conn.execute(select(blobs.c.sha256, blobs.c.device_id, blobs.c.size, blobs.c.complete,
+                                   blobs.c.touched_at).where(blobs.c.owner_structure_id == owner)):
+        if row.complete or row.touched_at > now - IDLE or (row.sha256, row.device_id) in with_chunks:
+            counted[row.sha256] = max(counted.get(row.sha256, 0), row.size)
+    return counted
+
+
+def over_quota(conn: Connection, owner: str, sha256: str, size: int, quota_mb: int) -> bool:
+    """Whether one more file of `size` would pass the structure's quota (a slot's first chunk)."""
+    counted = counted_files(conn, owner, utcnow())
+    counted[sha256] = max(counted.get(sha256, 0), size)
+    return sum(counted.values()) > quota_mb * 1024 * 1024
 
 
 def forget_idle_slots(conn: Connection, owner: str, now: datetime) -> None:
@@ -298,8 +318,7 @@ def lookup(engine: Engine, number: str) -> dict[str, Any]:
             found.append(_verified(row, files, revoked_at))
     # Numbers are a structure's own: another structure may hold the same one (typed from a paper, or
     # taken on purpose). What the hub checked comes first: a seal it verified, then a file it holds.
-    found.sort(key=lambda c: ({"hub": 0, "local": 1}.get(c["seal"] or "", 2), not c["pdf_received"]))  # stable:
-    # between equals, the one announced first
+    found.sort(key=lambda c: {"hub": 0, "local": 1}.get(c["seal"] or "", 2))  # stable: then the first announced
     return {"number": number, "found": bool(found), "charters": found}
 
 

@@ -314,7 +314,7 @@ class CharterService:
 
     def _local_copy(self, charter_id: str | None, sha256: str) -> LocalCopy:
         """Is this file byte for byte a charter stored here, or another file under a stored id?"""
-        match = charter_store.find_by_sha256(self.store, sha256)
+        match = charter_store.find_by_sha256(self.store, sha256, charter_id)
         if match is not None:
             return LocalCopy(identical=True, id_stored=True, signed_on=_french_date(match.signed_on))
         return LocalCopy(identical=False, id_stored=bool(charter_id) and self._known(charter_id or ""))

@@ -143,11 +143,14 @@ def find_by_number(store: Store, number: str) -> StoredCharter | None:
     return None if row is None else _stored(row)
 
 
-def find_by_sha256(store: Store, sha256: str) -> StoredCharter | None:
-    """The stored charter whose PDF has exactly this digest (a file brought back for checking)."""
+def find_by_sha256(store: Store, sha256: str, charter_id: str | None = None) -> StoredCharter | None:
+    """The stored charter whose PDF has exactly this digest (a file brought back for checking): the one
+    under the file's own id first (another charter may name the same digest), then the earliest made."""
+    preferred = (charters.c.id == (charter_id or "")).desc()
     with store.reading() as conn:
-        row = conn.execute(select(*_SUMMARY_COLUMNS, *_FLAGS)
-                           .where(charters.c.sha256 == sha256).limit(1)).mappings().first()
+        row = conn.execute(select(*_SUMMARY_COLUMNS, *_FLAGS).where(charters.c.sha256 == sha256)
+                           .order_by(preferred, charters.c.received, charters.c.created_at, charters.c.id)
+                           .limit(1)).mappings().first()
     return None if row is None else _stored(row)
 
 

@@ -196,7 +196,7 @@ def _upload(store: Store, client: HubClient, database: Database, report: Transfe
             done = all([_send(store, client, database, charter_id, f, report, cancel) for f in files])
         except BlobRefused as exc:
             report.errors.append(str(exc))
-            if exc.code == "blob_mismatch":  # the hub dropped every chunk: the next sync sends the file whole
+            if exc.code in ("blob_mismatch", "quota_exceeded"):  # dropped, or no room yet: sent again later
                 continue
             _mark(store, database, charter_id, "refused", str(exc))  # a seal the hub does not vouch for
             report.refused += 1
@@ -266,13 +266,15 @@ def _fetch(store: Store, client: HubClient, database: Database, wanted: dict[str
            report: TransferReport, cancel: Event | None) -> bool | None:
     """One file into the charters waiting for it. None: the hub does not hold it whole yet; False:
     what came was not the file (dropped, reported)."""
-    sha, size = wanted["sha256"], wanted["size"]
+    sha = wanted["sha256"]
     status = client.blob_status(sha)
     if status.get("complete") is not True:
         return None
-    chunk, chunks = status["chunk_size"], status["chunks"]
-    if status["size"] != size or chunks != -(-size // chunk):
-        raise HubError("taille de fichier différente de celle annoncée")
+    # The digest fixes the bytes, so the file's size is the hub's, whatever size a charter naming it
+    # announced (a hostile charter must not keep the genuine file from the others naming it).
+    size, chunk, chunks = status["size"], status["chunk_size"], status["chunks"]
+    if not 0 < size <= MAX_FILE or chunks != -(-size // chunk):
+        raise HubError("taille de fichier invalide")
     have = database(lambda: charter_store.part_numbers(store, sha))
     for n in range(chunks):
         if n in have:

@@ -139,7 +139,7 @@ class NotAtHub(SyncError):
                          "pas encore envoyé.")
 
 
-BLOB_REFUSALS = ("blob_mismatch", "seal_invalid")
+BLOB_REFUSALS = ("blob_mismatch", "seal_invalid", "quota_exceeded")
 
 
 def raise_for(response: httpx.Response) -> None:

@@ -191,8 +191,9 @@ def test_an_administrators_device_keeps_two_structures_charters_of_one_id(sqlite
 
 
 def test_dead_uploads_never_fill_the_quota(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A laptop lost mid-upload leaves a slot: after 7 days it no longer counts in the structure's quota,
-    after 30 its chunks go (the hub's clock is faked by ageing the slot, as time would)."""
+    """A laptop lost mid-upload leaves a slot: it counts while it holds chunks or was touched in the last
+    7 days; after 30 idle days its chunks go and it no longer counts (the hub's clock is faked by ageing
+    the slot, as time would)."""
     from datetime import timedelta
 
     from tandem_desktop.hub.charters import announce
@@ -217,17 +218,99 @@ def test_dead_uploads_never_fill_the_quota(tmp_path) -> None:  # type: ignore[no
         with world.engine.begin() as conn:
             conn.execute(text("UPDATE blobs SET touched_at = :t WHERE sha256 = :s"),
                          {"t": utcnow() - timedelta(days=8), "s": sha})
-        assert announce(world.engine, actor, [big], quota_mb=3)["results"][0]["status"] == "applied"
-        assert count_chunks(world, sha) == 1  # idle, not forgotten yet
+        # idle, but its chunks are still stored: they count
+        assert announce(world.engine, actor, [big], quota_mb=3)["results"][0]["code"] == "quota_exceeded"
+        assert count_chunks(world, sha) == 1
         with world.engine.begin() as conn:
             conn.execute(text("UPDATE blobs SET touched_at = :t WHERE sha256 = :s"),
                          {"t": utcnow() - timedelta(days=31), "s": sha})
-        again = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40)})
-        assert announce(world.engine, actor, [again], quota_mb=3)["results"][0]["status"] == "applied"
-        assert count_chunks(world, sha) == 0
+        assert announce(world.engine, actor, [big], quota_mb=3)["results"][0]["status"] == "applied"
+        assert count_chunks(world, sha) == 0  # forgotten: its chunks went, it no longer counts
         assert a.http.get(f"/v1/blobs/{sha}").json()["received"] == []  # it would resume from the start
 
 
 def count_chunks(world: World, sha: str) -> int:
     with world.engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM blob_chunks WHERE sha256 = :s"), {"s": sha}).scalar_one())
+
+
+# -- round 3: the upload slots --------------------------------------------------------------------------
+
+
+def test_a_charter_naming_a_digest_with_a_false_size_keeps_the_file_from_nobody(sqlite_world: World) -> None:
+    """A colleague named the victim's scan digest with size + 1 and an old date: the genuine file never
+    reached the other devices (their transfer believed the false size). The digest fixes the bytes."""
+    structure = sqlite_world.structure(STRUCTURE)
+    a, intruder = side(sqlite_world, structure), side(sqlite_world, structure, "Autre poste")
+    scan = PNG + os.urandom(MIB + 500)
+    charter = metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(100), "scan": scan})
+    a.announce(charter)
+    sha = hashlib.sha256(scan).hexdigest()
+    false = metadata(intruder.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(60), "scan": scan},
+                     created_at="2020-01-01T00:00:00Z", signed_on="2020-01-01")
+    false["attachments"][1]["size"] = len(scan) + 1
+    assert intruder.announce(false)[0]["status"] == "applied"
+    for index in (0, 1):
+        a.put(sha, index, scan[index * MIB:(index + 1) * MIB])
+    colleague = sqlite_world.device(structure, "Bureau")
+    for _ in range(2):
+        sync_service.sync_now(colleague)
+    held = {c.id: c for t in (a.tandem, intruder.tandem) for c in CharterService(colleague.store).charters_of(t)}
+    assert held[charter["id"]].has_scan and CharterService(colleague.store).scan(charter["id"])[0] == scan
+
+
+def test_a_slot_fits_the_quota_when_its_first_chunk_comes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Round 3: files announced a week apart, each fitting alone, then all sent: 84 MiB held against 30.
+    A slot's first chunk is now checked against the quota too; the same file announced by two devices
+    counts once."""
+    from datetime import timedelta
+
+    from tandem_desktop.hub.blobs import put_chunk
+    from tandem_desktop.hub.charters import announce, counted_files
+    from tandem_desktop.hub.db import utcnow
+    from tandem_desktop.hub.errors import HubError
+    from tandem_desktop.hub.merge import Actor as HubActor
+
+    from ..sync.conftest import running_world
+
+    with running_world(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path) as world:
+        a = side(world, world.structure(STRUCTURE))
+        state = a.profile.store.remote.state()
+        actor = HubActor(device_id=state["device_id"], structure_id=state["structure_id"],
+                         counsellor_id=state["counsellor_id"], is_admin=False)
+        colleague = HubActor(device_id="0192b7a0-0000-7000-8000-0000000000c1", structure_id=state["structure_id"],
+                             counsellor_id=state["counsellor_id"], is_admin=False)
+        scans = [PNG + os.urandom(2 * MIB) for _ in range(2)]
+        charters = [metadata(a.tandem, {"pdf": b"%PDF-1.7 " + os.urandom(40), "scan": scan}) for scan in scans]
+        assert announce(world.engine, actor, [charters[0]], quota_mb=3)["results"][0]["status"] == "applied"
+        assert announce(world.engine, colleague, [charters[0]], quota_mb=3)["results"][0]["status"] == "applied"
+        with world.engine.connect() as conn:
+            assert sorted(counted_files(conn, state["structure_id"], utcnow()).values())[-1] == len(scans[0])
+        with world.engine.begin() as conn:  # a week goes by, nothing sent
+            conn.execute(text("UPDATE blobs SET touched_at = :t"), {"t": utcnow() - timedelta(days=8)})
+        assert announce(world.engine, actor, [charters[1]], quota_mb=3)["results"][0]["status"] == "applied"
+        sha = [hashlib.sha256(scan).hexdigest() for scan in scans]
+        put_chunk(world.engine, actor, sha[1], 0, scans[1][:MIB], "", quota_mb=3)  # the newer one goes first
+        try:
+            put_chunk(world.engine, actor, sha[0], 0, scans[0][:MIB], "", quota_mb=3)
+            raise AssertionError("the older file passed the quota")
+        except HubError as refused:
+            assert (refused.status, refused.code) == (409, "quota_exceeded")
+        assert count_chunks(world, sha[0]) == 0
+
+
+def test_a_charter_announced_first_is_listed_first_until_a_seal_is_checked(sqlite_world: World) -> None:
+    """Round 3: while a sealed charter's PDF was on its way, another structure's ink charter with the same
+    number (its file at the hub) came first on the page. Between charters with no checked seal, the one
+    announced first comes first."""
+    a = side(sqlite_world, sqlite_world.structure(STRUCTURE))
+    other = side(sqlite_world, sqlite_world.structure("Autre"), "Poste autre")
+    stored = CharterService(a.profile.store).seal(a.tandem, signatures(), place="Marseille")
+    pdf = CharterService(a.profile.store).pdf(stored.id)
+    assert a.announce(sealed_metadata(a.tandem, stored, pdf))[0]["status"] == "applied"  # its PDF still to come
+    reference = b"%PDF-1.7 " + os.urandom(80)
+    later = metadata(other.tandem, {"pdf": reference}, number=stored.verification_code)
+    other.announce(later)
+    assert other.put(later["attachments"][0]["sha256"], 0, reference).json()["complete"] is True
+    answer = httpx.get(f"{sqlite_world.url}/v1/charters/verify/{stored.verification_code}").json()
+    assert [c["structure"]["name"] for c in answer["charters"]] == [STRUCTURE, "Autre"]

@@ -330,3 +330,22 @@ def test_a_laptop_enrolled_again_mid_upload_still_sends_its_files(sqlite_world: 
     assert hub_status(a)[paper.id] == "synced"
     colleague = sqlite_world.device(structure, "poste-b")
     assert digests(colleague) == digests(a)
+
+
+def test_an_administrators_upload_reaches_every_structure_it_was_announced_for(sqlite_world: World) -> None:
+    """Round 3: an administrator's device recorded the same scan for a tandem of its structure and one
+    of another; its upload completed in its own structure only, and the other never got the scan."""
+    structure, seat = sqlite_world.structure("Mission locale"), sqlite_world.structure("Siège")
+    b = sqlite_world.device(structure, "poste-b")
+    theirs = make_tandem(b, structure)
+    sync_service.sync_now(b)
+    boss = sqlite_world.device(seat, "poste du siège", admin_role=True)
+    ours = make_tandem(boss, seat, "Roux")
+    scan = scan_png(2 * MIB + 77)
+    for tandem in (ours, theirs):
+        ink(boss, tandem, scan)
+    report = sync_service.sync_now(boss).charters
+    assert report["errors"] == [] and set(hub_status(boss).values()) == {"synced"}
+    sync_service.sync_now(b)
+    [received] = CharterService(b.store).charters_of(theirs)
+    assert CharterService(b.store).scan(received.id)[0] == scan
