@@ -20,7 +20,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
 
 from ..domain.validation import shown
 from . import charter_routes, encoding
@@ -29,9 +28,10 @@ from . import rules as hub_rules
 from .access_log import AccessLog
 from .admin import connect
 from .auth import authenticate, enroll
+from .bodies import read_capped
 from .config import HubOptions, open_authority
 from .db import hub_id, schema_revision
-from .errors import MSG_BAD_JSON, MSG_BODY_CUT, MSG_TOO_LARGE, MSG_UPGRADE, NBSP, HubError, bad_request
+from .errors import MSG_BAD_JSON, MSG_TOO_LARGE, MSG_UPGRADE, NBSP, HubError, bad_request
 from .guard import AttemptLimiter, RequestGuard
 from .history import of_record as record_history_of
 from .ledger import hub_now_ms
@@ -113,24 +113,12 @@ def protocol_version(
 async def read_json(request: Request, limit: int, *, encoded: bool = False) -> Any:
     """The parsed body, read at most `limit` bytes far (413 beyond, even without Content-Length).
     `encoded`: the body may be compressed (Content-Encoding), and `limit` holds once decompressed too."""
-    length = request.headers.get("content-length")
-    if length is not None and not length.isdigit():
-        raise bad_request("En-tête Content-Length invalide.")
-    if length is not None and int(length) > limit:
-        raise HubError(413, "too_large", MSG_TOO_LARGE)
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise HubError(413, "too_large", MSG_TOO_LARGE)
-    except ClientDisconnect:  # a cut connection: nothing was applied, the device sends it again
-        raise HubError(400, "body_incomplete", MSG_BODY_CUT) from None
+    body = await read_capped(request, limit, MSG_TOO_LARGE)
     content_encoding = request.headers.get("content-encoding")
     if content_encoding is not None and content_encoding.strip().lower() != "identity":
         if not encoded:
             raise HubError(415, "unsupported_encoding", encoding.MSG_ENCODING)
-        body = encoding.decompress(bytes(body), content_encoding, limit)
+        body = encoding.decompress(body, content_encoding, limit)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

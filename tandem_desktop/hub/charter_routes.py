@@ -12,15 +12,15 @@ import orjson
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 
 from ..texts.french import NBSP
 from . import blobs as blob_store
 from . import charters as charter_store
 from . import verify_page
+from .bodies import read_capped
 from .ca import CertificateAuthority, to_pem
 from .charter_checks import CHUNK_SIZE, MAX_BODY, charters_of, normalize_number
-from .errors import MSG_BODY_CUT, HubError, bad_request
+from .errors import HubError, bad_request
 from .guard import AttemptLimiter, client_address
 from .pull import parse_cursor
 from .schemas import BlobStatus, CharterAnswer, CharterBody, CharterFeed, ChunkAnswer, ErrorBody, VerifyAnswer
@@ -62,26 +62,13 @@ Index = Annotated[str, Path(description="Numéro du morceau, à partir de 0.",
 
 async def read_octets(request: Request, limit: int) -> bytes:
     """A raw body of at most `limit` bytes (413 beyond, even without Content-Length); never compressed."""
-    length = request.headers.get("content-length")
-    if length is not None and not (length.isascii() and length.isdigit()):
-        raise bad_request("En-tête Content-Length invalide.")
-    if length is not None and int(length) > limit:
-        raise HubError(413, "too_large", MSG_CHUNK_TOO_LARGE)
     content_encoding = request.headers.get("content-encoding")
     if content_encoding is not None and content_encoding.strip().lower() != "identity":
         raise HubError(415, "unsupported_encoding", MSG_CHUNK_TYPE)
     content_type = request.headers.get("content-type")
     if content_type is not None and content_type.split(";")[0].strip().lower() != OCTETS:
         raise HubError(415, "unsupported_media_type", MSG_CHUNK_TYPE)
-    body = bytearray()
-    try:
-        async for part in request.stream():
-            body += part
-            if len(body) > limit:
-                raise HubError(413, "too_large", MSG_CHUNK_TOO_LARGE)
-    except ClientDisconnect:  # the connection was cut mid-chunk: nothing is kept, the device resends it
-        raise HubError(400, "body_incomplete", MSG_BODY_CUT) from None
-    return bytes(body)
+    return await read_capped(request, limit, MSG_CHUNK_TOO_LARGE)
 
 
 def too_many_message(wait_s: int) -> str:
