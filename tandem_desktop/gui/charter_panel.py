@@ -288,9 +288,17 @@ class ImageDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         pixmap = QPixmap()
-        pixmap.loadFromData(data)
         label = QLabel(self)
-        label.setPixmap(pixmap.scaledToWidth(min(pixmap.width(), 800), Qt.TransformationMode.SmoothTransformation))
+        label.setObjectName("scan_label")
+        if pixmap.loadFromData(data) and not pixmap.isNull():
+            label.setPixmap(pixmap.scaledToWidth(min(pixmap.width(), 800), Qt.TransformationMode.SmoothTransformation))
+        else:  # a damaged file (or one another device sent): said, never an empty window
+            label.setWordWrap(True)
+            label.setMargin(16)
+            label.setText(f"Image illisible{NBSP}: le scan est bien enregistré, mais il ne peut pas être affiché. "
+                          f"Enregistrez-le avec «{NBSP}tandem charter export … --scan{NBSP}» pour l’ouvrir avec un "
+                          "autre logiciel, ou joignez de nouveau le scan d’origine.")
+            label.setMinimumWidth(600)
         area = QScrollArea(self)
         area.setWidget(label)
         close = named_button(self, "close_button", "Fermer", "Fermer (Échap)")

@@ -586,3 +586,16 @@ def test_verify_from_the_file_menu_and_from_the_tandem_page(
     shown = wait_dialog(qtbot, panel, VerifyDialog)
     assert shown.headline.text() == "✓ Sceau local intact\u00a0: charte enregistrée sur ce poste"
     assert shown.detail_labels["local"].text() == "Identique à la charte enregistrée sur ce poste"
+
+
+def test_a_scan_that_cannot_be_shown_says_so(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A damaged scan (or one another device sent through the hub) used to open an empty window."""
+    from PySide6.QtWidgets import QLabel
+
+    from tandem_desktop.gui.charter_panel import ImageDialog
+
+    dialog = ImageDialog(b"\x89PNG\r\n\x1a\n" + bytes(300), "Scan")
+    qtbot.addWidget(dialog)
+    label = dialog.findChild(QLabel, "scan_label")
+    assert label is not None and label.pixmap().isNull()
+    assert label.text().startswith("Image illisible\u00a0: le scan est bien enregistré")
